@@ -1,0 +1,55 @@
+import { toDisposable, type Disposable } from './disposable.js';
+
+/** A typed event emitter whose subscriptions are Disposables. */
+export class Emitter<T> {
+  private listeners = new Set<(value: T) => void>();
+
+  readonly event = (listener: (value: T) => void): Disposable => {
+    this.listeners.add(listener);
+    return toDisposable(() => this.listeners.delete(listener));
+  };
+
+  fire(value: T): void {
+    for (const l of [...this.listeners]) l(value);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+/** Resolves with the first value that satisfies the predicate, or rejects on timeout/abort. */
+export function waitForEvent<T>(
+  event: (l: (v: T) => void) => Disposable,
+  predicate: (v: T) => boolean,
+  opts: { timeoutMs?: number; signal?: AbortSignal; what?: string } = {},
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const sub = event((v) => {
+      if (!predicate(v)) return;
+      cleanup();
+      resolve(v);
+    });
+    const onAbort = () => {
+      cleanup();
+      reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    };
+    const cleanup = () => {
+      sub.dispose();
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
+    if (opts.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what ?? 'event'}`));
+      }, opts.timeoutMs);
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,346 @@
+// The RPC kernel shared by every process: a contract of zod-typed methods, a closed wire union,
+// serve() for the callee and createClient() for the caller. Transports only move Wire messages.
+import { z } from 'zod';
+import { toDisposable, DisposableStore, type Disposable } from './disposable.js';
+import { HangarError, toHangarError, type WireError } from './errors.js';
+
+export interface Progress {
+  /** 0..1 */
+  fraction: number;
+  message?: string;
+}
+
+export interface Method<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  input: I;
+  output: O;
+  /** long methods report progress and can be cancelled */
+  long?: boolean;
+}
+
+export type Contract = Record<string, Method>;
+
+export function method<I extends z.ZodType, O extends z.ZodType>(
+  input: I,
+  output: O,
+  opts: { long?: boolean } = {},
+): Method<I, O> {
+  return { input, output, ...(opts.long ? { long: true } : {}) };
+}
+
+export interface CallContext {
+  signal: AbortSignal;
+  progress: (p: Progress) => void;
+  /** identifies the connection the call came on (for per-connection subscriptions) */
+  connection: ConnectionContext;
+}
+
+export interface ConnectionContext {
+  id: number;
+  /** emit an event to this connection only */
+  emit(name: string, payload: unknown): void;
+  /** resources tied to this connection, disposed when it closes */
+  readonly resources: DisposableStore;
+}
+
+export type Handlers<C extends Contract> = {
+  [K in keyof C]: (input: z.output<C[K]['input']>, ctx: CallContext) => Promise<z.input<C[K]['output']>>;
+};
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  timeoutMs?: number;
+}
+
+export interface Client<C extends Contract> extends Disposable {
+  call<K extends keyof C & string>(m: K, input: z.input<C[K]['input']>, opts?: CallOptions): Promise<z.output<C[K]['output']>>;
+  onEvent(listener: (name: string, payload: unknown) => void): Disposable;
+  onClose(listener: () => void): Disposable;
+}
+
+export type Wire =
+  | { t: 'req'; id: number; method: string; input: unknown }
+  | { t: 'cancel'; id: number }
+  | { t: 'progress'; id: number; progress: Progress }
+  | { t: 'ok'; id: number; output: unknown }
+  | { t: 'err'; id: number; error: WireError }
+  | { t: 'event'; name: string; payload: unknown };
+
+export interface Transport {
+  send(m: Wire): void;
+  onMessage(cb: (m: Wire) => void): Disposable;
+  onClose(cb: () => void): Disposable;
+  close(): void;
+}
+
+const WIRE_KINDS = new Set(['req', 'cancel', 'progress', 'ok', 'err', 'event']);
+
+/** Checks the outer shape of a message that arrived from outside; the payload is validated later. */
+export function isWire(m: unknown): m is Wire {
+  if (typeof m !== 'object' || m === null) return false;
+  const t = (m as { t?: unknown }).t;
+  if (typeof t !== 'string' || !WIRE_KINDS.has(t)) return false;
+  if (t === 'event') return typeof (m as { name?: unknown }).name === 'string';
+  const id = (m as { id?: unknown }).id;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) return false;
+  if (t === 'req') return typeof (m as { method?: unknown }).method === 'string';
+  return true;
+}
+
+function describeZodError(e: z.ZodError): string {
+  return e.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+let nextConnectionId = 1;
+
+/**
+ * Serves a contract over one transport. Input is validated before the handler runs; thrown errors
+ * become typed `err` messages; `cancel` aborts the call's signal.
+ */
+export function serve<C extends Contract>(
+  contract: C,
+  handlers: Handlers<C>,
+  transport: Transport,
+  opts: { onConnection?: (conn: ConnectionContext) => void; log?: (line: string) => void } = {},
+): Disposable {
+  const store = new DisposableStore();
+  const running = new Map<number, AbortController>();
+  const connection: ConnectionContext = {
+    id: nextConnectionId++,
+    emit: (name, payload) => {
+      try {
+        transport.send({ t: 'event', name, payload });
+      } catch {
+        /* connection gone */
+      }
+    },
+    resources: new DisposableStore(),
+  };
+  store.add(connection.resources);
+  opts.onConnection?.(connection);
+
+  const reply = (m: Wire) => {
+    try {
+      transport.send(m);
+    } catch {
+      /* the peer went away; nothing to tell */
+    }
+  };
+
+  store.add(
+    transport.onMessage((m) => {
+      if (m.t === 'cancel') {
+        running.get(m.id)?.abort();
+        return;
+      }
+      if (m.t !== 'req') return;
+      const { id } = m;
+      if (!Object.prototype.hasOwnProperty.call(contract, m.method)) {
+        reply({ t: 'err', id, error: { code: 'INVALID_INPUT', message: `unknown method '${m.method}'` } });
+        return;
+      }
+      const def = contract[m.method]!;
+      const parsed = def.input.safeParse(m.input);
+      if (!parsed.success) {
+        reply({ t: 'err', id, error: { code: 'INVALID_INPUT', message: describeZodError(parsed.error) } });
+        return;
+      }
+      const ac = new AbortController();
+      running.set(id, ac);
+      const handler = handlers[m.method as keyof C]!;
+      const ctx: CallContext = {
+        signal: ac.signal,
+        progress: (p) => {
+          if (def.long) reply({ t: 'progress', id, progress: p });
+        },
+        connection,
+      };
+      Promise.resolve()
+        .then(() => handler(parsed.data as never, ctx))
+        .then(
+          (output) => reply({ t: 'ok', id, output: output === undefined ? null : output }),
+          (e: unknown) => {
+            const he = ac.signal.aborted && !(e instanceof HangarError) ? new HangarError('CANCELLED', 'cancelled') : toHangarError(e);
+            if (he.code === 'INTERNAL') opts.log?.(`rpc ${m.method} failed: ${(e as Error)?.stack ?? String(e)}`);
+            reply({ t: 'err', id, error: he.toWire() });
+          },
+        )
+        .finally(() => running.delete(id));
+    }),
+  );
+  store.add(
+    transport.onClose(() => {
+      for (const ac of running.values()) ac.abort();
+      running.clear();
+      store.dispose();
+    }),
+  );
+  store.add(toDisposable(() => running.forEach((ac) => ac.abort())));
+  return store;
+}
+
+export class DisconnectedError extends HangarError {
+  constructor(method: string) {
+    super('IO_ERROR', `connection closed while waiting for '${method}'`);
+  }
+}
+
+export function createClient<C extends Contract>(transport: Transport, contract?: C): Client<C> {
+  let nextId = 1;
+  let closed = false;
+  const pending = new Map<number, { method: string; resolve: (v: unknown) => void; reject: (e: unknown) => void; onProgress?: (p: Progress) => void }>();
+  const eventListeners = new Set<(name: string, payload: unknown) => void>();
+  const closeListeners = new Set<() => void>();
+  const store = new DisposableStore();
+
+  store.add(
+    transport.onMessage((m) => {
+      switch (m.t) {
+        case 'ok': {
+          const p = pending.get(m.id);
+          if (!p) return;
+          pending.delete(m.id);
+          const def = contract?.[p.method];
+          if (def) {
+            const parsed = def.output.safeParse(m.output);
+            if (!parsed.success) {
+              p.reject(new HangarError('INTERNAL', `bad reply to '${p.method}': ${describeZodError(parsed.error)}`));
+              return;
+            }
+            p.resolve(parsed.data);
+          } else p.resolve(m.output);
+          return;
+        }
+        case 'err': {
+          const p = pending.get(m.id);
+          if (!p) return;
+          pending.delete(m.id);
+          p.reject(HangarError.fromWire(m.error));
+          return;
+        }
+        case 'progress':
+          pending.get(m.id)?.onProgress?.(m.progress);
+          return;
+        case 'event':
+          for (const l of [...eventListeners]) l(m.name, m.payload);
+          return;
+        default:
+          return;
+      }
+    }),
+  );
+  // Runs once, whether the peer closed the transport or this client was disposed: nothing is left waiting.
+  const shutDown = () => {
+    if (closed) return;
+    closed = true;
+    for (const [, p] of pending) p.reject(new DisconnectedError(p.method));
+    pending.clear();
+    for (const l of [...closeListeners]) l();
+  };
+  store.add(transport.onClose(shutDown));
+  /** Cancel messages are best effort: the transport may already be gone. */
+  const sendCancel = (id: number) => {
+    try {
+      transport.send({ t: 'cancel', id });
+    } catch {
+      /* closed: the pending call is rejected by shutDown */
+    }
+  };
+
+  return {
+    call(methodName, input, opts = {}) {
+      if (closed) return Promise.reject(new DisconnectedError(methodName));
+      // Already cancelled: do not start work the caller no longer wants.
+      if (opts.signal?.aborted) return Promise.reject(new HangarError('CANCELLED', `'${methodName}' was cancelled before it started`));
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const onAbort = () => sendCancel(id);
+        const finish = () => {
+          if (timer) clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+        };
+        pending.set(id, {
+          method: methodName,
+          resolve: (v) => {
+            finish();
+            resolve(v as never);
+          },
+          reject: (e) => {
+            finish();
+            reject(e);
+          },
+          onProgress: opts.onProgress,
+        });
+        if (opts.timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            const p = pending.get(id);
+            if (!p) return;
+            pending.delete(id);
+            sendCancel(id);
+            p.reject(new HangarError('TIMEOUT', `'${methodName}' did not answer within ${opts.timeoutMs} ms`));
+          }, opts.timeoutMs);
+        }
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          transport.send({ t: 'req', id, method: methodName, input });
+        } catch (e) {
+          pending.delete(id);
+          finish();
+          reject(toHangarError(e));
+        }
+      });
+    },
+    onEvent(listener) {
+      eventListeners.add(listener);
+      return toDisposable(() => eventListeners.delete(listener));
+    },
+    onClose(listener) {
+      closeListeners.add(listener);
+      return toDisposable(() => closeListeners.delete(listener));
+    },
+    dispose() {
+      shutDown();
+      store.dispose();
+      transport.close();
+    },
+  };
+}
+
+/** Two connected in-memory transports: for tests and in-process use. Delivery is asynchronous. */
+export function createTransportPair(): [Transport, Transport] {
+  type Side = { listeners: Set<(m: Wire) => void>; closeListeners: Set<() => void> };
+  const a: Side = { listeners: new Set(), closeListeners: new Set() };
+  const b: Side = { listeners: new Set(), closeListeners: new Set() };
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    queueMicrotask(() => {
+      for (const s of [a, b]) for (const l of [...s.closeListeners]) l();
+    });
+  };
+  const make = (self: Side, peer: Side): Transport => ({
+    send(m) {
+      if (closed) throw new HangarError('IO_ERROR', 'transport closed');
+      const copy = JSON.parse(JSON.stringify(m)) as Wire; // same rules as a real wire: plain JSON only
+      queueMicrotask(() => {
+        for (const l of [...peer.listeners]) l(copy);
+      });
+    },
+    onMessage(cb) {
+      self.listeners.add(cb);
+      return toDisposable(() => self.listeners.delete(cb));
+    },
+    onClose(cb) {
+      self.closeListeners.add(cb);
+      return toDisposable(() => self.closeListeners.delete(cb));
+    },
+    close,
+  });
+  return [make(a, b), make(b, a)];
+}
+

@@ -1,0 +1,191 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { createClient, createTransportPair, method, serve, type Handlers, type Progress, type Transport } from '../../../../src-vmm/base/rpc.js';
+import { ERROR_CODES, HangarError } from '../../../../src-vmm/base/errors.js';
+
+const contract = {
+  echo: method(z.object({ text: z.string() }).strict(), z.object({ text: z.string(), length: z.number() })),
+  fail: method(z.object({ code: z.enum(ERROR_CODES), plain: z.boolean().optional() }), z.null()),
+  slow: method(z.object({ steps: z.number().int().positive() }), z.null(), { long: true }),
+  hang: method(z.object({}), z.null()),
+  notify: method(z.object({ n: z.number() }), z.null()),
+};
+
+function deferred<T = void>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** Serves the test contract on one side of a transport pair and records what the handlers saw. */
+function setup(transports: [Transport, Transport] = createTransportPair()) {
+  const [serverSide, clientSide] = transports;
+  const seen = { echo: 0, hangStarted: deferred(), hangAborted: deferred(), slowAborted: deferred() };
+  const handlers: Handlers<typeof contract> = {
+    echo: async ({ text }) => {
+      seen.echo++;
+      return { text, length: text.length };
+    },
+    fail: async ({ code, plain }) => {
+      if (plain) throw new Error('something broke');
+      throw new HangarError(code, `failing with ${code}`, { details: { why: 'asked to' } });
+    },
+    slow: async ({ steps }, ctx) => {
+      for (let i = 1; i <= steps; i++) {
+        ctx.progress({ fraction: i / (steps + 1), message: `step ${i}` });
+        await new Promise((r) => setImmediate(r));
+      }
+      // Wait for the caller to cancel (which may already have happened).
+      await aborted(ctx.signal);
+      seen.slowAborted.resolve();
+      throw new Error('stopped');
+    },
+    hang: async (_input, ctx) => {
+      seen.hangStarted.resolve();
+      await aborted(ctx.signal);
+      seen.hangAborted.resolve();
+      return null;
+    },
+    notify: async ({ n }, ctx) => {
+      ctx.connection.emit('tick', { n });
+      ctx.connection.emit('tock', { n: n + 1 });
+      return null;
+    },
+  };
+  const server = serve(contract, handlers, serverSide);
+  const client = createClient(clientSide, contract);
+  return { server, client, seen, serverSide, clientSide };
+}
+
+const hasCode = (code: string, message?: RegExp) => (e: unknown) =>
+  e instanceof HangarError && e.code === code && (message === undefined || message.test(e.message));
+
+describe('rpc kernel over an in-memory transport pair', () => {
+  test('a call succeeds and the output is validated', async () => {
+    const { client } = setup();
+    assert.deepEqual(await client.call('echo', { text: 'hello' }), { text: 'hello', length: 5 });
+    client.dispose();
+  });
+
+  test('a bad payload is INVALID_INPUT and the handler never sees it', async () => {
+    const { client, seen } = setup();
+    await assert.rejects(client.call('echo', { text: 5 } as never), hasCode('INVALID_INPUT', /text/));
+    await assert.rejects(client.call('echo', { text: 'x', extra: 1 } as never), hasCode('INVALID_INPUT', /extra/));
+    assert.equal(seen.echo, 0);
+    client.dispose();
+  });
+
+  test('a thrown HangarError crosses with its code, message and details; other errors become INTERNAL', async () => {
+    const { client } = setup();
+    for (const code of ['DISK_FULL', 'STATE_CONFLICT', 'NOT_FOUND'] as const) {
+      await assert.rejects(client.call('fail', { code }), (e: unknown) => {
+        assert.ok(e instanceof HangarError);
+        assert.equal(e.code, code);
+        assert.equal(e.message, `failing with ${code}`);
+        assert.deepEqual(e.details, { why: 'asked to' });
+        return true;
+      });
+    }
+    await assert.rejects(client.call('fail', { code: 'NOT_FOUND', plain: true }), hasCode('INTERNAL', /something broke/));
+    client.dispose();
+  });
+
+  test('progress reaches the caller and cancellation reaches the handler signal', async () => {
+    const { client, seen } = setup();
+    const ac = new AbortController();
+    const progress: Progress[] = [];
+    const call = client.call('slow', { steps: 2 }, {
+      signal: ac.signal,
+      onProgress: (p) => {
+        progress.push(p);
+        if (progress.length === 2) ac.abort();
+      },
+    });
+    await assert.rejects(call, hasCode('CANCELLED'));
+    await seen.slowAborted.promise;
+    assert.deepEqual(progress, [
+      { fraction: 1 / 3, message: 'step 1' },
+      { fraction: 2 / 3, message: 'step 2' },
+    ]);
+    client.dispose();
+  });
+
+  test('a signal aborted before the call rejects at once and nothing runs', async () => {
+    const { client, seen } = setup();
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(client.call('echo', { text: 'x' }, { signal: ac.signal }), hasCode('CANCELLED'));
+    assert.equal(seen.echo, 0);
+    client.dispose();
+  });
+
+  test('a timeout rejects with TIMEOUT and cancels the handler', async () => {
+    const { client, seen } = setup();
+    await assert.rejects(client.call('hang', {}, { timeoutMs: 20 }), hasCode('TIMEOUT', /'hang' did not answer within 20 ms/));
+    await seen.hangAborted.promise;
+    client.dispose();
+  });
+
+  test('events reach the connection that caused them, in order, before the reply', async () => {
+    const { client } = setup();
+    const events: [string, unknown][] = [];
+    const sub = client.onEvent((name, payload) => events.push([name, payload]));
+    await client.call('notify', { n: 1 });
+    assert.deepEqual(events, [
+      ['tick', { n: 1 }],
+      ['tock', { n: 2 }],
+    ]);
+    sub.dispose();
+    await client.call('notify', { n: 5 });
+    assert.equal(events.length, 2);
+    client.dispose();
+  });
+
+  test('when the transport closes, pending calls reject, close listeners run and the handler is aborted', async () => {
+    const { client, seen, serverSide } = setup();
+    const closed = deferred();
+    client.onClose(() => closed.resolve());
+    const call = client.call('hang', {});
+    await seen.hangStarted.promise;
+    serverSide.close();
+    await assert.rejects(call, hasCode('IO_ERROR', /connection closed while waiting for 'hang'/));
+    await closed.promise;
+    await seen.hangAborted.promise;
+    await assert.rejects(client.call('echo', { text: 'late' }), hasCode('IO_ERROR'));
+  });
+
+  test('aborting a call right after the transport closed does not throw out of the abort', async () => {
+    const { client, seen, clientSide } = setup();
+    const ac = new AbortController();
+    const call = client.call('hang', {}, { signal: ac.signal });
+    await seen.hangStarted.promise;
+    clientSide.close(); // the close is delivered asynchronously...
+    ac.abort(); // ...so the cancel is sent to a closed transport
+    await assert.rejects(call, hasCode('IO_ERROR'));
+  });
+
+  test('disposing the client rejects its pending calls and runs its close listeners', async () => {
+    const { client, seen } = setup();
+    let closes = 0;
+    client.onClose(() => closes++);
+    const call = client.call('hang', {});
+    await seen.hangStarted.promise;
+    client.dispose();
+    await assert.rejects(call, hasCode('IO_ERROR'));
+    assert.equal(closes, 1);
+    await seen.hangAborted.promise;
+  });
+
+  test('an unknown method is INVALID_INPUT', async () => {
+    const { client } = setup();
+    await assert.rejects(client.call('nope' as never, {} as never), hasCode('INVALID_INPUT', /unknown method 'nope'/));
+    await assert.rejects(client.call('toString' as never, {} as never), hasCode('INVALID_INPUT', /unknown method 'toString'/));
+    client.dispose();
+  });
+});

@@ -1,0 +1,121 @@
+// The inventory's schema as numbered migrations (pure data). `PRAGMA user_version` holds the number
+// of the last one applied; openDatabase (db.node.ts) runs the pending ones in one transaction.
+// A migration is never edited once released: a change of schema is a new entry at the end.
+
+export interface Migration {
+  /** 1, 2, 3, …: the user_version after it has run */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'vms, images, snapshots, tasks, quarantine',
+    sql: `
+CREATE TABLE vms (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL,
+  -- the lower-cased name: VM names are unique without regard to case
+  name_key     TEXT NOT NULL UNIQUE,
+  -- the VmConfig as JSON, validated on every read
+  config       TEXT NOT NULL,
+  state        TEXT NOT NULL,
+  state_reason TEXT,
+  -- 'kvm' | 'tcg' while a VMM host runs the VM (the last one used afterwards)
+  accelerator  TEXT,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL
+);
+
+CREATE TABLE images (
+  path         TEXT PRIMARY KEY,
+  -- NULL for an image that no VM owns (a base shared by linked clones)
+  vm_id        TEXT REFERENCES vms(id) ON DELETE CASCADE,
+  format       TEXT NOT NULL,
+  virtual_size INTEGER NOT NULL,
+  -- no cascade: an image that others are based on cannot be deleted under them
+  backing_path TEXT REFERENCES images(path),
+  -- 1 when the file lives in the VM's folder and is deleted with it
+  owned        INTEGER NOT NULL,
+  -- 'disk' (a VM's current top image) | 'frozen' (a snapshot's read-only image) | 'base'
+  role         TEXT NOT NULL,
+  created_at   TEXT NOT NULL
+);
+CREATE INDEX images_vm ON images(vm_id);
+CREATE INDEX images_backing ON images(backing_path);
+
+CREATE TABLE snapshots (
+  id          TEXT PRIMARY KEY,
+  vm_id       TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  -- no cascade: a snapshot with children is merged, never dropped with them
+  parent_id   TEXT REFERENCES snapshots(id),
+  name        TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  created_at  TEXT NOT NULL,
+  -- the VmConfig at that moment, as JSON
+  config      TEXT NOT NULL,
+  -- 1 when taken while running (RAM and device state in state_file)
+  live        INTEGER NOT NULL,
+  state_file  TEXT,
+  -- JSON: [{ diskId, path, format }], the frozen image of each disk
+  disks       TEXT NOT NULL
+);
+CREATE INDEX snapshots_vm ON snapshots(vm_id);
+CREATE INDEX snapshots_parent ON snapshots(parent_id);
+
+-- "You are here" in each VM's snapshot tree: the snapshot its current overlays sit on.
+-- No cascade on snapshot_id: the current snapshot is deleted only after the pointer has moved.
+CREATE TABLE vm_current_snapshot (
+  vm_id       TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
+  snapshot_id TEXT NOT NULL REFERENCES snapshots(id)
+);
+CREATE INDEX vm_current_snapshot_snapshot ON vm_current_snapshot(snapshot_id);
+
+-- No foreign key to vms: the history of a task outlives its VM.
+CREATE TABLE tasks (
+  id          TEXT PRIMARY KEY,
+  kind        TEXT NOT NULL,
+  vm_id       TEXT,
+  vm_name     TEXT,
+  -- running | succeeded | failed | cancelled | interrupted
+  state       TEXT NOT NULL,
+  progress    REAL NOT NULL,
+  phase       TEXT,
+  message     TEXT,
+  error       TEXT,
+  started_at  TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE INDEX tasks_started ON tasks(started_at);
+CREATE INDEX tasks_state ON tasks(state);
+
+-- Rows that failed validation on read, moved here with the reason instead of crashing the app.
+CREATE TABLE quarantine (
+  id     INTEGER PRIMARY KEY,
+  source TEXT,
+  row    TEXT,
+  reason TEXT,
+  at     TEXT
+);
+`,
+  },
+];
+
+/** The schema version this build writes and understands. */
+export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** The migrations to run on a database at `current`, in order. */
+export function pendingMigrations(current: number, migrations: readonly Migration[] = MIGRATIONS): Migration[] {
+  return [...migrations].filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+}
+
+/** Numbers must run 1, 2, 3, … without gaps or repeats (checked by a unit test and at open). */
+export function checkMigrations(migrations: readonly Migration[]): string | undefined {
+  for (const [i, m] of migrations.entries()) {
+    if (m.version !== i + 1) return `migration '${m.name}' has version ${m.version}, expected ${i + 1}`;
+    if (!m.sql.trim()) return `migration ${m.version} has no SQL`;
+  }
+  return undefined;
+}

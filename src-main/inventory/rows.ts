@@ -1,0 +1,197 @@
+// Rows as read from SQLite, checked as untrusted input (pure). A row that does not check out is
+// reported with a reason that says what is wrong, never thrown.
+import { z } from 'zod';
+import { VM_STATES } from '../../src-vmm/protocol/states.js';
+import {
+  ACCELERATORS,
+  IMAGE_ROLES,
+  TASK_STATES,
+  type Accelerator,
+  type ConfigBase,
+  type ImageRow,
+  type ParseResult,
+  type SnapshotRow,
+  type TaskRow,
+  type VmRow,
+} from './types.js';
+
+/** The key that makes VM names unique without regard to case (or Unicode composition). */
+export function nameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+const text = z.string();
+const textOrNull = z.string().nullable();
+const flag = z.union([z.literal(0), z.literal(1)]);
+
+const VmDbRow = z.object({
+  id: text.min(1),
+  name: text,
+  name_key: text,
+  config: text,
+  state: text,
+  state_reason: textOrNull,
+  accelerator: textOrNull,
+  created_at: text,
+  updated_at: text,
+});
+
+const ImageDbRow = z.object({
+  path: text.min(1),
+  vm_id: textOrNull,
+  format: text,
+  virtual_size: z.number().int().nonnegative(),
+  backing_path: textOrNull,
+  owned: flag,
+  role: z.enum(IMAGE_ROLES),
+  created_at: text,
+});
+
+const SnapshotDisk = z.object({ diskId: z.string(), path: z.string(), format: z.string() }).strict();
+const SnapshotDbRow = z.object({
+  id: text.min(1),
+  vm_id: text,
+  parent_id: textOrNull,
+  name: text,
+  description: text,
+  created_at: text,
+  config: text,
+  live: flag,
+  state_file: textOrNull,
+  disks: text,
+});
+
+const TaskDbRow = z.object({
+  id: text.min(1),
+  kind: text,
+  vm_id: textOrNull,
+  vm_name: textOrNull,
+  state: z.enum(TASK_STATES),
+  progress: z.number().min(0).max(1),
+  phase: textOrNull,
+  message: textOrNull,
+  error: textOrNull,
+  started_at: text,
+  finished_at: textOrNull,
+});
+
+function issues(e: z.ZodError): string {
+  return e.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+function parseJson(textValue: string, what: string): ParseResult<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(textValue) as unknown };
+  } catch (e) {
+    return { ok: false, reason: `${what} is not valid JSON (${(e as Error).message})` };
+  }
+}
+
+function parseConfigColumn<TConfig extends ConfigBase>(
+  raw: string,
+  vmId: string,
+  parseConfig: (raw: unknown) => ParseResult<TConfig>,
+): ParseResult<TConfig> {
+  const json = parseJson(raw, 'config');
+  if (!json.ok) return json;
+  const config = parseConfig(json.value);
+  if (!config.ok) return { ok: false, reason: `config is not valid: ${config.reason}` };
+  if (config.value.id !== vmId) return { ok: false, reason: `config is for VM '${config.value.id}', not '${vmId}'` };
+  return config;
+}
+
+export function parseVmRow<TConfig extends ConfigBase>(raw: unknown, parseConfig: (raw: unknown) => ParseResult<TConfig>): ParseResult<VmRow<TConfig>> {
+  const r = VmDbRow.safeParse(raw);
+  if (!r.success) return { ok: false, reason: `malformed row (${issues(r.error)})` };
+  const row = r.data;
+  if (!(VM_STATES as readonly string[]).includes(row.state)) return { ok: false, reason: `unknown state '${row.state}'` };
+  const config = parseConfigColumn(row.config, row.id, parseConfig);
+  if (!config.ok) return config;
+  // A damaged accelerator is not worth losing a VM over: it is only a record of the last run.
+  const accelerator = (ACCELERATORS as readonly string[]).includes(row.accelerator ?? '') ? (row.accelerator as Accelerator) : null;
+  return {
+    ok: true,
+    value: {
+      id: row.id,
+      // the config is the source of truth for the name
+      name: config.value.name,
+      config: config.value,
+      state: row.state as VmRow<TConfig>['state'],
+      stateReason: row.state_reason,
+      accelerator,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    },
+  };
+}
+
+export function parseImageRow(raw: unknown): ParseResult<ImageRow> {
+  const r = ImageDbRow.safeParse(raw);
+  if (!r.success) return { ok: false, reason: `malformed row (${issues(r.error)})` };
+  const row = r.data;
+  return {
+    ok: true,
+    value: {
+      path: row.path,
+      vmId: row.vm_id,
+      format: row.format,
+      virtualSize: row.virtual_size,
+      backingPath: row.backing_path,
+      owned: row.owned === 1,
+      role: row.role,
+      createdAt: row.created_at,
+    },
+  };
+}
+
+export function parseSnapshotRow<TConfig extends ConfigBase>(
+  raw: unknown,
+  parseConfig: (raw: unknown) => ParseResult<TConfig>,
+): ParseResult<SnapshotRow<TConfig>> {
+  const r = SnapshotDbRow.safeParse(raw);
+  if (!r.success) return { ok: false, reason: `malformed row (${issues(r.error)})` };
+  const row = r.data;
+  const config = parseConfigColumn(row.config, row.vm_id, parseConfig);
+  if (!config.ok) return config;
+  const disksJson = parseJson(row.disks, 'disks');
+  if (!disksJson.ok) return disksJson;
+  const disks = z.array(SnapshotDisk).safeParse(disksJson.value);
+  if (!disks.success) return { ok: false, reason: `disks are not valid (${issues(disks.error)})` };
+  return {
+    ok: true,
+    value: {
+      id: row.id,
+      vmId: row.vm_id,
+      parentId: row.parent_id,
+      name: row.name,
+      description: row.description,
+      createdAt: row.created_at,
+      config: config.value,
+      live: row.live === 1,
+      stateFile: row.state_file,
+      disks: disks.data,
+    },
+  };
+}
+
+export function parseTaskRow(raw: unknown): ParseResult<TaskRow> {
+  const r = TaskDbRow.safeParse(raw);
+  if (!r.success) return { ok: false, reason: `malformed row (${issues(r.error)})` };
+  const row = r.data;
+  return {
+    ok: true,
+    value: {
+      id: row.id,
+      kind: row.kind,
+      vmId: row.vm_id,
+      vm: row.vm_name,
+      state: row.state,
+      progress: row.progress,
+      phase: row.phase,
+      message: row.message,
+      error: row.error,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+    },
+  };
+}

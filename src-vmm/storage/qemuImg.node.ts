@@ -1,0 +1,380 @@
+// qemu-img, wrapped: every call spawns qemu-img with an argument array (never a shell), names the file
+// in its errors with qemu-img's own last word, and long calls report progress and can be cancelled.
+import { spawn } from 'node:child_process';
+import { closeSync, constants as fsc, accessSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { HangarError, cancelledError, throwIfAborted } from '../base/errors.js';
+import { createProgressReader, parseImageInfo, type ImageInfo } from './chain.js';
+
+export type { ImageInfo } from './chain.js';
+
+/** Raw images are accepted only with these extensions: qemu-img calls any file at all 'raw'. */
+export const RAW_IMAGE_EXTENSIONS = ['.img', '.raw', '.bin', '.dd', '.iso'] as const;
+/** qcow2's default cluster size, written explicitly so images do not depend on the qemu-img version. */
+export const QCOW2_CLUSTER_SIZE = 65536;
+/** After SIGTERM, how long qemu-img has to exit before SIGKILL. */
+const KILL_GRACE_MS = 5000;
+const STDOUT_LIMIT = 32 << 20;
+const STDERR_TAIL = 64 << 10;
+
+export type DstFormat = 'qcow2' | 'vmdk' | 'raw';
+
+export interface ProgressOptions {
+  signal?: AbortSignal;
+  /** fractions 0 … 1, never decreasing; 1 when done */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface CreateOptions {
+  /** required without a backing image; with one, defaults to the backing image's size */
+  sizeBytes?: number;
+  format: 'qcow2';
+  /** stored in the new image as given: a relative path is relative to the new image's folder */
+  backing?: { path: string; format: string };
+  clusterSizeBytes?: number;
+}
+
+export interface ConvertOptions extends ProgressOptions {
+  /** probed when absent */
+  srcFormat?: string;
+  dstFormat: DstFormat;
+  /** `-o` options such as `subformat=streamOptimized` */
+  dstOptions?: string[];
+  /** read an image that starts at this byte offset inside a bigger file (a disk inside an .ova) */
+  srcOffset?: number;
+  /** with srcOffset: the image's length in bytes (the rest of the file when absent) */
+  srcLength?: number;
+  /** skip writing zeroes (the default); false writes every byte */
+  sparse?: boolean;
+}
+
+export interface CheckResult {
+  /** no corruption and the check completed: leaks only waste space */
+  ok: boolean;
+  /** false when the format has no consistency check (raw): nothing was checked */
+  supported: boolean;
+  /** errors that stopped qemu-img from checking everything */
+  errors: number;
+  leaks: number;
+  corruptions: number;
+  status: 'clean' | 'leaks' | 'corrupt' | 'incomplete' | 'unsupported';
+}
+
+export interface QemuImg {
+  /** One entry, or the whole chain top first with backingChain. Works on images a running VM uses. */
+  info(path: string, opts?: { backingChain?: boolean }): Promise<ImageInfo[]>;
+  /** A new image; ALREADY_EXISTS when the file exists. */
+  create(path: string, opts: CreateOptions): Promise<void>;
+  /** Converts into `dst`, which must not exist; nothing is left behind on failure or cancel. */
+  convert(src: string, dst: string, opts: ConvertOptions): Promise<void>;
+  check(path: string, opts?: { repair?: 'leaks' | 'all' }): Promise<CheckResult>;
+  /** Writes the top image's data into its backing image (or into `base`, further down the chain). */
+  commit(path: string, opts?: ProgressOptions & { base?: string; keepTop?: boolean }): Promise<void>;
+  /** Changes the backing image; null makes the image standalone. Unsafe only rewrites the name. */
+  rebase(path: string, opts: ProgressOptions & { backing: string | null; backingFormat?: string; unsafe?: boolean }): Promise<void>;
+  /** The format and size of a file the user offers as a disk image, or INVALID_INPUT saying why not. */
+  detectImage(path: string): Promise<{ format: string; virtualSizeBytes: number; backingPath?: string }>;
+}
+
+interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** qemu-img's last line on stderr, without its `qemu-img: ` prefix. */
+export function lastLine(stderr: string): string {
+  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  return (lines.at(-1) ?? '').replace(/^qemu-img:\s*/, '');
+}
+
+function isLockError(stderr: string): boolean {
+  return /Failed to get ".*" lock|Is another process using the image/i.test(stderr);
+}
+
+function isNoSpace(stderr: string): boolean {
+  return /No space left on device|ENOSPC|Disk quota exceeded/i.test(stderr);
+}
+
+/** Progress that never goes back and ends at exactly 1, whatever qemu-img prints. */
+function monotonic(onProgress: ((fraction: number) => void) | undefined): { report: (f: number) => void; finish: () => void } {
+  let last = -1;
+  const report = (f: number) => {
+    if (!onProgress || !(f > last)) return;
+    last = f;
+    onProgress(f);
+  };
+  return { report, finish: () => report(1) };
+}
+
+function fsyncPath(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some platforms cannot fsync a folder; the data is written either way.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function createQemuImg(opts: { binary?: string; log?: (line: string) => void } = {}): QemuImg {
+  const binary = opts.binary ?? 'qemu-img';
+  const log = opts.log ?? (() => {});
+
+  function run(args: string[], o: ProgressOptions = {}): Promise<RunResult> {
+    throwIfAborted(o.signal);
+    const started = Date.now();
+    log(`qemu-img ${args.join(' ')}`);
+    return new Promise((resolvePromise, reject) => {
+      // LC_ALL=C: the messages we match and show are qemu-img's English ones.
+      const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+      let stdout = '';
+      let stderr = '';
+      let aborted = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      const progress = o.onProgress ? createProgressReader() : undefined;
+      child.stdout.setEncoding('utf8');
+      child.stderr.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        if (progress) {
+          const f = progress.push(chunk);
+          if (f !== undefined) o.onProgress!(f);
+        }
+        if (stdout.length < STDOUT_LIMIT) stdout += chunk;
+      });
+      child.stderr.on('data', (chunk: string) => {
+        stderr += chunk;
+        if (stderr.length > STDERR_TAIL * 2) stderr = stderr.slice(-STDERR_TAIL);
+      });
+      const onAbort = () => {
+        aborted = true;
+        child.kill('SIGTERM');
+        killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+        killTimer.unref();
+      };
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => {
+        o.signal?.removeEventListener('abort', onAbort);
+        if (killTimer) clearTimeout(killTimer);
+      };
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        done();
+        if (e.code === 'ENOENT') reject(new HangarError('UNSUPPORTED', `${binary} is not installed: install QEMU's tools (the qemu-utils package on Debian and Ubuntu)`, { cause: e }));
+        else reject(new HangarError('QEMU_FAILED', `cannot run ${binary}: ${e.message}`, { cause: e }));
+      });
+      child.on('close', (code, signal) => {
+        done();
+        log(`qemu-img ${args[0]} ended (${code ?? signal}) after ${Date.now() - started} ms`);
+        if (aborted) reject(cancelledError());
+        else resolvePromise({ code, signal, stdout, stderr });
+      });
+    });
+  }
+
+  /** The error for a qemu-img run that failed on `file` (the file being written, for space errors). */
+  function failure(verb: string, file: string, args: string[], r: RunResult): HangarError {
+    const last = lastLine(r.stderr) || (r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`);
+    const details = { file, args, exitCode: r.code, signal: r.signal, stderr: r.stderr.slice(-4096) };
+    if (isNoSpace(r.stderr)) return new HangarError('DISK_FULL', `not enough space on ${dirname(file)} to write ${basename(file)}`, { details });
+    if (isLockError(r.stderr)) return new HangarError('STATE_CONFLICT', `${file} is in use by another process (a running VM?): ${last}`, { details });
+    return new HangarError('QEMU_FAILED', `qemu-img could not ${verb} ${file}: ${last}`, { details });
+  }
+
+  function assertExists(path: string): void {
+    if (!existsSync(path)) throw new HangarError('NOT_FOUND', `${path} does not exist`);
+  }
+
+  async function info(path: string, o: { backingChain?: boolean } = {}): Promise<ImageInfo[]> {
+    const abs = resolve(path);
+    assertExists(abs);
+    // -U (force-share): read the header without taking the image lock, so it works while a VM runs.
+    const args = ['info', '--output=json', '-U', ...(o.backingChain ? ['--backing-chain'] : []), abs];
+    const r = await run(args);
+    if (r.code !== 0) throw failure('read', abs, args, r);
+    return parseImageInfo(r.stdout);
+  }
+
+  async function create(path: string, o: CreateOptions): Promise<void> {
+    const abs = resolve(path);
+    if (o.format !== 'qcow2') throw new HangarError('INVALID_INPUT', `cannot create a ${String(o.format)} image: only qcow2`);
+    if (o.sizeBytes === undefined && !o.backing) throw new HangarError('INVALID_INPUT', `a size is needed to create ${abs}`);
+    if (o.sizeBytes !== undefined && (!Number.isSafeInteger(o.sizeBytes) || o.sizeBytes <= 0)) {
+      throw new HangarError('INVALID_INPUT', `the size of ${abs} must be a positive whole number of bytes, not ${o.sizeBytes}`);
+    }
+    if (existsSync(abs)) throw new HangarError('ALREADY_EXISTS', `${abs} already exists`);
+    if (!existsSync(dirname(abs))) throw new HangarError('NOT_FOUND', `folder ${dirname(abs)} does not exist`);
+    const args = [
+      'create',
+      '-q',
+      '-f',
+      'qcow2',
+      '-o',
+      `cluster_size=${o.clusterSizeBytes ?? QCOW2_CLUSTER_SIZE}`,
+      ...(o.backing ? ['-b', o.backing.path, '-F', o.backing.format] : []),
+      abs,
+      ...(o.sizeBytes !== undefined ? [String(o.sizeBytes)] : []),
+    ];
+    const r = await run(args);
+    if (r.code !== 0) {
+      rmSync(abs, { force: true });
+      throw failure('create', abs, args, r);
+    }
+  }
+
+  /** The source as qemu-img takes it: a path, or a json: pseudo-filename reading at an offset. */
+  function sourceSpec(abs: string, o: ConvertOptions): { args: string[]; spec: string } {
+    if (o.srcOffset === undefined) return { args: o.srcFormat ? ['-f', o.srcFormat] : [], spec: abs };
+    if (!Number.isSafeInteger(o.srcOffset) || o.srcOffset < 0) throw new HangarError('INVALID_INPUT', `offset ${o.srcOffset} into ${abs} is not a byte position`);
+    if (o.srcLength !== undefined && (!Number.isSafeInteger(o.srcLength) || o.srcLength <= 0)) {
+      throw new HangarError('INVALID_INPUT', `length ${o.srcLength} of the image inside ${abs} is not a byte count`);
+    }
+    // The raw driver's offset/size options cut a window out of the file; the format driver (or the
+    // probe, without srcFormat) reads the image inside it. No temporary copy is made.
+    const window = { driver: 'raw', offset: o.srcOffset, ...(o.srcLength !== undefined ? { size: o.srcLength } : {}), file: { driver: 'file', filename: abs } };
+    const spec = `json:${JSON.stringify(o.srcFormat ? { driver: o.srcFormat, file: window } : { file: window })}`;
+    return { args: [], spec };
+  }
+
+  async function convert(src: string, dst: string, o: ConvertOptions): Promise<void> {
+    const srcAbs = resolve(src);
+    const dstAbs = resolve(dst);
+    assertExists(srcAbs);
+    if (srcAbs === dstAbs) throw new HangarError('INVALID_INPUT', `cannot convert ${srcAbs} onto itself`);
+    if (existsSync(dstAbs)) throw new HangarError('ALREADY_EXISTS', `${dstAbs} already exists`);
+    if (!existsSync(dirname(dstAbs))) throw new HangarError('NOT_FOUND', `folder ${dirname(dstAbs)} does not exist`);
+    const source = sourceSpec(srcAbs, o);
+    throwIfAborted(o.signal);
+    // The partial output lives at <dst>.partial, a folder holding a file with the final name: a VMDK
+    // records its own file name in its descriptor, so the name must be right from the start.
+    const partialDir = `${dstAbs}.partial`;
+    const partial = join(partialDir, basename(dstAbs));
+    rmSync(partialDir, { recursive: true, force: true }); // left over by a crash: ours to remove
+    mkdirSync(partialDir, { mode: 0o700 });
+    const args = [
+      'convert',
+      '-p',
+      ...source.args,
+      '-O',
+      o.dstFormat,
+      ...(o.dstOptions?.length ? ['-o', o.dstOptions.join(',')] : []),
+      ...(o.sparse === false ? ['-S', '0'] : []),
+      source.spec,
+      partial,
+    ];
+    const progress = monotonic(o.onProgress);
+    try {
+      const r = await run(args, { signal: o.signal, onProgress: progress.report });
+      if (r.code !== 0) {
+        const e = failure('convert', srcAbs, args, r);
+        // Space runs out on the side being written.
+        throw e.code === 'DISK_FULL' ? new HangarError('DISK_FULL', `not enough space on ${dirname(dstAbs)} to write ${basename(dstAbs)}`, { details: e.details }) : e;
+      }
+      // Durable before it takes the final name, so a crash never leaves a short file under it.
+      fsyncPath(partial);
+      renameSync(partial, dstAbs);
+      rmSync(partialDir, { recursive: true, force: true });
+      fsyncPath(dirname(dstAbs));
+    } catch (e) {
+      rmSync(partialDir, { recursive: true, force: true });
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new HangarError('DISK_FULL', `not enough space on ${dirname(dstAbs)} to write ${basename(dstAbs)}`, { cause: e });
+      }
+      throw e;
+    }
+    progress.finish();
+  }
+
+  async function check(path: string, o: { repair?: 'leaks' | 'all' } = {}): Promise<CheckResult> {
+    const abs = resolve(path);
+    assertExists(abs);
+    const args = ['check', '--output=json', ...(o.repair ? ['-r', o.repair] : []), abs];
+    const r = await run(args);
+    // Exit codes of qemu-img check: 0 consistent; 1 the check could not complete; 2 corruptions;
+    // 3 leaked clusters only (wasted space, no harm to data); 63 the format has no check.
+    if (r.code === 63) return { ok: true, supported: false, errors: 0, leaks: 0, corruptions: 0, status: 'unsupported' };
+    let report: { 'check-errors'?: number; leaks?: number; corruptions?: number } | undefined;
+    try {
+      report = JSON.parse(r.stdout) as typeof report;
+    } catch {
+      report = undefined;
+    }
+    if (!report || ![0, 1, 2, 3].includes(r.code ?? -1)) throw failure('check', abs, args, r);
+    const counts = { errors: report['check-errors'] ?? 0, leaks: report.leaks ?? 0, corruptions: report.corruptions ?? 0 };
+    switch (r.code) {
+      case 0:
+        return { ok: true, supported: true, ...counts, status: 'clean' };
+      case 3:
+        return { ok: true, supported: true, ...counts, status: 'leaks' };
+      case 2:
+        return { ok: false, supported: true, ...counts, status: 'corrupt' };
+      default:
+        return { ok: false, supported: true, ...counts, errors: Math.max(1, counts.errors), status: 'incomplete' };
+    }
+  }
+
+  async function commit(path: string, o: ProgressOptions & { base?: string; keepTop?: boolean } = {}): Promise<void> {
+    const abs = resolve(path);
+    assertExists(abs);
+    const args = ['commit', '-p', ...(o.base ? ['-b', resolve(o.base)] : []), ...(o.keepTop ? ['-d'] : []), abs];
+    const progress = monotonic(o.onProgress);
+    const r = await run(args, { signal: o.signal, onProgress: progress.report });
+    if (r.code !== 0) throw failure('commit', abs, args, r);
+    progress.finish();
+  }
+
+  async function rebase(path: string, o: ProgressOptions & { backing: string | null; backingFormat?: string; unsafe?: boolean }): Promise<void> {
+    const abs = resolve(path);
+    assertExists(abs);
+    if (o.backing && !o.backingFormat) throw new HangarError('INVALID_INPUT', `the format of the new backing image of ${abs} is needed`);
+    const args = [
+      'rebase',
+      ...(o.unsafe ? ['-u'] : ['-p']),
+      '-b',
+      o.backing ?? '',
+      ...(o.backing && o.backingFormat ? ['-F', o.backingFormat] : []),
+      abs,
+    ];
+    const progress = monotonic(o.onProgress);
+    const r = await run(args, { signal: o.signal, onProgress: progress.report });
+    if (r.code !== 0) throw failure('rebase', abs, args, r);
+    progress.finish();
+  }
+
+  async function detectImage(path: string): Promise<{ format: string; virtualSizeBytes: number; backingPath?: string }> {
+    const abs = resolve(path);
+    let size: number;
+    try {
+      const st = statSync(abs);
+      if (!st.isFile()) throw new HangarError('INVALID_INPUT', `${abs} is not a file`);
+      size = st.size;
+    } catch (e) {
+      if (e instanceof HangarError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new HangarError('INVALID_INPUT', `${abs} does not exist`, { cause: e });
+      throw new HangarError('INVALID_INPUT', `${abs} cannot be read: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      accessSync(abs, fsc.R_OK);
+    } catch (e) {
+      throw new HangarError('INVALID_INPUT', `${abs} cannot be read: permission denied`, { cause: e });
+    }
+    if (size === 0) throw new HangarError('INVALID_INPUT', `${abs} is empty: it is not a disk image`);
+    const args = ['info', '--output=json', '-U', abs];
+    const r = await run(args);
+    if (r.code !== 0) throw new HangarError('INVALID_INPUT', `${abs} is not a disk image qemu-img can read: ${lastLine(r.stderr)}`, { details: { stderr: r.stderr.slice(-4096) } });
+    const [top] = parseImageInfo(r.stdout);
+    if (!top) throw new HangarError('INTERNAL', `qemu-img info said nothing about ${abs}`);
+    if (top.format === 'raw') {
+      // qemu-img's probe falls back to 'raw' for any file at all, text included.
+      const ext = extname(abs).toLowerCase();
+      const plausible = size % 512 === 0 && (RAW_IMAGE_EXTENSIONS as readonly string[]).includes(ext);
+      if (!plausible) throw new HangarError('INVALID_INPUT', `${abs} is not a disk image: qemu-img finds no image format in it`);
+    }
+    return { format: top.format, virtualSizeBytes: top.virtualSizeBytes, ...(top.backingPath ? { backingPath: top.backingPath } : {}) };
+  }
+
+  return { info, create, convert, check, commit, rebase, detectImage };
+}

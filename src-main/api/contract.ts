@@ -1,0 +1,229 @@
+// The one API contract of the owner process: used by the CLI, the web mode and the Electron renderer.
+// Every input is validated against these schemas in the owner before a handler runs.
+import { z } from 'zod';
+import { method, type Contract } from '../../src-vmm/base/rpc.js';
+import { VmState } from '../../src-vmm/protocol/states.js';
+
+const Ref = z.string().min(1, 'a VM name or id is needed').max(4096);
+const AbsPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => p.startsWith('/'), 'must be an absolute path')
+  .refine((p) => !p.includes('\0'), 'must not contain NUL');
+const Accel = z.enum(['auto', 'kvm', 'tcg']);
+const Firmware = z.enum(['bios', 'uefi']);
+const NicChoice = z.enum(['virtio', 'e1000', 'e1000e', 'rtl8139', 'vmxnet3', 'pcnet', 'none']);
+
+export const PortForward = z
+  .object({
+    protocol: z.enum(['tcp', 'udp']),
+    hostAddress: z.string().default('127.0.0.1'),
+    hostPort: z.number().int().min(1).max(65535),
+    guestPort: z.number().int().min(1).max(65535),
+  })
+  .strict();
+
+export const DiskChoice = z.union([
+  z.object({ sizeBytes: z.number().int().positive() }).strict(),
+  z.object({ image: AbsPath }).strict(),
+]);
+
+/** The hardware options shared by create and modify. */
+const HardwareOptions = {
+  osType: z.string().min(1).max(64).optional(),
+  description: z.string().max(4096).optional(),
+  cpus: z.number().int().optional(),
+  memoryMiB: z.number().int().optional(),
+  firmware: Firmware.optional(),
+  nic: NicChoice.optional(),
+  forwards: z.array(PortForward).max(32).optional(),
+  accel: Accel.optional(),
+};
+
+export const VmCreateInput = z
+  .object({
+    name: z.string().max(10_000),
+    ...HardwareOptions,
+    disk: DiskChoice.optional(),
+    iso: AbsPath.optional(),
+    kernel: AbsPath.optional(),
+    initrd: AbsPath.optional(),
+    append: z.string().max(4096).optional(),
+  })
+  .strict();
+export type VmCreateInput = z.infer<typeof VmCreateInput>;
+
+export const VmModifyInput = z
+  .object({
+    ref: Ref,
+    name: z.string().max(10_000).optional(),
+    ...HardwareOptions,
+    /** adds a disk */
+    disk: DiskChoice.optional(),
+    /** inserts an ISO into the first optical drive (adding one); null ejects */
+    iso: AbsPath.nullable().optional(),
+    kernel: AbsPath.nullable().optional(),
+    initrd: AbsPath.nullable().optional(),
+    append: z.string().max(4096).nullable().optional(),
+    nested: z.boolean().optional(),
+  })
+  .strict();
+export type VmModifyInput = z.infer<typeof VmModifyInput>;
+
+export const VmSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: VmState,
+  osType: z.string(),
+  accelerator: z.enum(['kvm', 'tcg']),
+});
+export type VmSummary = z.infer<typeof VmSummary>;
+
+export const DiskDetails = z.object({
+  id: z.string(),
+  bus: z.string(),
+  path: z.string(),
+  format: z.string(),
+  virtualSizeBytes: z.number(),
+  actualSizeBytes: z.number().optional(),
+  chain: z.array(z.string()),
+});
+
+export const SnapshotItem = z.object({
+  id: z.string(),
+  name: z.string(),
+  parentId: z.string().nullable(),
+  createdAt: z.string(),
+  live: z.boolean(),
+  description: z.string(),
+});
+
+export const VmDetails = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: VmState,
+  stateReason: z.string().optional(),
+  osType: z.string(),
+  osLabel: z.string(),
+  description: z.string(),
+  cpus: z.number(),
+  memoryMiB: z.number(),
+  firmware: Firmware,
+  chipset: z.string(),
+  accelerator: z.enum(['kvm', 'tcg']),
+  accelReason: z.string(),
+  accelSetting: Accel,
+  nested: z.boolean(),
+  qemuPid: z.number().optional(),
+  disks: z.array(DiskDetails),
+  opticals: z.array(z.object({ id: z.string(), bus: z.string(), path: z.string().nullable() })),
+  nics: z.array(z.object({ id: z.string(), model: z.string(), mac: z.string(), forwards: z.array(PortForward) })),
+  boot: z.object({ order: z.array(z.string()), kernel: z.string().optional(), initrd: z.string().optional(), append: z.string().optional() }),
+  display: z.object({ vga: z.string(), vnc: z.boolean() }),
+  serial: z.boolean(),
+  folder: z.string(),
+  createdAt: z.string(),
+  snapshots: z.array(SnapshotItem),
+  currentSnapshotId: z.string().nullable(),
+});
+export type VmDetails = z.infer<typeof VmDetails>;
+
+export const HostInfo = z.object({
+  qemuVersion: z.string(),
+  qemuBinary: z.string(),
+  accelerator: z.enum(['kvm', 'tcg']),
+  accelReason: z.string(),
+  kvm: z.object({ device: z.string(), probe: z.string(), detail: z.string().optional() }),
+  ovmf: z.object({ code: z.string(), vars: z.string() }).nullable(),
+  ownerPid: z.number(),
+  ownerKind: z.string(),
+  home: z.string(),
+});
+
+export const OsTypeInfo = z.object({
+  id: z.string(),
+  label: z.string(),
+  family: z.string(),
+  defaults: z.object({
+    cpus: z.number(),
+    memoryMiB: z.number(),
+    diskGiB: z.number(),
+    firmware: z.string(),
+    chipset: z.string(),
+    diskBus: z.string(),
+    nicModel: z.string(),
+  }),
+});
+
+export const TaskInfo = z.object({
+  id: z.string(),
+  kind: z.string(),
+  vm: z.string().nullable(),
+  state: z.string(),
+  progress: z.number(),
+  phase: z.string().nullable(),
+  message: z.string().nullable(),
+  error: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type TaskInfo = z.infer<typeof TaskInfo>;
+
+const RefInput = z.object({ ref: Ref }).strict();
+const Ok = z.null();
+
+export const hangarApi = {
+  'host.info': method(z.object({}).strict(), HostInfo),
+  'os.list': method(z.object({}).strict(), z.object({ osTypes: z.array(OsTypeInfo) })),
+  'vm.list': method(z.object({}).strict(), z.object({ vms: z.array(VmSummary) })),
+  'vm.show': method(RefInput, VmDetails),
+  'vm.create': method(VmCreateInput, VmDetails, { long: true }),
+  'vm.modify': method(VmModifyInput, VmDetails, { long: true }),
+  'vm.delete': method(z.object({ ref: Ref, keepFiles: z.boolean().default(false) }).strict(), z.object({ id: z.string(), keptFiles: z.array(z.string()) })),
+  'vm.start': method(
+    z.object({ ref: Ref, waitSerial: z.string().min(1).max(4096).optional(), timeoutS: z.number().positive().max(86_400).default(300) }).strict(),
+    z.object({ id: z.string(), state: VmState, accelerator: z.enum(['kvm', 'tcg']), serialMatched: z.boolean().optional() }),
+    { long: true },
+  ),
+  'vm.stop': method(
+    z.object({ ref: Ref, force: z.boolean().default(false), timeoutS: z.number().positive().max(3600).default(120) }).strict(),
+    z.object({ id: z.string(), state: VmState }),
+    { long: true },
+  ),
+  'vm.pause': method(RefInput, z.object({ id: z.string(), state: VmState })),
+  'vm.resume': method(RefInput, z.object({ id: z.string(), state: VmState })),
+  'vm.reset': method(RefInput, z.object({ id: z.string(), state: VmState })),
+  'vm.save': method(RefInput, z.object({ id: z.string(), state: VmState }), { long: true }),
+  'vm.serial': method(z.object({ ref: Ref, maxBytes: z.number().int().positive().max(64 << 20).default(1 << 20) }).strict(), z.object({ data: z.string() /* base64 */ })),
+  'vm.screenshot': method(z.object({ ref: Ref, file: AbsPath }).strict(), z.object({ file: z.string(), sizeBytes: z.number() })),
+  'vm.send': method(z.object({ ref: Ref, text: z.string().max(1 << 16), enter: z.boolean().default(true) }).strict(), Ok),
+  /** subscribes this connection to `vm.console` events of one VM; returns the recent log as a backlog */
+  'vm.consoleAttach': method(z.object({ ref: Ref, backlogBytes: z.number().int().min(0).max(1 << 20).default(16_384) }).strict(), z.object({ id: z.string(), backlog: z.string() })),
+  'vm.consoleDetach': method(RefInput, Ok),
+  /** the VM's display as a websocket path on the web server (noVNC speaks RFB over it); the token is added by the client */
+  'vm.display': method(RefInput, z.object({ id: z.string(), path: z.string() })),
+  /** server-side file browsing for the web mode's file fields (the Electron app uses native dialogs) */
+  'fs.list': method(
+    z.object({ path: AbsPath, filter: z.enum(['all', 'iso', 'disk', 'kernel']).default('all') }).strict(),
+    z.object({
+      path: z.string(),
+      parent: z.string().nullable(),
+      entries: z.array(z.object({ name: z.string(), path: z.string(), kind: z.enum(['file', 'dir']), sizeBytes: z.number() })),
+    }),
+  ),
+  'tasks.list': method(z.object({ limit: z.number().int().positive().max(1000).default(50) }).strict(), z.object({ tasks: z.array(TaskInfo) })),
+  'task.cancel': method(z.object({ id: z.string().min(1).max(100) }).strict(), Ok),
+  /** a headless owner lets another owner (hangar serve, the desktop app) take the home; its VMs keep running */
+  'owner.handover': method(z.object({ to: z.string().max(200) }).strict(), z.object({ pid: z.number() })),
+  'owner.shutdown': method(z.object({ force: z.boolean().default(false) }).strict(), z.object({ stoppedVms: z.array(z.string()) })),
+} satisfies Contract;
+export type HangarApi = typeof hangarApi;
+
+/** Events the owner emits. */
+export const hangarEvents = {
+  'vm.stateChanged': z.object({ id: z.string(), name: z.string(), state: VmState, reason: z.string().optional() }),
+  'vm.console': z.object({ id: z.string(), data: z.string() /* base64 */ }),
+  'task.progress': TaskInfo,
+  'inventory.changed': z.object({ id: z.string().optional() }),
+};

@@ -1,0 +1,116 @@
+// The owner's API handlers: one per contract method (a missing one does not compile).
+import type { ConnectionContext, Handlers } from '../../src-vmm/base/rpc.js';
+import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
+import { OS_TYPES, defaultsFor } from '../../src-vmm/model/index.js';
+import { listFolder } from './files.node.js';
+import type { HangarInventory } from '../owner/inventory.node.js';
+import type { TaskRunner } from '../tasks/taskRunner.js';
+import type { hangarApi } from './contract.js';
+import type { VmService } from './vmService.node.js';
+
+export interface HandlerDeps {
+  vms: VmService;
+  tasks: TaskRunner;
+  inventory: HangarInventory;
+  host: () => HostFactsReport;
+  refreshHost: () => Promise<HostFactsReport>;
+  owner: { pid: number; kind: string; home: string };
+  subscribeConsole: (conn: ConnectionContext, vmId: string) => void;
+  unsubscribeConsole: (conn: ConnectionContext, vmId: string) => void;
+  shutdown: (force: boolean) => Promise<{ stoppedVms: string[] }>;
+  handover: (to: string) => Promise<{ pid: number }>;
+  /** tells every front end that the inventory changed */
+  inventoryChanged: (id?: string) => void;
+}
+
+export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
+  const progressOf = (ctx: { progress: (p: { fraction: number; message?: string }) => void }) => (fraction: number, message?: string) =>
+    ctx.progress(message === undefined ? { fraction } : { fraction, message });
+  return {
+    'host.info': async () => {
+      const h = d.host();
+      return {
+        qemuVersion: h.qemuVersion,
+        qemuBinary: h.qemuBinary,
+        accelerator: h.accelerator,
+        accelReason: h.accelReason,
+        kvm: h.kvm,
+        ovmf: h.ovmf,
+        ownerPid: d.owner.pid,
+        ownerKind: d.owner.kind,
+        home: d.owner.home,
+      };
+    },
+    'os.list': async () => ({
+      osTypes: OS_TYPES.map((os) => {
+        const def = defaultsFor(os.id);
+        return {
+          id: os.id,
+          label: os.label,
+          family: os.family,
+          defaults: {
+            cpus: def.cpus,
+            memoryMiB: def.memoryMiB,
+            diskGiB: def.diskGiB,
+            firmware: def.firmware,
+            chipset: def.chipset,
+            diskBus: def.diskBus,
+            nicModel: def.nicModel,
+          },
+        };
+      }),
+    }),
+    'vm.list': async () => ({ vms: d.vms.list() }),
+    'vm.show': async ({ ref }) => d.vms.details(d.vms.find(ref)),
+    'vm.create': async (input, ctx) => {
+      const row = await d.vms.create(input, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      d.inventoryChanged(row.id);
+      return d.vms.details(row);
+    },
+    'vm.modify': async (input, ctx) => {
+      const row = await d.vms.modify(input, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      d.inventoryChanged(row.id);
+      return d.vms.details(row);
+    },
+    'vm.delete': async ({ ref, keepFiles }) => {
+      const r = d.vms.delete(ref, keepFiles);
+      d.inventoryChanged(r.id);
+      return r;
+    },
+    'vm.start': async ({ ref, waitSerial, timeoutS }, ctx) =>
+      d.vms.start(ref, { ...(waitSerial ? { waitSerial } : {}), timeoutS, signal: ctx.signal, onProgress: progressOf(ctx) }),
+    'vm.stop': async ({ ref, force, timeoutS }, ctx) => d.vms.stop(ref, { force, timeoutS, signal: ctx.signal }),
+    'vm.pause': async ({ ref }) => d.vms.simple(ref, 'pause'),
+    'vm.resume': async ({ ref }) => d.vms.simple(ref, 'resume'),
+    'vm.reset': async ({ ref }) => d.vms.simple(ref, 'reset'),
+    'vm.save': async ({ ref }, ctx) => d.vms.save(ref, { signal: ctx.signal, onProgress: progressOf(ctx) }),
+    'vm.serial': async ({ ref, maxBytes }) => ({ data: d.vms.serial(ref, maxBytes).toString('base64') }),
+    'vm.screenshot': async ({ ref, file }) => d.vms.screenshot(ref, file),
+    'vm.send': async ({ ref, text, enter }) => {
+      await d.vms.send(ref, text, enter);
+      return null;
+    },
+    'vm.consoleAttach': async ({ ref, backlogBytes }, ctx) => {
+      const row = d.vms.find(ref);
+      d.subscribeConsole(ctx.connection, row.id);
+      const backlog = backlogBytes > 0 ? d.vms.serial(row.id, backlogBytes).toString('base64') : '';
+      return { id: row.id, backlog };
+    },
+    'vm.consoleDetach': async ({ ref }, ctx) => {
+      d.unsubscribeConsole(ctx.connection, d.vms.find(ref).id);
+      return null;
+    },
+    'vm.display': async ({ ref }) => {
+      const row = d.vms.find(ref);
+      return { id: row.id, path: `/vnc/${row.id}` };
+    },
+    'fs.list': async ({ path, filter }) => listFolder(path, filter),
+    'tasks.list': async ({ limit }) => ({ tasks: d.inventory.tasks.list({ limit }) }),
+    'task.cancel': async ({ id }) => {
+      d.tasks.cancel(id);
+      return null;
+    },
+    'owner.shutdown': async ({ force }) => d.shutdown(force),
+    'owner.handover': async ({ to }) => d.handover(to),
+  };
+}

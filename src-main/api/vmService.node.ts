@@ -1,0 +1,621 @@
+// VM operations of the owner: create, modify, delete, show, and the lifecycle through the supervisor.
+// Rule for every change: disk files change first, the inventory commits last; a failure undoes the files.
+import { randomUUID, randomInt } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, writeFileSync, constants as fsc } from 'node:fs';
+import { join } from 'node:path';
+import { HangarError, isHangarError } from '../../src-vmm/base/errors.js';
+import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
+import {
+  validateConfig,
+  applyPatch,
+  formatIssues,
+  defaultsFor,
+  getOsType,
+  randomMac,
+  CURRENT_SCHEMA_VERSION,
+  type VmConfig,
+  type VmConfigPatch,
+} from '../../src-vmm/model/index.js';
+import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
+import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
+import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
+import type { HostSpec } from '../../src-vmm/protocol/contract.js';
+import { readLogTail } from '../../src-vmm/host/serialLog.node.js';
+import { vmPaths, type VmPaths } from '../home.js';
+import type { Supervisor } from '../supervisor/supervisor.node.js';
+import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
+import type { HangarInventory, VmRow } from '../owner/inventory.node.js';
+import type { VmCreateInput, VmDetails, VmModifyInput, VmSummary } from './contract.js';
+
+const SERIAL_LOG_MAX_BYTES = 2 << 20;
+/** Formats QEMU runs in place; anything else is converted to qcow2 in the VM's folder. */
+const IN_PLACE_FORMATS = new Set(['qcow2', 'raw']);
+
+export interface VmServiceDeps {
+  home: string;
+  inventory: HangarInventory;
+  qemuImg: QemuImg;
+  host: () => HostFactsReport;
+  supervisor: Supervisor;
+  tasks: TaskRunner;
+  log: (line: string) => void;
+  emitState: (vm: { id: string; name: string }, state: VmState, reason?: string) => void;
+  /** console bytes of every VM (base64), for subscribers and serial waits */
+  console: Emitter<{ id: string; data: string }>;
+}
+
+export class VmService {
+  constructor(private readonly d: VmServiceDeps) {}
+
+  find(ref: string): VmRow {
+    const row = this.d.inventory.vms.findByRef(ref);
+    if (!row) throw new HangarError('NOT_FOUND', `no VM named or with id '${ref}'`);
+    return row;
+  }
+
+  accelFor(config: VmConfig): { accelerator: 'kvm' | 'tcg'; reason: string } {
+    const h = this.d.host();
+    if (config.system.accel === 'auto') return { accelerator: h.accelerator, reason: h.accelReason };
+    if (config.system.accel === 'tcg') return { accelerator: 'tcg', reason: 'TCG chosen in the VM settings' };
+    return { accelerator: 'kvm', reason: 'KVM chosen in the VM settings' };
+  }
+
+  summary(row: VmRow): VmSummary {
+    const { accelerator } = row.accelerator && isActive(row.state) ? { accelerator: row.accelerator } : this.accelFor(row.config);
+    return { id: row.id, name: row.name, state: row.state, osType: row.config.osType, accelerator };
+  }
+
+  list(): VmSummary[] {
+    return this.d.inventory.vms.list().map((r) => this.summary(r));
+  }
+
+  async details(row: VmRow): Promise<VmDetails> {
+    const c = row.config;
+    const active = isActive(row.state);
+    const accel = active && row.accelerator ? { accelerator: row.accelerator, reason: this.accelFor(c).reason } : this.accelFor(c);
+    const disks = await Promise.all(
+      c.disks.map(async (disk) => {
+        try {
+          const chain = await this.d.qemuImg.info(disk.path, { backingChain: true });
+          return {
+            id: disk.id,
+            bus: disk.bus,
+            path: disk.path,
+            format: chain[0]?.format ?? disk.format,
+            virtualSizeBytes: chain[0]?.virtualSizeBytes ?? 0,
+            actualSizeBytes: chain[0]?.actualSizeBytes,
+            chain: chain.map((i) => i.path),
+          };
+        } catch {
+          return { id: disk.id, bus: disk.bus, path: disk.path, format: disk.format, virtualSizeBytes: 0, chain: [disk.path] };
+        }
+      }),
+    );
+    const status = this.d.supervisor.get(row.id)?.status;
+    const os = getOsType(c.osType);
+    return {
+      id: row.id,
+      name: row.name,
+      state: row.state,
+      ...(row.stateReason ? { stateReason: row.stateReason } : {}),
+      osType: c.osType,
+      osLabel: os?.label ?? c.osType,
+      description: c.description,
+      cpus: c.system.cpus,
+      memoryMiB: c.system.memoryMiB,
+      firmware: c.firmware.type,
+      chipset: c.system.chipset,
+      accelerator: accel.accelerator,
+      accelReason: accel.reason,
+      accelSetting: c.system.accel,
+      nested: c.features.nested,
+      ...(active && status?.qemuPid ? { qemuPid: status.qemuPid } : {}),
+      disks,
+      opticals: c.opticals.map((o) => ({ id: o.id, bus: o.bus, path: o.path })),
+      nics: c.nics.map((n) => ({ id: n.id, model: n.model, mac: n.mac, forwards: n.forwards })),
+      boot: {
+        order: c.boot.order,
+        ...(c.boot.kernel ? { kernel: c.boot.kernel } : {}),
+        ...(c.boot.initrd ? { initrd: c.boot.initrd } : {}),
+        ...(c.boot.append !== undefined ? { append: c.boot.append } : {}),
+      },
+      display: { vga: c.display.vga, vnc: c.display.vnc },
+      serial: c.serial.enabled,
+      folder: vmPaths(this.d.home, row.id).dir,
+      createdAt: row.createdAt,
+      snapshots: [],
+      currentSnapshotId: null,
+    };
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(input: VmCreateInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<VmRow> {
+    const osType = input.osType ?? 'linux';
+    if (!getOsType(osType)) throw new HangarError('INVALID_INPUT', `unknown OS type '${osType}': see 'hangar ostypes'`);
+    const def = defaultsFor(osType);
+    const id = randomUUID();
+    const paths = vmPaths(this.d.home, id);
+    const firmware = input.firmware ?? def.firmware;
+    const nicModel = input.nic ?? def.nicModel;
+    const macs = this.usedMacs();
+    const config = {
+      schemaVersion: CURRENT_SCHEMA_VERSION,
+      id,
+      name: input.name,
+      osType,
+      description: input.description ?? '',
+      system: {
+        chipset: firmware === 'uefi' ? 'q35' : def.chipset,
+        cpus: input.cpus ?? def.cpus,
+        memoryMiB: input.memoryMiB ?? def.memoryMiB,
+        accel: input.accel ?? 'auto',
+      },
+      firmware: { type: firmware },
+      disks: [] as VmConfig['disks'],
+      opticals: input.iso ? [{ id: 'cd0', bus: def.opticalBus, path: input.iso }] : [],
+      nics:
+        nicModel === 'none'
+          ? []
+          : [{ id: 'net0', model: nicModel, mac: this.newMac(macs), forwards: (input.forwards ?? []).map((f) => ({ ...f, hostAddress: f.hostAddress ?? '127.0.0.1' })) }],
+      display: { vga: def.vga, vnc: true },
+      serial: { enabled: true },
+      features: { nested: false },
+      boot: {
+        order: ['disk', 'optical'],
+        ...(input.kernel ? { kernel: input.kernel } : {}),
+        ...(input.initrd ? { initrd: input.initrd } : {}),
+        ...(input.append !== undefined ? { append: input.append } : {}),
+      },
+    };
+    if (nicModel === 'none' && input.forwards?.length) throw new HangarError('INVALID_INPUT', 'port forwards need a network card (--nic is none)');
+    // Validate everything that needs no files before touching the disk.
+    const planned = input.disk
+      ? { ...config, disks: [{ id: 'disk0', bus: def.diskBus, path: join(paths.disks, 'disk0.qcow2'), format: 'qcow2' as const, readOnly: false }] }
+      : config;
+    const pre = validateConfig(planned);
+    if (!pre.ok) throw new HangarError('INVALID_INPUT', formatIssues(pre.issues));
+    this.assertNameFree(input.name);
+    if (input.iso) assertIso(input.iso);
+    if (input.kernel) assertReadableFile(input.kernel, 'kernel');
+    if (input.initrd) assertReadableFile(input.initrd, 'initrd');
+
+    return this.d.tasks.run('vm.create', { id, name: input.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
+      mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+      try {
+        for (const dir of [paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const images: { path: string; format: string; virtualSize: number; owned: boolean }[] = [];
+        if (input.disk) {
+          const disk = await this.prepareDisk(input.disk, join(paths.disks, 'disk0.qcow2'), task);
+          config.disks = [{ id: 'disk0', bus: def.diskBus, path: disk.path, format: disk.format, readOnly: false }];
+          images.push(disk);
+        }
+        if (firmware === 'uefi') this.createNvram(paths);
+        const checked = validateConfig(config);
+        if (!checked.ok) throw new HangarError('INVALID_INPUT', formatIssues(checked.issues));
+        task.phase('registering');
+        return this.d.inventory.transaction(() => {
+          this.assertNameFree(input.name);
+          const row = this.d.inventory.vms.insert({ config: checked.value, state: 'stopped' });
+          for (const img of images) {
+            this.d.inventory.images.add({ path: img.path, vmId: id, format: img.format, virtualSize: img.virtualSize, backingPath: null, owned: img.owned, role: 'disk' });
+          }
+          return row;
+        });
+      } catch (e) {
+        rmSync(paths.dir, { recursive: true, force: true });
+        throw e;
+      }
+    });
+  }
+
+  private createNvram(paths: VmPaths): void {
+    const ovmf = this.d.host().ovmf;
+    if (!ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    copyFileSync(ovmf.vars, paths.nvram);
+  }
+
+  /** A new empty qcow2, or an existing image: used in place (qcow2, raw) or converted to qcow2. */
+  private async prepareDisk(
+    choice: NonNullable<VmCreateInput['disk']>,
+    newPath: string,
+    task: TaskContext,
+  ): Promise<{ path: string; format: 'qcow2' | 'raw'; virtualSize: number; owned: boolean }> {
+    if ('sizeBytes' in choice) {
+      task.phase('creating the disk');
+      await this.d.qemuImg.create(newPath, { sizeBytes: choice.sizeBytes, format: 'qcow2' });
+      return { path: newPath, format: 'qcow2', virtualSize: choice.sizeBytes, owned: true };
+    }
+    const detected = await this.d.qemuImg.detectImage(choice.image);
+    if (IN_PLACE_FORMATS.has(detected.format)) {
+      const user = this.d.inventory.images.get(choice.image);
+      if (user) throw new HangarError('INVALID_INPUT', `${choice.image} is already a disk of another VM`);
+      try {
+        accessSync(choice.image, fsc.R_OK | fsc.W_OK);
+      } catch {
+        throw new HangarError('INVALID_INPUT', `${choice.image} is not writable: a VM's disk must be`);
+      }
+      return { path: choice.image, format: detected.format as 'qcow2' | 'raw', virtualSize: detected.virtualSizeBytes, owned: false };
+    }
+    task.phase(`converting the ${detected.format} image to qcow2`);
+    await this.d.qemuImg.convert(choice.image, newPath, {
+      srcFormat: detected.format,
+      dstFormat: 'qcow2',
+      sparse: true,
+      signal: task.signal,
+      onProgress: (f) => task.progress(f, `converting ${choice.image}`),
+    });
+    return { path: newPath, format: 'qcow2', virtualSize: detected.virtualSizeBytes, owned: true };
+  }
+
+  private assertNameFree(name: string, exceptId?: string): void {
+    const other = this.d.inventory.vms.findByName(name);
+    if (other && other.id !== exceptId) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`);
+  }
+
+  private usedMacs(): Set<string> {
+    const macs = new Set<string>();
+    for (const r of this.d.inventory.vms.list()) for (const n of r.config.nics) macs.add(n.mac);
+    return macs;
+  }
+
+  private newMac(used: Set<string>): string {
+    for (;;) {
+      const mac = randomMac(() => randomInt(0, 2 ** 32) / 2 ** 32);
+      if (!used.has(mac)) {
+        used.add(mac);
+        return mac;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- modify
+
+  async modify(input: VmModifyInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<VmRow> {
+    const row = this.find(input.ref);
+    const c = row.config;
+    const hardware = Object.entries(input).some(([k, v]) => v !== undefined && !['ref', 'name', 'description'].includes(k));
+    if (hardware && (isActive(row.state) || row.state === 'saved')) {
+      throw new HangarError(
+        'STATE_CONFLICT',
+        row.state === 'saved'
+          ? `VM '${row.name}' has a saved state: start it and shut it down before changing its hardware`
+          : `VM '${row.name}' is ${row.state}: stop it before changing its hardware`,
+      );
+    }
+    if (input.osType !== undefined && !getOsType(input.osType)) throw new HangarError('INVALID_INPUT', `unknown OS type '${input.osType}': see 'hangar ostypes'`);
+    const patch: VmConfigPatch = {};
+    if (input.name !== undefined) patch.name = input.name;
+    if (input.description !== undefined) patch.description = input.description;
+    if (input.osType !== undefined) patch.osType = input.osType;
+    const system: NonNullable<VmConfigPatch['system']> = {};
+    if (input.cpus !== undefined) system.cpus = input.cpus;
+    if (input.memoryMiB !== undefined) system.memoryMiB = input.memoryMiB;
+    if (input.accel !== undefined) system.accel = input.accel;
+    if (input.firmware !== undefined) {
+      patch.firmware = { type: input.firmware };
+      if (input.firmware === 'uefi') system.chipset = 'q35';
+    }
+    if (Object.keys(system).length) patch.system = system;
+    if (input.nested !== undefined) patch.features = { nested: input.nested };
+    if (input.nic !== undefined || input.forwards !== undefined) {
+      const macs = this.usedMacs();
+      if (input.nic === 'none') {
+        if (input.forwards?.length) throw new HangarError('INVALID_INPUT', 'port forwards need a network card (--nic is none)');
+        patch.nics = [];
+      } else {
+        const first = c.nics[0];
+        const model = input.nic ?? first?.model ?? defaultsFor(c.osType).nicModel;
+        const forwards = input.forwards ? input.forwards.map((f) => ({ ...f, hostAddress: f.hostAddress ?? '127.0.0.1' })) : (first?.forwards ?? []);
+        patch.nics = [{ id: first?.id ?? 'net0', model, mac: first?.mac ?? this.newMac(macs), forwards }, ...c.nics.slice(1)];
+      }
+    }
+    if (input.iso !== undefined) {
+      if (input.iso) assertIso(input.iso);
+      const first = c.opticals[0];
+      const bus = first?.bus ?? defaultsFor(c.osType).opticalBus;
+      if (input.iso === null) patch.opticals = first ? [{ ...first, path: null }, ...c.opticals.slice(1)] : [];
+      else patch.opticals = [{ id: first?.id ?? 'cd0', bus: c.system.chipset === 'q35' && bus === 'ide' ? 'sata' : bus, path: input.iso }, ...c.opticals.slice(1)];
+    }
+    if (input.kernel !== undefined || input.initrd !== undefined || input.append !== undefined) {
+      if (input.kernel) assertReadableFile(input.kernel, 'kernel');
+      if (input.initrd) assertReadableFile(input.initrd, 'initrd');
+      // In a patch, null removes a boot setting; without a kernel, initrd and append go too.
+      const boot: NonNullable<VmConfigPatch['boot']> = {};
+      for (const key of ['kernel', 'initrd', 'append'] as const) {
+        const v = input[key];
+        if (v !== undefined) boot[key] = v;
+      }
+      const kernelAfter = input.kernel === undefined ? c.boot.kernel : input.kernel;
+      if (!kernelAfter) {
+        boot.kernel = null;
+        boot.initrd = null;
+        boot.append = null;
+      }
+      patch.boot = boot;
+    }
+    if (input.name !== undefined) this.assertNameFree(input.name, row.id);
+    const paths = vmPaths(this.d.home, row.id);
+    const preview = applyPatch(c, patch);
+    if (!preview.ok) throw new HangarError('INVALID_INPUT', formatIssues(preview.issues));
+
+    return this.d.tasks.run('vm.modify', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
+      const created: string[] = [];
+      try {
+        let next = preview.value;
+        let image: { path: string; format: string; virtualSize: number; owned: boolean } | undefined;
+        if (input.disk) {
+          const n = nextDiskIndex(next.disks.map((d) => d.id));
+          image = await this.prepareDisk(input.disk, join(paths.disks, `disk${n}.qcow2`), task);
+          if (image.owned) created.push(image.path);
+          const r = validateConfig({ ...next, disks: [...next.disks, { id: `disk${n}`, bus: defaultsFor(next.osType).diskBus, path: image.path, format: image.format, readOnly: false }] });
+          if (!r.ok) throw new HangarError('INVALID_INPUT', formatIssues(r.issues));
+          next = r.value;
+        }
+        if (next.firmware.type === 'uefi' && !existsSync(paths.nvram)) {
+          this.createNvram(paths);
+          created.push(paths.nvram);
+        }
+        return this.d.inventory.transaction(() => {
+          if (input.name !== undefined) this.assertNameFree(input.name, row.id);
+          const updated = this.d.inventory.vms.updateConfig(row.id, next);
+          if (image) this.d.inventory.images.add({ path: image.path, vmId: row.id, format: image.format, virtualSize: image.virtualSize, backingPath: null, owned: image.owned, role: 'disk' });
+          return updated;
+        });
+      } catch (e) {
+        for (const f of created) rmSync(f, { force: true });
+        throw e;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  delete(ref: string, keepFiles: boolean): { id: string; keptFiles: string[] } {
+    const row = this.find(ref);
+    if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is ${row.state}: stop it before deleting it`);
+    const busy = this.d.tasks.busy(row.id);
+    if (busy) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is busy with ${busy.kind}`);
+    const paths = vmPaths(this.d.home, row.id);
+    const external = this.d.inventory.images.listForVm(row.id).filter((i) => !i.owned).map((i) => i.path);
+    this.d.inventory.transaction(() => this.d.inventory.vms.delete(row.id));
+    // The inventory has let go; now the files. External images (used in place) are never deleted.
+    if (!keepFiles) rmSync(paths.dir, { recursive: true, force: true });
+    return { id: row.id, keptFiles: keepFiles ? [paths.dir, ...external] : external };
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(ref: string, opts: { waitSerial?: string; timeoutS: number; signal: AbortSignal; onProgress: (f: number, m?: string) => void }) {
+    const row = this.find(ref);
+    if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is already ${row.state}`);
+    const busy = this.d.tasks.busy(row.id);
+    if (busy) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is busy with ${busy.kind}`);
+    const c = row.config;
+    for (const disk of c.disks) if (!existsSync(disk.path)) throw new HangarError('NOT_FOUND', `disk image ${disk.path} of VM '${row.name}' is missing`);
+    for (const cd of c.opticals) if (cd.path && !existsSync(cd.path)) throw new HangarError('NOT_FOUND', `ISO ${cd.path} of VM '${row.name}' is missing: change it with 'hangar modify ${row.name} --iso FILE' (or none)`);
+    for (const f of [c.boot.kernel, c.boot.initrd]) if (f && !existsSync(f)) throw new HangarError('NOT_FOUND', `${f} of VM '${row.name}' is missing`);
+    const { accelerator } = this.accelFor(c);
+    const hostReport = this.d.host();
+    if (accelerator === 'kvm' && hostReport.kvm.device !== 'present') {
+      throw new HangarError('UNSUPPORTED', `VM '${row.name}' is set to KVM, but this host has no usable /dev/kvm: use 'hangar modify ${row.name} --accel auto'`);
+    }
+    if (c.firmware.type === 'uefi' && !hostReport.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    const paths = vmPaths(this.d.home, row.id);
+    for (const dir of [paths.run, paths.logs, paths.state]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (c.firmware.type === 'uefi' && !existsSync(paths.nvram)) this.createNvram(paths);
+    const incoming = row.state === 'saved' && existsSync(paths.savedState);
+    const facts: HostFacts = { qemuBinary: hostReport.qemuBinary, qemuVersion: hostReport.qemuVersion, accel: accelerator, ovmf: hostReport.ovmf };
+    const launch = buildQemuLaunch(c, facts, {
+      runDir: paths.run,
+      qmpSocket: paths.qmpSocket,
+      serialSocket: paths.serialSocket,
+      vncSocket: paths.vncSocket,
+      pidFile: paths.pidFile,
+      nvramFile: paths.nvram,
+      incoming,
+    });
+    const spec: HostSpec = {
+      vmId: row.id,
+      vmName: row.name,
+      accelerator,
+      qemu: { binary: launch.binary, argv: launch.argv, env: launch.env },
+      runDir: paths.run,
+      hostSocket: paths.hostSocket,
+      qmpSocket: paths.qmpSocket,
+      ...(c.serial.enabled ? { serialSocket: paths.serialSocket } : {}),
+      pidFile: paths.pidFile,
+      statusFile: paths.statusFile,
+      qemuLog: paths.qemuLog,
+      serialLog: paths.serialLog,
+      serialLogMaxBytes: SERIAL_LOG_MAX_BYTES,
+      ...(incoming ? { incomingStateFile: paths.savedState } : {}),
+      saveStateFile: paths.savedState,
+      waitForBoot: true,
+    };
+    return this.d.tasks.run('vm.start', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
+      this.d.inventory.vms.setState(row.id, 'starting', undefined, accelerator);
+      this.d.emitState(row, 'starting');
+      task.phase('starting QEMU');
+      let matched: Promise<boolean> | undefined;
+      let stopWatching = () => {};
+      if (opts.waitSerial) {
+        const w = watchSerial(this.d.console, row.id, opts.waitSerial);
+        matched = w.matched;
+        stopWatching = w.dispose;
+      }
+      try {
+        await this.d.supervisor.launch(spec, paths);
+        const status = await this.d.supervisor.call(row.id, 'host.boot', {}, { timeoutMs: 600_000 });
+        if (status.state === 'aborted' || status.state === 'stopped') {
+          throw new HangarError('QEMU_FAILED', `VM '${row.name}' did not start: ${status.reason ?? status.state}`);
+        }
+        if (!matched) return { id: row.id, state: status.state, accelerator };
+        task.phase(`waiting for '${opts.waitSerial}' on the serial console`);
+        const ended = waitForEvent(this.vmStates.event, (e) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state));
+        const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), opts.timeoutS * 1000).unref());
+        const aborted = new Promise<'cancel'>((r) => task.signal.addEventListener('abort', () => r('cancel'), { once: true }));
+        const outcome = await Promise.race([matched.then(() => 'matched' as const), ended.then((e) => e), deadline, aborted]);
+        if (outcome === 'matched') return { id: row.id, state: this.find(row.id).state, accelerator, serialMatched: true };
+        if (outcome === 'timeout') {
+          throw new HangarError('TIMEOUT', `'${opts.waitSerial}' did not appear on the serial console of '${row.name}' within ${opts.timeoutS} s (the VM keeps running)`);
+        }
+        if (outcome === 'cancel') throw new HangarError('CANCELLED', 'stopped waiting (the VM keeps running)');
+        throw new HangarError('QEMU_FAILED', `VM '${row.name}' ended (${outcome.state}${outcome.reason ? `: ${outcome.reason}` : ''}) before '${opts.waitSerial}' appeared on its serial console`);
+      } catch (e) {
+        const current = this.d.inventory.vms.get(row.id);
+        if (current?.state === 'starting' && !this.d.supervisor.get(row.id)) {
+          const reason = isHangarError(e) ? e.message : String(e);
+          this.d.inventory.vms.setState(row.id, 'aborted', reason);
+          this.d.emitState(row, 'aborted', reason);
+        }
+        throw e;
+      } finally {
+        stopWatching();
+      }
+    });
+  }
+
+  /** Fires on every VM state change the owner records. */
+  readonly vmStates = new Emitter<{ id: string; state: VmState; reason?: string }>();
+
+  async stop(ref: string, opts: { force: boolean; timeoutS: number; signal: AbortSignal }) {
+    const row = this.find(ref);
+    if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
+      throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
+    }
+    const ended = waitForEvent(this.vmStates.event, (e) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state), {
+      timeoutMs: opts.timeoutS * 1000,
+      signal: opts.signal,
+      what: 'the VM to stop',
+    });
+    ended.catch(() => undefined);
+    if (opts.force) {
+      // The host may close its connection as QEMU ends: what counts is the VM's end, awaited below.
+      await this.d.supervisor.call(row.id, 'host.powerOff', {}, { timeoutMs: 30_000 }).catch((e: unknown) => {
+        if (!(isHangarError(e) && e.code === 'IO_ERROR')) throw e;
+      });
+    } else {
+      await this.d.supervisor.call(row.id, 'host.powerdown', {});
+    }
+    try {
+      const e = await ended;
+      return { id: row.id, state: e.state };
+    } catch (e) {
+      if (opts.signal.aborted) throw new HangarError('CANCELLED', 'stopped waiting (the guest may still shut down)');
+      throw new HangarError('TIMEOUT', `the guest of '${row.name}' did not shut down within ${opts.timeoutS} s of the ACPI power button: use 'hangar stop ${row.name} --force' to power it off`, { cause: e });
+    }
+  }
+
+  async simple(ref: string, action: 'pause' | 'resume' | 'reset') {
+    const row = this.find(ref);
+    if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
+      throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
+    }
+    await this.d.supervisor.call(row.id, `host.${action}`, {});
+    return { id: row.id, state: this.find(row.id).state };
+  }
+
+  async save(ref: string, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }) {
+    const row = this.find(ref);
+    if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
+      throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
+    }
+    return this.d.tasks.run('vm.save', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
+      const ended = waitForEvent(this.vmStates.event, (e) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state), { timeoutMs: 600_000 });
+      ended.catch(() => undefined);
+      await this.d.supervisor.call(row.id, 'host.save', {}, { signal: task.signal, onProgress: (p) => task.progress(p.fraction, p.message), timeoutMs: 600_000 });
+      const e = await ended;
+      return { id: row.id, state: e.state };
+    });
+  }
+
+  serial(ref: string, maxBytes: number): Buffer {
+    const row = this.find(ref);
+    return readLogTail(vmPaths(this.d.home, row.id).serialLog, maxBytes);
+  }
+
+  async screenshot(ref: string, file: string): Promise<{ file: string; sizeBytes: number }> {
+    const row = this.find(ref);
+    if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
+      throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
+    }
+    if (row.config.display.vga === 'none') throw new HangarError('UNSUPPORTED', `VM '${row.name}' has no display`);
+    const paths = vmPaths(this.d.home, row.id);
+    rmSync(paths.screenshot, { force: true });
+    await this.d.supervisor.call(row.id, 'host.screendump', { file: paths.screenshot }, { timeoutMs: 30_000 });
+    // QEMU writes into the VM's private run folder; the owner copies the picture where the user asked.
+    try {
+      writeFileSync(file, readFileSync(paths.screenshot)); // the user's file gets the user's usual mode
+    } catch (e) {
+      throw new HangarError('IO_ERROR', `cannot write ${file}: ${(e as Error).message}`, { cause: e });
+    } finally {
+      rmSync(paths.screenshot, { force: true });
+    }
+    return { file, sizeBytes: statSync(file).size };
+  }
+
+  async send(ref: string, text: string, enter: boolean): Promise<void> {
+    const row = this.find(ref);
+    if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
+      throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
+    }
+    if (!row.config.serial.enabled) throw new HangarError('UNSUPPORTED', `VM '${row.name}' has no serial console`);
+    await this.d.supervisor.call(row.id, 'host.consoleWrite', { data: enter ? `${text}\r` : text });
+  }
+}
+
+function nextDiskIndex(ids: string[]): number {
+  let n = 0;
+  while (ids.includes(`disk${n}`)) n++;
+  return n;
+}
+
+/** Watches a VM's console stream for a text, across chunk boundaries. */
+export function watchSerial(console: Emitter<{ id: string; data: string }>, vmId: string, text: string): { matched: Promise<boolean>; dispose: () => void } {
+  let window = '';
+  let resolve!: (v: boolean) => void;
+  const matched = new Promise<boolean>((r) => (resolve = r));
+  const sub = console.event((e) => {
+    if (e.id !== vmId) return;
+    window += Buffer.from(e.data, 'base64').toString('utf8');
+    if (window.includes(text)) {
+      sub.dispose();
+      resolve(true);
+      return;
+    }
+    const keep = Math.max(text.length * 2, 4096);
+    if (window.length > keep) window = window.slice(-keep);
+  });
+  return { matched, dispose: () => sub.dispose() };
+}
+
+function assertReadableFile(path: string, what: string): void {
+  let st;
+  try {
+    st = statSync(path);
+    accessSync(path, fsc.R_OK);
+  } catch {
+    throw new HangarError('INVALID_INPUT', `${what} file ${path} does not exist or cannot be read`);
+  }
+  if (!st.isFile()) throw new HangarError('INVALID_INPUT', `${what} file ${path} is not a regular file`);
+  if (st.size === 0) throw new HangarError('INVALID_INPUT', `${what} file ${path} is empty`);
+}
+
+/** An ISO 9660 (or UDF) image has its volume descriptors from byte 32768 on. */
+export function assertIso(path: string): void {
+  assertReadableFile(path, 'ISO');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(2048 * 4);
+    const n = readSync(fd, buf, 0, buf.length, 32768);
+    for (let off = 0; off + 6 <= n; off += 2048) {
+      const id = buf.subarray(off + 1, off + 6).toString('latin1');
+      if (id === 'CD001' || id === 'BEA01' || id === 'NSR02' || id === 'NSR03') return;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  throw new HangarError('INVALID_INPUT', `${path} is not an ISO image (no ISO 9660 or UDF volume descriptor)`);
+}

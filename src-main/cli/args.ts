@@ -1,0 +1,207 @@
+// Command-line parsing for `hangar` (pure): a table of commands and their flags, and a parser that
+// turns argv into a typed request or a usage error (exit status 2).
+import { HangarError } from '../../src-vmm/base/errors.js';
+
+export type FlagKind = 'string' | 'int' | 'number' | 'bool' | 'list';
+
+export interface FlagSpec {
+  kind: FlagKind;
+  /** one-letter alias such as 'o' for -o */
+  short?: string;
+  help: string;
+  value?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** positional parameters; a trailing '...' takes the rest */
+  args: string[];
+  flags: Record<string, FlagSpec>;
+  summary: string;
+}
+
+const json: Record<string, FlagSpec> = { json: { kind: 'bool', help: 'print one JSON document on stdout' } };
+
+const hardwareFlags: Record<string, FlagSpec> = {
+  os: { kind: 'string', value: 'OSTYPE', help: "OS type (see 'hangar ostypes'); picks the defaults" },
+  cpus: { kind: 'int', value: 'N', help: 'virtual CPUs' },
+  memory: { kind: 'int', value: 'MiB', help: 'memory in MiB' },
+  disk: { kind: 'string', value: 'SIZE', help: "new disk of SIZE (such as 20G), or 'none'" },
+  'disk-image': { kind: 'string', value: 'FILE', help: 'use an existing image (qcow2, raw in place; vmdk, vdi, vhdx converted)' },
+  iso: { kind: 'string', value: 'FILE', help: 'installation or live ISO in the optical drive' },
+  firmware: { kind: 'string', value: 'bios|uefi', help: 'firmware' },
+  nic: { kind: 'string', value: 'virtio|e1000|none', help: 'network card model (NAT)' },
+  forward: { kind: 'list', value: 'tcp:HOSTPORT:GUESTPORT', help: 'NAT port forward (repeatable)' },
+  kernel: { kind: 'string', value: 'FILE', help: 'boot this kernel directly' },
+  initrd: { kind: 'string', value: 'FILE', help: 'initrd for --kernel' },
+  append: { kind: 'string', value: 'TEXT', help: 'kernel command line for --kernel' },
+  accel: { kind: 'string', value: 'auto|kvm|tcg', help: 'accelerator (auto: KVM when a probe proves it works)' },
+  description: { kind: 'string', value: 'TEXT', help: 'free text' },
+};
+
+export const COMMANDS: CommandSpec[] = [
+  { name: 'list', args: [], flags: { ...json }, summary: 'VMs with id, name, state, os' },
+  { name: 'show', args: ['VM'], flags: { ...json }, summary: 'full config, state, disks with chains, snapshots' },
+  {
+    name: 'create',
+    args: [],
+    flags: { name: { kind: 'string', value: 'NAME', help: 'the new VM\'s name' }, ...hardwareFlags, ...json },
+    summary: 'create a VM',
+  },
+  {
+    name: 'modify',
+    args: ['VM'],
+    flags: { name: { kind: 'string', value: 'NAME', help: 'rename' }, ...hardwareFlags, nested: { kind: 'string', value: 'on|off', help: 'nested virtualization (KVM only)' }, ...json },
+    summary: 'change a stopped VM (--disk and --disk-image add a disk; --iso none ejects)',
+  },
+  { name: 'delete', args: ['VM'], flags: { 'keep-files': { kind: 'bool', help: "keep the VM's folder" }, ...json }, summary: 'delete a VM and its files' },
+  { name: 'ostypes', args: [], flags: { ...json }, summary: 'the OS-type catalogue with defaults' },
+  { name: 'host', args: [], flags: { ...json }, summary: 'QEMU version, the accelerator that really works here, firmware found' },
+  {
+    name: 'start',
+    args: ['VM'],
+    flags: {
+      'wait-serial': { kind: 'string', value: 'TEXT', help: 'wait until TEXT appears on the serial console' },
+      timeout: { kind: 'number', value: 'S', help: 'how long to wait for TEXT (default 300)' },
+      ...json,
+    },
+    summary: 'start headless',
+  },
+  {
+    name: 'stop',
+    args: ['VM'],
+    flags: { force: { kind: 'bool', help: 'power off at once' }, timeout: { kind: 'number', value: 'S', help: 'how long the guest may take (default 120)' }, ...json },
+    summary: 'ACPI power button, and wait for the guest to shut down',
+  },
+  { name: 'pause', args: ['VM'], flags: { ...json }, summary: 'pause the VM' },
+  { name: 'resume', args: ['VM'], flags: { ...json }, summary: 'resume a paused VM' },
+  { name: 'reset', args: ['VM'], flags: { ...json }, summary: 'hard reset' },
+  { name: 'save', args: ['VM'], flags: { ...json }, summary: 'save RAM and device state, stop; the next start resumes' },
+  { name: 'serial', args: ['VM'], flags: { follow: { kind: 'bool', help: 'keep printing new output' }, ...json }, summary: 'print the serial console log' },
+  { name: 'screenshot', args: ['VM'], flags: { output: { kind: 'string', short: 'o', value: 'FILE.png', help: 'where to write the PNG' }, ...json }, summary: "the VM's screen as PNG" },
+  { name: 'console', args: ['VM'], flags: {}, summary: 'attach the terminal to the serial console (Ctrl-] detaches)' },
+  { name: 'send', args: ['VM', 'TEXT'], flags: { 'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' }, ...json }, summary: 'type TEXT into the serial console' },
+  { name: 'tasks', args: [], flags: { ...json }, summary: 'running and recent long operations with progress' },
+  {
+    name: 'serve',
+    args: [],
+    flags: {
+      port: { kind: 'int', value: 'N', help: 'port (default: a free one)' },
+      host: { kind: 'string', value: 'ADDRESS', help: 'address to bind (default 127.0.0.1; anything else exposes the VMs)' },
+    },
+    summary: 'web mode: serve the interface and become the home\'s owner (VMs of a headless owner keep running)',
+  },
+  { name: 'shutdown', args: [], flags: { force: { kind: 'bool', help: 'power off running VMs first' }, ...json }, summary: "stop the home's headless owner" },
+];
+
+export interface ParsedCommand {
+  command: string;
+  args: string[];
+  flags: Record<string, string | number | boolean | string[]>;
+}
+
+export function usageError(message: string): HangarError {
+  return new HangarError('INVALID_INPUT', message, { details: { usage: true } });
+}
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+export function parseArgs(argv: string[]): ParsedCommand {
+  const [name, ...rest] = argv;
+  if (!name) throw usageError("no command given: see 'hangar help'");
+  const spec = findCommand(name);
+  if (!spec) throw usageError(`unknown command '${name}': see 'hangar help'`);
+  const flags: ParsedCommand['flags'] = {};
+  const args: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const tok = rest[i]!;
+    if (tok === '--') {
+      args.push(...rest.slice(i + 1));
+      break;
+    }
+    let flagName: string | undefined;
+    let inline: string | undefined;
+    if (tok.startsWith('--')) {
+      const eq = tok.indexOf('=');
+      flagName = eq >= 0 ? tok.slice(2, eq) : tok.slice(2);
+      inline = eq >= 0 ? tok.slice(eq + 1) : undefined;
+    } else if (/^-[a-zA-Z]$/.test(tok)) {
+      flagName = Object.entries(spec.flags).find(([, f]) => f.short === tok.slice(1))?.[0];
+      if (!flagName) throw usageError(`unknown option '${tok}' for '${name}'`);
+    }
+    if (flagName === undefined) {
+      args.push(tok);
+      continue;
+    }
+    const f = spec.flags[flagName];
+    if (!f) throw usageError(`unknown option '--${flagName}' for '${name}': see 'hangar help ${name}'`);
+    if (f.kind === 'bool') {
+      if (inline !== undefined) throw usageError(`--${flagName} takes no value`);
+      flags[flagName] = true;
+      continue;
+    }
+    const value = inline ?? rest[++i];
+    if (value === undefined) throw usageError(`--${flagName} needs a value (${f.value ?? 'VALUE'})`);
+    if (f.kind === 'list') {
+      const list = (flags[flagName] as string[] | undefined) ?? [];
+      list.push(value);
+      flags[flagName] = list;
+    } else if (f.kind === 'int') {
+      if (!/^-?\d+$/.test(value)) throw usageError(`--${flagName} takes a whole number${f.value ? ` (${f.value})` : ''}, not '${value}'`);
+      flags[flagName] = Number.parseInt(value, 10);
+    } else if (f.kind === 'number') {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n)) throw usageError(`--${flagName} takes a number${f.value ? ` (${f.value})` : ''}, not '${value}'`);
+      flags[flagName] = n;
+    } else {
+      if (flags[flagName] !== undefined) throw usageError(`--${flagName} is given twice`);
+      flags[flagName] = value;
+    }
+  }
+  const variadic = spec.args.at(-1)?.endsWith('...');
+  if (args.length < spec.args.length) throw usageError(`'${name}' needs ${spec.args.map((a) => a).join(' ')}: see 'hangar help ${name}'`);
+  if (!variadic && args.length > spec.args.length) throw usageError(`unexpected argument '${args[spec.args.length]}' for '${name}'`);
+  return { command: name, args, flags };
+}
+
+/** `tcp:8080:80`, `udp:5353:53`, `tcp:127.0.0.1:8080:80` */
+export function parseForward(text: string): { protocol: 'tcp' | 'udp'; hostAddress: string; hostPort: number; guestPort: number } {
+  const parts = text.split(':');
+  const bad = () => usageError(`--forward '${text}' is not of the form tcp:HOSTPORT:GUESTPORT (or udp:…, or tcp:ADDRESS:HOSTPORT:GUESTPORT)`);
+  if (parts.length !== 3 && parts.length !== 4) throw bad();
+  const [protocol, ...restParts] = parts;
+  if (protocol !== 'tcp' && protocol !== 'udp') throw bad();
+  const hostAddress = restParts.length === 3 ? restParts[0]! : '127.0.0.1';
+  const [hp, gp] = restParts.slice(-2);
+  const port = (s: string | undefined) => {
+    if (!s || !/^\d+$/.test(s)) throw bad();
+    const n = Number(s);
+    if (n < 1 || n > 65535) throw usageError(`port ${n} in --forward '${text}' is outside 1..65535`);
+    return n;
+  };
+  return { protocol, hostAddress, hostPort: port(hp), guestPort: port(gp) };
+}
+
+export function parseOnOff(flag: string, v: string): boolean {
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  throw usageError(`--${flag} takes on or off, not '${v}'`);
+}
+
+export function helpText(command?: string): string {
+  if (command) {
+    const c = findCommand(command);
+    if (!c) return `unknown command '${command}'`;
+    const lines = [`hangar ${c.name}${c.args.length ? ` ${c.args.join(' ')}` : ''}: ${c.summary}`];
+    for (const [k, f] of Object.entries(c.flags)) {
+      lines.push(`  ${f.short ? `-${f.short}, ` : ''}--${k}${f.value ? ` ${f.value}` : ''}`.padEnd(40) + f.help);
+    }
+    return lines.join('\n');
+  }
+  const lines = ['hangar: the command line of Hangar, a desktop virtualization manager', '', 'Commands:'];
+  for (const c of COMMANDS) lines.push(`  ${`${c.name}${c.args.length ? ` ${c.args.join(' ')}` : ''}`.padEnd(22)}${c.summary}`);
+  lines.push('', "'hangar help COMMAND' lists a command's options. The home is $HANGAR_HOME (default ~/.local/share/hangar).");
+  return lines.join('\n');
+}

@@ -1,0 +1,467 @@
+#!/usr/bin/env node
+// `hangar`: every capability of the app, scriptable. A client of the home's owner (started on demand).
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HangarError, toHangarError } from '../../src-vmm/base/errors.js';
+import { createClient, type Client, type Progress } from '../../src-vmm/base/rpc.js';
+import { connectUnix } from '../../src-vmm/base/socketTransport.node.js';
+import { parseSize } from '../../src-vmm/storage/chain.js';
+import { hangarApi, type HangarApi, type VmDetails } from '../api/contract.js';
+import { homePaths, resolveHome } from '../home.js';
+import { liveLockHolder } from '../owner/lock.node.js';
+import { startOwner } from '../owner/owner.node.js';
+import { startWebServer } from '../web/server.node.js';
+import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
+import { formatDetails, formatTable, ProgressBar } from './output.js';
+
+type Api = Client<HangarApi>;
+
+const home = resolveHome(process.env, process.platform, homedir());
+const cliEntry = fileURLToPath(import.meta.url);
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '__owner') return runOwnerDaemon();
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`${helpText(argv[1])}\n`);
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`hangar ${pkg.version}\n`);
+    return 0;
+  }
+  if (argv.includes('--help')) {
+    process.stdout.write(`${helpText(argv[0])}\n`);
+    return 0;
+  }
+  let parsed: ParsedCommand | undefined;
+  const wantsJson = argv.includes('--json');
+  try {
+    parsed = parseArgs(argv);
+    const request = buildRequest(parsed);
+    if (parsed.command === 'shutdown') return await shutdownOwner(parsed);
+    if (parsed.command === 'serve') return await serveWeb(parsed);
+    const api = await connectToOwner();
+    try {
+      return await runCommand(api, parsed, request);
+    } finally {
+      api.dispose();
+    }
+  } catch (e) {
+    const he = toHangarError(e);
+    if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: he.code, message: he.message } })}\n`);
+    process.stderr.write(`hangar: ${he.message}\n`);
+    return he.code === 'INVALID_INPUT' ? 2 : 1;
+  }
+}
+
+// ------------------------------------------------------------------ owner
+
+async function runOwnerDaemon(): Promise<number> {
+  const owner = await startOwner({ home, kind: 'headless owner' });
+  const stop = () => {
+    owner.dispose();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => undefined);
+  await owner.shutdownRequested;
+  owner.dispose();
+  return 0;
+}
+
+async function tryConnect(timeoutMs: number): Promise<Api | null> {
+  const { ownerSocket } = homePaths(home);
+  if (!existsSync(ownerSocket)) return null;
+  try {
+    return createClient(await connectUnix(ownerSocket, { timeoutMs }), hangarApi);
+  } catch {
+    return null;
+  }
+}
+
+/** Connects to the home's owner, starting a headless one when none runs. */
+async function connectToOwner(): Promise<Api> {
+  const existing = await tryConnect(3_000);
+  if (existing) return existing;
+  const paths = homePaths(home);
+  const holder = liveLockHolder(paths.ownerLock);
+  if (holder) {
+    // An owner is starting (or busy): wait for its socket.
+    const api = await waitForOwner(60_000, () => false);
+    if (api) return api;
+    throw new HangarError('OWNER_CONFLICT', `the owner of this home (${holder.kind}, pid ${holder.pid}) does not answer on ${paths.ownerSocket}`);
+  }
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  const logFd = openSync(paths.ownerLog, 'a', 0o600);
+  const child = spawn(process.execPath, ['--enable-source-maps', cliEntry, '__owner'], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: { ...process.env, HANGAR_HOME: home },
+  });
+  closeSync(logFd);
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  child.unref();
+  const api = await waitForOwner(120_000, () => exited);
+  if (api) return api;
+  const tail = readLastLines(paths.ownerLog, 3);
+  throw new HangarError('INTERNAL', `could not start the headless owner${tail ? `: ${tail}` : ''} (log: ${paths.ownerLog})`);
+}
+
+async function waitForOwner(timeoutMs: number, gaveUp: () => boolean): Promise<Api | null> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const api = await tryConnect(2_000);
+    if (api) return api;
+    if (gaveUp()) return tryConnect(1_000);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return null;
+}
+
+async function shutdownOwner(p: ParsedCommand): Promise<number> {
+  const api = await tryConnect(3_000);
+  if (!api) {
+    print(p, { stopped: false, stoppedVms: [] }, () => 'no owner is running for this home');
+    return 0;
+  }
+  try {
+    const r = await api.call('owner.shutdown', { force: p.flags.force === true });
+    print(p, { stopped: true, ...r }, () => (r.stoppedVms.length ? `owner stopped; powered off: ${r.stoppedVms.join(', ')}` : 'owner stopped'));
+    return 0;
+  } finally {
+    api.dispose();
+  }
+}
+
+/** `hangar serve`: becomes the home's owner (taking over from a headless one) and serves web mode. */
+async function serveWeb(p: ParsedCommand): Promise<number> {
+  const paths = homePaths(home);
+  const existing = await tryConnect(3_000);
+  if (existing) {
+    try {
+      const info = await existing.call('host.info', {});
+      if (info.ownerKind !== 'headless owner') {
+        throw new HangarError('OWNER_CONFLICT', `this home is already owned by ${info.ownerKind} (pid ${info.ownerPid})`);
+      }
+      await existing.call('owner.handover', { to: 'hangar serve' });
+    } finally {
+      existing.dispose();
+    }
+    const deadline = Date.now() + 30_000;
+    while (liveLockHolder(paths.ownerLock)) {
+      if (Date.now() > deadline) throw new HangarError('OWNER_CONFLICT', 'the headless owner did not hand the home over within 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const owner = await startOwner({ home, kind: 'hangar serve' });
+  const host = typeof p.flags.host === 'string' ? p.flags.host : '127.0.0.1';
+  let web;
+  try {
+    web = await startWebServer({
+      connect: (t) => owner.connect(t),
+      vncSocketFor: (id) => owner.vncSocketFor(id),
+      host,
+      ...(typeof p.flags.port === 'number' ? { port: p.flags.port } : {}),
+    });
+  } catch (e) {
+    owner.dispose();
+    throw e;
+  }
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    process.stderr.write(`hangar: warning: serving on ${host}, not only this machine; anyone with the token controls the VMs\n`);
+  }
+  process.stdout.write(`Hangar web mode for ${home}\n${web.url}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    void owner.shutdownRequested.then(resolve);
+  });
+  web.dispose();
+  owner.dispose();
+  process.stderr.write('hangar: web mode stopped; running VMs keep running (any hangar command re-attaches them)\n');
+  return 0;
+}
+
+// ------------------------------------------------------------------ commands
+
+type Request = Record<string, unknown>;
+
+/** Checks and converts flags before anything is sent: bad usage never reaches the owner. */
+function buildRequest(p: ParsedCommand): Request {
+  const f = p.flags;
+  const path = (v: unknown) => resolvePath(String(v));
+  if (p.command === 'create' || p.command === 'modify') {
+    const r: Request = {};
+    if (p.command === 'create') {
+      if (f.name === undefined) throw usageError("create needs --name NAME");
+      r.name = f.name;
+    } else {
+      r.ref = p.args[0];
+      if (f.name !== undefined) r.name = f.name;
+    }
+    if (f.os !== undefined) r.osType = f.os;
+    if (f.cpus !== undefined) r.cpus = f.cpus;
+    if (f.memory !== undefined) r.memoryMiB = f.memory;
+    if (f.description !== undefined) r.description = f.description;
+    if (f.disk !== undefined && f['disk-image'] !== undefined) throw usageError('--disk and --disk-image cannot be used together');
+    if (f.disk !== undefined && f.disk !== 'none') r.disk = { sizeBytes: parseSizeFlag(String(f.disk)) };
+    if (f['disk-image'] !== undefined) r.disk = { image: path(f['disk-image']) };
+    if (p.command === 'create' && f.disk === undefined && f['disk-image'] === undefined) r.disk = 'default';
+    if (f.iso !== undefined) r.iso = f.iso === 'none' && p.command === 'modify' ? null : path(f.iso);
+    if (f.firmware !== undefined) {
+      if (f.firmware !== 'bios' && f.firmware !== 'uefi') throw usageError(`--firmware takes bios or uefi, not '${f.firmware}'`);
+      r.firmware = f.firmware;
+    }
+    if (f.nic !== undefined) {
+      const models = ['virtio', 'e1000', 'e1000e', 'rtl8139', 'vmxnet3', 'pcnet', 'none'];
+      if (!models.includes(String(f.nic))) throw usageError(`--nic takes one of ${models.join(', ')}, not '${f.nic}'`);
+      r.nic = f.nic;
+    }
+    if (f.forward !== undefined) r.forwards = (f.forward as string[]).map(parseForward);
+    for (const k of ['kernel', 'initrd'] as const) {
+      if (f[k] !== undefined) r[k] = f[k] === 'none' && p.command === 'modify' ? null : path(f[k]);
+    }
+    if (f.append !== undefined) r.append = f.append;
+    if (f.accel !== undefined) {
+      if (!['auto', 'kvm', 'tcg'].includes(String(f.accel))) throw usageError(`--accel takes auto, kvm or tcg, not '${f.accel}'`);
+      r.accel = f.accel;
+    }
+    if (f.nested !== undefined) r.nested = parseOnOff('nested', String(f.nested));
+    return r;
+  }
+  if (p.command === 'screenshot') {
+    if (f.output === undefined) throw usageError('screenshot needs -o FILE.png');
+    return { ref: p.args[0], file: path(f.output) };
+  }
+  if (p.command === 'start') {
+    if (f.timeout !== undefined && Number(f.timeout) <= 0) throw usageError('--timeout must be more than 0 seconds');
+    return { ref: p.args[0], ...(f['wait-serial'] !== undefined ? { waitSerial: f['wait-serial'] } : {}), ...(f.timeout !== undefined ? { timeoutS: f.timeout } : {}) };
+  }
+  if (p.command === 'stop') {
+    if (f.timeout !== undefined && Number(f.timeout) <= 0) throw usageError('--timeout must be more than 0 seconds');
+    return { ref: p.args[0], force: f.force === true, ...(f.timeout !== undefined ? { timeoutS: f.timeout } : {}) };
+  }
+  return {};
+}
+
+function parseSizeFlag(text: string): number {
+  try {
+    return parseSize(text);
+  } catch (e) {
+    throw usageError(`--disk: ${toHangarError(e).message}`);
+  }
+}
+
+async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<number> {
+  const ref = p.args[0] ?? '';
+  switch (p.command) {
+    case 'list': {
+      const r = await api.call('vm.list', {});
+      print(p, r, () => formatTable(['NAME', 'STATE', 'OS', 'ACCEL', 'ID'], r.vms.map((v) => [v.name, v.state, v.osType, v.accelerator, v.id])));
+      return 0;
+    }
+    case 'show':
+      printVm(p, await api.call('vm.show', { ref }));
+      return 0;
+    case 'create': {
+      let input = req as Record<string, unknown>;
+      if (input.disk === 'default') {
+        const { osTypes } = await api.call('os.list', {});
+        const os = osTypes.find((o) => o.id === (input.osType ?? 'linux'));
+        const { disk: _d, ...rest } = input;
+        input = os ? { ...rest, disk: { sizeBytes: os.defaults.diskGiB * 2 ** 30 } } : rest;
+      }
+      printVm(p, await withProgress(p, 'creating', (opts) => api.call('vm.create', input as never, opts)));
+      return 0;
+    }
+    case 'modify':
+      printVm(p, await withProgress(p, 'modifying', (opts) => api.call('vm.modify', req as never, opts)));
+      return 0;
+    case 'delete': {
+      const r = await api.call('vm.delete', { ref, keepFiles: p.flags['keep-files'] === true });
+      print(p, r, () => (r.keptFiles.length ? `deleted; kept: ${r.keptFiles.join(', ')}` : 'deleted'));
+      return 0;
+    }
+    case 'ostypes': {
+      const r = await api.call('os.list', {});
+      print(p, r, () =>
+        formatTable(
+          ['ID', 'LABEL', 'CPUS', 'MEMORY', 'DISK', 'FIRMWARE', 'DISK BUS', 'NIC'],
+          r.osTypes.map((o) => [o.id, o.label, String(o.defaults.cpus), `${o.defaults.memoryMiB} MiB`, `${o.defaults.diskGiB} GiB`, o.defaults.firmware, o.defaults.diskBus, o.defaults.nicModel]),
+        ),
+      );
+      return 0;
+    }
+    case 'host': {
+      const r = await api.call('host.info', {});
+      print(p, r, () =>
+        [
+          `QEMU:        ${r.qemuVersion} (${r.qemuBinary})`,
+          `accelerator: ${r.accelerator} (${r.accelReason})`,
+          `UEFI:        ${r.ovmf ? r.ovmf.code : 'OVMF not found (install the ovmf package)'}`,
+          `owner:       ${r.ownerKind}, pid ${r.ownerPid}`,
+          `home:        ${r.home}`,
+        ].join('\n'),
+      );
+      return 0;
+    }
+    case 'start': {
+      const r = await withProgress(p, 'starting', (opts) => api.call('vm.start', req as never, opts));
+      print(p, r, () => `${ref}: ${r.state} (${r.accelerator})${r.serialMatched ? `; saw '${String(p.flags['wait-serial'])}'` : ''}`);
+      return 0;
+    }
+    case 'stop': {
+      const r = await withProgress(p, 'stopping', (opts) => api.call('vm.stop', req as never, opts));
+      print(p, r, () => `${ref}: ${r.state}`);
+      return 0;
+    }
+    case 'pause':
+    case 'resume':
+    case 'reset': {
+      const r = await api.call(`vm.${p.command}`, { ref });
+      print(p, r, () => `${ref}: ${r.state}`);
+      return 0;
+    }
+    case 'save': {
+      const r = await withProgress(p, 'saving', (opts) => api.call('vm.save', { ref }, opts));
+      print(p, r, () => `${ref}: ${r.state}`);
+      return 0;
+    }
+    case 'serial':
+      return serial(api, p, ref);
+    case 'screenshot': {
+      const r = await api.call('vm.screenshot', req as never);
+      print(p, r, () => `wrote ${r.file} (${r.sizeBytes} bytes)`);
+      return 0;
+    }
+    case 'send': {
+      await api.call('vm.send', { ref, text: p.args[1] ?? '', enter: p.flags['no-enter'] !== true });
+      print(p, { sent: true }, () => '');
+      return 0;
+    }
+    case 'console':
+      return consoleSession(api, ref);
+    case 'tasks': {
+      const r = await api.call('tasks.list', {});
+      const tasks = r.tasks.map((t) => ({ ...t }));
+      print(p, { tasks }, () =>
+        formatTable(['ID', 'KIND', 'VM', 'STATE', 'PROGRESS', 'STARTED'], tasks.map((t) => [t.id.slice(0, 8), t.kind, t.vm ?? '', t.state, `${Math.round(t.progress * 100)}%`, t.startedAt])),
+      );
+      return 0;
+    }
+    default:
+      throw usageError(`'${p.command}' is not available yet`);
+  }
+}
+
+function print(p: ParsedCommand, value: unknown, human: () => string): void {
+  if (p.flags.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else {
+    const text = human();
+    if (text) process.stdout.write(`${text}\n`);
+  }
+}
+
+function printVm(p: ParsedCommand, vm: VmDetails): void {
+  print(p, vm, () => formatDetails(vm));
+}
+
+/** Runs a long call with a progress bar on a terminal and Ctrl-C as cancel. */
+async function withProgress<T>(p: ParsedCommand, label: string, call: (opts: { signal: AbortSignal; onProgress: (pr: Progress) => void }) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const bar = new ProgressBar(process.stderr, label, Boolean(process.stderr.isTTY) && !p.flags.json);
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    bar.note('cancelling… (Ctrl-C again to leave at once)');
+    ac.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await call({ signal: ac.signal, onProgress: (pr) => bar.update(pr.fraction, pr.message) });
+  } finally {
+    bar.done();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function serial(api: Api, p: ParsedCommand, ref: string): Promise<number> {
+  if (!p.flags.follow) {
+    const r = await api.call('vm.serial', { ref });
+    const bytes = Buffer.from(r.data, 'base64');
+    if (p.flags.json) process.stdout.write(`${JSON.stringify({ text: bytes.toString('utf8') })}\n`);
+    else process.stdout.write(bytes);
+    return 0;
+  }
+  const { id, backlog } = await api.call('vm.consoleAttach', { ref, backlogBytes: 1 << 20 });
+  process.stdout.write(Buffer.from(backlog, 'base64'));
+  return new Promise<number>((resolve) => {
+    api.onEvent((name, payload) => {
+      const ev = payload as { id: string; data?: string; state?: string };
+      if (ev.id !== id) return;
+      if (name === 'vm.console' && ev.data) process.stdout.write(Buffer.from(ev.data, 'base64'));
+      if (name === 'vm.stateChanged' && ['stopped', 'aborted', 'saved'].includes(ev.state ?? '')) resolve(0);
+    });
+    api.onClose(() => resolve(1));
+    process.once('SIGINT', () => resolve(0));
+  });
+}
+
+async function consoleSession(api: Api, ref: string): Promise<number> {
+  const { id, backlog } = await api.call('vm.consoleAttach', { ref, backlogBytes: 4096 });
+  process.stderr.write(`Connected to the serial console of '${ref}'. Press Ctrl-] to detach.\r\n`);
+  process.stdout.write(Buffer.from(backlog, 'base64'));
+  const stdin = process.stdin;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise<number>((resolve) => {
+    const finish = (code: number, why?: string) => {
+      if (stdin.isTTY) stdin.setRawMode(false);
+      stdin.pause();
+      if (why) process.stderr.write(`\r\n${why}\r\n`);
+      resolve(code);
+    };
+    stdin.on('data', (chunk: Buffer) => {
+      if (chunk.includes(0x1d)) {
+        finish(0, 'Detached.');
+        return;
+      }
+      api.call('vm.send', { ref: id, text: chunk.toString('utf8'), enter: false }).catch((e) => finish(1, toHangarError(e).message));
+    });
+    stdin.on('end', () => finish(0));
+    api.onEvent((name, payload) => {
+      const ev = payload as { id: string; data?: string; state?: string };
+      if (ev.id !== id) return;
+      if (name === 'vm.console' && ev.data) process.stdout.write(Buffer.from(ev.data, 'base64'));
+      if (name === 'vm.stateChanged' && ['stopped', 'aborted', 'saved'].includes(ev.state ?? '')) finish(0, `The VM is ${ev.state}.`);
+    });
+    api.onClose(() => finish(1, 'The owner closed the connection.'));
+  });
+}
+
+function readLastLines(file: string, n: number): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Close lingering handles (stdin in console mode) so the process ends.
+    setImmediate(() => process.exit(code));
+  },
+  (e: unknown) => {
+    process.stderr.write(`hangar: ${toHangarError(e).message}\n`);
+    process.exit(1);
+  },
+);

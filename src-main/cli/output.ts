@@ -1,0 +1,80 @@
+// Human output of the CLI: tables, VM details, a progress bar (pure formatting; streams are passed in).
+import type { VmDetails } from '../api/contract.js';
+
+export function formatTable(headers: string[], rows: string[][]): string {
+  if (rows.length === 0) return '(none)';
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+export function formatDetails(vm: VmDetails): string {
+  const lines = [
+    `name:        ${vm.name}`,
+    `id:          ${vm.id}`,
+    `state:       ${vm.state}${vm.stateReason ? ` (${vm.stateReason})` : ''}`,
+    `os:          ${vm.osLabel} (${vm.osType})`,
+    `cpus:        ${vm.cpus}`,
+    `memory:      ${vm.memoryMiB} MiB`,
+    `firmware:    ${vm.firmware} (${vm.chipset})`,
+    `accelerator: ${vm.accelerator} (${vm.accelReason})`,
+  ];
+  if (vm.qemuPid) lines.push(`qemu pid:    ${vm.qemuPid}`);
+  if (vm.description) lines.push(`description: ${vm.description}`);
+  for (const d of vm.disks) {
+    lines.push(`disk ${d.id}:  ${d.bus}, ${formatBytes(d.virtualSizeBytes)}, ${d.path}`);
+    if (d.chain.length > 1) lines.push(`             chain: ${d.chain.join(' <- ')}`);
+  }
+  for (const o of vm.opticals) lines.push(`optical ${o.id}: ${o.bus}, ${o.path ?? '(empty)'}`);
+  for (const n of vm.nics) {
+    const fw = n.forwards.map((f) => `${f.protocol}:${f.hostAddress}:${f.hostPort}->${f.guestPort}`).join(', ');
+    lines.push(`nic ${n.id}:    ${n.model}, NAT, mac ${n.mac}${fw ? `, forwards ${fw}` : ''}`);
+  }
+  if (vm.boot.kernel) lines.push(`kernel:      ${vm.boot.kernel}${vm.boot.initrd ? ` + ${vm.boot.initrd}` : ''}${vm.boot.append ? ` '${vm.boot.append}'` : ''}`);
+  lines.push(`folder:      ${vm.folder}`);
+  return lines.join('\n');
+}
+
+export class ProgressBar {
+  private last = '';
+  private shown = false;
+
+  constructor(
+    private readonly out: { write(s: string): unknown },
+    private readonly label: string,
+    private readonly enabled: boolean,
+  ) {}
+
+  update(fraction: number, message?: string): void {
+    if (!this.enabled) return;
+    const width = 30;
+    const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+    const text = `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}%${message ? ` ${message}` : ''}`;
+    if (text === this.last) return;
+    this.last = text;
+    this.shown = true;
+    this.out.write(`${text}\x1b[K`);
+  }
+
+  note(text: string): void {
+    if (this.shown) this.out.write('\n');
+    this.out.write(`${text}\n`);
+    this.shown = false;
+  }
+
+  done(): void {
+    if (this.shown) this.out.write('\r\x1b[K');
+    this.shown = false;
+  }
+}

@@ -1,0 +1,232 @@
+// The owner of a Hangar home: the composition root that wires the inventory, host facts, supervisor,
+// task runner and API, and serves the API on <home>/owner.sock. The headless daemon, `hangar serve`
+// and the Electron main process all run this same graph.
+import { mkdirSync, appendFileSync, existsSync } from 'node:fs';
+import { DisposableStore, toDisposable } from '../../src-vmm/base/disposable.js';
+import { HangarError } from '../../src-vmm/base/errors.js';
+import { Emitter } from '../../src-vmm/base/events.js';
+import { serve, type ConnectionContext, type Transport } from '../../src-vmm/base/rpc.js';
+import { listenUnix } from '../../src-vmm/base/socketTransport.node.js';
+import { detectHost } from '../../src-vmm/qemu/probe.node.js';
+import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
+import { createQemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
+import { hangarApi } from '../api/contract.js';
+import { createHandlers } from '../api/handlers.node.js';
+import { VmService } from '../api/vmService.node.js';
+import { homePaths, vmPaths } from '../home.js';
+import { openHangarInventory } from './inventory.node.js';
+import { nodeHostForker, type HostForker } from '../supervisor/fork.node.js';
+import { Supervisor, readStatusFile } from '../supervisor/supervisor.node.js';
+import { TaskRunner } from '../tasks/taskRunner.js';
+import { acquireOwnerLock } from './lock.node.js';
+
+export type OwnerKind = 'headless owner' | 'hangar serve' | 'the desktop app';
+
+export interface Owner {
+  readonly home: string;
+  readonly socketPath: string;
+  /** serve the API over another transport (web mode, Electron IPC, in-process tests) */
+  connect(transport: Transport): void;
+  /** resolves when someone asked the owner to shut down */
+  readonly shutdownRequested: Promise<void>;
+  /** the VNC unix socket of a running VM, or null */
+  vncSocketFor(vmId: string): string | null;
+  /** stops serving and releases the home; running VMs keep running */
+  dispose(): void;
+}
+
+export async function startOwner(opts: { home: string; kind: OwnerKind; forker?: HostForker; log?: (line: string) => void }): Promise<Owner> {
+  const paths = homePaths(opts.home);
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.vmsDir, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.cacheDir, { recursive: true, mode: 0o700 });
+  const log =
+    opts.log ??
+    ((line: string) => {
+      try {
+        appendFileSync(paths.ownerLog, `${new Date().toISOString()} owner pid=${process.pid} ${line}\n`);
+      } catch {
+        /* logging must never take the owner down */
+      }
+    });
+  const store = new DisposableStore();
+  const lock = acquireOwnerLock(paths.ownerLock, opts.kind);
+  store.add(lock);
+  try {
+    const inventory = openHangarInventory(paths.inventory, log);
+    store.add(toDisposable(() => inventory.close()));
+    const interrupted = inventory.tasks.markInterrupted();
+    if (interrupted) log(`${interrupted} task(s) of a previous owner were interrupted`);
+
+    let host: HostFactsReport = await detectHost({ cacheDir: paths.cacheDir, log });
+    log(`accelerator ${host.accelerator}: ${host.accelReason}`);
+
+    const connections = new Set<ConnectionContext>();
+    const consoleSubs = new Map<ConnectionContext, Set<string>>();
+    const broadcast = (name: string, payload: unknown) => {
+      for (const c of connections) c.emit(name, payload);
+    };
+    const consoleBytes = new Emitter<{ id: string; data: string }>();
+    store.add(
+      consoleBytes.event((e) => {
+        for (const [conn, ids] of consoleSubs) if (ids.has(e.id)) conn.emit('vm.console', e);
+      }),
+    );
+
+    const tasks = new TaskRunner(
+      {
+        create: (t) => inventory.tasks.create(t),
+        update: (id, p) => inventory.tasks.update(id, p),
+        finish: (id, s, e) => inventory.tasks.finish(id, s, e ?? null),
+      },
+      (info) => broadcast('task.progress', info),
+    );
+
+    // eslint-disable-next-line prefer-const
+    let vms: VmService;
+    const recordState = (vmId: string, state: VmState, reason?: string, accelerator?: 'kvm' | 'tcg') => {
+      const row = inventory.vms.get(vmId);
+      if (!row) return;
+      inventory.vms.setState(vmId, state, reason, accelerator);
+      broadcast('vm.stateChanged', { id: vmId, name: row.name, state, ...(reason ? { reason } : {}) });
+      vms?.vmStates.fire({ id: vmId, state, ...(reason ? { reason } : {}) });
+    };
+    const supervisor = new Supervisor({
+      forker: opts.forker ?? nodeHostForker(),
+      log,
+      events: {
+        onState: (vmId, state, reason) => recordState(vmId, state, reason),
+        onConsole: (vmId, data) => consoleBytes.fire({ id: vmId, data }),
+      },
+    });
+    store.add(supervisor);
+
+    vms = new VmService({
+      home: paths.home,
+      inventory,
+      qemuImg: createQemuImg({ log }),
+      host: () => host,
+      supervisor,
+      tasks,
+      log,
+      emitState: (vm, state, reason) => {
+        broadcast('vm.stateChanged', { id: vm.id, name: vm.name, state, ...(reason ? { reason } : {}) });
+        vms.vmStates.fire({ id: vm.id, state, ...(reason ? { reason } : {}) });
+      },
+      console: consoleBytes,
+    });
+
+    // Reconcile: VMs that were active when the last owner stopped are re-attached, or their end recorded.
+    for (const row of inventory.vms.list()) {
+      const vp = vmPaths(paths.home, row.id);
+      if (!isActive(row.state)) {
+        // A host or QEMU from this home that the inventory does not know to be running (an owner died
+        // between launching it and recording the state): re-attach to a live host, stop a lone QEMU.
+        if (!existsSync(vp.hostSocket) && !existsSync(vp.pidFile)) continue;
+        const stray = await supervisor.attach(row.id, vp);
+        if (stray) {
+          log(`vm=${row.id} found running although recorded ${row.state}; re-attached`);
+          recordState(row.id, stray.status.state, stray.status.reason);
+        } else if (existsSync(vp.pidFile)) {
+          log(`vm=${row.id} ${supervisor.cleanUpOrphan(vp)}`);
+        }
+        continue;
+      }
+      const handle = await supervisor.attach(row.id, vp);
+      if (handle) {
+        log(`vm=${row.id} re-attached (${handle.status.state})`);
+        if (handle.status.state !== row.state) recordState(row.id, handle.status.state, handle.status.reason);
+        continue;
+      }
+      const last = readStatusFile(vp.statusFile);
+      if (last && ['stopped', 'saved', 'aborted'].includes(last.state)) {
+        recordState(row.id, last.state, last.reason);
+      } else {
+        recordState(row.id, 'aborted', supervisor.cleanUpOrphan(vp, last?.hostPid));
+      }
+    }
+
+    let requestShutdown!: () => void;
+    const shutdownRequested = new Promise<void>((r) => (requestShutdown = r));
+    const handlers = createHandlers({
+      vms,
+      tasks,
+      inventory,
+      host: () => host,
+      refreshHost: async () => {
+        host = await detectHost({ cacheDir: paths.cacheDir, log });
+        return host;
+      },
+      owner: { pid: process.pid, kind: opts.kind, home: paths.home },
+      subscribeConsole: (conn, vmId) => {
+        let set = consoleSubs.get(conn);
+        if (!set) {
+          set = new Set();
+          consoleSubs.set(conn, set);
+          conn.resources.add(toDisposable(() => consoleSubs.delete(conn)));
+        }
+        set.add(vmId);
+      },
+      unsubscribeConsole: (conn, vmId) => consoleSubs.get(conn)?.delete(vmId),
+      inventoryChanged: (id) => broadcast('inventory.changed', id ? { id } : {}),
+      handover: async (to) => {
+        if (opts.kind !== 'headless owner') {
+          throw new HangarError('OWNER_CONFLICT', `this home is owned by ${opts.kind} (pid ${process.pid}), which does not hand it over; stop it first`);
+        }
+        log(`handing the home over to ${to}; VMs keep running`);
+        setTimeout(requestShutdown, 50);
+        return { pid: process.pid };
+      },
+      shutdown: async (force) => {
+        const running = inventory.vms.list().filter((r) => isActive(r.state));
+        if (running.length && !force) {
+          throw new HangarError(
+            'STATE_CONFLICT',
+            `${running.length} VM(s) still running (${running.map((r) => r.name).join(', ')}): stop them first, or use --force to power them off`,
+          );
+        }
+        for (const r of running) {
+          try {
+            await vms.stop(r.id, { force: true, timeoutS: 30, signal: new AbortController().signal });
+          } catch (e) {
+            log(`vm=${r.id} power-off at shutdown failed: ${(e as Error).message}`);
+          }
+        }
+        setTimeout(requestShutdown, 50);
+        return { stoppedVms: running.map((r) => r.name) };
+      },
+    });
+
+    const connect = (transport: Transport) => {
+      store.add(
+        serve(hangarApi, handlers, transport, {
+          log,
+          onConnection: (conn) => {
+            connections.add(conn);
+            conn.resources.add(toDisposable(() => connections.delete(conn)));
+          },
+        }),
+      );
+    };
+    const server = await listenUnix(paths.ownerSocket, connect);
+    store.add(server);
+    log(`owner ready (${opts.kind}) on ${paths.ownerSocket}`);
+
+    return {
+      home: paths.home,
+      socketPath: paths.ownerSocket,
+      connect,
+      shutdownRequested,
+      vncSocketFor: (vmId) => {
+        const row = inventory.vms.get(vmId);
+        if (!row || !isActive(row.state) || !row.config.display.vnc) return null;
+        return vmPaths(paths.home, vmId).vncSocket;
+      },
+      dispose: () => store.dispose(),
+    };
+  } catch (e) {
+    store.dispose();
+    throw e;
+  }
+}

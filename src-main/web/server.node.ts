@@ -1,0 +1,239 @@
+// Web mode: serves the built renderer and the owner's API over a WebSocket on 127.0.0.1, behind a
+// random per-run token. Also relays each running VM's VNC unix socket to noVNC over a WebSocket.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { toDisposable, DisposableStore, type Disposable } from '../../src-vmm/base/disposable.js';
+import { isWire, type Transport, type Wire } from '../../src-vmm/base/rpc.js';
+import { HangarError } from '../../src-vmm/base/errors.js';
+
+export const defaultRendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.ttf': 'font/ttf',
+  '.json': 'application/json',
+  '.map': 'application/json',
+};
+
+const MAX_MESSAGE_BYTES = 16 << 20;
+
+export interface WebServerOptions {
+  /** serves the API to one more connection */
+  connect(transport: Transport): void;
+  /** the VNC unix socket of a running VM, or null */
+  vncSocketFor(vmId: string): string | null;
+  host?: string;
+  port?: number;
+  rendererDir?: string;
+  token?: string;
+  log?: (line: string) => void;
+}
+
+export interface WebServer extends Disposable {
+  readonly url: string;
+  readonly token: string;
+  readonly port: number;
+  readonly host: string;
+}
+
+export function contentSecurityPolicy(port: number): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    // MUI's emotion injects style elements at run time
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token ?? randomBytes(24).toString('base64url');
+  const rendererDir = opts.rendererDir ?? defaultRendererDir;
+  const log = opts.log ?? (() => undefined);
+  const store = new DisposableStore();
+  let port = 0;
+
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`]);
+  const tokenOk = (given: string | null) => {
+    if (!given) return false;
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  /** Refuses DNS-rebinding (foreign Host) and cross-site pages (foreign Origin). */
+  const originOk = (req: IncomingMessage) => {
+    const hostHeader = req.headers.host ?? '';
+    if (!allowedHosts().has(hostHeader)) return false;
+    const origin = req.headers.origin;
+    if (origin === undefined) return true; // not a browser: it cannot be a cross-site page; the token still applies
+    return [...allowedHosts()].some((h) => origin === `http://${h}`);
+  };
+
+  const server = createServer((req, res) => serveStatic(req, res));
+  const serveStatic = (req: IncomingMessage, res: ServerResponse) => {
+    const headers = {
+      'Content-Security-Policy': contentSecurityPolicy(port),
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cache-Control': 'no-store',
+    };
+    if (!allowedHosts().has(req.headers.host ?? '')) {
+      res.writeHead(421, { 'Content-Type': 'text/plain' });
+      res.end('wrong host\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' });
+      res.end();
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://x');
+    let rel = decodeURIComponent(url.pathname);
+    if (rel === '/' || rel === '') rel = '/index.html';
+    const file = normalize(join(rendererDir, rel));
+    if (!file.startsWith(normalize(rendererDir.endsWith(sep) ? rendererDir : rendererDir + sep))) {
+      res.writeHead(404, headers);
+      res.end();
+      return;
+    }
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      if (rel === '/index.html') {
+        res.writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('The interface is not built: run npm run build.\n');
+        return;
+      }
+      res.writeHead(404, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
+    res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
+  };
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const refuse = (status: number, why: string) => {
+      log(`web: refused ${url.pathname}: ${why}`);
+      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\n\r\n`);
+    };
+    if (!originOk(req)) return refuse(403, 'Forbidden origin');
+    if (!tokenOk(url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
+    if (url.pathname === '/api') {
+      wss.handleUpgrade(req, socket, head, (ws) => opts.connect(webSocketTransport(ws, log)));
+      return;
+    }
+    const vnc = /^\/vnc\/([0-9a-f-]{36})$/.exec(url.pathname);
+    if (vnc) {
+      const path = opts.vncSocketFor(vnc[1]!);
+      if (!path) return refuse(404, 'Not running');
+      wss.handleUpgrade(req, socket, head, (ws) => relayVnc(ws, path, log));
+      return;
+    }
+    refuse(404, 'Not found');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new HangarError('IO_ERROR', `port ${opts.port} on ${host} is in use`) : e),
+    );
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const addr = server.address();
+  port = typeof addr === 'object' && addr ? addr.port : 0;
+  store.add(
+    toDisposable(() => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.close();
+      server.closeAllConnections();
+    }),
+  );
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/?token=${token}`,
+    token,
+    port,
+    host,
+    dispose: () => store.dispose(),
+  };
+}
+
+/** The API over one WebSocket: a JSON text frame per wire message. */
+export function webSocketTransport(ws: WebSocket, log: (l: string) => void): Transport {
+  const listeners = new Set<(m: Wire) => void>();
+  const closeListeners = new Set<() => void>();
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    let m: unknown;
+    try {
+      m = JSON.parse(data.toString());
+    } catch {
+      log('web: dropped a message that is not JSON');
+      return;
+    }
+    if (!isWire(m)) {
+      log('web: dropped a message that is not a wire message');
+      return;
+    }
+    for (const l of [...listeners]) l(m);
+  });
+  ws.on('close', () => {
+    for (const l of [...closeListeners]) l();
+  });
+  ws.on('error', (e) => log(`web: socket error ${e.message}`));
+  return {
+    send(m) {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    },
+    onMessage(cb) {
+      listeners.add(cb);
+      return toDisposable(() => listeners.delete(cb));
+    },
+    onClose(cb) {
+      closeListeners.add(cb);
+      return toDisposable(() => closeListeners.delete(cb));
+    },
+    close() {
+      ws.close();
+    },
+  };
+}
+
+function relayVnc(ws: WebSocket, socketPath: string, log: (l: string) => void): void {
+  const vnc = connect(socketPath);
+  vnc.on('data', (d) => {
+    if (ws.readyState === ws.OPEN) ws.send(d, { binary: true });
+  });
+  ws.on('message', (d: Buffer) => vnc.write(d));
+  const end = () => {
+    vnc.destroy();
+    if (ws.readyState === ws.OPEN) ws.close();
+  };
+  vnc.on('error', (e) => {
+    log(`web: vnc ${e.message}`);
+    end();
+  });
+  vnc.on('close', end);
+  ws.on('close', end);
+}

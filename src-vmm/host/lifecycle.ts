@@ -1,0 +1,108 @@
+// The VMM host's state machine (pure): which action each state allows, and how a QEMU exit ends the VM.
+import { HangarError } from '../base/errors.js';
+import type { VmState } from '../protocol/states.js';
+
+export type HostAction =
+  | 'boot'
+  | 'powerdown'
+  | 'powerOff'
+  | 'pause'
+  | 'resume'
+  | 'reset'
+  | 'save'
+  | 'screendump'
+  | 'consoleWrite'
+  | 'qmp';
+
+/** The actions each state allows: one exhaustive switch, as Firecracker's API controllers do. */
+export function allowedActions(state: VmState): readonly HostAction[] {
+  switch (state) {
+    case 'starting':
+      return ['boot', 'powerOff', 'consoleWrite', 'qmp'];
+    case 'running':
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'screendump', 'consoleWrite', 'qmp'];
+    case 'paused':
+      return ['resume', 'powerOff', 'reset', 'save', 'screendump', 'qmp'];
+    case 'stopping':
+      return ['powerOff', 'consoleWrite', 'screendump', 'qmp'];
+    case 'stopped':
+    case 'saved':
+    case 'aborted':
+      return [];
+  }
+}
+
+const HINTS: Partial<Record<HostAction, Partial<Record<VmState, string>>>> = {
+  powerdown: { paused: 'resume it first, or power it off with --force', starting: 'wait until it runs, or use --force' },
+  pause: { paused: 'it is already paused', stopping: 'it is shutting down' },
+  resume: { running: 'it is not paused' },
+  save: { stopping: 'it is shutting down' },
+  consoleWrite: { paused: 'resume it first' },
+};
+
+export function checkAction(state: VmState, action: HostAction): void {
+  if (allowedActions(state).includes(action)) return;
+  const hint = HINTS[action]?.[state];
+  throw new HangarError('STATE_CONFLICT', `cannot ${describeAction(action)} while the VM is ${state}${hint ? `: ${hint}` : ''}`, {
+    details: { state, action },
+  });
+}
+
+export function describeAction(action: HostAction): string {
+  switch (action) {
+    case 'boot':
+      return 'boot';
+    case 'powerdown':
+      return 'send the ACPI power button';
+    case 'powerOff':
+      return 'power off';
+    case 'pause':
+      return 'pause';
+    case 'resume':
+      return 'resume';
+    case 'reset':
+      return 'reset';
+    case 'save':
+      return 'save the state';
+    case 'screendump':
+      return 'take a screenshot';
+    case 'consoleWrite':
+      return 'type into the console';
+    case 'qmp':
+      return 'send a QMP command';
+  }
+}
+
+export interface QemuExitFacts {
+  code: number | null;
+  signal: string | null;
+  /** the SHUTDOWN event QEMU sent before exiting, if any */
+  shutdown: { guest: boolean; reason: string } | null;
+  /** a save to file completed before QEMU was told to quit */
+  saveCompleted: boolean;
+  /** the owner asked for power-off (quit) */
+  powerOffRequested: boolean;
+  /** QEMU never reached the point where QMP answered */
+  launchFailed: boolean;
+  stderrTail: string[];
+}
+
+/** How the VM ended, from the facts of QEMU's exit. */
+export function finalState(f: QemuExitFacts): { state: VmState; reason?: string } {
+  const tail = f.stderrTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+  const withTail = (s: string) => (tail ? `${s}; QEMU said: ${tail}` : s);
+  if (f.launchFailed) {
+    return { state: 'aborted', reason: withTail(`QEMU failed to start (${describeExit(f)})`) };
+  }
+  if (f.saveCompleted && f.code === 0) return { state: 'saved' };
+  if (f.code === 0 && (f.shutdown !== null || f.powerOffRequested)) {
+    if (f.powerOffRequested) return { state: 'stopped', reason: 'powered off' };
+    return { state: 'stopped', reason: f.shutdown?.guest ? 'the guest shut down' : `QEMU shut down (${f.shutdown?.reason})` };
+  }
+  return { state: 'aborted', reason: withTail(`QEMU exited unexpectedly (${describeExit(f)})`) };
+}
+
+function describeExit(f: { code: number | null; signal: string | null }): string {
+  if (f.signal) return `killed by ${f.signal}`;
+  return `exit code ${f.code}`;
+}

@@ -1,0 +1,400 @@
+// The VMM host: one process per running VM. It spawns QEMU, owns its QMP connection and serial
+// console, runs the lifecycle state machine and serves the host contract on <vm>/run/host.sock.
+// It outlives the owner that started it, so a new owner can re-attach.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, fsyncSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { z } from 'zod';
+import { DisposableStore, toDisposable } from '../base/disposable.js';
+import { HangarError, toHangarError } from '../base/errors.js';
+import { Emitter, waitForEvent } from '../base/events.js';
+import { serve, type ConnectionContext, type Handlers } from '../base/rpc.js';
+import { listenUnix } from '../base/socketTransport.node.js';
+import { QmpClient } from '../qmp/client.node.js';
+import { hostApi, type HostSpec, type HostStatus, type HostStatusFile } from '../protocol/contract.js';
+import type { VmState } from '../protocol/states.js';
+import { checkAction, finalState, type HostAction } from './lifecycle.js';
+import { SerialLog } from './serialLog.node.js';
+
+const QMP_CONNECT_TIMEOUT_MS = 60_000;
+const POWERDOWN_REVERT_MS = 120_000;
+const STDERR_TAIL_LINES = 20;
+
+export class VmmHost {
+  private readonly store = new DisposableStore();
+  private state: VmState = 'starting';
+  private reason: string | undefined;
+  private qemu: ChildProcess | undefined;
+  private readonly qmp: QmpClient;
+  private serialSocket: Socket | undefined;
+  private serialLog: SerialLog | undefined;
+  private readonly clients = new Set<ConnectionContext>();
+  private readonly stateChanged = new Emitter<VmState>();
+  /** resolved by host.boot: QEMU waits in prelaunch until the owner has subscribed to the console */
+  private readonly bootGate: Promise<void>;
+  private openBootGate!: () => void;
+  private readonly startedAt = new Date().toISOString();
+  private shutdownEvent: { guest: boolean; reason: string } | null = null;
+  private saveCompleted = false;
+  private powerOffRequested = false;
+  private qmpReady = false;
+  private powerdownTimer: NodeJS.Timeout | undefined;
+  private exited = false;
+  private readonly exitPromise: Promise<void>;
+  private resolveExit!: () => void;
+
+  constructor(
+    private readonly spec: HostSpec,
+    private readonly log: (line: string) => void,
+  ) {
+    this.qmp = new QmpClient({ log: (l) => this.log(`qmp: ${l}`) });
+    this.exitPromise = new Promise((r) => (this.resolveExit = r));
+    this.bootGate = new Promise((r) => (this.openBootGate = r));
+  }
+
+  /** Resolves when QEMU has exited and the final state is recorded. */
+  get exited$(): Promise<void> {
+    return this.exitPromise;
+  }
+
+  status(): HostStatus {
+    return {
+      vmId: this.spec.vmId,
+      state: this.state,
+      ...(this.reason ? { reason: this.reason } : {}),
+      hostPid: process.pid,
+      ...(this.qemu?.pid ? { qemuPid: this.qemu.pid } : {}),
+      accelerator: this.spec.accelerator,
+      startedAt: this.startedAt,
+    };
+  }
+
+  async run(onListening: () => void): Promise<void> {
+    const server = await listenUnix(this.spec.hostSocket, (transport) => {
+      this.store.add(
+        serve(hostApi, this.handlers(), transport, {
+          onConnection: (conn) => {
+            this.clients.add(conn);
+            conn.resources.add(toDisposable(() => this.clients.delete(conn)));
+          },
+          log: this.log,
+        }),
+      );
+    });
+    this.store.add(server);
+    this.writeStatusFile();
+    onListening();
+    try {
+      await this.launch();
+    } catch (e) {
+      this.log(`launch failed: ${(e as Error).message}`);
+      this.killQemu();
+    }
+    await this.exitPromise;
+  }
+
+  private async launch(): Promise<void> {
+    const { spec } = this;
+    for (const s of [spec.qmpSocket, spec.serialSocket, spec.pidFile]) if (s) rmSync(s, { force: true });
+    const logFd = openSync(spec.qemuLog, 'a', 0o600);
+    // QEMU's output goes to a file, not a pipe: if this host dies, QEMU must not die of a broken pipe.
+    const child = spawn(spec.qemu.binary, spec.qemu.argv, { env: spec.qemu.env, stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    this.qemu = child;
+    child.on('error', (e) => {
+      this.log(`cannot run ${spec.qemu.binary}: ${e.message}`);
+      this.onQemuExit(null, null, `cannot run ${spec.qemu.binary}: ${e.message}`);
+    });
+    child.on('exit', (code, signal) => this.onQemuExit(code, signal));
+    this.log(`qemu pid=${child.pid} started`);
+
+    this.qmp.onEvent('STOP', () => {
+      if (this.state === 'running') this.setState('paused');
+    });
+    this.qmp.onEvent('RESUME', () => {
+      if (this.state === 'paused' || this.state === 'starting') this.setState('running');
+    });
+    this.qmp.onEvent('SHUTDOWN', (data) => {
+      const d = data as { guest?: boolean; reason?: string } | undefined;
+      this.shutdownEvent = { guest: d?.guest ?? false, reason: d?.reason ?? 'unknown' };
+      if (this.state === 'running' || this.state === 'paused') this.setState('stopping');
+    });
+    this.qmp.onEvent('RESET', () => this.log('guest reset'));
+
+    const qemuGone = new Promise<never>((_, reject) => {
+      child.once('exit', () => reject(new HangarError('QEMU_FAILED', 'QEMU exited during start-up')));
+      child.once('error', (e) => reject(new HangarError('QEMU_FAILED', e.message)));
+    });
+    qemuGone.catch(() => undefined);
+    await Promise.race([this.qmp.connect(spec.qmpSocket, { timeoutMs: QMP_CONNECT_TIMEOUT_MS, retryUntilMs: QMP_CONNECT_TIMEOUT_MS }), qemuGone]);
+    this.qmpReady = true;
+    if (spec.serialSocket) await Promise.race([this.connectSerial(spec.serialSocket), qemuGone]);
+    if (spec.incomingStateFile) await Promise.race([this.restoreState(spec.incomingStateFile), qemuGone]);
+    if (spec.waitForBoot) await Promise.race([this.bootGate, qemuGone]);
+    if (this.exited) return;
+    await this.qmp.execute('cont');
+    if (this.state === 'starting') this.setState('running');
+    if (spec.incomingStateFile) rmSync(spec.incomingStateFile, { force: true });
+  }
+
+  private connectSerial(path: string): Promise<void> {
+    this.serialLog = new SerialLog(this.spec.serialLog, this.spec.serialLogMaxBytes);
+    return new Promise((resolve, reject) => {
+      const sock = connect(path);
+      sock.once('connect', () => {
+        this.serialSocket = sock;
+        resolve();
+      });
+      sock.once('error', (e) => reject(new HangarError('QEMU_FAILED', `cannot connect to the serial console: ${e.message}`)));
+      sock.on('data', (chunk: Buffer) => {
+        try {
+          this.serialLog?.append(chunk);
+        } catch (e) {
+          this.log(`serial log write failed: ${(e as Error).message}`);
+        }
+        const data = chunk.toString('base64');
+        for (const c of this.clients) c.emit('host.console', { data });
+      });
+      sock.on('close', () => (this.serialSocket = undefined));
+    });
+  }
+
+  /** Feeds a saved state file into a QEMU that waits with -incoming defer. */
+  private async restoreState(file: string): Promise<void> {
+    if (!existsSync(file)) throw new HangarError('NOT_FOUND', `the saved state ${file} is missing`);
+    const uri = `${this.spec.runDir}/incoming.sock`;
+    rmSync(uri, { force: true });
+    await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
+    const done = this.qmp.waitForEvent('MIGRATION', (d) => ['completed', 'failed'].includes((d as { status: string }).status), {
+      timeoutMs: 600_000,
+    });
+    await this.qmp.execute('migrate-incoming', { uri: `unix:${uri}` });
+    const sock = await connectWithRetry(uri, 10_000);
+    createReadStream(file).pipe(sock);
+    const ev = (await done) as { status: string };
+    if (ev.status !== 'completed') throw new HangarError('QEMU_FAILED', 'QEMU could not load the saved state');
+    this.log('saved state restored');
+  }
+
+  private handlers(): Handlers<typeof hostApi> {
+    const guard = (a: HostAction) => checkAction(this.state, a);
+    return {
+      'host.status': async () => this.status(),
+      'host.boot': async () => {
+        guard('boot');
+        this.openBootGate();
+        if (this.state === 'starting') {
+          await waitForEvent(this.stateChanged.event, (s) => s !== 'starting', { timeoutMs: 600_000, what: 'the VM to run' });
+        }
+        return this.status();
+      },
+      'host.powerdown': async () => {
+        guard('powerdown');
+        await this.qmp.execute('system_powerdown');
+        this.setState('stopping', 'ACPI power button pressed');
+        clearTimeout(this.powerdownTimer);
+        this.powerdownTimer = setTimeout(() => {
+          if (this.state === 'stopping' && !this.exited && !this.powerOffRequested && !this.shutdownEvent) {
+            this.setState('running', 'the guest ignored the ACPI power button');
+          }
+        }, POWERDOWN_REVERT_MS);
+        return null;
+      },
+      'host.powerOff': async () => {
+        guard('powerOff');
+        this.powerOffRequested = true;
+        if (this.qmpReady) {
+          try {
+            await this.qmp.execute('quit', undefined, { timeoutMs: 5_000 });
+          } catch {
+            this.killQemu();
+          }
+        } else this.killQemu();
+        const t = setTimeout(() => this.killQemu(), 10_000);
+        await this.exitPromise;
+        clearTimeout(t);
+        return null;
+      },
+      'host.pause': async () => {
+        guard('pause');
+        await this.qmp.execute('stop');
+        this.setState('paused');
+        return null;
+      },
+      'host.resume': async () => {
+        guard('resume');
+        await this.qmp.execute('cont');
+        this.setState('running');
+        return null;
+      },
+      'host.reset': async () => {
+        guard('reset');
+        await this.qmp.execute('system_reset');
+        return null;
+      },
+      'host.save': async (_input, ctx) => {
+        guard('save');
+        await this.save(ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the machine state' }));
+        return null;
+      },
+      'host.screendump': async ({ file }) => {
+        guard('screendump');
+        await this.qmp.execute('screendump', { filename: file, format: 'png' });
+        return null;
+      },
+      'host.consoleWrite': async ({ data }) => {
+        guard('consoleWrite');
+        const sock = this.serialSocket;
+        if (!sock) throw new HangarError('STATE_CONFLICT', 'this VM has no serial console');
+        await new Promise<void>((resolve, reject) => sock.write(data, (e) => (e ? reject(e) : resolve())));
+        return null;
+      },
+      'host.qmp': async ({ command, arguments: args }) => {
+        guard('qmp');
+        return (await this.qmp.execute(command as never, args as never)) ?? null;
+      },
+    };
+  }
+
+  private async save(signal: AbortSignal, progress: (f: number) => void): Promise<void> {
+    const target = this.spec.saveStateFile;
+    const partial = `${target}.partial`;
+    const sockPath = `${this.spec.runDir}/migrate.sock`;
+    const wasRunning = this.state === 'running';
+    this.setState('stopping', 'saving the machine state');
+    if (wasRunning) await this.qmp.execute('stop');
+    rmSync(sockPath, { force: true });
+    rmSync(partial, { force: true });
+    let server: Server | undefined;
+    try {
+      const written = new Promise<void>((resolve, reject) => {
+        server = createServer((sock) => {
+          const out = createWriteStream(partial, { mode: 0o600 });
+          sock.pipe(out);
+          out.on('finish', () => resolve());
+          out.on('error', reject);
+          sock.on('error', reject);
+        });
+        server.on('error', reject);
+      });
+      await new Promise<void>((resolve, reject) => {
+        server!.listen(sockPath, () => resolve());
+        server!.once('error', reject);
+      });
+      await this.qmp.execute('migrate', { uri: `unix:${sockPath}` });
+      for (;;) {
+        if (signal.aborted) {
+          await this.qmp.execute('migrate_cancel').catch(() => undefined);
+          throw new HangarError('CANCELLED', 'saving the state was cancelled');
+        }
+        const info = (await this.qmp.execute('query-migrate')) as { status?: string; ram?: { transferred?: number; total?: number }; 'error-desc'?: string };
+        if (info.status === 'completed') break;
+        if (info.status === 'failed' || info.status === 'cancelled') {
+          throw new HangarError('QEMU_FAILED', `saving the state failed: ${info['error-desc'] ?? info.status}`);
+        }
+        const total = info.ram?.total ?? 0;
+        if (total > 0) progress(Math.min(0.99, (info.ram?.transferred ?? 0) / total));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await written;
+      const fd = openSync(partial, 'r+');
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(partial, target);
+      this.saveCompleted = true;
+      progress(1);
+      await this.qmp.execute('quit').catch(() => undefined);
+      await this.exitPromise;
+    } catch (e) {
+      rmSync(partial, { force: true });
+      if (!this.exited) {
+        if (wasRunning) await this.qmp.execute('cont').catch(() => undefined);
+        this.setState(wasRunning ? 'running' : 'paused');
+      }
+      throw toHangarError(e);
+    } finally {
+      server?.close();
+      rmSync(sockPath, { force: true });
+    }
+  }
+
+  private setState(state: VmState, reason?: string): void {
+    if (this.exited && !['stopped', 'saved', 'aborted'].includes(state)) return;
+    this.state = state;
+    this.reason = reason;
+    this.log(`state ${state}${reason ? ` (${reason})` : ''}`);
+    this.writeStatusFile();
+    for (const c of this.clients) c.emit('host.state', { state, ...(reason ? { reason } : {}), ...(this.qemu?.pid ? { qemuPid: this.qemu.pid } : {}) });
+    this.stateChanged.fire(state);
+  }
+
+  private writeStatusFile(): void {
+    const body: HostStatusFile = {
+      state: this.state,
+      ...(this.reason ? { reason: this.reason } : {}),
+      hostPid: process.pid,
+      ...(this.qemu?.pid ? { qemuPid: this.qemu.pid } : {}),
+      updatedAt: new Date().toISOString(),
+    };
+    const tmp = `${this.spec.statusFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(body));
+    renameSync(tmp, this.spec.statusFile);
+  }
+
+  private killQemu(): void {
+    if (this.qemu && this.qemu.exitCode === null && this.qemu.signalCode === null) this.qemu.kill('SIGKILL');
+  }
+
+  private onQemuExit(code: number | null, signal: NodeJS.Signals | null, launchError?: string): void {
+    if (this.exited) return;
+    this.exited = true;
+    clearTimeout(this.powerdownTimer);
+    const stderrTail = launchError ? [launchError] : readTail(this.spec.qemuLog, STDERR_TAIL_LINES);
+    const end = finalState({
+      code,
+      signal,
+      shutdown: this.shutdownEvent,
+      saveCompleted: this.saveCompleted,
+      powerOffRequested: this.powerOffRequested,
+      launchFailed: !this.qmpReady,
+      stderrTail,
+    });
+    this.log(`qemu exited code=${code} signal=${signal}`);
+    this.serialSocket?.destroy();
+    this.serialLog?.close();
+    this.qmp.disconnect().catch(() => undefined);
+    this.setState(end.state, end.reason);
+    for (const f of [this.spec.qmpSocket, this.spec.serialSocket, this.spec.pidFile]) if (f) rmSync(f, { force: true });
+    this.resolveExit();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+function readTail(file: string, lines: number): string[] {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.split('\n').filter((l) => l.trim() !== '').slice(-lines);
+  } catch {
+    return [];
+  }
+}
+
+function connectWithRetry(path: string, timeoutMs: number): Promise<Socket> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = connect(path);
+      s.once('connect', () => resolve(s));
+      s.once('error', (e) => {
+        if (Date.now() > deadline) reject(e);
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+export const HostArgs = z.tuple([z.string()]);

@@ -1,0 +1,78 @@
+// Runs the real `hangar` CLI (the built one) in a given home, as a user or a script would.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
+
+export const cliPath = join(repoRoot, 'dist', 'src-main', 'cli', 'main.node.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+export function runCli(home: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      env: { ...process.env, HANGAR_HOME: home },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hangar ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 300_000} ms; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 300_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      let json: unknown;
+      if (args.includes('--json')) {
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          json = undefined;
+        }
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A fresh, empty Hangar home; `cleanup` stops its owner (powering off VMs) and removes it. */
+export function tempHome(prefix = 'hangar-test-'): { home: string; cleanup: () => Promise<void> } {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    home,
+    cleanup: async () => {
+      try {
+        await runCli(home, ['shutdown', '--force'], { timeoutMs: 60_000 });
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined), or throws after the timeout. */
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

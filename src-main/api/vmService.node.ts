@@ -298,7 +298,13 @@ export class VmService {
       if (input.firmware === 'uefi') system.chipset = 'q35';
     }
     if (Object.keys(system).length) patch.system = system;
-    if (input.nested !== undefined) patch.features = { nested: input.nested };
+    if (input.nested !== undefined) {
+      const accelAfter = input.accel ?? c.system.accel;
+      if (input.nested && accelAfter === 'auto' && this.d.host().accelerator !== 'kvm') {
+        throw new HangarError('INVALID_INPUT', `nested virtualization needs KVM, and this host uses TCG (${this.d.host().accelReason})`);
+      }
+      patch.features = { nested: input.nested };
+    }
     if (input.nic !== undefined || input.forwards !== undefined) {
       const macs = this.usedMacs();
       if (input.nic === 'none') {
@@ -400,6 +406,9 @@ export class VmService {
     const hostReport = this.d.host();
     if (accelerator === 'kvm' && hostReport.kvm.device !== 'present') {
       throw new HangarError('UNSUPPORTED', `VM '${row.name}' is set to KVM, but this host has no usable /dev/kvm: use 'hangar modify ${row.name} --accel auto'`);
+    }
+    if (c.features.nested && accelerator !== 'kvm') {
+      throw new HangarError('UNSUPPORTED', `VM '${row.name}' has nested virtualization on, which needs KVM; this host uses TCG (${hostReport.accelReason}). Turn it off with 'hangar modify ${row.name} --nested off'`);
     }
     if (c.firmware.type === 'uefi' && !hostReport.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
     const paths = vmPaths(this.d.home, row.id);

@@ -4,7 +4,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { runCli, tempHome, waitUntil, cliPath, type CliResult } from '../helpers/cli.node.js';
 import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
 import { testOutputDir } from '../helpers/paths.js';
@@ -101,6 +101,43 @@ describe('hangar CLI: the engine end to end', () => {
     assert.equal(existsSync(r.json.folder), false);
   });
 
+  test('modify changes a stopped VM and persists; bad modifications change nothing', async () => {
+    const r = await h('create', '--name', 'mod-vm', '--disk', 'none', '--iso', guest.iso, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const m = await h('modify', 'mod-vm', '--memory', '768', '--cpus', '3', '--name', 'mod-vm-2', '--iso', 'none', '--forward', 'tcp:127.0.0.1:2222:22', '--json');
+    assert.equal(m.code, 0, m.stderr);
+    const shown = (await h('show', 'mod-vm-2', '--json')).json;
+    assert.equal(shown.memoryMiB, 768);
+    assert.equal(shown.cpus, 3);
+    assert.equal(shown.opticals[0].path, null, '--iso none ejects');
+    assert.deepEqual(shown.nics[0].forwards, [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 }]);
+    expectFail(await h('modify', 'mod-vm-2', '--memory', '8'), 2, /memory/i);
+    expectFail(await h('modify', 'mod-vm-2', '--firmware', 'uefi', '--accel', 'tcg', '--nested', 'on'), 2, /nested virtualization needs/);
+    expectFail(await h('modify', 'mod-vm-2', '--name', 'a/b'), 2, /must not contain/);
+    const again = (await h('show', 'mod-vm-2', '--json')).json;
+    assert.deepEqual([again.memoryMiB, again.firmware, again.nested, again.name], [768, 'bios', false, 'mod-vm-2'], 'nothing changed');
+    assert.equal((await h('delete', 'mod-vm-2')).code, 0);
+  });
+
+  test('a VMDK disk image is converted to qcow2 in the VM folder; the original stays', async () => {
+    const vmdk = join(work, 'appliance-disk.vmdk');
+    const conv = spawnSync('qemu-img', ['convert', '-O', 'vmdk', '-o', 'subformat=streamOptimized', guest.disk, vmdk], { encoding: 'utf8' });
+    assert.equal(conv.status, 0, conv.stderr);
+    const r = await h('create', '--name', 'vmdk-vm', '--disk-image', vmdk, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.disks[0].format, 'qcow2');
+    assert.ok(r.json.disks[0].path.startsWith(r.json.folder), 'the converted image lives in the VM folder');
+    assert.equal(r.json.disks[0].virtualSizeBytes, 64 * 2 ** 20);
+    assert.ok(existsSync(vmdk));
+    const cmp = spawnSync('qemu-img', ['compare', vmdk, r.json.disks[0].path], { encoding: 'utf8' });
+    assert.equal(cmp.status, 0, cmp.stdout + cmp.stderr);
+    const tasks = (await h('tasks', '--json')).json.tasks as { kind: string; vm: string; state: string; progress: number }[];
+    const t = tasks.find((x) => x.kind === 'vm.create' && x.vm === 'vmdk-vm');
+    assert.ok(t, 'the conversion ran as a task');
+    assert.deepEqual([t.state, t.progress], ['succeeded', 1]);
+    assert.equal((await h('delete', 'vmdk-vm')).code, 0);
+  });
+
   test('a second owner on the same home is refused', async () => {
     await h('list');
     const second = spawnSync(process.execPath, [cliPath, '__owner'], { env: { ...process.env, HANGAR_HOME: home }, encoding: 'utf8', timeout: 60_000 });
@@ -135,6 +172,29 @@ describe('hangar CLI: the engine end to end', () => {
 
     // The serial console: type a command, read its answer.
     await run('iso-vm', 'echo hello-$((6*7))', /hello-42/);
+
+    // `hangar console`: what is typed goes to the guest, its answer comes back; Ctrl-] detaches.
+    const consoleOut = await new Promise<{ code: number; out: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [cliPath, 'console', 'iso-vm'], { env: { ...process.env, HANGAR_HOME: home } });
+      let out = '';
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`console did not answer: ${out}`));
+      }, 30_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/console-\d+/.test(out)) child.stdin.write('\x1d');
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        if (d.toString().includes('Connected')) child.stdin.write('echo console-$((40+2))\r');
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, out });
+      });
+    });
+    assert.equal(consoleOut.code, 0);
+    assert.match(consoleOut.out, /console-42/);
 
     // Pause stops the guest's clock: across a 6 s pause the guest's uptime advances by much less than
     // the wall time between the two readings.
@@ -234,9 +294,22 @@ describe('hangar CLI: the engine end to end', () => {
     assert.equal(await state('kernel-vm'), 'running', 'the VM keeps running after a wait times out');
     await waitUntil('the marker', async () => ((await serialText('kernel-vm')).includes(GUEST_READY) ? true : undefined), 120_000);
     expectFail(await h('shutdown'), 1, /still running \(kernel-vm\)/);
+
+    // reset reboots the guest: its marker appears a second time, seen by a follower of the serial log.
+    const follower = spawn(process.execPath, [cliPath, 'serial', 'kernel-vm', '--follow'], { env: { ...process.env, HANGAR_HOME: home } });
+    let followed = '';
+    follower.stdout.on('data', (d: Buffer) => (followed += d.toString()));
+    const followerEnded = new Promise<number>((resolve) => follower.on('close', (code) => resolve(code ?? -1)));
+    await waitUntil('the follower to print the log', () => (followed.includes(GUEST_READY) ? true : undefined));
+    const reset = await h('reset', 'kernel-vm', '--json');
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.equal(reset.json.state, 'running');
+    await waitUntil('the marker after reset', () => (followed.split(GUEST_READY).length >= 3 ? true : undefined), 120_000);
+
     const off = await h('stop', 'kernel-vm', '--force', '--json');
     assert.equal(off.code, 0, off.stderr);
     assert.equal(off.json.state, 'stopped');
+    assert.equal(await followerEnded, 0, 'serial --follow ends when the VM stops');
   });
 
   test('states survive an owner restart', async () => {

@@ -44,6 +44,20 @@ export default tseslint.config(
     },
   },
   {
+    // The renderer is browser code: no Node modules, no I/O files of the other folders.
+    files: ['src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
+    ignores: ['src-renderer/vite.config.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ioModules.map((name) => ({ name, message: 'the renderer runs in a browser' })),
+        patterns: [
+          { group: ['node:*'], message: 'the renderer runs in a browser' },
+          { group: ['**/*.node.js', '**/*.electron.js'], message: 'the renderer may import only pure files' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['test/**/*.mjs', '*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -1,0 +1,105 @@
+// The Console tab: the VM's serial console in xterm.js, fitted to its container.
+import '@xterm/xterm/css/xterm.css';
+import { Alert, Box, Stack, Typography, useTheme } from '@mui/material';
+import { useEffect, useRef, useState } from 'react';
+import { toHangarError } from '../../src-vmm/base/errors.js';
+import { useApi, useGeneration } from '../api/hooks.js';
+import type { VmState } from '../logic/apiTypes.js';
+import { DARK_TERMINAL, LIGHT_TERMINAL, terminalsFor, type ConsoleEntry } from './terminals.js';
+
+function fitNow(entry: ConsoleEntry, container: HTMLElement): void {
+  if (container.clientWidth === 0 || container.clientHeight === 0) return;
+  try {
+    entry.fit.fit();
+  } catch {
+    /* not laid out yet */
+  }
+}
+
+export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmState; serial?: boolean } }) {
+  const api = useApi();
+  const generation = useGeneration();
+  const theme = useTheme();
+  const registry = terminalsFor(api);
+  const containerRef = useRef<HTMLDivElement>(null);
+  const entryRef = useRef<ConsoleEntry | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [sendError, setSendError] = useState<string | null>(null);
+  const live = vm.state === 'running' || vm.state === 'starting' || vm.state === 'stopping';
+
+  useEffect(() => {
+    registry.setTheme(theme.palette.mode === 'dark' ? DARK_TERMINAL : LIGHT_TERMINAL);
+  }, [registry, theme.palette.mode]);
+
+  // Mount the VM's terminal into this view; give it back on unmount.
+  useEffect(() => {
+    const container = containerRef.current!;
+    const entry = registry.acquire(vm.id);
+    entryRef.current = entry;
+    entry.onSendError = (e) => setSendError(toHangarError(e).message);
+    container.appendChild(entry.host);
+    fitNow(entry, container);
+    const ro = new ResizeObserver(() => fitNow(entry, container));
+    ro.observe(container);
+    const onResize = () => fitNow(entry, container);
+    window.addEventListener('resize', onResize);
+    return () => {
+      window.removeEventListener('resize', onResize);
+      ro.disconnect();
+      entry.onSendError = null;
+      entry.host.remove();
+      entryRef.current = null;
+      registry.release(vm.id);
+    };
+  }, [registry, vm.id]);
+
+  // Subscribe (again after each reconnect).
+  useEffect(() => {
+    let cancelled = false;
+    setError(null);
+    registry.attach(vm.id).catch((e: unknown) => {
+      if (!cancelled) setError(toHangarError(e).message);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [registry, vm.id, generation]);
+
+  useEffect(() => {
+    registry.setInputEnabled(vm.id, live);
+    if (live) setSendError(null);
+  }, [registry, vm.id, live]);
+
+  return (
+    <Stack sx={{ height: '100%', minHeight: 0, p: 2, gap: 1 }} role="region" aria-label="Serial console">
+      <Typography variant="body2" color="text.secondary">
+        {live
+          ? 'Serial console: click in it and type; keys go to the guest.'
+          : vm.state === 'paused'
+            ? 'The VM is paused: resume it to type into the console.'
+            : 'The VM is not running: this is the end of its last console output.'}
+      </Typography>
+      {error && <Alert severity="error">{error}</Alert>}
+      {sendError && (
+        <Alert severity="warning" onClose={() => setSendError(null)}>
+          {sendError}
+        </Alert>
+      )}
+      <Box
+        data-testid="console-terminal"
+        ref={containerRef}
+        onClick={() => entryRef.current?.term.focus()}
+        sx={{
+          flex: 1,
+          minHeight: 120,
+          border: 1,
+          borderColor: 'divider',
+          borderRadius: 1,
+          overflow: 'hidden',
+          p: 1,
+          bgcolor: theme.palette.mode === 'dark' ? DARK_TERMINAL.background : LIGHT_TERMINAL.background,
+        }}
+      />
+    </Stack>
+  );
+}

@@ -1,0 +1,24 @@
+// The part of noVNC 1.7's RFB class this app uses (the package ships no types).
+declare module '@novnc/novnc' {
+  export interface RfbOptions {
+    shared?: boolean;
+    credentials?: { username?: string; password?: string; target?: string };
+    repeaterID?: string;
+    wsProtocols?: string[];
+  }
+  export default class RFB extends EventTarget {
+    constructor(target: HTMLElement, urlOrChannel: string | WebSocket, options?: RfbOptions);
+    background: string;
+    scaleViewport: boolean;
+    resizeSession: boolean;
+    clipViewport: boolean;
+    viewOnly: boolean;
+    focusOnClick: boolean;
+    qualityLevel: number;
+    compressionLevel: number;
+    disconnect(): void;
+    sendCtrlAltDel(): void;
+    focus(options?: FocusOptions): void;
+    blur(): void;
+  }
+}

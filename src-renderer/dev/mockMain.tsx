@@ -1,0 +1,21 @@
+// The development harness: the real interface against an in-page mock owner.
+import '../api/zodSetup.js';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { ApiConnection } from '../logic/apiConnection.js';
+import { App } from '../app/App.js';
+import { MockOwner } from './mockServer.js';
+
+const owner = new MockOwner();
+const params = new URLSearchParams(window.location.search);
+owner.speed = Number(params.get('speed') ?? '1') || 1;
+const endpoint = owner.endpoint();
+const connection = new ApiConnection(endpoint).start();
+// For the screenshot script: drop the connection to show the reconnect banner.
+(window as unknown as { hangarMock: unknown }).hangarMock = { drop: () => endpoint.drop(), owner };
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App connection={connection} />
+  </StrictMode>,
+);

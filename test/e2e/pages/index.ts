@@ -1,0 +1,9 @@
+// Page objects for the Hangar interface (Playwright): selectors by role and accessible name.
+export { MainWindow, type StateLabel, type StopMenuItem, type ToolbarButton } from './MainWindow.js';
+export { NewVmWizard, type NewVmAnswers, type WizardStep } from './NewVmWizard.js';
+export { SettingsDialog, type SettingsTab } from './SettingsDialog.js';
+export { ConsoleView } from './ConsoleView.js';
+export { DisplayView } from './DisplayView.js';
+export { TasksPanel } from './TasksPanel.js';
+export { FileDialog } from './FileDialog.js';
+export { chooseOption, fieldError, waitUntil } from './util.js';

@@ -1,0 +1,49 @@
+// Helpers shared by the page objects (Playwright, selectors by role and accessible name).
+import type { Locator, Page } from 'playwright-core';
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** The helper or error text MUI links to a field with aria-describedby; null when it has none. */
+export async function describedText(page: Page, field: Locator): Promise<string | null> {
+  const ids = await field.getAttribute('aria-describedby');
+  if (!ids) return null;
+  const parts: string[] = [];
+  for (const id of ids.split(/\s+/).filter(Boolean)) {
+    const el = page.locator(`[id="${id}"]`);
+    if (await el.count()) parts.push((await el.innerText()).trim());
+  }
+  const text = parts.join(' ').trim();
+  return text === '' ? null : text;
+}
+
+/** The error shown under a field, or null when the field is valid. */
+export async function fieldError(page: Page, field: Locator): Promise<string | null> {
+  if ((await field.getAttribute('aria-invalid')) !== 'true') return null;
+  return describedText(page, field);
+}
+
+/** Picks an option of an MUI select (a combobox that opens a listbox). */
+export async function chooseOption(page: Page, combobox: Locator, option: string | RegExp): Promise<void> {
+  await combobox.click();
+  const listbox = page.getByRole('listbox');
+  await listbox.getByRole('option', { name: option, exact: typeof option === 'string' }).click();
+  await listbox.waitFor({ state: 'detached' });
+}
+
+/** Polls `read` until `accept` says yes; fails with the last value seen. */
+export async function waitUntil<T>(read: () => Promise<T>, accept: (v: T) => boolean, what: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let delay = 50;
+  for (;;) {
+    try {
+      last = await read();
+      if (accept(last)) return last;
+    } catch {
+      /* not there yet */
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(500, delay * 2);
+  }
+}

@@ -1,0 +1,158 @@
+// The interface's journeys in Debian's Chromium against the real web mode (`hangar serve`), a real
+// owner and real QEMU guests. Screenshots of each step go to test-output/e2e/.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { runCli, tempHome, cliPath, waitUntil } from '../helpers/cli.node.js';
+import { testOutputDir } from '../helpers/paths.js';
+import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
+import { MainWindow } from './pages/index.js';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const shots = join(testOutputDir, 'e2e');
+
+describe('the interface in Chromium against web mode', () => {
+  const { home, cleanup } = tempHome();
+  const guest = fixtureGuest();
+  let serve: ChildProcess;
+  let url: string;
+  let browser: Browser;
+  let page: Page;
+  let win: MainWindow;
+  let step = 0;
+  const shot = async (name: string) => {
+    step++;
+    await page.screenshot({ path: join(shots, `${String(step).padStart(2, '0')}-${name}.png`) });
+  };
+  const cli = (...args: string[]) => runCli(home, args);
+
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    serve = spawn(process.execPath, [cliPath, 'serve'], { env: { ...process.env, HANGAR_HOME: home } });
+    let out = '';
+    serve.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    serve.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    url = await waitUntil(`the web mode URL (${out})`, () => /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out)?.[0], 90_000);
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    win = await MainWindow.open(page, url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (serve && serve.exitCode === null) {
+      const ended = new Promise((r) => serve.once('close', r));
+      serve.kill('SIGINT');
+      await ended;
+    }
+    await cleanup();
+  });
+
+  test('invalid wizard input shows the error and creates nothing', async () => {
+    await shot('empty');
+    const wizard = await win.openNewVmWizard();
+    await wizard.nameField.fill('a/b');
+    assert.match((await wizard.error(wizard.nameField)) ?? '', /must not contain '\/'/);
+    await wizard.nameField.fill('');
+    await wizard.nameField.blur();
+    assert.match((await wizard.error(wizard.nameField)) ?? '', /must not be empty/);
+    await shot('wizard-invalid-name');
+    await wizard.nameField.fill('ok-name');
+    await wizard.next();
+    await wizard.step('Installation media').waitFor();
+    await wizard.next();
+    await wizard.step('Memory and CPUs').waitFor();
+    await wizard.memoryField.fill('1');
+    await wizard.memoryField.blur();
+    assert.match((await wizard.error(wizard.memoryField)) ?? '', /16/);
+    await shot('wizard-invalid-memory');
+    await wizard.next();
+    assert.equal(await wizard.currentStep(), 'Memory and CPUs', 'an invalid step cannot advance');
+    await wizard.cancel();
+    assert.deepEqual((await cli('list', '--json')).json.vms, []);
+  });
+
+  test('the New VM wizard creates a VM from the fixture ISO', async () => {
+    const wizard = await win.openNewVmWizard();
+    await wizard.fill({ name: 'web-vm', iso: guest.iso, memoryMiB: 256, cpus: 1, disk: { sizeText: '1G' } });
+    await shot('wizard-summary');
+    await wizard.create();
+    await win.waitForVm('web-vm');
+    await win.selectVm('web-vm');
+    assert.equal(await win.vmState('web-vm'), 'Stopped');
+    await shot('vm-created');
+    const shown = (await cli('show', 'web-vm', '--json')).json;
+    assert.equal(shown.memoryMiB, 256);
+    assert.equal(shown.opticals[0].path, guest.iso);
+    assert.equal(shown.disks[0].virtualSizeBytes, 2 ** 30);
+  });
+
+  test('start, see the marker in the console, type a command, see the display, stop', async () => {
+    await win.selectVm('web-vm');
+    await win.start();
+    await win.waitForState('web-vm', 'Running');
+    const consoleView = await win.openConsole();
+    await consoleView.waitForText(GUEST_READY, 120_000);
+    await consoleView.run('echo web-$((6*7))');
+    await consoleView.waitForText('web-42', 30_000);
+    await shot('console');
+
+    const display = await win.openDisplay();
+    await display.waitConnected(30_000);
+    const distinctColours = await waitUntil(
+      'a non-blank screen',
+      async () => {
+        const n = await display.canvas.evaluate((el) => {
+          // (runs in the page: a canvas element)
+          const c = el as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+          const ctx = c.getContext('2d');
+          if (!ctx || c.width === 0) return 0;
+          const data = ctx.getImageData(0, 0, c.width, c.height).data;
+          const colours = new Set<number>();
+          for (let i = 0; i < data.length; i += 4 * 97) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+          return colours.size;
+        });
+        return n > 1 ? n : undefined;
+      },
+      30_000,
+    );
+    assert.ok(distinctColours > 1);
+    await shot('display');
+
+    await win.stop();
+    await win.waitForState('web-vm', 'Stopped', 60_000);
+    await shot('stopped');
+    assert.equal((await cli('show', 'web-vm', '--json')).json.state, 'stopped');
+  });
+
+  test('the settings dialog changes memory, and the change persists after a reload', async () => {
+    await win.selectVm('web-vm');
+    const settings = await win.openSettings();
+    await settings.tab('System');
+    await settings.memoryField.fill('512');
+    await shot('settings');
+    await settings.save();
+    await page.reload();
+    win = new MainWindow(page);
+    await win.waitReady();
+    await win.selectVm('web-vm');
+    await win.showDetails();
+    const details = win.detailsSection('System');
+    await waitUntil('512 MiB in the details', async () => ((await details.innerText()).includes('512 MiB') ? true : undefined));
+    await shot('settings-persisted');
+    assert.equal((await cli('show', 'web-vm', '--json')).json.memoryMiB, 512);
+  });
+
+  test('the tasks panel lists the operations', async () => {
+    const tasks = await win.openTasks();
+    const labels = await tasks.labels();
+    assert.ok(labels.some((l) => /create/i.test(l)), labels.join(', '));
+    await shot('tasks');
+    await tasks.close();
+  });
+});

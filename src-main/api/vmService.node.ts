@@ -124,8 +124,15 @@ export class VmService {
       serial: c.serial.enabled,
       folder: vmPaths(this.d.home, row.id).dir,
       createdAt: row.createdAt,
-      snapshots: [],
-      currentSnapshotId: null,
+      snapshots: this.d.inventory.snapshots.listForVm(row.id).map((s) => ({
+        id: s.id,
+        name: s.name,
+        parentId: s.parentId,
+        createdAt: s.createdAt,
+        live: s.live,
+        description: s.description,
+      })),
+      currentSnapshotId: this.d.inventory.snapshots.current(row.id)?.id ?? null,
     };
   }
 
@@ -140,6 +147,10 @@ export class VmService {
     const firmware = input.firmware ?? def.firmware;
     const nicModel = input.nic ?? def.nicModel;
     const macs = this.usedMacs();
+    const chipset = firmware === 'uefi' ? 'q35' : def.chipset;
+    // q35 has no IDE controller: its built-in AHCI takes what would have been IDE.
+    const onChipset = <B extends string>(bus: B) => (chipset === 'q35' && bus === 'ide' ? 'sata' : bus);
+    const diskBus = onChipset(def.diskBus);
     const config = {
       schemaVersion: CURRENT_SCHEMA_VERSION,
       id,
@@ -147,14 +158,14 @@ export class VmService {
       osType,
       description: input.description ?? '',
       system: {
-        chipset: firmware === 'uefi' ? 'q35' : def.chipset,
+        chipset,
         cpus: input.cpus ?? def.cpus,
         memoryMiB: input.memoryMiB ?? def.memoryMiB,
         accel: input.accel ?? 'auto',
       },
       firmware: { type: firmware },
       disks: [] as VmConfig['disks'],
-      opticals: input.iso ? [{ id: 'cd0', bus: def.opticalBus, path: input.iso }] : [],
+      opticals: input.iso ? [{ id: 'cd0', bus: onChipset(def.opticalBus), path: input.iso }] : [],
       nics:
         nicModel === 'none'
           ? []
@@ -172,7 +183,7 @@ export class VmService {
     if (nicModel === 'none' && input.forwards?.length) throw new HangarError('INVALID_INPUT', 'port forwards need a network card (--nic is none)');
     // Validate everything that needs no files before touching the disk.
     const planned = input.disk
-      ? { ...config, disks: [{ id: 'disk0', bus: def.diskBus, path: join(paths.disks, 'disk0.qcow2'), format: 'qcow2' as const, readOnly: false }] }
+      ? { ...config, disks: [{ id: 'disk0', bus: diskBus, path: join(paths.disks, 'disk0.qcow2'), format: 'qcow2' as const, readOnly: false }] }
       : config;
     const pre = validateConfig(planned);
     if (!pre.ok) throw new HangarError('INVALID_INPUT', formatIssues(pre.issues));
@@ -188,7 +199,7 @@ export class VmService {
         const images: { path: string; format: string; virtualSize: number; owned: boolean }[] = [];
         if (input.disk) {
           const disk = await this.prepareDisk(input.disk, join(paths.disks, 'disk0.qcow2'), task);
-          config.disks = [{ id: 'disk0', bus: def.diskBus, path: disk.path, format: disk.format, readOnly: false }];
+          config.disks = [{ id: 'disk0', bus: diskBus, path: disk.path, format: disk.format, readOnly: false }];
           images.push(disk);
         }
         if (firmware === 'uefi') this.createNvram(paths);
@@ -295,7 +306,12 @@ export class VmService {
     if (input.accel !== undefined) system.accel = input.accel;
     if (input.firmware !== undefined) {
       patch.firmware = { type: input.firmware };
-      if (input.firmware === 'uefi') system.chipset = 'q35';
+      if (input.firmware === 'uefi' && c.system.chipset !== 'q35') {
+        // UEFI runs on q35, which has no IDE: IDE devices move to its AHCI (SATA) ports.
+        system.chipset = 'q35';
+        patch.disks = c.disks.map((d) => (d.bus === 'ide' ? { ...d, bus: 'sata' } : d));
+        patch.opticals = c.opticals.map((o) => (o.bus === 'ide' ? { ...o, bus: 'sata' } : o));
+      }
     }
     if (Object.keys(system).length) patch.system = system;
     if (input.nested !== undefined) {
@@ -319,10 +335,12 @@ export class VmService {
     }
     if (input.iso !== undefined) {
       if (input.iso) assertIso(input.iso);
-      const first = c.opticals[0];
+      const opticals = patch.opticals ?? c.opticals;
+      const first = opticals[0];
       const bus = first?.bus ?? defaultsFor(c.osType).opticalBus;
-      if (input.iso === null) patch.opticals = first ? [{ ...first, path: null }, ...c.opticals.slice(1)] : [];
-      else patch.opticals = [{ id: first?.id ?? 'cd0', bus: c.system.chipset === 'q35' && bus === 'ide' ? 'sata' : bus, path: input.iso }, ...c.opticals.slice(1)];
+      const chipsetAfter = system.chipset ?? c.system.chipset;
+      if (input.iso === null) patch.opticals = first ? [{ ...first, path: null }, ...opticals.slice(1)] : [];
+      else patch.opticals = [{ id: first?.id ?? 'cd0', bus: chipsetAfter === 'q35' && bus === 'ide' ? 'sata' : bus, path: input.iso }, ...opticals.slice(1)];
     }
     if (input.kernel !== undefined || input.initrd !== undefined || input.append !== undefined) {
       if (input.kernel) assertReadableFile(input.kernel, 'kernel');
@@ -355,7 +373,9 @@ export class VmService {
           const n = nextDiskIndex(next.disks.map((d) => d.id));
           image = await this.prepareDisk(input.disk, join(paths.disks, `disk${n}.qcow2`), task);
           if (image.owned) created.push(image.path);
-          const r = validateConfig({ ...next, disks: [...next.disks, { id: `disk${n}`, bus: defaultsFor(next.osType).diskBus, path: image.path, format: image.format, readOnly: false }] });
+          const defBus = defaultsFor(next.osType).diskBus;
+          const bus = next.system.chipset === 'q35' && defBus === 'ide' ? 'sata' : defBus;
+          const r = validateConfig({ ...next, disks: [...next.disks, { id: `disk${n}`, bus, path: image.path, format: image.format, readOnly: false }] });
           if (!r.ok) throw new HangarError('INVALID_INPUT', formatIssues(r.issues));
           next = r.value;
         }

@@ -18,7 +18,7 @@ function electronBinary(): string | null {
 const binary = electronBinary();
 if (!binary) {
   process.stderr.write(
-    'Hangar: the Electron binary is not installed here (it cannot be downloaded on this machine); use the command line instead: npm run -s hangar -- help\n',
+    'Hangar: the Electron binary is not installed here (it cannot be downloaded on this machine); use web mode instead: npm run web (or the command line: npm run -s hangar -- help)\n',
   );
   process.exit(1);
 }

@@ -76,3 +76,19 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Waits until a process no longer exists. */
+export function waitForProcessGone(pid: number, timeoutMs = 30_000): Promise<true> {
+  return waitUntil(
+    `process ${pid} to end`,
+    () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    timeoutMs,
+  );
+}

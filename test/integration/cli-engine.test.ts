@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { runCli, tempHome, waitUntil, cliPath, type CliResult } from '../helpers/cli.node.js';
+import { runCli, tempHome, waitUntil, waitForProcessGone, cliPath, type CliResult } from '../helpers/cli.node.js';
 import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 
@@ -116,7 +116,16 @@ describe('hangar CLI: the engine end to end', () => {
     expectFail(await h('modify', 'mod-vm-2', '--name', 'a/b'), 2, /must not contain/);
     const again = (await h('show', 'mod-vm-2', '--json')).json;
     assert.deepEqual([again.memoryMiB, again.firmware, again.nested, again.name], [768, 'bios', false, 'mod-vm-2'], 'nothing changed');
+    // UEFI needs q35, which has no IDE: the CD moves to SATA, on create and on modify.
+    const toUefi = await h('modify', 'mod-vm-2', '--firmware', 'uefi', '--iso', guest.iso, '--json');
+    assert.equal(toUefi.code, 0, toUefi.stderr);
+    assert.deepEqual([toUefi.json.firmware, toUefi.json.chipset, toUefi.json.opticals[0].bus], ['uefi', 'q35', 'sata']);
+    assert.ok(existsSync(join(toUefi.json.folder, 'nvram.fd')));
+    const uefi = await h('create', '--name', 'uefi-iso', '--firmware', 'uefi', '--iso', guest.iso, '--os', 'other', '--json');
+    assert.equal(uefi.code, 0, uefi.stderr);
+    assert.deepEqual([uefi.json.chipset, uefi.json.opticals[0].bus, uefi.json.disks[0].bus], ['q35', 'sata', 'sata']);
     assert.equal((await h('delete', 'mod-vm-2')).code, 0);
+    assert.equal((await h('delete', 'uefi-iso')).code, 0);
   });
 
   test('a VMDK disk image is converted to qcow2 in the VM folder; the original stays', async () => {
@@ -226,14 +235,7 @@ describe('hangar CLI: the engine end to end', () => {
     // The owner dies; the VM does not. A new owner re-attaches.
     const ownerPid = (await h('host', '--json')).json.ownerPid as number;
     process.kill(ownerPid, 'SIGKILL');
-    await waitUntil('the old owner to be gone', () => {
-      try {
-        process.kill(ownerPid, 0);
-        return undefined;
-      } catch {
-        return true;
-      }
-    });
+    await waitForProcessGone(ownerPid);
     assert.equal(await state('iso-vm'), 'running', 'a new owner sees the running VM');
     assert.notEqual((await h('host', '--json')).json.ownerPid, ownerPid);
     await run('iso-vm', 'echo again-$((7*6))', /again-42/);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import WebSocket from 'ws';
-import { runCli, tempHome, cliPath, waitUntil } from '../helpers/cli.node.js';
+import { runCli, tempHome, cliPath, waitUntil, waitForProcessGone } from '../helpers/cli.node.js';
 
 function openWs(url: string, headers: Record<string, string> = {}): Promise<{ ws?: WebSocket; status?: number }> {
   return new Promise((resolve, reject) => {
@@ -69,14 +69,7 @@ describe('web mode security', () => {
   });
 
   test('serve took the home over from the headless owner', async () => {
-    await waitUntil('the headless owner to exit', () => {
-      try {
-        process.kill(headlessPid, 0);
-        return undefined;
-      } catch {
-        return true;
-      }
-    });
+    await waitForProcessGone(headlessPid);
     const host = await runCli(home, ['host', '--json']);
     assert.equal(host.json.ownerKind, 'hangar serve');
     assert.equal(host.json.ownerPid, serve.pid);

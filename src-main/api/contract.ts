@@ -95,8 +95,36 @@ export const SnapshotItem = z.object({
   name: z.string(),
   parentId: z.string().nullable(),
   createdAt: z.string(),
+  /** taken while running: restoring it brings the VM back running at that moment */
   live: z.boolean(),
   description: z.string(),
+  /** bytes of the snapshot's own images (what deleting it frees, before merging) */
+  sizeBytes: z.number().optional(),
+  /** a screen thumbnail exists (snapshots of a running VM) */
+  hasThumbnail: z.boolean().optional(),
+});
+export type SnapshotItem = z.infer<typeof SnapshotItem>;
+
+const SnapshotName = z.string().max(10_000);
+const SnapshotRef = z.string().min(1, 'a snapshot name or id is needed').max(4096);
+
+export const SnapshotList = z.object({
+  snapshots: z.array(SnapshotItem),
+  currentSnapshotId: z.string().nullable(),
+  /** the current state has changes that no snapshot holds (restoring would discard them) */
+  currentStateChanged: z.boolean().optional(),
+});
+
+export const SnapshotDeletePlan = z.object({
+  snapshot: SnapshotItem,
+  /** images based on this snapshot's images, which receive its data */
+  children: z.number(),
+  bytesToMerge: z.number(),
+  freeBytesNeeded: z.number(),
+  freeBytesAvailable: z.number(),
+  estimatedSeconds: z.number(),
+  /** linked clones that depend on it: deleting is refused while there are any */
+  blockedBy: z.array(z.string()),
 });
 
 export const VmDetails = z.object({
@@ -212,6 +240,14 @@ export const hangarApi = {
       entries: z.array(z.object({ name: z.string(), path: z.string(), kind: z.enum(['file', 'dir']), sizeBytes: z.number() })),
     }),
   ),
+  'snapshot.list': method(RefInput, SnapshotList),
+  'snapshot.take': method(z.object({ ref: Ref, name: SnapshotName, description: z.string().max(4096).default('') }).strict(), SnapshotItem, { long: true }),
+  'snapshot.restore': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), z.object({ id: z.string(), state: VmState }), { long: true }),
+  'snapshot.delete': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), z.null(), { long: true }),
+  'snapshot.deletePlan': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), SnapshotDeletePlan),
+  'snapshot.edit': method(z.object({ ref: Ref, snapshot: SnapshotRef, name: SnapshotName.optional(), description: z.string().max(4096).optional() }).strict(), SnapshotItem),
+  /** the screen when a live snapshot was taken, as base64 PNG */
+  'snapshot.thumbnail': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), z.object({ png: z.string() })),
   'tasks.list': method(z.object({ limit: z.number().int().positive().max(1000).default(50) }).strict(), z.object({ tasks: z.array(TaskInfo) })),
   'task.cancel': method(z.object({ id: z.string().min(1).max(100) }).strict(), Ok),
   /** a headless owner lets another owner (hangar serve, the desktop app) take the home; its VMs keep running */

@@ -7,9 +7,11 @@ import type { HangarInventory } from '../owner/inventory.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { hangarApi } from './contract.js';
 import type { VmService } from './vmService.node.js';
+import type { SnapshotService } from './snapshotService.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
+  snapshots: SnapshotService;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -105,6 +107,17 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       return { id: row.id, path: `/vnc/${row.id}` };
     },
     'fs.list': async ({ path, filter }) => listFolder(path, filter),
+    'snapshot.list': async ({ ref }) => d.snapshots.list(ref),
+    'snapshot.take': async ({ ref, name, description }, ctx) => d.snapshots.take(ref, { name, description }, { signal: ctx.signal, onProgress: progressOf(ctx) }),
+    'snapshot.restore': async ({ ref, snapshot }, ctx) => d.snapshots.restore(ref, snapshot, { signal: ctx.signal, onProgress: progressOf(ctx) }),
+    'snapshot.delete': async ({ ref, snapshot }, ctx) => {
+      await d.snapshots.delete(ref, snapshot, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      return null;
+    },
+    'snapshot.deletePlan': async ({ ref, snapshot }) => d.snapshots.deletePlan(ref, snapshot),
+    'snapshot.edit': async ({ ref, snapshot, name, description }) =>
+      d.snapshots.edit(ref, snapshot, { ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}) }),
+    'snapshot.thumbnail': async ({ ref, snapshot }) => d.snapshots.thumbnail(ref, snapshot),
     'tasks.list': async ({ limit }) => ({ tasks: d.inventory.tasks.list({ limit }) }),
     'task.cancel': async ({ id }) => {
       d.tasks.cancel(id);

@@ -83,6 +83,21 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'send', args: ['VM', 'TEXT'], flags: { 'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' }, ...json }, summary: 'type TEXT into the serial console' },
   { name: 'tasks', args: [], flags: { ...json }, summary: 'running and recent long operations with progress' },
   {
+    name: 'snapshot take',
+    args: ['VM'],
+    flags: { name: { kind: 'string', value: 'NAME', help: 'the snapshot\'s name (default: Snapshot N)' }, description: { kind: 'string', value: 'TEXT', help: 'free text' }, ...json },
+    summary: 'take a snapshot (live, with the running state, when the VM runs)',
+  },
+  { name: 'snapshot list', args: ['VM'], flags: { ...json }, summary: 'the snapshot tree with the current state marked' },
+  { name: 'snapshot restore', args: ['VM', 'SNAPSHOT'], flags: { ...json }, summary: 'go back to a snapshot (a live one leaves the VM saved: start resumes it)' },
+  { name: 'snapshot delete', args: ['VM', 'SNAPSHOT'], flags: { ...json }, summary: 'delete a snapshot, merging its data into the images based on it' },
+  {
+    name: 'snapshot edit',
+    args: ['VM', 'SNAPSHOT'],
+    flags: { name: { kind: 'string', value: 'NAME', help: 'new name' }, description: { kind: 'string', value: 'TEXT', help: 'new description' }, ...json },
+    summary: "change a snapshot's name or description",
+  },
+  {
     name: 'serve',
     args: [],
     flags: {
@@ -109,7 +124,10 @@ export function findCommand(name: string): CommandSpec | undefined {
 }
 
 export function parseArgs(argv: string[]): ParsedCommand {
-  const [name, ...rest] = argv;
+  const grouped = argv[0] === 'snapshot';
+  if (grouped && (!argv[1] || argv[1].startsWith('-'))) throw usageError("'snapshot' needs one of take, list, restore, delete, edit");
+  const name = grouped ? `snapshot ${argv[1]}` : argv[0];
+  const rest = argv.slice(grouped ? 2 : 1);
   if (!name) throw usageError("no command given: see 'hangar help'");
   const spec = findCommand(name);
   if (!spec) throw usageError(`unknown command '${name}': see 'hangar help'`);

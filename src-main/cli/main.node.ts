@@ -15,7 +15,7 @@ import { liveLockHolder } from '../owner/lock.node.js';
 import { startOwner } from '../owner/owner.node.js';
 import { startWebServer } from '../web/server.node.js';
 import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
-import { formatDetails, formatTable, ProgressBar } from './output.js';
+import { formatBytes, formatDetails, formatSnapshotTree, formatTable, ProgressBar } from './output.js';
 
 type Api = Client<HangarApi>;
 
@@ -347,6 +347,42 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     }
     case 'console':
       return consoleSession(api, ref);
+    case 'snapshot take': {
+      const r = await withProgress(p, 'snapshot', (opts) =>
+        api.call('snapshot.take', { ref, name: typeof p.flags.name === 'string' ? p.flags.name : '', description: typeof p.flags.description === 'string' ? p.flags.description : '' }, opts),
+      );
+      print(p, r, () => `took snapshot '${r.name}' (${r.id})${r.live ? ', with the running state' : ''}`);
+      return 0;
+    }
+    case 'snapshot list': {
+      const r = await api.call('snapshot.list', { ref });
+      print(p, r, () => formatSnapshotTree(r.snapshots, r.currentSnapshotId, r.currentStateChanged ?? false));
+      return 0;
+    }
+    case 'snapshot restore': {
+      const r = await withProgress(p, 'restoring', (opts) => api.call('snapshot.restore', { ref, snapshot: p.args[1]! }, opts));
+      print(p, r, () => `${ref}: restored '${p.args[1]}', now ${r.state}${r.state === 'saved' ? " ('hangar start' resumes it)" : ''}`);
+      return 0;
+    }
+    case 'snapshot delete': {
+      const plan = await api.call('snapshot.deletePlan', { ref, snapshot: p.args[1]! });
+      if (!p.flags.json && plan.bytesToMerge > 0) {
+        process.stderr.write(`merging ${formatBytes(plan.bytesToMerge)} into ${plan.children} image(s), about ${plan.estimatedSeconds} s (${formatBytes(plan.freeBytesAvailable)} free)\n`);
+      }
+      await withProgress(p, 'deleting', (opts) => api.call('snapshot.delete', { ref, snapshot: p.args[1]! }, opts));
+      print(p, { deleted: plan.snapshot.id }, () => `deleted snapshot '${plan.snapshot.name}'`);
+      return 0;
+    }
+    case 'snapshot edit': {
+      const r = await api.call('snapshot.edit', {
+        ref,
+        snapshot: p.args[1]!,
+        ...(typeof p.flags.name === 'string' ? { name: p.flags.name } : {}),
+        ...(typeof p.flags.description === 'string' ? { description: p.flags.description } : {}),
+      });
+      print(p, r, () => `snapshot '${r.name}' (${r.id})`);
+      return 0;
+    }
     case 'tasks': {
       const r = await api.call('tasks.list', {});
       const tasks = r.tasks.map((t) => ({ ...t }));

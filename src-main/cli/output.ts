@@ -78,3 +78,22 @@ export class ProgressBar {
     this.shown = false;
   }
 }
+
+/** The snapshot tree as indented lines, the current state marked as VirtualBox does. */
+export function formatSnapshotTree(
+  snaps: { id: string; name: string; parentId: string | null; createdAt: string; live: boolean }[],
+  currentId: string | null,
+  changed: boolean,
+): string {
+  const lines: string[] = [];
+  const walk = (parent: string | null, depth: number) => {
+    for (const s of snaps.filter((x) => x.parentId === parent)) {
+      lines.push(`${'  '.repeat(depth)}${s.name}${s.live ? ' [running state]' : ''}  ${s.createdAt}  ${s.id}`);
+      if (s.id === currentId) lines.push(`${'  '.repeat(depth + 1)}* current state${changed ? ' (changed)' : ''}  <- you are here`);
+      walk(s.id, depth + 1);
+    }
+  };
+  if (currentId === null) lines.push(`* current state${changed ? ' (changed)' : ''}  <- you are here`);
+  walk(null, 0);
+  return lines.join('\n');
+}

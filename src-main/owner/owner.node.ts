@@ -14,6 +14,7 @@ import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
 import { hangarApi } from '../api/contract.js';
 import { createHandlers } from '../api/handlers.node.js';
 import { VmService } from '../api/vmService.node.js';
+import { SnapshotService } from '../api/snapshotService.node.js';
 import { homePaths, vmPaths } from '../home.js';
 import { openHangarInventory } from './inventory.node.js';
 import { nodeHostForker, type HostForker } from '../supervisor/fork.node.js';
@@ -102,10 +103,11 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     });
     store.add(supervisor);
 
+    const qemuImg = createQemuImg({ log });
     vms = new VmService({
       home: paths.home,
       inventory,
-      qemuImg: createQemuImg({ log }),
+      qemuImg,
       host: () => host,
       supervisor,
       tasks,
@@ -147,10 +149,23 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       }
     }
 
+    const snapshots = new SnapshotService({
+      home: paths.home,
+      inventory,
+      qemuImg,
+      supervisor,
+      tasks,
+      find: (ref) => vms.find(ref),
+      log,
+      changed: (id) => broadcast('inventory.changed', { id }),
+      fault: faultPoint(log),
+    });
+
     let requestShutdown!: () => void;
     const shutdownRequested = new Promise<void>((r) => (requestShutdown = r));
     const handlers = createHandlers({
       vms,
+      snapshots,
       tasks,
       inventory,
       host: () => host,
@@ -229,4 +244,18 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     store.dispose();
     throw e;
   }
+}
+
+/**
+ * Test-only fault injection: with HANGAR_TEST=1 and HANGAR_FAULT=<point>, the owner kills itself with
+ * SIGKILL when it reaches that point, so crash safety can be tested at each step of an operation.
+ */
+export function faultPoint(log: (line: string) => void): ((name: string) => void) | undefined {
+  const wanted = process.env.HANGAR_FAULT;
+  if (!wanted || process.env.HANGAR_TEST !== '1') return undefined;
+  return (name) => {
+    if (name !== wanted) return;
+    log(`fault injected at ${name}: SIGKILL`);
+    process.kill(process.pid, 'SIGKILL');
+  };
 }

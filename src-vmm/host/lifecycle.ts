@@ -12,6 +12,7 @@ export type HostAction =
   | 'save'
   | 'screendump'
   | 'consoleWrite'
+  | 'snapshot'
   | 'qmp';
 
 /** The actions each state allows: one exhaustive switch, as Firecracker's API controllers do. */
@@ -20,9 +21,9 @@ export function allowedActions(state: VmState): readonly HostAction[] {
     case 'starting':
       return ['boot', 'powerOff', 'consoleWrite', 'qmp'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'screendump', 'consoleWrite', 'qmp'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshot', 'screendump', 'consoleWrite', 'qmp'];
     case 'paused':
-      return ['resume', 'powerOff', 'reset', 'save', 'screendump', 'qmp'];
+      return ['resume', 'powerOff', 'reset', 'save', 'snapshot', 'screendump', 'qmp'];
     case 'stopping':
       return ['powerOff', 'consoleWrite', 'screendump', 'qmp'];
     case 'stopped':
@@ -68,6 +69,8 @@ export function describeAction(action: HostAction): string {
       return 'take a screenshot';
     case 'consoleWrite':
       return 'type into the console';
+    case 'snapshot':
+      return 'take a live snapshot';
     case 'qmp':
       return 'send a QMP command';
   }

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, fsyncSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DisposableStore, toDisposable } from '../base/disposable.js';
 import { HangarError, toHangarError } from '../base/errors.js';
@@ -237,6 +238,11 @@ export class VmmHost {
         await this.save(ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the machine state' }));
         return null;
       },
+      'host.snapshotLive': async (input, ctx) => {
+        guard('snapshot');
+        const r = await this.snapshotLive(input, ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the running state' }));
+        return { ...r, pauseMs: Math.round(this.lastPauseMs) };
+      },
       'host.screendump': async ({ file }) => {
         guard('screendump');
         await this.qmp.execute('screendump', { filename: file, format: 'png' });
@@ -256,13 +262,82 @@ export class VmmHost {
     };
   }
 
+  /** Saves the state and quits QEMU: the VM ends 'saved'. */
   private async save(signal: AbortSignal, progress: (f: number) => void): Promise<void> {
-    const target = this.spec.saveStateFile;
-    const partial = `${target}.partial`;
-    const sockPath = `${this.spec.runDir}/migrate.sock`;
     const wasRunning = this.state === 'running';
     this.setState('stopping', 'saving the machine state');
+    try {
+      if (wasRunning) await this.qmp.execute('stop');
+      await this.migrateToFile(this.spec.saveStateFile, signal, progress);
+      this.saveCompleted = true;
+      progress(1);
+      await this.qmp.execute('quit').catch(() => undefined);
+      await this.exitPromise;
+    } catch (e) {
+      if (!this.exited) {
+        if (wasRunning) await this.qmp.execute('cont').catch(() => undefined);
+        this.setState(wasRunning ? 'running' : 'paused');
+      }
+      throw toHangarError(e);
+    }
+  }
+
+  /**
+   * A live snapshot: the guest pauses, every disk switches to its new overlay in one transaction (so the
+   * frozen images hold one point in time), the RAM and device state go to a file, and the guest resumes.
+   */
+  private async snapshotLive(
+    input: { disks: { diskId: string; overlay: string }[]; stateFile: string; thumbnail?: string },
+    signal: AbortSignal,
+    progress: (f: number) => void,
+  ): Promise<{ pauseMs: number; stateSaved: boolean; stateError?: string; thumbnail: boolean }> {
+    let thumbnail = false;
+    if (input.thumbnail) {
+      try {
+        await this.qmp.execute('screendump', { filename: input.thumbnail, format: 'png' });
+        thumbnail = true;
+      } catch {
+        /* no display: no thumbnail */
+      }
+    }
+    const blocks = (await this.qmp.execute('query-block')) as { qdev?: string; inserted?: { 'node-name'?: string } }[];
+    const topNode = (diskId: string) => {
+      const b = blocks.find((x) => x.qdev === diskId || x.qdev === `/machine/peripheral/${diskId}` || x.qdev?.startsWith(`/machine/peripheral/${diskId}/`));
+      const node = b?.inserted?.['node-name'];
+      if (!node) throw new HangarError('QEMU_FAILED', `QEMU has no block device for disk ${diskId}`);
+      return node;
+    };
+    const actions = input.disks.map((d) => ({
+      type: 'blockdev-snapshot-sync',
+      data: { 'node-name': topNode(d.diskId), 'snapshot-file': d.overlay, 'snapshot-node-name': `s${randomBytes(6).toString('hex')}`, format: 'qcow2', mode: 'absolute-paths' },
+    }));
+    const wasRunning = this.state === 'running';
+    const t0 = performance.now();
     if (wasRunning) await this.qmp.execute('stop');
+    try {
+      await this.qmp.execute('transaction', { actions } as never);
+      let stateError: string | undefined;
+      try {
+        await this.migrateToFile(input.stateFile, signal, progress);
+      } catch (e) {
+        // The disks already switched: the snapshot stands, without its running state. Say so.
+        stateError = toHangarError(e).message;
+      }
+      return { pauseMs: 0, stateSaved: stateError === undefined, ...(stateError ? { stateError } : {}), thumbnail };
+    } finally {
+      if (wasRunning && !this.exited) await this.qmp.execute('cont').catch(() => undefined);
+      const pauseMs = performance.now() - t0;
+      this.lastPauseMs = pauseMs;
+      if (wasRunning) this.setState('running');
+    }
+  }
+
+  private lastPauseMs = 0;
+
+  /** Migrates the (paused) VM's state into a file: written as .partial, fsynced, renamed. */
+  private async migrateToFile(target: string, signal: AbortSignal, progress: (f: number) => void): Promise<void> {
+    const partial = `${target}.partial`;
+    const sockPath = `${this.spec.runDir}/migrate.sock`;
     rmSync(sockPath, { force: true });
     rmSync(partial, { force: true });
     let server: Server | undefined;
@@ -294,24 +369,16 @@ export class VmmHost {
         }
         const total = info.ram?.total ?? 0;
         if (total > 0) progress(Math.min(0.99, (info.ram?.transferred ?? 0) / total));
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 50));
       }
       await written;
       const fd = openSync(partial, 'r+');
       fsyncSync(fd);
       closeSync(fd);
       renameSync(partial, target);
-      this.saveCompleted = true;
-      progress(1);
-      await this.qmp.execute('quit').catch(() => undefined);
-      await this.exitPromise;
     } catch (e) {
       rmSync(partial, { force: true });
-      if (!this.exited) {
-        if (wasRunning) await this.qmp.execute('cont').catch(() => undefined);
-        this.setState(wasRunning ? 'running' : 'paused');
-      }
-      throw toHangarError(e);
+      throw e;
     } finally {
       server?.close();
       rmSync(sockPath, { force: true });

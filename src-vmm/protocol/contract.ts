@@ -30,6 +30,21 @@ export const hostApi = {
   'host.save': method(Empty, Ok, { long: true }),
   'host.screendump': method(z.object({ file: z.string().min(1) }).strict(), Ok),
   'host.consoleWrite': method(z.object({ data: z.string().max(1 << 20) }).strict(), Ok),
+  /**
+   * A live snapshot: pause, switch every disk to a new overlay in one QMP transaction, save the RAM and
+   * device state to a file, resume. Returns how long the guest was paused.
+   */
+  'host.snapshotLive': method(
+    z
+      .object({
+        disks: z.array(z.object({ diskId: z.string(), overlay: z.string() }).strict()).min(1).max(64),
+        stateFile: z.string(),
+        thumbnail: z.string().optional(),
+      })
+      .strict(),
+    z.object({ pauseMs: z.number(), stateSaved: z.boolean(), stateError: z.string().optional(), thumbnail: z.boolean() }),
+    { long: true },
+  ),
   /** raw QMP for features built on the host (snapshots, block jobs): the owner decides what to send */
   'host.qmp': method(z.object({ command: z.string().min(1), arguments: z.record(z.string(), z.unknown()).optional() }).strict(), z.unknown()),
 } satisfies Contract;

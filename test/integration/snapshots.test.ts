@@ -1,0 +1,159 @@
+// Snapshot trees end to end through `hangar`, with data checked inside the real guest: live and offline
+// snapshots, restores across branches, deletes that merge, a 50-node tree, and qemu-img check throughout.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { runCli, tempHome, waitUntil } from '../helpers/cli.node.js';
+import { fixtureGuest } from '../fixtures/guest.node.js';
+
+describe('snapshot trees', () => {
+  const { home, cleanup } = tempHome();
+  const guest = fixtureGuest();
+  const h = (...args: string[]) => runCli(home, args);
+  const ok = async (...args: string[]) => {
+    const r = await h(...args);
+    assert.equal(r.code, 0, `hangar ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  /** Types a command and returns the first match of `expect` in output that came after it. */
+  const run = async (vm: string, command: string, expect: RegExp, timeoutMs = 60_000) => {
+    const before = (await h('serial', vm)).stdout.length;
+    await ok('send', vm, command);
+    return waitUntil(`'${expect}' after '${command}'`, async () => (await h('serial', vm)).stdout.slice(before).match(expect) ?? undefined, timeoutMs);
+  };
+  const checkAllImages = (vmFolder: string) => {
+    for (const f of readdirSync(join(vmFolder, 'disks'))) {
+      const r = spawnSync('qemu-img', ['check', '-U', join(vmFolder, 'disks', f)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `qemu-img check ${f}: ${r.stdout}${r.stderr}`);
+    }
+  };
+  const guestState = async (vm: string) => {
+    const m = await run(vm, 'echo "st:$(cat /mnt/disk/f):$(cat /tmp/m):end"', /st:(\w*):(\w*):end/);
+    return { disk: m[1], mem: m[2] };
+  };
+  let folder = '';
+
+  before(() => mkdirSync(join(home, 'files'), { recursive: true }));
+  after(async () => {
+    await cleanup();
+  });
+
+  test('live snapshots, restores across branches and deletes keep every state', async () => {
+    const disk = join(home, 'files', 'guest.qcow2');
+    copyFileSync(guest.disk, disk);
+    const created = await ok('create', '--name', 'snap-vm', '--disk-image', disk, '--memory', '256', '--nic', 'none', '--json');
+    folder = created.json.folder;
+    await ok('start', 'snap-vm', '--wait-serial', 'TESTGUEST DISK', '--timeout', '180');
+
+    // A: the file says A on disk, memory says memA. Taken live.
+    await run('snap-vm', 'echo A > /mnt/disk/f; echo memA > /tmp/m; sync; echo done-a', /done-a/);
+    const a = await ok('snapshot', 'take', 'snap-vm', '--name', 'A', '--description', 'first', '--json');
+    assert.equal(a.json.name, 'A');
+    assert.equal(a.json.live, true, 'a snapshot of a running VM holds its running state');
+    assert.equal((await h('show', 'snap-vm', '--json')).json.state, 'running', 'the guest runs on after a live snapshot');
+
+    // B on top of A.
+    await run('snap-vm', 'echo B > /mnt/disk/f; echo memB > /tmp/m; sync; echo done-b', /done-b/);
+    const b = await ok('snapshot', 'take', 'snap-vm', '--name', 'B', '--json');
+    assert.equal(b.json.parentId, a.json.id);
+    await run('snap-vm', 'echo X > /mnt/disk/f; echo memX > /tmp/m; sync; echo done-x', /done-x/);
+    await ok('stop', 'snap-vm', '--force');
+
+    // Restore A: a live snapshot leaves the VM saved; start resumes exactly there.
+    const ra = await ok('snapshot', 'restore', 'snap-vm', 'A', '--json');
+    assert.equal(ra.json.state, 'saved');
+    await ok('start', 'snap-vm');
+    assert.deepEqual(await guestState('snap-vm'), { disk: 'A', mem: 'memA' });
+
+    // A branch: C under A, beside B.
+    await run('snap-vm', 'echo C > /mnt/disk/f; echo memC > /tmp/m; sync; echo done-c', /done-c/);
+    const c = await ok('snapshot', 'take', 'snap-vm', '--name', 'C', '--json');
+    assert.equal(c.json.parentId, a.json.id, 'restoring then taking makes a new branch');
+    await ok('stop', 'snap-vm', '--force');
+    const list = (await ok('snapshot', 'list', 'snap-vm', '--json')).json;
+    assert.deepEqual(
+      list.snapshots.map((s: { name: string; parentId: string | null }) => [s.name, s.parentId]),
+      [['A', null], ['B', a.json.id], ['C', a.json.id]],
+    );
+    assert.equal(list.currentSnapshotId, c.json.id);
+
+    // Restore B across the branch.
+    await ok('snapshot', 'restore', 'snap-vm', 'B');
+    await ok('start', 'snap-vm');
+    assert.deepEqual(await guestState('snap-vm'), { disk: 'B', mem: 'memB' });
+    await ok('stop', 'snap-vm', '--force');
+    checkAllImages(folder);
+
+    // Delete A (two children: its data merges into both), then B; C keeps its content.
+    const plan = await ok('snapshot', 'delete', 'snap-vm', 'A', '--json');
+    assert.equal(plan.code, 0);
+    checkAllImages(folder);
+    await ok('snapshot', 'restore', 'snap-vm', 'B');
+    await ok('start', 'snap-vm');
+    assert.deepEqual(await guestState('snap-vm'), { disk: 'B', mem: 'memB' }, 'B survives the delete of its parent');
+    await ok('stop', 'snap-vm', '--force');
+    await ok('snapshot', 'delete', 'snap-vm', 'B');
+    const left = (await ok('snapshot', 'list', 'snap-vm', '--json')).json;
+    assert.deepEqual(left.snapshots.map((s: { name: string; parentId: string | null }) => [s.name, s.parentId]), [['C', null]]);
+    await ok('snapshot', 'restore', 'snap-vm', 'C');
+    await ok('start', 'snap-vm');
+    assert.deepEqual(await guestState('snap-vm'), { disk: 'C', mem: 'memC' });
+    await ok('stop', 'snap-vm', '--force');
+    checkAllImages(folder);
+  });
+
+  test('bad snapshot requests are refused and change nothing', async () => {
+    const before = (await ok('snapshot', 'list', 'snap-vm', '--json')).json;
+    const cases: [string[], number, RegExp][] = [
+      [['snapshot', 'take', 'snap-vm', '--name', 'C'], 1, /already has a snapshot named 'C'/],
+      [['snapshot', 'take', 'snap-vm', '--name', 'tab\there'], 2, /control characters/],
+      [['snapshot', 'take', 'snap-vm', '--name', 'x'.repeat(300)], 2, /at most 256 characters/],
+      [['snapshot', 'restore', 'snap-vm', 'nope'], 1, /no snapshot named or with id 'nope'/],
+      [['snapshot', 'delete', 'snap-vm', 'nope'], 1, /no snapshot named or with id 'nope'/],
+      [['snapshot', 'list', 'nope'], 1, /no VM named/],
+      [['snapshot'], 2, /needs one of take, list/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await h(...args);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    assert.deepEqual((await ok('snapshot', 'list', 'snap-vm', '--json')).json, before);
+  });
+
+  test('edit renames and describes a snapshot', async () => {
+    const r = await ok('snapshot', 'edit', 'snap-vm', 'C', '--name', 'clean install', '--description', 'before upgrade', '--json');
+    assert.deepEqual([r.json.name, r.json.description], ['clean install', 'before upgrade']);
+    assert.equal((await ok('snapshot', 'list', 'snap-vm', '--json')).json.snapshots[0].name, 'clean install');
+  });
+
+  test('a tree of 50 snapshots is created, listed and navigated', async () => {
+    await ok('create', '--name', 'tree-vm', '--disk', '1G', '--nic', 'none', '--json');
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) ids.push((await ok('snapshot', 'take', 'tree-vm', '--name', `t${i}`, '--json')).json.id);
+    await ok('snapshot', 'restore', 'tree-vm', 't9');
+    for (let i = 30; i < 50; i++) ids.push((await ok('snapshot', 'take', 'tree-vm', '--name', `t${i}`, '--json')).json.id);
+    const list = (await ok('snapshot', 'list', 'tree-vm', '--json')).json;
+    assert.equal(list.snapshots.length, 50);
+    const byName = new Map(list.snapshots.map((s: { name: string }) => [s.name, s]));
+    assert.equal((byName.get('t10') as { parentId: string }).parentId, ids[9]);
+    assert.equal((byName.get('t30') as { parentId: string }).parentId, ids[9], 't30 branches off t9');
+    assert.equal(list.currentSnapshotId, ids[49]);
+    for (const target of ['t3', 't29', 't41']) {
+      await ok('snapshot', 'restore', 'tree-vm', target);
+      assert.equal((await ok('snapshot', 'list', 'tree-vm', '--json')).json.currentSnapshotId, ids[Number(target.slice(1))]);
+    }
+    // t9 has two children (t10 and t30): deleting it merges into both.
+    await ok('snapshot', 'delete', 'tree-vm', 't9');
+    const after = (await ok('snapshot', 'list', 'tree-vm', '--json')).json;
+    assert.equal(after.snapshots.length, 49);
+    const t = new Map(after.snapshots.map((s: { name: string }) => [s.name, s]));
+    assert.equal((t.get('t10') as { parentId: string }).parentId, ids[8]);
+    assert.equal((t.get('t30') as { parentId: string }).parentId, ids[8]);
+    const shown = (await ok('show', 'tree-vm', '--json')).json;
+    assert.equal(shown.snapshots.length, 49);
+    checkAllImages(shown.folder);
+  });
+});

@@ -15,10 +15,10 @@ export interface CliResult {
   json: any;
 }
 
-export function runCli(home: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+export function runCli(home: string, args: string[], opts: { timeoutMs?: number; input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
-      env: { ...process.env, HANGAR_HOME: home },
+      env: { ...process.env, HANGAR_HOME: home, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

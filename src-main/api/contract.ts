@@ -262,4 +262,8 @@ export const hangarEvents = {
   'vm.console': z.object({ id: z.string(), data: z.string() /* base64 */ }),
   'task.progress': TaskInfo,
   'inventory.changed': z.object({ id: z.string().optional() }),
+  /** desktop app: a .ova/.ovf was opened (command line, second instance, macOS open-file) */
+  'app.openFile': z.object({ path: z.string() }),
+  /** desktop app: a menu command for the page */
+  'app.menu': z.object({ command: z.literal('newVm') }),
 };

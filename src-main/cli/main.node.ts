@@ -13,6 +13,7 @@ import { hangarApi, type HangarApi, type VmDetails } from '../api/contract.js';
 import { homePaths, resolveHome } from '../home.js';
 import { liveLockHolder } from '../owner/lock.node.js';
 import { startOwner } from '../owner/owner.node.js';
+import { takeOverHome } from '../owner/takeover.node.js';
 import { startWebServer } from '../web/server.node.js';
 import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatSnapshotTree, formatTable, ProgressBar } from './output.js';
@@ -141,24 +142,7 @@ async function shutdownOwner(p: ParsedCommand): Promise<number> {
 
 /** `hangar serve`: becomes the home's owner (taking over from a headless one) and serves web mode. */
 async function serveWeb(p: ParsedCommand): Promise<number> {
-  const paths = homePaths(home);
-  const existing = await tryConnect(3_000);
-  if (existing) {
-    try {
-      const info = await existing.call('host.info', {});
-      if (info.ownerKind !== 'headless owner') {
-        throw new HangarError('OWNER_CONFLICT', `this home is already owned by ${info.ownerKind} (pid ${info.ownerPid})`);
-      }
-      await existing.call('owner.handover', { to: 'hangar serve' });
-    } finally {
-      existing.dispose();
-    }
-    const deadline = Date.now() + 30_000;
-    while (liveLockHolder(paths.ownerLock)) {
-      if (Date.now() > deadline) throw new HangarError('OWNER_CONFLICT', 'the headless owner did not hand the home over within 30 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await takeOverHome(home, 'hangar serve');
   const owner = await startOwner({ home, kind: 'hangar serve' });
   const host = typeof p.flags.host === 'string' ? p.flags.host : '127.0.0.1';
   let web;

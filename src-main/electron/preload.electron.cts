@@ -52,7 +52,7 @@ const bridge = {
     return ipcRenderer.invoke(PICK_FILE_CHANNEL, request).then((r: unknown) => (typeof r === 'string' ? r : null));
   },
   displayUrl(path: string): string {
-    if (typeof path !== 'string' || !/^\/[A-Za-z0-9._/-]*$/.test(path)) throw new TypeError('hangar.displayUrl: not a display path');
+    if (typeof path !== 'string' || !/^(\/[A-Za-z0-9._-]+)+$/.test(path)) throw new TypeError('hangar.displayUrl: not a display path');
     if (!Number.isInteger(displayPort) || displayPort <= 0 || displayToken === '') throw new Error('hangar.displayUrl: the display is not available');
     return `ws://127.0.0.1:${displayPort}${path}?token=${encodeURIComponent(displayToken)}`;
   },

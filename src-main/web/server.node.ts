@@ -38,6 +38,8 @@ export interface WebServerOptions {
   port?: number;
   rendererDir?: string;
   token?: string;
+  /** origins besides the server's own that may open websockets (the desktop app's app://hangar) */
+  allowedOrigins?: string[];
   log?: (line: string) => void;
 }
 
@@ -85,6 +87,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (!allowedHosts().has(hostHeader)) return false;
     const origin = req.headers.origin;
     if (origin === undefined) return true; // not a browser: it cannot be a cross-site page; the token still applies
+    if (opts.allowedOrigins?.includes(origin)) return true;
     return [...allowedHosts()].some((h) => origin === `http://${h}`);
   };
 

@@ -6,8 +6,8 @@ import { connectUnix } from '../../src-vmm/base/socketTransport.node.js';
 import { existsSync } from 'node:fs';
 import { hangarApi } from '../api/contract.js';
 import { homePaths } from '../home.js';
-import { liveLockHolder } from '../owner/lock.node.js';
-import type { OwnerKind } from '../owner/owner.node.js';
+import { liveLockHolder } from './lock.node.js';
+import type { OwnerKind } from './owner.node.js';
 
 export async function takeOverHome(home: string, to: OwnerKind, opts: { timeoutMs?: number } = {}): Promise<void> {
   const paths = homePaths(home);

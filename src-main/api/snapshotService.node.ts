@@ -308,18 +308,43 @@ export class SnapshotService {
     if (blockedBy.length) {
       throw new HangarError('STATE_CONFLICT', `snapshot '${snap.name}' cannot be deleted: the linked clone(s) ${blockedBy.map((n) => `'${n}'`).join(', ')} depend on it`);
     }
-    if (isActive(vm.state)) {
-      throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: power it off (or save it) to delete a snapshot; merging while it runs is not supported yet`);
-    }
+    const running = isActive(vm.state);
+    if (running && (vm.state !== 'running' && vm.state !== 'paused')) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: wait until it has settled`);
+    if (running && !this.d.supervisor.get(vm.id)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state} but its VMM host does not answer`);
     await this.d.tasks.run('snapshot.delete', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
       const plan = snap.disks.map((disk) => {
         const info = this.d.inventory.images.get(disk.path);
         const deps = this.d.inventory.images.dependents(disk.path).map((x) => x.path);
-        return { disk, backing: info?.backingPath ?? null, owned: info?.owned ?? false, steps: deleteSteps(disk.path, info?.backingPath ?? null, deps) };
+        return {
+          disk,
+          backing: info?.backingPath ?? null,
+          owned: info?.owned ?? false,
+          steps: deleteSteps(disk.path, info?.backingPath ?? null, deps),
+          streamed: null as string | null,
+        };
       });
       const total = plan.reduce((n, x) => n + x.steps.length, 0) || 1;
       let done = 0;
       for (const x of plan) {
+        if (running) {
+          // The image based on the node inside the running chain is merged by QEMU itself (block-stream);
+          // the others, in branches QEMU does not use, by qemu-img as when the VM is off.
+          const top = vm.config.disks.find((dd) => dd.id === x.disk.diskId)?.path;
+          const chain = top ? (await this.d.qemuImg.info(top, { backingChain: true })).map((i) => i.path) : [];
+          const at = chain.indexOf(x.disk.path);
+          const live = at > 0 ? chain[at - 1]! : null;
+          if (live) {
+            task.phase(`merging '${snap.name}' into the running disk`);
+            await this.d.supervisor.call(vm.id, 'host.blockStream', { image: live, base: x.backing }, {
+              signal: task.signal,
+              onProgress: (pr) => task.progress((done + pr.fraction) / total, 'merging into the running disk'),
+              timeoutMs: 24 * 3600_000,
+            });
+            done++;
+            x.steps = x.steps.filter((st) => st.image !== live);
+            x.streamed = live;
+          }
+        }
         for (const step of x.steps) {
           task.phase(`merging '${snap.name}' into ${basename(step.image)}`);
           const fmt = step.newBacking ? (this.d.inventory.images.get(step.newBacking)?.format ?? 'qcow2') : undefined;
@@ -335,7 +360,10 @@ export class SnapshotService {
       }
       task.phase('recording');
       this.d.inventory.transaction(() => {
-        for (const x of plan) for (const step of x.steps) this.d.inventory.images.setBacking(step.image, step.newBacking);
+        for (const x of plan) {
+          for (const step of x.steps) this.d.inventory.images.setBacking(step.image, step.newBacking);
+          if (x.streamed) this.d.inventory.images.setBacking(x.streamed, x.backing);
+        }
         for (const child of this.d.inventory.snapshots.children(snap.id)) this.d.inventory.snapshots.update(child.id, { parentId: snap.parentId });
         if (this.d.inventory.snapshots.current(vm.id)?.id === snap.id) this.d.inventory.snapshots.setCurrent(vm.id, snap.parentId);
         this.d.inventory.snapshots.delete(snap.id);

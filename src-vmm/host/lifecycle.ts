@@ -13,6 +13,7 @@ export type HostAction =
   | 'screendump'
   | 'consoleWrite'
   | 'snapshot'
+  | 'blockJob'
   | 'qmp';
 
 /** The actions each state allows: one exhaustive switch, as Firecracker's API controllers do. */
@@ -21,9 +22,9 @@ export function allowedActions(state: VmState): readonly HostAction[] {
     case 'starting':
       return ['boot', 'powerOff', 'consoleWrite', 'qmp'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshot', 'screendump', 'consoleWrite', 'qmp'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshot', 'blockJob', 'screendump', 'consoleWrite', 'qmp'];
     case 'paused':
-      return ['resume', 'powerOff', 'reset', 'save', 'snapshot', 'screendump', 'qmp'];
+      return ['resume', 'powerOff', 'reset', 'save', 'snapshot', 'blockJob', 'screendump', 'qmp'];
     case 'stopping':
       return ['powerOff', 'consoleWrite', 'screendump', 'qmp'];
     case 'stopped':
@@ -71,6 +72,8 @@ export function describeAction(action: HostAction): string {
       return 'type into the console';
     case 'snapshot':
       return 'take a live snapshot';
+    case 'blockJob':
+      return 'merge disk images';
     case 'qmp':
       return 'send a QMP command';
   }

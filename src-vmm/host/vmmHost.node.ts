@@ -243,6 +243,10 @@ export class VmmHost {
         const r = await this.snapshotLive(input, ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the running state' }));
         return { ...r, pauseMs: Math.round(this.lastPauseMs) };
       },
+      'host.blockStream': async ({ image, base }, ctx) => {
+        guard('blockJob');
+        return this.blockStream(image, base, ctx.signal, (f) => ctx.progress({ fraction: f, message: 'merging' }));
+      },
       'host.screendump': async ({ file }) => {
         guard('screendump');
         await this.qmp.execute('screendump', { filename: file, format: 'png' });
@@ -333,6 +337,44 @@ export class VmmHost {
   }
 
   private lastPauseMs = 0;
+
+  private async blockStream(image: string, base: string | null, signal: AbortSignal, progress: (f: number) => void): Promise<{ bytes: number }> {
+    const nodes = (await this.qmp.execute('query-named-block-nodes', { flat: true } as never)) as { 'node-name': string; drv: string; file: string }[];
+    const formatNode = (path: string) => nodes.find((n) => n.file === path && n.drv !== 'file')?.['node-name'];
+    const device = formatNode(image);
+    if (!device) throw new HangarError('QEMU_FAILED', `${image} is not open in the running VM`);
+    const baseNode = base ? formatNode(base) : undefined;
+    if (base && !baseNode) throw new HangarError('QEMU_FAILED', `${base} is not open in the running VM`);
+    const jobId = `stream-${randomBytes(4).toString('hex')}`;
+    const mine = (d: unknown) => (d as { device: string }).device === jobId;
+    const completed = this.qmp.waitForEvent('BLOCK_JOB_COMPLETED', mine, { timeoutMs: 24 * 3600_000 });
+    const cancelled = this.qmp.waitForEvent('BLOCK_JOB_CANCELLED', mine, { timeoutMs: 24 * 3600_000 }).then(() => ({ cancelled: true }));
+    const done = Promise.race([completed, cancelled]);
+    completed.catch(() => undefined);
+    cancelled.catch(() => undefined);
+    await this.qmp.execute('block-stream', { 'job-id': jobId, device, ...(baseNode ? { 'base-node': baseNode } : {}) } as never);
+    const poll = setInterval(() => {
+      void this.qmp
+        .execute('query-block-jobs')
+        .then((jobs) => {
+          const j = (jobs as { device: string; offset: number; len: number }[]).find((x) => x.device === jobId);
+          if (j && j.len > 0) progress(Math.min(0.99, j.offset / j.len));
+        })
+        .catch(() => undefined);
+    }, 250);
+    const onAbort = () => void this.qmp.execute('block-job-cancel', { device: jobId } as never).catch(() => undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const ev = (await done) as { len: number; offset: number; error?: string; cancelled?: boolean };
+      if (signal.aborted || ev.cancelled) throw new HangarError('CANCELLED', 'merging was cancelled; every image is as it was');
+      if (ev.error) throw new HangarError('QEMU_FAILED', `merging failed: ${ev.error}`);
+      progress(1);
+      return { bytes: ev.len };
+    } finally {
+      clearInterval(poll);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
 
   /** Migrates the (paused) VM's state into a file: written as .partial, fsynced, renamed. */
   private async migrateToFile(target: string, signal: AbortSignal, progress: (f: number) => void): Promise<void> {

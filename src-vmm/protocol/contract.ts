@@ -45,6 +45,15 @@ export const hostApi = {
     z.object({ pauseMs: z.number(), stateSaved: z.boolean(), stateError: z.string().optional(), thumbnail: z.boolean() }),
     { long: true },
   ),
+  /**
+   * Streams the data of the images between `base` and `image` into `image` (QMP block-stream on the
+   * node that has `image` open), so the images in between can leave the running chain.
+   */
+  'host.blockStream': method(
+    z.object({ image: z.string(), base: z.string().nullable() }).strict(),
+    z.object({ bytes: z.number() }),
+    { long: true },
+  ),
   /** raw QMP for features built on the host (snapshots, block jobs): the owner decides what to send */
   'host.qmp': method(z.object({ command: z.string().min(1), arguments: z.record(z.string(), z.unknown()).optional() }).strict(), z.unknown()),
 } satisfies Contract;

@@ -306,6 +306,7 @@ export interface QmpEvents {
   POWERDOWN: QmpEmpty;
   MIGRATION: { status: QmpMigrationStatus };
   BLOCK_JOB_COMPLETED: QmpBlockJobEventData;
+  BLOCK_JOB_CANCELLED: QmpBlockJobEventData;
   BLOCK_JOB_ERROR: { device: string; operation: 'read' | 'write'; action: 'ignore' | 'report' | 'stop' };
   BLOCK_JOB_READY: QmpBlockJobEventData;
   JOB_STATUS_CHANGE: { id: string; status: QmpJobStatus };

@@ -104,6 +104,37 @@ describe('snapshot trees', () => {
     checkAllImages(folder);
   });
 
+  test('deleting snapshots while the VM runs merges them live (QEMU block-stream), the guest unharmed', async () => {
+    const disk = join(home, 'files', 'live-del.qcow2');
+    copyFileSync(guest.disk, disk);
+    await ok('create', '--name', 'live-del', '--disk-image', disk, '--memory', '256', '--nic', 'none');
+    await ok('start', 'live-del', '--wait-serial', 'TESTGUEST DISK', '--timeout', '180');
+    await run('live-del', 'echo one > /mnt/disk/f1; sync; echo w1', /w1/);
+    await ok('snapshot', 'take', 'live-del', '--name', 'L1');
+    await run('live-del', 'echo two > /mnt/disk/f2; sync; echo w2', /w2/);
+    await ok('snapshot', 'take', 'live-del', '--name', 'L2');
+    await run('live-del', 'echo three > /mnt/disk/f3; sync; echo w3', /w3/);
+    const before = (await ok('show', 'live-del', '--json')).json;
+    assert.equal(before.disks[0].chain.length, 3);
+    // L1: its image (the user's disk) is the base of L2's image, in the middle of the running chain.
+    await ok('snapshot', 'delete', 'live-del', 'L1');
+    // L2: its image is the base of the running top.
+    await ok('snapshot', 'delete', 'live-del', 'L2');
+    const after = (await ok('show', 'live-del', '--json')).json;
+    assert.equal(after.state, 'running');
+    assert.deepEqual(after.disks[0].chain, [before.disks[0].path], 'the running disk stands alone now');
+    assert.deepEqual(after.snapshots, []);
+    await run('live-del', 'sync; echo 3 > /proc/sys/vm/drop_caches; echo "r:$(cat /mnt/disk/f1)$(cat /mnt/disk/f2)$(cat /mnt/disk/f3):e"', /r:onetwothree:e/);
+    await ok('stop', 'live-del');
+    const check = spawnSync('qemu-img', ['check', after.disks[0].path], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    // It boots from the merged disk, and the user's own image file is still there.
+    await ok('start', 'live-del', '--wait-serial', 'TESTGUEST DISK', '--timeout', '180');
+    await run('live-del', 'echo "b:$(cat /mnt/disk/f3):e"', /b:three:e/);
+    await ok('stop', 'live-del', '--force');
+    assert.equal(spawnSync('qemu-img', ['check', disk]).status, 0);
+  });
+
   test('bad snapshot requests are refused and change nothing', async () => {
     const before = (await ok('snapshot', 'list', 'snap-vm', '--json')).json;
     const cases: [string[], number, RegExp][] = [

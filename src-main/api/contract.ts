@@ -154,6 +154,8 @@ export const VmDetails = z.object({
   createdAt: z.string(),
   snapshots: z.array(SnapshotItem),
   currentSnapshotId: z.string().nullable(),
+  /** disagreements between the inventory and the files on disk, found at start-up (never fixed silently) */
+  problems: z.array(z.string()).optional(),
 });
 export type VmDetails = z.infer<typeof VmDetails>;
 

@@ -46,7 +46,47 @@ export interface VmServiceDeps {
 }
 
 export class VmService {
+  /** per VM: what the start-up reconciliation found wrong */
+  readonly problems = new Map<string, string[]>();
+
   constructor(private readonly d: VmServiceDeps) {}
+
+  /**
+   * Compares the inventory with the files: every image the inventory knows exists and has the backing
+   * file the inventory records; every disk of every config exists. Disagreements are recorded and
+   * shown (hangar show, the interface), never "fixed" by deleting anything.
+   */
+  async reconcile(onlyVmId?: string): Promise<void> {
+    for (const vm of this.d.inventory.vms.list()) {
+      if (onlyVmId && vm.id !== onlyVmId) continue;
+      const found: string[] = [];
+      for (const img of this.d.inventory.images.listForVm(vm.id)) {
+        if (!existsSync(img.path)) {
+          found.push(`image ${img.path} is missing`);
+          continue;
+        }
+        try {
+          const [info] = await this.d.qemuImg.info(img.path);
+          const onDisk = info?.backingPath ?? null;
+          // A user's own image used in place may have a backing file of its own that Hangar does not track.
+          const untracked = img.backingPath === null && !img.owned;
+          if (onDisk !== img.backingPath && !untracked) {
+            found.push(`image ${img.path} is based on ${onDisk ?? 'nothing'} on disk, but on ${img.backingPath ?? 'nothing'} in the inventory`);
+          }
+        } catch (e) {
+          found.push(`image ${img.path} cannot be read: ${(e as Error).message}`);
+        }
+      }
+      for (const disk of vm.config.disks) if (!existsSync(disk.path)) found.push(`disk ${disk.id} (${disk.path}) is missing`);
+      for (const s of this.d.inventory.snapshots.listForVm(vm.id)) {
+        for (const disk of s.disks) if (!existsSync(disk.path)) found.push(`snapshot '${s.name}': image ${disk.path} is missing`);
+      }
+      if (found.length) {
+        this.problems.set(vm.id, found);
+        this.d.log(`vm=${vm.id} reconcile: ${found.join('; ')}`);
+      } else this.problems.delete(vm.id);
+    }
+  }
 
   find(ref: string): VmRow {
     const row = this.d.inventory.vms.findByRef(ref);
@@ -133,6 +173,7 @@ export class VmService {
         description: s.description,
       })),
       currentSnapshotId: this.d.inventory.snapshots.current(row.id)?.id ?? null,
+      ...(this.problems.get(row.id)?.length ? { problems: this.problems.get(row.id) } : {}),
     };
   }
 

@@ -43,6 +43,7 @@ export function formatDetails(vm: VmDetails): string {
   }
   if (vm.boot.kernel) lines.push(`kernel:      ${vm.boot.kernel}${vm.boot.initrd ? ` + ${vm.boot.initrd}` : ''}${vm.boot.append ? ` '${vm.boot.append}'` : ''}`);
   lines.push(`folder:      ${vm.folder}`);
+  for (const p of vm.problems ?? []) lines.push(`PROBLEM:     ${p}`);
   return lines.join('\n');
 }
 

@@ -157,9 +157,14 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       tasks,
       find: (ref) => vms.find(ref),
       log,
-      changed: (id) => broadcast('inventory.changed', { id }),
+      changed: (id) => {
+        broadcast('inventory.changed', { id });
+        if (vms.problems.has(id)) void vms.reconcile(id);
+      },
       fault: faultPoint(log),
     });
+
+    await vms.reconcile();
 
     let requestShutdown!: () => void;
     const shutdownRequested = new Promise<void>((r) => (requestShutdown = r));

@@ -2,10 +2,10 @@
 // snapshots, restores across branches, deletes that merge, a 50-node tree, and qemu-img check throughout.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { copyFileSync, readdirSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { runCli, tempHome, waitUntil } from '../helpers/cli.node.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { runCli, tempHome, waitUntil, cliPath } from '../helpers/cli.node.js';
 import { fixtureGuest } from '../fixtures/guest.node.js';
 
 describe('snapshot trees', () => {
@@ -133,6 +133,49 @@ describe('snapshot trees', () => {
     await run('live-del', 'echo "b:$(cat /mnt/disk/f3):e"', /b:three:e/);
     await ok('stop', 'live-del', '--force');
     assert.equal(spawnSync('qemu-img', ['check', disk]).status, 0);
+  });
+
+  test('snapshots of a UEFI VM keep its variable store (NVRAM)', async () => {
+    const vm = (await ok('create', '--name', 'uefi-snap', '--firmware', 'uefi', '--disk', '1G', '--nic', 'none', '--json')).json;
+    const nvram = join(vm.folder, 'nvram.fd');
+    const original = readFileSync(nvram);
+    await ok('snapshot', 'take', 'uefi-snap', '--name', 'fresh');
+    const changed = Buffer.from(original);
+    changed.write('HANGAR-TEST-BOOT-ENTRY', 0x1000, 'latin1'); // as if the guest had stored a boot entry
+    writeFileSync(nvram, changed);
+    await ok('snapshot', 'take', 'uefi-snap', '--name', 'installed');
+    await ok('snapshot', 'restore', 'uefi-snap', 'fresh');
+    assert.ok(readFileSync(nvram).equals(original), 'restoring brings the variables of that moment back');
+    await ok('snapshot', 'restore', 'uefi-snap', 'installed');
+    assert.ok(readFileSync(nvram).equals(changed));
+    await ok('delete', 'uefi-snap');
+  });
+
+  test('a cancelled merge leaves every snapshot intact', async () => {
+    const vm = (await ok('create', '--name', 'cancel-vm', '--disk', '2G', '--nic', 'none', '--json')).json;
+    const io = (args: string[], file: string) => spawnSync('qemu-io', ['-f', 'qcow2', ...args, file], { encoding: 'utf8' });
+    assert.equal(io(['-c', 'write -P 0x5a 0 1536M'], vm.disks[0].path).status, 0);
+    await ok('snapshot', 'take', 'cancel-vm', '--name', 'big');
+    await ok('snapshot', 'take', 'cancel-vm', '--name', 'child');
+    const child = spawn(process.execPath, [cliPath, 'snapshot', 'delete', 'cancel-vm', 'big'], { env: { ...process.env, HANGAR_HOME: home } });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+    await waitUntil('the merge to start', async () => {
+      const tasks = (await ok('tasks', '--json')).json.tasks as { kind: string; state: string; progress: number }[];
+      return tasks.some((t) => t.kind === 'snapshot.delete' && t.state === 'running') ? true : undefined;
+    }, 30_000, 50);
+    child.kill('SIGINT');
+    assert.equal(await exited, 1, err);
+    assert.match(err, /cancel/);
+    const list = (await ok('snapshot', 'list', 'cancel-vm', '--json')).json;
+    assert.deepEqual(list.snapshots.map((x: { name: string }) => x.name), ['big', 'child']);
+    await ok('snapshot', 'restore', 'cancel-vm', 'child');
+    const top = (await ok('show', 'cancel-vm', '--json')).json.disks[0].path;
+    const read = io(['-r', '-U', '-c', 'read -P 0x5a 1500M 1M'], top);
+    assert.ok(read.status === 0 && !/fail/i.test(read.stdout), read.stdout + read.stderr);
+    for (const f of readdirSync(join(vm.folder, 'disks'))) assert.equal(spawnSync('qemu-img', ['check', join(vm.folder, 'disks', f)]).status, 0, f);
+    await ok('delete', 'cancel-vm');
   });
 
   test('bad snapshot requests are refused and change nothing', async () => {

@@ -154,6 +154,10 @@ export const VmDetails = z.object({
   createdAt: z.string(),
   snapshots: z.array(SnapshotItem),
   currentSnapshotId: z.string().nullable(),
+  /** a linked clone: the VM and snapshot whose images its disks are based on */
+  linkedTo: z.object({ vmId: z.string(), vmName: z.string(), snapshotId: z.string().nullable(), snapshotName: z.string().nullable() }).nullable().optional(),
+  /** linked clones based on this VM's snapshots */
+  dependents: z.array(z.object({ vmId: z.string(), vmName: z.string(), snapshotId: z.string().nullable(), snapshotName: z.string().nullable() })).optional(),
   /** disagreements between the inventory and the files on disk, found at start-up (never fixed silently) */
   problems: z.array(z.string()).optional(),
 });
@@ -242,6 +246,22 @@ export const hangarApi = {
       entries: z.array(z.object({ name: z.string(), path: z.string(), kind: z.enum(['file', 'dir']), sizeBytes: z.number() })),
     }),
   ),
+  'vm.clone': method(
+    z
+      .object({
+        ref: Ref,
+        name: z.string().max(10_000),
+        linked: z.boolean().default(false),
+        /** a snapshot of the source; without it, the current state */
+        snapshot: SnapshotRef.optional(),
+        mac: z.enum(['new', 'keep']).default('new'),
+      })
+      .strict(),
+    VmDetails,
+    { long: true },
+  ),
+  /** turns a linked clone into a full one: its disks take in all the data they were based on */
+  'vm.promote': method(RefInput, VmDetails, { long: true }),
   'snapshot.list': method(RefInput, SnapshotList),
   'snapshot.take': method(z.object({ ref: Ref, name: SnapshotName, description: z.string().max(4096).default('') }).strict(), SnapshotItem, { long: true }),
   'snapshot.restore': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), z.object({ id: z.string(), state: VmState }), { long: true }),

@@ -8,10 +8,12 @@ import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { hangarApi } from './contract.js';
 import type { VmService } from './vmService.node.js';
 import type { SnapshotService } from './snapshotService.node.js';
+import type { CloneService } from './cloneService.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
   snapshots: SnapshotService;
+  clones: CloneService;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -107,6 +109,12 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       return { id: row.id, path: `/vnc/${row.id}` };
     },
     'fs.list': async ({ path, filter }) => listFolder(path, filter),
+    'vm.clone': async ({ ref, name, linked, snapshot, mac }, ctx) => {
+      const row = await d.clones.clone({ ref, name, linked, ...(snapshot ? { snapshot } : {}), mac }, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      d.inventoryChanged(row.id);
+      return d.vms.details(row);
+    },
+    'vm.promote': async ({ ref }, ctx) => d.vms.details(await d.clones.promote(ref, { signal: ctx.signal, onProgress: progressOf(ctx) })),
     'snapshot.list': async ({ ref }) => d.snapshots.list(ref),
     'snapshot.take': async ({ ref, name, description }, ctx) => d.snapshots.take(ref, { name, description }, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     'snapshot.restore': async ({ ref, snapshot }, ctx) => d.snapshots.restore(ref, snapshot, { signal: ctx.signal, onProgress: progressOf(ctx) }),

@@ -48,6 +48,8 @@ export interface VmServiceDeps {
 export class VmService {
   /** per VM: what the start-up reconciliation found wrong */
   readonly problems = new Map<string, string[]>();
+  /** clone relations, filled in by the owner once the clone service exists */
+  relations: ((row: VmRow) => Pick<VmDetails, 'linkedTo' | 'dependents'>) | undefined;
 
   constructor(private readonly d: VmServiceDeps) {}
 
@@ -174,6 +176,7 @@ export class VmService {
       })),
       currentSnapshotId: this.d.inventory.snapshots.current(row.id)?.id ?? null,
       ...(this.problems.get(row.id)?.length ? { problems: this.problems.get(row.id) } : {}),
+      ...(this.relations ? this.relations(row) : {}),
     };
   }
 
@@ -444,6 +447,18 @@ export class VmService {
     if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is ${row.state}: stop it before deleting it`);
     const busy = this.d.tasks.busy(row.id);
     if (busy) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is busy with ${busy.kind}`);
+    const clones = new Set<string>();
+    for (const img of this.d.inventory.images.listForVm(row.id)) {
+      for (const dep of this.d.inventory.images.dependents(img.path)) {
+        if (dep.vmId && dep.vmId !== row.id) clones.add(this.d.inventory.vms.get(dep.vmId)?.name ?? dep.vmId);
+      }
+    }
+    if (clones.size) {
+      throw new HangarError(
+        'STATE_CONFLICT',
+        `VM '${row.name}' cannot be deleted: the linked clone(s) ${[...clones].map((n) => `'${n}'`).join(', ')} depend on its disks (delete them, or promote them to full clones first)`,
+      );
+    }
     const paths = vmPaths(this.d.home, row.id);
     const external = this.d.inventory.images.listForVm(row.id).filter((i) => !i.owned).map((i) => i.path);
     this.d.inventory.transaction(() => this.d.inventory.vms.delete(row.id));

@@ -83,6 +83,19 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'send', args: ['VM', 'TEXT'], flags: { 'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' }, ...json }, summary: 'type TEXT into the serial console' },
   { name: 'tasks', args: [], flags: { ...json }, summary: 'running and recent long operations with progress' },
   {
+    name: 'clone',
+    args: ['VM'],
+    flags: {
+      name: { kind: 'string', value: 'NAME', help: "the clone's name" },
+      linked: { kind: 'bool', help: "overlays on a snapshot's images instead of copies (constant time)" },
+      snapshot: { kind: 'string', value: 'SNAPSHOT', help: 'clone this snapshot (default: the current state)' },
+      mac: { kind: 'string', value: 'new|keep', help: 'new MAC addresses (default) or the same ones' },
+      ...json,
+    },
+    summary: 'clone a VM: full (copied disks) or linked (--linked)',
+  },
+  { name: 'promote', args: ['VM'], flags: { ...json }, summary: 'turn a linked clone into a full one, so its base can be deleted' },
+  {
     name: 'snapshot take',
     args: ['VM'],
     flags: { name: { kind: 'string', value: 'NAME', help: 'the snapshot\'s name (default: Snapshot N)' }, description: { kind: 'string', value: 'TEXT', help: 'free text' }, ...json },

@@ -331,6 +331,17 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     }
     case 'console':
       return consoleSession(api, ref);
+    case 'clone': {
+      if (typeof p.flags.name !== 'string') throw usageError('clone needs --name NAME');
+      const mac = p.flags.mac ?? 'new';
+      if (mac !== 'new' && mac !== 'keep') throw usageError(`--mac takes new or keep, not '${String(mac)}'`);
+      const input = { ref, name: p.flags.name, linked: p.flags.linked === true, mac: mac as 'new' | 'keep', ...(typeof p.flags.snapshot === 'string' ? { snapshot: p.flags.snapshot } : {}) };
+      printVm(p, await withProgress(p, 'cloning', (opts) => api.call('vm.clone', input, opts)));
+      return 0;
+    }
+    case 'promote':
+      printVm(p, await withProgress(p, 'promoting', (opts) => api.call('vm.promote', { ref }, opts)));
+      return 0;
     case 'snapshot take': {
       const r = await withProgress(p, 'snapshot', (opts) =>
         api.call('snapshot.take', { ref, name: typeof p.flags.name === 'string' ? p.flags.name : '', description: typeof p.flags.description === 'string' ? p.flags.description : '' }, opts),
@@ -350,7 +361,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     }
     case 'snapshot delete': {
       const plan = await api.call('snapshot.deletePlan', { ref, snapshot: p.args[1]! });
-      if (!p.flags.json && plan.bytesToMerge > 0) {
+      if (!p.flags.json && plan.bytesToMerge > 0 && plan.blockedBy.length === 0) {
         process.stderr.write(`merging ${formatBytes(plan.bytesToMerge)} into ${plan.children} image(s), about ${plan.estimatedSeconds} s (${formatBytes(plan.freeBytesAvailable)} free)\n`);
       }
       await withProgress(p, 'deleting', (opts) => api.call('snapshot.delete', { ref, snapshot: p.args[1]! }, opts));

@@ -42,6 +42,8 @@ export function formatDetails(vm: VmDetails): string {
     lines.push(`nic ${n.id}:    ${n.model}, NAT, mac ${n.mac}${fw ? `, forwards ${fw}` : ''}`);
   }
   if (vm.boot.kernel) lines.push(`kernel:      ${vm.boot.kernel}${vm.boot.initrd ? ` + ${vm.boot.initrd}` : ''}${vm.boot.append ? ` '${vm.boot.append}'` : ''}`);
+  if (vm.linkedTo) lines.push(`linked to:   '${vm.linkedTo.vmName}'${vm.linkedTo.snapshotName ? `, snapshot '${vm.linkedTo.snapshotName}'` : ''}`);
+  for (const d of vm.dependents ?? []) lines.push(`clone:       '${d.vmName}' depends on it${d.snapshotName ? ` (snapshot '${d.snapshotName}')` : ''}`);
   lines.push(`folder:      ${vm.folder}`);
   for (const p of vm.problems ?? []) lines.push(`PROBLEM:     ${p}`);
   return lines.join('\n');

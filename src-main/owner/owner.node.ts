@@ -15,6 +15,7 @@ import { hangarApi } from '../api/contract.js';
 import { createHandlers } from '../api/handlers.node.js';
 import { VmService } from '../api/vmService.node.js';
 import { SnapshotService } from '../api/snapshotService.node.js';
+import { CloneService } from '../api/cloneService.node.js';
 import { homePaths, vmPaths } from '../home.js';
 import { openHangarInventory } from './inventory.node.js';
 import { nodeHostForker, type HostForker } from '../supervisor/fork.node.js';
@@ -164,6 +165,19 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       fault: faultPoint(log),
     });
 
+    const clones = new CloneService({
+      home: paths.home,
+      inventory,
+      qemuImg,
+      supervisor,
+      tasks,
+      snapshots,
+      find: (ref) => vms.find(ref),
+      ovmfVars: () => host.ovmf?.vars ?? null,
+      changed: (id) => broadcast('inventory.changed', { id }),
+    });
+    vms.relations = (row) => ({ linkedTo: clones.linkedTo(row), dependents: clones.dependents(row) });
+
     await vms.reconcile();
 
     let requestShutdown!: () => void;
@@ -171,6 +185,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     const handlers = createHandlers({
       vms,
       snapshots,
+      clones,
       tasks,
       inventory,
       host: () => host,

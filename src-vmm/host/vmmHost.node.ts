@@ -398,6 +398,9 @@ export class VmmHost {
         server!.listen(sockPath, () => resolve());
         server!.once('error', reject);
       });
+      // QEMU limits migration to 128 MiB/s by default (meant for networks); into a local file that
+      // only lengthens the guest's pause. Measured: the limit made live snapshots 2.6-4.7x slower than savevm.
+      await this.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 1024 ** 3 } as never);
       await this.qmp.execute('migrate', { uri: `unix:${sockPath}` });
       for (;;) {
         if (signal.aborted) {

@@ -6,11 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { repoRoot } from '../helpers/paths.js';
 import { engineBench } from './engine.bench.js';
 import { uiBench } from './ui.bench.js';
+import { snapshotsBench } from './snapshots.bench.js';
 import { resultsMarkdown, type BenchFigure } from './results.js';
 
 const figures: BenchFigure[] = [];
 const only = process.argv[2];
-for (const [name, bench] of [['engine', engineBench], ['ui', uiBench]] as const) {
+for (const [name, bench] of [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench]] as const) {
   if (only && only !== name) continue;
   process.stderr.write(`bench: ${name}…\n`);
   figures.push(...(await bench()));

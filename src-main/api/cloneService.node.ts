@@ -1,0 +1,208 @@
+// Clones: linked (new overlays on a snapshot's frozen images, constant time) and full (each disk's chain
+// flattened into a new standalone qcow2, with progress and cancel); promoting a linked clone to a full one.
+import { randomUUID, randomInt } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { HangarError } from '../../src-vmm/base/errors.js';
+import { randomMac, validateConfig, formatIssues, type VmConfig } from '../../src-vmm/model/index.js';
+import { isActive } from '../../src-vmm/protocol/states.js';
+import { findSnapshot } from '../../src-vmm/snapshots/tree.js';
+import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { vmPaths } from '../home.js';
+import type { HangarInventory, VmRow } from '../owner/inventory.node.js';
+import type { Supervisor } from '../supervisor/supervisor.node.js';
+import type { TaskRunner } from '../tasks/taskRunner.js';
+import type { SnapshotService } from './snapshotService.node.js';
+
+export interface CloneServiceDeps {
+  home: string;
+  inventory: HangarInventory;
+  qemuImg: QemuImg;
+  supervisor: Supervisor;
+  tasks: TaskRunner;
+  snapshots: SnapshotService;
+  find: (ref: string) => VmRow;
+  ovmfVars: () => string | null;
+  changed: (vmId: string) => void;
+}
+
+export interface CloneRequest {
+  ref: string;
+  name: string;
+  linked: boolean;
+  snapshot?: string;
+  mac: 'new' | 'keep';
+}
+
+interface Progress {
+  signal: AbortSignal;
+  onProgress: (f: number, m?: string) => void;
+}
+
+export interface Dependency {
+  vmId: string;
+  vmName: string;
+  snapshotId: string | null;
+  snapshotName: string | null;
+}
+
+export class CloneService {
+  constructor(private readonly d: CloneServiceDeps) {}
+
+  /** Linked clones based on the images of a VM (its snapshots' frozen images). */
+  dependents(vm: VmRow): Dependency[] {
+    const out: Dependency[] = [];
+    const snaps = this.d.inventory.snapshots.listForVm(vm.id);
+    for (const img of this.d.inventory.images.listForVm(vm.id)) {
+      for (const dep of this.d.inventory.images.dependents(img.path)) {
+        if (!dep.vmId || dep.vmId === vm.id || out.some((o) => o.vmId === dep.vmId)) continue;
+        const snap = snaps.find((s) => s.disks.some((x) => x.path === img.path));
+        out.push({ vmId: dep.vmId, vmName: this.d.inventory.vms.get(dep.vmId)?.name ?? dep.vmId, snapshotId: snap?.id ?? null, snapshotName: snap?.name ?? null });
+      }
+    }
+    return out;
+  }
+
+  /** For a linked clone: the VM and snapshot its disks are based on. */
+  linkedTo(vm: VmRow): Dependency | null {
+    for (const img of this.d.inventory.images.listForVm(vm.id)) {
+      if (!img.backingPath) continue;
+      const base = this.d.inventory.images.get(img.backingPath);
+      if (!base?.vmId || base.vmId === vm.id) continue;
+      const src = this.d.inventory.vms.get(base.vmId);
+      const snap = this.d.inventory.snapshots.listForVm(base.vmId).find((s) => s.disks.some((x) => x.path === base.path));
+      return { vmId: base.vmId, vmName: src?.name ?? base.vmId, snapshotId: snap?.id ?? null, snapshotName: snap?.name ?? null };
+    }
+    return null;
+  }
+
+  async clone(req: CloneRequest, p: Progress): Promise<VmRow> {
+    const source = this.d.find(req.ref);
+    if (source.state === 'starting' || source.state === 'stopping') throw new HangarError('STATE_CONFLICT', `VM '${source.name}' is ${source.state}: wait until it has settled`);
+    const id = randomUUID();
+    // Validate the name (and the rest) before anything is written.
+    const probe = validateConfig({ ...source.config, id, name: req.name });
+    if (!probe.ok) throw new HangarError('INVALID_INPUT', formatIssues(probe.issues.filter((i) => i.path === 'name' || i.path === '')) || formatIssues(probe.issues));
+    const other = this.d.inventory.vms.findByName(req.name);
+    if (other) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`);
+    let snap = req.snapshot ? findSnapshot(this.d.inventory.snapshots.listForVm(source.id), req.snapshot) : undefined;
+    if (req.snapshot && !snap) throw new HangarError('NOT_FOUND', `VM '${source.name}' has no snapshot named or with id '${req.snapshot}'`);
+
+    let temporary: string | null = null;
+    if (!snap && (req.linked || isActive(source.state))) {
+      // A linked clone needs frozen images, and a full clone of a running VM a consistent point in
+      // time: both come from a snapshot of the current state, named so the user sees why it is there.
+      const item = await this.d.snapshots.take(
+        source.id,
+        { name: req.linked ? `Linked base for ${req.name}` : `Temporary, for cloning ${req.name}`, description: '' },
+        { signal: p.signal, onProgress: (f) => p.onProgress(f * 0.1, 'taking a snapshot of the current state') },
+      );
+      snap = this.d.inventory.snapshots.get(item.id);
+      if (!req.linked) temporary = item.id;
+    }
+    try {
+      return await this.d.tasks.run(req.linked ? 'vm.clone.linked' : 'vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+        const cfg: VmConfig = snap ? snap.config : source.config;
+        const sourceDisks = snap ? snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })) : cfg.disks.map((x) => ({ id: x.id, path: x.path, format: x.format }));
+        const paths = vmPaths(this.d.home, id);
+        for (const dir of [paths.dir, paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+        try {
+          const newDisks: { id: string; path: string; backing: string | null }[] = [];
+          for (const [i, disk] of sourceDisks.entries()) {
+            const target = join(paths.disks, `${disk.id}.qcow2`);
+            if (req.linked) {
+              task.phase('creating the linked disks');
+              await this.d.qemuImg.create(target, { format: 'qcow2', backing: { path: disk.path, format: disk.format } });
+              newDisks.push({ id: disk.id, path: target, backing: disk.path });
+            } else {
+              task.phase(`copying disk ${disk.id}`);
+              await this.d.qemuImg.convert(disk.path, target, {
+                srcFormat: disk.format,
+                dstFormat: 'qcow2',
+                sparse: true,
+                signal: task.signal,
+                onProgress: (f) => task.progress(0.1 + (0.9 * (i + f)) / sourceDisks.length, `copying disk ${disk.id}`),
+              });
+              newDisks.push({ id: disk.id, path: target, backing: null });
+            }
+          }
+          if (cfg.firmware.type === 'uefi') {
+            const fromSnap = snap ? join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`) : null;
+            const from = fromSnap && existsSync(fromSnap) ? fromSnap : vmPaths(this.d.home, source.id).nvram;
+            if (existsSync(from)) copyFileSync(from, paths.nvram);
+            else {
+              const vars = this.d.ovmfVars();
+              if (vars) copyFileSync(vars, paths.nvram);
+            }
+          }
+          const used = new Set<string>();
+          for (const r of this.d.inventory.vms.list()) for (const n of r.config.nics) used.add(n.mac);
+          const config: VmConfig = {
+            ...cfg,
+            id,
+            name: req.name,
+            disks: cfg.disks.map((disk) => ({ ...disk, path: newDisks.find((n) => n.id === disk.id)!.path, format: 'qcow2' })),
+            nics: cfg.nics.map((n) => ({ ...n, mac: req.mac === 'keep' ? n.mac : freshMac(used) })),
+          };
+          const checked = validateConfig(config);
+          if (!checked.ok) throw new HangarError('INVALID_INPUT', formatIssues(checked.issues));
+          task.phase('registering');
+          return this.d.inventory.transaction(() => {
+            if (this.d.inventory.vms.findByName(req.name)) throw new HangarError('ALREADY_EXISTS', `a VM named '${req.name}' already exists`);
+            const row = this.d.inventory.vms.insert({ config: checked.value, state: 'stopped' });
+            for (const n of newDisks) {
+              this.d.inventory.images.add({ path: n.path, vmId: id, format: 'qcow2', virtualSize: 0, backingPath: n.backing, owned: true, role: 'disk' });
+            }
+            return row;
+          });
+        } catch (e) {
+          rmSync(paths.dir, { recursive: true, force: true });
+          throw e;
+        }
+      });
+    } finally {
+      if (temporary) {
+        await this.d.snapshots.delete(source.id, temporary, { signal: new AbortController().signal, onProgress: () => undefined }).catch(() => undefined);
+      }
+      this.d.changed(source.id);
+    }
+  }
+
+  /** A linked clone takes in all the data its disks are based on, so its base may go. */
+  async promote(ref: string, p: Progress): Promise<VmRow> {
+    const vm = this.d.find(ref);
+    const link = this.linkedTo(vm);
+    if (!link) throw new HangarError('INVALID_INPUT', `VM '${vm.name}' is not a linked clone`);
+    if (isActive(vm.state) && !this.d.supervisor.get(vm.id)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state} but its VMM host does not answer`);
+    return this.d.tasks.run('vm.promote', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+      const foreign = this.d.inventory.images.listForVm(vm.id).filter((img) => {
+        const base = img.backingPath ? this.d.inventory.images.get(img.backingPath) : undefined;
+        return base?.vmId && base.vmId !== vm.id;
+      });
+      for (const [i, img] of foreign.entries()) {
+        task.phase(`copying the base data into ${img.path}`);
+        const onProgress = (f: number) => task.progress((i + f) / foreign.length, 'copying the base data');
+        if (isActive(vm.state)) {
+          await this.d.supervisor.call(vm.id, 'host.blockStream', { image: img.path, base: null }, { signal: task.signal, onProgress: (pr) => onProgress(pr.fraction), timeoutMs: 24 * 3600_000 });
+        } else {
+          await this.d.qemuImg.rebase(img.path, { backing: null, signal: task.signal, onProgress });
+        }
+      }
+      this.d.inventory.transaction(() => {
+        for (const img of foreign) this.d.inventory.images.setBacking(img.path, null);
+      });
+      this.d.changed(vm.id);
+      return this.d.find(vm.id);
+    });
+  }
+}
+
+function freshMac(used: Set<string>): string {
+  for (;;) {
+    const mac = randomMac(() => randomInt(0, 2 ** 32) / 2 ** 32);
+    if (!used.has(mac)) {
+      used.add(mac);
+      return mac;
+    }
+  }
+}

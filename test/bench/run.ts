@@ -7,11 +7,12 @@ import { repoRoot } from '../helpers/paths.js';
 import { engineBench } from './engine.bench.js';
 import { uiBench } from './ui.bench.js';
 import { snapshotsBench } from './snapshots.bench.js';
+import { clonesBench } from './clones.bench.js';
 import { resultsMarkdown, type BenchFigure } from './results.js';
 
 const figures: BenchFigure[] = [];
 const only = process.argv[2];
-for (const [name, bench] of [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench]] as const) {
+for (const [name, bench] of [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench]] as const) {
   if (only && only !== name) continue;
   process.stderr.write(`bench: ${name}…\n`);
   figures.push(...(await bench()));

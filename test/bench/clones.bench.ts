@@ -1,0 +1,175 @@
+// Clone benchmarks: a linked clone on a small and a large disk (it must not grow with the size), and
+// the throughput of a full clone flattening a two-image chain. Every figure is measured through the
+// real `hangar` CLI and compared with the bare qemu-img / cp operation doing the same work, in the same run.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, tempHome } from '../helpers/cli.node.js';
+import type { BenchFigure } from './results.js';
+
+const LINKED_RUNS = 5;
+const FULL_RUNS = 3;
+/** MiB written into the base image before the snapshot (at 0), and into the overlay after it (at OVERLAY_AT_MIB: no overlap). */
+const BASE_MIB = 300;
+const OVERLAY_MIB = 100;
+const OVERLAY_AT_MIB = 512;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Runs a command to its end; throws with its stderr when it fails. Returns the wall time in ms and stdout. */
+function timed(cmd: string, args: string[]): Promise<{ ms: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - t0;
+      if (code === 0) resolve({ ms, stdout });
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${stderr.trim()}`));
+    });
+  });
+}
+
+/** MiB of guest data allocated anywhere in the chain ending at `top` (what a flattening copy must read and write). */
+async function allocatedMiB(top: string): Promise<number> {
+  const { stdout } = await timed('qemu-img', ['map', '--output=json', '-f', 'qcow2', top]);
+  const extents = JSON.parse(stdout) as { length: number; data: boolean }[];
+  return extents.filter((e) => e.data).reduce((sum, e) => sum + e.length, 0) / 2 ** 20;
+}
+
+export async function clonesBench(): Promise<BenchFigure[]> {
+  const { home, cleanup } = tempHome('hangar-bench-clone-');
+  const scratch = mkdtempSync(join(tmpdir(), 'hangar-bench-clone-bare-'));
+  const ok = async (...args: string[]) => {
+    const r = await runCli(home, args);
+    if (r.code !== 0) throw new Error(`hangar ${args.join(' ')}: ${r.stderr.trim()}`);
+    return r;
+  };
+  /** `hangar <args>` timed end to end, as a script calling it sees it. */
+  const timedCli = async (...args: string[]) => {
+    const t0 = performance.now();
+    const r = await ok(...args);
+    return { ms: performance.now() - t0, r };
+  };
+  const chainOf = async (vm: string): Promise<string[]> => (await ok('show', vm, '--json')).json.disks[0].chain as string[];
+  const figures: BenchFigure[] = [];
+  try {
+    await ok('host'); // the owner is up and its probe done: measure warm calls
+
+    // ---------------------------------------------------------------- 1. linked clone, 1 GiB and 100 GiB
+    // Both sizes are set up first and measured in turns, so neither gets the colder first runs.
+    const sizes = ['1G', '100G'] as const;
+    const linked = [];
+    for (const size of sizes) {
+      const vm = `linked-${size}`;
+      await ok('create', '--name', vm, '--disk', size, '--nic', 'none', '--json');
+      const [frozen] = await chainOf(vm); // the top image now; the snapshot freezes it
+      await ok('snapshot', 'take', vm, '--name', 'S', '--json');
+      linked.push({ size, vm, frozen: frozen!, hangarMs: [] as number[], bareMs: [] as number[] });
+    }
+    await ok('clone', linked[0]!.vm, '--name', 'warm-up', '--linked', '--snapshot', 'S', '--json');
+    await ok('delete', 'warm-up');
+    for (let i = 0; i < LINKED_RUNS; i++) {
+      for (const l of linked) {
+        const clone = `${l.vm}-clone-${i}`;
+        const { ms } = await timedCli('clone', l.vm, '--name', clone, '--linked', '--snapshot', 'S', '--json');
+        l.hangarMs.push(ms);
+        const chain = await chainOf(clone);
+        if (chain.length !== 2 || chain[1] !== l.frozen) throw new Error(`${clone}: expected an overlay on ${l.frozen}, got the chain ${chain.join(' <- ')}`);
+        await ok('delete', clone);
+        // The bare reference: the same overlay on the same frozen image.
+        const overlay = join(scratch, `linked-${l.size}-${i}.qcow2`);
+        l.bareMs.push((await timed('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', l.frozen, '-F', 'qcow2', overlay])).ms);
+        rmSync(overlay, { force: true });
+      }
+    }
+    for (const l of linked) {
+      await ok('delete', l.vm);
+      const h = median(l.hangarMs);
+      const b = median(l.bareMs);
+      figures.push({
+        name: `linked clone, ${l.size.replace('G', ' GiB')} disk: 'hangar clone --linked --snapshot S' of a stopped VM, end to end (median of ${LINKED_RUNS})`,
+        value: Math.round(h),
+        unit: 'ms',
+        reference: Math.round(b),
+        referenceName: `qemu-img create -f qcow2 -b <frozen image> -F qcow2 on the same image (median of ${LINKED_RUNS})`,
+        ratio: h / b,
+        note: `overhead ${Math.round(h - b)} ms: the CLI process start, the owner round trips, the new VM's folder and the inventory commit; runs ${l.hangarMs.map(Math.round).join(', ')} ms`,
+      });
+    }
+
+    // ---------------------------------------------------------------- 2. full clone throughput
+    const hangarRate: number[] = [];
+    const convertRate: number[] = [];
+    const cpRate: number[] = [];
+    const durableRate: number[] = [];
+    let dataMiB = 0;
+    for (let i = 0; i < FULL_RUNS; i++) {
+      const vm = `full-${i}`;
+      await ok('create', '--name', vm, '--disk', '1G', '--nic', 'none', '--json');
+      const [base] = await chainOf(vm);
+      await timed('qemu-io', ['-f', 'qcow2', '-c', `write -q -P 0x11 0 ${BASE_MIB}M`, base!]);
+      await ok('snapshot', 'take', vm, '--name', 'S', '--json');
+      const chain = await chainOf(vm);
+      if (chain.length !== 2 || chain[1] !== base) throw new Error(`${vm}: expected base <- overlay, got the chain ${chain.join(' <- ')}`);
+      const top = chain[0]!;
+      await timed('qemu-io', ['-f', 'qcow2', '-c', `write -q -P 0x22 ${OVERLAY_AT_MIB}M ${OVERLAY_MIB}M`, top]);
+      dataMiB = await allocatedMiB(top);
+
+      const { ms } = await timedCli('clone', vm, '--name', `${vm}-copy`, '--json');
+      const cloned = await chainOf(`${vm}-copy`);
+      if (cloned.length !== 1) throw new Error(`${vm}-copy: expected one standalone image, got the chain ${cloned.join(' <- ')}`);
+      hangarRate.push(dataMiB / (ms / 1000));
+
+      // (a) the bare flattening of the same chain top; (b) a sparse copy of the file (a) produced.
+      const flat = join(scratch, `${vm}-flat.qcow2`);
+      const copy = join(scratch, `${vm}-cp.qcow2`);
+      const convertMs = (await timed('qemu-img', ['convert', '-f', 'qcow2', '-O', 'qcow2', top, flat])).ms;
+      convertRate.push(dataMiB / (convertMs / 1000));
+      // Not a reference of its own: how much of the gap is the fsync Hangar does before the rename.
+      const fsyncMs = (await timed('sync', [flat])).ms;
+      durableRate.push(dataMiB / ((convertMs + fsyncMs) / 1000));
+      cpRate.push(dataMiB / ((await timed('cp', ['--sparse=always', flat, copy])).ms / 1000));
+      rmSync(flat, { force: true });
+      rmSync(copy, { force: true });
+      await ok('delete', `${vm}-copy`);
+      await ok('delete', vm);
+    }
+    const h = median(hangarRate);
+    const setup = `${Math.round(dataMiB)} MiB allocated in base (${BASE_MIB} MiB) <- overlay (${OVERLAY_MIB} MiB), 1 GiB virtual`;
+    figures.push(
+      {
+        name: `full clone throughput, ${setup}: 'hangar clone' of the current state of a stopped VM, end to end (median of ${FULL_RUNS})`,
+        value: round1(h),
+        unit: 'MiB/s',
+        reference: round1(median(convertRate)),
+        referenceName: `qemu-img convert -f qcow2 -O qcow2 of the same chain top (median of ${FULL_RUNS})`,
+        ratio: h / median(convertRate),
+        note: `higher is better; Hangar runs the same convert (with -p) into a .partial folder, then fsyncs and renames, plus the CLI and owner round trips; the bare convert followed by an fsync of its output: ${round1(median(durableRate))} MiB/s`,
+      },
+      {
+        name: `full clone throughput, ${setup}: 'hangar clone' as above, against a plain file copy (median of ${FULL_RUNS})`,
+        value: round1(h),
+        unit: 'MiB/s',
+        reference: round1(median(cpRate)),
+        referenceName: `cp --sparse=always of the flattened qcow2 that qemu-img convert produced (median of ${FULL_RUNS})`,
+        ratio: h / median(cpRate),
+        note: 'higher is better; cp copies one already-flat file and does not fsync: an upper bound for any copy on this disk',
+      },
+    );
+    return figures;
+  } finally {
+    await cleanup();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

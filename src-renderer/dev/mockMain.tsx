@@ -9,6 +9,9 @@ import { MockOwner } from './mockServer.js';
 const owner = new MockOwner();
 const params = new URLSearchParams(window.location.search);
 owner.speed = Number(params.get('speed') ?? '1') || 1;
+// `?bigTree=500` adds a VM with that many snapshots.
+const big = Number(params.get('bigTree') ?? '0');
+if (big > 0) owner.addBigTree(Math.min(big, 5000));
 const endpoint = owner.endpoint();
 const connection = new ApiConnection(endpoint).start();
 // For the screenshot script: drop the connection to show the reconnect banner.

@@ -9,6 +9,8 @@ import { hangarApi, type TaskInfo, type VmDetails, type VmSummary } from '../../
 import type { VmState } from '../../src-vmm/protocol/states.js';
 import type { Endpoint } from '../logic/apiConnection.js';
 import { FakeVncChannel } from './fakeVnc.js';
+import { bigTree, drawScreen, seedSnapshots, type MockSnapshot, type SnapshotState } from './mockSnapshots.js';
+import { defaultSnapshotName, snapshotNameProblems } from '../../src-vmm/snapshots/tree.js';
 
 type Disk = VmDetails['disks'][number];
 type Nic = VmDetails['nics'][number];
@@ -30,6 +32,9 @@ interface MockVm {
   nics: Nic[];
   createdAt: string;
   console: string;
+  snap: SnapshotState;
+  /** a linked clone: based on this VM's snapshot */
+  linkedTo?: { vmId: string; vmName: string; snapshotId: string | null; snapshotName: string | null };
 }
 
 const GiB = 1024 ** 3;
@@ -125,6 +130,7 @@ function seedVms(): MockVm[] {
       nics: [{ id: 'net0', model: 'virtio', mac: mac(1), forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 }] }],
       createdAt: at(12),
       console: BOOT_LOG,
+      snap: seedSnapshots('debian-12'),
     },
     {
       id: uuid(),
@@ -152,6 +158,7 @@ function seedVms(): MockVm[] {
       nics: [{ id: 'net0', model: 'e1000e', mac: mac(2), forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 33890, guestPort: 3389 }] }],
       createdAt: at(30),
       console: '',
+      snap: seedSnapshots('windows-11'),
     },
     {
       id: uuid(),
@@ -169,6 +176,7 @@ function seedVms(): MockVm[] {
       nics: [{ id: 'net0', model: 'virtio', mac: mac(3), forwards: [] }],
       createdAt: at(3),
       console: 'FreeBSD/amd64 (freebsd) (ttyu0)\r\n\r\nlogin: ',
+      snap: seedSnapshots('freebsd-14'),
     },
     {
       id: uuid(),
@@ -187,6 +195,7 @@ function seedVms(): MockVm[] {
       nics: [],
       createdAt: at(1),
       console: '',
+      snap: seedSnapshots('alpine-test'),
     },
   ];
 }
@@ -210,6 +219,10 @@ function seedTasks(vms: MockVm[]): TaskInfo[] {
     },
   ];
 }
+
+const ACTIVE: readonly VmState[] = ['starting', 'running', 'paused', 'stopping'];
+const FREE_BYTES = 118 * GiB;
+const MERGE_BYTES_PER_SECOND = 250e6;
 
 export class MockOwner {
   readonly vms: MockVm[] = seedVms();
@@ -334,8 +347,85 @@ export class MockOwner {
       serial: true,
       folder: `${HOME}/vms/${vm.name}`,
       createdAt: vm.createdAt,
-      snapshots: [],
-      currentSnapshotId: null,
+      snapshots: vm.snap.snapshots.map((x) => this.snapshotItem(x)),
+      currentSnapshotId: vm.snap.currentSnapshotId,
+      linkedTo: vm.linkedTo ?? null,
+      dependents: this.vms
+        .filter((v) => v.linkedTo?.vmId === vm.id)
+        .map((v) => ({ vmId: v.id, vmName: v.name, snapshotId: v.linkedTo!.snapshotId, snapshotName: v.linkedTo!.snapshotName })),
+    };
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /** Adds a stopped VM 'big-tree' with `n` snapshots (the harness's `?bigTree=N`). */
+  addBigTree(n: number): void {
+    this.vms.push({
+      id: uuid(),
+      name: 'big-tree',
+      state: 'stopped',
+      osType: 'linux',
+      description: `${n} snapshots, for checking that large trees stay readable and fast.`,
+      cpus: 1,
+      memoryMiB: 1024,
+      firmware: 'bios',
+      accel: 'auto',
+      nested: false,
+      disks: [{ id: 'disk0', bus: 'virtio', path: `${HOME}/vms/big-tree/disks/disk0.qcow2`, format: 'qcow2', virtualSizeBytes: 10 * GiB, chain: [`${HOME}/vms/big-tree/disks/disk0.qcow2`] }],
+      opticals: [],
+      nics: [],
+      createdAt: new Date(Date.now() - 400 * 86_400_000).toISOString(),
+      console: '',
+      snap: bigTree(n),
+    });
+  }
+
+  private snapshotItem(x: MockSnapshot) {
+    return { id: x.id, name: x.name, parentId: x.parentId, createdAt: x.createdAt, live: x.live, description: x.description, sizeBytes: x.sizeBytes, hasThumbnail: x.hasThumbnail };
+  }
+
+  private findSnapshot(vm: MockVm, ref: string): MockSnapshot {
+    const s = vm.snap.snapshots.find((x) => x.id === ref) ?? vm.snap.snapshots.find((x) => x.name.toLowerCase() === ref.toLowerCase());
+    if (!s) throw new HangarError('NOT_FOUND', `VM '${vm.name}' has no snapshot named or with id '${ref}'`);
+    return s;
+  }
+
+  private currentStateChanged(vm: MockVm): boolean {
+    return ACTIVE.includes(vm.state) || vm.state === 'saved' || vm.snap.currentSnapshotId === null || vm.snap.dirty;
+  }
+
+  private checkSnapshotName(vm: MockVm, name: string, except?: string): void {
+    const problems = snapshotNameProblems(name);
+    if (problems.length) throw new HangarError('INVALID_INPUT', problems.join('; '));
+    if (vm.snap.snapshots.some((x) => x.id !== except && x.name.toLowerCase() === name.toLowerCase())) {
+      throw new HangarError('ALREADY_EXISTS', `VM '${vm.name}' already has a snapshot named '${name}'`);
+    }
+  }
+
+  private settled(vm: MockVm): void {
+    if (vm.state === 'starting' || vm.state === 'stopping') throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: wait until it has settled`);
+  }
+
+  /** Images that receive a snapshot's data when it goes: its children's and the current state's. */
+  private dependents(vm: MockVm, s: MockSnapshot): number {
+    return vm.snap.snapshots.filter((x) => x.parentId === s.id).length + (vm.snap.currentSnapshotId === s.id ? 1 : 0);
+  }
+
+  private blockedBy(vm: MockVm, s: MockSnapshot): string[] {
+    return [...s.blockedBy, ...this.vms.filter((v) => v.linkedTo?.vmId === vm.id && v.linkedTo.snapshotId === s.id).map((v) => v.name)];
+  }
+
+  private deletePlan(vm: MockVm, s: MockSnapshot) {
+    const children = this.dependents(vm, s);
+    const bytes = s.sizeBytes * children;
+    return {
+      snapshot: this.snapshotItem(s),
+      children,
+      bytesToMerge: bytes,
+      freeBytesNeeded: bytes,
+      freeBytesAvailable: FREE_BYTES,
+      estimatedSeconds: Math.max(1, Math.ceil(bytes / MERGE_BYTES_PER_SECOND)),
+      blockedBy: this.blockedBy(vm, s),
     };
   }
 
@@ -434,6 +524,7 @@ export class MockOwner {
             nics: input.nic === 'none' ? [] : [{ id: 'net0', model: input.nic ?? d.nicModel, mac: mac(16 + this.vms.length), forwards: [] }],
             createdAt: new Date().toISOString(),
             console: '',
+            snap: { snapshots: [], currentSnapshotId: null, dirty: false },
           };
           this.vms.push(vm);
           this.broadcast('inventory.changed', { id });
@@ -488,6 +579,7 @@ export class MockOwner {
       },
       'vm.start': async ({ ref }, ctx) => {
         const vm = this.find(ref);
+        vm.snap.dirty = true;
         if (['starting', 'running', 'paused', 'stopping'].includes(vm.state)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is already ${vm.state}`);
         for (const cd of vm.opticals) if (cd.path && !fileExists(cd.path)) throw new HangarError('NOT_FOUND', `ISO ${cd.path} of VM '${vm.name}' is missing`);
         const wasSaved = vm.state === 'saved';
@@ -580,6 +672,123 @@ export class MockOwner {
         const matching = files.filter((f) => re.test(f.name)).map((f) => ({ name: f.name, path: `${norm === '/' ? '' : norm}/${f.name}`, kind: 'file' as const, sizeBytes: f.size }));
         const parent = norm === '/' ? null : norm.slice(0, norm.lastIndexOf('/')) || '/';
         return { path: norm, parent, entries: [...dirs, ...matching] };
+      },
+      'snapshot.list': async ({ ref }) => {
+        const vm = this.find(ref);
+        return { snapshots: vm.snap.snapshots.map((x) => this.snapshotItem(x)), currentSnapshotId: vm.snap.currentSnapshotId, currentStateChanged: this.currentStateChanged(vm) };
+      },
+      'snapshot.take': async ({ ref, name: given, description }, ctx) => {
+        const vm = this.find(ref);
+        const name = given.trim() === '' ? defaultSnapshotName(vm.snap.snapshots) : given;
+        this.checkSnapshotName(vm, name);
+        this.settled(vm);
+        const running = ACTIVE.includes(vm.state);
+        const steps = running
+          ? [{ phase: 'taking a live snapshot', ms: 1400 }, { phase: 'recording the snapshot', ms: 200 }]
+          : [{ phase: 'freezing the disks', ms: 500 }, { phase: 'recording the snapshot', ms: 200 }];
+        return this.task('snapshot.take', vm, ctx.signal, (f, m) => ctx.progress({ fraction: f, ...(m ? { message: m } : {}) }), steps, () => {
+          this.checkSnapshotName(vm, name);
+          const s: MockSnapshot = {
+            id: uuid(),
+            name,
+            parentId: vm.snap.currentSnapshotId,
+            createdAt: new Date().toISOString(),
+            live: running || vm.state === 'saved',
+            description,
+            sizeBytes: vm.snap.snapshots.length === 0 ? 1.4 * GiB : Math.round((30 + Math.random() * 400) * 1024 ** 2),
+            hasThumbnail: running,
+            blockedBy: [],
+          };
+          vm.snap.snapshots.push(s);
+          vm.snap.currentSnapshotId = s.id;
+          // a running guest goes on writing to its disks
+          vm.snap.dirty = running;
+          this.broadcast('inventory.changed', { id: vm.id });
+          return this.snapshotItem(s);
+        });
+      },
+      'snapshot.restore': async ({ ref, snapshot }, ctx) => {
+        const vm = this.find(ref);
+        if (ACTIVE.includes(vm.state)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: power it off (or save it) before restoring a snapshot`);
+        const s = this.findSnapshot(vm, snapshot);
+        const steps = [{ phase: 'new overlays on the snapshot', ms: 600 }, { phase: 'switching to the snapshot', ms: 300 }];
+        return this.task('snapshot.restore', vm, ctx.signal, (f, m) => ctx.progress({ fraction: f, ...(m ? { message: m } : {}) }), steps, () => {
+          vm.snap.currentSnapshotId = s.id;
+          vm.snap.dirty = false;
+          this.setState(vm, s.live ? 'saved' : 'stopped');
+          this.broadcast('inventory.changed', { id: vm.id });
+          return { id: vm.id, state: vm.state };
+        });
+      },
+      'snapshot.deletePlan': async ({ ref, snapshot }) => {
+        const vm = this.find(ref);
+        return this.deletePlan(vm, this.findSnapshot(vm, snapshot));
+      },
+      'snapshot.delete': async ({ ref, snapshot }, ctx) => {
+        const vm = this.find(ref);
+        const s = this.findSnapshot(vm, snapshot);
+        const blockedBy = this.blockedBy(vm, s);
+        if (blockedBy.length) throw new HangarError('STATE_CONFLICT', `snapshot '${s.name}' cannot be deleted: the linked clone(s) ${blockedBy.map((n) => `'${n}'`).join(', ')} depend on it`);
+        this.settled(vm);
+        const plan = this.deletePlan(vm, s);
+        const ms = Math.min(4000, 300 + plan.bytesToMerge / 1e6);
+        return this.task('snapshot.delete', vm, ctx.signal, (f, m) => ctx.progress({ fraction: f, ...(m ? { message: m } : {}) }), [{ phase: 'merging', ms }, { phase: 'removing the snapshot', ms: 200 }], () => {
+          for (const x of vm.snap.snapshots) if (x.parentId === s.id) x.parentId = s.parentId;
+          if (vm.snap.currentSnapshotId === s.id) vm.snap.currentSnapshotId = s.parentId;
+          vm.snap.snapshots = vm.snap.snapshots.filter((x) => x.id !== s.id);
+          this.broadcast('inventory.changed', { id: vm.id });
+          return null;
+        });
+      },
+      'snapshot.edit': async ({ ref, snapshot, name, description }) => {
+        const vm = this.find(ref);
+        const s = this.findSnapshot(vm, snapshot);
+        if (name !== undefined) this.checkSnapshotName(vm, name, s.id);
+        if (name !== undefined) s.name = name;
+        if (description !== undefined) s.description = description;
+        this.broadcast('inventory.changed', { id: vm.id });
+        return this.snapshotItem(s);
+      },
+      'snapshot.thumbnail': async ({ ref, snapshot }) => {
+        const vm = this.find(ref);
+        const s = this.findSnapshot(vm, snapshot);
+        if (!s.hasThumbnail) throw new HangarError('NOT_FOUND', `snapshot '${s.name}' has no screen thumbnail`);
+        await this.wait(150);
+        return { png: drawScreen(vm.osType, s.name, new Date(s.createdAt).toUTCString()) };
+      },
+      'vm.clone': async ({ ref, name, linked, snapshot }, ctx) => {
+        const src = this.find(ref);
+        this.nameFree(name);
+        const s = snapshot !== undefined ? this.findSnapshot(src, snapshot) : null;
+        if (linked && !s) throw new HangarError('INVALID_INPUT', 'a linked clone is based on a snapshot: choose one');
+        const id = uuid();
+        return this.task('vm.clone', { id, name }, ctx.signal, (f) => ctx.progress({ fraction: f }), [{ phase: linked ? 'creating overlays' : 'copying the disks', ms: linked ? 300 : 1500 }], () => {
+          const vm: MockVm = {
+            ...src,
+            id,
+            name,
+            state: 'stopped',
+            createdAt: new Date().toISOString(),
+            console: '',
+            nics: src.nics.map((n, i) => ({ ...n, mac: mac(80 + this.vms.length + i) })),
+            snap: { snapshots: [], currentSnapshotId: null, dirty: false },
+            ...(linked && s ? { linkedTo: { vmId: src.id, vmName: src.name, snapshotId: s.id, snapshotName: s.name } } : {}),
+          };
+          delete vm.stateReason;
+          if (!linked) delete vm.linkedTo;
+          this.vms.push(vm);
+          this.broadcast('inventory.changed', { id });
+          return this.details(vm);
+        });
+      },
+      'vm.promote': async ({ ref }, ctx) => {
+        const vm = this.find(ref);
+        if (!vm.linkedTo) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is not a linked clone`);
+        return this.task('vm.promote', vm, ctx.signal, (f) => ctx.progress({ fraction: f }), [{ phase: 'copying the data it was based on', ms: 1200 }], () => {
+          delete vm.linkedTo;
+          this.broadcast('inventory.changed', { id: vm.id });
+          return this.details(vm);
+        });
       },
       'tasks.list': async ({ limit }) => ({ tasks: this.tasks.slice(0, limit) }),
       'task.cancel': async ({ id }) => {

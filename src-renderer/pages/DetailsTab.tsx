@@ -1,6 +1,8 @@
 // The Details tab: what the VM is made of, in VirtualBox's sections.
-import { Alert, Box, Chip, Paper, Stack, Typography } from '@mui/material';
+import { Alert, Box, Button, Chip, LinearProgress, Paper, Stack, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
+import { useTask } from '../api/hooks.js';
+import { useNotify } from '../app/notifications.js';
 import { StateChip } from '../components/StateChip.js';
 import type { VmDetails } from '../logic/apiTypes.js';
 import { formatDateTime, formatDiskSize, formatForward } from '../logic/format.js';
@@ -163,6 +165,7 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
           ))}
         </Stack>
       </Section>
+      {(d.linkedTo || (d.dependents?.length ?? 0) > 0) && <ClonesSection details={d} />}
       <Section title="Display and console">
         <Rows
           rows={[
@@ -175,5 +178,79 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
         />
       </Section>
     </Box>
+  );
+}
+
+const snapshotPart = (name: string | null) => (name === null ? '' : `, snapshot “${name}”`);
+
+/** A linked clone's base (with Promote to full clone) and the linked clones based on this VM. */
+function ClonesSection({ details: d }: { details: VmDetails }) {
+  const promote = useTask('vm.promote');
+  const { notify } = useNotify();
+  const run = async () => {
+    if (await promote.run({ ref: d.id })) notify({ severity: 'success', message: `“${d.name}” is now a full clone.` });
+  };
+  const dependents = d.dependents ?? [];
+  return (
+    <Section title="Clones">
+      <Stack spacing={1.5}>
+        {d.linkedTo && (
+          <Box role="group" aria-label="Linked clone">
+            <Typography variant="body2">
+              Linked clone of “{d.linkedTo.vmName}”{snapshotPart(d.linkedTo.snapshotName)}.
+            </Typography>
+            <Typography variant="body2" color="text.secondary" sx={{ mt: 0.5 }}>
+              Its disks store only what changed since that snapshot. Promoting copies the rest into them, so the source no longer has to keep the snapshot.
+            </Typography>
+            <Stack direction="row" spacing={1} sx={{ mt: 1, alignItems: 'center' }}>
+              <Button size="small" variant="outlined" onClick={() => void run()} disabled={promote.running}>
+                Promote to full clone
+              </Button>
+              {promote.running && (
+                <Button size="small" onClick={promote.cancel}>
+                  Cancel promotion
+                </Button>
+              )}
+            </Stack>
+            {promote.running && (
+              <Box sx={{ mt: 1 }}>
+                <LinearProgress
+                  variant={promote.progress && promote.progress.fraction > 0 ? 'determinate' : 'indeterminate'}
+                  value={Math.round((promote.progress?.fraction ?? 0) * 100)}
+                  aria-label="Promoting to a full clone"
+                />
+                <Typography variant="caption" color="text.secondary" role="status">
+                  {promote.progress?.message ?? 'Promoting…'}
+                </Typography>
+              </Box>
+            )}
+            {promote.error && promote.error.code !== 'CANCELLED' && (
+              <Alert severity="error" sx={{ mt: 1 }}>
+                {promote.error.message}
+              </Alert>
+            )}
+            {promote.error?.code === 'CANCELLED' && (
+              <Alert severity="info" role="status" sx={{ mt: 1 }}>
+                Promotion was cancelled; the VM is still a linked clone.
+              </Alert>
+            )}
+          </Box>
+        )}
+        {dependents.length > 0 && (
+          <Box>
+            <Typography variant="body2" color="text.secondary">
+              Linked clones based on this VM (it cannot be deleted while they exist):
+            </Typography>
+            <Box component="ul" aria-label="Linked clones" sx={{ m: 0, mt: 0.5, pl: 2.5 }}>
+              {dependents.map((c) => (
+                <Typography component="li" variant="body2" key={c.vmId}>
+                  “{c.vmName}”{c.snapshotName === null ? '' : ` on snapshot “${c.snapshotName}”`}
+                </Typography>
+              ))}
+            </Box>
+          </Box>
+        )}
+      </Stack>
+    </Section>
   );
 }

@@ -2,6 +2,7 @@
 // dialogs. The list follows `vm.stateChanged` and `inventory.changed` events.
 import AddIcon from '@mui/icons-material/Add';
 import ArrowDropDownIcon from '@mui/icons-material/ArrowDropDown';
+import ContentCopyIcon from '@mui/icons-material/ContentCopy';
 import DeleteIcon from '@mui/icons-material/Delete';
 import PauseIcon from '@mui/icons-material/Pause';
 import PendingActionsIcon from '@mui/icons-material/PendingActions';
@@ -28,7 +29,7 @@ import {
   Tooltip,
   Typography,
 } from '@mui/material';
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useApi, useApiQuery, useConnectionStatus, useEvent } from '../api/hooks.js';
 import { useOsTypes } from '../app/catalogue.js';
 import { useNotify } from '../app/notifications.js';
@@ -41,6 +42,7 @@ import { applyStateChange, filterVms, keepSelection } from '../logic/vmList.js';
 import { canDo, type VmAction } from '../logic/vmState.js';
 import { TasksPanel } from '../tasks/TasksPanel.js';
 import { useTasks } from '../tasks/useTasks.js';
+import { CloneWizard, CloneWizardProvider, type CloneRequest } from '../wizards/CloneWizard.js';
 import { NewVmWizard } from '../wizards/NewVmWizard.js';
 import { VmDetailsPane, type PaneTab } from './VmDetailsPane.js';
 import { VmList } from './VmList.js';
@@ -91,6 +93,9 @@ export function MainWindow() {
   const [wizardOpen, setWizardOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [deleteOpen, setDeleteOpen] = useState(false);
+  const [cloneRequest, setCloneRequest] = useState<CloneRequest | null>(null);
+  const openClone = useCallback((r: CloneRequest) => setCloneRequest(r), []);
+  const cloneSource = cloneRequest ? (vms.find((v) => v.id === cloneRequest.vmId) ?? null) : null;
   const [stopMenu, setStopMenu] = useState<HTMLElement | null>(null);
   const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
   const [tasksOpen, setTasksOpen] = useState(false);
@@ -157,6 +162,12 @@ export function MainWindow() {
           </Typography>
           <ToolButton icon={<AddIcon />} label="New" onClick={() => setWizardOpen(true)} />
           <ToolButton icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} disabled={!selected} />
+          <ToolButton
+            icon={<ContentCopyIcon />}
+            label="Clone"
+            onClick={() => selected && openClone({ vmId: selected.id })}
+            disabled={!selected || selected.state === 'starting' || selected.state === 'stopping'}
+          />
           <Divider orientation="vertical" flexItem sx={{ mx: 1, borderColor: 'rgba(255,255,255,0.3)' }} />
           <ToolButton icon={<PlayArrowIcon />} label="Start" onClick={() => void start()} disabled={!enabled('start')} />
           <ToolButton
@@ -231,7 +242,9 @@ export function MainWindow() {
         </Paper>
         <Box component="main" sx={{ flex: 1, minWidth: 0, bgcolor: 'background.paper' }}>
           {selected ? (
-            <VmDetailsPane key={selected.id} vm={selected} tab={tab} onTabChange={setTab} />
+            <CloneWizardProvider value={openClone}>
+              <VmDetailsPane key={selected.id} vm={selected} tab={tab} onTabChange={setTab} />
+            </CloneWizardProvider>
           ) : (
             <Box sx={{ p: 4, color: 'text.secondary' }}>
               <Typography variant="body1">{vms.length ? 'Select a virtual machine on the left.' : 'Welcome to Hangar. Create a virtual machine with New.'}</Typography>
@@ -244,6 +257,18 @@ export function MainWindow() {
         open={wizardOpen}
         existingNames={names}
         onClose={() => setWizardOpen(false)}
+        onCreated={(id) => {
+          reloadList();
+          setSelectedId(id);
+          setTab('details');
+        }}
+      />
+      <CloneWizard
+        key={cloneRequest ? `${cloneRequest.vmId}:${cloneRequest.snapshotId ?? ''}` : 'closed'}
+        source={cloneSource}
+        snapshotId={cloneRequest?.snapshotId ?? null}
+        existingNames={names}
+        onClose={() => setCloneRequest(null)}
         onCreated={(id) => {
           reloadList();
           setSelectedId(id);

@@ -1,4 +1,4 @@
-// The right pane: the selected VM's header and its Details, Console and Display tabs.
+// The right pane: the selected VM's header and its Details, Snapshots, Console and Display tabs.
 import { Alert, Box, LinearProgress, Stack, Tab, Tabs, Typography } from '@mui/material';
 import { lazy, Suspense, useState } from 'react';
 import { useApiQuery, useEvent } from '../api/hooks.js';
@@ -8,14 +8,16 @@ import { OsIcon } from '../components/OsIcon.js';
 import { StateChip } from '../components/StateChip.js';
 import type { VmSummary } from '../logic/apiTypes.js';
 import { osFamily } from '../logic/format.js';
+import { SnapshotsView } from '../snapshots/SnapshotsView.js';
 import { DetailsTab } from './DetailsTab.js';
 
 // xterm.js loads with the first console shown.
 const ConsoleView = lazy(() => import('../consoles/ConsoleView.js').then((m) => ({ default: m.ConsoleView })));
 
-type PaneTab = 'details' | 'console' | 'display';
+type PaneTab = 'details' | 'snapshots' | 'console' | 'display';
 const TABS: { value: PaneTab; label: string }[] = [
   { value: 'details', label: 'Details' },
+  { value: 'snapshots', label: 'Snapshots' },
   { value: 'console', label: 'Console' },
   { value: 'display', label: 'Display' },
 ];
@@ -66,6 +68,9 @@ export function VmDetailsPane({ vm, tab, onTabChange }: { vm: VmSummary; tab: Pa
               {details && <DetailsTab details={details} />}
             </>
           )}
+        </Box>
+        <Box role="tabpanel" id="vm-panel-snapshots" aria-labelledby="vm-tab-snapshots" hidden={tab !== 'snapshots'} sx={{ height: '100%' }}>
+          {tab === 'snapshots' && <SnapshotsView vm={vm} />}
         </Box>
         <Box role="tabpanel" id="vm-panel-console" aria-labelledby="vm-tab-console" hidden={tab !== 'console'} sx={{ height: '100%' }}>
           {consoleOpened && (

@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { runCli, tempHome, cliPath, waitUntil } from '../helpers/cli.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
-import { MainWindow } from './pages/index.js';
+import { MainWindow, SnapshotsView, CloneWizard, ClonesSection } from './pages/index.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const shots = join(testOutputDir, 'e2e');
@@ -146,6 +146,60 @@ describe('the interface in Chromium against web mode', () => {
     await waitUntil('512 MiB in the details', async () => ((await details.innerText()).includes('512 MiB') ? true : undefined));
     await shot('settings-persisted');
     assert.equal((await cli('show', 'web-vm', '--json')).json.memoryMiB, 512);
+  });
+
+  test('the Snapshots view takes, restores and deletes snapshots', async () => {
+    await win.selectVm('web-vm');
+    const view = await new SnapshotsView(page).open();
+    await view.take('clean install', 'fresh from the wizard');
+    await view.waitForNode('clean install');
+    await view.take('before upgrade');
+    await view.waitForNode('before upgrade');
+    assert.equal(await view.isCurrent('before upgrade'), true);
+    await shot('snapshots-two');
+    await view.restore('clean install', { takeSnapshotFirst: false });
+    await view.waitForCurrent('clean install');
+    assert.equal((await cli('snapshot', 'list', 'web-vm', '--json')).json.currentSnapshotId, (await cli('snapshot', 'list', 'web-vm', '--json')).json.snapshots[0].id);
+    await shot('snapshots-restored');
+    await view.openDelete('before upgrade');
+    const figures = await view.deleteFigures();
+    assert.ok(Object.keys(figures).length > 0, 'the delete dialog shows what the merge costs');
+    await shot('snapshots-delete-dialog');
+    await page.keyboard.press('Escape');
+    await view.delete('before upgrade');
+    await view.waitForNodeGone('before upgrade');
+    assert.deepEqual(await view.names(), ['clean install']);
+    assert.deepEqual((await cli('snapshot', 'list', 'web-vm', '--json')).json.snapshots.map((x: { name: string }) => x.name), ['clean install']);
+    await shot('snapshots-deleted');
+  });
+
+  test('the clone wizard makes a linked clone from a snapshot and a full clone from the toolbar', async () => {
+    await win.selectVm('web-vm');
+    await new SnapshotsView(page).open();
+    const fromSnap = await new CloneWizard(page).openFromSnapshot('clean install');
+    await fromSnap.fill({ name: 'web-linked', type: 'Linked', mac: 'new' });
+    await shot('clone-wizard-summary');
+    await fromSnap.create();
+    await win.waitForVm('web-linked');
+    const linked = (await cli('show', 'web-linked', '--json')).json;
+    assert.deepEqual([linked.linkedTo?.vmName, linked.linkedTo?.snapshotName], ['web-vm', 'clean install']);
+    assert.notEqual(linked.nics[0].mac, (await cli('show', 'web-vm', '--json')).json.nics[0].mac);
+    await win.selectVm('web-linked');
+    await win.showDetails();
+    const clones = new ClonesSection(page);
+    assert.match((await clones.linkedTo()) ?? '', /web-vm/);
+    await shot('clone-linked-details');
+
+    await win.selectVm('web-vm');
+    const full = await new CloneWizard(page).open();
+    await full.fill({ name: 'web-full', type: 'Full', source: 'Current state' });
+    await full.create({ timeoutMs: 120_000 });
+    await win.waitForVm('web-full');
+    const shown = (await cli('show', 'web-full', '--json')).json;
+    assert.equal(shown.disks[0].chain.length, 1, 'a full clone stands alone');
+    await shot('clone-full-created');
+    // The source cannot be deleted while its linked clone exists (the API's words reach the page).
+    assert.equal((await cli('delete', 'web-vm')).code, 1);
   });
 
   test('the tasks panel lists the operations', async () => {

@@ -7,7 +7,7 @@ import { SettingsDialog } from './SettingsDialog.js';
 import { TasksPanel } from './TasksPanel.js';
 import { DEFAULT_TIMEOUT_MS, waitUntil } from './util.js';
 
-export type ToolbarButton = 'New' | 'Settings' | 'Start' | 'Pause' | 'Resume' | 'Stop' | 'Delete';
+export type ToolbarButton = 'New' | 'Settings' | 'Clone' | 'Start' | 'Pause' | 'Resume' | 'Stop' | 'Delete';
 export type StopMenuItem = 'Save state' | 'Reset' | 'Power off';
 /** The state labels the list shows. */
 export type StateLabel = 'Stopped' | 'Starting' | 'Running' | 'Paused' | 'Stopping' | 'Saved' | 'Aborted';

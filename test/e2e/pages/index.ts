@@ -6,4 +6,6 @@ export { ConsoleView } from './ConsoleView.js';
 export { DisplayView } from './DisplayView.js';
 export { TasksPanel } from './TasksPanel.js';
 export { FileDialog } from './FileDialog.js';
+export { CloneWizard, ClonesSection, type CloneAnswers, type CloneErrorField, type CloneStep } from './CloneWizard.js';
+export { SnapshotsView, CURRENT_STATE, type SnapshotButton, type SnapshotMenuItem, type SnapshotOutlineRow } from './SnapshotsView.js';
 export { chooseOption, fieldError, waitUntil } from './util.js';

@@ -1,7 +1,8 @@
 // Every decision of the Electron shell, as pure functions: window options, CSP, which URLs and senders
 // are trusted, the quit question, file arguments and the menu. main.electron.ts only wires them to
 // Electron (its types check these shapes where they are passed), so each rule is unit-tested here.
-import { extname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import { contentTypeFor } from '../web/mime.js';
+import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The page is served from app://hangar/ (a privileged custom scheme), never from file://. */
@@ -236,23 +237,7 @@ export function appFilePath(url: string, rendererDir: string): string | null {
   return file.startsWith(root) ? file : null;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.ttf': 'font/ttf',
-  '.json': 'application/json',
-  '.map': 'application/json',
-};
-
-export function contentTypeFor(path: string): string {
-  return MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
-}
+export { contentTypeFor };
 
 /** Headers of every app://hangar/ response. */
 export function appResponseHeaders(path: string, vncPort: number): Record<string, string> {

@@ -3,9 +3,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { contentTypeFor } from './mime.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toDisposable, DisposableStore, type Disposable } from '../../src-vmm/base/disposable.js';
 import { isWire, type Transport, type Wire } from '../../src-vmm/base/rpc.js';
@@ -13,19 +14,6 @@ import { HangarError } from '../../src-vmm/base/errors.js';
 
 export const defaultRendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.ttf': 'font/ttf',
-  '.json': 'application/json',
-  '.map': 'application/json',
-};
 
 const MAX_MESSAGE_BYTES = 16 << 20;
 
@@ -129,7 +117,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       res.end();
       return;
     }
-    res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
+    res.writeHead(200, { ...headers, 'Content-Type': contentTypeFor(file) });
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
   };
 

@@ -1,40 +1,14 @@
-// Sizes as people type and read them. The parser follows the API's rules (src-vmm/storage/chain.ts
-// `parseSize`, which the browser cannot import because that file also uses node:path): units K, M,
-// G, T are powers of 1024, an optional 'B' or 'iB' suffix, the result is rounded up to whole
-// 512-byte sectors and must lie between 1 MiB and 64 TiB.
+// Sizes as people type and read them: the API's own rules (src-vmm/storage/size.ts, pure and shared).
+import { checkSize, formatSize, SECTOR_BYTES, MIN_DISK_BYTES, MAX_DISK_BYTES, type SizeCheck } from '../../src-vmm/storage/size.js';
 
-export const SECTOR_BYTES = 512;
-export const MIN_DISK_BYTES = 1024 ** 2;
-export const MAX_DISK_BYTES = 64 * 1024 ** 4;
-
-const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-const SIZE_RE = /^(\d+(?:\.\d+)?|\.\d+)\s*(?:([KMGT])(?:I?B)?|B)?$/;
-
-export type SizeResult = { ok: true; bytes: number } | { ok: false; message: string };
+export { SECTOR_BYTES, MIN_DISK_BYTES, MAX_DISK_BYTES };
+export type SizeResult = SizeCheck;
 
 /** `20G`, `512M`, `10GiB`, `1.5T`, `2048` (bytes): the bytes, or the API's message for a bad size. */
-export function parseSize(text: string): SizeResult {
-  const m = SIZE_RE.exec(text.trim().toUpperCase());
-  if (!m) return { ok: false, message: 'size must be a number with an optional unit K, M, G or T, such as 20G' };
-  const bytes = Number(m[1]) * SIZE_UNITS[m[2] ?? '']!;
-  const rounded = Math.ceil(bytes / SECTOR_BYTES) * SECTOR_BYTES;
-  if (rounded < MIN_DISK_BYTES) return { ok: false, message: 'size must be at least 1M' };
-  if (rounded > MAX_DISK_BYTES) return { ok: false, message: 'size must be at most 64T' };
-  return { ok: true, bytes: rounded };
-}
+export const parseSize = checkSize;
 
-/** Bytes for people: `20 GiB`, `1.5 TiB`, `512 B` (the same output as the CLI's formatSize). */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = bytes;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const digits = u === 0 || Number.isInteger(v) ? 0 : v < 10 ? 2 : 1;
-  return `${Number(v.toFixed(digits))} ${units[u]}`;
-}
+/** Bytes for people: `20 GiB`, `1.5 TiB`, `512 B` (the same output as the CLI). */
+export const formatBytes = formatSize;
 
 export function formatMiB(mib: number): string {
   return formatBytes(mib * 1024 ** 2);

@@ -3,6 +3,8 @@
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { z } from 'zod';
 import { HangarError } from '../base/errors.js';
+import { checkSize } from './size.js';
+export { formatSize, SECTOR_BYTES, MIN_DISK_BYTES, MAX_DISK_BYTES } from './size.js';
 
 export interface ImageInfo {
   /** absolute when qemu-img was given an absolute path; a `json:` pseudo-filename stays as it is */
@@ -21,9 +23,6 @@ export interface ImageInfo {
   clusterSizeBytes?: number;
 }
 
-export const SECTOR_BYTES = 512;
-export const MIN_DISK_BYTES = 1024 ** 2;
-export const MAX_DISK_BYTES = 64 * 1024 ** 4;
 
 // ------------------------------------------------------------------ qemu-img info
 
@@ -104,35 +103,14 @@ export function parseImageInfo(output: string | unknown): ImageInfo[] {
 
 // ------------------------------------------------------------------ sizes
 
-const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-const SIZE_RE = /^(\d+(?:\.\d+)?|\.\d+)\s*(?:([KMGT])(?:I?B)?|B)?$/;
-
 /**
- * A disk size as a person types it: `20G`, `512M`, `10GiB`, `1.5T`, `2048` (bytes). Units are powers
- * of 1024, as in qemu-img. The result is rounded up to whole 512-byte sectors and must lie between
- * 1 MiB and 64 TiB. Throws INVALID_INPUT with a message fit for the user.
+ * A disk size as a person types it: `20G`, `512M`, `10GiB`, `1.5T`, `2048` (bytes). Throws
+ * INVALID_INPUT with a message fit for the user (the rules live in size.ts, shared with the interface).
  */
 export function parseSize(text: string): number {
-  const m = SIZE_RE.exec(text.trim().toUpperCase());
-  if (!m) throw new HangarError('INVALID_INPUT', 'size must be a number with an optional unit K, M, G or T, such as 20G');
-  const bytes = Number(m[1]) * SIZE_UNITS[m[2] ?? '']!;
-  const rounded = Math.ceil(bytes / SECTOR_BYTES) * SECTOR_BYTES;
-  if (rounded < MIN_DISK_BYTES) throw new HangarError('INVALID_INPUT', 'size must be at least 1M');
-  if (rounded > MAX_DISK_BYTES) throw new HangarError('INVALID_INPUT', 'size must be at most 64T');
-  return rounded;
-}
-
-/** Bytes for people: `20 GiB`, `1.5 TiB`, `512 B`. */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = bytes;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const digits = u === 0 || Number.isInteger(v) ? 0 : v < 10 ? 2 : 1;
-  return `${Number(v.toFixed(digits))} ${units[u]}`;
+  const r = checkSize(text);
+  if (!r.ok) throw new HangarError('INVALID_INPUT', r.message);
+  return r.bytes;
 }
 
 // ------------------------------------------------------------------ progress

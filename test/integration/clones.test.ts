@@ -75,6 +75,25 @@ describe('clones', () => {
     assert.equal((await ok('show', 'src', '--json')).json.snapshots.length, 1, 'nothing changed');
   });
 
+  test('a running VM clones at a consistent point: linked from a live snapshot, full through a temporary one', async () => {
+    await boot('fc');
+    await run('fc', 'echo live > /mnt/disk/live; sync; echo wl', /wl/);
+    const linked = (await ok('clone', 'fc', '--name', 'fc-linked', '--linked', '--json')).json;
+    assert.equal(linked.linkedTo?.snapshotName, 'Linked base for fc-linked');
+    const full = (await ok('clone', 'fc', '--name', 'fc-full', '--json')).json;
+    assert.equal(full.disks[0].chain.length, 1);
+    const source = (await ok('show', 'fc', '--json')).json;
+    assert.equal(source.state, 'running', 'the source ran on');
+    assert.deepEqual(source.snapshots.map((x: { name: string }) => x.name), ['Linked base for fc-linked'], 'the temporary snapshot is gone');
+    await ok('stop', 'fc', '--force');
+    await Promise.all([boot('fc-linked'), boot('fc-full')]);
+    await run('fc-linked', 'echo "l:$(cat /mnt/disk/live):e"', /l:live:e/);
+    await run('fc-full', 'echo "f:$(cat /mnt/disk/live):e"', /f:live:e/);
+    await Promise.all(['fc-linked', 'fc-full'].map((vm) => ok('stop', vm, '--force')));
+    await ok('delete', 'fc-linked');
+    await ok('delete', 'fc-full');
+  });
+
   test('ten linked clones of one base boot at the same time', async () => {
     const names = Array.from({ length: 10 }, (_, i) => `ten-${i}`);
     for (const n of names) await ok('clone', 'src', '--name', n, '--linked', '--snapshot', 'S');

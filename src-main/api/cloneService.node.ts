@@ -1,8 +1,9 @@
 // Clones: linked (new overlays on a snapshot's frozen images, constant time) and full (each disk's chain
 // flattened into a new standalone qcow2, with progress and cancel); promoting a linked clone to a full one.
 import { randomUUID, randomInt } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { randomMac, validateConfig, formatIssues, type VmConfig } from '../../src-vmm/model/index.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
@@ -168,6 +169,103 @@ export class CloneService {
     }
   }
 
+  /**
+   * A full clone of the current state and every snapshot: each image of the VM's tree is copied
+   * (sparse) and re-pointed at its copied parent, and the snapshot tree is recorded again for the new
+   * VM, so the clone can restore any of the source's snapshots.
+   */
+  async cloneWithSnapshots(req: CloneRequest, p: Progress): Promise<VmRow> {
+    const source = this.d.find(req.ref);
+    if (req.linked) throw new HangarError('INVALID_INPUT', 'a linked clone cannot copy all snapshots: leave out --linked, or --all-snapshots');
+    if (req.snapshot) throw new HangarError('INVALID_INPUT', '--all-snapshots copies the whole tree: leave out --snapshot');
+    if (isActive(source.state)) throw new HangarError('STATE_CONFLICT', `VM '${source.name}' is ${source.state}: power it off (or save it) to clone it with all its snapshots`);
+    const id = randomUUID();
+    const probe = validateConfig({ ...source.config, id, name: req.name });
+    if (!probe.ok) throw new HangarError('INVALID_INPUT', formatIssues(probe.issues.filter((i) => i.path === 'name' || i.path === '')) || formatIssues(probe.issues));
+    if (this.d.inventory.vms.findByName(req.name)) throw new HangarError('ALREADY_EXISTS', `a VM named '${req.name}' already exists`);
+    const snaps = this.d.inventory.snapshots.listForVm(source.id);
+    // Every image the tree uses, with its ancestors, parents before children.
+    const wanted = new Set<string>([...source.config.disks.map((x) => x.path), ...snaps.flatMap((x) => x.disks.map((dd) => dd.path))]);
+    const order: string[] = [];
+    const visit = (path: string) => {
+      if (order.includes(path)) return;
+      const parent = this.d.inventory.images.get(path)?.backingPath ?? null;
+      if (parent) visit(parent);
+      order.push(path);
+    };
+    for (const path of wanted) visit(path);
+    const srcPaths = vmPaths(this.d.home, source.id);
+    return this.d.tasks.run('vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+      const paths = vmPaths(this.d.home, id);
+      for (const dir of [paths.dir, paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+      try {
+        const map = new Map<string, string>();
+        for (const [i, from] of order.entries()) {
+          task.phase(`copying image ${i + 1} of ${order.length}`);
+          const to = join(paths.disks, `img${i}-${basename(from)}`);
+          await copySparse(from, to, task.signal);
+          const row = this.d.inventory.images.get(from);
+          const parent = row?.backingPath ? map.get(row.backingPath) : undefined;
+          if (parent) await this.d.qemuImg.rebase(to, { backing: parent, backingFormat: this.d.inventory.images.get(row!.backingPath!)?.format ?? 'qcow2', unsafe: true });
+          map.set(from, to);
+          task.progress((i + 1) / order.length, 'copying images');
+        }
+        const used = new Set<string>();
+        for (const r of this.d.inventory.vms.list()) for (const n of r.config.nics) used.add(n.mac);
+        const macs = new Map(source.config.nics.map((n) => [n.mac, req.mac === 'keep' ? n.mac : freshMac(used)]));
+        const remap = (cfg: VmConfig): VmConfig => ({
+          ...cfg,
+          id,
+          name: req.name,
+          disks: cfg.disks.map((disk) => ({ ...disk, path: map.get(disk.path) ?? disk.path })),
+          nics: cfg.nics.map((n) => ({ ...n, mac: macs.get(n.mac) ?? freshMac(used) })),
+        });
+        const snapIds = new Map(snaps.map((x) => [x.id, randomUUID()]));
+        for (const x of snaps) {
+          for (const [suffix, from] of [['.vmstate', x.stateFile], ['.png', join(srcPaths.snapshots, `${x.id}.png`)], ['.nvram.fd', join(srcPaths.snapshots, `${x.id}.nvram.fd`)]] as const) {
+            if (from && existsSync(from)) copyFileSync(from, join(paths.snapshots, `${snapIds.get(x.id)}${suffix}`));
+          }
+        }
+        if (existsSync(srcPaths.nvram)) copyFileSync(srcPaths.nvram, paths.nvram);
+        const config = remap(source.config);
+        const checked = validateConfig(config);
+        if (!checked.ok) throw new HangarError('INVALID_INPUT', formatIssues(checked.issues));
+        task.phase('registering');
+        return this.d.inventory.transaction(() => {
+          if (this.d.inventory.vms.findByName(req.name)) throw new HangarError('ALREADY_EXISTS', `a VM named '${req.name}' already exists`);
+          const row = this.d.inventory.vms.insert({ config: checked.value, state: 'stopped' });
+          for (const from of order) {
+            const src = this.d.inventory.images.get(from);
+            const parent = src?.backingPath ? map.get(src.backingPath) ?? null : null;
+            const isTop = config.disks.some((dd) => dd.path === map.get(from));
+            this.d.inventory.images.add({ path: map.get(from)!, vmId: id, format: src?.format ?? 'qcow2', virtualSize: src?.virtualSize ?? 0, backingPath: parent, owned: true, role: isTop ? 'disk' : 'frozen' });
+          }
+          for (const x of snaps) {
+            const newId = snapIds.get(x.id)!;
+            this.d.inventory.snapshots.insert({
+              id: newId,
+              vmId: id,
+              parentId: x.parentId ? snapIds.get(x.parentId)! : null,
+              name: x.name,
+              description: x.description,
+              createdAt: x.createdAt,
+              config: remap(x.config),
+              live: x.live,
+              stateFile: x.stateFile ? join(paths.snapshots, `${newId}.vmstate`) : null,
+              disks: x.disks.map((dd) => ({ ...dd, path: map.get(dd.path)! })),
+            });
+          }
+          const current = this.d.inventory.snapshots.current(source.id);
+          if (current) this.d.inventory.snapshots.setCurrent(id, snapIds.get(current.id)!);
+          return row;
+        });
+      } catch (e) {
+        rmSync(paths.dir, { recursive: true, force: true });
+        throw e;
+      }
+    });
+  }
+
   /** A linked clone takes in all the data its disks are based on, so its base may go. */
   async promote(ref: string, p: Progress): Promise<VmRow> {
     const vm = this.d.find(ref);
@@ -195,6 +293,29 @@ export class CloneService {
       return this.d.find(vm.id);
     });
   }
+}
+
+/** A sparse copy (holes stay holes) that a cancel stops, leaving nothing half-copied behind. */
+function copySparse(from: string, to: string, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cp = spawn('cp', ['--sparse=always', '--', from, to], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    cp.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const onAbort = () => cp.kill('SIGKILL');
+    signal.addEventListener('abort', onAbort, { once: true });
+    cp.on('close', (code) => {
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) {
+        rmSync(to, { force: true });
+        reject(new HangarError('CANCELLED', 'cloning was cancelled'));
+      } else if (code === 0) resolve();
+      else {
+        rmSync(to, { force: true });
+        const full = /No space left/.test(err);
+        reject(new HangarError(full ? 'DISK_FULL' : 'IO_ERROR', full ? `not enough space on ${dirname(to)} to copy ${from}` : `cannot copy ${from}: ${err.trim()}`));
+      }
+    });
+  });
 }
 
 function freshMac(used: Set<string>): string {

@@ -255,6 +255,8 @@ export const hangarApi = {
         /** a snapshot of the source; without it, the current state */
         snapshot: SnapshotRef.optional(),
         mac: z.enum(['new', 'keep']).default('new'),
+        /** full clones only: 'all' copies every snapshot too, keeping the tree */
+        mode: z.enum(['current', 'all']).default('current'),
       })
       .strict(),
     VmDetails,

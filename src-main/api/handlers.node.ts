@@ -109,8 +109,12 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       return { id: row.id, path: `/vnc/${row.id}` };
     },
     'fs.list': async ({ path, filter }) => listFolder(path, filter),
-    'vm.clone': async ({ ref, name, linked, snapshot, mac }, ctx) => {
-      const row = await d.clones.clone({ ref, name, linked, ...(snapshot ? { snapshot } : {}), mac }, { signal: ctx.signal, onProgress: progressOf(ctx) });
+    'vm.clone': async ({ ref, name, linked, snapshot, mac, mode }, ctx) => {
+      const p = { signal: ctx.signal, onProgress: progressOf(ctx) };
+      const row =
+        mode === 'all'
+          ? await d.clones.cloneWithSnapshots({ ref, name, linked, ...(snapshot ? { snapshot } : {}), mac }, p)
+          : await d.clones.clone({ ref, name, linked, ...(snapshot ? { snapshot } : {}), mac }, p);
       d.inventoryChanged(row.id);
       return d.vms.details(row);
     },

@@ -90,6 +90,7 @@ export const COMMANDS: CommandSpec[] = [
       linked: { kind: 'bool', help: "overlays on a snapshot's images instead of copies (constant time)" },
       snapshot: { kind: 'string', value: 'SNAPSHOT', help: 'clone this snapshot (default: the current state)' },
       mac: { kind: 'string', value: 'new|keep', help: 'new MAC addresses (default) or the same ones' },
+      'all-snapshots': { kind: 'bool', help: 'full clone of the current state and every snapshot (keeps the tree)' },
       ...json,
     },
     summary: 'clone a VM: full (copied disks) or linked (--linked)',

@@ -335,7 +335,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
       if (typeof p.flags.name !== 'string') throw usageError('clone needs --name NAME');
       const mac = p.flags.mac ?? 'new';
       if (mac !== 'new' && mac !== 'keep') throw usageError(`--mac takes new or keep, not '${String(mac)}'`);
-      const input = { ref, name: p.flags.name, linked: p.flags.linked === true, mac: mac as 'new' | 'keep', ...(typeof p.flags.snapshot === 'string' ? { snapshot: p.flags.snapshot } : {}) };
+      const input = { ref, name: p.flags.name, linked: p.flags.linked === true, mac: mac as 'new' | 'keep', mode: p.flags['all-snapshots'] === true ? ('all' as const) : ('current' as const), ...(typeof p.flags.snapshot === 'string' ? { snapshot: p.flags.snapshot } : {}) };
       printVm(p, await withProgress(p, 'cloning', (opts) => api.call('vm.clone', input, opts)));
       return 0;
     }

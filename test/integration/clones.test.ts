@@ -119,6 +119,40 @@ describe('clones', () => {
     assert.equal(spawnSync('qemu-img', ['check', promoted.disks[0].path]).status, 0);
   });
 
+  test('a full clone of the current state and all snapshots keeps the tree, each snapshot restorable', async () => {
+    const src = (await ok('create', '--name', 'tree-src', '--disk', '1G', '--nic', 'none', '--json')).json;
+    const top = async (vm: string) => (await ok('show', vm, '--json')).json.disks[0].path as string;
+    const io = (cmd: string, file: string, ro = false) => spawnSync('qemu-io', [...(ro ? ['-r', '-U'] : []), '-f', 'qcow2', '-c', cmd, file], { encoding: 'utf8' });
+    assert.equal(io('write -P 1 0 1M', await top('tree-src')).status, 0);
+    await ok('snapshot', 'take', 'tree-src', '--name', 'A');
+    assert.equal(io('write -P 2 1M 1M', await top('tree-src')).status, 0);
+    await ok('snapshot', 'take', 'tree-src', '--name', 'B');
+    await ok('snapshot', 'restore', 'tree-src', 'A');
+    assert.equal(io('write -P 3 2M 1M', await top('tree-src')).status, 0);
+    const clone = (await ok('clone', 'tree-src', '--name', 'tree-copy', '--all-snapshots', '--json')).json;
+    assert.ok(clone.disks[0].chain.every((p: string) => p.startsWith(clone.folder)), 'every image is the clone\'s own');
+    const tree = (await ok('snapshot', 'list', 'tree-copy', '--json')).json;
+    const byName = new Map(tree.snapshots.map((x: { name: string; id: string; parentId: string | null }) => [x.name, x]));
+    assert.deepEqual([...byName.keys()], ['A', 'B']);
+    assert.equal((byName.get('B') as { parentId: string }).parentId, (byName.get('A') as { id: string }).id);
+    assert.equal(tree.currentSnapshotId, (byName.get('A') as { id: string }).id);
+    const reads = (file: string, want: [number, number, number]) =>
+      want.forEach((pattern, i) => {
+        const r = io(`read -P ${pattern} ${i}M 1M`, file, true);
+        assert.ok(r.status === 0 && !/fail/i.test(r.stdout), `offset ${i}M should hold ${pattern}: ${r.stdout}`);
+      });
+    reads(await top('tree-copy'), [1, 0, 3]);
+    await ok('snapshot', 'restore', 'tree-copy', 'B');
+    reads(await top('tree-copy'), [1, 2, 0]);
+    // The source is untouched, and independent of the copy.
+    reads(await top('tree-src'), [1, 0, 3]);
+    await ok('delete', 'tree-copy');
+    await ok('snapshot', 'restore', 'tree-src', 'B');
+    reads(await top('tree-src'), [1, 2, 0]);
+    await ok('delete', 'tree-src');
+    assert.equal(src.linkedTo, null);
+  });
+
   test('a cancelled full clone leaves no files and no inventory rows; bad requests change nothing', async () => {
     const big = (await ok('create', '--name', 'big', '--disk', '2G', '--nic', 'none', '--json')).json;
     assert.equal(spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x77 0 1536M', big.disks[0].path]).status, 0);
@@ -144,6 +178,7 @@ describe('clones', () => {
       [['clone', 'big', '--name', 'x', '--mac', 'random'], 2, /--mac takes new or keep/],
       [['clone', 'nope', '--name', 'x'], 1, /no VM named/],
       [['promote', 'big'], 2, /not a linked clone/],
+      [['clone', 'big', '--name', 'x', '--linked', '--all-snapshots'], 2, /cannot copy all snapshots/],
     ] as [string[], number, RegExp][]) {
       const r = await h(...args);
       assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);

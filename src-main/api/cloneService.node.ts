@@ -69,10 +69,11 @@ export class CloneService {
     for (const img of this.d.inventory.images.listForVm(vm.id)) {
       if (!img.backingPath) continue;
       const base = this.d.inventory.images.get(img.backingPath);
-      if (!base?.vmId || base.vmId === vm.id) continue;
-      const src = this.d.inventory.vms.get(base.vmId);
-      const snap = this.d.inventory.snapshots.listForVm(base.vmId).find((s) => s.disks.some((x) => x.path === base.path));
-      return { vmId: base.vmId, vmName: src?.name ?? base.vmId, snapshotId: snap?.id ?? null, snapshotName: snap?.name ?? null };
+      if (!base || base.vmId === vm.id) continue;
+      // vmId null: the source was deleted with --keep-shared; its images stay for this clone.
+      const src = base.vmId ? this.d.inventory.vms.get(base.vmId) : undefined;
+      const snap = base.vmId ? this.d.inventory.snapshots.listForVm(base.vmId).find((s) => s.disks.some((x) => x.path === base.path)) : undefined;
+      return { vmId: base.vmId ?? '', vmName: src?.name ?? '(deleted VM)', snapshotId: snap?.id ?? null, snapshotName: snap?.name ?? null };
     }
     return null;
   }
@@ -275,7 +276,7 @@ export class CloneService {
     return this.d.tasks.run('vm.promote', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
       const foreign = this.d.inventory.images.listForVm(vm.id).filter((img) => {
         const base = img.backingPath ? this.d.inventory.images.get(img.backingPath) : undefined;
-        return base?.vmId && base.vmId !== vm.id;
+        return base !== undefined && base.vmId !== vm.id;
       });
       for (const [i, img] of foreign.entries()) {
         task.phase(`copying the base data into ${img.path}`);

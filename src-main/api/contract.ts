@@ -214,7 +214,10 @@ export const hangarApi = {
   'vm.show': method(RefInput, VmDetails),
   'vm.create': method(VmCreateInput, VmDetails, { long: true }),
   'vm.modify': method(VmModifyInput, VmDetails, { long: true }),
-  'vm.delete': method(z.object({ ref: Ref, keepFiles: z.boolean().default(false) }).strict(), z.object({ id: z.string(), keptFiles: z.array(z.string()) })),
+  'vm.delete': method(
+    z.object({ ref: Ref, keepFiles: z.boolean().default(false), /** keep the images linked clones are based on, delete the rest */ keepShared: z.boolean().default(false) }).strict(),
+    z.object({ id: z.string(), keptFiles: z.array(z.string()) }),
+  ),
   'vm.start': method(
     z.object({ ref: Ref, waitSerial: z.string().min(1).max(4096).optional(), timeoutS: z.number().positive().max(86_400).default(300) }).strict(),
     z.object({ id: z.string(), state: VmState, accelerator: z.enum(['kvm', 'tcg']), serialMatched: z.boolean().optional() }),

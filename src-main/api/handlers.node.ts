@@ -76,8 +76,9 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       d.inventoryChanged(row.id);
       return d.vms.details(row);
     },
-    'vm.delete': async ({ ref, keepFiles }) => {
-      const r = d.vms.delete(ref, keepFiles);
+    'vm.delete': async ({ ref, keepFiles, keepShared }) => {
+      const r = d.vms.delete(ref, keepFiles, keepShared);
+      d.vms.collectOrphanImages();
       d.inventoryChanged(r.id);
       return r;
     },
@@ -118,7 +119,11 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       d.inventoryChanged(row.id);
       return d.vms.details(row);
     },
-    'vm.promote': async ({ ref }, ctx) => d.vms.details(await d.clones.promote(ref, { signal: ctx.signal, onProgress: progressOf(ctx) })),
+    'vm.promote': async ({ ref }, ctx) => {
+      const row = await d.clones.promote(ref, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      d.vms.collectOrphanImages();
+      return d.vms.details(row);
+    },
     'snapshot.list': async ({ ref }) => d.snapshots.list(ref),
     'snapshot.take': async ({ ref, name, description }, ctx) => d.snapshots.take(ref, { name, description }, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     'snapshot.restore': async ({ ref, snapshot }, ctx) => d.snapshots.restore(ref, snapshot, { signal: ctx.signal, onProgress: progressOf(ctx) }),

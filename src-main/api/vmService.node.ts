@@ -1,7 +1,7 @@
 // VM operations of the owner: create, modify, delete, show, and the lifecycle through the supervisor.
 // Rule for every change: disk files change first, the inventory commits last; a failure undoes the files.
 import { randomUUID, randomInt } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, writeFileSync, constants as fsc } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, writeFileSync, readdirSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import { HangarError, isHangarError } from '../../src-vmm/base/errors.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
@@ -442,29 +442,66 @@ export class VmService {
 
   // ---------------------------------------------------------------- delete
 
-  delete(ref: string, keepFiles: boolean): { id: string; keptFiles: string[] } {
+  delete(ref: string, keepFiles: boolean, keepShared = false): { id: string; keptFiles: string[] } {
     const row = this.find(ref);
     if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is ${row.state}: stop it before deleting it`);
     const busy = this.d.tasks.busy(row.id);
     if (busy) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is busy with ${busy.kind}`);
+    // Images of this VM that other VMs' disks are based on (with their own bases).
+    const own = this.d.inventory.images.listForVm(row.id);
+    const shared = new Set<string>();
     const clones = new Set<string>();
-    for (const img of this.d.inventory.images.listForVm(row.id)) {
+    const keepWithBases = (path: string) => {
+      for (let p: string | null = path; p && !shared.has(p); p = this.d.inventory.images.get(p)?.backingPath ?? null) {
+        if (this.d.inventory.images.get(p)?.vmId !== row.id) break;
+        shared.add(p);
+      }
+    };
+    for (const img of own) {
       for (const dep of this.d.inventory.images.dependents(img.path)) {
-        if (dep.vmId && dep.vmId !== row.id) clones.add(this.d.inventory.vms.get(dep.vmId)?.name ?? dep.vmId);
+        if (dep.vmId && dep.vmId !== row.id) {
+          clones.add(this.d.inventory.vms.get(dep.vmId)?.name ?? dep.vmId);
+          keepWithBases(img.path);
+        }
       }
     }
-    if (clones.size) {
+    if (clones.size && !keepShared) {
       throw new HangarError(
         'STATE_CONFLICT',
-        `VM '${row.name}' cannot be deleted: the linked clone(s) ${[...clones].map((n) => `'${n}'`).join(', ')} depend on its disks (delete them, or promote them to full clones first)`,
+        `VM '${row.name}' cannot be deleted: the linked clone(s) ${[...clones].map((n) => `'${n}'`).join(', ')} depend on its disks (delete or promote them first, or delete with --keep-shared to keep only the images they need)`,
       );
     }
     const paths = vmPaths(this.d.home, row.id);
-    const external = this.d.inventory.images.listForVm(row.id).filter((i) => !i.owned).map((i) => i.path);
-    this.d.inventory.transaction(() => this.d.inventory.vms.delete(row.id));
-    // The inventory has let go; now the files. External images (used in place) are never deleted.
-    if (!keepFiles) rmSync(paths.dir, { recursive: true, force: true });
-    return { id: row.id, keptFiles: keepFiles ? [paths.dir, ...external] : external };
+    const external = own.filter((i) => !i.owned).map((i) => i.path);
+    this.d.inventory.transaction(() => {
+      for (const p of shared) this.d.inventory.images.setVm(p, null);
+      this.d.inventory.vms.delete(row.id);
+    });
+    // The inventory has let go; now the files. External images (used in place) are never deleted,
+    // and images kept for linked clones stay where their clones' backing pointers expect them.
+    const kept = [...shared];
+    if (!keepFiles) {
+      if (kept.length === 0) rmSync(paths.dir, { recursive: true, force: true });
+      else removeAllBut(paths.dir, new Set(kept));
+    }
+    return { id: row.id, keptFiles: keepFiles ? [paths.dir, ...external] : [...external, ...kept] };
+  }
+
+  /** Images kept for linked clones that no image depends on any more: removed with their files. */
+  collectOrphanImages(): string[] {
+    const removed: string[] = [];
+    for (let again = true; again; ) {
+      again = false;
+      for (const img of this.d.inventory.images.list()) {
+        if (img.vmId !== null || this.d.inventory.images.dependents(img.path).length > 0) continue;
+        this.d.inventory.images.delete(img.path);
+        if (img.owned) rmSync(img.path, { force: true });
+        removed.push(img.path);
+        again = true;
+      }
+    }
+    if (removed.length) this.d.log(`removed images no VM needs any more: ${removed.join(', ')}`);
+    return removed;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -703,4 +740,14 @@ export function assertIso(path: string): void {
     closeSync(fd);
   }
   throw new HangarError('INVALID_INPUT', `${path} is not an ISO image (no ISO 9660 or UDF volume descriptor)`);
+}
+
+/** Removes a folder's files except `keep` (and the folders that hold them). */
+function removeAllBut(dir: string, keep: Set<string>): void {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (keep.has(p)) continue;
+    if ([...keep].some((k) => k.startsWith(`${p}/`))) removeAllBut(p, keep);
+    else rmSync(p, { recursive: true, force: true });
+  }
 }

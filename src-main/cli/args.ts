@@ -54,7 +54,12 @@ export const COMMANDS: CommandSpec[] = [
     flags: { name: { kind: 'string', value: 'NAME', help: 'rename' }, ...hardwareFlags, nested: { kind: 'string', value: 'on|off', help: 'nested virtualization (KVM only)' }, ...json },
     summary: 'change a stopped VM (--disk and --disk-image add a disk; --iso none ejects)',
   },
-  { name: 'delete', args: ['VM'], flags: { 'keep-files': { kind: 'bool', help: "keep the VM's folder" }, ...json }, summary: 'delete a VM and its files' },
+  {
+    name: 'delete',
+    args: ['VM'],
+    flags: { 'keep-files': { kind: 'bool', help: "keep the VM's folder" }, 'keep-shared': { kind: 'bool', help: 'with linked clones: keep only the images they are based on' }, ...json },
+    summary: 'delete a VM and its files',
+  },
   { name: 'ostypes', args: [], flags: { ...json }, summary: 'the OS-type catalogue with defaults' },
   { name: 'host', args: [], flags: { ...json }, summary: 'QEMU version, the accelerator that really works here, firmware found' },
   {

@@ -268,7 +268,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
       printVm(p, await withProgress(p, 'modifying', (opts) => api.call('vm.modify', req as never, opts)));
       return 0;
     case 'delete': {
-      const r = await api.call('vm.delete', { ref, keepFiles: p.flags['keep-files'] === true });
+      const r = await api.call('vm.delete', { ref, keepFiles: p.flags['keep-files'] === true, keepShared: p.flags['keep-shared'] === true });
       print(p, r, () => (r.keptFiles.length ? `deleted; kept: ${r.keptFiles.join(', ')}` : 'deleted'));
       return 0;
     }

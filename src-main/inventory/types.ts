@@ -158,6 +158,8 @@ export interface ImageRepository {
   /** NOT_FOUND for unknown paths; INVALID_INPUT when it would make a loop */
   setBacking(path: string, backingPath: string | null): void;
   setRole(path: string, role: ImageRole): void;
+  /** null: the image is kept for other VMs' sake after its VM is gone */
+  setVm(path: string, vmId: string | null): void;
   /** STATE_CONFLICT while other images are based on it. Returns whether a row was deleted. */
   delete(path: string): boolean;
   /** images whose backing image is `path` */

@@ -3,7 +3,7 @@
 // linked clones cannot be deleted, a cancelled full clone leaves nothing, ten linked clones boot at once.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { runCli, tempHome, waitUntil, cliPath } from '../helpers/cli.node.js';
@@ -90,8 +90,24 @@ describe('clones', () => {
     await run('fc-linked', 'echo "l:$(cat /mnt/disk/live):e"', /l:live:e/);
     await run('fc-full', 'echo "f:$(cat /mnt/disk/live):e"', /f:live:e/);
     await Promise.all(['fc-linked', 'fc-full'].map((vm) => ok('stop', vm, '--force')));
-    await ok('delete', 'fc-linked');
     await ok('delete', 'fc-full');
+    // The source goes, keeping only the images its linked clone is based on; promoting the clone frees them.
+    const refused = await h('delete', 'fc');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /'fc-linked' depend.*--keep-shared/);
+    const gone = (await ok('delete', 'fc', '--keep-shared', '--json')).json;
+    assert.ok(gone.keptFiles.length > 0);
+    for (const f of gone.keptFiles) assert.ok(existsSync(f), `${f} is kept`);
+    const orphaned = (await ok('show', 'fc-linked', '--json')).json;
+    assert.equal(orphaned.linkedTo?.vmName, '(deleted VM)');
+    for (const img of orphaned.disks[0].chain) assert.equal(spawnSync('qemu-img', ['check', img]).status, 0, img);
+    const promoted = (await ok('promote', 'fc-linked', '--json')).json;
+    assert.equal(promoted.disks[0].chain.length, 1);
+    for (const f of gone.keptFiles) assert.equal(existsSync(f), false, `${f} is removed once nothing needs it`);
+    await ok('start', 'fc-linked', '--wait-serial', 'TESTGUEST DISK', '--timeout', '400');
+    await run('fc-linked', 'echo "k:$(cat /mnt/disk/live):e"', /k:live:e/);
+    await ok('stop', 'fc-linked', '--force');
+    await ok('delete', 'fc-linked');
   });
 
   test('ten linked clones of one base boot at the same time', async () => {

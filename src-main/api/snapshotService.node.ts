@@ -348,12 +348,19 @@ export class SnapshotService {
         for (const step of x.steps) {
           task.phase(`merging '${snap.name}' into ${basename(step.image)}`);
           const fmt = step.newBacking ? (this.d.inventory.images.get(step.newBacking)?.format ?? 'qcow2') : undefined;
-          await this.d.qemuImg.rebase(step.image, {
-            backing: step.newBacking,
-            ...(fmt ? { backingFormat: fmt } : {}),
-            signal: task.signal,
-            onProgress: (f) => task.progress((done + f) / total, `merging into ${basename(step.image)}`),
-          });
+          try {
+            await this.d.qemuImg.rebase(step.image, {
+              backing: step.newBacking,
+              ...(fmt ? { backingFormat: fmt } : {}),
+              signal: task.signal,
+              onProgress: (f) => task.progress((done + f) / total, `merging into ${basename(step.image)}`),
+            });
+          } catch (e) {
+            // A rebase stopped half-way leaves its image whole (the backing pointer changes last), but
+            // clusters it had allocated can leak: reclaim them so the image checks clean.
+            await this.d.qemuImg.check(step.image, { repair: 'leaks' }).catch(() => undefined);
+            throw e;
+          }
           done++;
           this.d.fault?.('snapshot-delete-after-rebase');
         }

@@ -2,6 +2,7 @@
 // current state or a snapshot of the VM's tree), a summary, then `vm.clone` with progress and cancel.
 // The steps are the pure logic in logic/clone.ts; a server error is shown on the step it is about.
 // Other views (the Snapshots tab) open the wizard through `useOpenCloneWizard`.
+import { useWizardSteps } from './useWizardSteps.js';
 import {
   Alert,
   Box,
@@ -87,8 +88,7 @@ function WizardBody({ source, snapshotId, existingNames, onClose, onCreated }: C
     [source.id, source.name, source.state, existingNames, snaps.data],
   );
   const [draft, setDraft] = useState<CloneDraft>(() => initialCloneDraft(ctx.source, existingNames, snapshotId ?? null));
-  const [step, setStep] = useState(0);
-  const [attempted, setAttempted] = useState<ReadonlySet<number>>(new Set());
+  const { step, setStep, attempted, isLast, back, next: nextIf, readyToSubmit } = useWizardSteps(CLONE_STEPS.length);
   const [serverError, setServerError] = useState<{ step: number; message: string } | null>(null);
   const clone = useTask('vm.clone');
 
@@ -98,22 +98,9 @@ function WizardBody({ source, snapshotId, existingNames, onClose, onCreated }: C
     setDraft((d) => ({ ...d, [key]: value }));
     setServerError(null);
   };
-  const isLast = step === CLONE_STEPS.length - 1;
-
-  const next = () => {
-    if (issues.length) {
-      setAttempted((s) => new Set(s).add(step));
-      return;
-    }
-    setStep((s) => s + 1);
-  };
+  const next = () => nextIf(issues);
   const submit = async () => {
-    const bad = firstInvalidCloneStep(draft, ctx);
-    if (bad >= 0) {
-      setAttempted((s) => new Set(s).add(bad));
-      setStep(bad);
-      return;
-    }
+    if (!readyToSubmit(firstInvalidCloneStep(draft, ctx))) return;
     setServerError(null);
     const out = await clone.run(toCloneInput(draft, source.id));
     if (out) {
@@ -267,7 +254,7 @@ function WizardBody({ source, snapshotId, existingNames, onClose, onCreated }: C
         <Button onClick={clone.running ? clone.cancel : onClose}>{clone.running ? 'Cancel cloning' : 'Cancel'}</Button>
         <Box sx={{ flex: 1 }} />
         <Button
-          onClick={() => setStep((s) => s - 1)}
+          onClick={back}
           disabled={step === 0 || clone.running}
         >
           Back

@@ -1,5 +1,6 @@
 // The New VM wizard: five steps over the pure step logic in logic/newVm.ts, then `vm.create` with
 // progress. A step with problems does not advance; the server's error is shown on the step it is about.
+import { useWizardSteps } from './useWizardSteps.js';
 import {
   Alert,
   Box,
@@ -65,8 +66,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
   const osTypes = useOsTypes();
   const ctx: WizardContext = useMemo(() => ({ osTypes, existingNames }), [osTypes, existingNames]);
   const [draft, setDraft] = useState<NewVmDraft>(() => initialDraft(osTypes));
-  const [step, setStep] = useState(0);
-  const [attempted, setAttempted] = useState<ReadonlySet<number>>(new Set());
+  const { step, setStep, attempted, isLast, back, next: nextIf, readyToSubmit } = useWizardSteps(WIZARD_STEPS.length);
   const [dirty, setDirty] = useState<ReadonlySet<string>>(new Set());
   const [serverError, setServerError] = useState<{ step: number; message: string } | null>(null);
   const create = useTask('vm.create');
@@ -83,22 +83,9 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
     setDirty((s) => new Set(s).add(key));
     setServerError(null);
   };
-  const isLast = step === WIZARD_STEPS.length - 1;
-
-  const next = () => {
-    if (issues.length) {
-      setAttempted((s) => new Set(s).add(step));
-      return;
-    }
-    setStep((s) => s + 1);
-  };
+  const next = () => nextIf(issues);
   const submit = async () => {
-    const bad = firstInvalidStep(draft, ctx);
-    if (bad >= 0) {
-      setAttempted((s) => new Set(s).add(bad));
-      setStep(bad);
-      return;
-    }
+    if (!readyToSubmit(firstInvalidStep(draft, ctx))) return;
     setServerError(null);
     const out = await create.run(toCreateInput(draft));
     if (out) {
@@ -279,7 +266,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
       <DialogActions>
         <Button onClick={create.running ? create.cancel : onClose}>{create.running ? 'Cancel creation' : 'Cancel'}</Button>
         <Box sx={{ flex: 1 }} />
-        <Button onClick={() => setStep((s) => s - 1)} disabled={step === 0 || create.running}>
+        <Button onClick={back} disabled={step === 0 || create.running}>
           Back
         </Button>
         {isLast ? (

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { method, type Contract } from '../../src-vmm/base/rpc.js';
 import { VmState } from '../../src-vmm/protocol/states.js';
+import { MachinePlan } from '../ovf/plan.js';
+import { MachineEdits } from '../ovf/review.js';
 
 const Ref = z.string().min(1, 'a VM name or id is needed').max(4096);
 const AbsPath = z
@@ -127,6 +129,33 @@ export const SnapshotDeletePlan = z.object({
   blockedBy: z.array(z.string()),
 });
 
+export const CertificateReport = z.object({
+  file: z.string(),
+  subject: z.string(),
+  issuer: z.string(),
+  validFrom: z.string(),
+  validTo: z.string(),
+  expired: z.boolean(),
+  notYetValid: z.boolean(),
+  selfSigned: z.boolean(),
+  signatureValid: z.boolean(),
+  trustedBySystem: z.boolean(),
+  problem: z.string().optional(),
+});
+
+export const ImportReview = z.object({
+  file: z.string(),
+  kind: z.enum(['ova', 'ovf']),
+  descriptor: z.string(),
+  ovfVersion: z.enum(['0.9', '1.x', '2.x']),
+  manifest: z.object({ file: z.string(), algorithms: z.array(z.string()), entries: z.number() }).nullable(),
+  certificate: CertificateReport.nullable(),
+  machines: z.array(MachinePlan),
+  warnings: z.array(z.string()),
+  targetFolder: z.string(),
+});
+export type ImportReview = z.infer<typeof ImportReview>;
+
 export const VmDetails = z.object({
   id: z.string(),
   name: z.string(),
@@ -242,7 +271,7 @@ export const hangarApi = {
   'vm.display': method(RefInput, z.object({ id: z.string(), path: z.string() })),
   /** server-side file browsing for the web mode's file fields (the Electron app uses native dialogs) */
   'fs.list': method(
-    z.object({ path: AbsPath, filter: z.enum(['all', 'iso', 'disk', 'kernel']).default('all') }).strict(),
+    z.object({ path: AbsPath, filter: z.enum(['all', 'iso', 'disk', 'kernel', 'appliance']).default('all') }).strict(),
     z.object({
       path: z.string(),
       parent: z.string().nullable(),
@@ -263,6 +292,14 @@ export const hangarApi = {
       })
       .strict(),
     VmDetails,
+    { long: true },
+  ),
+  /** reads an .ova/.ovf, verifies its descriptor and maps it: what the review dialog shows; writes nothing */
+  'appliance.review': method(z.object({ path: AbsPath }).strict(), ImportReview),
+  /** imports every machine of the appliance with the review's edits (by machine index); all or nothing */
+  'appliance.import': method(
+    z.object({ path: AbsPath, machines: z.array(MachineEdits).max(256).default([]) }).strict(),
+    z.object({ vms: z.array(VmDetails) }),
     { long: true },
   ),
   /** turns a linked clone into a full one: its disks take in all the data they were based on */
@@ -292,5 +329,5 @@ export const hangarEvents = {
   /** desktop app: a .ova/.ovf was opened (command line, second instance, macOS open-file) */
   'app.openFile': z.object({ path: z.string() }),
   /** desktop app: a menu command for the page */
-  'app.menu': z.object({ command: z.literal('newVm') }),
+  'app.menu': z.object({ command: z.enum(['newVm', 'importAppliance']) }),
 };

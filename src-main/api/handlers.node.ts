@@ -9,11 +9,13 @@ import type { hangarApi } from './contract.js';
 import type { VmService } from './vmService.node.js';
 import type { SnapshotService } from './snapshotService.node.js';
 import type { CloneService } from './cloneService.node.js';
+import type { ImportService } from '../ovf/importService.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
   snapshots: SnapshotService;
   clones: CloneService;
+  imports: ImportService;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -118,6 +120,12 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
           : await d.clones.clone({ ref, name, linked, ...(snapshot ? { snapshot } : {}), mac }, p);
       d.inventoryChanged(row.id);
       return d.vms.details(row);
+    },
+    'appliance.review': async ({ path }) => d.imports.review(path),
+    'appliance.import': async ({ path, machines }, ctx) => {
+      const rows = await d.imports.import(path, machines, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      for (const row of rows) d.inventoryChanged(row.id);
+      return { vms: await Promise.all(rows.map((row) => d.vms.details(row))) };
     },
     'vm.promote': async ({ ref }, ctx) => {
       const row = await d.clones.promote(ref, { signal: ctx.signal, onProgress: progressOf(ctx) });

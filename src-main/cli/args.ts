@@ -100,6 +100,18 @@ export const COMMANDS: CommandSpec[] = [
     },
     summary: 'clone a VM: full (copied disks) or linked (--linked)',
   },
+  {
+    name: 'import',
+    args: ['FILE'],
+    flags: {
+      name: { kind: 'string', value: 'NAME', help: "the new VM's name (with several machines: the first's; the others get ' (2)', …)" },
+      cpus: { kind: 'int', value: 'N', help: 'virtual CPUs (every machine)' },
+      memory: { kind: 'int', value: 'MiB', help: 'memory in MiB (every machine)' },
+      'dry-run': { kind: 'bool', help: 'print the mapped machines and warnings (what the review dialog shows); write nothing' },
+      ...json,
+    },
+    summary: 'import an OVF appliance (.ova, or .ovf with its files)',
+  },
   { name: 'promote', args: ['VM'], flags: { ...json }, summary: 'turn a linked clone into a full one, so its base can be deleted' },
   {
     name: 'snapshot take',

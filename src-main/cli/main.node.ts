@@ -11,6 +11,8 @@ import { connectUnix } from '../../src-vmm/base/socketTransport.node.js';
 import { parseSize } from '../../src-vmm/storage/chain.js';
 import { hangarApi, type HangarApi, type VmDetails } from '../api/contract.js';
 import { homePaths, resolveHome } from '../home.js';
+import type { MachinePlan } from '../ovf/plan.js';
+import { applyEdits, type MachineEdits } from '../ovf/review.js';
 import { liveLockHolder } from '../owner/lock.node.js';
 import { startOwner } from '../owner/owner.node.js';
 import { takeOverHome } from '../owner/takeover.node.js';
@@ -55,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
     const he = toHangarError(e);
     if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: he.code, message: he.message } })}\n`);
     process.stderr.write(`hangar: ${he.message}\n`);
-    return he.code === 'INVALID_INPUT' ? 2 : 1;
+    // A hostile archive is invalid input too: the file given is what is wrong.
+    return he.code === 'INVALID_INPUT' || he.code === 'UNSAFE_ARCHIVE' ? 2 : 1;
   }
 }
 
@@ -339,6 +342,8 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
       printVm(p, await withProgress(p, 'cloning', (opts) => api.call('vm.clone', input, opts)));
       return 0;
     }
+    case 'import':
+      return runImport(api, p);
     case 'promote':
       printVm(p, await withProgress(p, 'promoting', (opts) => api.call('vm.promote', { ref }, opts)));
       return 0;
@@ -389,6 +394,71 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     default:
       throw usageError(`'${p.command}' is not available yet`);
   }
+}
+
+/** The import's edits from the command line: name for the first machine (numbered for the rest), CPUs and memory for all. */
+function importEdits(p: ParsedCommand, machines: number): MachineEdits[] {
+  const f = p.flags;
+  return Array.from({ length: machines }, (_, i) => ({
+    ...(typeof f.name === 'string' ? { name: i === 0 ? f.name : `${f.name} (${i + 1})` } : {}),
+    ...(typeof f.cpus === 'number' ? { cpus: f.cpus } : {}),
+    ...(typeof f.memory === 'number' ? { memoryMiB: f.memory } : {}),
+  }));
+}
+
+interface ImportedMachineJson {
+  name: string;
+  osType: string;
+  cpus: number;
+  memoryMiB: number;
+  firmware: string;
+  disks: { bus: string; capacityBytes: number; sourceFile: string | null }[];
+  nics: { model: string; sourceModel: string }[];
+  warnings: string[];
+  id?: string;
+}
+
+function machineJson(m: MachinePlan, extraWarnings: string[]): ImportedMachineJson {
+  return {
+    name: m.name,
+    osType: m.osType,
+    cpus: m.cpus,
+    memoryMiB: m.memoryMiB,
+    firmware: m.firmware,
+    disks: m.disks.filter((d) => d.include).map((d) => ({ bus: d.bus, capacityBytes: d.capacityBytes, sourceFile: d.file?.href ?? null })),
+    nics: m.nics.map((n) => ({ model: n.model, sourceModel: n.sourceModel })),
+    warnings: [...extraWarnings, ...m.warnings],
+  };
+}
+
+function formatMachine(m: ImportedMachineJson): string {
+  const lines = [
+    `${m.name}${m.id ? ` (${m.id})` : ''}`,
+    `  OS type   ${m.osType}`,
+    `  CPUs      ${m.cpus}`,
+    `  memory    ${m.memoryMiB} MiB`,
+    `  firmware  ${m.firmware}`,
+    ...m.disks.map((d, i) => `  disk ${i}    ${d.bus}, ${formatBytes(d.capacityBytes)}${d.sourceFile ? `, from ${d.sourceFile}` : ', new empty disk'}`),
+    ...m.nics.map((n, i) => `  NIC ${i}     ${n.model}${n.sourceModel ? ` (was ${n.sourceModel})` : ''}`),
+    ...m.warnings.map((w) => `  warning: ${w}`),
+  ];
+  return lines.join('\n');
+}
+
+async function runImport(api: Api, p: ParsedCommand): Promise<number> {
+  const file = resolvePath(p.args[0]!);
+  const review = await api.call('appliance.review', { path: file });
+  const edits = importEdits(p, review.machines.length);
+  const planned = review.machines.map((m, i) => applyEdits(m, edits[i]));
+  if (p.flags['dry-run'] === true) {
+    const machines = planned.map((m, i) => machineJson(m, i === 0 ? review.warnings : []));
+    print(p, { machines, warnings: review.warnings, manifest: review.manifest, certificate: review.certificate }, () => machines.map(formatMachine).join('\n\n'));
+    return 0;
+  }
+  const r = await withProgress(p, 'importing', (opts) => api.call('appliance.import', { path: file, machines: edits }, opts));
+  const machines = planned.map((m, i) => ({ ...machineJson(m, i === 0 ? review.warnings : []), id: r.vms[i]?.id ?? '' }));
+  print(p, { machines, warnings: review.warnings }, () => machines.map(formatMachine).join('\n\n'));
+  return 0;
 }
 
 function print(p: ParsedCommand, value: unknown, human: () => string): void {

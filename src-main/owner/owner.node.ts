@@ -16,6 +16,7 @@ import { createHandlers } from '../api/handlers.node.js';
 import { VmService } from '../api/vmService.node.js';
 import { SnapshotService } from '../api/snapshotService.node.js';
 import { CloneService } from '../api/cloneService.node.js';
+import { ImportService } from '../ovf/importService.node.js';
 import { homePaths, vmPaths } from '../home.js';
 import { openHangarInventory } from './inventory.node.js';
 import { nodeHostForker, type HostForker } from '../supervisor/fork.node.js';
@@ -176,6 +177,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       ovmfVars: () => host.ovmf?.vars ?? null,
       changed: (id) => broadcast('inventory.changed', { id }),
     });
+    const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: () => host.ovmf?.vars ?? null, log });
     vms.relations = (row) => ({ linkedTo: clones.linkedTo(row), dependents: clones.dependents(row) });
 
     await vms.reconcile();
@@ -186,6 +188,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       vms,
       snapshots,
       clones,
+      imports,
       tasks,
       inventory,
       host: () => host,

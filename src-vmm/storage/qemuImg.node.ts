@@ -72,8 +72,25 @@ export interface QemuImg {
   commit(path: string, opts?: ProgressOptions & { base?: string; keepTop?: boolean }): Promise<void>;
   /** Changes the backing image; null makes the image standalone. Unsafe only rewrites the name. */
   rebase(path: string, opts: ProgressOptions & { backing: string | null; backingFormat?: string; unsafe?: boolean }): Promise<void>;
+  /**
+   * What qemu-img sees in a foreign image opened with an explicit format (and optionally a byte window):
+   * its virtual size and every other file it would read (backing file, external data file, extents).
+   */
+  describeSource(src: string, opts: { srcFormat: string; srcOffset?: number; srcLength?: number }): Promise<SourceDescription>;
   /** The format and size of a file the user offers as a disk image, or INVALID_INPUT saying why not. */
   detectImage(path: string): Promise<{ format: string; virtualSizeBytes: number; backingPath?: string }>;
+}
+
+export interface SourceDescription {
+  format: string;
+  virtualSizeBytes: number;
+  /** the name qemu-img gives the opened image (a json: spec for a window) */
+  filename: string;
+  backingFilename: string | null;
+  /** qcow2's external data file */
+  dataFile: string | null;
+  /** VMDK extents' file names (a monolithic VMDK has one: itself) */
+  extents: string[];
 }
 
 interface RunResult {
@@ -195,6 +212,31 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     const r = await run(args);
     if (r.code !== 0) throw failure('read', abs, args, r);
     return parseImageInfo(r.stdout);
+  }
+
+  async function describeSource(src: string, o: { srcFormat: string; srcOffset?: number; srcLength?: number }): Promise<SourceDescription> {
+    const abs = resolve(src);
+    assertExists(abs);
+    const source = sourceSpec(abs, { ...o, dstFormat: 'qcow2' });
+    const args = ['info', '--output=json', ...source.args, source.spec];
+    const r = await run(args);
+    if (r.code !== 0) throw failure('read', abs, args, r);
+    let j: Record<string, unknown>;
+    try {
+      j = JSON.parse(r.stdout) as Record<string, unknown>;
+    } catch {
+      throw new HangarError('QEMU_FAILED', `qemu-img printed no image description for ${abs}`);
+    }
+    const data = ((j['format-specific'] as { data?: Record<string, unknown> } | undefined)?.data ?? {}) as Record<string, unknown>;
+    const extents = Array.isArray(data['extents']) ? (data['extents'] as { filename?: unknown }[]).map((e) => String(e.filename ?? '')) : [];
+    return {
+      format: String(j['format'] ?? o.srcFormat),
+      virtualSizeBytes: Number(j['virtual-size'] ?? 0),
+      filename: String(j['filename'] ?? abs),
+      backingFilename: typeof j['backing-filename'] === 'string' ? j['backing-filename'] : typeof j['full-backing-filename'] === 'string' ? j['full-backing-filename'] : null,
+      dataFile: typeof data['data-file'] === 'string' ? data['data-file'] : null,
+      extents,
+    };
   }
 
   async function create(path: string, o: CreateOptions): Promise<void> {
@@ -376,5 +418,5 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     return { format: top.format, virtualSizeBytes: top.virtualSizeBytes, ...(top.backingPath ? { backingPath: top.backingPath } : {}) };
   }
 
-  return { info, create, convert, check, commit, rebase, detectImage };
+  return { info, describeSource, create, convert, check, commit, rebase, detectImage };
 }

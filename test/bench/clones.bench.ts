@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, tempHome } from '../helpers/cli.node.js';
-import type { BenchFigure } from './results.js';
+import { median, type BenchFigure } from './results.js';
 
 const LINKED_RUNS = 5;
 const FULL_RUNS = 3;
@@ -15,10 +15,6 @@ const BASE_MIB = 300;
 const OVERLAY_MIB = 100;
 const OVERLAY_AT_MIB = 512;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 

@@ -6,15 +6,11 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { runCli, tempHome } from '../helpers/cli.node.js';
 import { fixtureGuest } from '../fixtures/guest.node.js';
-import type { BenchFigure } from './results.js';
+import { median, type BenchFigure } from './results.js';
 
 const FIRST_LINE = 'Linux version';
 const RUNS = 3;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** The same argv QEMU got from Hangar, run bare: spawn, QMP handshake, serial connect, cont. */
 async function bareStart(argv: string[], binary: string, env: Record<string, string>, qmpPath: string, serialPath: string): Promise<number> {

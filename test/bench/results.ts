@@ -25,3 +25,9 @@ export function resultsMarkdown(figures: BenchFigure[], meta: { date: string; ma
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** The middle value (the upper one of the two middles for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}

@@ -1,5 +1,5 @@
 // `npm run bench`: runs every benchmark and writes test/bench/results.json and RESULTS.md.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -8,20 +8,30 @@ import { engineBench } from './engine.bench.js';
 import { uiBench } from './ui.bench.js';
 import { snapshotsBench } from './snapshots.bench.js';
 import { clonesBench } from './clones.bench.js';
+import { importBench } from './import.bench.js';
 import { resultsMarkdown, type BenchFigure } from './results.js';
 
-const figures: BenchFigure[] = [];
+const BENCHES = [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench], ['import', importBench]] as const;
 const only = process.argv[2];
-for (const [name, bench] of [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench]] as const) {
+if (only && !BENCHES.some(([name]) => name === only)) {
+  process.stderr.write(`bench: no benchmark '${only}' (${BENCHES.map(([n]) => n).join(', ')})\n`);
+  process.exit(2);
+}
+// A run of one benchmark keeps the others' last figures: the results file always covers the suite.
+const resultsPath = join(repoRoot, 'test', 'bench', 'results.json');
+const previous = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as { benches?: Record<string, { date: string; figures: BenchFigure[] }> }) : {};
+const benches: Record<string, { date: string; figures: BenchFigure[] }> = { ...(previous.benches ?? {}) };
+for (const [name, bench] of BENCHES) {
   if (only && only !== name) continue;
   process.stderr.write(`bench: ${name}…\n`);
-  figures.push(...(await bench()));
+  benches[name] = { date: new Date().toISOString(), figures: await bench() };
 }
+const figures: BenchFigure[] = BENCHES.flatMap(([name]) => benches[name]?.figures ?? []);
 const meta = {
   date: new Date().toISOString(),
   machine: `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, ${execFileSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`,
   accelerator: process.env.HANGAR_ACCEL ?? 'auto',
 };
-writeFileSync(join(repoRoot, 'test', 'bench', 'results.json'), `${JSON.stringify({ ...meta, figures }, null, 2)}\n`);
+writeFileSync(resultsPath, `${JSON.stringify({ ...meta, figures, benches }, null, 2)}\n`);
 writeFileSync(join(repoRoot, 'test', 'bench', 'RESULTS.md'), resultsMarkdown(figures, meta));
 process.stdout.write(resultsMarkdown(figures, meta));

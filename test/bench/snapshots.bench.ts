@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, tempHome, waitUntil } from '../helpers/cli.node.js';
 import { fixtureGuest, GUEST_DISK } from '../fixtures/guest.node.js';
-import type { BenchFigure } from './results.js';
+import { median, type BenchFigure } from './results.js';
 
 const OFFLINE_RUNS = 5;
 const LIVE_RUNS = 3;
@@ -17,10 +17,6 @@ const MERGE_MIB = 200;
 /** Share of guest RAM filled with random data before a live snapshot. */
 const FILL = 0.6;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 

@@ -1,0 +1,120 @@
+// The review step, as values: the user's edits applied to a machine plan, and a plan turned into the
+// VM configuration the import will register. Pure, so the dialog's rules are tested without files.
+import { z } from 'zod';
+import { HangarError } from '../../src-vmm/base/errors.js';
+import {
+  CURRENT_SCHEMA_VERSION,
+  DISK_BUSES,
+  NIC_MODELS,
+  choiceValues,
+  defaultsFor,
+  formatIssues,
+  getOsType,
+  validateConfig,
+  type VmConfig,
+} from '../../src-vmm/model/index.js';
+import type { MachinePlan } from './plan.js';
+
+/** What the review dialog (or the CLI's options) may change about one machine. */
+export const MachineEdits = z
+  .object({
+    name: z.string().max(10_000).optional(),
+    osType: z.string().min(1).max(64).optional(),
+    cpus: z.number().int().optional(),
+    memoryMiB: z.number().int().optional(),
+    firmware: z.enum(['bios', 'uefi']).optional(),
+    /** by index into the plan's disks */
+    disks: z.array(z.object({ include: z.boolean().optional(), bus: z.enum(choiceValues(DISK_BUSES)).optional() }).strict()).max(64).optional(),
+    /** by index into the plan's NICs */
+    nics: z.array(z.object({ include: z.boolean().optional(), model: z.enum(choiceValues(NIC_MODELS)).optional() }).strict()).max(64).optional(),
+    /** 'new' (the default) gives every NIC a fresh MAC; 'keep' keeps the appliance's where it has one */
+    macPolicy: z.enum(['new', 'keep']).optional(),
+  })
+  .strict();
+export type MachineEdits = z.infer<typeof MachineEdits>;
+
+/** The plan with the user's edits in it. NICs left out are removed; disks left out stay, not included. */
+export function applyEdits(plan: MachinePlan, edits: MachineEdits | undefined): MachinePlan {
+  if (!edits) return plan;
+  const out: MachinePlan = { ...plan, disks: plan.disks.map((d) => ({ ...d })), nics: [...plan.nics], opticals: [...plan.opticals] };
+  if (edits.name !== undefined) out.name = edits.name;
+  if (edits.osType !== undefined) {
+    if (!getOsType(edits.osType)) throw new HangarError('INVALID_INPUT', `unknown OS type '${edits.osType}': see 'hangar ostypes'`);
+    out.osType = edits.osType;
+  }
+  if (edits.cpus !== undefined) out.cpus = edits.cpus;
+  if (edits.memoryMiB !== undefined) out.memoryMiB = edits.memoryMiB;
+  if (edits.firmware !== undefined) {
+    out.firmware = edits.firmware;
+    if (edits.firmware === 'uefi' && out.chipset !== 'q35') {
+      // UEFI needs q35, which has no IDE: its AHCI takes the IDE devices.
+      out.chipset = 'q35';
+      out.disks = out.disks.map((d) => (d.bus === 'ide' ? { ...d, bus: 'sata' } : d));
+      out.opticals = out.opticals.map((o) => (o.bus === 'ide' ? { ...o, bus: 'sata' } : o));
+    }
+  }
+  if (edits.disks && edits.disks.length > plan.disks.length) throw new HangarError('INVALID_INPUT', `the appliance has ${plan.disks.length} disks, the edits name ${edits.disks.length}`);
+  edits.disks?.forEach((e, i) => {
+    const d = out.disks[i]!;
+    if (e.include !== undefined) d.include = e.include;
+    if (e.bus !== undefined) d.bus = e.bus;
+  });
+  if (edits.nics && edits.nics.length > plan.nics.length) throw new HangarError('INVALID_INPUT', `the appliance has ${plan.nics.length} network cards, the edits name ${edits.nics.length}`);
+  if (edits.nics) {
+    out.nics = plan.nics.flatMap((n, i) => {
+      const e = edits.nics?.[i];
+      if (e?.include === false) return [];
+      return [e?.model !== undefined ? { ...n, model: e.model } : n];
+    });
+  }
+  // q35 has no IDE controller: a disk the user put on IDE asks for the pc chipset, unless UEFI needs q35.
+  const ide = out.disks.some((d) => d.include && d.bus === 'ide') || out.opticals.some((o) => o.bus === 'ide');
+  if (ide && out.chipset === 'q35' && out.firmware === 'bios') out.chipset = 'pc';
+  return out;
+}
+
+/** `name`, or `name (2)`, `name (3)`, … : the first that `taken` does not claim. */
+export function uniqueName(name: string, taken: (candidate: string) => boolean): string {
+  if (!taken(name)) return name;
+  for (let i = 2; ; i++) {
+    const suffix = ` (${i})`;
+    const candidate = [...name].slice(0, 128 - suffix.length).join('') + suffix;
+    if (!taken(candidate)) return candidate;
+  }
+}
+
+export interface ConfigPaths {
+  id: string;
+  /** the image path of each included disk, in plan order */
+  diskPaths: string[];
+  /** the ISO path of each optical drive that has a file (null for an empty drive), in plan order */
+  isoPaths: (string | null)[];
+  /** one MAC per NIC, in plan order */
+  macs: string[];
+}
+
+/** The configuration an imported machine is registered with, validated. */
+export function configFromPlan(m: MachinePlan, p: ConfigPaths): VmConfig {
+  const included = m.disks.filter((d) => d.include);
+  if (included.length !== p.diskPaths.length) throw new HangarError('INTERNAL', 'one image path per included disk is needed');
+  const def = defaultsFor(getOsType(m.osType) ? m.osType : 'other');
+  const config = {
+    schemaVersion: CURRENT_SCHEMA_VERSION,
+    id: p.id,
+    name: m.name,
+    osType: m.osType,
+    description: m.description.slice(0, 4096),
+    system: { chipset: m.firmware === 'uefi' ? 'q35' : m.chipset, cpus: m.cpus, memoryMiB: m.memoryMiB, accel: 'auto' },
+    firmware: { type: m.firmware },
+    disks: included.map((d, i) => ({ id: `disk${i}`, bus: d.bus, path: p.diskPaths[i]!, format: 'qcow2', readOnly: false })),
+    opticals: m.opticals.map((o, i) => ({ id: `cd${i}`, bus: o.bus, path: p.isoPaths[i] ?? null })),
+    nics: m.nics.map((n, i) => ({ id: `net${i}`, model: n.model, mac: p.macs[i]!, forwards: [] })),
+    display: { vga: def.vga, vnc: true },
+    serial: { enabled: true },
+    features: { nested: false },
+    boot: { order: ['disk', 'optical'] },
+  };
+  const checked = validateConfig(config);
+  if (!checked.ok) throw new HangarError('INVALID_INPUT', `${m.name || 'the machine'}: ${formatIssues(checked.issues)}`);
+  return checked.value;
+}

@@ -1,0 +1,344 @@
+// OVF/OVA import end to end through `hangar import`: an appliance in each producer's flavour (made from
+// the fixture guest, archived by GNU tar) imports and boots to the guest's marker; --dry-run writes
+// nothing; edits are honoured; hostile and broken packages are refused with one clear line and leave
+// nothing behind; a cancelled import leaves nothing either.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { runCli, tempHome, waitUntil, cliPath } from '../helpers/cli.node.js';
+import { testOutputDir } from '../helpers/paths.js';
+import { GUEST_READY, fixtureGuest } from '../fixtures/guest.node.js';
+import { buildAppliance, fixtureVmdk, manifestText, tarUp, vmwareOvf, type ApplianceFlavour, type DigestName } from '../fixtures/appliances.node.js';
+
+describe('OVF/OVA import', () => {
+  const { home, cleanup } = tempHome('hangar-import-');
+  const work = join(testOutputDir, 'ovf-import');
+  const h = (...args: string[]) => runCli(home, args);
+  const ok = async (...args: string[]) => {
+    const r = await h(...args);
+    assert.equal(r.code, 0, `hangar ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  /** Everything under the home's VMs folder, to prove a refused import wrote nothing. */
+  const homeFiles = () => {
+    const root = join(home, 'VMs');
+    if (!existsSync(root)) return [];
+    return readdirSync(root, { recursive: true }).map(String).sort();
+  };
+  const vmNames = async () => ((await ok('list', '--json')).json.vms as { name: string }[]).map((v) => v.name).sort();
+
+  before(() => {
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+  });
+  after(async () => {
+    await cleanup();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const flavours: { flavour: ApplianceFlavour; digest: DigestName | null; bus: string; nic: string; sourceNic: RegExp }[] = [
+    { flavour: 'virtualbox', digest: 'sha1', bus: 'sata', nic: 'e1000', sourceNic: /E1000/ },
+    { flavour: 'vmware', digest: 'sha256', bus: 'scsi', nic: 'vmxnet3', sourceNic: /VmxNet3/i },
+    { flavour: 'ovf2', digest: 'sha512', bus: 'sata', nic: 'virtio', sourceNic: /virtio/i },
+    { flavour: 'gzip', digest: 'sha256', bus: 'scsi', nic: 'vmxnet3', sourceNic: /VmxNet3/i },
+    { flavour: 'chunked', digest: 'sha256', bus: 'scsi', nic: 'vmxnet3', sourceNic: /VmxNet3/i },
+    { flavour: 'ovirt', digest: null, bus: 'virtio', nic: 'virtio', sourceNic: /3|virtio/i },
+  ];
+
+  for (const f of flavours) {
+    test(`${f.flavour} appliance${f.digest ? ` with a ${f.digest.toUpperCase()} manifest` : ''}: dry run, import, boot to the marker`, async () => {
+      const app = buildAppliance(f.flavour, join(work, f.flavour), { digestAlgorithm: f.digest, name: `${f.flavour} guest` });
+      const before = homeFiles();
+
+      const dry = (await ok('import', app.path, '--dry-run', '--json')).json;
+      assert.equal(dry.machines.length, 1);
+      const m = dry.machines[0];
+      assert.equal(m.name, `${f.flavour} guest`);
+      assert.equal(m.id, undefined, 'a dry run has no id');
+      assert.equal(m.memoryMiB, 256);
+      assert.equal(m.osType, 'linux');
+      assert.equal(m.disks.length, 1);
+      assert.equal(m.disks[0].bus, f.bus);
+      assert.ok(m.disks[0].sourceFile, 'the disk comes from a file of the package');
+      assert.equal(m.nics.length, 1);
+      assert.equal(m.nics[0].model, f.nic);
+      assert.match(m.nics[0].sourceModel, f.sourceNic);
+      assert.ok(Array.isArray(m.warnings));
+      if (!f.digest) assert.ok(m.warnings.some((w: string) => /manifest/i.test(w)), 'an appliance without a manifest is flagged');
+      assert.deepEqual(homeFiles(), before, '--dry-run writes nothing');
+      assert.deepEqual(await vmNames(), []);
+
+      const imported = (await ok('import', app.path, '--json')).json;
+      const vm = imported.machines[0];
+      assert.match(vm.id, /^[0-9a-f-]{36}$/);
+      const shown = (await ok('show', vm.id, '--json')).json;
+      assert.equal(shown.disks.length, 1);
+      assert.equal(shown.disks[0].bus, f.bus);
+      assert.match(shown.disks[0].path, new RegExp(`^${home}/VMs/${vm.id}/disks/.*\\.qcow2$`));
+      assert.equal(shown.disks[0].virtualSizeBytes, 64 << 20);
+      const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', '-U', shown.disks[0].path], { encoding: 'utf8' }));
+      assert.equal(info.format, 'qcow2');
+      assert.equal(info['backing-filename'], undefined);
+      // Sparse: the 64 MiB disk holds ~20 MiB of data; zeros stay unallocated.
+      assert.ok(info['actual-size'] < 40 << 20, `sparse output (${info['actual-size']} bytes allocated)`);
+      assert.equal(shown.nics[0].model, f.nic);
+      assert.doesNotMatch(readdirSync(join(home, 'VMs', vm.id, 'disks')).join(' '), /staging|partial/);
+
+      await ok('start', vm.id, '--wait-serial', GUEST_READY, '--timeout', '300');
+      await ok('stop', vm.id, '--force');
+      await ok('delete', vm.id);
+    });
+  }
+
+  test('edits from the command line are honoured, and a second import of one appliance gets a new name', async () => {
+    const app = buildAppliance('virtualbox', join(work, 'edits'), { digestAlgorithm: 'sha256', name: 'edit me' });
+    const a = (await ok('import', app.path, '--name', 'edited', '--cpus', '2', '--memory', '320', '--json')).json.machines[0];
+    assert.deepEqual([a.name, a.cpus, a.memoryMiB], ['edited', 2, 320]);
+    const shown = (await ok('show', 'edited', '--json')).json;
+    assert.deepEqual([shown.cpus, shown.memoryMiB], [2, 320]);
+    const b = (await ok('import', app.path, '--json')).json.machines[0];
+    const c = (await ok('import', app.path, '--dry-run', '--json')).json.machines[0];
+    assert.equal(b.name, 'edit me');
+    assert.equal(c.name, 'edit me (2)', 'a taken name gets a number');
+    assert.ok(c.warnings.some((w: string) => /exists already/.test(w)));
+    for (const n of ['edited', 'edit me']) await ok('delete', n);
+    // Bad edits are usage errors and change nothing.
+    const before = homeFiles();
+    const bad = await h('import', app.path, '--memory', '1', '--json');
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /memory must be at least/);
+    const badName = await h('import', app.path, '--name', 'a/b');
+    assert.equal(badName.code, 2, badName.stderr);
+    assert.deepEqual(homeFiles(), before);
+  });
+
+  test('hostile and broken packages are refused with one clear line, and nothing is written', async () => {
+    const dir = join(work, 'hostile');
+    mkdirSync(dir, { recursive: true });
+    const vmdk = readFileSync(fixtureVmdk(dir));
+    const ovf = (href: string, size: number) => Buffer.from(vmwareOvf('hostile', { href, size, capacityMiB: 64 }));
+    const put = (name: string, data: Buffer | string) => writeFileSync(join(dir, name), data);
+    put('disk.vmdk', vmdk);
+    put('good.ovf', ovf('disk.vmdk', vmdk.length));
+
+    const cases: { what: string; make: () => string; message: RegExp }[] = [
+      {
+        what: 'a member that climbs out with ..',
+        make: () => {
+          const out = join(dir, 'traversal.ova');
+          execFileSync('tar', ['--format=pax', '-P', '--transform=s,^evil,../evil,', '-C', dir, '-cf', out, 'good.ovf', 'evil']);
+          return out;
+        },
+        message: /\.\./,
+      },
+      {
+        what: 'an absolute member path',
+        make: () => {
+          const out = join(dir, 'absolute.ova');
+          execFileSync('tar', ['--format=ustar', '-P', '-cf', out, '-C', dir, 'good.ovf', join(dir, 'disk.vmdk')]);
+          return out;
+        },
+        message: /absolute/i,
+      },
+      {
+        what: 'a symbolic link member',
+        make: () => {
+          const sub = join(dir, 'sym');
+          mkdirSync(sub, { recursive: true });
+          writeFileSync(join(sub, 'x.ovf'), ovf('disk.vmdk', vmdk.length));
+          symlinkSync('/etc/passwd', join(sub, 'disk.vmdk'));
+          const out = join(dir, 'symlink.ova');
+          tarUp(sub, out, ['x.ovf', 'disk.vmdk'], 'ustar');
+          return out;
+        },
+        message: /link/i,
+      },
+      {
+        what: 'an XXE descriptor',
+        make: () => {
+          const sub = join(dir, 'xxe');
+          mkdirSync(sub, { recursive: true });
+          writeFileSync(join(sub, 'x.ovf'), `<?xml version="1.0"?><!DOCTYPE Envelope [<!ENTITY x SYSTEM "file:///etc/passwd">]><Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"><Name>&x;</Name></Envelope>`);
+          const out = join(dir, 'xxe.ova');
+          tarUp(sub, out, ['x.ovf'], 'ustar');
+          return out;
+        },
+        message: /DOCTYPE|document type/i,
+      },
+      {
+        what: 'a billion-laughs descriptor',
+        make: () => {
+          const p = join(dir, 'lol.ovf');
+          const ents = Array.from({ length: 9 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`).join('');
+          writeFileSync(p, `<?xml version="1.0"?><!DOCTYPE Envelope [<!ENTITY l0 "lol">${ents}]><Envelope>&l9;</Envelope>`);
+          return p;
+        },
+        message: /DOCTYPE|document type/i,
+      },
+      {
+        what: 'a disk that does not match its digest',
+        make: () => {
+          const sub = join(dir, 'digest');
+          mkdirSync(sub, { recursive: true });
+          const bad = Buffer.from(vmdk);
+          bad[Math.floor(bad.length / 2)]! ^= 0xff;
+          writeFileSync(join(sub, 'disk.vmdk'), bad);
+          writeFileSync(join(sub, 'x.ovf'), ovf('disk.vmdk', bad.length));
+          // The manifest holds the digests of the good files.
+          writeFileSync(join(sub, 'x.mf'), manifestText('sha256', [{ name: 'x.ovf', data: readFileSync(join(sub, 'x.ovf')) }, { name: 'disk.vmdk', data: vmdk }]));
+          const out = join(dir, 'digest.ova');
+          tarUp(sub, out, ['x.ovf', 'x.mf', 'disk.vmdk'], 'ustar');
+          return out;
+        },
+        message: /disk\.vmdk does not match its SHA-256 digest/,
+      },
+      {
+        what: 'a truncated VMDK',
+        make: () => {
+          const sub = join(dir, 'trunc');
+          mkdirSync(sub, { recursive: true });
+          const cut = vmdk.subarray(0, Math.floor(vmdk.length / 3));
+          writeFileSync(join(sub, 'disk.vmdk'), cut);
+          writeFileSync(join(sub, 'x.ovf'), ovf('disk.vmdk', cut.length));
+          const out = join(dir, 'trunc.ova');
+          tarUp(sub, out, ['x.ovf', 'disk.vmdk'], 'ustar');
+          return out;
+        },
+        message: /disk\.vmdk cannot be read as a disk image/,
+      },
+      {
+        what: 'a truncated archive (the member is shorter than its header says)',
+        make: () => {
+          const out = join(dir, 'cut.ova');
+          tarUp(dir, out, ['good.ovf', 'disk.vmdk'], 'ustar');
+          truncateSync(out, 4096 + Math.floor(vmdk.length / 2));
+          return out;
+        },
+        message: /truncated/i,
+      },
+      {
+        what: 'a descriptor that references a missing file',
+        make: () => {
+          const sub = join(dir, 'missing');
+          mkdirSync(sub, { recursive: true });
+          writeFileSync(join(sub, 'x.ovf'), ovf('nowhere.vmdk', 1000));
+          const out = join(dir, 'missing.ova');
+          tarUp(sub, out, ['x.ovf'], 'ustar');
+          return out;
+        },
+        message: /nowhere\.vmdk, which is not in the package/,
+      },
+      {
+        what: 'a file that is XML but not OVF',
+        make: () => {
+          const p = join(dir, 'page.ovf');
+          writeFileSync(p, '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body>hello</body></html>');
+          return p;
+        },
+        message: /not an OVF descriptor/,
+      },
+      {
+        what: 'a file that is neither tar nor XML',
+        make: () => {
+          const p = join(dir, 'noise.ova');
+          writeFileSync(p, Buffer.alloc(3000, 0x41));
+          return p;
+        },
+        message: /not an OVA|not a tar|no tar header/i,
+      },
+      {
+        what: 'an empty file',
+        make: () => {
+          const p = join(dir, 'empty.ova');
+          writeFileSync(p, '');
+          return p;
+        },
+        message: /is empty/,
+      },
+      {
+        what: 'a whole .ova compressed with gzip',
+        make: () => {
+          const plain = join(dir, 'plain.ova');
+          tarUp(dir, plain, ['good.ovf', 'disk.vmdk'], 'ustar');
+          const p = join(dir, 'zipped.ova');
+          writeFileSync(p, gzipSync(readFileSync(plain)));
+          return p;
+        },
+        message: /gzip/i,
+      },
+      {
+        what: 'a qcow2 disk that is based on a host file',
+        make: () => {
+          const sub = join(dir, 'backing');
+          mkdirSync(sub, { recursive: true });
+          execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', fixtureGuest().disk, '-F', 'qcow2', join(sub, 'disk.vmdk')]);
+          writeFileSync(join(sub, 'x.ovf'), ovf('disk.vmdk', readFileSync(join(sub, 'disk.vmdk')).length));
+          const out = join(dir, 'backing.ova');
+          tarUp(sub, out, ['x.ovf', 'disk.vmdk'], 'ustar');
+          return out;
+        },
+        message: /based on another image|self-contained/,
+      },
+      {
+        what: 'a VMDK descriptor pointing at a host file',
+        make: () => {
+          const sub = join(dir, 'extent');
+          mkdirSync(sub, { recursive: true });
+          writeFileSync(join(sub, 'disk.vmdk'), '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\n\nRW 2048 FLAT "/etc/passwd" 0\n');
+          writeFileSync(join(sub, 'x.ovf'), ovf('disk.vmdk', readFileSync(join(sub, 'disk.vmdk')).length));
+          const out = join(dir, 'extent.ova');
+          tarUp(sub, out, ['x.ovf', 'disk.vmdk'], 'ustar');
+          return out;
+        },
+        message: /extent|separate/i,
+      },
+    ];
+
+    writeFileSync(join(dir, 'evil'), 'x');
+    const before = homeFiles();
+    for (const c of cases) {
+      const file = c.make();
+      const r = await h('import', file);
+      assert.notEqual(r.code, 0, `${c.what}: must be refused`);
+      assert.ok(r.code === 1 || r.code === 2, `${c.what}: exit code ${r.code}`);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `${c.what}: one line on stderr, got ${r.stderr}`);
+      assert.match(r.stderr, c.message, `${c.what}: ${r.stderr}`);
+      assert.deepEqual(homeFiles(), before, `${c.what}: nothing written`);
+      // The same refusal without writing anything in --dry-run, where the check can happen then.
+    }
+    assert.deepEqual(await vmNames(), []);
+  });
+
+  test('a cancelled import leaves no VM and no files', async () => {
+    const dir = join(work, 'cancel');
+    mkdirSync(dir, { recursive: true });
+    // A disk big enough that the conversion is still running when Ctrl-C arrives.
+    const big = join(dir, 'big.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', big, '3G']);
+    assert.equal(spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 0 1536M', big]).status, 0);
+    execFileSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'vmdk', '-o', 'subformat=monolithicSparse', big, join(dir, 'big.vmdk')]);
+    rmSync(big);
+    writeFileSync(join(dir, 'big.ovf'), vmwareOvf('big', { href: 'big.vmdk', size: readFileSync(join(dir, 'big.vmdk')).length, capacityMiB: 3072 }));
+    tarUp(dir, join(dir, 'big.ova'), ['big.ovf', 'big.vmdk'], 'gnu');
+    rmSync(join(dir, 'big.vmdk'));
+    const before = homeFiles();
+    const child = spawn(process.execPath, [cliPath, 'import', join(dir, 'big.ova')], { env: { ...process.env, HANGAR_HOME: home } });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+    await waitUntil('the import to start', async () => {
+      const tasks = (await ok('tasks', '--json')).json.tasks as { kind: string; state: string; progress: number }[];
+      return tasks.some((t) => t.kind === 'vm.import' && t.state === 'running') ? true : undefined;
+    }, 60_000, 50);
+    child.kill('SIGINT');
+    assert.equal(await exited, 1, err);
+    assert.match(err, /cancel/);
+    assert.deepEqual(await vmNames(), []);
+    assert.deepEqual(homeFiles(), before, 'no folder or partial file was left behind');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -259,6 +259,7 @@ function wire(ctx: {
   const onMenu = (command: MenuCommand) => {
     switch (command) {
       case 'newVm':
+      case 'importAppliance':
         focus();
         link.sendEvent(MENU_EVENT, { command });
         return;

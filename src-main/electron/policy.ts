@@ -308,7 +308,7 @@ export function displayArguments(port: number, token: string): string[] {
 
 // ------------------------------------------------------------------ menu
 
-export type MenuCommand = 'newVm' | 'about';
+export type MenuCommand = 'newVm' | 'importAppliance' | 'about';
 
 /** A menu item as data; main.electron.ts turns `command` into a click handler. */
 export interface MenuItemSpec {
@@ -325,7 +325,10 @@ export function menuSpec(opts: { packaged: boolean; platform: string }): MenuIte
   const view: MenuItemSpec[] = [{ role: 'reload' }];
   if (!opts.packaged) view.push({ role: 'forceReload' }, { role: 'toggleDevTools' });
   view.push({ type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' });
-  const file: MenuItemSpec[] = [{ label: 'New VM…', accelerator: 'CmdOrCtrl+N', command: 'newVm' }];
+  const file: MenuItemSpec[] = [
+    { label: 'New VM…', accelerator: 'CmdOrCtrl+N', command: 'newVm' },
+    { label: 'Import Appliance…', accelerator: 'CmdOrCtrl+I', command: 'importAppliance' },
+  ];
   // on macOS, Quit lives in the app menu
   if (!mac) file.push({ type: 'separator' }, { role: 'quit' });
   return [

@@ -11,6 +11,8 @@ import type { Endpoint } from '../logic/apiConnection.js';
 import { FakeVncChannel } from './fakeVnc.js';
 import { bigTree, drawScreen, seedSnapshots, type MockSnapshot, type SnapshotState } from './mockSnapshots.js';
 import { defaultSnapshotName, snapshotNameProblems } from '../../src-vmm/snapshots/tree.js';
+import { applyEdits, configFromPlan } from '../../src-main/ovf/review.js';
+import { APPLIANCE_DIR, APPLIANCE_FILES, mockReview } from './mockAppliances.js';
 
 type Disk = VmDetails['disks'][number];
 type Nic = VmDetails['nics'][number];
@@ -60,6 +62,7 @@ const FILES: Record<string, { name: string; size: number }[]> = {
     { name: 'vmlinuz-6.1.0', size: 7 * 1024 ** 2 },
     { name: 'initrd.img-6.1.0', size: 30 * 1024 ** 2 },
   ],
+  [APPLIANCE_DIR]: APPLIANCE_FILES,
   '/srv': [],
   '/tmp': [],
 };
@@ -68,6 +71,7 @@ const FILTERS: Record<string, RegExp> = {
   iso: /\.iso$/i,
   disk: /\.(qcow2|raw|img|vmdk|vdi|vhdx?)$/i,
   kernel: /^(vmlinuz|bzImage|initrd|initramfs)/,
+  appliance: /\.(ova|ovf)$/i,
 };
 
 function fileExists(path: string): boolean {
@@ -271,7 +275,7 @@ export class MockOwner {
   }
 
   /** Runs a pretend task with phases, progress events and cancel. */
-  private async task<T>(kind: string, vm: { id: string; name: string } | null, signal: AbortSignal, progress: (f: number, m?: string) => void, steps: { phase: string; ms: number }[], finish: () => T): Promise<T> {
+  private async task<T>(kind: string, vm: { id: string; name: string } | null, signal: AbortSignal, progress: (f: number, m?: string, phase?: string) => void, steps: { phase: string; ms: number }[], finish: () => T): Promise<T> {
     if (vm && this.running.has(vm.id)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is busy with another operation; try again when it ends`);
     const info: TaskInfo = { id: uuid(), kind, vm: vm?.name ?? null, state: 'running', progress: 0, phase: null, message: null, error: null, startedAt: new Date().toISOString(), finishedAt: null };
     const ac = new AbortController();
@@ -293,7 +297,7 @@ export class MockOwner {
           await this.wait(s.ms / ticks, ac.signal);
           info.progress = (i + k / ticks) / steps.length;
           info.message = `${Math.round(info.progress * 100)} %`;
-          progress(info.progress, info.message);
+          progress(info.progress, info.message, s.phase);
           emit();
         }
       }
@@ -779,6 +783,62 @@ export class MockOwner {
           this.vms.push(vm);
           this.broadcast('inventory.changed', { id });
           return this.details(vm);
+        });
+      },
+      'appliance.review': async ({ path }) => {
+        await this.wait(250);
+        return mockReview(path, HOME, (n) => this.vms.some((v) => v.name.toLowerCase() === n.toLowerCase()));
+      },
+      'appliance.import': async ({ path, machines: edits }, ctx) => {
+        const review = mockReview(path, HOME, (n) => this.vms.some((v) => v.name.toLowerCase() === n.toLowerCase()));
+        if (edits.length > review.machines.length) throw new HangarError('INVALID_INPUT', `the appliance has ${review.machines.length} machines, the edits name ${edits.length}`);
+        // Checked as the owner checks them, before anything is written.
+        const planned = review.machines.map((m, i) => {
+          const plan = applyEdits(m, edits[i]);
+          const id = uuid();
+          const diskPaths = plan.disks.filter((d) => d.include).map((_, j) => `${HOME}/VMs/${id}/disks/disk${j}.qcow2`);
+          const macs = plan.nics.map((n, j) => (edits[i]?.macPolicy === 'keep' && n.mac ? n.mac : mac((this.vms.length * 8 + j) % 200 + 48)));
+          const config = configFromPlan(plan, { id, diskPaths, isoPaths: plan.opticals.map(() => null), macs });
+          this.nameFree(config.name);
+          return { plan, config };
+        });
+        const steps = [
+          ...planned.flatMap(({ plan }) => plan.disks.filter((d) => d.include).map((d) => ({ phase: d.file ? `importing ${d.file.href}` : `creating the empty disk ${d.diskId}`, ms: d.file ? 1300 / planned.length : 150 }))),
+          { phase: 'registering', ms: 200 },
+        ];
+        // disk-full.ova runs out of space half-way through its first disk.
+        const diskFull = path.endsWith('/disk-full.ova');
+        const run = diskFull ? [{ ...steps[0]!, ms: steps[0]!.ms / 2 }] : steps;
+        return this.task('vm.import', null, ctx.signal, (f, _m, phase) => ctx.progress({ fraction: diskFull ? f / 4 : f, ...(phase ? { message: phase } : {}) }), run, () => {
+          if (diskFull) throw new HangarError('DISK_FULL', `not enough space in ${HOME}/VMs for ${review.machines[0]!.disks[0]?.file?.href ?? 'the disk'}: 25 GiB needed, 3.2 GiB free`);
+          const created = planned.map(({ plan, config }) => {
+            this.nameFree(config.name);
+            const vm: MockVm = {
+              id: config.id,
+              name: config.name,
+              state: 'stopped',
+              osType: config.osType,
+              description: config.description,
+              cpus: config.system.cpus,
+              memoryMiB: config.system.memoryMiB,
+              firmware: config.firmware.type,
+              accel: 'auto',
+              nested: false,
+              disks: config.disks.map((d, j) => {
+                const source = plan.disks.filter((x) => x.include)[j]!;
+                return { id: d.id, bus: d.bus, path: d.path, format: 'qcow2', virtualSizeBytes: source.capacityBytes || GiB, actualSizeBytes: source.file?.sizeBytes ?? 0, chain: [d.path] };
+              }),
+              opticals: config.opticals.map((o) => ({ id: o.id, bus: o.bus, path: o.path })),
+              nics: config.nics.map((n) => ({ id: n.id, model: n.model, mac: n.mac, forwards: [] })),
+              createdAt: new Date().toISOString(),
+              console: '',
+              snap: { snapshots: [], currentSnapshotId: null, dirty: false },
+            };
+            this.vms.push(vm);
+            this.broadcast('inventory.changed', { id: vm.id });
+            return this.details(vm);
+          });
+          return { vms: created };
         });
       },
       'vm.promote': async ({ ref }, ctx) => {

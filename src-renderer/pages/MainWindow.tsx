@@ -12,6 +12,7 @@ import RestartAltIcon from '@mui/icons-material/RestartAlt';
 import SaveIcon from '@mui/icons-material/Save';
 import SettingsIcon from '@mui/icons-material/Settings';
 import StopIcon from '@mui/icons-material/Stop';
+import UnarchiveIcon from '@mui/icons-material/Unarchive';
 import {
   Alert,
   AppBar,
@@ -35,8 +36,10 @@ import { useOsTypes } from '../app/catalogue.js';
 import { useNotify } from '../app/notifications.js';
 import { DeleteVmDialog } from '../components/DeleteVmDialog.js';
 import { forgetConsole } from '../consoles/registry.js';
+import { ImportDialog } from '../dialogs/ImportDialog.js';
 import { SettingsDialog } from '../dialogs/SettingsDialog.js';
 import type { VmSummary } from '../logic/apiTypes.js';
+import { hashWithoutImport, importPathFromHash } from '../logic/importReview.js';
 import { runningCount } from '../logic/tasks.js';
 import { applyStateChange, filterVms, keepSelection } from '../logic/vmList.js';
 import { canDo, type VmAction } from '../logic/vmState.js';
@@ -103,6 +106,37 @@ export function MainWindow() {
   const running = runningCount(tasks);
   const names = useMemo(() => vms.map((v) => v.name), [vms]);
 
+  // Import appliance: from the toolbar, the desktop's open-file event or the web mode's #import= link.
+  const [importRequest, setImportRequest] = useState<{ path: string | null; n: number } | null>(null);
+  const [importBusy, setImportBusy] = useState(false);
+  const openImport = useCallback(
+    (path: string | null) => {
+      if (importBusy) {
+        notify({ severity: 'info', message: 'An appliance is being imported: wait until it ends to import another one.' });
+        return;
+      }
+      setImportRequest((r) => ({ path, n: (r?.n ?? 0) + 1 }));
+    },
+    [importBusy, notify],
+  );
+  useEvent('app.openFile', (e) => openImport(e.path));
+  // The desktop app's File menu.
+  useEvent('app.menu', (e) => (e.command === 'newVm' ? setWizardOpen(true) : openImport(null)));
+  const openImportRef = useRef(openImport);
+  openImportRef.current = openImport;
+  useEffect(() => {
+    const fromHash = () => {
+      const path = importPathFromHash(window.location.hash);
+      if (path === null) return;
+      // The link opens the dialog once; a reload does not open it again.
+      window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search + hashWithoutImport(window.location.hash));
+      openImportRef.current(path);
+    };
+    fromHash();
+    window.addEventListener('hashchange', fromHash);
+    return () => window.removeEventListener('hashchange', fromHash);
+  }, []);
+
   const enabled = (action: VmAction) => selected !== null && canDo(selected.state, action) && !pending.has(`${selected.id}:${action}`);
 
   const act = async (action: VmAction, label: string, call: (ref: string) => Promise<unknown>) => {
@@ -161,6 +195,7 @@ export function MainWindow() {
             Hangar
           </Typography>
           <ToolButton icon={<AddIcon />} label="New" onClick={() => setWizardOpen(true)} />
+          <ToolButton icon={<UnarchiveIcon />} label="Import" accessibleName="Import appliance…" onClick={() => openImport(null)} />
           <ToolButton icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} disabled={!selected} />
           <ToolButton
             icon={<ContentCopyIcon />}
@@ -275,18 +310,32 @@ export function MainWindow() {
           setTab('details');
         }}
       />
+      <ImportDialog
+        key={importRequest ? `import-${importRequest.n}` : 'import-closed'}
+        open={importRequest !== null}
+        initialPath={importRequest?.path ?? null}
+        existingNames={names}
+        onClose={() => setImportRequest(null)}
+        onBusyChange={setImportBusy}
+        onImported={(ids) => {
+          reloadList();
+          if (ids[0]) setSelectedId(ids[0]);
+          setTab('details');
+        }}
+      />
       <SettingsDialog open={settingsOpen} vm={selected} existingNames={names} onClose={() => setSettingsOpen(false)} />
       <DeleteVmDialog vm={selected} open={deleteOpen} onClose={() => setDeleteOpen(false)} onDeleted={() => reloadList()} />
     </Box>
   );
 }
 
-function ToolButton({ icon, label, onClick, disabled }: { icon: ReactNode; label: string; onClick: () => void; disabled?: boolean }) {
-  return (
-    <Button color="inherit" startIcon={icon} onClick={onClick} disabled={disabled} sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}>
+function ToolButton({ icon, label, accessibleName, onClick, disabled }: { icon: ReactNode; label: string; accessibleName?: string; onClick: () => void; disabled?: boolean }) {
+  const button = (
+    <Button color="inherit" startIcon={icon} onClick={onClick} disabled={disabled} aria-label={accessibleName} sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}>
       {label}
     </Button>
   );
+  return accessibleName ? <Tooltip title={accessibleName}>{button}</Tooltip> : button;
 }
 
 function ConnectionBanner({ status, onRetry }: { status: ReturnType<typeof useConnectionStatus>; onRetry: () => void }) {

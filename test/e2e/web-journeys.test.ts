@@ -2,24 +2,22 @@
 // owner and real QEMU guests. Screenshots of each step go to test-output/e2e/.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { runCli, tempHome, cliPath, waitUntil } from '../helpers/cli.node.js';
+import type { Page } from 'playwright-core';
+import { startWebSession, type WebSession } from '../helpers/webMode.node.js';
+import { runCli, tempHome, waitUntil } from '../helpers/cli.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
 import { MainWindow, SnapshotsView, CloneWizard, ClonesSection } from './pages/index.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const shots = join(testOutputDir, 'e2e');
 
 describe('the interface in Chromium against web mode', () => {
   const { home, cleanup } = tempHome();
   const guest = fixtureGuest();
-  let serve: ChildProcess;
+  let session: WebSession;
   let url: string;
-  let browser: Browser;
   let page: Page;
   let win: MainWindow;
   let step = 0;
@@ -31,25 +29,13 @@ describe('the interface in Chromium against web mode', () => {
 
   before(async () => {
     mkdirSync(shots, { recursive: true });
-    serve = spawn(process.execPath, [cliPath, 'serve'], { env: { ...process.env, HANGAR_HOME: home } });
-    let out = '';
-    serve.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    serve.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    url = await waitUntil(`the web mode URL (${out})`, () => /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out)?.[0], 90_000);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
+    session = await startWebSession(home);
+    ({ url, page } = session);
     win = await MainWindow.open(page, url);
   });
 
   after(async () => {
-    await browser?.close();
-    if (serve && serve.exitCode === null) {
-      const ended = new Promise((r) => serve.once('close', r));
-      serve.kill('SIGINT');
-      await ended;
-    }
+    await session?.stop();
     await cleanup();
   });
 

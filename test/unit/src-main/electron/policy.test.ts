@@ -278,6 +278,7 @@ describe('menu', () => {
     const m = menuSpec({ packaged: true, platform: 'linux' });
     const file = m.find((i) => i.label === 'File')!;
     assert.equal(file.submenu![0]!.command, 'newVm');
+    assert.equal(file.submenu![1]!.command, 'importAppliance');
     assert.ok(file.submenu!.some((i) => i.role === 'quit'));
     assert.ok(flat(m).some((i) => i.command === 'about'));
     assert.ok(flat(m).some((i) => i.role === 'reload'));

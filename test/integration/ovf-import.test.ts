@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { runCli, tempHome, waitUntil, cliPath } from '../helpers/cli.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 import { GUEST_READY, fixtureGuest } from '../fixtures/guest.node.js';
-import { buildAppliance, fixtureVmdk, manifestText, tarUp, vmwareOvf, type ApplianceFlavour, type DigestName } from '../fixtures/appliances.node.js';
+import { buildAppliance, fixtureVmdk, manifestText, tarUp, vmwareOvf, xenCollectionOvf, type ApplianceFlavour, type DigestName } from '../fixtures/appliances.node.js';
 
 describe('OVF/OVA import', () => {
   const { home, cleanup } = tempHome('hangar-import-');
@@ -92,6 +92,78 @@ describe('OVF/OVA import', () => {
       await ok('delete', vm.id);
     });
   }
+
+  test('a XenServer-style collection with VHD, VHDX and raw disks imports every machine, and all of them boot', async () => {
+    const dir = join(work, 'xen');
+    mkdirSync(dir, { recursive: true });
+    const disk = fixtureGuest().disk;
+    const forms = [
+      { name: 'xen-vhd', guid: '5b1c4a0e-0c9e-4b8a-9f5e-3c2d1b0a9f01', href: '5b1c4a0e-0c9e-4b8a-9f5e-3c2d1b0a9f01.vhd', args: ['-O', 'vpc', '-o', 'subformat=dynamic'], format: 'http://www.microsoft.com/technet/virtualserver/downloads/vhdspec.mspx' },
+      { name: 'xen-vhdx', guid: '5b1c4a0e-0c9e-4b8a-9f5e-3c2d1b0a9f02', href: '5b1c4a0e-0c9e-4b8a-9f5e-3c2d1b0a9f02.vhdx', args: ['-O', 'vhdx'], format: '' },
+      { name: 'xen-raw', guid: '5b1c4a0e-0c9e-4b8a-9f5e-3c2d1b0a9f03', href: '5b1c4a0e-0c9e-4b8a-9f5e-3c2d1b0a9f03.img', args: ['-O', 'raw'], format: '' },
+    ];
+    const machines = forms.map((f) => {
+      execFileSync('qemu-img', ['convert', '-f', 'qcow2', ...f.args, disk, join(dir, f.href)]);
+      return { name: f.name, guid: f.guid, href: f.href, size: readFileSync(join(dir, f.href)).length, capacity: 64 << 20, format: f.format, memoryMiB: 160 };
+    });
+    writeFileSync(join(dir, 'stack.ovf'), xenCollectionOvf('stack', machines));
+    const files = ['stack.ovf', ...forms.map((f) => f.href)];
+    writeFileSync(join(dir, 'stack.mf'), manifestText('sha256', files.map((name) => ({ name, data: readFileSync(join(dir, name)) }))));
+    tarUp(dir, join(dir, 'stack.ova'), ['stack.ovf', 'stack.mf', ...forms.map((f) => f.href)], 'pax');
+
+    const dry = (await ok('import', join(dir, 'stack.ova'), '--dry-run', '--json')).json;
+    assert.deepEqual(dry.machines.map((m: { name: string }) => m.name), forms.map((f) => f.name));
+    for (const m of dry.machines) assert.deepEqual([m.memoryMiB, m.disks.length, m.disks[0].bus], [160, 1, 'ide']);
+    const imported = (await ok('import', join(dir, 'stack.ova'), '--json')).json.machines as { id: string; name: string }[];
+    assert.equal(imported.length, 3);
+    for (const m of imported) {
+      const shown = (await ok('show', m.id, '--json')).json;
+      // VHD rounds a size up to its cylinder/head/sector geometry: at most a few hundred KiB more.
+      const size = shown.disks[0].virtualSizeBytes as number;
+      assert.ok(size >= 64 << 20 && size < (64 << 20) + (1 << 20), `${m.name}: the disk's size survives its format (${size})`);
+    }
+    await Promise.all(imported.map((m) => ok('start', m.id, '--wait-serial', GUEST_READY, '--timeout', '400')));
+    for (const m of imported) {
+      await ok('stop', m.id, '--force');
+      await ok('delete', m.id);
+    }
+
+    // All or nothing: when the last machine's disk is damaged, the first two do not stay either.
+    const last = forms[2]!.href;
+    const bytes = readFileSync(join(dir, last));
+    bytes[bytes.length - 100]! ^= 0xff;
+    writeFileSync(join(dir, last), bytes);
+    tarUp(dir, join(dir, 'damaged.ova'), ['stack.ovf', 'stack.mf', ...forms.map((f) => f.href)], 'pax');
+    const before = homeFiles();
+    const r = await h('import', join(dir, 'damaged.ova'));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${last.replace(/\./g, '\\.')} does not match its SHA-256 digest`));
+    assert.deepEqual(await vmNames(), []);
+    assert.deepEqual(homeFiles(), before);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a signed appliance: the certificate is reported (signer, signature, trust) and does not block the import', async () => {
+    const app = buildAppliance('vmware', join(work, 'signed'), { digestAlgorithm: 'sha256', name: 'signed' });
+    const dir = app.dir;
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '30', '-subj', '/CN=Hangar Test Vendor/O=Example'], { stdio: 'ignore' });
+    const sign = (mf: string) => execFileSync('openssl', ['dgst', '-sha256', '-sign', join(dir, 'key.pem'), '-hex', mf], { encoding: 'utf8' }).trim().split('= ').pop()!;
+    const writeCert = (hex: string) => writeFileSync(join(dir, 'signed.cert'), `SHA256(signed.mf)= ${hex}\n${readFileSync(join(dir, 'cert.pem'), 'utf8')}`);
+    writeCert(sign(join(dir, 'signed.mf')));
+    tarUp(dir, app.path, ['signed.ovf', 'signed.mf', 'signed.cert', 'signed-disk1.vmdk'], 'ustar');
+    const good = (await ok('import', app.path, '--dry-run', '--json')).json;
+    assert.match(good.certificate.subject, /Hangar Test Vendor/);
+    assert.deepEqual([good.certificate.signatureValid, good.certificate.selfSigned, good.certificate.trustedBySystem], [true, true, false]);
+    assert.ok(good.warnings.some((w: string) => /signed by .*Hangar Test Vendor.*does not trust/.test(w)), good.warnings.join(' | '));
+
+    // A signature over other bytes: reported, and the import still goes ahead (a .cert never blocks).
+    writeFileSync(join(dir, 'other.txt'), 'not the manifest');
+    writeCert(sign(join(dir, 'other.txt')));
+    tarUp(dir, app.path, ['signed.ovf', 'signed.mf', 'signed.cert', 'signed-disk1.vmdk'], 'ustar');
+    const bad = (await ok('import', app.path, '--json')).json;
+    assert.ok(bad.warnings.some((w: string) => /does not match the manifest/.test(w)), bad.warnings.join(' | '));
+    await ok('delete', bad.machines[0].id);
+  });
 
   test('edits from the command line are honoured, and a second import of one appliance gets a new name', async () => {
     const app = buildAppliance('virtualbox', join(work, 'edits'), { digestAlgorithm: 'sha256', name: 'edit me' });

@@ -1290,7 +1290,10 @@ export function planAppliance(input: string | Uint8Array, what = 'the descriptor
   try {
     return mapDescriptor(parseDescriptor(parseXml(input, what), what), what);
   } catch (e) {
-    if (e instanceof HangarError) throw e;
+    // Messages quote the descriptor; a quoted line break must not make them two lines.
+    // eslint-disable-next-line no-control-regex
+    const oneLine = (m: string) => m.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+    if (e instanceof HangarError) throw e.message === oneLine(e.message) ? e : new HangarError(e.code, oneLine(e.message), { cause: e.cause, details: e.details });
     throw new HangarError('INTERNAL', `${what} could not be mapped: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }

@@ -302,6 +302,32 @@ export const hangarApi = {
     z.object({ vms: z.array(VmDetails) }),
     { long: true },
   ),
+  /** writes VMs as an OVF appliance (.ova, or .ovf with its files); checked by the importer before it is kept */
+  'appliance.export': method(
+    z
+      .object({
+        refs: z.array(Ref).min(1, 'name at least one VM to export').max(64),
+        file: AbsPath,
+        ovfVersion: z.enum(['1.0', '2.0']).default('1.0'),
+        profile: z.enum(['virtualbox', 'vmware', 'kvm']).default('kvm'),
+        manifest: z.enum(['sha256', 'sha1', 'none']).default('sha256'),
+        snapshot: SnapshotRef.optional(),
+        product: z
+          .object({
+            product: z.string().max(256).default(''),
+            vendor: z.string().max(256).default(''),
+            version: z.string().max(256).default(''),
+            productUrl: z.string().max(2048).default(''),
+            vendorUrl: z.string().max(2048).default(''),
+          })
+          .strict()
+          .optional(),
+        eula: z.string().max(1 << 20).optional(),
+      })
+      .strict(),
+    z.object({ file: z.string(), sizeBytes: z.number(), manifest: z.enum(['sha256', 'sha1', 'none']), machines: z.array(z.string()), files: z.array(z.string()), warnings: z.array(z.string()) }),
+    { long: true },
+  ),
   /** turns a linked clone into a full one: its disks take in all the data they were based on */
   'vm.promote': method(RefInput, VmDetails, { long: true }),
   'snapshot.list': method(RefInput, SnapshotList),

@@ -10,12 +10,14 @@ import type { VmService } from './vmService.node.js';
 import type { SnapshotService } from './snapshotService.node.js';
 import type { CloneService } from './cloneService.node.js';
 import type { ImportService } from '../ovf/importService.node.js';
+import type { ExportService } from '../ovf/exportService.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
   snapshots: SnapshotService;
   clones: CloneService;
   imports: ImportService;
+  exports: ExportService;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -127,6 +129,20 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       for (const row of rows) d.inventoryChanged(row.id);
       return { vms: await Promise.all(rows.map((row) => d.vms.details(row))) };
     },
+    'appliance.export': async (req, ctx) =>
+      d.exports.export(
+        {
+          refs: req.refs,
+          file: req.file,
+          ovfVersion: req.ovfVersion,
+          profile: req.profile,
+          manifest: req.manifest,
+          ...(req.snapshot ? { snapshot: req.snapshot } : {}),
+          ...(req.product ? { product: req.product } : {}),
+          ...(req.eula ? { eula: req.eula } : {}),
+        },
+        { signal: ctx.signal, onProgress: progressOf(ctx) },
+      ),
     'vm.promote': async ({ ref }, ctx) => {
       const row = await d.clones.promote(ref, { signal: ctx.signal, onProgress: progressOf(ctx) });
       d.vms.collectOrphanImages();

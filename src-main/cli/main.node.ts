@@ -344,6 +344,8 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     }
     case 'import':
       return runImport(api, p);
+    case 'export':
+      return runExport(api, p);
     case 'promote':
       printVm(p, await withProgress(p, 'promoting', (opts) => api.call('vm.promote', { ref }, opts)));
       return 0;
@@ -443,6 +445,45 @@ function formatMachine(m: ImportedMachineJson): string {
     ...m.warnings.map((w) => `  warning: ${w}`),
   ];
   return lines.join('\n');
+}
+
+async function runExport(api: Api, p: ParsedCommand): Promise<number> {
+  const f = p.flags;
+  if (typeof f.output !== 'string') throw usageError('export needs -o FILE.ova or -o FILE.ovf');
+  const file = resolvePath(f.output);
+  if (!/\.(ova|ovf)$/i.test(file)) throw usageError(`-o takes a file ending in .ova or .ovf, not '${f.output}'`);
+  const choice = <T extends string>(flag: string, values: readonly T[]): T | undefined => {
+    const v = f[flag];
+    if (v === undefined) return undefined;
+    if (!values.includes(v as T)) throw usageError(`--${flag} takes ${values.join(', ')}, not '${String(v)}'`);
+    return v as T;
+  };
+  const ovfVersion = choice('ovf', ['1.0', '2.0'] as const);
+  const profile = choice('profile', ['virtualbox', 'vmware', 'kvm'] as const);
+  const manifest = choice('manifest', ['sha256', 'sha1', 'none'] as const);
+  const text = (flag: string) => (typeof f[flag] === 'string' ? (f[flag] as string) : '');
+  const hasProduct = ['product', 'vendor', 'product-version', 'product-url'].some((k) => f[k] !== undefined);
+  let eula: string | undefined;
+  if (typeof f.eula === 'string') {
+    try {
+      eula = readFileSync(resolvePath(f.eula), 'utf8');
+    } catch (e) {
+      throw usageError(`--eula: cannot read ${f.eula}: ${(e as Error).message}`);
+    }
+  }
+  const input = {
+    refs: p.args,
+    file,
+    ...(ovfVersion ? { ovfVersion } : {}),
+    ...(profile ? { profile } : {}),
+    ...(manifest ? { manifest } : {}),
+    ...(typeof f.snapshot === 'string' ? { snapshot: f.snapshot } : {}),
+    ...(hasProduct ? { product: { product: text('product'), vendor: text('vendor'), version: text('product-version'), productUrl: text('product-url'), vendorUrl: '' } } : {}),
+    ...(eula !== undefined ? { eula } : {}),
+  };
+  const r = await withProgress(p, 'exporting', (opts) => api.call('appliance.export', input, opts));
+  print(p, r, () => [`exported ${r.machines.join(', ')} to ${r.file} (${formatBytes(r.sizeBytes)}, manifest ${r.manifest})`, ...r.warnings.map((w) => `warning: ${w}`)].join('\n'));
+  return 0;
 }
 
 async function runImport(api: Api, p: ParsedCommand): Promise<number> {

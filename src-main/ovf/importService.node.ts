@@ -123,6 +123,36 @@ export class ImportService {
     return imported;
   }
 
+  /**
+   * Opens every disk of the appliance as qemu-img would for an import (format from its header,
+   * read in place) and compares its virtual size with the descriptor's capacity; writes nothing.
+   * The exporter's self-check.
+   */
+  async checkDisks(file: string): Promise<void> {
+    const { pkg, review } = await this.read(file);
+    for (const m of review.machines) {
+      for (const d of m.disks) {
+        if (!d.file) continue;
+        const parts = await this.parts(pkg, d.file);
+        if (parts.length !== 1 || d.file.compression !== 'none') continue;
+        const region = parts[0]!;
+        const format = detectPayload(await readAt(region, 0, PAYLOAD_HEAD_BYTES), await readAt(region, Math.max(0, region.length - 512), 512));
+        const driver = qemuDriverFor(format);
+        const window = await this.windowFor(pkg, region);
+        if (!driver || window === undefined) throw new HangarError('INVALID_INPUT', `${d.file.href} is not a disk image Hangar can read in place (${format})`);
+        let description;
+        try {
+          description = await this.d.qemuImg.describeSource(region.path, { srcFormat: driver, ...window });
+        } catch (e) {
+          throw unreadable(d.file.href, e);
+        }
+        if (d.capacityBytes > 0 && description.virtualSizeBytes !== d.capacityBytes) {
+          throw new HangarError('INVALID_INPUT', `${d.file.href} holds ${description.virtualSizeBytes} bytes but the descriptor says ${d.capacityBytes}`);
+        }
+      }
+    }
+  }
+
   // ------------------------------------------------------------------------------------------------
 
   private async read(file: string): Promise<{ pkg: AppliancePackage; review: ImportReview; manifest: Manifest | null }> {

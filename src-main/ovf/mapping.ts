@@ -934,7 +934,9 @@ class MachineMapper {
     const ideNeeded = all.some((d) => d.bus === 'ide' && (d.kind === 'disk' || !this.os.facts.ahci));
     const vboxQ35 = /ich9/i.test(vs.vbox?.chipset ?? '');
     const ovirtQ35 = vs.ovirtBiosType === '1' || vs.ovirtBiosType === '2' || vs.ovirtBiosType === '3';
-    const prefersQ35 = this.def.chipset === 'q35' || vboxQ35 || ovirtQ35;
+    // Hangar's own kvm profile names the board: qemu-pc or qemu-q35.
+    const qemuBoard = vs.hardware.flatMap((h) => h.systemTypes).find((t) => /^qemu-(pc|q35)$/i.test(t));
+    const prefersQ35 = qemuBoard ? /q35$/i.test(qemuBoard) : this.def.chipset === 'q35' || vboxQ35 || ovirtQ35;
     const chipset: Chipset = firmware === 'uefi' || (prefersQ35 && !ideNeeded) ? 'q35' : 'pc';
 
     if (chipset === 'q35') {

@@ -17,6 +17,7 @@ import { VmService } from '../api/vmService.node.js';
 import { SnapshotService } from '../api/snapshotService.node.js';
 import { CloneService } from '../api/cloneService.node.js';
 import { ImportService } from '../ovf/importService.node.js';
+import { ExportService } from '../ovf/exportService.node.js';
 import { homePaths, vmPaths } from '../home.js';
 import { openHangarInventory } from './inventory.node.js';
 import { nodeHostForker, type HostForker } from '../supervisor/fork.node.js';
@@ -178,6 +179,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       changed: (id) => broadcast('inventory.changed', { id }),
     });
     const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: () => host.ovmf?.vars ?? null, log });
+    const exports = new ExportService({ inventory, qemuImg, tasks, snapshots, imports, find: (ref) => vms.find(ref), log });
     vms.relations = (row) => ({ linkedTo: clones.linkedTo(row), dependents: clones.dependents(row) });
 
     await vms.reconcile();
@@ -189,6 +191,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       snapshots,
       clones,
       imports,
+      exports,
       tasks,
       inventory,
       host: () => host,

@@ -77,6 +77,8 @@ export interface QemuImg {
    * its virtual size and every other file it would read (backing file, external data file, extents).
    */
   describeSource(src: string, opts: { srcFormat: string; srcOffset?: number; srcLength?: number }): Promise<SourceDescription>;
+  /** Bytes of guest data allocated anywhere in the chain ending at `path` (what a flattening copy holds). */
+  allocatedBytes(path: string, format?: string): Promise<number>;
   /** The format and size of a file the user offers as a disk image, or INVALID_INPUT saying why not. */
   detectImage(path: string): Promise<{ format: string; virtualSizeBytes: number; backingPath?: string }>;
 }
@@ -237,6 +239,21 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
       dataFile: typeof data['data-file'] === 'string' ? data['data-file'] : null,
       extents,
     };
+  }
+
+  async function allocatedBytes(path: string, format?: string): Promise<number> {
+    const abs = resolve(path);
+    assertExists(abs);
+    const args = ['map', '--output=json', '-U', ...(format ? ['-f', format] : []), abs];
+    const r = await run(args);
+    if (r.code !== 0) throw failure('read', abs, args, r);
+    let extents: { length?: number; data?: boolean }[];
+    try {
+      extents = JSON.parse(r.stdout) as typeof extents;
+    } catch {
+      throw new HangarError('QEMU_FAILED', `qemu-img printed no allocation map for ${abs}`);
+    }
+    return extents.filter((e) => e.data).reduce((sum, e) => sum + (e.length ?? 0), 0);
   }
 
   async function create(path: string, o: CreateOptions): Promise<void> {
@@ -418,5 +435,5 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     return { format: top.format, virtualSizeBytes: top.virtualSizeBytes, ...(top.backingPath ? { backingPath: top.backingPath } : {}) };
   }
 
-  return { info, describeSource, create, convert, check, commit, rebase, detectImage };
+  return { info, describeSource, allocatedBytes, create, convert, check, commit, rebase, detectImage };
 }

@@ -65,6 +65,10 @@ const FILES: Record<string, { name: string; size: number }[]> = {
   [APPLIANCE_DIR]: APPLIANCE_FILES,
   '/srv': [],
   '/tmp': [],
+  // the Hangar home: the Export dialog's first folder
+  '/home/user/.local': [],
+  '/home/user/.local/share': [],
+  [HOME]: [],
 };
 const FILTERS: Record<string, RegExp> = {
   all: /./,
@@ -783,6 +787,54 @@ export class MockOwner {
           this.vms.push(vm);
           this.broadcast('inventory.changed', { id });
           return this.details(vm);
+        });
+      },
+      'appliance.export': async ({ refs, file, manifest, snapshot, profile }, ctx) => {
+        // Checked as the owner checks them, before anything is written.
+        const i = file.lastIndexOf('/');
+        const folder = file.slice(0, i) || '/';
+        const name = file.slice(i + 1);
+        const ext = /\.(ova|ovf)$/i.exec(name)?.[1]?.toLowerCase();
+        if (!ext) throw new HangarError('INVALID_INPUT', `the export file must end in .ova (one archive) or .ovf (a folder of files), not '${name}'`);
+        if (!FILES[folder]) throw new HangarError('NOT_FOUND', `folder ${folder} does not exist`);
+        if (fileExists(file)) throw new HangarError('ALREADY_EXISTS', `${file} already exists: choose another name or remove it first`);
+        const vms = refs.map((r) => this.find(r));
+        if (new Set(vms.map((v) => v.id)).size !== vms.length) throw new HangarError('INVALID_INPUT', 'a VM is named more than once');
+        if (snapshot && vms.length > 1) throw new HangarError('INVALID_INPUT', '--snapshot exports one VM: name only that VM');
+        const snap = snapshot ? this.findSnapshot(vms[0]!, snapshot) : null;
+        for (const vm of vms) {
+          if (vm.state === 'starting' || vm.state === 'stopping') throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: wait until it has settled`);
+          if (vm.disks.length === 0) throw new HangarError('INVALID_INPUT', `VM '${vm.name}' has no disks: there is nothing to export`);
+        }
+        const warnings = snap ? [] : vms.filter((v) => ACTIVE.includes(v.state)).map((v) => `${v.name} was ${v.state}: its disks were exported as they were at ${new Date().toISOString()} (a temporary snapshot, removed afterwards); the running memory is not part of an appliance.`);
+        if (profile === 'vmware' && vms.some((v) => v.firmware === 'uefi')) warnings.push('UEFI firmware is written as a vmw:firmware setting, which vSphere before 6.5 ignores.');
+        const stem = name.slice(0, -4);
+        const disks = vms.flatMap((v) => v.disks.map((_, j) => `${v.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-disk${j + 1}.vmdk`));
+        const sizes = vms.flatMap((v) => v.disks.map((d) => Math.round((d.actualSizeBytes ?? d.virtualSizeBytes / 4) * 0.6)));
+        // A file named like 'disk-full.ova' runs out of space half-way through the first disk.
+        const diskFull = name.includes('disk-full');
+        const steps = [
+          ...vms.flatMap((v) => v.disks.map((_, j) => ({ phase: `converting ${v.name}: disk ${j + 1}`, ms: 1200 / disks.length }))),
+          ...(manifest !== 'none' ? [{ phase: 'computing the manifest', ms: 300 }] : []),
+          { phase: ext === 'ova' ? 'writing the archive' : 'writing the files', ms: 400 },
+          { phase: 'checking the appliance', ms: 200 },
+        ];
+        const run = diskFull ? [{ ...steps[0]!, ms: steps[0]!.ms / 2 }] : steps;
+        return this.task('appliance.export', null, ctx.signal, (f, _m, phase) => ctx.progress({ fraction: diskFull ? f / (2 * steps.length) : f, ...(phase ? { message: phase } : {}) }), run, () => {
+          if (diskFull) throw new HangarError('DISK_FULL', `not enough space in ${folder} for ${disks[0]}: ${(sizes[0]! / GiB).toFixed(1)} GiB needed, 0.4 GiB free`);
+          if (fileExists(file)) throw new HangarError('ALREADY_EXISTS', `${file} already exists: choose another name or remove it first`);
+          const total = sizes.reduce((a, b) => a + b, 0) + 8192;
+          const listing = (FILES[folder] ??= []);
+          let files: string[];
+          if (ext === 'ova') {
+            listing.push({ name, size: total });
+            files = [file];
+          } else {
+            const extra = [...disks.map((d, j) => ({ name: d, size: sizes[j]! })), ...(manifest !== 'none' ? [{ name: `${stem}.mf`, size: 300 }] : []), { name, size: 7900 }];
+            listing.push(...extra);
+            files = extra.map((x) => `${folder === '/' ? '' : folder}/${x.name}`);
+          }
+          return { file, sizeBytes: total, manifest, machines: vms.map((v) => v.name), files, warnings };
         });
       },
       'appliance.review': async ({ path }) => {

@@ -1,6 +1,7 @@
 // The main window: app bar with the toolbar, the VM list, the details pane, the tasks panel and the
 // dialogs. The list follows `vm.stateChanged` and `inventory.changed` events.
 import AddIcon from '@mui/icons-material/Add';
+import ArchiveIcon from '@mui/icons-material/Archive';
 import ArrowDropDownIcon from '@mui/icons-material/ArrowDropDown';
 import ContentCopyIcon from '@mui/icons-material/ContentCopy';
 import DeleteIcon from '@mui/icons-material/Delete';
@@ -36,6 +37,7 @@ import { useOsTypes } from '../app/catalogue.js';
 import { useNotify } from '../app/notifications.js';
 import { DeleteVmDialog } from '../components/DeleteVmDialog.js';
 import { forgetConsole } from '../consoles/registry.js';
+import { ExportDialog } from '../dialogs/ExportDialog.js';
 import { ImportDialog } from '../dialogs/ImportDialog.js';
 import { SettingsDialog } from '../dialogs/SettingsDialog.js';
 import type { VmSummary } from '../logic/apiTypes.js';
@@ -120,6 +122,12 @@ export function MainWindow() {
     [importBusy, notify],
   );
   useEvent('app.openFile', (e) => openImport(e.path));
+
+  // Export appliance: the current VM ticked; the dialog lets more be ticked.
+  const [exportRequest, setExportRequest] = useState<{ ids: string[]; n: number } | null>(null);
+  const openExport = () => {
+    setExportRequest((r) => ({ ids: selected ? [selected.id] : [], n: (r?.n ?? 0) + 1 }));
+  };
   // The desktop app's File menu.
   useEvent('app.menu', (e) => (e.command === 'newVm' ? setWizardOpen(true) : openImport(null)));
   const openImportRef = useRef(openImport);
@@ -196,6 +204,7 @@ export function MainWindow() {
           </Typography>
           <ToolButton icon={<AddIcon />} label="New" onClick={() => setWizardOpen(true)} />
           <ToolButton icon={<UnarchiveIcon />} label="Import" accessibleName="Import appliance…" onClick={() => openImport(null)} />
+          <ToolButton icon={<ArchiveIcon />} label="Export" accessibleName="Export appliance…" onClick={openExport} disabled={!selected} />
           <ToolButton icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} disabled={!selected} />
           <ToolButton
             icon={<ContentCopyIcon />}
@@ -323,6 +332,13 @@ export function MainWindow() {
           setTab('details');
         }}
       />
+      <ExportDialog
+        key={exportRequest ? `export-${exportRequest.n}` : 'export-closed'}
+        open={exportRequest !== null}
+        vms={vms}
+        initialIds={exportRequest?.ids ?? []}
+        onClose={() => setExportRequest(null)}
+      />
       <SettingsDialog open={settingsOpen} vm={selected} existingNames={names} onClose={() => setSettingsOpen(false)} />
       <DeleteVmDialog vm={selected} open={deleteOpen} onClose={() => setDeleteOpen(false)} onDeleted={() => reloadList()} />
     </Box>
@@ -335,7 +351,16 @@ function ToolButton({ icon, label, accessibleName, onClick, disabled }: { icon: 
       {label}
     </Button>
   );
-  return accessibleName ? <Tooltip title={accessibleName}>{button}</Tooltip> : button;
+  // (a disabled button fires no events: the tooltip listens on a wrapper)
+  return accessibleName ? (
+    <Tooltip title={accessibleName}>
+      <Box component="span" sx={{ display: 'inline-flex' }}>
+        {button}
+      </Box>
+    </Tooltip>
+  ) : (
+    button
+  );
 }
 
 function ConnectionBanner({ status, onRetry }: { status: ReturnType<typeof useConnectionStatus>; onRetry: () => void }) {

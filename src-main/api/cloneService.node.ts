@@ -2,13 +2,13 @@
 // flattened into a new standalone qcow2, with progress and cancel); promoting a linked clone to a full one.
 import { randomUUID, randomInt } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { HangarError } from '../../src-vmm/base/errors.js';
-import { randomMac, validateConfig, formatIssues, type VmConfig } from '../../src-vmm/model/index.js';
+import { newVmNameProblems, randomMac, validateConfig, formatIssues, type VmConfig } from '../../src-vmm/model/index.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { findSnapshot } from '../../src-vmm/snapshots/tree.js';
-import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { vmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../owner/inventory.node.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
@@ -81,10 +81,13 @@ export class CloneService {
   async clone(req: CloneRequest, p: Progress): Promise<VmRow> {
     const source = this.d.find(req.ref);
     if (source.state === 'starting' || source.state === 'stopping') throw new HangarError('STATE_CONFLICT', `VM '${source.name}' is ${source.state}: wait until it has settled`);
+    this.d.tasks.assertFree(source);
     const id = randomUUID();
     // Validate the name (and the rest) before anything is written.
     const probe = validateConfig({ ...source.config, id, name: req.name });
     if (!probe.ok) throw new HangarError('INVALID_INPUT', formatIssues(probe.issues.filter((i) => i.path === 'name' || i.path === '')) || formatIssues(probe.issues));
+    const nameProblems = newVmNameProblems(req.name);
+    if (nameProblems.length) throw new HangarError('INVALID_INPUT', nameProblems.join('; '));
     const other = this.d.inventory.vms.findByName(req.name);
     if (other) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`);
     let snap = req.snapshot ? findSnapshot(this.d.inventory.snapshots.listForVm(source.id), req.snapshot) : undefined;
@@ -102,8 +105,22 @@ export class CloneService {
       snap = this.d.inventory.snapshots.get(item.id);
       if (!req.linked) temporary = item.id;
     }
+    // Room for the copies (or the new overlays), measured before anything is written.
+    const vmsDir = join(this.d.home, 'VMs');
+    let neededBytes: number | undefined;
     try {
-      return await this.d.tasks.run(req.linked ? 'vm.clone.linked' : 'vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+      const disksToCopy = snap ? snap.disks.map((x) => ({ path: x.path, format: x.format })) : source.config.disks.map((x) => ({ path: x.path, format: x.format }));
+      neededBytes = await this.roomFor(req.linked, disksToCopy, (snap ? snap.config : source.config).firmware.type === 'uefi' ? vmPaths(this.d.home, source.id).nvram : null);
+      assertFreeSpace(vmsDir, neededBytes);
+      // The source is held too: nothing may delete, restore or change it while its images are read.
+      // (Measuring took a moment, so first make sure that nothing did so meanwhile.)
+      const now = this.d.inventory.vms.get(source.id);
+      if (!now) throw new HangarError('NOT_FOUND', `VM '${source.name}' was deleted while the clone was being prepared`);
+      if (!snap && JSON.stringify(now.config.disks) !== JSON.stringify(source.config.disks)) {
+        throw new HangarError('STATE_CONFLICT', `VM '${source.name}' changed while the clone was being prepared: clone it again`);
+      }
+      const holds = [{ id: source.id, name: source.name }];
+      return await this.d.tasks.run(req.linked ? 'vm.clone.linked' : 'vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, async (task) => {
         const cfg: VmConfig = snap ? snap.config : source.config;
         const sourceDisks = snap ? snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })) : cfg.disks.map((x) => ({ id: x.id, path: x.path, format: x.format }));
         const paths = vmPaths(this.d.home, id);
@@ -148,6 +165,7 @@ export class CloneService {
           };
           const checked = validateConfig(config);
           if (!checked.ok) throw new HangarError('INVALID_INPUT', formatIssues(checked.issues));
+          testFillPoint('clone-before-register');
           task.phase('registering');
           return this.d.inventory.transaction(() => {
             if (this.d.inventory.vms.findByName(req.name)) throw new HangarError('ALREADY_EXISTS', `a VM named '${req.name}' already exists`);
@@ -159,9 +177,12 @@ export class CloneService {
           });
         } catch (e) {
           rmSync(paths.dir, { recursive: true, force: true });
-          throw e;
+          throw asNoSpace(e, vmsDir, { neededBytes });
         }
       });
+    } catch (e) {
+      // A full inventory (SQLite) fails outside the task too: the same words either way.
+      throw asNoSpace(e, vmsDir, { neededBytes });
     } finally {
       if (temporary) {
         await this.d.snapshots.delete(source.id, temporary, { signal: new AbortController().signal, onProgress: () => undefined }).catch(() => undefined);
@@ -183,6 +204,8 @@ export class CloneService {
     const id = randomUUID();
     const probe = validateConfig({ ...source.config, id, name: req.name });
     if (!probe.ok) throw new HangarError('INVALID_INPUT', formatIssues(probe.issues.filter((i) => i.path === 'name' || i.path === '')) || formatIssues(probe.issues));
+    const nameProblems = newVmNameProblems(req.name);
+    if (nameProblems.length) throw new HangarError('INVALID_INPUT', nameProblems.join('; '));
     if (this.d.inventory.vms.findByName(req.name)) throw new HangarError('ALREADY_EXISTS', `a VM named '${req.name}' already exists`);
     const snaps = this.d.inventory.snapshots.listForVm(source.id);
     // Every image the tree uses, with its ancestors, parents before children.
@@ -196,7 +219,13 @@ export class CloneService {
     };
     for (const path of wanted) visit(path);
     const srcPaths = vmPaths(this.d.home, source.id);
-    return this.d.tasks.run('vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+    // Room for every image (copied sparse: what each holds) and the snapshots' state files.
+    const vmsDir = join(this.d.home, 'VMs');
+    const stateFiles = snaps.flatMap((x) => [x.stateFile, join(srcPaths.snapshots, `${x.id}.png`), join(srcPaths.snapshots, `${x.id}.nvram.fd`)]);
+    const neededBytes = [...order, ...stateFiles, srcPaths.nvram].reduce((sum, f) => sum + (f ? allocatedSize(f) : 0), 0);
+    assertFreeSpace(vmsDir, neededBytes);
+    const holds = [{ id: source.id, name: source.name }];
+    return this.d.tasks.run('vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, async (task) => {
       const paths = vmPaths(this.d.home, id);
       for (const dir of [paths.dir, paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
       try {
@@ -262,9 +291,19 @@ export class CloneService {
         });
       } catch (e) {
         rmSync(paths.dir, { recursive: true, force: true });
-        throw e;
+        throw asNoSpace(e, vmsDir, { neededBytes });
       }
+    }).catch((e: unknown) => {
+      // A full inventory (SQLite) fails outside the task too: the same words either way.
+      throw asNoSpace(e, vmsDir, { neededBytes });
     });
+  }
+
+  /** Bytes a clone writes into the VMs folder: each disk's flattened copy (measured) or a new overlay, and the UEFI variables. */
+  private async roomFor(linked: boolean, disks: { path: string; format: string }[], nvram: string | null): Promise<number> {
+    let bytes = nvram ? allocatedSize(nvram) : 0;
+    for (const disk of disks) bytes += linked ? OVERLAY_ROOM_BYTES : await this.d.qemuImg.measure({ src: disk.path, srcFormat: disk.format });
+    return bytes;
   }
 
   /** A linked clone takes in all the data its disks are based on, so its base may go. */
@@ -317,6 +356,16 @@ function copySparse(from: string, to: string, signal: AbortSignal): Promise<void
       }
     });
   });
+}
+
+/** Bytes a file holds on disk (a sparse copy writes no more); 0 for a missing file. */
+function allocatedSize(path: string): number {
+  try {
+    const st = statSync(path);
+    return Math.min(st.size, st.blocks * 512);
+  } catch {
+    return 0;
+  }
 }
 
 function freshMac(used: Set<string>): string {

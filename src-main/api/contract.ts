@@ -41,6 +41,10 @@ const HardwareOptions = {
   nic: NicChoice.optional(),
   forwards: z.array(PortForward).max(32).optional(),
   accel: Accel.optional(),
+  /** restart the VM when it crashes (QEMU or its VMM host ends unasked) */
+  restartOnCrash: z.boolean().optional(),
+  /** the most automatic restarts within a minute (1-10, default 3) */
+  maxRestartsPerMinute: z.number().int().optional(),
 };
 
 export const VmCreateInput = z
@@ -172,6 +176,8 @@ export const VmDetails = z.object({
   accelReason: z.string(),
   accelSetting: Accel,
   nested: z.boolean(),
+  restartOnCrash: z.boolean(),
+  maxRestartsPerMinute: z.number(),
   qemuPid: z.number().optional(),
   disks: z.array(DiskDetails),
   opticals: z.array(z.object({ id: z.string(), bus: z.string(), path: z.string().nullable() })),

@@ -3,6 +3,7 @@ import type { ConnectionContext, Handlers } from '../../src-vmm/base/rpc.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { OS_TYPES, defaultsFor } from '../../src-vmm/model/index.js';
 import { listFolder } from './files.node.js';
+import { PathGuard } from './pathGuard.node.js';
 import type { HangarInventory } from '../owner/inventory.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { hangarApi } from './contract.js';
@@ -129,8 +130,9 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       for (const row of rows) d.inventoryChanged(row.id);
       return { vms: await Promise.all(rows.map((row) => d.vms.details(row))) };
     },
-    'appliance.export': async (req, ctx) =>
-      d.exports.export(
+    'appliance.export': async (req, ctx) => {
+      new PathGuard(d.owner.home, d.inventory).assertWritable(req.file, 'export file');
+      return d.exports.export(
         {
           refs: req.refs,
           file: req.file,
@@ -142,7 +144,8 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
           ...(req.eula ? { eula: req.eula } : {}),
         },
         { signal: ctx.signal, onProgress: progressOf(ctx) },
-      ),
+      );
+    },
     'vm.promote': async ({ ref }, ctx) => {
       const row = await d.clones.promote(ref, { signal: ctx.signal, onProgress: progressOf(ctx) });
       d.vms.collectOrphanImages();

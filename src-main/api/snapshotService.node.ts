@@ -5,10 +5,10 @@
 import { randomUUID, randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { HangarError } from '../../src-vmm/base/errors.js';
+import { HangarError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
-import type { VmConfig } from '../../src-vmm/model/index.js';
-import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { labelProblems, type VmConfig } from '../../src-vmm/model/index.js';
+import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import {
   snapshotNameProblems,
   findSnapshot,
@@ -74,6 +74,31 @@ export class SnapshotService {
     };
   }
 
+  /**
+   * A live take failed before it was recorded. QEMU may have switched to the new overlays already (then
+   * died, or its host did): unrecorded, they are orphans and go, with the partial state file and the
+   * thumbnail. An overlay that a still-running QEMU has open is left alone and logged: removing it
+   * would take the guest's newest writes with it.
+   */
+  private async discardFailedLiveTake(vm: VmRow, snapId: string, overlays: string[]): Promise<void> {
+    const paths = vmPaths(this.d.home, vm.id);
+    const stateFile = join(paths.snapshots, `${snapId}.vmstate`);
+    for (const f of [stateFile, `${stateFile}.partial`, this.thumbnailPath(vm, snapId)]) rmSync(f, { force: true });
+    let open = new Set<string>();
+    if (this.d.supervisor.get(vm.id)) {
+      try {
+        const nodes = (await this.d.supervisor.call(vm.id, 'host.qmp', { command: 'query-named-block-nodes', arguments: { flat: true } }, { timeoutMs: 10_000 })) as { file?: string }[];
+        open = new Set(nodes.map((n) => n.file ?? ''));
+      } catch {
+        // The host no longer answers: its QEMU is gone or going, and has nothing open.
+      }
+    }
+    for (const o of overlays) {
+      if (open.has(o)) this.d.log(`vm=${vm.id} live snapshot failed after QEMU switched to ${o}; it stays (the running guest writes to it)`);
+      else rmSync(o, { force: true });
+    }
+  }
+
   private thumbnailPath(vm: VmRow, snapId: string): string {
     return join(vmPaths(this.d.home, vm.id).snapshots, `${snapId}.png`);
   }
@@ -105,8 +130,9 @@ export class SnapshotService {
 
   async take(ref: string, input: { name: string; description: string }, p: Progress): Promise<SnapshotItem> {
     const vm = this.d.find(ref);
-    const name = input.name.trim() === '' ? defaultSnapshotName(this.snapshots(vm)) : input.name;
-    const problems = snapshotNameProblems(name);
+    // No name: the next free "Snapshot N". A name of only white space is a mistake, not a request for one.
+    const name = input.name === '' ? defaultSnapshotName(this.snapshots(vm)) : input.name;
+    const problems = nameProblems(name);
     if (problems.length) throw new HangarError('INVALID_INPUT', problems.join('; '));
     if (findSnapshot(this.snapshots(vm), name)?.name.toLowerCase() === name.toLowerCase()) {
       throw new HangarError('ALREADY_EXISTS', `VM '${vm.name}' already has a snapshot named '${name}'`);
@@ -118,11 +144,16 @@ export class SnapshotService {
     mkdirSync(paths.snapshots, { recursive: true, mode: 0o700 });
     const snapId = randomUUID();
     const overlays = vm.config.disks.map((disk) => ({ disk, overlay: join(paths.disks, `${disk.id}-${short()}.qcow2`) }));
+    // Room for the new overlays, the UEFI variables and, for a running VM, its state: at most its memory.
+    const neededBytes = overlays.length * OVERLAY_ROOM_BYTES + (vm.config.firmware.type === 'uefi' ? fileSize(paths.nvram) : 0) + (running ? liveStateBytes(vm.config) : 0);
+    assertFreeSpace(paths.dir, neededBytes);
 
-    return this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+    return this.noSpaceOn(paths.dir, neededBytes, () => this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
       const created: string[] = [];
       let stateFile: string | null = null;
       let live = false;
+      // the running QEMU writes to the new overlays: a failure from here on switches it back first
+      let switched = false;
       try {
         if (running) {
           task.phase('taking a live snapshot');
@@ -135,7 +166,10 @@ export class SnapshotService {
             { signal: task.signal, onProgress: (pr) => task.progress(pr.fraction, pr.message), timeoutMs: 600_000 },
           );
           created.push(...overlays.map((o) => o.overlay));
+          switched = true;
           this.d.log(`vm=${vm.id} live snapshot: guest paused ${r.pauseMs} ms${r.stateError ? `; state not saved: ${r.stateError}` : ''}`);
+          // The state did not fit: no snapshot at all rather than one without the state the user asked for.
+          if (!r.stateSaved && isNoSpaceError(r.stateError)) throw noSpaceError(paths.dir, { cause: r.stateError });
           live = r.stateSaved;
           if (!live) stateFile = null;
         } else {
@@ -158,6 +192,7 @@ export class SnapshotService {
           created.push(nv);
         }
         this.d.fault?.('snapshot-take-before-commit');
+        testFillPoint('snapshot-before-register');
         task.phase('recording the snapshot');
         const parent = this.d.inventory.snapshots.current(vm.id);
         const nextConfig: VmConfig = {
@@ -185,6 +220,7 @@ export class SnapshotService {
           this.d.inventory.snapshots.setCurrent(vm.id, snapId);
           return s;
         });
+        switched = false; // recorded: the overlays are the VM's disks now
         this.d.fault?.('snapshot-take-after-commit');
         // Frozen images are read-only from now on (only Hangar's own: a user's image keeps its mode).
         for (const o of overlays) if (this.d.inventory.images.get(o.disk.path)?.owned) readOnly(o.disk.path);
@@ -192,10 +228,62 @@ export class SnapshotService {
         return this.item(vm, snap);
       } catch (e) {
         if (!running) for (const f of created) rmSync(f, { force: true });
-        else if (stateFile) rmSync(stateFile, { force: true });
-        throw e;
+        else {
+          if (switched) {
+            // The state file goes first: committing the overlays back may need the room it took.
+            if (stateFile) rmSync(stateFile, { force: true });
+            await this.switchBack(vm, overlays).catch((err: unknown) => this.d.log(`vm=${vm.id} could not switch back from the overlays of a failed snapshot: ${(err as Error).message}`));
+          }
+          await this.discardFailedLiveTake(vm, snapId, overlays.map((o) => o.overlay));
+        }
+        throw asNoSpace(e, paths.dir, { neededBytes });
       }
-    });
+    }));
+  }
+
+  /** `run`, with a full filesystem (the inventory's included) reported as one on `dir`. */
+  private async noSpaceOn<T>(dir: string, neededBytes: number, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      throw asNoSpace(e, dir, { neededBytes });
+    }
+  }
+
+  /**
+   * Undoes a live snapshot's disk switch: each new overlay (with whatever the guest wrote since) is
+   * committed into the image it was put on, and QEMU drops it (an active block-commit). Afterwards
+   * the overlays are no longer open and can go.
+   */
+  private async switchBack(vm: VmRow, overlays: { disk: { path: string }; overlay: string }[]): Promise<void> {
+    const qmp = (command: string, args: Record<string, unknown>) => this.d.supervisor.call(vm.id, 'host.qmp', { command, arguments: args }, { timeoutMs: 30_000 });
+    const nodes = (await qmp('query-named-block-nodes', { flat: true })) as { 'node-name': string; drv: string; file: string }[];
+    const formatNode = (path: string) => nodes.find((n) => n.file === path && n.drv !== 'file')?.['node-name'];
+    for (const o of overlays) {
+      const top = formatNode(o.overlay);
+      const base = formatNode(o.disk.path);
+      if (!top) continue; // QEMU never switched to this one
+      if (!base) throw new HangarError('QEMU_FAILED', `${o.disk.path} is not open in the running VM`);
+      const id = `undo-${short()}`;
+      await qmp('block-commit', { 'job-id': id, device: top, 'base-node': base, 'auto-dismiss': false });
+      const deadline = Date.now() + 600_000;
+      let completing = false;
+      for (;;) {
+        const jobs = (await qmp('query-jobs', {})) as { id: string; status: string; error?: string }[];
+        const job = jobs.find((j) => j.id === id);
+        if (!job) throw new HangarError('QEMU_FAILED', `the commit of ${o.overlay} vanished`);
+        if (job.status === 'ready' && !completing) {
+          completing = true;
+          await qmp('job-complete', { id });
+        } else if (job.status === 'concluded') {
+          await qmp('job-dismiss', { id });
+          if (job.error) throw new HangarError('QEMU_FAILED', `committing ${o.overlay} back failed: ${job.error}`);
+          break;
+        }
+        if (Date.now() > deadline) throw new HangarError('TIMEOUT', `committing ${o.overlay} back did not finish`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   }
 
   // ------------------------------------------------------------------ restore
@@ -394,7 +482,7 @@ export class SnapshotService {
     const vm = this.d.find(ref);
     const snap = this.resolve(vm, snapRef);
     if (patch.name !== undefined) {
-      const problems = snapshotNameProblems(patch.name);
+      const problems = nameProblems(patch.name);
       if (problems.length) throw new HangarError('INVALID_INPUT', problems.join('; '));
       const other = findSnapshot(this.snapshots(vm), patch.name);
       if (other && other.id !== snap.id && other.name.toLowerCase() === patch.name.toLowerCase()) {
@@ -416,6 +504,21 @@ export class SnapshotService {
     if (!existsSync(file)) throw new HangarError('NOT_FOUND', `snapshot '${snap.name}' has no screen thumbnail`);
     return { png: readFileSync(file).toString('base64') };
   }
+}
+
+/** The tree's rules for snapshot names, and those for any label people read in a list. */
+function nameProblems(name: string): string[] {
+  const problems = labelProblems(name, 'snapshot name');
+  return problems.length ? problems : snapshotNameProblems(name);
+}
+
+/**
+ * The most a running VM's saved state can take: its memory, the display adapter's video memory and
+ * room for firmware and device state. Usually far less is written (unused memory is not).
+ */
+export function liveStateBytes(config: VmConfig): number {
+  const vram = config.display.vga === 'std' ? 16 : config.display.vga === 'cirrus' ? 4 : 0;
+  return (config.system.memoryMiB + vram + 4) * (1 << 20);
 }
 
 function fileSize(path: string): number {

@@ -2,7 +2,7 @@
 // Rule for every change: disk files change first, the inventory commits last; a failure undoes the files.
 import { randomUUID, randomInt } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, writeFileSync, readdirSync, constants as fsc } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HangarError, isHangarError } from '../../src-vmm/base/errors.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
 import {
@@ -13,12 +13,15 @@ import {
   getOsType,
   randomMac,
   CURRENT_SCHEMA_VERSION,
+  newVmNameProblems,
+  DEFAULT_RECOVERY,
+  recoveryOf,
   type VmConfig,
   type VmConfigPatch,
 } from '../../src-vmm/model/index.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
-import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { asNoSpace, assertFreeSpace, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
 import type { HostSpec } from '../../src-vmm/protocol/contract.js';
 import { readLogTail } from '../../src-vmm/host/serialLog.node.js';
@@ -27,6 +30,7 @@ import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
 import type { HangarInventory, VmRow } from '../owner/inventory.node.js';
 import type { VmCreateInput, VmDetails, VmModifyInput, VmSummary } from './contract.js';
+import { PathGuard, refusalFor } from './pathGuard.node.js';
 
 const SERIAL_LOG_MAX_BYTES = 2 << 20;
 /** Formats QEMU runs in place; anything else is converted to qcow2 in the VM's folder. */
@@ -52,6 +56,11 @@ export class VmService {
   relations: ((row: VmRow) => Pick<VmDetails, 'linkedTo' | 'dependents'>) | undefined;
 
   constructor(private readonly d: VmServiceDeps) {}
+
+  /** Checks the files people name against the home: no VM uses another's, nothing is written into Hangar's. */
+  get guard(): PathGuard {
+    return new PathGuard(this.d.home, this.d.inventory);
+  }
 
   /**
    * Compares the inventory with the files: every image the inventory knows exists and has the backing
@@ -152,6 +161,8 @@ export class VmService {
       accelReason: accel.reason,
       accelSetting: c.system.accel,
       nested: c.features.nested,
+      restartOnCrash: recoveryOf(c).restartOnCrash,
+      maxRestartsPerMinute: recoveryOf(c).maxRestartsPerMinute,
       ...(active && status?.qemuPid ? { qemuPid: status.qemuPid } : {}),
       disks,
       opticals: c.opticals.map((o) => ({ id: o.id, bus: o.bus, path: o.path })),
@@ -217,6 +228,14 @@ export class VmService {
       display: { vga: def.vga, vnc: true },
       serial: { enabled: true },
       features: { nested: false },
+      ...(input.restartOnCrash !== undefined || input.maxRestartsPerMinute !== undefined
+        ? {
+            recovery: {
+              restartOnCrash: input.restartOnCrash ?? DEFAULT_RECOVERY.restartOnCrash,
+              maxRestartsPerMinute: input.maxRestartsPerMinute ?? DEFAULT_RECOVERY.maxRestartsPerMinute,
+            },
+          }
+        : {}),
       boot: {
         order: ['disk', 'optical'],
         ...(input.kernel ? { kernel: input.kernel } : {}),
@@ -231,18 +250,24 @@ export class VmService {
       : config;
     const pre = validateConfig(planned);
     if (!pre.ok) throw new HangarError('INVALID_INPUT', formatIssues(pre.issues));
+    assertNewName(input.name);
     this.assertNameFree(input.name);
-    if (input.iso) assertIso(input.iso);
-    if (input.kernel) assertReadableFile(input.kernel, 'kernel');
-    if (input.initrd) assertReadableFile(input.initrd, 'initrd');
+    if (input.iso) this.assertUsableFile(input.iso, 'ISO', assertIso);
+    if (input.kernel) this.assertUsableFile(input.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'));
+    if (input.initrd) this.assertUsableFile(input.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'));
 
-    return this.d.tasks.run('vm.create', { id, name: input.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
+    // Space runs out on the VMs folder: the new VM's own folder goes with a failure. Checked before the
+    // task starts, so a full disk refuses the VM before anything (not even the task) is written.
+    const vmsDir = join(this.d.home, 'VMs');
+    const ovmfVars = firmware === 'uefi' ? this.d.host().ovmf?.vars : undefined;
+    assertFreeSpace(vmsDir, (input.disk ? await this.diskRoom(input.disk) : 0) + (ovmfVars && existsSync(ovmfVars) ? statSync(ovmfVars).size : 0));
+    return this.noSpaceOn(vmsDir, () => this.d.tasks.run('vm.create', { id, name: input.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
       try {
         for (const dir of [paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
         const images: { path: string; format: string; virtualSize: number; owned: boolean }[] = [];
         if (input.disk) {
-          const disk = await this.prepareDisk(input.disk, join(paths.disks, 'disk0.qcow2'), task);
+          const disk = await this.prepareDisk(input.disk, join(paths.disks, 'disk0.qcow2'), task, vmsDir);
           config.disks = [{ id: 'disk0', bus: diskBus, path: disk.path, format: disk.format, readOnly: false }];
           images.push(disk);
         }
@@ -260,9 +285,18 @@ export class VmService {
         });
       } catch (e) {
         rmSync(paths.dir, { recursive: true, force: true });
-        throw e;
+        throw asNoSpace(e, vmsDir);
       }
-    });
+    }));
+  }
+
+  /** `run`, with a full filesystem (the inventory's included) reported as one on `dir`. */
+  private async noSpaceOn<T>(dir: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      throw asNoSpace(e, dir);
+    }
   }
 
   private createNvram(paths: VmPaths): void {
@@ -271,21 +305,44 @@ export class VmService {
     copyFileSync(ovmf.vars, paths.nvram);
   }
 
+  /** Bytes a disk choice writes into the VM's folder: an empty qcow2's tables, a conversion's qcow2, nothing for an image used in place. */
+  private async diskRoom(choice: NonNullable<VmCreateInput['disk']>, format?: string): Promise<number> {
+    if ('sizeBytes' in choice) return this.d.qemuImg.measure({ sizeBytes: choice.sizeBytes });
+    if (!format) this.guard.assertUsable(choice.image, 'disk image');
+    const srcFormat = format ?? (await this.d.qemuImg.detectImage(choice.image)).format;
+    return IN_PLACE_FORMATS.has(srcFormat) ? 0 : this.d.qemuImg.measure({ src: choice.image, srcFormat });
+  }
+
   /** A new empty qcow2, or an existing image: used in place (qcow2, raw) or converted to qcow2. */
   private async prepareDisk(
     choice: NonNullable<VmCreateInput['disk']>,
     newPath: string,
     task: TaskContext,
+    /** the folder a lack of space is reported on (one that outlives a failure) */
+    roomDir = dirname(newPath),
   ): Promise<{ path: string; format: 'qcow2' | 'raw'; virtualSize: number; owned: boolean }> {
     if ('sizeBytes' in choice) {
       task.phase('creating the disk');
-      await this.d.qemuImg.create(newPath, { sizeBytes: choice.sizeBytes, format: 'qcow2' });
+      const neededBytes = await this.diskRoom(choice);
+      assertFreeSpace(roomDir, neededBytes);
+      await this.d.qemuImg.create(newPath, { sizeBytes: choice.sizeBytes, format: 'qcow2' }).catch((e: unknown) => {
+        throw asNoSpace(e, roomDir, { neededBytes });
+      });
       return { path: newPath, format: 'qcow2', virtualSize: choice.sizeBytes, owned: true };
     }
+    this.guard.assertUsable(choice.image, 'disk image');
     const detected = await this.d.qemuImg.detectImage(choice.image);
     if (IN_PLACE_FORMATS.has(detected.format)) {
       const user = this.d.inventory.images.get(choice.image);
       if (user) throw new HangarError('INVALID_INPUT', `${choice.image} is already a disk of another VM`);
+      if (detected.backingPath) {
+        // Used in place, its backing chain is read by this VM too: none of it may be another VM's.
+        const chain = await this.d.qemuImg.info(choice.image, { backingChain: true });
+        for (const img of chain.slice(1)) {
+          const owner = this.guard.ownerOf(img.path);
+          if (owner) throw new HangarError('INVALID_INPUT', `disk image ${choice.image} is based on ${img.path}, which ${owner}: ${refusalFor(owner)}`);
+        }
+      }
       try {
         accessSync(choice.image, fsc.R_OK | fsc.W_OK);
       } catch {
@@ -294,14 +351,26 @@ export class VmService {
       return { path: choice.image, format: detected.format as 'qcow2' | 'raw', virtualSize: detected.virtualSizeBytes, owned: false };
     }
     task.phase(`converting the ${detected.format} image to qcow2`);
-    await this.d.qemuImg.convert(choice.image, newPath, {
-      srcFormat: detected.format,
-      dstFormat: 'qcow2',
-      sparse: true,
-      signal: task.signal,
-      onProgress: (f) => task.progress(f, `converting ${choice.image}`),
-    });
+    const neededBytes = await this.diskRoom(choice, detected.format);
+    assertFreeSpace(roomDir, neededBytes);
+    await this.d.qemuImg
+      .convert(choice.image, newPath, {
+        srcFormat: detected.format,
+        dstFormat: 'qcow2',
+        sparse: true,
+        signal: task.signal,
+        onProgress: (f) => task.progress(f, `converting ${choice.image}`),
+      })
+      .catch((e: unknown) => {
+        throw asNoSpace(e, roomDir, { neededBytes });
+      });
     return { path: newPath, format: 'qcow2', virtualSize: detected.virtualSizeBytes, owned: true };
+  }
+
+  /** A file the VM is to read: a user's own (not another VM's), and of the right kind. */
+  private assertUsableFile(path: string, what: string, check: (path: string) => void): void {
+    check(path);
+    this.guard.assertUsable(path, what);
   }
 
   private assertNameFree(name: string, exceptId?: string): void {
@@ -330,7 +399,7 @@ export class VmService {
   async modify(input: VmModifyInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<VmRow> {
     const row = this.find(input.ref);
     const c = row.config;
-    const hardware = Object.entries(input).some(([k, v]) => v !== undefined && !['ref', 'name', 'description'].includes(k));
+    const hardware = Object.entries(input).some(([k, v]) => v !== undefined && !['ref', 'name', 'description', 'restartOnCrash', 'maxRestartsPerMinute'].includes(k));
     if (hardware && (isActive(row.state) || row.state === 'saved')) {
       throw new HangarError(
         'STATE_CONFLICT',
@@ -365,6 +434,12 @@ export class VmService {
       }
       patch.features = { nested: input.nested };
     }
+    if (input.restartOnCrash !== undefined || input.maxRestartsPerMinute !== undefined) {
+      patch.recovery = {
+        ...(input.restartOnCrash !== undefined ? { restartOnCrash: input.restartOnCrash } : {}),
+        ...(input.maxRestartsPerMinute !== undefined ? { maxRestartsPerMinute: input.maxRestartsPerMinute } : {}),
+      };
+    }
     if (input.nic !== undefined || input.forwards !== undefined) {
       const macs = this.usedMacs();
       if (input.nic === 'none') {
@@ -377,8 +452,9 @@ export class VmService {
         patch.nics = [{ id: first?.id ?? 'net0', model, mac: first?.mac ?? this.newMac(macs), forwards }, ...c.nics.slice(1)];
       }
     }
+    if (input.name !== undefined) assertNewName(input.name);
     if (input.iso !== undefined) {
-      if (input.iso) assertIso(input.iso);
+      if (input.iso) this.assertUsableFile(input.iso, 'ISO', assertIso);
       const opticals = patch.opticals ?? c.opticals;
       const first = opticals[0];
       const bus = first?.bus ?? defaultsFor(c.osType).opticalBus;
@@ -387,8 +463,8 @@ export class VmService {
       else patch.opticals = [{ id: first?.id ?? 'cd0', bus: chipsetAfter === 'q35' && bus === 'ide' ? 'sata' : bus, path: input.iso }, ...opticals.slice(1)];
     }
     if (input.kernel !== undefined || input.initrd !== undefined || input.append !== undefined) {
-      if (input.kernel) assertReadableFile(input.kernel, 'kernel');
-      if (input.initrd) assertReadableFile(input.initrd, 'initrd');
+      if (input.kernel) this.assertUsableFile(input.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'));
+      if (input.initrd) this.assertUsableFile(input.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'));
       // In a patch, null removes a boot setting; without a kernel, initrd and append go too.
       const boot: NonNullable<VmConfigPatch['boot']> = {};
       for (const key of ['kernel', 'initrd', 'append'] as const) {
@@ -444,9 +520,9 @@ export class VmService {
 
   delete(ref: string, keepFiles: boolean, keepShared = false): { id: string; keptFiles: string[] } {
     const row = this.find(ref);
+    // A task first: a running VM taking a snapshot is busy with that, which says more than "running".
+    this.d.tasks.assertFree(row);
     if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is ${row.state}: stop it before deleting it`);
-    const busy = this.d.tasks.busy(row.id);
-    if (busy) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is busy with ${busy.kind}`);
     // Images of this VM that other VMs' disks are based on (with their own bases).
     const own = this.d.inventory.images.listForVm(row.id);
     const shared = new Set<string>();
@@ -509,8 +585,7 @@ export class VmService {
   async start(ref: string, opts: { waitSerial?: string; timeoutS: number; signal: AbortSignal; onProgress: (f: number, m?: string) => void }) {
     const row = this.find(ref);
     if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is already ${row.state}`);
-    const busy = this.d.tasks.busy(row.id);
-    if (busy) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is busy with ${busy.kind}`);
+    this.d.tasks.assertFree(row);
     const c = row.config;
     for (const disk of c.disks) if (!existsSync(disk.path)) throw new HangarError('NOT_FOUND', `disk image ${disk.path} of VM '${row.name}' is missing`);
     for (const cd of c.opticals) if (cd.path && !existsSync(cd.path)) throw new HangarError('NOT_FOUND', `ISO ${cd.path} of VM '${row.name}' is missing: change it with 'hangar modify ${row.name} --iso FILE' (or none)`);
@@ -602,11 +677,14 @@ export class VmService {
   /** Fires on every VM state change the owner records. */
   readonly vmStates = new Emitter<{ id: string; state: VmState; reason?: string }>();
 
-  async stop(ref: string, opts: { force: boolean; timeoutS: number; signal: AbortSignal }) {
+  /** `evenIfBusy`: the owner's own shutdown --force, which ends every task anyway. */
+  async stop(ref: string, opts: { force: boolean; timeoutS: number; signal: AbortSignal; evenIfBusy?: boolean }) {
     const row = this.find(ref);
     if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
       throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
     }
+    // A live snapshot or merge in flight would be cut off: cancel it first (hangar tasks), or wait.
+    if (!opts.evenIfBusy) this.d.tasks.assertFree(row);
     const ended = waitForEvent(this.vmStates.event, (e) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state), {
       timeoutMs: opts.timeoutS * 1000,
       signal: opts.signal,
@@ -635,6 +713,8 @@ export class VmService {
     if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
       throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
     }
+    // A live snapshot pauses and resumes the guest itself: a pause or reset meanwhile would be undone or torn.
+    this.d.tasks.assertFree(row);
     await this.d.supervisor.call(row.id, `host.${action}`, {});
     return { id: row.id, state: this.find(row.id).state };
   }
@@ -664,6 +744,7 @@ export class VmService {
       throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
     }
     if (row.config.display.vga === 'none') throw new HangarError('UNSUPPORTED', `VM '${row.name}' has no display`);
+    this.guard.assertWritable(file, 'screenshot file');
     const paths = vmPaths(this.d.home, row.id);
     rmSync(paths.screenshot, { force: true });
     await this.d.supervisor.call(row.id, 'host.screendump', { file: paths.screenshot }, { timeoutMs: 30_000 });
@@ -686,6 +767,12 @@ export class VmService {
     if (!row.config.serial.enabled) throw new HangarError('UNSUPPORTED', `VM '${row.name}' has no serial console`);
     await this.d.supervisor.call(row.id, 'host.consoleWrite', { data: enter ? `${text}\r` : text });
   }
+}
+
+/** The rules only new names meet (see newVmNameProblems); the basic ones are the config's. */
+function assertNewName(name: string): void {
+  const problems = newVmNameProblems(name);
+  if (problems.length) throw new HangarError('INVALID_INPUT', problems.join('; '));
 }
 
 function nextDiskIndex(ids: string[]): number {

@@ -37,6 +37,8 @@ const hardwareFlags: Record<string, FlagSpec> = {
   append: { kind: 'string', value: 'TEXT', help: 'kernel command line for --kernel' },
   accel: { kind: 'string', value: 'auto|kvm|tcg', help: 'accelerator (auto: KVM when a probe proves it works)' },
   description: { kind: 'string', value: 'TEXT', help: 'free text' },
+  'restart-on-crash': { kind: 'string', value: 'on|off', help: 'start the VM again when QEMU or its VMM host crashes' },
+  'restart-limit': { kind: 'int', value: 'N', help: 'at most N automatic restarts within a minute (1-10, default 3)' },
 };
 
 export const COMMANDS: CommandSpec[] = [

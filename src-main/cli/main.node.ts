@@ -18,7 +18,7 @@ import { startOwner } from '../owner/owner.node.js';
 import { takeOverHome } from '../owner/takeover.node.js';
 import { startWebServer } from '../web/server.node.js';
 import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
-import { formatBytes, formatDetails, formatSnapshotTree, formatTable, ProgressBar } from './output.js';
+import { formatBytes, formatDetails, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 
 type Api = Client<HangarApi>;
 
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const he = toHangarError(e);
     if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: he.code, message: he.message } })}\n`);
-    process.stderr.write(`hangar: ${he.message}\n`);
+    process.stderr.write(`hangar: ${oneLine(he.message)}\n`);
     // A hostile archive is invalid input too: the file given is what is wrong.
     return he.code === 'INVALID_INPUT' || he.code === 'UNSAFE_ARCHIVE' ? 2 : 1;
   }
@@ -111,7 +111,9 @@ async function connectToOwner(): Promise<Api> {
   let exited = false;
   child.on('exit', () => (exited = true));
   child.unref();
-  const api = await waitForOwner(120_000, () => exited);
+  // Another client may have started an owner at the same moment: ours then finds the home locked and
+  // ends, and the other one (still starting, perhaps probing KVM) is the owner to wait for.
+  const api = await waitForOwner(120_000, () => exited && !liveLockHolder(paths.ownerLock));
   if (api) return api;
   const tail = readLastLines(paths.ownerLog, 3);
   throw new HangarError('INTERNAL', `could not start the headless owner${tail ? `: ${tail}` : ''} (log: ${paths.ownerLog})`);
@@ -220,6 +222,8 @@ function buildRequest(p: ParsedCommand): Request {
       r.accel = f.accel;
     }
     if (f.nested !== undefined) r.nested = parseOnOff('nested', String(f.nested));
+    if (f['restart-on-crash'] !== undefined) r.restartOnCrash = parseOnOff('restart-on-crash', String(f['restart-on-crash']));
+    if (f['restart-limit'] !== undefined) r.maxRestartsPerMinute = f['restart-limit'];
     return r;
   }
   if (p.command === 'screenshot') {
@@ -350,6 +354,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
       printVm(p, await withProgress(p, 'promoting', (opts) => api.call('vm.promote', { ref }, opts)));
       return 0;
     case 'snapshot take': {
+      if (p.flags.name === '') throw usageError("--name must not be empty (leave it out for the next free name, 'Snapshot N')");
       const r = await withProgress(p, 'snapshot', (opts) =>
         api.call('snapshot.take', { ref, name: typeof p.flags.name === 'string' ? p.flags.name : '', description: typeof p.flags.description === 'string' ? p.flags.description : '' }, opts),
       );
@@ -368,10 +373,20 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     }
     case 'snapshot delete': {
       const plan = await api.call('snapshot.deletePlan', { ref, snapshot: p.args[1]! });
-      if (!p.flags.json && plan.bytesToMerge > 0 && plan.blockedBy.length === 0) {
-        process.stderr.write(`merging ${formatBytes(plan.bytesToMerge)} into ${plan.children} image(s), about ${plan.estimatedSeconds} s (${formatBytes(plan.freeBytesAvailable)} free)\n`);
-      }
-      await withProgress(p, 'deleting', (opts) => api.call('snapshot.delete', { ref, snapshot: p.args[1]! }, opts));
+      // Said once the merge runs (its first progress), so that a refusal stays the one line it is.
+      let noted = p.flags.json === true || plan.bytesToMerge === 0 || plan.blockedBy.length > 0;
+      await withProgress(p, 'deleting', (opts) =>
+        api.call('snapshot.delete', { ref, snapshot: p.args[1]! }, {
+          ...opts,
+          onProgress: (pr) => {
+            if (!noted) {
+              noted = true;
+              process.stderr.write(`merging ${formatBytes(plan.bytesToMerge)} into ${plan.children} image(s), about ${plan.estimatedSeconds} s (${formatBytes(plan.freeBytesAvailable)} free)\n`);
+            }
+            opts.onProgress(pr);
+          },
+        }),
+      );
       print(p, { deleted: plan.snapshot.id }, () => `deleted snapshot '${plan.snapshot.name}'`);
       return 0;
     }
@@ -488,6 +503,7 @@ async function runExport(api: Api, p: ParsedCommand): Promise<number> {
 
 async function runImport(api: Api, p: ParsedCommand): Promise<number> {
   const file = resolvePath(p.args[0]!);
+  if (!existsSync(file)) throw usageError(`${file} does not exist`);
   const review = await api.call('appliance.review', { path: file });
   const edits = importEdits(p, review.machines.length);
   const planned = review.machines.map((m, i) => applyEdits(m, edits[i]));
@@ -596,14 +612,20 @@ function readLastLines(file: string, n: number): string {
   }
 }
 
+/**
+ * Exits once stdout and stderr have taken everything written to them: writes to a pipe are
+ * asynchronous, and exiting at once would cut `hangar serial | tail` short.
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Close lingering handles (stdin in console mode) so the process ends.
-    setImmediate(() => process.exit(code));
-  },
+  // Also closes lingering handles (stdin in console mode) so the process ends.
+  (code) => exitWhenFlushed(code),
   (e: unknown) => {
-    process.stderr.write(`hangar: ${toHangarError(e).message}\n`);
-    process.exit(1);
+    process.stderr.write(`hangar: ${oneLine(toHangarError(e).message)}\n`);
+    exitWhenFlushed(1);
   },
 );

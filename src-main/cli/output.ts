@@ -1,6 +1,25 @@
 // Human output of the CLI: tables, VM details, a progress bar (pure formatting; streams are passed in).
 import type { VmDetails } from '../api/contract.js';
 
+/**
+ * A message as one line a terminal shows as written: control characters, bidirectional-text controls
+ * and line separators (which a name or a path in the message may carry) become visible escapes, and a
+ * very long message keeps its start and its end.
+ */
+export function oneLine(message: string, maxChars = 1000): string {
+  // eslint-disable-next-line no-control-regex
+  let s = message.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/gu, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.codePointAt(0)!;
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+  const chars = [...s];
+  if (chars.length > maxChars) s = `${chars.slice(0, maxChars - 203).join('')} … ${chars.slice(-200).join('')}`;
+  return s;
+}
+
 export function formatTable(headers: string[], rows: string[][]): string {
   if (rows.length === 0) return '(none)';
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -23,6 +42,7 @@ export function formatDetails(vm: VmDetails): string {
     `firmware:    ${vm.firmware} (${vm.chipset})`,
     `accelerator: ${vm.accelerator} (${vm.accelReason})`,
   ];
+  if (vm.restartOnCrash) lines.push(`on crash:    restart (at most ${vm.maxRestartsPerMinute} times a minute)`);
   if (vm.qemuPid) lines.push(`qemu pid:    ${vm.qemuPid}`);
   if (vm.description) lines.push(`description: ${vm.description}`);
   for (const d of vm.disks) {

@@ -91,6 +91,7 @@ export class ExportService {
     const ext = extname(req.file).toLowerCase();
     if (ext !== '.ova' && ext !== '.ovf') throw new HangarError('INVALID_INPUT', `the export file must end in .ova (one archive) or .ovf (a folder of files), not '${basename(req.file)}'`);
     if (!existsSync(dirname(req.file))) throw new HangarError('NOT_FOUND', `folder ${dirname(req.file)} does not exist`);
+    if (!statSync(dirname(req.file)).isDirectory()) throw new HangarError('INVALID_INPUT', `${dirname(req.file)} is not a folder`);
     if (existsSync(req.file)) throw new HangarError('ALREADY_EXISTS', `${req.file} already exists: choose another name or remove it first`);
     if (req.refs.length === 0) throw new HangarError('INVALID_INPUT', 'name at least one VM to export');
     if (req.snapshot && req.refs.length > 1) throw new HangarError('INVALID_INPUT', 'a snapshot is exported from one VM: name only that VM');
@@ -99,6 +100,7 @@ export class ExportService {
     for (const vm of vms) {
       if (vm.state === 'starting' || vm.state === 'stopping') throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: wait until it has settled`);
       if (vm.config.disks.length === 0) throw new HangarError('INVALID_INPUT', `VM '${vm.name}' has no disks: there is nothing to export`);
+      this.d.tasks.assertFree(vm);
     }
 
     // Names of every file, decided now: the descriptor's stem, then one VMDK per disk.
@@ -122,7 +124,17 @@ export class ExportService {
       };
       mkdirSync(staging, { mode: 0o700 });
 
-      const result = await this.d.tasks.run('appliance.export', null, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+      // The VMs are held while their disks are read: nothing deletes, restores or changes them meanwhile.
+      const holds = vms.map((vm) => ({ id: vm.id, name: vm.name }));
+      const result = await this.d.tasks.run('appliance.export', null, { signal: p.signal, onProgress: p.onProgress, holds }, async (task) => {
+        for (const s of sources) {
+          // Taking another VM's temporary snapshot took a while: one that changed meanwhile is not exported as it was.
+          const now = this.d.inventory.vms.get(s.vm.id);
+          if (!now) throw new HangarError('NOT_FOUND', `VM '${s.vm.name}' was deleted while the export was being prepared`);
+          if (!s.temporarySnapshot && !req.snapshot && JSON.stringify(now.config.disks) !== JSON.stringify(s.vm.config.disks)) {
+            throw new HangarError('STATE_CONFLICT', `VM '${s.vm.name}' changed while the export was being prepared: export it again`);
+          }
+        }
         const machines: ExportMachine[] = [];
         const files: { name: string; path: string; size: number; digest: string | null }[] = [];
         for (const s of sources) {

@@ -3,12 +3,12 @@
 // pass, then register the machines). All or nothing: a failure or cancel removes every machine of
 // the import and every file written for it.
 import { randomInt, randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { HangarError, cancelledError, isHangarError } from '../../src-vmm/base/errors.js';
 import { isValidMac, randomMac, type VmConfig } from '../../src-vmm/model/index.js';
-import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { asNoSpace, assertFreeSpace, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { vmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../owner/inventory.node.js';
 import type { TaskContext, TaskRunner } from '../tasks/taskRunner.js';
@@ -90,6 +90,12 @@ export class ImportService {
     });
     for (const { plan } of planned) for (const d of plan.disks) if (d.include && d.file) resolveHref(d.file.href, pkg.base);
 
+    // Room for every machine, before the first byte is written (each disk is checked again, exactly,
+    // just before it is converted).
+    const vmsDir = join(this.d.home, 'VMs');
+    const room = await this.roomFor(pkg, planned.map(({ plan }) => plan));
+    assertFreeSpace(vmsDir, room.bytes, { atLeast: room.atLeast });
+
     // Progress is shared by bytes: each disk weighs what is read for it.
     const weights = planned.map(({ plan }) => plan.disks.filter((d) => d.include).map((d) => Math.max(1, d.file?.sizeBytes ?? d.capacityBytes / 64)));
     const total = weights.flat().reduce((a, b) => a + b, 0) || 1;
@@ -111,13 +117,18 @@ export class ImportService {
     } catch (e) {
       // All or nothing: machines already registered by this import go too.
       for (const row of imported) {
-        this.d.inventory.transaction(() => {
-          for (const img of this.d.inventory.images.listForVm(row.id)) this.d.inventory.images.delete(img.path);
-          this.d.inventory.vms.delete(row.id);
-        });
-        rmSync(vmPaths(this.d.home, row.id).dir, { recursive: true, force: true });
+        try {
+          this.d.inventory.transaction(() => {
+            for (const img of this.d.inventory.images.listForVm(row.id)) this.d.inventory.images.delete(img.path);
+            this.d.inventory.vms.delete(row.id);
+          });
+          rmSync(vmPaths(this.d.home, row.id).dir, { recursive: true, force: true });
+        } catch (undo) {
+          // (a full inventory cannot record the removal either: the machine stays, whole, and says so)
+          this.d.log(`import of ${file}: could not remove the imported machine ${row.name} (${row.id}): ${(undo as Error).message}`);
+        }
       }
-      throw e;
+      throw asNoSpace(e, vmsDir, { neededBytes: room.bytes, atLeast: room.atLeast });
     }
     p.onProgress(1, 'imported');
     return imported;
@@ -239,6 +250,45 @@ export class ImportService {
       targetFolder: join(this.d.home, 'VMs'),
     };
     return { pkg, review, manifest };
+  }
+
+  /**
+   * What an import writes into the VMs folder: each disk as qcow2 (measured where qemu-img can read it
+   * in place; otherwise at least its packed size), the CD images and the UEFI variables.
+   */
+  private async roomFor(pkg: AppliancePackage, machines: MachinePlan[]): Promise<{ bytes: number; atLeast: boolean }> {
+    let bytes = 0;
+    let atLeast = false;
+    for (const m of machines) {
+      for (const disk of m.disks.filter((d) => d.include)) {
+        if (!disk.file) {
+          if (disk.capacityBytes > 0) bytes += await this.d.qemuImg.measure({ sizeBytes: Math.ceil(disk.capacityBytes / 512) * 512 });
+          continue;
+        }
+        const parts = await this.parts(pkg, disk.file);
+        const packed = parts.reduce((a, r) => a + r.length, 0);
+        const only = parts.length === 1 && disk.file.compression === 'none' ? parts[0]! : null;
+        const window = only ? await this.windowFor(pkg, only) : undefined;
+        const driver = only ? qemuDriverFor(detectPayload(await readAt(only, 0, PAYLOAD_HEAD_BYTES), await readAt(only, Math.max(0, only.length - 512), 512))) : null;
+        let measured: number | null = null;
+        if (only && window !== undefined && driver) {
+          measured = await this.d.qemuImg.measure({ src: only.path, srcFormat: driver, ...window }).catch(() => null);
+        }
+        if (measured === null) {
+          // Unpacked first (joined or inflated), then converted: both copies exist for a while.
+          atLeast = true;
+          bytes += 2 * packed;
+        } else bytes += measured;
+      }
+      for (const optical of m.opticals) {
+        if (!optical.file) continue;
+        bytes += (await this.parts(pkg, optical.file)).reduce((a, r) => a + r.length, 0);
+        if (optical.file.compression !== 'none') atLeast = true;
+      }
+      const vars = m.firmware === 'uefi' ? this.d.ovmfVars() : null;
+      if (vars) bytes += statSync(vars).size;
+    }
+    return { bytes, atLeast };
   }
 
   /** The regions holding a file: its chunks in order, or the file itself. */
@@ -422,6 +472,11 @@ export class ImportService {
         }
       }
 
+      // The exact size of this disk's qcow2, checked against what is free now (earlier disks took theirs).
+      const vmsDir = join(this.d.home, 'VMs');
+      const neededBytes = await this.d.qemuImg.measure({ src: source.path, srcFormat: driver, ...window }).catch(() => undefined);
+      if (neededBytes !== undefined) assertFreeSpace(vmsDir, neededBytes);
+
       const convertAbort = new AbortController();
       const onOuter = () => convertAbort.abort();
       signal.addEventListener('abort', onOuter, { once: true });
@@ -452,7 +507,7 @@ export class ImportService {
         if (c.status === 'rejected') throw c.reason;
       } catch (e) {
         rmSync(target, { force: true });
-        throw e;
+        throw asNoSpace(e, vmsDir, { ...(neededBytes !== undefined ? { neededBytes } : {}) });
       } finally {
         signal.removeEventListener('abort', onOuter);
       }

@@ -2,6 +2,7 @@
 // in the same pass that uses it, never in a second pass over gigabytes. A mismatch names the file.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { dirname } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -114,7 +115,9 @@ export async function stageParts(
     if (o.signal.aborted) throw cancelledError();
     if (e instanceof HangarError) throw e;
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOSPC') throw new HangarError('DISK_FULL', `not enough space to unpack ${parts[0]?.region.name ?? 'a file'}`, { cause: e });
+    if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
+      throw new HangarError('DISK_FULL', `not enough space on ${dirname(o.dst)} to unpack ${parts[0]?.region.name ?? 'a file'}`, { cause: e });
+    }
     if (err.code?.startsWith('Z_')) throw new HangarError('INVALID_INPUT', `${parts[0]?.region.name ?? 'a file'} is marked gzip-compressed but does not inflate: ${err.message}`, { cause: e });
     throw new HangarError('IO_ERROR', `cannot unpack ${parts[0]?.region.name ?? 'a file'}: ${err.message}`, { cause: e });
   }

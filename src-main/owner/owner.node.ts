@@ -24,6 +24,8 @@ import { nodeHostForker, type HostForker } from '../supervisor/fork.node.js';
 import { Supervisor, readStatusFile } from '../supervisor/supervisor.node.js';
 import { TaskRunner } from '../tasks/taskRunner.js';
 import { acquireOwnerLock } from './lock.node.js';
+import { CrashRestarts } from './crashRestarts.js';
+import { recoveryOf } from '../../src-vmm/model/recovery.js';
 
 export type OwnerKind = 'headless owner' | 'hangar serve' | 'the desktop app';
 
@@ -96,11 +98,41 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       broadcast('vm.stateChanged', { id: vmId, name: row.name, state, ...(reason ? { reason } : {}) });
       vms?.vmStates.fire({ id: vmId, state, ...(reason ? { reason } : {}) });
     };
+    // A crash (the host reports 'aborted', or the host itself died) may restart the VM, per its policy.
+    const crashRestarts = new CrashRestarts();
+    let disposed = false;
+    store.add(toDisposable(() => (disposed = true)));
+    const onCrash = (vmId: string, reason: string | undefined, before: VmState | undefined) => {
+      const row = inventory.vms.get(vmId);
+      // Only a machine that was up crashes; one that failed to start would fail the same way again.
+      if (!row || (before !== 'running' && before !== 'paused')) return;
+      const decision = crashRestarts.onCrash(vmId, recoveryOf(row.config), Date.now());
+      if (!decision.note) return;
+      log(`vm=${vmId} crashed (${reason ?? 'no reason given'}); ${decision.note}`);
+      if (!decision.restart) {
+        recordState(vmId, 'aborted', `${reason ?? 'crashed'}; ${decision.note}`);
+        return;
+      }
+      // A moment's pause lets the dead host's connection and files settle before the new start.
+      setTimeout(() => {
+        if (disposed) return;
+        const now = inventory.vms.get(vmId);
+        if (!now || now.state !== 'aborted') return; // deleted, or started by someone else meanwhile
+        vms.start(vmId, { timeoutS: 300, signal: new AbortController().signal, onProgress: () => undefined }).catch((e: unknown) => {
+          log(`vm=${vmId} restart after a crash failed: ${(e as Error).message}`);
+          recordState(vmId, 'aborted', `${reason ?? 'crashed'}; the restart failed: ${(e as Error).message}`);
+        });
+      }, 500);
+    };
     const supervisor = new Supervisor({
       forker: opts.forker ?? nodeHostForker(),
       log,
       events: {
-        onState: (vmId, state, reason) => recordState(vmId, state, reason),
+        onState: (vmId, state, reason) => {
+          const before = inventory.vms.get(vmId)?.state;
+          recordState(vmId, state, reason);
+          if (state === 'aborted') onCrash(vmId, reason, before);
+        },
         onConsole: (vmId, data) => consoleBytes.fire({ id: vmId, data }),
       },
     });
@@ -229,7 +261,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
         }
         for (const r of running) {
           try {
-            await vms.stop(r.id, { force: true, timeoutS: 30, signal: new AbortController().signal });
+            await vms.stop(r.id, { force: true, timeoutS: 30, signal: new AbortController().signal, evenIfBusy: true });
           } catch (e) {
             log(`vm=${r.id} power-off at shutdown failed: ${(e as Error).message}`);
           }

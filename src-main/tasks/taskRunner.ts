@@ -10,6 +10,32 @@ export interface TaskStore {
   finish(id: string, state: 'succeeded' | 'failed' | 'cancelled', error?: string | null): void;
 }
 
+/** What a VM is doing while a task of each kind holds it, for the "VM 'x' is busy …" refusals. */
+const ACTIVITIES: Record<string, string> = {
+  'vm.create': 'being created',
+  'vm.modify': 'being changed',
+  'vm.start': 'starting',
+  'vm.save': 'saving its state',
+  'vm.import': 'being imported',
+  'vm.promote': 'taking in the data of its base (promote)',
+  'vm.clone.full': 'being created as a clone',
+  'vm.clone.linked': 'being created as a clone',
+  'snapshot.take': 'taking a snapshot',
+  'snapshot.restore': 'restoring a snapshot',
+  'snapshot.delete': 'deleting a snapshot',
+  'appliance.export': 'being exported',
+};
+
+/**
+ * The one line that refuses an operation on a VM while a task holds it: what the VM is busy with
+ * and how far that is. A task may hold a VM other than its own (a clone holds its source).
+ */
+export function busyMessage(vmName: string, task: Pick<TaskInfo, 'kind' | 'vm' | 'progress'>): string {
+  let what = ACTIVITIES[task.kind] ?? `with ${task.kind}`;
+  if (task.kind.startsWith('vm.clone') && task.vm !== null && task.vm !== vmName) what = `being copied into its clone '${task.vm}'`;
+  return `VM '${vmName}' is busy ${what} (${task.kind}, ${Math.round(task.progress * 100)}% done): try again when it has finished`;
+}
+
 export interface TaskContext {
   id: string;
   signal: AbortSignal;
@@ -36,22 +62,31 @@ export class TaskRunner {
     r.ac.abort();
   }
 
-  /** Whether a VM has a task running, and which. */
+  /** Whether a VM has a task running (its own, or one that holds it), and which. */
   busy(vmId: string): TaskInfo | undefined {
     const id = this.busyVms.get(vmId);
     return id ? this.running.get(id)?.info : undefined;
   }
 
+  /** STATE_CONFLICT, saying with what, while a task holds the VM. */
+  assertFree(vm: { id: string; name: string }): void {
+    const other = this.busy(vm.id);
+    if (other) throw new HangarError('STATE_CONFLICT', busyMessage(vm.name, other));
+  }
+
   async run<T>(
     kind: string,
     vm: { id: string; name: string } | null,
-    opts: { signal?: AbortSignal; onProgress?: (fraction: number, message?: string) => void },
+    opts: {
+      signal?: AbortSignal;
+      onProgress?: (fraction: number, message?: string) => void;
+      /** other VMs the task reads, held like its own so that nothing changes or deletes them meanwhile */
+      holds?: { id: string; name: string }[];
+    },
     fn: (ctx: TaskContext) => Promise<T>,
   ): Promise<T> {
-    if (vm) {
-      const other = this.busy(vm.id);
-      if (other) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is busy with another operation (${other.kind}); try again when it ends`);
-    }
+    const held = [...(vm ? [vm] : []), ...(opts.holds ?? [])];
+    for (const v of held) this.assertFree(v);
     const id = randomUUID();
     const ac = new AbortController();
     const onOuterAbort = () => ac.abort();
@@ -70,7 +105,7 @@ export class TaskRunner {
     };
     this.store.create({ id, kind, vmId: vm?.id ?? null, vmName: vm?.name ?? null, startedAt: info.startedAt });
     this.running.set(id, { ac, info });
-    if (vm) this.busyVms.set(vm.id, id);
+    for (const v of held) this.busyVms.set(v.id, id);
     this.emit({ ...info });
     let lastPersist = 0;
     const ctx: TaskContext = {
@@ -83,13 +118,13 @@ export class TaskRunner {
         const now = Date.now();
         if (now - lastPersist > 250 || info.progress === 1) {
           lastPersist = now;
-          this.store.update(id, { progress: info.progress, message: info.message });
+          persist(() => this.store.update(id, { progress: info.progress, message: info.message }));
           this.emit({ ...info });
         }
       },
       phase: (name) => {
         info.phase = name;
-        this.store.update(id, { phase: name });
+        persist(() => this.store.update(id, { phase: name }));
         this.emit({ ...info });
       },
     };
@@ -97,21 +132,34 @@ export class TaskRunner {
       const result = await fn(ctx);
       info.state = 'succeeded';
       info.progress = 1;
-      this.store.update(id, { progress: 1 });
-      this.store.finish(id, 'succeeded');
+      persist(() => this.store.update(id, { progress: 1 }));
+      persist(() => this.store.finish(id, 'succeeded'));
       return result;
     } catch (e) {
       const he = ac.signal.aborted ? new HangarError('CANCELLED', `${kind} was cancelled`, { cause: e }) : toHangarError(e);
       info.state = he.code === 'CANCELLED' ? 'cancelled' : 'failed';
       info.error = he.message;
-      this.store.finish(id, info.state as 'failed' | 'cancelled', he.message);
+      persist(() => this.store.finish(id, info.state as 'failed' | 'cancelled', he.message));
       throw he;
     } finally {
       info.finishedAt = new Date().toISOString();
       opts.signal?.removeEventListener('abort', onOuterAbort);
       this.running.delete(id);
-      if (vm && this.busyVms.get(vm.id) === id) this.busyVms.delete(vm.id);
+      for (const v of held) if (this.busyVms.get(v.id) === id) this.busyVms.delete(v.id);
       this.emit({ ...info });
     }
+  }
+}
+
+/**
+ * The task history is bookkeeping: when it cannot be written (a full disk), the operation's own
+ * outcome stands and is what the caller hears. A row left 'running' is marked interrupted at the
+ * next owner start.
+ */
+function persist(write: () => void): void {
+  try {
+    write();
+  } catch {
+    /* see above */
   }
 }

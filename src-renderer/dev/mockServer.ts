@@ -29,6 +29,8 @@ interface MockVm {
   firmware: 'bios' | 'uefi';
   accel: 'auto' | 'kvm' | 'tcg';
   nested: boolean;
+  restartOnCrash?: boolean;
+  maxRestartsPerMinute?: number;
   disks: Disk[];
   opticals: { id: string; bus: string; path: string | null }[];
   nics: Nic[];
@@ -346,6 +348,8 @@ export class MockOwner {
       accelReason: vm.accel === 'auto' ? HOST_REASON : vm.accel === 'tcg' ? 'TCG chosen in the VM settings' : 'KVM chosen in the VM settings',
       accelSetting: vm.accel,
       nested: vm.nested,
+      restartOnCrash: vm.restartOnCrash ?? false,
+      maxRestartsPerMinute: vm.maxRestartsPerMinute ?? 3,
       ...(active ? { qemuPid: 40_000 + this.vms.indexOf(vm) } : {}),
       disks: vm.disks,
       opticals: vm.opticals,
@@ -541,7 +545,7 @@ export class MockOwner {
       },
       'vm.modify': async (input, ctx) => {
         const vm = this.find(input.ref);
-        const hardware = Object.entries(input).some(([k, v]) => v !== undefined && !['ref', 'name', 'description'].includes(k));
+        const hardware = Object.entries(input).some(([k, v]) => v !== undefined && !['ref', 'name', 'description', 'restartOnCrash', 'maxRestartsPerMinute'].includes(k));
         if (hardware && vm.state !== 'stopped' && vm.state !== 'aborted') {
           throw new HangarError(
             'STATE_CONFLICT',
@@ -560,6 +564,8 @@ export class MockOwner {
           if (input.firmware !== undefined) vm.firmware = input.firmware;
           if (input.accel !== undefined) vm.accel = input.accel;
           if (input.nested !== undefined) vm.nested = input.nested;
+          if (input.restartOnCrash !== undefined) vm.restartOnCrash = input.restartOnCrash;
+          if (input.maxRestartsPerMinute !== undefined) vm.maxRestartsPerMinute = input.maxRestartsPerMinute;
           if (input.iso !== undefined) {
             if (vm.opticals[0]) vm.opticals[0] = { ...vm.opticals[0], path: input.iso };
             else if (input.iso) vm.opticals.push({ id: 'cd0', bus: 'ide', path: input.iso });

@@ -252,6 +252,27 @@ function SystemTab({ draft, upd, err, locked }: TabProps) {
           {err('nested') ?? 'Lets the guest run VMs itself; needs KVM.'}
         </Typography>
       </Box>
+      <Box>
+        <FormControlLabel
+          control={<Switch checked={draft.restartOnCrash} onChange={(e) => upd({ restartOnCrash: e.target.checked })} disabled={locked} />}
+          label="Restart when it crashes"
+        />
+        <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
+          Starts the VM again if QEMU or its host process ends without being asked to.
+        </Typography>
+      </Box>
+      {draft.restartOnCrash && (
+        <TextField
+          label="Restarts per minute, at most"
+          size="small"
+          value={draft.restartLimit}
+          onChange={(e) => upd({ restartLimit: e.target.value })}
+          error={!!err('restartLimit')}
+          helperText={err('restartLimit') ?? 'Past this the VM stays aborted, so a machine that keeps crashing does not loop.'}
+          disabled={locked}
+          slotProps={{ htmlInput: { inputMode: 'numeric' } }}
+        />
+      )}
     </Stack>
   );
 }

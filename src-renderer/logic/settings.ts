@@ -40,6 +40,9 @@ export interface SettingsDraft {
   firmware: Firmware;
   nested: boolean;
   accel: AccelSetting;
+  restartOnCrash: boolean;
+  /** automatic restarts allowed within a minute */
+  restartLimit: string;
   /** the first optical drive's ISO; '' is empty (ejected) */
   iso: string;
   nic: NicChoice;
@@ -58,6 +61,8 @@ export function draftFromDetails(d: VmDetails): SettingsDraft {
     firmware: d.firmware,
     nested: d.nested,
     accel: d.accelSetting,
+    restartOnCrash: d.restartOnCrash,
+    restartLimit: String(d.maxRestartsPerMinute),
     iso: d.opticals[0]?.path ?? '',
     nic: (nic?.model as NicChoice | undefined) ?? 'none',
     forwards: (nic?.forwards ?? []).map((f) => ({ protocol: f.protocol, hostAddress: f.hostAddress, hostPort: String(f.hostPort), guestPort: String(f.guestPort) })),
@@ -72,7 +77,7 @@ export function newForward(): ForwardDraft {
 /** Which tab a field lives on, to mark tabs that hold a problem. */
 export function tabOfField(field: string): SettingsTab {
   if (field === 'name' || field === 'osType' || field === 'description') return 'general';
-  if (field === 'cpus' || field === 'memoryMiB' || field === 'firmware' || field === 'nested' || field === 'accel') return 'system';
+  if (field === 'cpus' || field === 'memoryMiB' || field === 'firmware' || field === 'nested' || field === 'accel' || field === 'restartLimit') return 'system';
   if (field === 'iso' || field.startsWith('addDisk')) return 'storage';
   if (field === 'nic' || field.startsWith('forwards')) return 'network';
   return 'general';
@@ -93,6 +98,10 @@ export function validateSettings(details: VmDetails, draft: SettingsDraft, ctx: 
   ];
   if (!ctx.knownOsTypes.includes(draft.osType)) issues.push({ field: 'osType', message: `unknown OS type '${draft.osType}'` });
   if (draft.nested && draft.accel === 'tcg') issues.push({ field: 'nested', message: "nested virtualization needs the KVM accelerator (accel is 'tcg')" });
+  if (draft.restartOnCrash) {
+    const limit = draft.restartLimit.trim();
+    if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 10) issues.push({ field: 'restartLimit', message: 'restarts per minute must be a whole number from 1 to 10' });
+  }
   if (draft.iso.trim() !== '') issues.push(...issuesToFields('iso', pathIssues(draft.iso, 'an ISO image')));
   if (draft.nic !== 'none') issues.push(...forwardIssues(draft.forwards));
   if (draft.addDisk.mode === 'new') {
@@ -127,6 +136,8 @@ export function toModifyInput(details: VmDetails, draft: SettingsDraft): VmModif
   if (draft.firmware !== base.firmware) input.firmware = draft.firmware;
   if (draft.nested !== base.nested) input.nested = draft.nested;
   if (draft.accel !== base.accel) input.accel = draft.accel;
+  if (draft.restartOnCrash !== base.restartOnCrash) input.restartOnCrash = draft.restartOnCrash;
+  if (draft.restartOnCrash && draft.restartLimit.trim() !== base.restartLimit) input.maxRestartsPerMinute = Number(draft.restartLimit.trim());
   const iso = draft.iso.trim();
   if (iso !== base.iso) input.iso = iso === '' ? null : iso;
   if (draft.nic !== base.nic) input.nic = draft.nic;

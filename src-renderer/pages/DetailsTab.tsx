@@ -82,6 +82,7 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
             ],
             ['Why', d.accelReason],
             ['Nested virtualization', d.nested ? 'On' : 'Off'],
+            ['On crash', d.restartOnCrash ? `Restart (at most ${d.maxRestartsPerMinute} times a minute)` : 'Stay aborted'],
           ]}
         />
       </Section>

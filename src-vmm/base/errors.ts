@@ -1,4 +1,5 @@
 // One error family for every process. The code crosses process boundaries; the message is for people.
+import { formatSize } from '../storage/size.js';
 
 export const ERROR_CODES = [
   'NOT_FOUND',
@@ -58,11 +59,48 @@ export function toHangarError(e: unknown): HangarError {
   if (e instanceof HangarError) return e;
   if (e instanceof Error) {
     const errno = (e as NodeJS.ErrnoException).code;
-    if (errno === 'ENOSPC') return new HangarError('DISK_FULL', `not enough space: ${e.message}`, { cause: e });
+    if (errno === 'ENOSPC' || errno === 'EDQUOT') return new HangarError('DISK_FULL', `not enough space: ${e.message}`, { cause: e });
+    // better-sqlite3: the inventory could not grow its database or journal.
+    if (errno === 'SQLITE_FULL') return new HangarError('DISK_FULL', `not enough space for the inventory: ${e.message}`, { cause: e });
     if (e.name === 'AbortError') return new HangarError('CANCELLED', 'cancelled', { cause: e });
     return new HangarError('INTERNAL', e.message, { cause: e });
   }
   return new HangarError('INTERNAL', String(e));
+}
+
+/** How programs (qemu-img, QEMU, SQLite, the kernel) say the filesystem is full. */
+export const NO_SPACE_TEXT = /No space left on device|ENOSPC|Disk quota exceeded|database or disk is full/i;
+
+/**
+ * Whether a failure came from a full filesystem: an ENOSPC (or quota) errno, SQLite's SQLITE_FULL, a
+ * DISK_FULL HangarError, or a program's "No space left on device", here or anywhere in its causes.
+ */
+export function isNoSpaceError(e: unknown): boolean {
+  for (let x = e, depth = 0; x !== undefined && x !== null && depth < 8; depth++) {
+    if (x instanceof HangarError && x.code === 'DISK_FULL') return true;
+    if (typeof x === 'object') {
+      const code = (x as { code?: unknown }).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
+    }
+    const message = x instanceof Error ? x.message : typeof x === 'string' ? x : '';
+    if (NO_SPACE_TEXT.test(message)) return true;
+    x = x instanceof Error ? x.cause : undefined;
+  }
+  return false;
+}
+
+/**
+ * DISK_FULL naming the folder a person can make room on, with what is needed and free when known:
+ * `not enough space on /x/VMs: needs 300 MiB, 12 MiB free`.
+ */
+export function noSpaceError(dir: string, o: { neededBytes?: number; freeBytes?: number | null; atLeast?: boolean; cause?: unknown } = {}): HangarError {
+  const needed = o.neededBytes !== undefined && o.neededBytes > 0 ? `needs ${o.atLeast ? 'at least ' : ''}${formatSize(o.neededBytes)}` : '';
+  const free = o.freeBytes !== undefined && o.freeBytes !== null ? `${formatSize(o.freeBytes)} free` : '';
+  const facts = [needed, free].filter(Boolean).join(', ');
+  return new HangarError('DISK_FULL', `not enough space on ${dir}${facts ? `: ${facts}` : ''}`, {
+    ...(o.cause !== undefined ? { cause: o.cause } : {}),
+    details: { dir, ...(o.neededBytes !== undefined ? { neededBytes: o.neededBytes } : {}), ...(o.freeBytes !== undefined && o.freeBytes !== null ? { freeBytes: o.freeBytes } : {}) },
+  });
 }
 
 export function cancelledError(): HangarError {

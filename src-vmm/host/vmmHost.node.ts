@@ -99,8 +99,16 @@ export class VmmHost {
     for (const s of [spec.qmpSocket, spec.serialSocket, spec.pidFile]) if (s) rmSync(s, { force: true });
     const logFd = openSync(spec.qemuLog, 'a', 0o600);
     // QEMU's output goes to a file, not a pipe: if this host dies, QEMU must not die of a broken pipe.
-    const child = spawn(spec.qemu.binary, spec.qemu.argv, { env: spec.qemu.env, stdio: ['ignore', logFd, logFd] });
-    closeSync(logFd);
+    // QEMU inherits the mask at fork: 0177 makes its sockets (QMP, serial, VNC), pid file and the
+    // overlays it creates 0600, readable and writable by the user alone.
+    const previousMask = process.umask(0o177);
+    let child: ChildProcess;
+    try {
+      child = spawn(spec.qemu.binary, spec.qemu.argv, { env: spec.qemu.env, stdio: ['ignore', logFd, logFd] });
+    } finally {
+      process.umask(previousMask);
+      closeSync(logFd);
+    }
     this.qemu = child;
     child.on('error', (e) => {
       this.log(`cannot run ${spec.qemu.binary}: ${e.message}`);
@@ -383,17 +391,28 @@ export class VmmHost {
     rmSync(sockPath, { force: true });
     rmSync(partial, { force: true });
     let server: Server | undefined;
+    // A failed write (a full disk) must end the migration at once: QEMU would otherwise block on
+    // the stalled socket with the guest paused until the call timed out.
+    let writeError: Error | undefined;
     try {
       const written = new Promise<void>((resolve, reject) => {
+        const fail = (e: Error) => {
+          writeError ??= e;
+          reject(e);
+        };
         server = createServer((sock) => {
           const out = createWriteStream(partial, { mode: 0o600 });
           sock.pipe(out);
           out.on('finish', () => resolve());
-          out.on('error', reject);
-          sock.on('error', reject);
+          out.on('error', (e) => {
+            fail(e);
+            sock.destroy();
+          });
+          sock.on('error', fail);
         });
-        server.on('error', reject);
+        server.on('error', fail);
       });
+      written.catch(() => undefined);
       await new Promise<void>((resolve, reject) => {
         server!.listen(sockPath, () => resolve());
         server!.once('error', reject);
@@ -406,6 +425,10 @@ export class VmmHost {
         if (signal.aborted) {
           await this.qmp.execute('migrate_cancel').catch(() => undefined);
           throw new HangarError('CANCELLED', 'saving the state was cancelled');
+        }
+        if (writeError) {
+          await this.qmp.execute('migrate_cancel').catch(() => undefined);
+          throw toHangarError(writeError);
         }
         const info = (await this.qmp.execute('query-migrate')) as { status?: string; ram?: { transferred?: number; total?: number }; 'error-desc'?: string };
         if (info.status === 'completed') break;
@@ -449,8 +472,14 @@ export class VmmHost {
       updatedAt: new Date().toISOString(),
     };
     const tmp = `${this.spec.statusFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(body));
-    renameSync(tmp, this.spec.statusFile);
+    try {
+      writeFileSync(tmp, JSON.stringify(body));
+      renameSync(tmp, this.spec.statusFile);
+    } catch (e) {
+      // A full disk must not stop the state machine: connected owners get the event regardless.
+      this.log(`cannot write the status file: ${(e as Error).message}`);
+      rmSync(tmp, { force: true });
+    }
   }
 
   private killQemu(): void {

@@ -11,6 +11,7 @@ import { CURRENT_SCHEMA_VERSION, tooNewMessage } from './migrations.js';
 import { VmId, VmName } from './names.js';
 import { NicsSection } from './nics.js';
 import { OsTypeId } from './osCatalogue.js';
+import { RecoverySection } from './recovery.js';
 import { SerialSection } from './serial.js';
 import { SystemSection } from './system.js';
 
@@ -43,6 +44,8 @@ export const VmConfigSchema = z
     serial: SerialSection,
     features: FeaturesSection,
     boot: BootSection,
+    /** absent in configs saved before it existed: never restart on crash */
+    recovery: RecoverySection.optional(),
   })
   .strict();
 /** The schema under the name callers use for values and parsing alike (`VmConfig.parse`). */

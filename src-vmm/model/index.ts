@@ -11,6 +11,7 @@ export * from './display.js';
 export * from './serial.js';
 export * from './features.js';
 export * from './boot.js';
+export * from './recovery.js';
 export * from './osCatalogue.js';
 export * from './migrations.js';
 export * from './config.js';

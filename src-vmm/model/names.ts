@@ -25,6 +25,40 @@ export function vmNameProblems(name: string): string[] {
   return problems;
 }
 
+// Characters that change how the text around them shows: bidirectional embeddings, overrides and
+// isolates (a name could display reversed, or pose as another), the Unicode line and paragraph
+// separators (line breaks to some tools) and the byte order mark. Joiners stay: emoji sequences use them.
+const DISPLAY_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/u;
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Problems with a name given to a new VM or a renamed one: the rules of {@link vmNameProblems} and a few
+ * more that only new names must meet, so that VMs named before these rules keep loading. A name must
+ * not read as an option on the command line ('-…'), nor as a VM id (refs try ids first: a VM named
+ * like another's id could not be named), nor contain characters that change how text displays.
+ */
+export function newVmNameProblems(name: string): string[] {
+  const problems = vmNameProblems(name);
+  if (name.length === 0) return problems;
+  if (name.startsWith('-')) problems.push("name must not start with '-' (it would read as an option)");
+  if (UUID_SHAPE.test(name)) problems.push('name must not look like a VM id (a UUID)');
+  if (DISPLAY_CONTROLS.test(name)) problems.push('name must not contain bidirectional-text controls or line separators');
+  return problems;
+}
+
+/**
+ * Problems with a label people read in lists (a snapshot's name): no controls of any kind, nothing
+ * that changes how the text around it displays, no white space around it. `what` starts each message.
+ */
+export function labelProblems(label: string, what: string): string[] {
+  const problems: string[] = [];
+  if (label.trim() === '') return [`${what} must not be empty or only white space`];
+  if (CONTROL_CHARS.test(label)) problems.push(`${what} must not contain control characters`);
+  if (DISPLAY_CONTROLS.test(label)) problems.push(`${what} must not contain bidirectional-text controls or line separators`);
+  if (/^\s|\s$/u.test(label)) problems.push(`${what} must not start or end with white space`);
+  return problems;
+}
+
 export const VmName = z.string({ error: 'name must be a string' }).superRefine((name, ctx) => {
   for (const message of vmNameProblems(name)) ctx.addIssue({ code: 'custom', message });
 });

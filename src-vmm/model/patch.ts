@@ -12,6 +12,7 @@ import { MAX_DESCRIPTION_LENGTH } from './limits.js';
 import { AbsPath, VmName } from './names.js';
 import { NicsSection } from './nics.js';
 import { OsTypeId } from './osCatalogue.js';
+import { DEFAULT_RECOVERY, RecoverySection } from './recovery.js';
 import { SerialSection } from './serial.js';
 import { SystemSection } from './system.js';
 
@@ -39,6 +40,7 @@ export const VmConfigPatch = z
     serial: SerialSection.partial().strict().optional(),
     features: FeaturesSection.partial().strict().optional(),
     boot: BootPatch.optional(),
+    recovery: RecoverySection.partial().strict().optional(),
   })
   .strict();
 /** What a caller writes: any subset. Use null in boot.kernel/initrd/append to remove that setting. */
@@ -83,6 +85,7 @@ export function applyPatch(config: VmConfig, patch: VmConfigPatch): Result<VmCon
     serial: { ...config.serial, ...dropUndefined(p.serial ?? {}) },
     features: { ...config.features, ...dropUndefined(p.features ?? {}) },
     boot,
+    ...(p.recovery || config.recovery ? { recovery: { ...(config.recovery ?? DEFAULT_RECOVERY), ...dropUndefined(p.recovery ?? {}) } } : {}),
   };
   // validateConfig parses into new objects, so nothing in the result aliases `config` or `patch`.
   return validateConfig(merged);

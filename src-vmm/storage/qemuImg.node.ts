@@ -1,10 +1,11 @@
 // qemu-img, wrapped: every call spawns qemu-img with an argument array (never a shell), names the file
 // in its errors with qemu-img's own last word, and long calls report progress and can be cancelled.
 import { spawn } from 'node:child_process';
-import { closeSync, constants as fsc, accessSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants as fsc, accessSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { HangarError, cancelledError, throwIfAborted } from '../base/errors.js';
+import { HangarError, NO_SPACE_TEXT, cancelledError, isNoSpaceError, noSpaceError, throwIfAborted } from '../base/errors.js';
 import { createProgressReader, parseImageInfo, type ImageInfo } from './chain.js';
+import { formatSize } from './size.js';
 
 export type { ImageInfo } from './chain.js';
 
@@ -12,6 +13,8 @@ export type { ImageInfo } from './chain.js';
 export const RAW_IMAGE_EXTENSIONS = ['.img', '.raw', '.bin', '.dd', '.iso'] as const;
 /** qcow2's default cluster size, written explicitly so images do not depend on the qemu-img version. */
 export const QCOW2_CLUSTER_SIZE = 65536;
+/** Room asked for a new, empty overlay: its header and first tables take a few hundred KiB at most. */
+export const OVERLAY_ROOM_BYTES = 1 << 20;
 /** After SIGTERM, how long qemu-img has to exit before SIGKILL. */
 const KILL_GRACE_MS = 5000;
 const STDOUT_LIMIT = 32 << 20;
@@ -81,6 +84,11 @@ export interface QemuImg {
   allocatedBytes(path: string, format?: string): Promise<number>;
   /** The format and size of a file the user offers as a disk image, or INVALID_INPUT saying why not. */
   detectImage(path: string): Promise<{ format: string; virtualSizeBytes: number; backingPath?: string }>;
+  /**
+   * Bytes a new qcow2 takes (qemu-img measure): a conversion of `src` (its whole chain, flattened), or
+   * an empty image of `sizeBytes`.
+   */
+  measure(what: { src: string; srcFormat?: string; srcOffset?: number; srcLength?: number } | { sizeBytes: number }): Promise<number>;
 }
 
 export interface SourceDescription {
@@ -113,7 +121,84 @@ function isLockError(stderr: string): boolean {
 }
 
 function isNoSpace(stderr: string): boolean {
-  return /No space left on device|ENOSPC|Disk quota exceeded/i.test(stderr);
+  return NO_SPACE_TEXT.test(stderr);
+}
+
+/** Bytes an unprivileged writer may still use on the filesystem holding `dir` (or its nearest existing parent); null when unknown. */
+export function freeSpace(dir: string): number | null {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      const st = statfsSync(d);
+      return st.bavail * st.bsize;
+    } catch {
+      if (d === dirname(d)) return null;
+    }
+  }
+}
+
+/**
+ * DISK_FULL before anything is written when the filesystem holding `dir` has less than `neededBytes`
+ * free. Only a first answer: the space can still run out during the writing (others write too), and
+ * that failure must be as clean.
+ */
+export function assertFreeSpace(dir: string, neededBytes: number, o: { atLeast?: boolean } = {}): void {
+  const free = freeSpace(dir);
+  if (free !== null && free < neededBytes) throw noSpaceError(dir, { neededBytes, freeBytes: free, ...(o.atLeast ? { atLeast: true } : {}) });
+  testFillPoint('after-space-check');
+}
+
+/**
+ * `e` as it should reach a person when the filesystem holding `dir` filled up during an operation
+ * (measured again now, after the cleanup); any other error unchanged.
+ */
+export function asNoSpace(e: unknown, dir: string, o: { neededBytes?: number; atLeast?: boolean } = {}): unknown {
+  if (!isNoSpaceError(e)) return e;
+  // Already said about this folder (by a check or an inner step): kept as it is.
+  const prior = e instanceof HangarError && e.code === 'DISK_FULL' ? (e.details as { dir?: unknown; neededBytes?: unknown } | undefined) : undefined;
+  if (prior?.dir === dir) return e;
+  const neededBytes = o.neededBytes ?? (typeof prior?.neededBytes === 'number' ? prior.neededBytes : undefined);
+  const free = freeSpace(dir);
+  // Numbers only while they explain the failure: with room again (the cleanup gave it back, or others
+  // did), "needs 10 MiB, 40 MiB free" would not, nor would "needs 10.8 MiB, 10.8 MiB free".
+  const explains = neededBytes !== undefined && free !== null && free < neededBytes && formatSize(free) !== formatSize(neededBytes);
+  return noSpaceError(dir, explains ? { neededBytes, freeBytes: free, ...(o.atLeast ? { atLeast: true } : {}), cause: e } : { cause: e });
+}
+
+/**
+ * Test-only (HANGAR_TEST=1 and HANGAR_TEST_FILL=<control file>): at the named point, fill the
+ * filesystem of the control file's `ballast` until `leaveBytes` remain, as another program writing at
+ * that moment would. The control file holds JSON { point, ballast, leaveBytes, skip? }: the point is
+ * passed `skip` times first, then the fill happens once (the file is emptied). Without it, nothing.
+ */
+export function testFillPoint(point: string): void {
+  const control = process.env.HANGAR_TEST === '1' ? process.env.HANGAR_TEST_FILL : undefined;
+  if (!control) return;
+  let spec: { point?: unknown; ballast?: unknown; leaveBytes?: unknown; skip?: unknown };
+  try {
+    spec = JSON.parse(readFileSync(control, 'utf8')) as typeof spec;
+  } catch {
+    return;
+  }
+  if (spec.point !== point || typeof spec.ballast !== 'string') return;
+  if (typeof spec.skip === 'number' && spec.skip > 0) {
+    writeFileSync(control, JSON.stringify({ ...spec, skip: spec.skip - 1 }));
+    return;
+  }
+  writeFileSync(control, '{}');
+  const leave = typeof spec.leaveBytes === 'number' ? spec.leaveBytes : 0;
+  const fd = openSync(spec.ballast, 'a');
+  const chunk = Buffer.alloc(1 << 20, 0x5a);
+  try {
+    for (;;) {
+      const free = freeSpace(spec.ballast) ?? 0;
+      if (free <= leave) break;
+      writeSync(fd, chunk, 0, Math.min(chunk.length, free - leave));
+    }
+  } catch {
+    /* full: done */
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Progress that never goes back and ends at exactly 1, whatever qemu-img prints. */
@@ -435,5 +520,31 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     return { format: top.format, virtualSizeBytes: top.virtualSizeBytes, ...(top.backingPath ? { backingPath: top.backingPath } : {}) };
   }
 
-  return { info, describeSource, allocatedBytes, create, convert, check, commit, rebase, detectImage };
+  async function measure(what: { src: string; srcFormat?: string; srcOffset?: number; srcLength?: number } | { sizeBytes: number }): Promise<number> {
+    let args: string[];
+    let subject: string;
+    if ('src' in what) {
+      subject = resolve(what.src);
+      assertExists(subject);
+      const source = sourceSpec(subject, { ...what, dstFormat: 'qcow2' });
+      // -U: a source a running VM has open (a snapshot's frozen image) can be measured.
+      args = ['measure', '--output=json', '-U', ...source.args, '-O', 'qcow2', source.spec];
+    } else {
+      subject = `a new ${what.sizeBytes}-byte image`;
+      args = ['measure', '--output=json', '-O', 'qcow2', '--size', String(what.sizeBytes)];
+    }
+    const r = await run(args);
+    if (r.code !== 0) throw failure('measure', subject, args, r);
+    let j: { required?: unknown };
+    try {
+      j = JSON.parse(r.stdout) as typeof j;
+    } catch {
+      throw new HangarError('QEMU_FAILED', `qemu-img printed no measurement for ${subject}`);
+    }
+    const required = Number(j.required);
+    if (!Number.isFinite(required) || required < 0) throw new HangarError('QEMU_FAILED', `qemu-img printed no measurement for ${subject}`);
+    return required;
+  }
+
+  return { info, describeSource, allocatedBytes, create, convert, check, commit, rebase, detectImage, measure };
 }

@@ -13,7 +13,7 @@ const RUNS = 3;
 
 
 /** The same argv QEMU got from Hangar, run bare: spawn, QMP handshake, serial connect, cont. */
-async function bareStart(argv: string[], binary: string, env: Record<string, string>, qmpPath: string, serialPath: string): Promise<number> {
+export async function bareStart(argv: string[], binary: string, env: Record<string, string>, qmpPath: string, serialPath: string, marker = FIRST_LINE): Promise<number> {
   for (const p of [qmpPath, serialPath]) rmSync(p, { force: true });
   const t0 = performance.now();
   const qemu = spawn(binary, argv, { env, stdio: 'ignore' });
@@ -55,7 +55,7 @@ async function bareStart(argv: string[], binary: string, env: Record<string, str
     const seen = new Promise<number>((resolve) =>
       serial.on('data', (d: Buffer) => {
         serialText += d.toString();
-        if (serialText.includes(FIRST_LINE)) resolve(performance.now() - t0);
+        if (serialText.includes(marker)) resolve(performance.now() - t0);
       }),
     );
     qmp.write('{"execute":"cont"}\n');

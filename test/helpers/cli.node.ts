@@ -92,3 +92,14 @@ export function waitForProcessGone(pid: number, timeoutMs = 30_000): Promise<tru
     timeoutMs,
   );
 }
+
+/** `h` runs hangar in the home; `ok` also asserts it succeeded, naming the command and its stderr. */
+export function cliIn(home: string) {
+  const h = (...args: string[]) => runCli(home, args);
+  const ok = async (...args: string[]) => {
+    const r = await h(...args);
+    if (r.code !== 0) throw new Error(`hangar ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r;
+  };
+  return { h, ok };
+}

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TaskRunner, type TaskStore } from '../../../../src-main/tasks/taskRunner.js';
+import { TaskRunner, busyMessage, type TaskStore } from '../../../../src-main/tasks/taskRunner.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 import type { TaskInfo } from '../../../../src-main/api/contract.js';
 
@@ -35,6 +35,27 @@ describe('task runner', () => {
     assert.deepEqual(runner.list(), []);
   });
 
+  test('when the history cannot be written (a full disk), the operation\'s own outcome stands', async () => {
+    const full = () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    const store: TaskStore = { create: () => undefined, update: full, finish: full };
+    const runner = new TaskRunner(store, () => undefined);
+    const ok = await runner.run('vm.clone.full', { id: 'vm1', name: 'one' }, {}, async (t) => {
+      t.phase('copying');
+      t.progress(0.5);
+      return 'done';
+    });
+    assert.equal(ok, 'done');
+    await assert.rejects(
+      runner.run('vm.clone.full', { id: 'vm1', name: 'one' }, {}, async () => {
+        throw new HangarError('QEMU_FAILED', 'qemu-img said no');
+      }),
+      (e: unknown) => e instanceof HangarError && e.code === 'QEMU_FAILED' && e.message === 'qemu-img said no',
+    );
+    assert.equal(runner.busy('vm1'), undefined, 'the VM is free again');
+  });
+
   test('cancel aborts the task signal and records cancelled', async () => {
     const { rows, store } = memoryStore();
     const runner = new TaskRunner(store, () => undefined);
@@ -67,11 +88,47 @@ describe('task runner', () => {
     const first = runner.run('snapshot', { id: 'vm1', name: 'one' }, {}, () => new Promise<void>((r) => (release = r)));
     await assert.rejects(
       runner.run('delete', { id: 'vm1', name: 'one' }, {}, async () => undefined),
-      (e: unknown) => e instanceof HangarError && e.code === 'STATE_CONFLICT' && /busy with another operation \(snapshot\)/.test(e.message),
+      (e: unknown) => e instanceof HangarError && e.code === 'STATE_CONFLICT' && /^VM 'one' is busy with snapshot \(snapshot, 0% done\): try again/.test(e.message),
     );
     await runner.run('other', { id: 'vm2', name: 'two' }, {}, async () => undefined);
     release();
     await first;
     await runner.run('delete', { id: 'vm1', name: 'one' }, {}, async () => undefined);
+  });
+
+  test('a task holds the other VMs it reads; they are free again when it ends, however it ends', async () => {
+    const { store } = memoryStore();
+    const runner = new TaskRunner(store, () => undefined);
+    const source = { id: 'src', name: 'source' };
+    let fail!: (e: Error) => void;
+    const clone = runner.run('vm.clone.full', { id: 'new', name: 'copy' }, { holds: [source] }, (t) => {
+      t.progress(0.5);
+      return new Promise<void>((_, reject) => (fail = reject));
+    });
+    assert.equal(runner.busy('src')?.kind, 'vm.clone.full');
+    assert.throws(
+      () => runner.assertFree(source),
+      (e: unknown) => e instanceof HangarError && e.code === 'STATE_CONFLICT' && e.message === "VM 'source' is busy being copied into its clone 'copy' (vm.clone.full, 50% done): try again when it has finished",
+    );
+    await assert.rejects(runner.run('snapshot.restore', source, {}, async () => undefined), /VM 'source' is busy being copied into its clone 'copy'/);
+    // A task that holds a busy VM does not start, and holds nothing.
+    await assert.rejects(runner.run('appliance.export', null, { holds: [{ id: 'other', name: 'other' }, source] }, async () => undefined), /VM 'source' is busy/);
+    assert.equal(runner.busy('other'), undefined);
+    fail(new Error('copy failed'));
+    await assert.rejects(clone, /copy failed/);
+    assert.equal(runner.busy('src'), undefined);
+    assert.equal(runner.busy('new'), undefined);
+    await runner.run('snapshot.restore', source, {}, async () => undefined);
+  });
+
+  test('busy messages say what the VM is doing', () => {
+    const info = (kind: string, vm: string | null, progress = 0) => ({ kind, vm, progress });
+    assert.equal(busyMessage('a', info('snapshot.take', 'a', 0.25)), "VM 'a' is busy taking a snapshot (snapshot.take, 25% done): try again when it has finished");
+    assert.match(busyMessage('a', info('snapshot.delete', 'a')), /busy deleting a snapshot/);
+    assert.match(busyMessage('a', info('snapshot.restore', 'a')), /busy restoring a snapshot/);
+    assert.match(busyMessage('a', info('appliance.export', null)), /busy being exported/);
+    assert.match(busyMessage('a b', info('vm.clone.linked', 'a b')), /^VM 'a b' is busy being created as a clone/);
+    assert.match(busyMessage('a', info('vm.clone.linked', 'b')), /busy being copied into its clone 'b'/);
+    assert.match(busyMessage('a', info('disk.trim', 'a')), /busy with disk\.trim \(disk\.trim, 0% done\)/);
   });
 });

@@ -19,6 +19,8 @@ const details: VmDetails = {
   accelReason: 'no KVM',
   accelSetting: 'auto',
   nested: false,
+  restartOnCrash: false,
+  maxRestartsPerMinute: 3,
   disks: [{ id: 'disk0', bus: 'virtio', path: '/vms/web/disk0.qcow2', format: 'qcow2', virtualSizeBytes: 20 * 1024 ** 3, chain: ['/vms/web/disk0.qcow2'] }],
   opticals: [{ id: 'cd0', bus: 'ide', path: '/isos/debian.iso' }],
   nics: [{ id: 'net0', model: 'virtio', mac: '52:54:00:12:34:56', forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 }] }],
@@ -48,6 +50,8 @@ describe('the settings draft', () => {
         firmware: 'bios',
         nested: false,
         accel: 'auto',
+        restartOnCrash: false,
+        restartLimit: '3',
         iso: '/isos/debian.iso',
         nic: 'virtio',
         forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: '2222', guestPort: '22' }],
@@ -70,6 +74,16 @@ describe('validation with the API rules', () => {
     assert.deepEqual(issues({ ...base(), name: 'WEB' }), []);
     assert.deepEqual(issues({ ...base(), name: 'DB' }), ["name: a VM named 'db' already exists"]);
     assert.deepEqual(issues({ ...base(), name: '' }), ['name: name must not be empty']);
+  });
+
+  test('restart on crash: the limit is checked only when it is on, and only changes are sent', () => {
+    assert.deepEqual(issues({ ...base(), restartLimit: 'x' }), []);
+    assert.deepEqual(issues({ ...base(), restartOnCrash: true, restartLimit: '0' }), ['restartLimit: restarts per minute must be a whole number from 1 to 10']);
+    assert.deepEqual(issues({ ...base(), restartOnCrash: true, restartLimit: '11' }), ['restartLimit: restarts per minute must be a whole number from 1 to 10']);
+    assert.equal(tabOfField('restartLimit'), 'system');
+    assert.deepEqual(toModifyInput(details, { ...base(), restartOnCrash: true }), { ref: details.id, restartOnCrash: true });
+    assert.deepEqual(toModifyInput(details, { ...base(), restartOnCrash: true, restartLimit: ' 5 ' }), { ref: details.id, restartOnCrash: true, maxRestartsPerMinute: 5 });
+    assert.deepEqual(toModifyInput({ ...details, restartOnCrash: true }, { ...base(), restartOnCrash: false }), { ref: details.id, restartOnCrash: false });
   });
 
   test('system limits and nested virtualization', () => {

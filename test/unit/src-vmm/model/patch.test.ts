@@ -117,4 +117,23 @@ describe('applyPatch', () => {
     assert.ok(!VmConfigPatch.safeParse({ system: { cpus: 'two' } }).success);
     assert.ok(!VmConfigPatch.safeParse({ id: 'x' }).success);
   });
+
+  test('the crash policy: absent means off, a patch fills the rest from the default, bad limits are refused', async () => {
+    const { recoveryOf } = await import('../../../../src-vmm/model/index.js');
+    assert.deepEqual(recoveryOf(valid()), { restartOnCrash: false, maxRestartsPerMinute: 3 });
+    const on = applyPatch(valid(), { recovery: { restartOnCrash: true } });
+    assert.ok(on.ok);
+    assert.deepEqual(on.value.recovery, { restartOnCrash: true, maxRestartsPerMinute: 3 });
+    const limited = applyPatch(on.value, { recovery: { maxRestartsPerMinute: 5 } });
+    assert.ok(limited.ok);
+    assert.deepEqual(limited.value.recovery, { restartOnCrash: true, maxRestartsPerMinute: 5 });
+    const untouched = applyPatch(valid(), { system: { cpus: 1 } });
+    assert.ok(untouched.ok);
+    assert.equal(untouched.value.recovery, undefined);
+    const zero = applyPatch(valid(), { recovery: { maxRestartsPerMinute: 0 } });
+    assert.ok(!zero.ok);
+    assert.match(zero.issues[0]!.message, /at least 1/);
+    const many = applyPatch(valid(), { recovery: { maxRestartsPerMinute: 1000 } });
+    assert.ok(!many.ok);
+  });
 });

@@ -147,6 +147,9 @@ export function toVmName(raw: string): string {
   const chars = [...s];
   if (chars.length > MAX_NAME_LENGTH) s = chars.slice(0, MAX_NAME_LENGTH).join('').trim();
   if (s === '.' || s === '..') s = '';
+  // Names people can act on safely: no bidi controls, nothing read as an option or taken for an id.
+  s = s.replace(/[\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/gu, '').replace(/^[-\s]+/u, '');
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)) s = `Appliance ${s}`;
   return s;
 }
 

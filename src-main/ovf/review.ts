@@ -10,6 +10,7 @@ import {
   defaultsFor,
   formatIssues,
   getOsType,
+  newVmNameProblems,
   validateConfig,
   type VmConfig,
 } from '../../src-vmm/model/index.js';
@@ -37,7 +38,12 @@ export type MachineEdits = z.infer<typeof MachineEdits>;
 export function applyEdits(plan: MachinePlan, edits: MachineEdits | undefined): MachinePlan {
   if (!edits) return plan;
   const out: MachinePlan = { ...plan, disks: plan.disks.map((d) => ({ ...d })), nics: [...plan.nics], opticals: [...plan.opticals] };
-  if (edits.name !== undefined) out.name = edits.name;
+  if (edits.name !== undefined) {
+    // The same rules as a new VM made by hand: no option- or id-shaped names, no bidi controls.
+    const problems = newVmNameProblems(edits.name);
+    if (problems.length) throw new HangarError('INVALID_INPUT', problems.join('; '));
+    out.name = edits.name;
+  }
   if (edits.osType !== undefined) {
     if (!getOsType(edits.osType)) throw new HangarError('INVALID_INPUT', `unknown OS type '${edits.osType}': see 'hangar ostypes'`);
     out.osType = edits.osType;

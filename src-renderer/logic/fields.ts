@@ -3,7 +3,7 @@
 // would return. A rule returns its messages; an empty list means the value is fine.
 import { z } from 'zod';
 import { MAX_DESCRIPTION_LENGTH } from '../../src-vmm/model/limits.js';
-import { AbsPath, vmNameProblems } from '../../src-vmm/model/names.js';
+import { AbsPath, newVmNameProblems, vmNameProblems } from '../../src-vmm/model/names.js';
 import { SystemSection } from '../../src-vmm/model/system.js';
 import { PortForward } from '../../src-vmm/model/nics.js';
 import { nameKey } from '../../src-main/inventory/rows.js';
@@ -27,7 +27,8 @@ export function numberFromText(text: string): number {
 
 /** The name rules of the API plus uniqueness (case-insensitive, as the inventory compares). */
 export function nameIssues(name: string, existingNames: readonly string[], ownName?: string): string[] {
-  const problems = vmNameProblems(name);
+  // A new name follows the rules for new VMs (no option- or id-shaped names); a kept one is not re-judged.
+  const problems = ownName !== undefined && name === ownName ? vmNameProblems(name) : newVmNameProblems(name);
   if (problems.length) return problems;
   const key = nameKey(name);
   const clash = existingNames.find((n) => nameKey(n) === key && (ownName === undefined || nameKey(ownName) !== key));

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
-import { MAX_CPUS, MAX_DISKS, MAX_MEMORY_MIB, MAX_NICS, MAX_OPTICALS, MIN_MEMORY_MIB, defaultsFor, vmNameProblems } from '../../../../src-vmm/model/index.js';
+import { MAX_CPUS, MAX_DISKS, MAX_MEMORY_MIB, MAX_NICS, MAX_OPTICALS, MIN_MEMORY_MIB, defaultsFor, newVmNameProblems, vmNameProblems } from '../../../../src-vmm/model/index.js';
 import { nicModelFor, normaliseMac, planAppliance, toVmName } from '../../../../src-main/ovf/mapping.js';
 import type { AppliancePlan, MachinePlan } from '../../../../src-main/ovf/plan.js';
 
@@ -896,11 +896,14 @@ describe('planAppliance: names and descriptions', () => {
   test('toVmName', () => {
     assert.equal(toVmName('a\nb'), 'a b');
     assert.equal(toVmName('..'), '');
-    assert.equal(toVmName(' / '), '-');
+    assert.equal(toVmName(' / '), '', 'a name that reads as an option loses its dashes');
+    assert.equal(toVmName('--force'), 'force');
+    assert.equal(toVmName('9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d'), 'Appliance 9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d', 'an id-shaped name is not taken for an id');
+    assert.equal(toVmName('ab\u202ecd\u2066'), 'abcd');
     assert.equal(toVmName('é'.repeat(200)).length, 128);
-    for (const s of ['a\u0000b', '\u0085x', 'x'.repeat(1000), ' . ', 'C:\\VMs\\x']) {
+    for (const s of ['a\u0000b', '\u0085x', 'x'.repeat(1000), ' . ', 'C:\\VMs\\x', '-x', '\u202e--y', '00000000-0000-4000-8000-000000000000']) {
       const n = toVmName(s);
-      if (n !== '') assert.deepEqual(vmNameProblems(n), [], s);
+      if (n !== '') assert.deepEqual(newVmNameProblems(n), [], s);
     }
   });
 

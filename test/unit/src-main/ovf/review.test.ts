@@ -41,6 +41,11 @@ describe('applyEdits', () => {
     assert.deepEqual(out.disks.map((d) => [d.bus, d.include]), [['virtio', true], ['ide', false]]);
     assert.deepEqual(out.nics.map((n) => n.model), ['virtio']);
   });
+  test('a name typed in the review follows the rules of a new VM', () => {
+    assert.throws(() => applyEdits(plan(), { name: '--force' }), /must not start with '-'/);
+    assert.throws(() => applyEdits(plan(), { name: '9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d' }), /must not look like a VM id/);
+    assert.equal(applyEdits(plan(), { name: 'Ünïcödé "quoted"' }).name, 'Ünïcödé "quoted"');
+  });
   test('UEFI moves the machine to q35; an unknown OS type or too many edits are refused', () => {
     const uefi = applyEdits(plan(), { firmware: 'uefi' });
     assert.equal(uefi.chipset, 'q35');

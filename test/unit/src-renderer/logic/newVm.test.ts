@@ -54,6 +54,8 @@ describe('step 1: name and OS type', () => {
     assert.deepEqual(at('x'.repeat(129)), ['name: name must be at most 128 characters']);
     assert.deepEqual(at('tab\there'), ['name: name must not contain control characters']);
     assert.deepEqual(at('my “quoted” VM'), []);
+    assert.deepEqual(at('--force'), ["name: name must not start with '-' (it would read as an option)"]);
+    assert.deepEqual(at('9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d'), ['name: name must not look like a VM id (a UUID)']);
   });
 
   test('names are unique without regard to case', () => {

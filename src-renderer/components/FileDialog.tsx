@@ -24,7 +24,7 @@ import {
   Tooltip,
   Typography,
 } from '@mui/material';
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
 import { useApiQuery } from '../api/hooks.js';
 import type { FileFilter } from '../logic/apiTypes.js';
 import { baseName, dirOf, FILE_FILTERS, sortEntries } from '../logic/files.js';
@@ -38,6 +38,71 @@ function lastDir(): string {
   } catch {
     return '/';
   }
+}
+
+/** The folder the next file dialog (open or save) starts in. */
+export function rememberDir(dir: string): void {
+  try {
+    localStorage.setItem(LAST_DIR_KEY, dir);
+  } catch {
+    /* not remembered */
+  }
+}
+
+/** Browsing one folder over `fs.list`: where, what the folder field holds, and what is there. */
+export function useFolderBrowser(startDir: string, filter: FileFilter) {
+  const [dir, setDir] = useState(startDir);
+  const [dirText, setDirText] = useState(startDir);
+  const q = useApiQuery('fs.list', { path: dir, filter }, [dir, filter]);
+  const entries = useMemo(() => sortEntries(q.data?.entries ?? []), [q.data]);
+  useEffect(() => {
+    if (q.data) setDirText(q.data.path);
+  }, [q.data]);
+  const go = (path: string) => {
+    setDir(path);
+    setDirText(path);
+  };
+  return { dir, dirText, setDirText, go, q, entries };
+}
+export type FolderBrowser = ReturnType<typeof useFolderBrowser>;
+
+/** The parent button and the folder field (Enter opens it), then loading and errors of the listing. */
+export function FolderBar({ browser, children }: { browser: FolderBrowser; children?: ReactNode }) {
+  const { q, go, dirText, setDirText } = browser;
+  return (
+    <>
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center', mb: 1 }}>
+        <Tooltip title="Parent folder">
+          <span>
+            <IconButton aria-label="Parent folder" disabled={!q.data?.parent} onClick={() => q.data?.parent && go(q.data.parent)}>
+              <ArrowUpwardIcon />
+            </IconButton>
+          </span>
+        </Tooltip>
+        <TextField
+          label="Folder"
+          size="small"
+          fullWidth
+          value={dirText}
+          onChange={(e) => setDirText(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              go(dirText.trim() || '/');
+            }
+          }}
+          spellCheck={false}
+        />
+        {children}
+      </Stack>
+      <Box sx={{ height: 4 }}>{q.loading && <LinearProgress aria-label="Loading folder" />}</Box>
+      {q.error && (
+        <Alert severity="error" sx={{ my: 1 }}>
+          {q.error.message}
+        </Alert>
+      )}
+    </>
+  );
 }
 
 export interface FileDialogProps {
@@ -57,27 +122,13 @@ export function FileDialog(props: FileDialogProps) {
 
 function FileDialogBody({ title, filter: initialFilter, initialPath, onClose, onChoose }: FileDialogProps) {
   const titleId = useId();
-  const [dir, setDir] = useState(() => (initialPath && initialPath.startsWith('/') ? dirOf(initialPath) : lastDir()));
-  const [dirText, setDirText] = useState(dir);
   const [filter, setFilter] = useState<FileFilter>(initialFilter);
+  const browser = useFolderBrowser(initialPath && initialPath.startsWith('/') ? dirOf(initialPath) : lastDir(), filter);
+  const { q, go, entries } = browser;
   const [selected, setSelected] = useState<string>(initialPath ?? '');
-  const q = useApiQuery('fs.list', { path: dir, filter }, [dir, filter]);
-  const entries = useMemo(() => sortEntries(q.data?.entries ?? []), [q.data]);
 
-  useEffect(() => {
-    if (q.data) setDirText(q.data.path);
-  }, [q.data]);
-
-  const go = (path: string) => {
-    setDir(path);
-    setDirText(path);
-  };
   const choose = (path: string) => {
-    try {
-      localStorage.setItem(LAST_DIR_KEY, dirOf(path));
-    } catch {
-      /* not remembered */
-    }
+    rememberDir(dirOf(path));
     onChoose(path);
   };
 
@@ -85,27 +136,7 @@ function FileDialogBody({ title, filter: initialFilter, initialPath, onClose, on
     <Dialog open onClose={onClose} aria-labelledby={titleId} maxWidth="sm" fullWidth>
       <DialogTitle id={titleId}>{title}</DialogTitle>
       <DialogContent dividers sx={{ pt: 1 }}>
-        <Stack direction="row" spacing={1} sx={{ alignItems: 'center', mb: 1 }}>
-          <Tooltip title="Parent folder">
-            <span>
-              <IconButton aria-label="Parent folder" disabled={!q.data?.parent} onClick={() => q.data?.parent && go(q.data.parent)}>
-                <ArrowUpwardIcon />
-              </IconButton>
-            </span>
-          </Tooltip>
-          <TextField
-            label="Folder"
-            size="small"
-            fullWidth
-            value={dirText}
-            onChange={(e) => setDirText(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') {
-                e.preventDefault();
-                go(dirText.trim() || '/');
-              }
-            }}
-          />
+        <FolderBar browser={browser}>
           <TextField select label="Show" size="small" value={filter} onChange={(e) => setFilter(e.target.value as FileFilter)} sx={{ minWidth: 170 }}>
             {FILE_FILTERS.map((f) => (
               <MenuItem key={f.value} value={f.value}>
@@ -113,13 +144,7 @@ function FileDialogBody({ title, filter: initialFilter, initialPath, onClose, on
               </MenuItem>
             ))}
           </TextField>
-        </Stack>
-        <Box sx={{ height: 4 }}>{q.loading && <LinearProgress aria-label="Loading folder" />}</Box>
-        {q.error && (
-          <Alert severity="error" sx={{ my: 1 }}>
-            {q.error.message}
-          </Alert>
-        )}
+        </FolderBar>
         <List dense aria-label="Files" sx={{ height: 300, overflow: 'auto', border: 1, borderColor: 'divider', borderRadius: 1 }}>
           {entries.length === 0 && !q.loading && !q.error && (
             <Typography variant="body2" color="text.secondary" sx={{ p: 2 }}>

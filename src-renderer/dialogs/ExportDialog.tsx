@@ -3,7 +3,6 @@
 // product information and license, then `appliance.export` with progress and cancel, and a summary.
 // The rules are the pure logic in logic/exportForm.ts; the owner's errors are shown in its words,
 // on the step they are about.
-import ArrowUpwardIcon from '@mui/icons-material/ArrowUpward';
 import FolderIcon from '@mui/icons-material/Folder';
 import InsertDriveFileIcon from '@mui/icons-material/InsertDriveFileOutlined';
 import {
@@ -21,7 +20,6 @@ import {
   FormControlLabel,
   FormHelperText,
   FormLabel,
-  IconButton,
   LinearProgress,
   List,
   ListItem,
@@ -42,7 +40,6 @@ import {
   TextField,
   ToggleButton,
   ToggleButtonGroup,
-  Tooltip,
   Typography,
 } from '@mui/material';
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
@@ -50,6 +47,7 @@ import { PROFILE_NOTES } from '../../src-main/ovf/writer.js';
 import { useApiQuery, useTask, type Query, type TaskHandle } from '../api/hooks.js';
 import { useOsTypes } from '../app/catalogue.js';
 import { OsIcon } from '../components/OsIcon.js';
+import { FolderBar, rememberDir, useFolderBrowser } from '../components/FileDialog.js';
 import type { ApiOutput, VmSummary } from '../logic/apiTypes.js';
 import { sourceChoices } from '../logic/clone.js';
 import {
@@ -86,7 +84,7 @@ import {
   type ProductField,
 } from '../logic/exportForm.js';
 import { issueFor, type FieldIssue } from '../logic/fields.js';
-import { baseName, dirOf, sortEntries } from '../logic/files.js';
+import { baseName, dirOf } from '../logic/files.js';
 import { osFamily } from '../logic/format.js';
 import { formatBytes } from '../logic/size.js';
 import { stateLabel } from '../logic/vmState.js';
@@ -652,8 +650,6 @@ function ExportStep({ task, subject, file, draft }: { task: TaskHandle<'applianc
 
 // ---------------------------------------------------------------- choosing where to save
 
-const LAST_DIR_KEY = 'hangar.lastDir';
-
 interface SaveAsDialogProps {
   open: boolean;
   initialPath: string;
@@ -670,29 +666,16 @@ function SaveAsDialog(props: SaveAsDialogProps) {
 function SaveAsBody({ initialPath, format, onClose, onChoose }: SaveAsDialogProps) {
   const titleId = useId();
   const startDir = initialPath.startsWith('/') ? (initialPath.endsWith('/') ? initialPath.replace(/(.)\/+$/, '$1') : dirOf(initialPath)) : '/';
-  const [dir, setDir] = useState(startDir);
-  const [dirText, setDirText] = useState(startDir);
+  const browser = useFolderBrowser(startDir, 'appliance');
+  const { dir, q, go, entries } = browser;
   const [name, setName] = useState(() => (initialPath.startsWith('/') && !initialPath.endsWith('/') ? baseName(initialPath) : `appliance.${format}`));
-  const q = useApiQuery('fs.list', { path: dir, filter: 'appliance' }, [dir]);
-  const entries = useMemo(() => sortEntries(q.data?.entries ?? []), [q.data]);
-  useEffect(() => {
-    if (q.data) setDirText(q.data.path);
-  }, [q.data]);
-  const go = (path: string) => {
-    setDir(path);
-    setDirText(path);
-  };
   const folder = q.data?.path ?? dir;
   const trimmed = name.trim();
   const exists = entries.some((e) => e.kind === 'file' && e.name === trimmed);
   const nameProblem = trimmed === '' ? 'type a file name' : trimmed.includes('/') ? 'a file name has no “/”: open the folder above' : undefined;
   const choose = () => {
     if (nameProblem || q.error) return;
-    try {
-      localStorage.setItem(LAST_DIR_KEY, folder);
-    } catch {
-      /* not remembered */
-    }
+    rememberDir(folder);
     onChoose(joinPath(folder, trimmed));
   };
 
@@ -700,35 +683,7 @@ function SaveAsBody({ initialPath, format, onClose, onChoose }: SaveAsDialogProp
     <Dialog open onClose={onClose} aria-labelledby={titleId} maxWidth="sm" fullWidth>
       <DialogTitle id={titleId}>Save appliance as</DialogTitle>
       <DialogContent dividers sx={{ pt: 2 }}>
-        <Stack direction="row" spacing={1} sx={{ alignItems: 'center', mb: 1 }}>
-          <Tooltip title="Parent folder">
-            <span>
-              <IconButton aria-label="Parent folder" disabled={!q.data?.parent} onClick={() => q.data?.parent && go(q.data.parent)}>
-                <ArrowUpwardIcon />
-              </IconButton>
-            </span>
-          </Tooltip>
-          <TextField
-            label="Folder"
-            size="small"
-            fullWidth
-            value={dirText}
-            onChange={(e) => setDirText(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') {
-                e.preventDefault();
-                go(dirText.trim() || '/');
-              }
-            }}
-            spellCheck={false}
-          />
-        </Stack>
-        <Box sx={{ height: 4 }}>{q.loading && <LinearProgress aria-label="Loading folder" />}</Box>
-        {q.error && (
-          <Alert severity="error" sx={{ my: 1 }}>
-            {q.error.message}
-          </Alert>
-        )}
+        <FolderBar browser={browser} />
         <List dense aria-label="Folder contents" sx={{ height: 280, overflow: 'auto', border: 1, borderColor: 'divider', borderRadius: 1 }}>
           {entries.length === 0 && !q.loading && !q.error && (
             <Typography variant="body2" color="text.secondary" sx={{ p: 2 }}>

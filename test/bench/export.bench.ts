@@ -2,13 +2,13 @@
 // end to end, against the bare work in the same run: `qemu-img convert -O vmdk -o
 // subformat=streamOptimized` of the same disk, then `tar` of the result. Also the output's size
 // against the bare archive's.
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, runCli, tempHome } from '../helpers/cli.node.js';
 import { median, type BenchFigure } from './results.js';
+import { writeHalfRandomRaw } from './import.bench.js';
 
 const RUNS = 3;
 const MIB = 1 << 20;
@@ -31,18 +31,7 @@ export async function exportBench(): Promise<BenchFigure[]> {
   try {
     // 512 MiB of incompressible data (a hash chain), then 512 MiB of zeros, as the VM's raw disk.
     const raw = join(dir, 'disk.raw');
-    const fd = openSync(raw, 'w');
-    const block = Buffer.alloc(4 * MIB);
-    let seed = createHash('sha256').update('hangar-export-bench').digest();
-    for (let i = 0; i < DISK_MIB / 2 / 4; i++) {
-      for (let o = 0; o < block.length; o += 32) {
-        seed = createHash('sha256').update(seed).digest();
-        seed.copy(block, o);
-      }
-      writeSync(fd, block);
-    }
-    closeSync(fd);
-    execFileSync('truncate', ['-s', `${DISK_MIB}M`, raw]);
+    writeHalfRandomRaw(raw, DISK_MIB, 'hangar-export-bench');
     const created = await runCli(home, ['create', '--name', 'bench', '--disk-image', raw, '--nic', 'none', '--json']);
     if (created.code !== 0) throw new Error(`hangar create: ${created.stderr}`);
     const env = { ...process.env, HANGAR_HOME: home };

@@ -67,6 +67,28 @@ function timedWithPeak(cmd: string, args: string[], opts: { env?: NodeJS.Process
   });
 }
 
+/**
+ * A raw disk of `mib` MiB: the first half incompressible and reproducible (a hash chain from `seedText`
+ * stretched over each block), the second half zeros (a sparse tail).
+ */
+export function writeHalfRandomRaw(path: string, mib: number, seedText: string): void {
+  const fd = openSync(path, 'w');
+  const block = Buffer.alloc(4 * MIB);
+  let seed = createHash('sha256').update(seedText).digest();
+  try {
+    for (let i = 0; i < mib / 2 / 4; i++) {
+      for (let o = 0; o < block.length; o += 32) {
+        seed = createHash('sha256').update(seed).digest();
+        seed.copy(block, o);
+      }
+      writeSync(fd, block);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  execFileSync('truncate', ['-s', `${mib}M`, path]);
+}
+
 export async function importBench(): Promise<BenchFigure[]> {
   const { home, cleanup } = tempHome('hangar-bench-import-');
   const dir = mkdtempSync(join(tmpdir(), 'hangar-bench-import-'));
@@ -74,19 +96,7 @@ export async function importBench(): Promise<BenchFigure[]> {
   try {
     // The disk: 512 MiB of random data, then 512 MiB of zeros, as a streamOptimized VMDK.
     const raw = join(dir, 'disk.raw');
-    const fd = openSync(raw, 'w');
-    const block = Buffer.alloc(4 * MIB);
-    let seed = createHash('sha256').update('hangar-import-bench').digest();
-    for (let i = 0; i < DISK_MIB / 2 / 4; i++) {
-      // Incompressible and reproducible: a hash chain stretched over the block.
-      for (let o = 0; o < block.length; o += 32) {
-        seed = createHash('sha256').update(seed).digest();
-        seed.copy(block, o);
-      }
-      writeSync(fd, block);
-    }
-    closeSync(fd);
-    execFileSync('truncate', ['-s', `${DISK_MIB}M`, raw]);
+    writeHalfRandomRaw(raw, DISK_MIB, 'hangar-import-bench');
     const vmdk = join(dir, 'bench-disk001.vmdk');
     execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
     rmSync(raw);

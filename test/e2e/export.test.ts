@@ -14,7 +14,7 @@ import { startWebSession, type WebSession } from '../helpers/webMode.node.js';
 import { runCli, tempHome } from '../helpers/cli.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
-import { MainWindow } from './pages/index.js';
+import { MainWindow, watchProgressBar } from './pages/index.js';
 import { ExportDialog } from './pages/ExportDialog.js';
 
 const shots = join(testOutputDir, 'e2e');
@@ -129,22 +129,12 @@ describe('exporting an appliance in Chromium against web mode', () => {
     await shot('appliance');
 
     // Watch for the progress bar from the start: the fixture's disk converts in a few seconds.
-    // (runs in the page, written as text: the tests compile without the DOM's types)
-    await page.evaluate(`
-      window.exportSeen = { bar: false, messages: [] };
-      new MutationObserver(() => {
-        const bar = document.querySelector('[role="progressbar"][aria-label="Exporting the appliance"]');
-        if (!bar) return;
-        window.exportSeen.bar = true;
-        const status = bar.parentElement?.querySelector('[role="status"]')?.textContent ?? '';
-        if (status && !window.exportSeen.messages.includes(status)) window.exportSeen.messages.push(status);
-      }).observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
-    `);
+    const progress = await watchProgressBar(page, 'Exporting the appliance');
     await dialog.export();
     if (await dialog.progress.isVisible()) await shot('progress');
     const summary = await dialog.waitForSummary();
     await shot('summary');
-    const seen = (await page.evaluate('window.exportSeen')) as { bar: boolean; messages: string[] };
+    const seen = await progress.seen();
     assert.equal(seen.bar, true, 'a progress bar was shown while exporting');
     assert.ok(seen.messages.length > 0, 'the progress bar had a message');
     assert.equal(summary.File, target);

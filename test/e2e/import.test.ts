@@ -14,7 +14,7 @@ import { testOutputDir } from '../helpers/paths.js';
 import { GUEST_READY } from '../fixtures/guest.node.js';
 import { buildAppliance, type BuiltAppliance } from '../fixtures/appliances.node.js';
 import { importHash } from '../../src-renderer/logic/importReview.js';
-import { MainWindow, waitUntil as poll } from './pages/index.js';
+import { MainWindow, waitUntil as poll, watchProgressBar } from './pages/index.js';
 import { ImportDialog } from './pages/ImportDialog.js';
 
 const shots = join(testOutputDir, 'e2e');
@@ -100,23 +100,13 @@ describe('importing an appliance in Chromium against web mode', () => {
     await shot('review-edited');
 
     // Watch for the progress bar from the start: the fixture's disk converts in about a second.
-    // (runs in the page, written as text: the tests compile without the DOM's types)
-    await page.evaluate(`
-      window.importSeen = { bar: false, messages: [] };
-      new MutationObserver(() => {
-        const bar = document.querySelector('[role="progressbar"][aria-label="Importing the appliance"]');
-        if (!bar) return;
-        window.importSeen.bar = true;
-        const status = bar.parentElement?.querySelector('[role="status"]')?.textContent ?? '';
-        if (status && !window.importSeen.messages.includes(status)) window.importSeen.messages.push(status);
-      }).observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
-    `);
+    const progress = await watchProgressBar(page, 'Importing the appliance');
     await dialog.import({ waitForClose: false });
     if (await dialog.progress.isVisible()) await shot('import-progress');
     await dialog.root.waitFor({ state: 'detached', timeout: 300_000 }).catch(async () => {
       throw new Error(`the import did not finish: ${(await dialog.importError()) ?? 'no error shown'}`);
     });
-    const seen = (await page.evaluate('window.importSeen')) as { bar: boolean; messages: string[] };
+    const seen = await progress.seen();
     assert.equal(seen.bar, true, 'a progress bar was shown while importing');
     assert.ok(seen.messages.length > 0, 'the progress bar had a message');
 

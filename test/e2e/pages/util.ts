@@ -47,3 +47,22 @@ export async function waitUntil<T>(read: () => Promise<T>, accept: (v: T) => boo
     delay = Math.min(500, delay * 2);
   }
 }
+
+/**
+ * Starts watching for the progress bar named `label` (a fast task may show it only for a moment):
+ * whether it appeared and each distinct status text under it. `seen()` reads what was watched.
+ * (The watcher runs in the page, written as text: the tests compile without the DOM's types.)
+ */
+export async function watchProgressBar(page: Page, label: string): Promise<{ seen(): Promise<{ bar: boolean; messages: string[] }> }> {
+  await page.evaluate(`
+    window.progressSeen = { bar: false, messages: [] };
+    new MutationObserver(() => {
+      const bar = document.querySelector('[role="progressbar"][aria-label=${JSON.stringify(label)}]');
+      if (!bar) return;
+      window.progressSeen.bar = true;
+      const status = bar.parentElement?.querySelector('[role="status"]')?.textContent ?? '';
+      if (status && !window.progressSeen.messages.includes(status)) window.progressSeen.messages.push(status);
+    }).observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
+  `);
+  return { seen: async () => (await page.evaluate('window.progressSeen')) as { bar: boolean; messages: string[] } };
+}

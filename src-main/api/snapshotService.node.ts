@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { HangarError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { labelProblems, type VmConfig } from '../../src-vmm/model/index.js';
-import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, noSpaceOn, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import {
   snapshotNameProblems,
   findSnapshot,
@@ -148,7 +148,7 @@ export class SnapshotService {
     const neededBytes = overlays.length * OVERLAY_ROOM_BYTES + (vm.config.firmware.type === 'uefi' ? fileSize(paths.nvram) : 0) + (running ? liveStateBytes(vm.config) : 0);
     assertFreeSpace(paths.dir, neededBytes);
 
-    return this.noSpaceOn(paths.dir, neededBytes, () => this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+    return noSpaceOn(paths.dir, { neededBytes }, () => this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
       const created: string[] = [];
       let stateFile: string | null = null;
       let live = false;
@@ -239,15 +239,6 @@ export class SnapshotService {
         throw asNoSpace(e, paths.dir, { neededBytes });
       }
     }));
-  }
-
-  /** `run`, with a full filesystem (the inventory's included) reported as one on `dir`. */
-  private async noSpaceOn<T>(dir: string, neededBytes: number, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (e) {
-      throw asNoSpace(e, dir, { neededBytes });
-    }
   }
 
   /**

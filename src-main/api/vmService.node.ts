@@ -21,7 +21,7 @@ import {
 } from '../../src-vmm/model/index.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
-import { asNoSpace, assertFreeSpace, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
 import type { HostSpec } from '../../src-vmm/protocol/contract.js';
 import { readLogTail } from '../../src-vmm/host/serialLog.node.js';
@@ -261,7 +261,7 @@ export class VmService {
     const vmsDir = join(this.d.home, 'VMs');
     const ovmfVars = firmware === 'uefi' ? this.d.host().ovmf?.vars : undefined;
     assertFreeSpace(vmsDir, (input.disk ? await this.diskRoom(input.disk) : 0) + (ovmfVars && existsSync(ovmfVars) ? statSync(ovmfVars).size : 0));
-    return this.noSpaceOn(vmsDir, () => this.d.tasks.run('vm.create', { id, name: input.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
+    return noSpaceOn(vmsDir, {}, () => this.d.tasks.run('vm.create', { id, name: input.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
       try {
         for (const dir of [paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -290,14 +290,6 @@ export class VmService {
     }));
   }
 
-  /** `run`, with a full filesystem (the inventory's included) reported as one on `dir`. */
-  private async noSpaceOn<T>(dir: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (e) {
-      throw asNoSpace(e, dir);
-    }
-  }
 
   private createNvram(paths: VmPaths): void {
     const ovmf = this.d.host().ovmf;

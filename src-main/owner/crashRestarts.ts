@@ -25,9 +25,4 @@ export class CrashRestarts {
     this.restarts.set(vmId, recent);
     return { restart: true, attempt: recent.length, note: `restarting it (restart on crash, ${recent.length} of at most ${policy.maxRestartsPerMinute} within a minute)` };
   }
-
-  /** The VM is gone (deleted) or its policy changed: forget its history. */
-  forget(vmId: string): void {
-    this.restarts.delete(vmId);
-  }
 }

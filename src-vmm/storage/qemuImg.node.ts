@@ -164,6 +164,15 @@ export function asNoSpace(e: unknown, dir: string, o: { neededBytes?: number; at
   return noSpaceError(dir, explains ? { neededBytes, freeBytes: free, ...(o.atLeast ? { atLeast: true } : {}), cause: e } : { cause: e });
 }
 
+/** `run`, with a full filesystem (the inventory's included) reported as one on `dir`. */
+export async function noSpaceOn<T>(dir: string, o: { neededBytes?: number }, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw asNoSpace(e, dir, o);
+  }
+}
+
 /**
  * Test-only (HANGAR_TEST=1 and HANGAR_TEST_FILL=<control file>): at the named point, fill the
  * filesystem of the control file's `ballast` until `leaveBytes` remain, as another program writing at

@@ -108,6 +108,7 @@ export async function runLoad(o: { home: string; vms: number; memoryMiB: number;
     const rssBefore = rssMiB(ownerPid);
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMiB(ownerPid))), 250);
     const prober = startProber(api, names);
+    let probed: { list: number[]; show: number[] } | undefined;
     try {
       const t0 = performance.now();
       log(`starting ${o.vms} VMs at once`);
@@ -119,7 +120,7 @@ export async function runLoad(o: { home: string; vms: number; memoryMiB: number;
       const stopped = await Promise.all(names.map((ref) => api.call('vm.stop', { ref, force: true }, { timeoutMs: 300_000 })));
       const stopAllMs = performance.now() - t1;
       for (const [i, s] of stopped.entries()) if (s.state !== 'stopped') throw new Error(`${names[i]} did not stop: ${JSON.stringify(s)}`);
-      const samples = await prober.stop();
+      const samples = (probed = await prober.stop());
       clearInterval(sampler);
       const serialLogMaxBytes = Math.max(
         ...folders.map((f) => ['serial.log', 'serial.log.1'].map((n) => join(f, 'logs', n)).reduce((sum, p) => sum + (existsSync(p) ? statSync(p).size : 0), 0)),
@@ -137,7 +138,8 @@ export async function runLoad(o: { home: string; vms: number; memoryMiB: number;
       };
     } finally {
       clearInterval(sampler);
-      await prober.stop().catch(() => undefined);
+      // On failure: stop asking before the client goes (its error is not the one to report).
+      if (!probed) await prober.stop().catch(() => undefined);
     }
   } finally {
     api.dispose();

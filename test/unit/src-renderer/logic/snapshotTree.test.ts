@@ -23,6 +23,7 @@ import {
   type SnapshotItem,
   type SnapshotRow,
 } from '../../../../src-renderer/logic/snapshotTree.js';
+import { countWork } from '../../../helpers/workCounter.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 let clock = 0;
@@ -165,17 +166,6 @@ describe('building the tree', () => {
   });
 });
 
-/** The fastest of `k` runs in ms: the least disturbed by whatever else the machine is doing. */
-function bestOf(k: number, fn: () => void): number {
-  let best = Infinity;
-  for (let i = 0; i < k; i++) {
-    const t = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - t);
-  }
-  return best;
-}
-
 const chainOf = (n: number) => {
   const chain: SnapshotItem[] = [];
   for (let i = 0; i < n; i++) chain.push(snap(`n${i}`, i === 0 ? null : `n${i - 1}`));
@@ -228,26 +218,24 @@ describe('large trees', () => {
     assert.equal(flattenSnapshotTree(tree, new Set(['n2'])).length, 3);
   });
 
-  // Timings are taken as the best of several runs and compared with generous bounds and with each
-  // other (a linear cost grows ten times for ten times the nodes; a quadratic one a hundred times),
-  // so a busy machine does not fail them.
-  test('fast: 500 nodes in milliseconds, and the cost grows linearly', () => {
-    const random = randomTree(500, 11, 0.5);
-    const build500 = bestOf(5, () => flattenSnapshotTree(buildSnapshotTree(random)));
-    assert.ok(build500 < 100, `building and flattening 500 nodes took ${build500.toFixed(1)} ms`);
-    const tree = buildSnapshotTree(random);
+  // Complexity by counting work (collection operations and elements visited), not by timing it:
+  // a count is the same on a busy machine. Linear work grows ten times for ten times the nodes.
+  test('the work grows linearly with the number of snapshots', () => {
+    const work = (data: ReturnType<typeof chainOf>) => countWork(() => flattenSnapshotTree(buildSnapshotTree(data)));
+    const chainSmall = work(chainOf(500));
+    const chainLarge = work(chainOf(5000));
+    assert.ok(chainSmall > 500, `the counter sees the work (${chainSmall})`);
+    assert.ok(chainLarge / chainSmall < 12, `a chain of 10x the nodes took ${(chainLarge / chainSmall).toFixed(1)}x the work`);
+    const randomSmall = work(randomTree(500, 11, 0.5));
+    const randomLarge = work(randomTree(5000, 11, 0.5));
+    assert.ok(randomLarge / randomSmall < 15, `a random tree of 10x the nodes took ${(randomLarge / randomSmall).toFixed(1)}x the work`);
+    const tree = buildSnapshotTree(randomTree(5000, 11, 0.5));
     const all = collapseAll(tree);
-    const toggle = bestOf(5, () => {
+    const toggle = countWork(() => {
       flattenSnapshotTree(tree, all);
       flattenSnapshotTree(tree);
     });
-    assert.ok(toggle < 50, `collapsing and expanding 500 nodes took ${toggle.toFixed(1)} ms`);
-
-    const small = chainOf(500);
-    const large = chainOf(5000);
-    const tSmall = bestOf(7, () => flattenSnapshotTree(buildSnapshotTree(small)));
-    const tLarge = bestOf(7, () => flattenSnapshotTree(buildSnapshotTree(large)));
-    assert.ok(tLarge / tSmall < 40, `10x the nodes took ${(tLarge / tSmall).toFixed(1)}x the time (${tSmall.toFixed(2)} ms → ${tLarge.toFixed(2)} ms)`);
+    assert.ok(toggle < 5000 * 40, `collapsing and expanding 5000 nodes: ${toggle} operations`);
   });
 });
 

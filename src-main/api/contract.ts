@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { method, type Contract } from '../../src-vmm/base/rpc.js';
 import { VmState } from '../../src-vmm/protocol/states.js';
-import { MachinePlan } from '../ovf/plan.js';
-import { MachineEdits } from '../ovf/review.js';
+import { MachinePlan } from '../appliances/plan.js';
+import { MachineEdits } from '../appliances/review.js';
 
 const Ref = z.string().min(1, 'a VM name or id is needed').max(4096);
 const AbsPath = z

@@ -2,16 +2,16 @@
 import type { ConnectionContext, Handlers } from '../../src-vmm/base/rpc.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { OS_TYPES, defaultsFor } from '../../src-vmm/model/index.js';
-import { listFolder } from './files.node.js';
-import { PathGuard } from './pathGuard.node.js';
-import type { HangarInventory } from '../owner/inventory.node.js';
+import { listFolder } from '../files/listFolder.node.js';
+import { PathGuard } from '../files/pathGuard.node.js';
+import type { HangarInventory } from '../inventory/hangarInventory.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { hangarApi } from './contract.js';
-import type { VmService } from './vmService.node.js';
-import type { SnapshotService } from './snapshotService.node.js';
-import type { CloneService } from './cloneService.node.js';
-import type { ImportService } from '../ovf/importService.node.js';
-import type { ExportService } from '../ovf/exportService.node.js';
+import type { VmService } from '../vms/vmService.node.js';
+import type { SnapshotService } from '../snapshots/snapshotService.node.js';
+import type { CloneService } from '../clones/cloneService.node.js';
+import type { ImportService } from '../appliances/importService.node.js';
+import type { ExportService } from '../appliances/exportService.node.js';
 
 export interface HandlerDeps {
   vms: VmService;

@@ -1,8 +1,8 @@
 // Picks how this page reaches the owner: the Electron preload bridge when `window.hangar` exists,
 // else the web mode's WebSocket with the token from the page address. The token leaves the address
 // bar at once (history.replaceState) and stays in sessionStorage so a reload still works.
-import { apiSocketUrl, displaySocketUrl, takeTokenFromUrl, TOKEN_STORAGE_KEY } from '../logic/connection.js';
-import { ApiConnection, type Endpoint } from '../logic/apiConnection.js';
+import { apiSocketUrl, displaySocketUrl, takeTokenFromUrl, TOKEN_STORAGE_KEY } from './connection.js';
+import { ApiConnection, type Endpoint } from './apiConnection.js';
 import { bridgeTransport, openWebSocketTransport, type HangarBridge } from './transports.js';
 
 function readStoredToken(): string | null {

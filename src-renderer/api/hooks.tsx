@@ -4,8 +4,8 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import type { Progress } from '../../src-vmm/base/rpc.js';
 import { HangarError, toHangarError } from '../../src-vmm/base/errors.js';
-import type { ApiInput, ApiMethod, ApiOutput, EventName, EventPayload } from '../logic/apiTypes.js';
-import type { ApiConnection, ConnectionStatus } from '../logic/apiConnection.js';
+import type { ApiInput, ApiMethod, ApiOutput, EventName, EventPayload } from './apiTypes.js';
+import type { ApiConnection, ConnectionStatus } from './apiConnection.js';
 
 const ApiContext = createContext<ApiConnection | null>(null);
 

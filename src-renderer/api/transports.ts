@@ -3,7 +3,7 @@
 import { toDisposable } from '../../src-vmm/base/disposable.js';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { isWire, type Transport, type Wire } from '../../src-vmm/base/rpc.js';
-import type { FileFilter } from '../logic/apiTypes.js';
+import type { FileFilter } from './apiTypes.js';
 
 /** What the Electron preload exposes as `window.hangar` (one generic channel). */
 export interface HangarBridge {

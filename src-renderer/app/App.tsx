@@ -2,8 +2,8 @@
 import { CssBaseline, ThemeProvider, useMediaQuery } from '@mui/material';
 import { useMemo } from 'react';
 import { ApiProvider } from '../api/hooks.js';
-import type { ApiConnection } from '../logic/apiConnection.js';
-import { MainWindow } from '../pages/MainWindow.js';
+import type { ApiConnection } from '../api/apiConnection.js';
+import { MainWindow } from './MainWindow.js';
 import { CatalogueProvider } from './catalogue.js';
 import { NotificationsProvider } from './notifications.js';
 import { createAppTheme } from './theme.js';

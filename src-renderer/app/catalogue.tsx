@@ -1,7 +1,7 @@
 // The OS catalogue (`os.list`), fetched once per connection and shared.
 import { createContext, useContext, type ReactNode } from 'react';
 import { useApiQuery } from '../api/hooks.js';
-import type { OsTypeInfo } from '../logic/apiTypes.js';
+import type { OsTypeInfo } from '../api/apiTypes.js';
 
 const CatalogueContext = createContext<readonly OsTypeInfo[]>([]);
 

@@ -26,9 +26,9 @@ import {
 } from '@mui/material';
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
 import { useApiQuery } from '../api/hooks.js';
-import type { FileFilter } from '../logic/apiTypes.js';
-import { baseName, dirOf, FILE_FILTERS, sortEntries } from '../logic/files.js';
-import { formatBytes } from '../logic/size.js';
+import type { FileFilter } from '../api/apiTypes.js';
+import { baseName, dirOf, FILE_FILTERS, sortEntries } from './files.js';
+import { formatBytes } from './size.js';
 
 const LAST_DIR_KEY = 'hangar.lastDir';
 

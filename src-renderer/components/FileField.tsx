@@ -3,7 +3,7 @@
 import { Button, Stack, TextField } from '@mui/material';
 import { useState, type ReactNode } from 'react';
 import { useApi } from '../api/hooks.js';
-import type { FileFilter } from '../logic/apiTypes.js';
+import type { FileFilter } from '../api/apiTypes.js';
 import { FileDialog } from './FileDialog.js';
 
 export interface FileFieldProps {

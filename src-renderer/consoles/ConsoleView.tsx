@@ -4,7 +4,7 @@ import { Alert, Box, Stack, Typography, useTheme } from '@mui/material';
 import { useEffect, useRef, useState } from 'react';
 import { toHangarError } from '../../src-vmm/base/errors.js';
 import { useApi, useGeneration } from '../api/hooks.js';
-import type { VmState } from '../logic/apiTypes.js';
+import type { VmState } from '../api/apiTypes.js';
 import { DARK_TERMINAL, LIGHT_TERMINAL, terminalsFor, type ConsoleEntry } from './terminals.js';
 
 function fitNow(entry: ConsoleEntry, container: HTMLElement): void {

@@ -6,8 +6,8 @@ import type RFB from '@novnc/novnc';
 import { useEffect, useRef, useState } from 'react';
 import { toHangarError } from '../../src-vmm/base/errors.js';
 import { useApi, useGeneration } from '../api/hooks.js';
-import type { VmState } from '../logic/apiTypes.js';
-import { hasLiveGuest, stateLabel } from '../logic/vmState.js';
+import type { VmState } from '../api/apiTypes.js';
+import { hasLiveGuest, stateLabel } from '../vms/vmState.js';
 
 type DisplayStatus = 'connecting' | 'connected' | 'disconnected';
 

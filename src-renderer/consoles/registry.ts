@@ -1,6 +1,6 @@
 // The per-connection console registry, reachable without loading xterm.js: the main window tells it
 // about deleted VMs, and the Console view (a lazily loaded chunk) fills it.
-import type { ApiConnection } from '../logic/apiConnection.js';
+import type { ApiConnection } from '../api/apiConnection.js';
 
 export interface ConsoleRegistry {
   /** drops the terminal of a VM that no longer exists */

@@ -5,8 +5,8 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import type { Disposable } from '../../src-vmm/base/disposable.js';
-import type { ApiConnection } from '../logic/apiConnection.js';
-import { createSendQueue, type SendQueue } from '../logic/sendQueue.js';
+import type { ApiConnection } from '../api/apiConnection.js';
+import { createSendQueue, type SendQueue } from './sendQueue.js';
 import { registryOf, type ConsoleRegistry } from './registry.js';
 
 const BACKLOG_BYTES = 64 * 1024;

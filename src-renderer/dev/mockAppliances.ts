@@ -2,7 +2,7 @@
 // /home/user/appliances, written the way the real owner maps VirtualBox and VMware descriptors.
 import { HangarError } from '../../src-vmm/base/errors.js';
 import type { ImportReview } from '../../src-main/api/contract.js';
-import type { MachinePlan, PlannedDisk, SourceFile } from '../../src-main/ovf/plan.js';
+import type { MachinePlan, PlannedDisk, SourceFile } from '../../src-main/appliances/plan.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;

@@ -2,7 +2,7 @@
 import '../api/zodSetup.js';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ApiConnection } from '../logic/apiConnection.js';
+import { ApiConnection } from '../api/apiConnection.js';
 import { App } from '../app/App.js';
 import { MockOwner } from './mockServer.js';
 

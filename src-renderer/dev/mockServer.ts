@@ -7,11 +7,11 @@ import { createTransportPair, serve, type ConnectionContext, type Handlers } fro
 import { defaultsFor, OS_TYPES } from '../../src-vmm/model/osCatalogue.js';
 import { hangarApi, type TaskInfo, type VmDetails, type VmSummary } from '../../src-main/api/contract.js';
 import type { VmState } from '../../src-vmm/protocol/states.js';
-import type { Endpoint } from '../logic/apiConnection.js';
+import type { Endpoint } from '../api/apiConnection.js';
 import { FakeVncChannel } from './fakeVnc.js';
 import { bigTree, drawScreen, seedSnapshots, type MockSnapshot, type SnapshotState } from './mockSnapshots.js';
 import { defaultSnapshotName, snapshotNameProblems } from '../../src-vmm/snapshots/tree.js';
-import { applyEdits, configFromPlan } from '../../src-main/ovf/review.js';
+import { applyEdits, configFromPlan } from '../../src-main/appliances/review.js';
 import { APPLIANCE_DIR, APPLIANCE_FILES, mockReview } from './mockAppliances.js';
 
 type Disk = VmDetails['disks'][number];

@@ -4,9 +4,9 @@
 import { Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogContentText, DialogTitle, LinearProgress } from '@mui/material';
 import { useEffect } from 'react';
 import { useApiQuery, useTask } from '../api/hooks.js';
-import type { VmSummary } from '../logic/apiTypes.js';
-import { planFigures, type SnapshotItem } from '../logic/snapshotTree.js';
-import { formatBytes } from '../logic/size.js';
+import type { VmSummary } from '../api/apiTypes.js';
+import { planFigures, type SnapshotItem } from './snapshotTree.js';
+import { formatBytes } from '../components/size.js';
 import { Figures, TaskError, TaskProgress } from './parts.js';
 
 export function DeleteSnapshotDialog({

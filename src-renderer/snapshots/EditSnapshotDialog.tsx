@@ -3,8 +3,8 @@ import { Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, TextF
 import { useEffect, useState } from 'react';
 import { useApi } from '../api/hooks.js';
 import { HangarError, toHangarError } from '../../src-vmm/base/errors.js';
-import type { VmSummary } from '../logic/apiTypes.js';
-import { snapshotNameIssue, type SnapshotItem } from '../logic/snapshotTree.js';
+import type { VmSummary } from '../api/apiTypes.js';
+import { snapshotNameIssue, type SnapshotItem } from './snapshotTree.js';
 import { TaskError } from './parts.js';
 
 export function EditSnapshotDialog({

@@ -4,9 +4,9 @@
 import { Alert, Box, Button, Checkbox, Dialog, DialogActions, DialogContent, DialogContentText, DialogTitle, FormControlLabel, TextField } from '@mui/material';
 import { useEffect, useState } from 'react';
 import { useTask } from '../api/hooks.js';
-import type { VmSummary } from '../logic/apiTypes.js';
-import { formatDateTime } from '../logic/format.js';
-import { nextSnapshotName, snapshotNameIssue, type SnapshotItem } from '../logic/snapshotTree.js';
+import type { VmSummary } from '../api/apiTypes.js';
+import { formatDateTime } from '../components/format.js';
+import { nextSnapshotName, snapshotNameIssue, type SnapshotItem } from './snapshotTree.js';
 import { TaskError, TaskProgress } from './parts.js';
 
 export function RestoreSnapshotDialog({

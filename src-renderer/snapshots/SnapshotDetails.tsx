@@ -1,10 +1,10 @@
 // The side panel of the Snapshots tab: the selected snapshot (or the current state) in words.
 import { Box, Chip, Stack, Typography } from '@mui/material';
 import { StateChip } from '../components/StateChip.js';
-import type { VmSummary } from '../logic/apiTypes.js';
-import { formatDateTime } from '../logic/format.js';
-import { formatBytes } from '../logic/size.js';
-import { formatAge, type SnapshotRow, type SnapshotTree } from '../logic/snapshotTree.js';
+import type { VmSummary } from '../api/apiTypes.js';
+import { formatDateTime } from '../components/format.js';
+import { formatBytes } from '../components/size.js';
+import { formatAge, type SnapshotRow, type SnapshotTree } from './snapshotTree.js';
 import { Figures } from './parts.js';
 import { SnapshotThumbnail } from './Thumbnail.js';
 

@@ -1,14 +1,14 @@
 // The snapshot tree: a WAI-ARIA `tree` of flat rows (aria-level, aria-setsize, aria-posinset) laid
-// out by logic/snapshotTree.ts. Hundreds of rows must mount and re-render quickly, so rows are plain
+// out by snapshotTree.ts. Hundreds of rows must mount and re-render quickly, so rows are plain
 // elements with class names styled once on the tree (no styled component per row), memoised, and
 // skipped by the browser while off screen (`content-visibility`); one shared tooltip serves every
 // row. Every node stays in the document, for assistive technology and tests.
 import { Box, Tooltip } from '@mui/material';
 import { alpha, useTheme, type Theme } from '@mui/material/styles';
 import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import { formatDateTime } from '../logic/format.js';
-import { formatBytes } from '../logic/size.js';
-import { guidesOf, isTreeKey, treeMove, sameRow, type SnapshotRow } from '../logic/snapshotTree.js';
+import { formatDateTime } from '../components/format.js';
+import { formatBytes } from '../components/size.js';
+import { guidesOf, isTreeKey, treeMove, sameRow, type SnapshotRow } from './snapshotTree.js';
 import { SnapshotThumbnail } from './Thumbnail.js';
 
 export const ROW_HEIGHT = 40;

@@ -13,9 +13,9 @@ import { Alert, Box, Button, Divider, IconButton, LinearProgress, ListItemIcon, 
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useApiQuery, useEvent } from '../api/hooks.js';
 import { useNotify } from '../app/notifications.js';
-import type { VmSummary } from '../logic/apiTypes.js';
-import { sourceBlock } from '../logic/clone.js';
-import { useOpenCloneWizard } from '../wizards/CloneWizard.js';
+import type { VmSummary } from '../api/apiTypes.js';
+import { sourceBlock } from '../clones/clone.js';
+import { useOpenCloneWizard } from '../clones/CloneWizard.js';
 import {
   ancestorsOf,
   buildSnapshotTree,
@@ -32,7 +32,7 @@ import {
   type SnapshotItem,
   type SnapshotRow,
   type SnapshotTree as Tree,
-} from '../logic/snapshotTree.js';
+} from './snapshotTree.js';
 import { DeleteSnapshotDialog } from './DeleteSnapshotDialog.js';
 import { EditSnapshotDialog } from './EditSnapshotDialog.js';
 import { RestoreSnapshotDialog } from './RestoreSnapshotDialog.js';

@@ -3,8 +3,8 @@
 import { Button, Dialog, DialogActions, DialogContent, DialogContentText, DialogTitle, Stack, TextField } from '@mui/material';
 import { useEffect, useState, type FocusEvent } from 'react';
 import { useTask } from '../api/hooks.js';
-import type { VmSummary } from '../logic/apiTypes.js';
-import { nextSnapshotName, snapshotNameIssue, type SnapshotItem } from '../logic/snapshotTree.js';
+import type { VmSummary } from '../api/apiTypes.js';
+import { nextSnapshotName, snapshotNameIssue, type SnapshotItem } from './snapshotTree.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { TaskError, TaskProgress } from './parts.js';
 

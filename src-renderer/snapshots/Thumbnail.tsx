@@ -3,7 +3,7 @@
 import { useTheme } from '@mui/material/styles';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/hooks.js';
-import type { ApiConnection } from '../logic/apiConnection.js';
+import type { ApiConnection } from '../api/apiConnection.js';
 
 const MAX_CACHED = 400;
 /** `vmId/snapshotId` → data URL, or null when the owner has none */

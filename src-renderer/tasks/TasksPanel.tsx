@@ -4,9 +4,9 @@ import { Alert, Box, Button, Chip, IconButton, LinearProgress, List, ListItem, P
 import { useState } from 'react';
 import { useApi } from '../api/hooks.js';
 import { useNotify } from '../app/notifications.js';
-import type { TaskInfo } from '../logic/apiTypes.js';
-import { formatDateTime } from '../logic/format.js';
-import { isRunning, taskDetail, taskStateColor, taskStateLabel, taskTitle } from '../logic/tasks.js';
+import type { TaskInfo } from '../api/apiTypes.js';
+import { formatDateTime } from '../components/format.js';
+import { isRunning, taskDetail, taskStateColor, taskStateLabel, taskTitle } from './tasks.js';
 
 export function taskLabel(t: TaskInfo): string {
   return t.vm ? `${taskTitle(t.kind)}: ${t.vm}` : taskTitle(t.kind);

@@ -1,8 +1,8 @@
 // Running and recent tasks: `tasks.list` once per connection, then `task.progress` events.
 import { useEffect, useState } from 'react';
 import { useApiQuery, useEvent } from '../api/hooks.js';
-import type { TaskInfo } from '../logic/apiTypes.js';
-import { mergeTask, mergeTaskLists, TASK_LIST_LIMIT } from '../logic/tasks.js';
+import type { TaskInfo } from '../api/apiTypes.js';
+import { mergeTask, mergeTaskLists, TASK_LIST_LIMIT } from './tasks.js';
 
 export function useTasks(): { tasks: TaskInfo[]; error: string | null } {
   const [tasks, setTasks] = useState<TaskInfo[]>([]);

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { openHangarInventory } from '../../src-main/owner/inventory.node.js';
+import { openHangarInventory } from '../../src-main/inventory/hangarInventory.node.js';
 import { homePaths } from '../../src-main/home.js';
 import type { VmConfig } from '../../src-vmm/model/index.js';
 import { cliPath, tempHome, waitUntil } from '../helpers/cli.node.js';

@@ -13,7 +13,7 @@ import { runCli, tempHome } from '../helpers/cli.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 import { GUEST_READY } from '../fixtures/guest.node.js';
 import { buildAppliance, type BuiltAppliance } from '../fixtures/appliances.node.js';
-import { importHash } from '../../src-renderer/logic/importReview.js';
+import { importHash } from '../../src-renderer/appliances/importReview.js';
 import { MainWindow, waitUntil as poll, watchProgressBar } from './pages/index.js';
 import { ImportDialog } from './pages/ImportDialog.js';
 

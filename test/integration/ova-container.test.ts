@@ -9,11 +9,11 @@ import { closeSync, createReadStream, ftruncateSync, linkSync, mkdirSync, mkdtem
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
-import { inspectCertificate } from '../../src-main/ovf/certificate.node.js';
-import { formatManifestLine } from '../../src-main/ovf/manifest.js';
-import { tarHeaderBlocks, type TarMember } from '../../src-main/ovf/tar.js';
-import { indexTar } from '../../src-main/ovf/tarIndex.node.js';
-import { TarWriter } from '../../src-main/ovf/tarWriter.node.js';
+import { inspectCertificate } from '../../src-main/appliances/certificate.node.js';
+import { formatManifestLine } from '../../src-main/appliances/manifest.js';
+import { tarHeaderBlocks, type TarMember } from '../../src-main/appliances/tar.js';
+import { indexTar } from '../../src-main/appliances/tarIndex.node.js';
+import { TarWriter } from '../../src-main/appliances/tarWriter.node.js';
 
 const GiB = 1024 ** 3;
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig, type DiskBus, type NicModel, type OpticalBus, type VmConfig } from '../../src-vmm/model/index.js';
-import { writeDescriptor, type ExportMachine, type ExportProfile } from '../../src-main/ovf/writer.js';
+import { writeDescriptor, type ExportMachine, type ExportProfile } from '../../src-main/appliances/writer.js';
 
 const XMLLINT = '/usr/bin/xmllint';
 

@@ -1,0 +1,275 @@
+// Exporting VMs as an OVF appliance: each disk flattened into a streamOptimized VMDK (qemu-img), a
+// descriptor in the chosen profile and OVF version, a manifest, then an .ova (descriptor, manifest,
+// disks, in that order) or an .ovf folder. A running VM is exported from a temporary snapshot, so
+// its disks are a consistent point in time. Nothing appears under the target name until the output
+// is complete and has passed its own check through the importer; a failure or cancel leaves nothing.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { HangarError, cancelledError, throwIfAborted } from '../../src-vmm/base/errors.js';
+import type { VmConfig } from '../../src-vmm/model/index.js';
+import { isActive } from '../../src-vmm/protocol/states.js';
+import { findSnapshot } from '../../src-vmm/snapshots/tree.js';
+import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import type { SnapshotService } from '../snapshots/snapshotService.node.js';
+import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
+import type { TaskRunner } from '../tasks/taskRunner.js';
+import type { ImportService } from './importService.node.js';
+import { formatManifestLine } from './manifest.js';
+import { TarWriter } from './tarWriter.node.js';
+import { writeDescriptor, type ExportDisk, type ExportMachine, type ExportProduct, type ExportProfile } from './writer.js';
+
+export type ManifestChoice = 'sha256' | 'sha1' | 'none';
+
+export interface ExportRequest {
+  refs: string[];
+  /** absolute; ends in .ova (one archive) or .ovf (the descriptor, with the other files beside it) */
+  file: string;
+  ovfVersion: '1.0' | '2.0';
+  profile: ExportProfile;
+  manifest: ManifestChoice;
+  /** export this snapshot of the (single) VM instead of its current state */
+  snapshot?: string;
+  product?: ExportProduct;
+  eula?: string;
+}
+
+export interface ExportResult {
+  file: string;
+  sizeBytes: number;
+  manifest: ManifestChoice;
+  machines: string[];
+  /** the files written: the .ova, or the .ovf and its companions */
+  files: string[];
+  warnings: string[];
+}
+
+export interface ExportServiceDeps {
+  inventory: HangarInventory;
+  qemuImg: QemuImg;
+  tasks: TaskRunner;
+  snapshots: SnapshotService;
+  imports: ImportService;
+  find: (ref: string) => VmRow;
+  log: (line: string) => void;
+}
+
+interface Progress {
+  signal: AbortSignal;
+  onProgress: (f: number, m?: string) => void;
+}
+
+interface Source {
+  vm: VmRow;
+  config: VmConfig;
+  /** each disk's image (top of its chain) and format, in config order */
+  disks: { id: string; path: string; format: string }[];
+  temporarySnapshot: string | null;
+}
+
+/** A file name without characters other tools choke on. */
+function fileStem(name: string): string {
+  const s = name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|_+$/g, '');
+  return (s || 'vm').slice(0, 64);
+}
+
+async function digestFile(path: string, algorithm: 'sha1' | 'sha256', signal: AbortSignal): Promise<string> {
+  const hash = createHash(algorithm);
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) hash.update(chunk as Buffer);
+  } catch (e) {
+    if (signal.aborted) throw cancelledError();
+    throw e;
+  }
+  return hash.digest('hex');
+}
+
+export class ExportService {
+  constructor(private readonly d: ExportServiceDeps) {}
+
+  async export(req: ExportRequest, p: Progress): Promise<ExportResult> {
+    const ext = extname(req.file).toLowerCase();
+    if (ext !== '.ova' && ext !== '.ovf') throw new HangarError('INVALID_INPUT', `the export file must end in .ova (one archive) or .ovf (a folder of files), not '${basename(req.file)}'`);
+    if (!existsSync(dirname(req.file))) throw new HangarError('NOT_FOUND', `folder ${dirname(req.file)} does not exist`);
+    if (!statSync(dirname(req.file)).isDirectory()) throw new HangarError('INVALID_INPUT', `${dirname(req.file)} is not a folder`);
+    if (existsSync(req.file)) throw new HangarError('ALREADY_EXISTS', `${req.file} already exists: choose another name or remove it first`);
+    if (req.refs.length === 0) throw new HangarError('INVALID_INPUT', 'name at least one VM to export');
+    if (req.snapshot && req.refs.length > 1) throw new HangarError('INVALID_INPUT', 'a snapshot is exported from one VM: name only that VM');
+    const vms = req.refs.map((r) => this.d.find(r));
+    if (new Set(vms.map((v) => v.id)).size !== vms.length) throw new HangarError('INVALID_INPUT', 'a VM is named more than once');
+    for (const vm of vms) {
+      if (vm.state === 'starting' || vm.state === 'stopping') throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: wait until it has settled`);
+      if (vm.config.disks.length === 0) throw new HangarError('INVALID_INPUT', `VM '${vm.name}' has no disks: there is nothing to export`);
+      this.d.tasks.assertFree(vm);
+    }
+
+    // Names of every file, decided now: the descriptor's stem, then one VMDK per disk.
+    const stem = fileStem(basename(req.file, extname(req.file)));
+    const folder = dirname(req.file);
+    const staging = join(folder, `.${stem}.hangar-export-${randomBytes(4).toString('hex')}`);
+    const sources: Source[] = [];
+    const warnings: string[] = [];
+    const written: string[] = [];
+    let weightDone = 0;
+    try {
+      // Consistent disks: a snapshot's frozen images, or for a running VM a temporary snapshot.
+      for (const vm of vms) sources.push(await this.source(vm, req, p, warnings));
+      const totalDisks = sources.reduce((n, s) => n + s.disks.length, 0);
+      const diskNames = new Set<string>();
+      const vmdkName = (s: Source, i: number) => {
+        let name = `${fileStem(s.config.name)}-disk${i + 1}.vmdk`;
+        for (let n = 2; diskNames.has(name); n++) name = `${fileStem(s.config.name)}-${n}-disk${i + 1}.vmdk`;
+        diskNames.add(name);
+        return name;
+      };
+      mkdirSync(staging, { mode: 0o700 });
+
+      // The VMs are held while their disks are read: nothing deletes, restores or changes them meanwhile.
+      const holds = vms.map((vm) => ({ id: vm.id, name: vm.name }));
+      const result = await this.d.tasks.run('appliance.export', null, { signal: p.signal, onProgress: p.onProgress, holds }, async (task) => {
+        for (const s of sources) {
+          // Taking another VM's temporary snapshot took a while: one that changed meanwhile is not exported as it was.
+          const now = this.d.inventory.vms.get(s.vm.id);
+          if (!now) throw new HangarError('NOT_FOUND', `VM '${s.vm.name}' was deleted while the export was being prepared`);
+          if (!s.temporarySnapshot && !req.snapshot && JSON.stringify(now.config.disks) !== JSON.stringify(s.vm.config.disks)) {
+            throw new HangarError('STATE_CONFLICT', `VM '${s.vm.name}' changed while the export was being prepared: export it again`);
+          }
+        }
+        const machines: ExportMachine[] = [];
+        const files: { name: string; path: string; size: number; digest: string | null }[] = [];
+        for (const s of sources) {
+          const disks: ExportDisk[] = [];
+          for (const [i, disk] of s.disks.entries()) {
+            const name = vmdkName(s, i);
+            const out = join(staging, name);
+            task.phase(`converting ${s.config.name}'s disk ${i + 1}`);
+            const [info] = await this.d.qemuImg.info(disk.path);
+            await this.d.qemuImg.convert(disk.path, out, {
+              srcFormat: disk.format,
+              dstFormat: 'vmdk',
+              dstOptions: ['subformat=streamOptimized'],
+              signal: task.signal,
+              onProgress: (f) => task.progress((0.75 * (weightDone + f)) / totalDisks, `converting ${s.config.name}: disk ${i + 1}`),
+            });
+            weightDone++;
+            const size = statSync(out).size;
+            disks.push({ diskId: disk.id, href: name, sizeBytes: size, capacityBytes: info?.virtualSizeBytes ?? 0, populatedBytes: await this.d.qemuImg.allocatedBytes(disk.path, disk.format) });
+            files.push({ name, path: out, size, digest: null });
+          }
+          machines.push({ config: s.config, disks, product: req.product ?? null, eula: req.eula ?? null });
+        }
+
+        const descriptor = writeDescriptor({ ovfVersion: req.ovfVersion, profile: req.profile, machines, ...(machines.length > 1 ? { collectionName: stem } : {}) });
+        warnings.push(...descriptor.warnings);
+        const ovfName = `${stem}.ovf`;
+        const ovfBytes = Buffer.from(descriptor.xml, 'utf8');
+
+        // The manifest comes before the disks in the archive, so the disks are hashed first.
+        let mf: Buffer | null = null;
+        if (req.manifest !== 'none') {
+          task.phase('computing the manifest');
+          const alg = req.manifest;
+          const lines = [formatManifestLine(alg, ovfName, createHash(alg).update(ovfBytes).digest('hex'))];
+          for (const [i, f] of files.entries()) {
+            f.digest = await digestFile(f.path, alg, task.signal);
+            lines.push(formatManifestLine(alg, f.name, f.digest));
+            task.progress(0.75 + (0.1 * (i + 1)) / files.length, 'computing the manifest');
+          }
+          mf = Buffer.from(lines.join(''), 'utf8');
+        }
+        throwIfAborted(task.signal);
+
+        const outputs: string[] = [];
+        if (req.file.toLowerCase().endsWith('.ova')) {
+          task.phase('writing the archive');
+          const partial = join(staging, basename(req.file));
+          const total = ovfBytes.length + (mf?.length ?? 0) + files.reduce((a, f) => a + f.size, 0) || 1;
+          const tar = await TarWriter.create(partial, { signal: task.signal, onProgress: (n) => task.progress(0.85 + (0.13 * Math.min(n, total)) / total, 'writing the archive') });
+          try {
+            await tar.addBuffer(ovfName, ovfBytes);
+            if (mf) await tar.addBuffer(`${stem}.mf`, mf);
+            for (const f of files) await tar.addFile(f.name, f.size, createReadStream(f.path, { highWaterMark: 1 << 20 }));
+            await tar.finish();
+          } catch (e) {
+            await tar.abort();
+            throw e;
+          }
+          // Checked before it takes its name: the importer reads it back like anyone's appliance.
+          await this.selfCheck(partial, machines.length, task.signal);
+          renameSync(partial, req.file);
+          outputs.push(req.file);
+        } else {
+          task.phase('writing the files');
+          const { writeFileSync } = await import('node:fs');
+          writeFileSync(join(staging, ovfName), ovfBytes);
+          if (mf) writeFileSync(join(staging, `${stem}.mf`), mf);
+          await this.selfCheck(join(staging, ovfName), machines.length, task.signal);
+          const finalNames = [...files.map((f) => f.name), ...(mf ? [`${stem}.mf`] : []), basename(req.file)];
+          for (const name of finalNames) {
+            if (name !== basename(req.file) && existsSync(join(folder, name))) throw new HangarError('ALREADY_EXISTS', `${join(folder, name)} already exists: export into an empty folder or choose another name`);
+          }
+          // The descriptor moves last: until it is in place, the folder holds no appliance.
+          for (const name of finalNames) {
+            const src = name === basename(req.file) ? join(staging, ovfName) : join(staging, name);
+            renameSync(src, join(folder, name));
+            written.push(join(folder, name));
+            outputs.push(join(folder, name));
+          }
+        }
+        task.progress(1, 'exported');
+        return {
+          file: req.file,
+          sizeBytes: outputs.reduce((a, f) => a + statSync(f).size, 0),
+          manifest: req.manifest,
+          machines: machines.map((m) => m.config.name),
+          files: outputs,
+          warnings,
+        };
+      });
+      return result;
+    } catch (e) {
+      for (const f of written) rmSync(f, { force: true });
+      throw e;
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+      for (const s of sources) {
+        if (s.temporarySnapshot) {
+          await this.d.snapshots.delete(s.vm.id, s.temporarySnapshot, { signal: new AbortController().signal, onProgress: () => undefined }).catch((err: unknown) => {
+            this.d.log(`vm=${s.vm.id} could not remove the temporary export snapshot: ${(err as Error).message}`);
+          });
+        }
+      }
+    }
+  }
+
+  private async source(vm: VmRow, req: ExportRequest, p: Progress, warnings: string[]): Promise<Source> {
+    const snaps = this.d.inventory.snapshots.listForVm(vm.id);
+    if (req.snapshot) {
+      const snap = findSnapshot(snaps, req.snapshot);
+      if (!snap) throw new HangarError('NOT_FOUND', `VM '${vm.name}' has no snapshot named or with id '${req.snapshot}'`);
+      return { vm, config: snap.config as VmConfig, disks: snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })), temporarySnapshot: null };
+    }
+    if (isActive(vm.state)) {
+      const item = await this.d.snapshots.take(vm.id, { name: `Temporary, for exporting to ${basename(req.file)}`, description: '' }, { signal: p.signal, onProgress: () => undefined });
+      const snap = this.d.inventory.snapshots.get(item.id)!;
+      warnings.push(`${vm.name} was ${vm.state}: its disks were exported as they were at ${new Date().toISOString()} (a temporary snapshot, removed afterwards); the running memory is not part of an appliance.`);
+      return { vm, config: snap.config as VmConfig, disks: snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })), temporarySnapshot: item.id };
+    }
+    return { vm, config: vm.config, disks: vm.config.disks.map((x) => ({ id: x.id, path: x.path, format: x.format })), temporarySnapshot: null };
+  }
+
+  /** The importer's review of the output, and each disk's header: any problem fails the export. */
+  private async selfCheck(file: string, machines: number, signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    let review;
+    try {
+      review = await this.d.imports.review(file);
+      await this.d.imports.checkDisks(file);
+    } catch (e) {
+      throw new HangarError('INTERNAL', `the export failed its own check, so it was not kept: ${(e as Error).message}`, { cause: e });
+    }
+    if (review.machines.length !== machines) {
+      throw new HangarError('INTERNAL', `the export failed its own check, so it was not kept: it reads back as ${review.machines.length} machines instead of ${machines}`);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+// The inventory as the owner uses it: the generic SQLite inventory bound to the VM config schema.
+import { openDatabase } from './db.node.js';
+import { createInventory, type Inventory, type VmRow as GenericVmRow } from './inventory.node.js';
+import { validateConfig, formatIssues, migrateConfig, type VmConfig } from '../../src-vmm/model/index.js';
+
+export type HangarInventory = Inventory<VmConfig> & { close(): void };
+export type VmRow = GenericVmRow<VmConfig>;
+
+export function openHangarInventory(file: string, log: (line: string) => void): HangarInventory {
+  const db = openDatabase(file, { log });
+  const inventory = createInventory<VmConfig>(db, {
+    log,
+    parseConfig: (raw) => {
+      let migrated: unknown;
+      try {
+        migrated = migrateConfig(raw);
+      } catch (e) {
+        return { ok: false, reason: (e as Error).message };
+      }
+      const r = validateConfig(migrated);
+      return r.ok ? { ok: true, value: r.value } : { ok: false, reason: formatIssues(r.issues) };
+    },
+  });
+  return Object.assign(inventory, { close: () => db.close() });
+}

@@ -1,0 +1,553 @@
+// Snapshot trees on qcow2 backing files (VirtualBox's differencing-image model):
+// take (offline, or live with the running state), restore any node, delete with merge, edit.
+// Rule for every operation: image files change first, the inventory commits last in one transaction,
+// files that nothing references any more are removed after the commit.
+import { randomUUID, randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { HangarError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
+import { isActive } from '../../src-vmm/protocol/states.js';
+import { labelProblems, type VmConfig } from '../../src-vmm/model/index.js';
+import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, noSpaceOn, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import {
+  snapshotNameProblems,
+  findSnapshot,
+  defaultSnapshotName,
+  deleteSteps,
+  estimateMergeSeconds,
+} from '../../src-vmm/snapshots/tree.js';
+import { vmPaths } from '../home.js';
+import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
+import type { SnapshotRow } from '../inventory/inventory.node.js';
+import type { Supervisor } from '../supervisor/supervisor.node.js';
+import type { TaskRunner } from '../tasks/taskRunner.js';
+import type { SnapshotItem } from '../api/contract.js';
+
+type Snap = SnapshotRow<VmConfig>;
+
+export interface SnapshotServiceDeps {
+  home: string;
+  inventory: HangarInventory;
+  qemuImg: QemuImg;
+  supervisor: Supervisor;
+  tasks: TaskRunner;
+  find: (ref: string) => VmRow;
+  log: (line: string) => void;
+  changed: (vmId: string) => void;
+  /** test-only fault points: HANGAR_FAULT=<name> kills the process there */
+  fault?: (name: string) => void;
+}
+
+interface Progress {
+  signal: AbortSignal;
+  onProgress: (f: number, m?: string) => void;
+}
+
+const short = () => randomBytes(4).toString('hex');
+
+export class SnapshotService {
+  constructor(private readonly d: SnapshotServiceDeps) {}
+
+  private snapshots(vm: VmRow): Snap[] {
+    return this.d.inventory.snapshots.listForVm(vm.id);
+  }
+
+  private resolve(vm: VmRow, ref: string): Snap {
+    const s = findSnapshot(this.snapshots(vm), ref);
+    if (!s) throw new HangarError('NOT_FOUND', `VM '${vm.name}' has no snapshot named or with id '${ref}'`);
+    return s;
+  }
+
+  private item(vm: VmRow, s: Snap): SnapshotItem {
+    let sizeBytes = 0;
+    for (const disk of s.disks) sizeBytes += fileSize(disk.path);
+    if (s.stateFile) sizeBytes += fileSize(s.stateFile);
+    return {
+      id: s.id,
+      name: s.name,
+      parentId: s.parentId,
+      createdAt: s.createdAt,
+      live: s.live,
+      description: s.description,
+      sizeBytes,
+      hasThumbnail: existsSync(this.thumbnailPath(vm, s.id)),
+    };
+  }
+
+  /**
+   * A live take failed before it was recorded. QEMU may have switched to the new overlays already (then
+   * died, or its host did): unrecorded, they are orphans and go, with the partial state file and the
+   * thumbnail. An overlay that a still-running QEMU has open is left alone and logged: removing it
+   * would take the guest's newest writes with it.
+   */
+  private async discardFailedLiveTake(vm: VmRow, snapId: string, overlays: string[]): Promise<void> {
+    const paths = vmPaths(this.d.home, vm.id);
+    const stateFile = join(paths.snapshots, `${snapId}.vmstate`);
+    for (const f of [stateFile, `${stateFile}.partial`, this.thumbnailPath(vm, snapId)]) rmSync(f, { force: true });
+    let open = new Set<string>();
+    if (this.d.supervisor.get(vm.id)) {
+      try {
+        const nodes = (await this.d.supervisor.call(vm.id, 'host.qmp', { command: 'query-named-block-nodes', arguments: { flat: true } }, { timeoutMs: 10_000 })) as { file?: string }[];
+        open = new Set(nodes.map((n) => n.file ?? ''));
+      } catch {
+        // The host no longer answers: its QEMU is gone or going, and has nothing open.
+      }
+    }
+    for (const o of overlays) {
+      if (open.has(o)) this.d.log(`vm=${vm.id} live snapshot failed after QEMU switched to ${o}; it stays (the running guest writes to it)`);
+      else rmSync(o, { force: true });
+    }
+  }
+
+  private thumbnailPath(vm: VmRow, snapId: string): string {
+    return join(vmPaths(this.d.home, vm.id).snapshots, `${snapId}.png`);
+  }
+
+  list(ref: string): { snapshots: SnapshotItem[]; currentSnapshotId: string | null; currentStateChanged: boolean } {
+    const vm = this.d.find(ref);
+    const snaps = this.snapshots(vm);
+    return {
+      snapshots: snaps.map((s) => this.item(vm, s)),
+      currentSnapshotId: this.d.inventory.snapshots.current(vm.id)?.id ?? null,
+      currentStateChanged: this.currentStateChanged(vm),
+    };
+  }
+
+  /** Whether the current state holds anything no snapshot has: a running VM, or data in the current overlays. */
+  private currentStateChanged(vm: VmRow): boolean {
+    if (isActive(vm.state) || vm.state === 'saved') return true;
+    const current = this.d.inventory.snapshots.current(vm.id);
+    if (!current) return true;
+    return vm.config.disks.some((disk) => {
+      const frozen = current.disks.find((f) => f.diskId === disk.id);
+      if (!frozen || frozen.path === disk.path) return true;
+      // A fresh overlay is a header and an empty table: a few hundred KiB at most.
+      return fileAllocated(disk.path) > 1 << 20;
+    });
+  }
+
+  // ------------------------------------------------------------------ take
+
+  async take(ref: string, input: { name: string; description: string }, p: Progress): Promise<SnapshotItem> {
+    const vm = this.d.find(ref);
+    // No name: the next free "Snapshot N". A name of only white space is a mistake, not a request for one.
+    const name = input.name === '' ? defaultSnapshotName(this.snapshots(vm)) : input.name;
+    const problems = nameProblems(name);
+    if (problems.length) throw new HangarError('INVALID_INPUT', problems.join('; '));
+    if (findSnapshot(this.snapshots(vm), name)?.name.toLowerCase() === name.toLowerCase()) {
+      throw new HangarError('ALREADY_EXISTS', `VM '${vm.name}' already has a snapshot named '${name}'`);
+    }
+    if (vm.state === 'starting' || vm.state === 'stopping') throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: wait until it has settled`);
+    const running = isActive(vm.state);
+    if (running && !this.d.supervisor.get(vm.id)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state} but its VMM host does not answer`);
+    const paths = vmPaths(this.d.home, vm.id);
+    mkdirSync(paths.snapshots, { recursive: true, mode: 0o700 });
+    const snapId = randomUUID();
+    const overlays = vm.config.disks.map((disk) => ({ disk, overlay: join(paths.disks, `${disk.id}-${short()}.qcow2`) }));
+    // Room for the new overlays, the UEFI variables and, for a running VM, its state: at most its memory.
+    const neededBytes = overlays.length * OVERLAY_ROOM_BYTES + (vm.config.firmware.type === 'uefi' ? fileSize(paths.nvram) : 0) + (running ? liveStateBytes(vm.config) : 0);
+    assertFreeSpace(paths.dir, neededBytes);
+
+    return noSpaceOn(paths.dir, { neededBytes }, () => this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+      const created: string[] = [];
+      let stateFile: string | null = null;
+      let live = false;
+      // the running QEMU writes to the new overlays: a failure from here on switches it back first
+      let switched = false;
+      try {
+        if (running) {
+          task.phase('taking a live snapshot');
+          stateFile = join(paths.snapshots, `${snapId}.vmstate`);
+          if (overlays.length === 0) throw new HangarError('UNSUPPORTED', `VM '${vm.name}' has no disk: a live snapshot needs at least one`);
+          const r = await this.d.supervisor.call(
+            vm.id,
+            'host.snapshotLive',
+            { disks: overlays.map((o) => ({ diskId: o.disk.id, overlay: o.overlay })), stateFile, thumbnail: this.thumbnailPath(vm, snapId) },
+            { signal: task.signal, onProgress: (pr) => task.progress(pr.fraction, pr.message), timeoutMs: 600_000 },
+          );
+          created.push(...overlays.map((o) => o.overlay));
+          switched = true;
+          this.d.log(`vm=${vm.id} live snapshot: guest paused ${r.pauseMs} ms${r.stateError ? `; state not saved: ${r.stateError}` : ''}`);
+          // The state did not fit: no snapshot at all rather than one without the state the user asked for.
+          if (!r.stateSaved && isNoSpaceError(r.stateError)) throw noSpaceError(paths.dir, { cause: r.stateError });
+          live = r.stateSaved;
+          if (!live) stateFile = null;
+        } else {
+          task.phase('freezing the disks');
+          for (const o of overlays) {
+            await this.d.qemuImg.create(o.overlay, { format: 'qcow2', backing: { path: o.disk.path, format: o.disk.format } });
+            created.push(o.overlay);
+          }
+          if (vm.state === 'saved' && existsSync(paths.savedState)) {
+            // A saved VM's state belongs with its disks as they are now: the snapshot keeps it.
+            stateFile = join(paths.snapshots, `${snapId}.vmstate`);
+            linkOrCopy(paths.savedState, stateFile);
+            created.push(stateFile);
+            live = true;
+          }
+        }
+        if (vm.config.firmware.type === 'uefi' && existsSync(paths.nvram)) {
+          const nv = join(paths.snapshots, `${snapId}.nvram.fd`);
+          copyFileSync(paths.nvram, nv);
+          created.push(nv);
+        }
+        this.d.fault?.('snapshot-take-before-commit');
+        testFillPoint('snapshot-before-register');
+        task.phase('recording the snapshot');
+        const parent = this.d.inventory.snapshots.current(vm.id);
+        const nextConfig: VmConfig = {
+          ...vm.config,
+          disks: vm.config.disks.map((disk) => ({ ...disk, path: overlays.find((o) => o.disk.id === disk.id)!.overlay, format: 'qcow2' })),
+        };
+        const snap = this.d.inventory.transaction(() => {
+          const s = this.d.inventory.snapshots.insert({
+            id: snapId,
+            vmId: vm.id,
+            parentId: parent?.id ?? null,
+            name,
+            description: input.description,
+            config: vm.config,
+            live,
+            stateFile,
+            disks: vm.config.disks.map((disk) => ({ diskId: disk.id, path: disk.path, format: disk.format })),
+          });
+          for (const o of overlays) {
+            if (this.d.inventory.images.get(o.disk.path)) this.d.inventory.images.setRole(o.disk.path, 'frozen');
+            else this.d.inventory.images.add({ path: o.disk.path, vmId: vm.id, format: o.disk.format, virtualSize: 0, owned: false, role: 'frozen' });
+            this.d.inventory.images.add({ path: o.overlay, vmId: vm.id, format: 'qcow2', virtualSize: 0, backingPath: o.disk.path, owned: true, role: 'disk' });
+          }
+          this.d.inventory.vms.updateConfig(vm.id, nextConfig);
+          this.d.inventory.snapshots.setCurrent(vm.id, snapId);
+          return s;
+        });
+        switched = false; // recorded: the overlays are the VM's disks now
+        this.d.fault?.('snapshot-take-after-commit');
+        // Frozen images are read-only from now on (only Hangar's own: a user's image keeps its mode).
+        for (const o of overlays) if (this.d.inventory.images.get(o.disk.path)?.owned) readOnly(o.disk.path);
+        this.d.changed(vm.id);
+        return this.item(vm, snap);
+      } catch (e) {
+        if (!running) for (const f of created) rmSync(f, { force: true });
+        else {
+          if (switched) {
+            // The state file goes first: committing the overlays back may need the room it took.
+            if (stateFile) rmSync(stateFile, { force: true });
+            await this.switchBack(vm, overlays).catch((err: unknown) => this.d.log(`vm=${vm.id} could not switch back from the overlays of a failed snapshot: ${(err as Error).message}`));
+          }
+          await this.discardFailedLiveTake(vm, snapId, overlays.map((o) => o.overlay));
+        }
+        throw asNoSpace(e, paths.dir, { neededBytes });
+      }
+    }));
+  }
+
+  /**
+   * Undoes a live snapshot's disk switch: each new overlay (with whatever the guest wrote since) is
+   * committed into the image it was put on, and QEMU drops it (an active block-commit). Afterwards
+   * the overlays are no longer open and can go.
+   */
+  private async switchBack(vm: VmRow, overlays: { disk: { path: string }; overlay: string }[]): Promise<void> {
+    const qmp = (command: string, args: Record<string, unknown>) => this.d.supervisor.call(vm.id, 'host.qmp', { command, arguments: args }, { timeoutMs: 30_000 });
+    const nodes = (await qmp('query-named-block-nodes', { flat: true })) as { 'node-name': string; drv: string; file: string }[];
+    const formatNode = (path: string) => nodes.find((n) => n.file === path && n.drv !== 'file')?.['node-name'];
+    for (const o of overlays) {
+      const top = formatNode(o.overlay);
+      const base = formatNode(o.disk.path);
+      if (!top) continue; // QEMU never switched to this one
+      if (!base) throw new HangarError('QEMU_FAILED', `${o.disk.path} is not open in the running VM`);
+      const id = `undo-${short()}`;
+      await qmp('block-commit', { 'job-id': id, device: top, 'base-node': base, 'auto-dismiss': false });
+      const deadline = Date.now() + 600_000;
+      let completing = false;
+      for (;;) {
+        const jobs = (await qmp('query-jobs', {})) as { id: string; status: string; error?: string }[];
+        const job = jobs.find((j) => j.id === id);
+        if (!job) throw new HangarError('QEMU_FAILED', `the commit of ${o.overlay} vanished`);
+        if (job.status === 'ready' && !completing) {
+          completing = true;
+          await qmp('job-complete', { id });
+        } else if (job.status === 'concluded') {
+          await qmp('job-dismiss', { id });
+          if (job.error) throw new HangarError('QEMU_FAILED', `committing ${o.overlay} back failed: ${job.error}`);
+          break;
+        }
+        if (Date.now() > deadline) throw new HangarError('TIMEOUT', `committing ${o.overlay} back did not finish`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ restore
+
+  async restore(ref: string, snapRef: string, p: Progress): Promise<{ id: string; state: 'stopped' | 'saved' }> {
+    const vm = this.d.find(ref);
+    if (isActive(vm.state)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: power it off (or save it) before restoring a snapshot`);
+    const snap = this.resolve(vm, snapRef);
+    const paths = vmPaths(this.d.home, vm.id);
+    return this.d.tasks.run('snapshot.restore', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+      task.phase('new overlays on the snapshot');
+      const overlays: { diskId: string; path: string; backing: string }[] = [];
+      const restoredState = snap.live && snap.stateFile && existsSync(snap.stateFile);
+      const stagedState = `${paths.savedState}.restore-${short()}`;
+      try {
+        for (const frozen of snap.disks) {
+          const overlay = join(paths.disks, `${frozen.diskId}-${short()}.qcow2`);
+          await this.d.qemuImg.create(overlay, { format: 'qcow2', backing: { path: frozen.path, format: frozen.format } });
+          overlays.push({ diskId: frozen.diskId, path: overlay, backing: frozen.path });
+        }
+        if (restoredState) linkOrCopy(snap.stateFile!, stagedState);
+        this.d.fault?.('snapshot-restore-before-commit');
+      } catch (e) {
+        for (const o of overlays) rmSync(o.path, { force: true });
+        rmSync(stagedState, { force: true });
+        throw e;
+      }
+      task.phase('switching to the snapshot');
+      const oldTops = vm.config.disks.map((d) => d.path);
+      const nextConfig: VmConfig = {
+        ...snap.config,
+        id: vm.id,
+        name: vm.name,
+        description: vm.config.description,
+        disks: snap.config.disks.map((disk) => ({ ...disk, path: overlays.find((o) => o.diskId === disk.id)!.path, format: 'qcow2' })),
+      };
+      const nextState = restoredState ? 'saved' : 'stopped';
+      const discard = this.d.inventory.transaction(() => {
+        const gone: string[] = [];
+        for (const top of oldTops) {
+          const row = this.d.inventory.images.get(top);
+          // The current overlay goes unless a snapshot froze it (or another image is based on it).
+          if (row && row.role === 'disk' && row.owned && this.d.inventory.images.dependents(top).length === 0) {
+            this.d.inventory.images.delete(top);
+            gone.push(top);
+          }
+        }
+        for (const o of overlays) this.d.inventory.images.add({ path: o.path, vmId: vm.id, format: 'qcow2', virtualSize: 0, backingPath: o.backing, owned: true, role: 'disk' });
+        this.d.inventory.vms.updateConfig(vm.id, nextConfig);
+        this.d.inventory.snapshots.setCurrent(vm.id, snap.id);
+        this.d.inventory.vms.setState(vm.id, nextState, restoredState ? `restored from snapshot '${snap.name}'` : null);
+        return gone;
+      });
+      this.d.fault?.('snapshot-restore-after-commit');
+      // After the commit: the new state's files into place, the discarded ones away.
+      if (restoredState) renameOver(stagedState, paths.savedState);
+      else rmSync(paths.savedState, { force: true });
+      const nv = join(paths.snapshots, `${snap.id}.nvram.fd`);
+      if (nextConfig.firmware.type === 'uefi' && existsSync(nv)) copyFileSync(nv, paths.nvram);
+      for (const f of discard) rmSync(f, { force: true });
+      this.d.changed(vm.id);
+      return { id: vm.id, state: nextState };
+    });
+  }
+
+  // ------------------------------------------------------------------ delete
+
+  deletePlan(ref: string, snapRef: string) {
+    const vm = this.d.find(ref);
+    const snap = this.resolve(vm, snapRef);
+    const { bytes, children, blockedBy } = this.mergeFacts(vm, snap);
+    let free = 0;
+    try {
+      const st = statfsSync(vmPaths(this.d.home, vm.id).dir);
+      free = st.bavail * st.bsize;
+    } catch {
+      /* unknown */
+    }
+    return {
+      snapshot: this.item(vm, snap),
+      children,
+      bytesToMerge: bytes,
+      freeBytesNeeded: bytes,
+      freeBytesAvailable: free,
+      estimatedSeconds: estimateMergeSeconds(bytes),
+      blockedBy,
+    };
+  }
+
+  private mergeFacts(vm: VmRow, snap: Snap) {
+    let bytes = 0;
+    let children = 0;
+    const blockedBy = new Set<string>();
+    for (const disk of snap.disks) {
+      const deps = this.d.inventory.images.dependents(disk.path);
+      for (const dep of deps) {
+        if (dep.vmId && dep.vmId !== vm.id) blockedBy.add(this.d.inventory.vms.get(dep.vmId)?.name ?? dep.vmId);
+      }
+      const own = deps.filter((dep) => dep.vmId === vm.id);
+      children = Math.max(children, own.length);
+      bytes += fileAllocated(disk.path) * own.length;
+    }
+    return { bytes, children, blockedBy: [...blockedBy] };
+  }
+
+  async delete(ref: string, snapRef: string, p: Progress): Promise<void> {
+    const vm = this.d.find(ref);
+    const snap = this.resolve(vm, snapRef);
+    const { blockedBy } = this.mergeFacts(vm, snap);
+    if (blockedBy.length) {
+      throw new HangarError('STATE_CONFLICT', `snapshot '${snap.name}' cannot be deleted: the linked clone(s) ${blockedBy.map((n) => `'${n}'`).join(', ')} depend on it`);
+    }
+    const running = isActive(vm.state);
+    if (running && (vm.state !== 'running' && vm.state !== 'paused')) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: wait until it has settled`);
+    if (running && !this.d.supervisor.get(vm.id)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state} but its VMM host does not answer`);
+    await this.d.tasks.run('snapshot.delete', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+      const plan = snap.disks.map((disk) => {
+        const info = this.d.inventory.images.get(disk.path);
+        const deps = this.d.inventory.images.dependents(disk.path).map((x) => x.path);
+        return {
+          disk,
+          backing: info?.backingPath ?? null,
+          owned: info?.owned ?? false,
+          steps: deleteSteps(disk.path, info?.backingPath ?? null, deps),
+          streamed: null as string | null,
+        };
+      });
+      const total = plan.reduce((n, x) => n + x.steps.length, 0) || 1;
+      let done = 0;
+      for (const x of plan) {
+        if (running) {
+          // The image based on the node inside the running chain is merged by QEMU itself (block-stream);
+          // the others, in branches QEMU does not use, by qemu-img as when the VM is off.
+          const top = vm.config.disks.find((dd) => dd.id === x.disk.diskId)?.path;
+          const chain = top ? (await this.d.qemuImg.info(top, { backingChain: true })).map((i) => i.path) : [];
+          const at = chain.indexOf(x.disk.path);
+          const live = at > 0 ? chain[at - 1]! : null;
+          if (live) {
+            task.phase(`merging '${snap.name}' into the running disk`);
+            await this.d.supervisor.call(vm.id, 'host.blockStream', { image: live, base: x.backing }, {
+              signal: task.signal,
+              onProgress: (pr) => task.progress((done + pr.fraction) / total, 'merging into the running disk'),
+              timeoutMs: 24 * 3600_000,
+            });
+            done++;
+            x.steps = x.steps.filter((st) => st.image !== live);
+            x.streamed = live;
+          }
+        }
+        for (const step of x.steps) {
+          task.phase(`merging '${snap.name}' into ${basename(step.image)}`);
+          const fmt = step.newBacking ? (this.d.inventory.images.get(step.newBacking)?.format ?? 'qcow2') : undefined;
+          try {
+            await this.d.qemuImg.rebase(step.image, {
+              backing: step.newBacking,
+              ...(fmt ? { backingFormat: fmt } : {}),
+              signal: task.signal,
+              onProgress: (f) => task.progress((done + f) / total, `merging into ${basename(step.image)}`),
+            });
+          } catch (e) {
+            // A rebase stopped half-way leaves its image whole (the backing pointer changes last), but
+            // clusters it had allocated can leak: reclaim them so the image checks clean.
+            await this.d.qemuImg.check(step.image, { repair: 'leaks' }).catch(() => undefined);
+            throw e;
+          }
+          done++;
+          this.d.fault?.('snapshot-delete-after-rebase');
+        }
+      }
+      task.phase('recording');
+      this.d.inventory.transaction(() => {
+        for (const x of plan) {
+          for (const step of x.steps) this.d.inventory.images.setBacking(step.image, step.newBacking);
+          if (x.streamed) this.d.inventory.images.setBacking(x.streamed, x.backing);
+        }
+        for (const child of this.d.inventory.snapshots.children(snap.id)) this.d.inventory.snapshots.update(child.id, { parentId: snap.parentId });
+        if (this.d.inventory.snapshots.current(vm.id)?.id === snap.id) this.d.inventory.snapshots.setCurrent(vm.id, snap.parentId);
+        this.d.inventory.snapshots.delete(snap.id);
+        for (const x of plan) {
+          const stillUsed = this.snapshots(vm).some((s) => s.id !== snap.id && s.disks.some((dd) => dd.path === x.disk.path));
+          if (!stillUsed && this.d.inventory.images.get(x.disk.path)) this.d.inventory.images.delete(x.disk.path);
+        }
+      });
+      this.d.fault?.('snapshot-delete-after-commit');
+      for (const x of plan) if (x.owned) rmSync(x.disk.path, { force: true });
+      for (const f of [snap.stateFile, this.thumbnailPath(vm, snap.id), join(vmPaths(this.d.home, vm.id).snapshots, `${snap.id}.nvram.fd`)]) {
+        if (f) rmSync(f, { force: true });
+      }
+      this.d.changed(vm.id);
+    });
+  }
+
+  // ------------------------------------------------------------------ edit, thumbnail
+
+  edit(ref: string, snapRef: string, patch: { name?: string; description?: string }): SnapshotItem {
+    const vm = this.d.find(ref);
+    const snap = this.resolve(vm, snapRef);
+    if (patch.name !== undefined) {
+      const problems = nameProblems(patch.name);
+      if (problems.length) throw new HangarError('INVALID_INPUT', problems.join('; '));
+      const other = findSnapshot(this.snapshots(vm), patch.name);
+      if (other && other.id !== snap.id && other.name.toLowerCase() === patch.name.toLowerCase()) {
+        throw new HangarError('ALREADY_EXISTS', `VM '${vm.name}' already has a snapshot named '${patch.name}'`);
+      }
+    }
+    const updated = this.d.inventory.snapshots.update(snap.id, {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+    });
+    this.d.changed(vm.id);
+    return this.item(vm, updated);
+  }
+
+  thumbnail(ref: string, snapRef: string): { png: string } {
+    const vm = this.d.find(ref);
+    const snap = this.resolve(vm, snapRef);
+    const file = this.thumbnailPath(vm, snap.id);
+    if (!existsSync(file)) throw new HangarError('NOT_FOUND', `snapshot '${snap.name}' has no screen thumbnail`);
+    return { png: readFileSync(file).toString('base64') };
+  }
+}
+
+/** The tree's rules for snapshot names, and those for any label people read in a list. */
+function nameProblems(name: string): string[] {
+  const problems = labelProblems(name, 'snapshot name');
+  return problems.length ? problems : snapshotNameProblems(name);
+}
+
+/**
+ * The most a running VM's saved state can take: its memory, the display adapter's video memory and
+ * room for firmware and device state. Usually far less is written (unused memory is not).
+ */
+export function liveStateBytes(config: VmConfig): number {
+  const vram = config.display.vga === 'std' ? 16 : config.display.vga === 'cirrus' ? 4 : 0;
+  return (config.system.memoryMiB + vram + 4) * (1 << 20);
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes really allocated on disk (sparse files count what they hold). */
+function fileAllocated(path: string): number {
+  try {
+    return statSync(path).blocks * 512;
+  } catch {
+    return 0;
+  }
+}
+
+function readOnly(path: string): void {
+  try {
+    chmodSync(path, 0o400);
+  } catch {
+    /* an image the user owns elsewhere: leave its mode */
+  }
+}
+
+function linkOrCopy(from: string, to: string): void {
+  rmSync(to, { force: true });
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
+
+function renameOver(from: string, to: string): void {
+  rmSync(to, { force: true });
+  linkOrCopy(from, to);
+  rmSync(from, { force: true });
+}

@@ -1,0 +1,471 @@
+// The Settings dialog: General, System, Storage, Network and Display tabs over the pure logic in
+// settings.ts, saved with `vm.modify`. While the VM runs (or has a saved state) only the
+// name and description can change, and the dialog says why in the API's words.
+import AddIcon from '@mui/icons-material/Add';
+import DeleteIcon from '@mui/icons-material/Delete';
+import EjectIcon from '@mui/icons-material/Eject';
+import ErrorOutlineIcon from '@mui/icons-material/ErrorOutlineOutlined';
+import {
+  Alert,
+  Box,
+  Button,
+  Chip,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogTitle,
+  FormControl,
+  FormControlLabel,
+  FormLabel,
+  IconButton,
+  InputAdornment,
+  LinearProgress,
+  MenuItem,
+  Radio,
+  RadioGroup,
+  Stack,
+  Switch,
+  Tab,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  Tabs,
+  TextField,
+  Tooltip,
+  Typography,
+} from '@mui/material';
+import { useId, useMemo, useState, type ReactNode } from 'react';
+import { MAX_CPUS, MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../../src-vmm/model/limits.js';
+import { NIC_MODELS } from '../../src-vmm/model/nics.js';
+import { FIRMWARES } from '../../src-vmm/model/firmware.js';
+import { ACCELS } from '../../src-vmm/model/system.js';
+import { useApiQuery, useTask } from '../api/hooks.js';
+import { useOsTypes } from '../app/catalogue.js';
+import { FileField } from '../components/FileField.js';
+import type { VmDetails, VmState } from '../api/apiTypes.js';
+import { issueFor, type FieldIssue } from '../components/fields.js';
+import { formatDiskSize } from '../components/format.js';
+import {
+  draftFromDetails,
+  newForward,
+  SETTINGS_TABS,
+  settingsLock,
+  tabOfField,
+  toModifyInput,
+  validateSettings,
+  type NicChoice,
+  type SettingsDraft,
+  type SettingsTab,
+} from './settings.js';
+import type { DiskMode } from './newVm.js';
+
+export interface SettingsDialogProps {
+  open: boolean;
+  vm: { id: string; name: string; state: VmState } | null;
+  existingNames: readonly string[];
+  onClose: () => void;
+}
+
+export function SettingsDialog(props: SettingsDialogProps) {
+  return props.open && props.vm ? <SettingsBody {...props} vm={props.vm} /> : null;
+}
+
+function SettingsBody({ vm, existingNames, onClose }: SettingsDialogProps & { vm: NonNullable<SettingsDialogProps['vm']> }) {
+  const titleId = useId();
+  const q = useApiQuery('vm.show', { ref: vm.id }, [vm.id]);
+  const details = q.data;
+  return (
+    <Dialog open onClose={onClose} aria-labelledby={titleId} maxWidth="md" fullWidth>
+      <DialogTitle id={titleId}>Settings of “{details?.name ?? vm.name}”</DialogTitle>
+      {!details ? (
+        <DialogContent dividers sx={{ minHeight: 420 }}>
+          {q.error ? <Alert severity="error">{q.error.message}</Alert> : <LinearProgress aria-label="Loading settings" />}
+        </DialogContent>
+      ) : (
+        <SettingsForm details={details} state={vm.state} existingNames={existingNames} onClose={onClose} />
+      )}
+    </Dialog>
+  );
+}
+
+function SettingsForm({ details, state, existingNames, onClose }: { details: VmDetails; state: VmState; existingNames: readonly string[]; onClose: () => void }) {
+  const osTypes = useOsTypes();
+  const [tab, setTab] = useState<SettingsTab>('general');
+  const [draft, setDraft] = useState<SettingsDraft>(() => draftFromDetails(details));
+  const save = useTask('vm.modify');
+  const lock = settingsLock({ name: details.name, state });
+  const locked = lock.hardwareLocked;
+  const issues = useMemo(
+    () => validateSettings(details, draft, { existingNames, knownOsTypes: osTypes.length ? osTypes.map((o) => o.id) : [draft.osType] }),
+    [details, draft, existingNames, osTypes],
+  );
+  const change = toModifyInput(details, draft);
+  const hardwareChanged = change !== null && Object.keys(change).some((k) => !['ref', 'name', 'description'].includes(k));
+  const canSave = change !== null && issues.length === 0 && !save.running && !(locked && hardwareChanged);
+  const err = (field: string) => issueFor(issues, field);
+  const upd = (patch: Partial<SettingsDraft>) => setDraft((d) => ({ ...d, ...patch }));
+
+  const submit = async () => {
+    if (!change) {
+      onClose();
+      return;
+    }
+    if (issues.length) {
+      setTab(tabOfField(issues[0]!.field));
+      return;
+    }
+    const out = await save.run(change);
+    if (out) onClose();
+  };
+
+  const tabHasIssue = (t: SettingsTab) => issues.some((i) => tabOfField(i.field) === t);
+
+  return (
+    <>
+      <DialogContent dividers sx={{ p: 0, minHeight: 440, display: 'flex', flexDirection: 'column' }}>
+        {lock.reason && (
+          <Alert severity="info" sx={{ m: 2, mb: 0 }}>
+            {lock.reason}. The name and description can still be changed.
+          </Alert>
+        )}
+        <Box sx={{ borderBottom: 1, borderColor: 'divider', px: 2 }}>
+          <Tabs value={tab} onChange={(_, v: SettingsTab) => setTab(v)} aria-label="Settings sections" variant="scrollable">
+            {SETTINGS_TABS.map((t) => (
+              <Tab
+                key={t.key}
+                value={t.key}
+                label={t.label}
+                id={`settings-tab-${t.key}`}
+                aria-controls={`settings-panel-${t.key}`}
+                {...(tabHasIssue(t.key) ? { icon: <ErrorOutlineIcon color="error" fontSize="small" />, iconPosition: 'end' as const } : {})}
+              />
+            ))}
+          </Tabs>
+        </Box>
+        <Box role="tabpanel" id={`settings-panel-${tab}`} aria-labelledby={`settings-tab-${tab}`} sx={{ p: 3, flex: 1 }}>
+          {tab === 'general' && <GeneralTab draft={draft} upd={upd} err={err} locked={locked} />}
+          {tab === 'system' && <SystemTab draft={draft} upd={upd} err={err} locked={locked} />}
+          {tab === 'storage' && <StorageTab details={details} draft={draft} upd={upd} err={err} locked={locked} />}
+          {tab === 'network' && <NetworkTab details={details} draft={draft} upd={upd} issues={issues} locked={locked} />}
+          {tab === 'display' && <DisplayTab details={details} />}
+        </Box>
+        {save.running && (
+          <Box sx={{ px: 3, pb: 2 }}>
+            <LinearProgress
+              variant={save.progress && save.progress.fraction > 0 ? 'determinate' : 'indeterminate'}
+              value={Math.round((save.progress?.fraction ?? 0) * 100)}
+              aria-label="Saving settings"
+            />
+            {save.progress?.message && (
+              <Typography variant="caption" color="text.secondary">
+                {save.progress.message}
+              </Typography>
+            )}
+          </Box>
+        )}
+        {save.error && save.error.code !== 'CANCELLED' && (
+          <Alert severity="error" sx={{ mx: 3, mb: 2 }}>
+            {save.error.message}
+          </Alert>
+        )}
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={save.running ? save.cancel : onClose}>Cancel</Button>
+        <Button variant="contained" onClick={() => void submit()} disabled={!canSave}>
+          Save
+        </Button>
+      </DialogActions>
+    </>
+  );
+}
+
+interface TabProps {
+  draft: SettingsDraft;
+  upd: (patch: Partial<SettingsDraft>) => void;
+  err: (field: string) => string | undefined;
+  locked: boolean;
+}
+
+function GeneralTab({ draft, upd, err, locked }: TabProps) {
+  const osTypes = useOsTypes();
+  return (
+    <Stack spacing={2.5} sx={{ maxWidth: 520 }}>
+      <TextField label="Name" size="small" value={draft.name} onChange={(e) => upd({ name: e.target.value })} error={!!err('name')} helperText={err('name') ?? ' '} />
+      <TextField select label="OS type" size="small" value={draft.osType} onChange={(e) => upd({ osType: e.target.value })} disabled={locked} error={!!err('osType')} helperText={err('osType') ?? ' '}>
+        {(osTypes.some((o) => o.id === draft.osType) ? osTypes : [...osTypes, { id: draft.osType, label: draft.osType }]).map((o) => (
+          <MenuItem key={o.id} value={o.id}>
+            {o.label}
+          </MenuItem>
+        ))}
+      </TextField>
+      <TextField label="Description" size="small" multiline minRows={3} value={draft.description} onChange={(e) => upd({ description: e.target.value })} error={!!err('description')} helperText={err('description') ?? ' '} />
+    </Stack>
+  );
+}
+
+function SystemTab({ draft, upd, err, locked }: TabProps) {
+  return (
+    <Stack spacing={2.5} sx={{ maxWidth: 520 }}>
+      <Stack direction="row" spacing={2}>
+        <TextField
+          label="Memory"
+          size="small"
+          value={draft.memoryMiB}
+          onChange={(e) => upd({ memoryMiB: e.target.value })}
+          disabled={locked}
+          error={!!err('memoryMiB')}
+          helperText={err('memoryMiB') ?? `${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB`}
+          slotProps={{ htmlInput: { inputMode: 'numeric' }, input: { endAdornment: <InputAdornment position="end">MiB</InputAdornment> } }}
+          sx={{ flex: 1 }}
+        />
+        <TextField
+          label="CPUs"
+          size="small"
+          value={draft.cpus}
+          onChange={(e) => upd({ cpus: e.target.value })}
+          disabled={locked}
+          error={!!err('cpus')}
+          helperText={err('cpus') ?? `1 to ${MAX_CPUS}`}
+          slotProps={{ htmlInput: { inputMode: 'numeric' } }}
+          sx={{ flex: 1 }}
+        />
+      </Stack>
+      <TextField select label="Firmware" size="small" value={draft.firmware} onChange={(e) => upd({ firmware: e.target.value as SettingsDraft['firmware'] })} disabled={locked} helperText="UEFI uses the Q35 chipset.">
+        {FIRMWARES.map((f) => (
+          <MenuItem key={f.value} value={f.value}>
+            {f.label}
+          </MenuItem>
+        ))}
+      </TextField>
+      <TextField select label="Accelerator" size="small" value={draft.accel} onChange={(e) => upd({ accel: e.target.value as SettingsDraft['accel'] })} disabled={locked} helperText="Automatic uses KVM when this host supports it, else TCG.">
+        {ACCELS.map((a) => (
+          <MenuItem key={a.value} value={a.value}>
+            {a.label}
+          </MenuItem>
+        ))}
+      </TextField>
+      <Box>
+        <FormControlLabel control={<Switch checked={draft.nested} onChange={(e) => upd({ nested: e.target.checked })} disabled={locked} />} label="Nested virtualization" />
+        <Typography variant="caption" color={err('nested') ? 'error' : 'text.secondary'} sx={{ display: 'block' }}>
+          {err('nested') ?? 'Lets the guest run VMs itself; needs KVM.'}
+        </Typography>
+      </Box>
+      <Box>
+        <FormControlLabel
+          control={<Switch checked={draft.restartOnCrash} onChange={(e) => upd({ restartOnCrash: e.target.checked })} disabled={locked} />}
+          label="Restart when it crashes"
+        />
+        <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
+          Starts the VM again if QEMU or its host process ends without being asked to.
+        </Typography>
+      </Box>
+      {draft.restartOnCrash && (
+        <TextField
+          label="Restarts per minute, at most"
+          size="small"
+          value={draft.restartLimit}
+          onChange={(e) => upd({ restartLimit: e.target.value })}
+          error={!!err('restartLimit')}
+          helperText={err('restartLimit') ?? 'Past this the VM stays aborted, so a machine that keeps crashing does not loop.'}
+          disabled={locked}
+          slotProps={{ htmlInput: { inputMode: 'numeric' } }}
+        />
+      )}
+    </Stack>
+  );
+}
+
+function StorageTab({ details, draft, upd, err, locked }: TabProps & { details: VmDetails }) {
+  const labelId = useId();
+  const opticalIdle = details.opticals.length === 0 ? 'A new optical drive is added for it.' : ' ';
+  return (
+    <Stack spacing={3}>
+      <Box>
+        <Typography variant="subtitle2" component="h3" sx={{ mb: 1 }}>
+          Disks
+        </Typography>
+        {details.disks.length === 0 ? (
+          <Typography variant="body2" color="text.secondary">
+            No disks.
+          </Typography>
+        ) : (
+          <Table size="small" aria-label="Disks">
+            <TableHead>
+              <TableRow>
+                <TableCell>Disk</TableCell>
+                <TableCell>Bus</TableCell>
+                <TableCell>Size</TableCell>
+                <TableCell>Image</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {details.disks.map((d) => (
+                <TableRow key={d.id}>
+                  <TableCell>{d.id}</TableCell>
+                  <TableCell>{d.bus.toUpperCase()}</TableCell>
+                  <TableCell>{formatDiskSize(d.virtualSizeBytes, d.actualSizeBytes)}</TableCell>
+                  <TableCell sx={{ overflowWrap: 'anywhere', fontFamily: 'monospace', fontSize: '0.8rem' }}>{d.path}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </Box>
+      <Box>
+        <Typography variant="subtitle2" component="h3" sx={{ mb: 1.5 }}>
+          Optical drive
+        </Typography>
+        <FileField
+          label="ISO image"
+          value={draft.iso}
+          onChange={(p) => upd({ iso: p })}
+          filter="iso"
+          disabled={locked}
+          error={err('iso')}
+          placeholder="Empty"
+          helperText={draft.iso === '' ? 'The drive is empty.' : opticalIdle}
+          actions={
+            <Button variant="outlined" startIcon={<EjectIcon />} onClick={() => upd({ iso: '' })} disabled={locked || draft.iso === ''} sx={{ flexShrink: 0, height: 40 }}>
+              Eject
+            </Button>
+          }
+        />
+      </Box>
+      <FormControl disabled={locked}>
+        <FormLabel id={labelId}>Add a disk</FormLabel>
+        <RadioGroup row aria-labelledby={labelId} value={draft.addDisk.mode} onChange={(e) => upd({ addDisk: { ...draft.addDisk, mode: e.target.value as DiskMode } })}>
+          <FormControlLabel value="none" control={<Radio />} label="No" />
+          <FormControlLabel value="new" control={<Radio />} label="New disk" />
+          <FormControlLabel value="existing" control={<Radio />} label="Existing image" />
+        </RadioGroup>
+        {draft.addDisk.mode === 'new' && (
+          <TextField
+            label="New disk size"
+            size="small"
+            value={draft.addDisk.size}
+            onChange={(e) => upd({ addDisk: { ...draft.addDisk, size: e.target.value } })}
+            error={!!err('addDisk.size')}
+            helperText={err('addDisk.size') ?? 'Units: K, M, G, T'}
+            sx={{ maxWidth: 260, mt: 1 }}
+          />
+        )}
+        {draft.addDisk.mode === 'existing' && (
+          <Box sx={{ mt: 1 }}>
+            <FileField label="Disk image" value={draft.addDisk.image} onChange={(p) => upd({ addDisk: { ...draft.addDisk, image: p } })} filter="disk" error={err('addDisk.image')} />
+          </Box>
+        )}
+      </FormControl>
+    </Stack>
+  );
+}
+
+const NIC_CHOICES: { value: NicChoice; label: string }[] = [...NIC_MODELS.map((m) => ({ value: m.value as NicChoice, label: m.label })), { value: 'none', label: 'Not attached' }];
+
+function NetworkTab({ details, draft, upd, issues, locked }: Omit<TabProps, 'err'> & { details: VmDetails; issues: readonly FieldIssue[] }) {
+  const nic = details.nics[0];
+  const setRow = (i: number, patch: Partial<SettingsDraft['forwards'][number]>) => upd({ forwards: draft.forwards.map((f, j) => (j === i ? { ...f, ...patch } : f)) });
+  const noNic = draft.nic === 'none';
+  const cellErr = (i: number, key: string) => issueFor(issues, `forwards.${i}.${key}`);
+  return (
+    <Stack spacing={2.5}>
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'flex-start' }}>
+        <TextField select label="Network card" size="small" value={draft.nic} onChange={(e) => upd({ nic: e.target.value as NicChoice })} disabled={locked} sx={{ minWidth: 280 }} helperText="NAT: the guest reaches the network through the host.">
+          {NIC_CHOICES.map((m) => (
+            <MenuItem key={m.value} value={m.value}>
+              {m.label}
+            </MenuItem>
+          ))}
+        </TextField>
+        {nic && <Chip label={`MAC ${nic.mac}`} variant="outlined" sx={{ mt: 0.5, fontFamily: 'monospace' }} />}
+      </Stack>
+      <Box>
+        <Stack direction="row" sx={{ alignItems: 'center', mb: 1 }}>
+          <Typography variant="subtitle2" component="h3" sx={{ flex: 1 }}>
+            Port forwards
+          </Typography>
+          <Button size="small" startIcon={<AddIcon />} onClick={() => upd({ forwards: [...draft.forwards, newForward()] })} disabled={locked || noNic}>
+            Add forward
+          </Button>
+        </Stack>
+        {noNic ? (
+          <Typography variant="body2" color="text.secondary">
+            Port forwards need a network card.
+          </Typography>
+        ) : draft.forwards.length === 0 ? (
+          <Typography variant="body2" color="text.secondary">
+            No port forwards. Add one to reach a service of the guest (such as SSH on port 22) from this computer.
+          </Typography>
+        ) : (
+          <Table size="small" aria-label="Port forwards" sx={{ tableLayout: 'fixed' }}>
+            <TableHead>
+              <TableRow>
+                <TableCell sx={{ width: 110 }}>Protocol</TableCell>
+                <TableCell>Host address</TableCell>
+                <TableCell sx={{ width: 150 }}>Host port</TableCell>
+                <TableCell sx={{ width: 150 }}>Guest port</TableCell>
+                <TableCell sx={{ width: 56 }} />
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {draft.forwards.map((f, i) => (
+                <TableRow key={i}>
+                  <TableCell sx={{ verticalAlign: 'top' }}>
+                    <TextField select size="small" fullWidth value={f.protocol} onChange={(e) => setRow(i, { protocol: e.target.value as 'tcp' | 'udp' })} disabled={locked} slotProps={{ htmlInput: { 'aria-label': `Protocol of forward ${i + 1}` } }}>
+                      <MenuItem value="tcp">TCP</MenuItem>
+                      <MenuItem value="udp">UDP</MenuItem>
+                    </TextField>
+                  </TableCell>
+                  <Cell value={f.hostAddress} label={`Host address of forward ${i + 1}`} onChange={(v) => setRow(i, { hostAddress: v })} error={cellErr(i, 'hostAddress')} disabled={locked} />
+                  <Cell value={f.hostPort} label={`Host port of forward ${i + 1}`} onChange={(v) => setRow(i, { hostPort: v })} error={cellErr(i, 'hostPort')} disabled={locked} />
+                  <Cell value={f.guestPort} label={`Guest port of forward ${i + 1}`} onChange={(v) => setRow(i, { guestPort: v })} error={cellErr(i, 'guestPort')} disabled={locked} />
+                  <TableCell sx={{ verticalAlign: 'top' }}>
+                    <Tooltip title="Remove">
+                      <span>
+                        <IconButton aria-label={`Remove forward ${i + 1}`} onClick={() => upd({ forwards: draft.forwards.filter((_, j) => j !== i) })} disabled={locked}>
+                          <DeleteIcon fontSize="small" />
+                        </IconButton>
+                      </span>
+                    </Tooltip>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </Box>
+    </Stack>
+  );
+}
+
+function Cell({ value, label, onChange, error, disabled }: { value: string; label: string; onChange: (v: string) => void; error: string | undefined; disabled: boolean }) {
+  return (
+    <TableCell sx={{ verticalAlign: 'top' }}>
+      <TextField size="small" fullWidth value={value} onChange={(e) => onChange(e.target.value)} error={!!error} helperText={error} disabled={disabled} slotProps={{ htmlInput: { 'aria-label': label } }} />
+    </TableCell>
+  );
+}
+
+function DisplayTab({ details }: { details: VmDetails }) {
+  const rows: [string, ReactNode][] = [
+    ['Graphics card', details.display.vga],
+    ['Remote display (VNC)', details.display.vnc ? 'On, on this computer only (shown in the Display tab)' : 'Off'],
+    ['Serial console', details.serial ? 'On (shown in the Console tab)' : 'Off'],
+  ];
+  return (
+    <Stack spacing={1}>
+      {rows.map(([k, v]) => (
+        <Stack key={k} direction="row" spacing={2}>
+          <Typography variant="body2" color="text.secondary" sx={{ width: 200 }}>
+            {k}
+          </Typography>
+          <Typography variant="body2">{v}</Typography>
+        </Stack>
+      ))}
+      <Typography variant="caption" color="text.secondary" sx={{ pt: 2 }}>
+        The display settings cannot be changed here yet.
+      </Typography>
+    </Stack>
+  );
+}

@@ -1,0 +1,170 @@
+// The New VM wizard as pure step logic: a draft of what the user typed, one validator per step built
+// from the API's own rules, the create input, and where a server error belongs.
+import type { ApiInput, OsTypeInfo } from '../api/apiTypes.js';
+
+type VmCreateInput = ApiInput<'vm.create'>;
+import { cpusIssues, issuesToFields, memoryIssues, nameIssues, pathIssues, type FieldIssue } from '../components/fields.js';
+import { formatBytes, gibText, parseSize } from '../components/size.js';
+
+export type { OsTypeInfo } from '../api/apiTypes.js';
+
+export const WIZARD_STEPS = [
+  { key: 'name', label: 'Name and OS' },
+  { key: 'media', label: 'Installation media' },
+  { key: 'hardware', label: 'Memory and CPUs' },
+  { key: 'disk', label: 'Hard disk' },
+  { key: 'summary', label: 'Summary' },
+] as const;
+export type WizardStepKey = (typeof WIZARD_STEPS)[number]['key'];
+
+export type DiskMode = 'new' | 'existing' | 'none';
+
+export interface NewVmDraft {
+  name: string;
+  osType: string;
+  /** '' for no installation medium */
+  isoPath: string;
+  memoryMiB: string;
+  cpus: string;
+  diskMode: DiskMode;
+  diskSize: string;
+  diskImage: string;
+  /** fields the user changed by hand keep their value when the OS type changes */
+  touched: { memoryMiB?: boolean; cpus?: boolean; diskSize?: boolean };
+}
+
+export interface WizardContext {
+  osTypes: readonly OsTypeInfo[];
+  existingNames: readonly string[];
+}
+
+const FALLBACK_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 20 };
+
+function defaultsOf(osType: string, osTypes: readonly OsTypeInfo[]) {
+  return osTypes.find((o) => o.id === osType)?.defaults ?? FALLBACK_DEFAULTS;
+}
+
+/** A fresh draft: the first OS type of the catalogue (the API's default 'linux' when it is there). */
+export function initialDraft(osTypes: readonly OsTypeInfo[]): NewVmDraft {
+  const osType = osTypes.find((o) => o.id === 'linux')?.id ?? osTypes[0]?.id ?? 'linux';
+  const d = defaultsOf(osType, osTypes);
+  return {
+    name: '',
+    osType,
+    isoPath: '',
+    memoryMiB: String(d.memoryMiB),
+    cpus: String(d.cpus),
+    diskMode: 'new',
+    diskSize: gibText(d.diskGiB),
+    diskImage: '',
+    touched: {},
+  };
+}
+
+/** Changes the OS type and takes its defaults for every field the user has not edited. */
+export function withOsType(draft: NewVmDraft, osType: string, osTypes: readonly OsTypeInfo[]): NewVmDraft {
+  const d = defaultsOf(osType, osTypes);
+  return {
+    ...draft,
+    osType,
+    memoryMiB: draft.touched.memoryMiB ? draft.memoryMiB : String(d.memoryMiB),
+    cpus: draft.touched.cpus ? draft.cpus : String(d.cpus),
+    diskSize: draft.touched.diskSize ? draft.diskSize : gibText(d.diskGiB),
+  };
+}
+
+/** Sets a field the user typed into, remembering that it was edited. */
+export function editDraft<K extends keyof Omit<NewVmDraft, 'touched'>>(draft: NewVmDraft, key: K, value: NewVmDraft[K]): NewVmDraft {
+  const touched = key === 'memoryMiB' || key === 'cpus' || key === 'diskSize' ? { ...draft.touched, [key]: true } : draft.touched;
+  return { ...draft, [key]: value, touched };
+}
+
+/** The problems of one step (0-based); an invalid step cannot advance. */
+export function validateStep(step: number, draft: NewVmDraft, ctx: WizardContext): FieldIssue[] {
+  switch (WIZARD_STEPS[step]?.key) {
+    case 'name': {
+      const issues = issuesToFields('name', nameIssues(draft.name, ctx.existingNames));
+      if (!ctx.osTypes.some((o) => o.id === draft.osType)) issues.push({ field: 'osType', message: `unknown OS type '${draft.osType}'` });
+      return issues;
+    }
+    case 'media':
+      return draft.isoPath.trim() === '' ? [] : issuesToFields('isoPath', pathIssues(draft.isoPath, 'an ISO image'));
+    case 'hardware':
+      return [...issuesToFields('memoryMiB', memoryIssues(draft.memoryMiB)), ...issuesToFields('cpus', cpusIssues(draft.cpus))];
+    case 'disk':
+      switch (draft.diskMode) {
+        case 'new': {
+          const r = parseSize(draft.diskSize);
+          return r.ok ? [] : [{ field: 'diskSize', message: r.message }];
+        }
+        case 'existing':
+          return issuesToFields('diskImage', pathIssues(draft.diskImage, 'a disk image'));
+        case 'none':
+          return [];
+      }
+      return [];
+    case 'summary':
+      return [];
+    default:
+      return [{ field: '', message: `no step ${step}` }];
+  }
+}
+
+/** The first step with a problem, or -1 when the whole draft is valid. */
+export function firstInvalidStep(draft: NewVmDraft, ctx: WizardContext): number {
+  for (let i = 0; i < WIZARD_STEPS.length; i++) if (validateStep(i, draft, ctx).length) return i;
+  return -1;
+}
+
+/** The `vm.create` input for a valid draft. */
+export function toCreateInput(draft: NewVmDraft): VmCreateInput {
+  const input: VmCreateInput = {
+    name: draft.name,
+    osType: draft.osType,
+    memoryMiB: Number(draft.memoryMiB.trim()),
+    cpus: Number(draft.cpus.trim()),
+  };
+  if (draft.isoPath.trim() !== '') input.iso = draft.isoPath.trim();
+  if (draft.diskMode === 'new') {
+    const r = parseSize(draft.diskSize);
+    if (r.ok) input.disk = { sizeBytes: r.bytes };
+  } else if (draft.diskMode === 'existing') input.disk = { image: draft.diskImage.trim() };
+  return input;
+}
+
+/**
+ * The step a server error belongs to, judged from the API's message: names to step 1, ISO to
+ * step 2, memory and CPUs to step 3, disks and images to step 4; anything else stays on the summary.
+ */
+export function stepForServerError(message: string): number {
+  const m = message.toLowerCase();
+  if (/\bname\b|already exists|os type/.test(m)) return 0;
+  if (/\biso\b/.test(m)) return 1;
+  if (/memory|\bcpus?\b/.test(m)) return 2;
+  if (/disk|image|size|not writable|qcow2/.test(m)) return 3;
+  return WIZARD_STEPS.length - 1;
+}
+
+export interface SummaryRow {
+  label: string;
+  value: string;
+}
+
+export function summaryRows(draft: NewVmDraft, ctx: WizardContext): SummaryRow[] {
+  const os = ctx.osTypes.find((o) => o.id === draft.osType);
+  const size = parseSize(draft.diskSize);
+  const disk =
+    draft.diskMode === 'new'
+      ? `New disk, ${size.ok ? formatBytes(size.bytes) : draft.diskSize}`
+      : draft.diskMode === 'existing'
+        ? `Existing image ${draft.diskImage.trim()}`
+        : 'No disk';
+  return [
+    { label: 'Name', value: draft.name },
+    { label: 'OS type', value: os?.label ?? draft.osType },
+    { label: 'Installation medium', value: draft.isoPath.trim() || 'None' },
+    { label: 'Memory', value: `${draft.memoryMiB.trim()} MiB` },
+    { label: 'CPUs', value: draft.cpus.trim() },
+    { label: 'Hard disk', value: disk },
+  ];
+}

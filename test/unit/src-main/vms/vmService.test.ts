@@ -1,0 +1,45 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertIso, watchSerial } from '../../../../src-main/vms/vmService.node.js';
+import { Emitter } from '../../../../src-vmm/base/events.js';
+import { HangarError } from '../../../../src-vmm/base/errors.js';
+
+describe('VM service helpers', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'hangar-unit-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('watchSerial finds text split across chunks, only for its VM', async () => {
+    const bus = new Emitter<{ id: string; data: string }>();
+    const w = watchSerial(bus, 'vm1', 'TESTGUEST READY');
+    let done = false;
+    void w.matched.then(() => (done = true));
+    const send = (id: string, text: string) => bus.fire({ id, data: Buffer.from(text).toString('base64') });
+    send('vm2', 'TESTGUEST READY');
+    send('vm1', 'boot...TESTGU');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(done, false);
+    send('vm1', 'EST READY kernel=6.1');
+    assert.equal(await w.matched, true);
+    assert.equal(bus.listenerCount, 0, 'the watcher unsubscribes itself');
+  });
+
+  test('assertIso accepts ISO 9660 and refuses other files with a clear message', () => {
+    const iso = join(dir, 'ok.iso');
+    const buf = Buffer.alloc(40_000);
+    buf.write('\x01CD001', 32768, 'latin1');
+    writeFileSync(iso, buf);
+    assert.doesNotThrow(() => assertIso(iso));
+    const text = join(dir, 'readme.iso');
+    writeFileSync(text, 'hello');
+    assert.throws(() => assertIso(text), (e: unknown) => e instanceof HangarError && e.code === 'INVALID_INPUT' && /not an ISO image/.test(e.message));
+    const empty = join(dir, 'empty.iso');
+    writeFileSync(empty, '');
+    assert.throws(() => assertIso(empty), /is empty/);
+    assert.throws(() => assertIso(join(dir, 'nope.iso')), /does not exist/);
+    assert.throws(() => assertIso(dir), /not a regular file/);
+  });
+});

@@ -1,0 +1,155 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { VmCreateInput } from '../../../../src-main/api/contract.js';
+import {
+  editDraft,
+  firstInvalidStep,
+  initialDraft,
+  stepForServerError,
+  summaryRows,
+  toCreateInput,
+  validateStep,
+  withOsType,
+  WIZARD_STEPS,
+  type NewVmDraft,
+  type OsTypeInfo,
+  type WizardContext,
+} from '../../../../src-renderer/vms/newVm.js';
+
+const os = (id: string, label: string, family: string, cpus: number, memoryMiB: number, diskGiB: number): OsTypeInfo => ({
+  id,
+  label,
+  family,
+  defaults: { cpus, memoryMiB, diskGiB, firmware: 'bios', chipset: 'pc', diskBus: 'virtio', nicModel: 'virtio' },
+});
+const OS_TYPES = [os('other', 'Other', 'other', 1, 512, 8), os('linux', 'Linux (modern, 64-bit)', 'linux', 2, 2048, 20), os('windows11', 'Windows 11', 'windows', 2, 4096, 64)];
+const ctx: WizardContext = { osTypes: OS_TYPES, existingNames: ['debian-12', 'Web1'] };
+
+const messages = (step: number, d: NewVmDraft) => validateStep(step, d, ctx).map((i) => `${i.field}: ${i.message}`);
+const valid = (): NewVmDraft => ({ ...initialDraft(OS_TYPES), name: 'web2' });
+
+describe('the draft', () => {
+  test('starts with the API default OS type and its defaults', () => {
+    const d = initialDraft(OS_TYPES);
+    assert.equal(d.osType, 'linux');
+    assert.deepEqual([d.memoryMiB, d.cpus, d.diskSize, d.diskMode, d.isoPath], ['2048', '2', '20G', 'new', '']);
+  });
+
+  test('a new OS type brings its defaults, except for fields the user edited', () => {
+    let d = withOsType(initialDraft(OS_TYPES), 'windows11', OS_TYPES);
+    assert.deepEqual([d.memoryMiB, d.cpus, d.diskSize], ['4096', '2', '64G']);
+    d = editDraft(d, 'memoryMiB', '6000');
+    d = withOsType(d, 'other', OS_TYPES);
+    assert.deepEqual([d.memoryMiB, d.cpus, d.diskSize], ['6000', '1', '8G']);
+  });
+});
+
+describe('step 1: name and OS type', () => {
+  test('the name rules of the API', () => {
+    const at = (name: string) => messages(0, { ...valid(), name });
+    assert.deepEqual(at(''), ['name: name must not be empty']);
+    assert.deepEqual(at('a/b'), ["name: name must not contain '/' or '\\'"]);
+    assert.deepEqual(at('..'), ["name: name must not be '.' or '..'"]);
+    assert.deepEqual(at(' web'), ['name: name must not start or end with white space']);
+    assert.deepEqual(at('x'.repeat(129)), ['name: name must be at most 128 characters']);
+    assert.deepEqual(at('tab\there'), ['name: name must not contain control characters']);
+    assert.deepEqual(at('my “quoted” VM'), []);
+    assert.deepEqual(at('--force'), ["name: name must not start with '-' (it would read as an option)"]);
+    assert.deepEqual(at('9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d'), ['name: name must not look like a VM id (a UUID)']);
+  });
+
+  test('names are unique without regard to case', () => {
+    assert.deepEqual(messages(0, { ...valid(), name: 'WEB1' }), ["name: a VM named 'Web1' already exists"]);
+    assert.deepEqual(messages(0, { ...valid(), name: 'debian-12' }), ["name: a VM named 'debian-12' already exists"]);
+  });
+
+  test('the OS type must be in the catalogue', () => {
+    assert.deepEqual(messages(0, { ...valid(), osType: 'beos' }), ["osType: unknown OS type 'beos'"]);
+  });
+});
+
+describe('step 2: installation media', () => {
+  test('optional, but an absolute path when given', () => {
+    assert.deepEqual(messages(1, valid()), []);
+    assert.deepEqual(messages(1, { ...valid(), isoPath: '/isos/x.iso' }), []);
+    assert.deepEqual(messages(1, { ...valid(), isoPath: 'isos/x.iso' }), ['isoPath: must be an absolute path']);
+    assert.deepEqual(messages(1, { ...valid(), isoPath: '/isos/../x.iso' }), ["isoPath: must not contain '.' or '..' segments"]);
+  });
+});
+
+describe('step 3: memory and CPUs', () => {
+  test('the limits of the machine model', () => {
+    const at = (memoryMiB: string, cpus: string) => messages(2, { ...valid(), memoryMiB, cpus });
+    assert.deepEqual(at('2048', '2'), []);
+    assert.deepEqual(at('16', '64'), []);
+    assert.deepEqual(at('', '2'), ['memoryMiB: memory must be a number of MiB']);
+    assert.deepEqual(at('lots', '2'), ['memoryMiB: memory must be a number of MiB']);
+    assert.deepEqual(at('8', '2'), ['memoryMiB: memory must be at least 16 MiB']);
+    assert.deepEqual(at('1048577', '2'), ['memoryMiB: memory must be at most 1048576 MiB']);
+    assert.deepEqual(at('1.5', '2'), ['memoryMiB: memory must be a whole number of MiB']);
+    assert.deepEqual(at('2048', '0'), ['cpus: a VM needs at least 1 CPU']);
+    assert.deepEqual(at('2048', '65'), ['cpus: a VM can have at most 64 CPUs']);
+    assert.deepEqual(at('2048', '2.5'), ['cpus: CPU count must be a whole number']);
+    assert.deepEqual(at('2048', ''), ['cpus: CPU count must be a number']);
+  });
+});
+
+describe('step 4: hard disk', () => {
+  test('a new disk needs a valid size', () => {
+    assert.deepEqual(messages(3, { ...valid(), diskSize: '40G' }), []);
+    assert.deepEqual(messages(3, { ...valid(), diskSize: '512K' }), ['diskSize: size must be at least 1M']);
+    assert.deepEqual(messages(3, { ...valid(), diskSize: '12X' }), ['diskSize: size must be a number with an optional unit K, M, G or T, such as 20G']);
+  });
+  test('an existing image needs an absolute path; no disk needs nothing', () => {
+    assert.deepEqual(messages(3, { ...valid(), diskMode: 'existing', diskImage: '' }), ['diskImage: choose a disk image']);
+    assert.deepEqual(messages(3, { ...valid(), diskMode: 'existing', diskImage: 'a.qcow2' }), ['diskImage: must be an absolute path']);
+    assert.deepEqual(messages(3, { ...valid(), diskMode: 'existing', diskImage: '/img/a.qcow2' }), []);
+    assert.deepEqual(messages(3, { ...valid(), diskMode: 'none', diskSize: 'junk' }), []);
+  });
+});
+
+describe('the whole wizard', () => {
+  test('the first invalid step stops the way to the summary', () => {
+    assert.equal(firstInvalidStep(valid(), ctx), -1);
+    assert.equal(firstInvalidStep({ ...valid(), name: '' }, ctx), 0);
+    assert.equal(firstInvalidStep({ ...valid(), cpus: '0', diskSize: 'x' }, ctx), 2);
+    assert.equal(firstInvalidStep({ ...valid(), diskSize: 'x' }, ctx), 3);
+    assert.equal(WIZARD_STEPS.length, 5);
+    assert.deepEqual(messages(4, valid()), []);
+  });
+
+  test('the create input is what the API accepts', () => {
+    const d: NewVmDraft = { ...valid(), osType: 'windows11', isoPath: ' /isos/win.iso ', memoryMiB: '4096', cpus: '4', diskSize: '64G' };
+    const input = toCreateInput(d);
+    assert.deepEqual(input, { name: 'web2', osType: 'windows11', memoryMiB: 4096, cpus: 4, iso: '/isos/win.iso', disk: { sizeBytes: 64 * 1024 ** 3 } });
+    assert.equal(VmCreateInput.safeParse(input).success, true);
+    assert.deepEqual(toCreateInput({ ...d, diskMode: 'existing', diskImage: '/img/a.vmdk' }).disk, { image: '/img/a.vmdk' });
+    const none = toCreateInput({ ...d, diskMode: 'none', isoPath: '' });
+    assert.equal('disk' in none, false);
+    assert.equal('iso' in none, false);
+    assert.equal(VmCreateInput.safeParse(none).success, true);
+  });
+
+  test('a server error goes back to the step it is about', () => {
+    assert.equal(stepForServerError("a VM named 'web' already exists"), 0);
+    assert.equal(stepForServerError("unknown OS type 'x': see 'hangar ostypes'"), 0);
+    assert.equal(stepForServerError('ISO file /x.iso does not exist or cannot be read'), 1);
+    assert.equal(stepForServerError('/x.img is not an ISO image (no ISO 9660 or UDF volume descriptor)'), 1);
+    assert.equal(stepForServerError('system.memoryMiB: memory must be at least 16 MiB'), 2);
+    assert.equal(stepForServerError('/img/a.qcow2 is already a disk of another VM'), 3);
+    assert.equal(stepForServerError('/img/a.raw is not writable: a VM\'s disk must be'), 3);
+    assert.equal(stepForServerError('UEFI firmware (OVMF) is not installed: install the ovmf package'), 4);
+  });
+
+  test('the summary lists what will be created', () => {
+    const rows = summaryRows({ ...valid(), osType: 'windows11', diskSize: '64G' }, ctx);
+    assert.deepEqual(rows, [
+      { label: 'Name', value: 'web2' },
+      { label: 'OS type', value: 'Windows 11' },
+      { label: 'Installation medium', value: 'None' },
+      { label: 'Memory', value: '2048 MiB' },
+      { label: 'CPUs', value: '2' },
+      { label: 'Hard disk', value: 'New disk, 64 GiB' },
+    ]);
+  });
+});

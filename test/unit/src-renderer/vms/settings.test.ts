@@ -1,0 +1,179 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { VmModifyInput } from '../../../../src-main/api/contract.js';
+import type { VmDetails } from '../../../../src-renderer/api/apiTypes.js';
+import { draftFromDetails, newForward, settingsLock, tabOfField, toModifyInput, validateSettings, type SettingsDraft } from '../../../../src-renderer/vms/settings.js';
+
+const details: VmDetails = {
+  id: '5b0c1f9e-8a44-4c3a-9d52-1f7e3f1f0a11',
+  name: 'web',
+  state: 'stopped',
+  osType: 'linux',
+  osLabel: 'Linux (modern, 64-bit)',
+  description: 'a web server',
+  cpus: 2,
+  memoryMiB: 2048,
+  firmware: 'bios',
+  chipset: 'pc',
+  accelerator: 'tcg',
+  accelReason: 'no KVM',
+  accelSetting: 'auto',
+  nested: false,
+  restartOnCrash: false,
+  maxRestartsPerMinute: 3,
+  disks: [{ id: 'disk0', bus: 'virtio', path: '/vms/web/disk0.qcow2', format: 'qcow2', virtualSizeBytes: 20 * 1024 ** 3, chain: ['/vms/web/disk0.qcow2'] }],
+  opticals: [{ id: 'cd0', bus: 'ide', path: '/isos/debian.iso' }],
+  nics: [{ id: 'net0', model: 'virtio', mac: '52:54:00:12:34:56', forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 }] }],
+  boot: { order: ['disk', 'optical'] },
+  display: { vga: 'virtio', vnc: true },
+  serial: true,
+  folder: '/vms/web',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  snapshots: [],
+  currentSnapshotId: null,
+};
+const ctx = { existingNames: ['web', 'db'], knownOsTypes: ['linux', 'windows11'] };
+const base = () => draftFromDetails(details);
+const issues = (d: SettingsDraft) => validateSettings(details, d, ctx).map((i) => `${i.field}: ${i.message}`);
+
+describe('the settings draft', () => {
+  test('is made from vm.show', () => {
+    const d = base();
+    assert.deepEqual(
+      { ...d, forwards: d.forwards },
+      {
+        name: 'web',
+        osType: 'linux',
+        description: 'a web server',
+        cpus: '2',
+        memoryMiB: '2048',
+        firmware: 'bios',
+        nested: false,
+        accel: 'auto',
+        restartOnCrash: false,
+        restartLimit: '3',
+        iso: '/isos/debian.iso',
+        nic: 'virtio',
+        forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: '2222', guestPort: '22' }],
+        addDisk: { mode: 'none', size: '20G', image: '' },
+      },
+    );
+    assert.deepEqual(issues(d), []);
+  });
+
+  test('no NIC and no optical drive', () => {
+    const d = draftFromDetails({ ...details, nics: [], opticals: [] });
+    assert.equal(d.nic, 'none');
+    assert.equal(d.iso, '');
+    assert.deepEqual(d.forwards, []);
+  });
+});
+
+describe('validation with the API rules', () => {
+  test('name: its own name is not a clash, another VM name is', () => {
+    assert.deepEqual(issues({ ...base(), name: 'WEB' }), []);
+    assert.deepEqual(issues({ ...base(), name: 'DB' }), ["name: a VM named 'db' already exists"]);
+    assert.deepEqual(issues({ ...base(), name: '' }), ['name: name must not be empty']);
+  });
+
+  test('restart on crash: the limit is checked only when it is on, and only changes are sent', () => {
+    assert.deepEqual(issues({ ...base(), restartLimit: 'x' }), []);
+    assert.deepEqual(issues({ ...base(), restartOnCrash: true, restartLimit: '0' }), ['restartLimit: restarts per minute must be a whole number from 1 to 10']);
+    assert.deepEqual(issues({ ...base(), restartOnCrash: true, restartLimit: '11' }), ['restartLimit: restarts per minute must be a whole number from 1 to 10']);
+    assert.equal(tabOfField('restartLimit'), 'system');
+    assert.deepEqual(toModifyInput(details, { ...base(), restartOnCrash: true }), { ref: details.id, restartOnCrash: true });
+    assert.deepEqual(toModifyInput(details, { ...base(), restartOnCrash: true, restartLimit: ' 5 ' }), { ref: details.id, restartOnCrash: true, maxRestartsPerMinute: 5 });
+    assert.deepEqual(toModifyInput({ ...details, restartOnCrash: true }, { ...base(), restartOnCrash: false }), { ref: details.id, restartOnCrash: false });
+  });
+
+  test('system limits and nested virtualization', () => {
+    assert.deepEqual(issues({ ...base(), cpus: '0', memoryMiB: '8' }), ['cpus: a VM needs at least 1 CPU', 'memoryMiB: memory must be at least 16 MiB']);
+    assert.deepEqual(issues({ ...base(), nested: true, accel: 'tcg' }), ["nested: nested virtualization needs the KVM accelerator (accel is 'tcg')"]);
+    assert.deepEqual(issues({ ...base(), nested: true, accel: 'auto' }), []);
+    assert.deepEqual(issues({ ...base(), osType: 'beos' }), ["osType: unknown OS type 'beos'"]);
+    assert.deepEqual(issues({ ...base(), description: 'x'.repeat(4097) }), ['description: description must be at most 4096 characters']);
+  });
+
+  test('port forwards: ports, addresses and clashes', () => {
+    const f = (hostPort: string, guestPort: string, hostAddress = '127.0.0.1', protocol: 'tcp' | 'udp' = 'tcp') => ({ protocol, hostAddress, hostPort, guestPort });
+    assert.deepEqual(issues({ ...base(), forwards: [f('0', '22')] }), ['forwards.0.hostPort: host port must be between 1 and 65535']);
+    assert.deepEqual(issues({ ...base(), forwards: [f('80', '')] }), ['forwards.0.guestPort: guest port must be a number']);
+    assert.deepEqual(issues({ ...base(), forwards: [f('80', '80', 'localhost')] }), ['forwards.0.hostAddress: must be an IPv4 address such as 127.0.0.1']);
+    assert.deepEqual(issues({ ...base(), forwards: [f('2222', '22'), f('2222', '80')] }), ['forwards.1.hostPort: host port tcp 127.0.0.1:2222 is forwarded more than once']);
+    assert.deepEqual(issues({ ...base(), forwards: [f('2222', '22'), f('2222', '80', '0.0.0.0')] }), ['forwards.1.hostPort: host port tcp 0.0.0.0:2222 is forwarded more than once']);
+    assert.deepEqual(issues({ ...base(), forwards: [f('2222', '22'), f('2222', '53', '127.0.0.1', 'udp')] }), []);
+    // Without a NIC the table is ignored.
+    assert.deepEqual(issues({ ...base(), nic: 'none', forwards: [f('0', '0')] }), []);
+  });
+
+  test('storage: ISO path and an added disk', () => {
+    assert.deepEqual(issues({ ...base(), iso: 'debian.iso' }), ['iso: must be an absolute path']);
+    assert.deepEqual(issues({ ...base(), iso: '' }), []);
+    assert.deepEqual(issues({ ...base(), addDisk: { mode: 'new', size: '0', image: '' } }), ['addDisk.size: size must be at least 1M']);
+    assert.deepEqual(issues({ ...base(), addDisk: { mode: 'existing', size: '', image: '' } }), ['addDisk.image: choose a disk image']);
+  });
+
+  test('each field lives on a tab', () => {
+    assert.deepEqual(
+      ['name', 'description', 'cpus', 'nested', 'accel', 'iso', 'addDisk.size', 'nic', 'forwards.2.guestPort'].map(tabOfField),
+      ['general', 'general', 'system', 'system', 'system', 'storage', 'storage', 'network', 'network'],
+    );
+  });
+});
+
+describe('the vm.modify input', () => {
+  const check = (input: ReturnType<typeof toModifyInput>) => {
+    assert.ok(input);
+    assert.equal(VmModifyInput.safeParse(input).success, true, JSON.stringify(input));
+    return input;
+  };
+
+  test('nothing changed: no call', () => {
+    assert.equal(toModifyInput(details, base()), null);
+    assert.equal(toModifyInput(details, { ...base(), cpus: ' 2 ' }), null);
+  });
+
+  test('carries only what changed', () => {
+    assert.deepEqual(check(toModifyInput(details, { ...base(), name: 'web2', cpus: '4' })), { ref: details.id, name: 'web2', cpus: 4 });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), memoryMiB: '4096', firmware: 'uefi', nested: true, accel: 'kvm' })), {
+      ref: details.id,
+      memoryMiB: 4096,
+      firmware: 'uefi',
+      nested: true,
+      accel: 'kvm',
+    });
+  });
+
+  test('eject sends iso null; a new ISO sends its path', () => {
+    assert.deepEqual(check(toModifyInput(details, { ...base(), iso: '' })), { ref: details.id, iso: null });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), iso: '/isos/other.iso' })), { ref: details.id, iso: '/isos/other.iso' });
+  });
+
+  test('network: model, forwards, none', () => {
+    assert.deepEqual(check(toModifyInput(details, { ...base(), nic: 'e1000' })), { ref: details.id, nic: 'e1000' });
+    const withForward = { ...base(), forwards: [...base().forwards, { ...newForward(), hostPort: '8080', guestPort: '80' }] };
+    assert.deepEqual(check(toModifyInput(details, withForward)), {
+      ref: details.id,
+      forwards: [
+        { protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 },
+        { protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 },
+      ],
+    });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), forwards: [] })), { ref: details.id, forwards: [] });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), nic: 'none' })), { ref: details.id, nic: 'none' });
+  });
+
+  test('adding a disk', () => {
+    assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'new', size: '10G', image: '' } })), { ref: details.id, disk: { sizeBytes: 10 * 1024 ** 3 } });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'existing', size: '', image: '/img/b.qcow2' } })), { ref: details.id, disk: { image: '/img/b.qcow2' } });
+  });
+});
+
+describe('what the dialog may change', () => {
+  test('everything when stopped or aborted; name and description otherwise', () => {
+    assert.deepEqual(settingsLock({ name: 'web', state: 'stopped' }), { hardwareLocked: false, reason: null });
+    assert.deepEqual(settingsLock({ name: 'web', state: 'aborted' }), { hardwareLocked: false, reason: null });
+    assert.deepEqual(settingsLock({ name: 'web', state: 'running' }), { hardwareLocked: true, reason: "VM 'web' is running: stop it before changing its hardware" });
+    assert.equal(settingsLock({ name: 'web', state: 'saved' }).hardwareLocked, true);
+  });
+});

@@ -28,7 +28,13 @@ export const PortForward = z
 
 export const DiskChoice = z.union([
   z.object({ sizeBytes: z.number().int().positive() }).strict(),
-  z.object({ image: AbsPath }).strict(),
+  z
+    .object({
+      image: AbsPath,
+      /** copy the image into one new qcow2 in the VM's folder, with every file it reads (backing file, data file, extents) */
+      flatten: z.boolean().optional(),
+    })
+    .strict(),
 ]);
 
 /** The hardware options shared by create and modify. */

@@ -5,10 +5,11 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { HangarError, cancelledError, isHangarError } from '../../src-vmm/base/errors.js';
 import { isValidMac, randomMac, type VmConfig } from '../../src-vmm/model/index.js';
 import { asNoSpace, assertFreeSpace, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { imageReferences } from '../../src-vmm/storage/imageSafety.js';
 import { vmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { TaskContext, TaskRunner } from '../tasks/taskRunner.js';
@@ -463,13 +464,19 @@ export class ImportService {
         throw unreadable(file.href, e);
       }
       // An image that names other files would pull them into the VM: a disk must hold its own data.
-      if (description.backingFilename) throw new HangarError('UNSAFE_ARCHIVE', `${file.href} is based on another image (${description.backingFilename}): an appliance's disks must be self-contained`);
-      if (description.dataFile) throw new HangarError('UNSAFE_ARCHIVE', `${file.href} keeps its data in another file (${description.dataFile}): refused`);
-      for (const extent of description.extents) {
-        const own = extent === description.filename || extent === source.path || (extent.startsWith('json:') && extent.includes(JSON.stringify(source.path).slice(1, -1)));
-        if (!own || (pkg.kind === 'ovf' && !extent.startsWith('json:') && !extent.startsWith(source.path.slice(0, source.path.lastIndexOf(sep) + 1)))) {
-          throw new HangarError('UNSAFE_ARCHIVE', `${file.href} reads data from another file (${extent}): refused`);
-        }
+      // (The same rule as for any image a user gives: see imageSafety.ts.) A VMDK inside an .ova
+      // names its own extent by the json: window it was opened through.
+      const ownWindow = (name: string) => name.startsWith('json:') && name.includes(JSON.stringify(source.path).slice(1, -1));
+      const foreign = imageReferences(description, [source.path]).filter((r) => !(r.kind === 'extent' && ownWindow(r.target)));
+      const first = foreign[0];
+      if (first) {
+        const why =
+          first.kind === 'backing file'
+            ? `is based on another image (${first.target})`
+            : first.kind === 'external data file'
+              ? `keeps its data in another file (${first.target})`
+              : `reads data from another file (${first.target})`;
+        throw new HangarError('UNSAFE_ARCHIVE', `${file.href} ${why}: an appliance's disks must hold their own data`, { details: { references: foreign } });
       }
 
       // The exact size of this disk's qcow2, checked against what is free now (earlier disks took theirs).

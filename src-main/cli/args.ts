@@ -28,6 +28,7 @@ const hardwareFlags: Record<string, FlagSpec> = {
   memory: { kind: 'int', value: 'MiB', help: 'memory in MiB' },
   disk: { kind: 'string', value: 'SIZE', help: "new disk of SIZE (such as 20G), or 'none'" },
   'disk-image': { kind: 'string', value: 'FILE', help: 'use an existing image (qcow2, raw in place; vmdk, vdi, vhdx converted)' },
+  flatten: { kind: 'bool', help: 'with --disk-image: copy the image, and every file it reads (backing file, data file, extents), into one new qcow2 in the VM\'s folder' },
   iso: { kind: 'string', value: 'FILE', help: 'installation or live ISO in the optical drive' },
   firmware: { kind: 'string', value: 'bios|uefi', help: 'firmware' },
   nic: { kind: 'string', value: 'virtio|e1000|none', help: 'network card model (NAT)' },

@@ -5,7 +5,7 @@ import { openSync, closeSync, readFileSync, existsSync, mkdirSync } from 'node:f
 import { homedir } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HangarError, toHangarError } from '../../src-vmm/base/errors.js';
+import { HangarError, errorIssues, toHangarError } from '../../src-vmm/base/errors.js';
 import { createClient, type Client, type Progress } from '../../src-vmm/base/rpc.js';
 import { connectUnix } from '../../src-vmm/base/socketTransport.node.js';
 import { parseSize } from '../../src-vmm/storage/chain.js';
@@ -17,6 +17,7 @@ import { liveLockHolder } from '../owner/lock.node.js';
 import { startOwner } from '../owner/owner.node.js';
 import { takeOverHome } from '../owner/takeover.node.js';
 import { startWebServer } from '../web/server.node.js';
+import { cliAdvice } from './advice.js';
 import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 
@@ -55,8 +56,10 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const he = toHangarError(e);
-    if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: he.code, message: he.message } })}\n`);
-    process.stderr.write(`hangar: ${oneLine(he.message)}\n`);
+    const issues = errorIssues(he);
+    if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: he.code, message: he.message, ...(issues.length ? { issues } : {}) } })}\n`);
+    const advice = cliAdvice(he);
+    process.stderr.write(`hangar: ${oneLine(he.message)}${advice ? `: ${advice}` : ''}\n`);
     // A hostile archive is invalid input too: the file given is what is wrong.
     return he.code === 'INVALID_INPUT' || he.code === 'UNSAFE_ARCHIVE' ? 2 : 1;
   }
@@ -200,7 +203,8 @@ function buildRequest(p: ParsedCommand): Request {
     if (f.description !== undefined) r.description = f.description;
     if (f.disk !== undefined && f['disk-image'] !== undefined) throw usageError('--disk and --disk-image cannot be used together');
     if (f.disk !== undefined && f.disk !== 'none') r.disk = { sizeBytes: parseSizeFlag(String(f.disk)) };
-    if (f['disk-image'] !== undefined) r.disk = { image: path(f['disk-image']) };
+    if (f.flatten === true && f['disk-image'] === undefined) throw usageError('--flatten copies the image given with --disk-image');
+    if (f['disk-image'] !== undefined) r.disk = { image: path(f['disk-image']), ...(f.flatten === true ? { flatten: true } : {}) };
     if (p.command === 'create' && f.disk === undefined && f['disk-image'] === undefined) r.disk = 'default';
     if (f.iso !== undefined) r.iso = f.iso === 'none' && p.command === 'modify' ? null : path(f.iso);
     if (f.firmware !== undefined) {

@@ -30,11 +30,12 @@ import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
-import { PathGuard, refusalFor } from '../files/pathGuard.node.js';
+import { PathGuard } from '../files/pathGuard.node.js';
+import { planUserImage, type UserImagePlan } from '../files/userImages.node.js';
 
 const SERIAL_LOG_MAX_BYTES = 2 << 20;
-/** Formats QEMU runs in place; anything else is converted to qcow2 in the VM's folder. */
-const IN_PLACE_FORMATS = new Set(['qcow2', 'raw']);
+/** A disk a create or modify adds: a new empty one, or a user's image and how it is used. */
+type DiskPlan = { kind: 'new'; sizeBytes: number } | { kind: 'image'; plan: UserImagePlan };
 
 export interface VmServiceDeps {
   home: string;
@@ -260,14 +261,15 @@ export class VmService {
     // task starts, so a full disk refuses the VM before anything (not even the task) is written.
     const vmsDir = join(this.d.home, 'VMs');
     const ovmfVars = firmware === 'uefi' ? this.d.host().ovmf?.vars : undefined;
-    assertFreeSpace(vmsDir, (input.disk ? await this.diskRoom(input.disk) : 0) + (ovmfVars && existsSync(ovmfVars) ? statSync(ovmfVars).size : 0));
+    const diskPlan = input.disk ? await this.planDisk(input.disk) : undefined;
+    assertFreeSpace(vmsDir, (diskPlan ? await this.diskRoom(diskPlan) : 0) + (ovmfVars && existsSync(ovmfVars) ? statSync(ovmfVars).size : 0));
     return noSpaceOn(vmsDir, {}, () => this.d.tasks.run('vm.create', { id, name: input.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
       try {
         for (const dir of [paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
         const images: { path: string; format: string; virtualSize: number; owned: boolean }[] = [];
         if (input.disk) {
-          const disk = await this.prepareDisk(input.disk, join(paths.disks, 'disk0.qcow2'), task, vmsDir);
+          const disk = await this.prepareDisk(diskPlan!, join(paths.disks, 'disk0.qcow2'), task, vmsDir);
           config.disks = [{ id: 'disk0', bus: diskBus, path: disk.path, format: disk.format, readOnly: false }];
           images.push(disk);
         }
@@ -297,66 +299,59 @@ export class VmService {
     copyFileSync(ovmf.vars, paths.nvram);
   }
 
-  /** Bytes a disk choice writes into the VM's folder: an empty qcow2's tables, a conversion's qcow2, nothing for an image used in place. */
-  private async diskRoom(choice: NonNullable<VmCreateInput['disk']>, format?: string): Promise<number> {
-    if ('sizeBytes' in choice) return this.d.qemuImg.measure({ sizeBytes: choice.sizeBytes });
-    if (!format) this.guard.assertUsable(choice.image, 'disk image');
-    const srcFormat = format ?? (await this.d.qemuImg.detectImage(choice.image)).format;
-    return IN_PLACE_FORMATS.has(srcFormat) ? 0 : this.d.qemuImg.measure({ src: choice.image, srcFormat });
+  /**
+   * What a disk choice will do, checked before anything is written: a new empty disk, or a user's
+   * image (see planUserImage: used in place, converted, or flattened with the files it names).
+   */
+  private async planDisk(choice: NonNullable<VmCreateInput['disk']>): Promise<DiskPlan> {
+    if ('sizeBytes' in choice) return { kind: 'new', sizeBytes: choice.sizeBytes };
+    const plan = await planUserImage(choice.image, { flatten: choice.flatten ?? false, field: 'disk.image' }, { qemuImg: this.d.qemuImg, guard: this.guard });
+    return { kind: 'image', plan };
   }
 
-  /** A new empty qcow2, or an existing image: used in place (qcow2, raw) or converted to qcow2. */
+  /** Bytes a disk plan writes into the VM's folder: an empty qcow2's tables, a copy's qcow2, nothing for an image used in place. */
+  private async diskRoom(plan: DiskPlan): Promise<number> {
+    if (plan.kind === 'new') return this.d.qemuImg.measure({ sizeBytes: plan.sizeBytes });
+    if (plan.plan.mode === 'in-place') return 0;
+    // measure reads the whole chain, as the copy will.
+    return this.d.qemuImg.measure({ src: plan.plan.image.path, srcFormat: plan.plan.image.format });
+  }
+
+  /** Carries out a disk plan: a new empty qcow2, a user's image in place, or a new qcow2 copied from it. */
   private async prepareDisk(
-    choice: NonNullable<VmCreateInput['disk']>,
+    disk: DiskPlan,
     newPath: string,
     task: TaskContext,
     /** the folder a lack of space is reported on (one that outlives a failure) */
     roomDir = dirname(newPath),
   ): Promise<{ path: string; format: 'qcow2' | 'raw'; virtualSize: number; owned: boolean }> {
-    if ('sizeBytes' in choice) {
+    if (disk.kind === 'new') {
       task.phase('creating the disk');
-      const neededBytes = await this.diskRoom(choice);
+      const neededBytes = await this.diskRoom(disk);
       assertFreeSpace(roomDir, neededBytes);
-      await this.d.qemuImg.create(newPath, { sizeBytes: choice.sizeBytes, format: 'qcow2' }).catch((e: unknown) => {
+      await this.d.qemuImg.create(newPath, { sizeBytes: disk.sizeBytes, format: 'qcow2' }).catch((e: unknown) => {
         throw asNoSpace(e, roomDir, { neededBytes });
       });
-      return { path: newPath, format: 'qcow2', virtualSize: choice.sizeBytes, owned: true };
+      return { path: newPath, format: 'qcow2', virtualSize: disk.sizeBytes, owned: true };
     }
-    this.guard.assertUsable(choice.image, 'disk image');
-    const detected = await this.d.qemuImg.detectImage(choice.image);
-    if (IN_PLACE_FORMATS.has(detected.format)) {
-      const user = this.d.inventory.images.get(choice.image);
-      if (user) throw new HangarError('INVALID_INPUT', `${choice.image} is already a disk of another VM`);
-      if (detected.backingPath) {
-        // Used in place, its backing chain is read by this VM too: none of it may be another VM's.
-        const chain = await this.d.qemuImg.info(choice.image, { backingChain: true });
-        for (const img of chain.slice(1)) {
-          const owner = this.guard.ownerOf(img.path);
-          if (owner) throw new HangarError('INVALID_INPUT', `disk image ${choice.image} is based on ${img.path}, which ${owner}: ${refusalFor(owner)}`);
-        }
-      }
-      try {
-        accessSync(choice.image, fsc.R_OK | fsc.W_OK);
-      } catch {
-        throw new HangarError('INVALID_INPUT', `${choice.image} is not writable: a VM's disk must be`);
-      }
-      return { path: choice.image, format: detected.format as 'qcow2' | 'raw', virtualSize: detected.virtualSizeBytes, owned: false };
-    }
-    task.phase(`converting the ${detected.format} image to qcow2`);
-    const neededBytes = await this.diskRoom(choice, detected.format);
+    const { plan } = disk;
+    const { image } = plan;
+    if (plan.mode === 'in-place') return { path: image.path, format: image.format as 'qcow2' | 'raw', virtualSize: image.virtualSizeBytes, owned: false };
+    task.phase(plan.mode === 'flatten' ? `copying ${image.path}${plan.readsFrom.length ? ` with the ${plan.readsFrom.length} file(s) it reads` : ''} into one qcow2` : `converting the ${image.format} image to qcow2`);
+    const neededBytes = await this.diskRoom(disk);
     assertFreeSpace(roomDir, neededBytes);
     await this.d.qemuImg
-      .convert(choice.image, newPath, {
-        srcFormat: detected.format,
+      .convert(image.path, newPath, {
+        srcFormat: image.format,
         dstFormat: 'qcow2',
         sparse: true,
         signal: task.signal,
-        onProgress: (f) => task.progress(f, `converting ${choice.image}`),
+        onProgress: (f) => task.progress(f, `${plan.mode === 'flatten' ? 'copying' : 'converting'} ${image.path}`),
       })
       .catch((e: unknown) => {
         throw asNoSpace(e, roomDir, { neededBytes });
       });
-    return { path: newPath, format: 'qcow2', virtualSize: detected.virtualSizeBytes, owned: true };
+    return { path: newPath, format: 'qcow2', virtualSize: image.virtualSizeBytes, owned: true };
   }
 
   /** A file the VM is to read: a user's own (not another VM's), and of the right kind. */
@@ -472,6 +467,7 @@ export class VmService {
       patch.boot = boot;
     }
     if (input.name !== undefined) this.assertNameFree(input.name, row.id);
+    const diskPlan = input.disk ? await this.planDisk(input.disk) : undefined;
     const paths = vmPaths(this.d.home, row.id);
     const preview = applyPatch(c, patch);
     if (!preview.ok) throw new HangarError('INVALID_INPUT', formatIssues(preview.issues));
@@ -483,7 +479,7 @@ export class VmService {
         let image: { path: string; format: string; virtualSize: number; owned: boolean } | undefined;
         if (input.disk) {
           const n = nextDiskIndex(next.disks.map((d) => d.id));
-          image = await this.prepareDisk(input.disk, join(paths.disks, `disk${n}.qcow2`), task);
+          image = await this.prepareDisk(diskPlan!, join(paths.disks, `disk${n}.qcow2`), task);
           if (image.owned) created.push(image.path);
           const defBus = defaultsFor(next.osType).diskBus;
           const bus = next.system.chipset === 'q35' && defBus === 'ide' ? 'sata' : defBus;

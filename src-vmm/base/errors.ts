@@ -50,6 +50,49 @@ export class HangarError extends Error {
   }
 }
 
+/**
+ * One problem with one part of a request, carried as data so each surface can point at the field
+ * (`path`, in the request's own shape: 'disk.image', 'system.cpus', 'nics[1].mac') and word its own
+ * advice from `code` and `data` (the interface points at its buttons, the CLI at its flags).
+ */
+export interface ErrorIssue {
+  path: string;
+  message: string;
+  /** a stable name for the kind of problem, for advice: 'IMAGE_READS_OTHER_FILES', … */
+  code?: string;
+  data?: Record<string, unknown>;
+}
+
+/** A path into a request or config as people read it: 'disks[1].bus', 'system.cpus'. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+/** The issues an error carries in its details (an empty list when it carries none). */
+export function errorIssues(e: { details?: unknown }): ErrorIssue[] {
+  const issues = (e.details as { issues?: unknown } | undefined)?.issues;
+  if (!Array.isArray(issues)) return [];
+  return issues.filter(
+    (i): i is ErrorIssue => typeof i === 'object' && i !== null && typeof (i as ErrorIssue).path === 'string' && typeof (i as ErrorIssue).message === 'string',
+  );
+}
+
+/** The first issue of an error with this code, if any. */
+export function issueWithCode(e: { details?: unknown }, code: string): ErrorIssue | undefined {
+  return errorIssues(e).find((i) => i.code === code);
+}
+
+/** INVALID_INPUT with its issues as data; the message joins them for people. */
+export function invalidInput(issues: ErrorIssue[], opts: { message?: string; cause?: unknown } = {}): HangarError {
+  const message = opts.message ?? issues.map((i) => i.message).join('; ');
+  return new HangarError('INVALID_INPUT', message, { details: { issues }, ...(opts.cause !== undefined ? { cause: opts.cause } : {}) });
+}
+
 export function isHangarError(e: unknown, code?: ErrorCode): e is HangarError {
   return e instanceof HangarError && (code === undefined || e.code === code);
 }

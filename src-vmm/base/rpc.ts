@@ -2,7 +2,7 @@
 // serve() for the callee and createClient() for the caller. Transports only move Wire messages.
 import { z } from 'zod';
 import { toDisposable, DisposableStore, type Disposable } from './disposable.js';
-import { HangarError, toHangarError, type WireError } from './errors.js';
+import { HangarError, formatIssuePath, toHangarError, type WireError } from './errors.js';
 
 export interface Progress {
   /** 0..1 */
@@ -87,11 +87,14 @@ export function isWire(m: unknown): m is Wire {
   return true;
 }
 
-function describeZodError(e: z.ZodError): string {
-  return e.issues
+/** A request that does not fit the contract, with each problem as an issue at its path. */
+function invalidRequest(e: z.ZodError): WireError {
+  const issues = e.issues.slice(0, 20).map((i) => ({ path: formatIssuePath(i.path), message: i.message }));
+  const message = issues
     .slice(0, 5)
-    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
     .join('; ');
+  return { code: 'INVALID_INPUT', message, details: { issues } };
 }
 
 let nextConnectionId = 1;
@@ -145,7 +148,7 @@ export function serve<C extends Contract>(
       const def = contract[m.method]!;
       const parsed = def.input.safeParse(m.input);
       if (!parsed.success) {
-        reply({ t: 'err', id, error: { code: 'INVALID_INPUT', message: describeZodError(parsed.error) } });
+        reply({ t: 'err', id, error: invalidRequest(parsed.error) });
         return;
       }
       const ac = new AbortController();
@@ -207,7 +210,7 @@ export function createClient<C extends Contract>(transport: Transport, contract?
           if (def) {
             const parsed = def.output.safeParse(m.output);
             if (!parsed.success) {
-              p.reject(new HangarError('INTERNAL', `bad reply to '${p.method}': ${describeZodError(parsed.error)}`));
+              p.reject(new HangarError('INTERNAL', `bad reply to '${p.method}': ${invalidRequest(parsed.error).message}`));
               return;
             }
             p.resolve(parsed.data);

@@ -1,5 +1,6 @@
 // The whole VM configuration: the section schemas put together, and the rules that span sections.
 import { z } from 'zod';
+import { formatIssuePath } from '../base/errors.js';
 import { fail, ok, type Result } from '../base/result.js';
 import { BootSection } from './boot.js';
 import { DisksSection, OpticalsSection } from './disks.js';
@@ -54,14 +55,7 @@ export type VmConfig = z.infer<typeof VmConfigSchema>;
 /** What a caller may hand in: defaults (such as a forward's host address) not yet filled. */
 export type VmConfigInput = z.input<typeof VmConfigSchema>;
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out;
-}
+export const formatPath = formatIssuePath;
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v = root;

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants as fsc, accessSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { HangarError, NO_SPACE_TEXT, cancelledError, isNoSpaceError, noSpaceError, throwIfAborted } from '../base/errors.js';
-import { createProgressReader, parseImageInfo, type ImageInfo } from './chain.js';
+import { createProgressReader, parseImageInfo, resolveBackingPath, type ImageInfo } from './chain.js';
+import { formatProblem, imageReferences, type ImageReference, type UserImageFormat } from './imageSafety.js';
 import { formatSize } from './size.js';
 
 export type { ImageInfo } from './chain.js';
@@ -18,12 +19,20 @@ export const OVERLAY_ROOM_BYTES = 1 << 20;
 /** After SIGTERM, how long qemu-img has to exit before SIGKILL. */
 const KILL_GRACE_MS = 5000;
 const STDOUT_LIMIT = 32 << 20;
+/**
+ * How long qemu-img may take to read the header of a file a user offers. Opening an image opens the
+ * files it names (a VMDK's extents, a qcow2's data file): one of them could be a FIFO or a device that
+ * never answers, and a check must not hang on it.
+ */
+export const INSPECT_TIMEOUT_MS = 30_000;
 const STDERR_TAIL = 64 << 10;
 
 export type DstFormat = 'qcow2' | 'vmdk' | 'raw';
 
 export interface ProgressOptions {
   signal?: AbortSignal;
+  /** kill qemu-img after this long (TIMEOUT); none by default: conversions take what they take */
+  timeoutMs?: number;
   /** fractions 0 … 1, never decreasing; 1 when done */
   onProgress?: (fraction: number) => void;
 }
@@ -85,10 +94,23 @@ export interface QemuImg {
   /** The format and size of a file the user offers as a disk image, or INVALID_INPUT saying why not. */
   detectImage(path: string): Promise<{ format: string; virtualSizeBytes: number; backingPath?: string }>;
   /**
+   * A file a user offers as a disk image: its format (one Hangar uses, else INVALID_INPUT), its size,
+   * and every other file it names (backing file, external data file, VMDK extents), without opening
+   * any backing file. Bounded in time: a named file that never answers fails the inspection.
+   */
+  inspectImage(path: string): Promise<InspectedImage>;
+  /**
    * Bytes a new qcow2 takes (qemu-img measure): a conversion of `src` (its whole chain, flattened), or
    * an empty image of `sizeBytes`.
    */
   measure(what: { src: string; srcFormat?: string; srcOffset?: number; srcLength?: number } | { sizeBytes: number }): Promise<number>;
+}
+
+export interface InspectedImage {
+  path: string;
+  format: UserImageFormat;
+  virtualSizeBytes: number;
+  references: ImageReference[];
 }
 
 export interface SourceDescription {
@@ -210,6 +232,12 @@ export function testFillPoint(point: string): void {
   }
 }
 
+/** A timeout while reading a user's file says which file; other errors pass unchanged. */
+function timedOutReading(file: string, e: unknown): unknown {
+  if (!(e instanceof HangarError) || e.code !== 'TIMEOUT') return e;
+  return new HangarError('INVALID_INPUT', `${file} could not be read within ${INSPECT_TIMEOUT_MS / 1000} s: it, or a file it names, does not answer (a named pipe or a device?)`, { cause: e });
+}
+
 /** Progress that never goes back and ends at exactly 1, whatever qemu-img prints. */
 function monotonic(onProgress: ((fraction: number) => void) | undefined): { report: (f: number) => void; finish: () => void } {
   let last = -1;
@@ -269,9 +297,18 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
         killTimer.unref();
       };
       o.signal?.addEventListener('abort', onAbort, { once: true });
+      let timedOut = false;
+      const deadline =
+        o.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              child.kill('SIGKILL');
+            }, o.timeoutMs);
       const done = () => {
         o.signal?.removeEventListener('abort', onAbort);
         if (killTimer) clearTimeout(killTimer);
+        if (deadline) clearTimeout(deadline);
       };
       child.on('error', (e: NodeJS.ErrnoException) => {
         done();
@@ -282,6 +319,7 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
         done();
         log(`qemu-img ${args[0]} ended (${code ?? signal}) after ${Date.now() - started} ms`);
         if (aborted) reject(cancelledError());
+        else if (timedOut) reject(new HangarError('TIMEOUT', `qemu-img did not finish within ${Math.round((o.timeoutMs ?? 0) / 1000)} s`, { details: { args } }));
         else resolvePromise({ code, signal, stdout, stderr });
       });
     });
@@ -314,8 +352,10 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     const abs = resolve(src);
     assertExists(abs);
     const source = sourceSpec(abs, { ...o, dstFormat: 'qcow2' });
-    const args = ['info', '--output=json', ...source.args, source.spec];
-    const r = await run(args);
+    const args = ['info', '--output=json', '-U', ...source.args, source.spec];
+    const r = await run(args, { timeoutMs: INSPECT_TIMEOUT_MS }).catch((e: unknown) => {
+      throw timedOutReading(abs, e);
+    });
     if (r.code !== 0) throw failure('read', abs, args, r);
     let j: Record<string, unknown>;
     try {
@@ -329,8 +369,16 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
       format: String(j['format'] ?? o.srcFormat),
       virtualSizeBytes: Number(j['virtual-size'] ?? 0),
       filename: String(j['filename'] ?? abs),
-      backingFilename: typeof j['backing-filename'] === 'string' ? j['backing-filename'] : typeof j['full-backing-filename'] === 'string' ? j['full-backing-filename'] : null,
-      dataFile: typeof data['data-file'] === 'string' ? data['data-file'] : null,
+      // Relative names are relative to the image's folder: that is the file QEMU would open.
+      backingFilename:
+        typeof j['backing-filename'] === 'string'
+          ? o.srcOffset === undefined
+            ? resolveBackingPath(abs, j['backing-filename'])
+            : typeof j['full-backing-filename'] === 'string'
+              ? j['full-backing-filename']
+              : j['backing-filename']
+          : null,
+      dataFile: typeof data['data-file'] === 'string' ? (o.srcOffset === undefined ? resolveBackingPath(abs, data['data-file']) : data['data-file']) : null,
       extents,
     };
   }
@@ -516,7 +564,9 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     }
     if (size === 0) throw new HangarError('INVALID_INPUT', `${abs} is empty: it is not a disk image`);
     const args = ['info', '--output=json', '-U', abs];
-    const r = await run(args);
+    const r = await run(args, { timeoutMs: INSPECT_TIMEOUT_MS }).catch((e: unknown) => {
+      throw timedOutReading(abs, e);
+    });
     if (r.code !== 0) throw new HangarError('INVALID_INPUT', `${abs} is not a disk image qemu-img can read: ${lastLine(r.stderr)}`, { details: { stderr: r.stderr.slice(-4096) } });
     const [top] = parseImageInfo(r.stdout);
     if (!top) throw new HangarError('INTERNAL', `qemu-img info said nothing about ${abs}`);
@@ -527,6 +577,16 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
       if (!plausible) throw new HangarError('INVALID_INPUT', `${abs} is not a disk image: qemu-img finds no image format in it`);
     }
     return { format: top.format, virtualSizeBytes: top.virtualSizeBytes, ...(top.backingPath ? { backingPath: top.backingPath } : {}) };
+  }
+
+  async function inspectImage(path: string): Promise<InspectedImage> {
+    const abs = resolve(path);
+    const detected = await detectImage(abs);
+    const problem = formatProblem(detected.format);
+    if (problem) throw new HangarError('INVALID_INPUT', `${abs} ${problem}`);
+    // Opened with its format, as QEMU will open it: the names it follows are the ones listed here.
+    const description = await describeSource(abs, { srcFormat: detected.format });
+    return { path: abs, format: detected.format as UserImageFormat, virtualSizeBytes: detected.virtualSizeBytes, references: imageReferences(description, [abs]) };
   }
 
   async function measure(what: { src: string; srcFormat?: string; srcOffset?: number; srcLength?: number } | { sizeBytes: number }): Promise<number> {
@@ -555,5 +615,5 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     return required;
   }
 
-  return { info, describeSource, allocatedBytes, create, convert, check, commit, rebase, detectImage, measure };
+  return { info, describeSource, allocatedBytes, create, convert, check, commit, rebase, detectImage, inspectImage, measure };
 }

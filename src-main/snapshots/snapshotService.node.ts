@@ -3,7 +3,7 @@
 // Rule for every operation: image files change first, the inventory commits last in one transaction,
 // files that nothing references any more are removed after the commit.
 import { randomUUID, randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HangarError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
@@ -16,6 +16,7 @@ import {
   deleteSteps,
   estimateMergeSeconds,
 } from '../../src-vmm/snapshots/tree.js';
+import { currentStateChanged, settingsDiffer, type CurrentStateFacts } from '../../src-vmm/snapshots/currentState.js';
 import { vmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { SnapshotRow } from '../inventory/inventory.node.js';
@@ -103,27 +104,52 @@ export class SnapshotService {
     return join(vmPaths(this.d.home, vm.id).snapshots, `${snapId}.png`);
   }
 
-  list(ref: string): { snapshots: SnapshotItem[]; currentSnapshotId: string | null; currentStateChanged: boolean } {
+  async list(ref: string): Promise<{ snapshots: SnapshotItem[]; currentSnapshotId: string | null; currentStateChanged: boolean }> {
     const vm = this.d.find(ref);
     const snaps = this.snapshots(vm);
     return {
       snapshots: snaps.map((s) => this.item(vm, s)),
       currentSnapshotId: this.d.inventory.snapshots.current(vm.id)?.id ?? null,
-      currentStateChanged: this.currentStateChanged(vm),
+      currentStateChanged: await this.currentStateChanged(vm),
     };
   }
 
-  /** Whether the current state holds anything no snapshot has: a running VM, or data in the current overlays. */
-  private currentStateChanged(vm: VmRow): boolean {
-    if (isActive(vm.state) || vm.state === 'saved') return true;
+  /**
+   * Whether the current state holds anything no snapshot has, decided exactly: a running machine,
+   * a saved state that is not the snapshot's own, a setting that differs, changed UEFI variables, or a
+   * single cluster the guest wrote into a disk's current overlay (data or zeroes). Never a size guess.
+   */
+  private async currentStateChanged(vm: VmRow): Promise<boolean> {
     const current = this.d.inventory.snapshots.current(vm.id);
     if (!current) return true;
-    return vm.config.disks.some((disk) => {
+    const paths = vmPaths(this.d.home, vm.id);
+    const cheap: Omit<CurrentStateFacts, 'disksUntouched'> = {
+      active: isActive(vm.state),
+      savedState: vm.state === 'saved' ? (current.stateFile && sameFile(paths.savedState, current.stateFile) ? 'held-by-snapshot' : 'own') : 'none',
+      settingsDiffer: settingsDiffer(vm.config, current.config),
+      nvramDiffers: vm.config.firmware.type === 'uefi' && !sameContent(paths.nvram, join(paths.snapshots, `${current.id}.nvram.fd`)),
+    };
+    if (currentStateChanged({ ...cheap, disksUntouched: true })) return true;
+    let disksUntouched = true;
+    for (const disk of vm.config.disks) {
       const frozen = current.disks.find((f) => f.diskId === disk.id);
-      if (!frozen || frozen.path === disk.path) return true;
-      // A fresh overlay is a header and an empty table: a few hundred KiB at most.
-      return fileAllocated(disk.path) > 1 << 20;
-    });
+      const base = this.d.inventory.images.get(disk.path)?.backingPath ?? null;
+      if (!frozen || frozen.path === disk.path || base !== frozen.path) {
+        disksUntouched = false;
+        break;
+      }
+      try {
+        if (await this.d.qemuImg.holdsOwnData(disk.path, 'qcow2')) {
+          disksUntouched = false;
+          break;
+        }
+      } catch {
+        // Unreadable: say it changed rather than offer to throw it away.
+        disksUntouched = false;
+        break;
+      }
+    }
+    return currentStateChanged({ ...cheap, disksUntouched });
   }
 
   // ------------------------------------------------------------------ take
@@ -526,6 +552,43 @@ function fileAllocated(path: string): number {
     return statSync(path).blocks * 512;
   } catch {
     return 0;
+  }
+}
+
+/** The same file (one inode, as a hard link makes), or two files with the same bytes. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+    return sa.size === sb.size && sameContent(a, b);
+  } catch {
+    return false;
+  }
+}
+
+/** Byte for byte; false when either is missing. Read in chunks: a saved state can be large. */
+function sameContent(a: string, b: string): boolean {
+  let fa: number | undefined;
+  let fb: number | undefined;
+  try {
+    fa = openSync(a, 'r');
+    fb = openSync(b, 'r');
+    if (fstatSync(fa).size !== fstatSync(fb).size) return false;
+    const ba = Buffer.alloc(1 << 20);
+    const bb = Buffer.alloc(1 << 20);
+    for (let pos = 0; ; ) {
+      const na = readSync(fa, ba, 0, ba.length, pos);
+      const nb = readSync(fb, bb, 0, bb.length, pos);
+      if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      if (na === 0) return true;
+      pos += na;
+    }
+  } catch {
+    return false;
+  } finally {
+    if (fa !== undefined) closeSync(fa);
+    if (fb !== undefined) closeSync(fb);
   }
 }
 

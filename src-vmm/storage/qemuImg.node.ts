@@ -91,6 +91,11 @@ export interface QemuImg {
   describeSource(src: string, opts: { srcFormat: string; srcOffset?: number; srcLength?: number }): Promise<SourceDescription>;
   /** Bytes of guest data allocated anywhere in the chain ending at `path` (what a flattening copy holds). */
   allocatedBytes(path: string, format?: string): Promise<number>;
+  /**
+   * Whether the image itself (not its backing chain) holds anything: a cluster of data or of zeroes
+   * the guest wrote. Exact, from the image's own allocation map: one written sector counts.
+   */
+  holdsOwnData(path: string, format?: string): Promise<boolean>;
   /** The format and size of a file the user offers as a disk image, or INVALID_INPUT saying why not. */
   detectImage(path: string): Promise<{ format: string; virtualSizeBytes: number; backingPath?: string }>;
   /**
@@ -398,6 +403,22 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     return extents.filter((e) => e.data).reduce((sum, e) => sum + (e.length ?? 0), 0);
   }
 
+  async function holdsOwnData(path: string, format?: string): Promise<boolean> {
+    const abs = resolve(path);
+    assertExists(abs);
+    const args = ['map', '--output=json', '-U', ...(format ? ['-f', format] : []), abs];
+    const r = await run(args);
+    if (r.code !== 0) throw failure('read', abs, args, r);
+    let extents: { depth?: number; present?: boolean }[];
+    try {
+      extents = JSON.parse(r.stdout) as typeof extents;
+    } catch {
+      throw new HangarError('QEMU_FAILED', `qemu-img printed no allocation map for ${abs}`);
+    }
+    // depth 0 is the image itself; present: the extent was written there (data, or zeroes written as such).
+    return extents.some((e) => e.depth === 0 && e.present === true);
+  }
+
   async function create(path: string, o: CreateOptions): Promise<void> {
     const abs = resolve(path);
     if (o.format !== 'qcow2') throw new HangarError('INVALID_INPUT', `cannot create a ${String(o.format)} image: only qcow2`);
@@ -615,5 +636,5 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     return required;
   }
 
-  return { info, describeSource, allocatedBytes, create, convert, check, commit, rebase, detectImage, inspectImage, measure };
+  return { info, describeSource, allocatedBytes, holdsOwnData, create, convert, check, commit, rebase, detectImage, inspectImage, measure };
 }

@@ -3,29 +3,34 @@
 import { z } from 'zod';
 import { method, type Contract } from '../../src-vmm/base/rpc.js';
 import { VmState } from '../../src-vmm/protocol/states.js';
+import {
+  AbsPath,
+  BootSection,
+  DeviceId,
+  FeaturesSection,
+  FirmwareSection,
+  MacAddress,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_NICS,
+  Nic,
+  OsTypeId,
+  PortForward,
+  RecoverySection,
+  SystemSection,
+} from '../../src-vmm/model/index.js';
 import { MachinePlan } from '../appliances/plan.js';
 import { MachineEdits } from '../appliances/review.js';
 
 const Ref = z.string().min(1, 'a VM name or id is needed').max(4096);
-const AbsPath = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine((p) => p.startsWith('/'), 'must be an absolute path')
-  .refine((p) => !p.includes('\0'), 'must not contain NUL');
-const Accel = z.enum(['auto', 'kvm', 'tcg']);
-const Firmware = z.enum(['bios', 'uefi']);
-const NicChoice = z.enum(['virtio', 'e1000', 'e1000e', 'rtl8139', 'vmxnet3', 'pcnet', 'none']);
+const Accel = SystemSection.shape.accel;
+const Firmware = FirmwareSection.shape.type;
+const Description = z.string().max(MAX_DESCRIPTION_LENGTH, `description must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
+/** A name as typed: the rules for new names are checked by the owner (with the inventory's names). */
+const NameInput = z.string().max(10_000);
 
-export const PortForward = z
-  .object({
-    protocol: z.enum(['tcp', 'udp']),
-    hostAddress: z.string().default('127.0.0.1'),
-    hostPort: z.number().int().min(1).max(65535),
-    guestPort: z.number().int().min(1).max(65535),
-  })
-  .strict();
+export { PortForward };
 
+/** A disk a create or modify adds: a new empty one of a size, or an image of the user's. */
 export const DiskChoice = z.union([
   z.object({ sizeBytes: z.number().int().positive() }).strict(),
   z
@@ -36,49 +41,76 @@ export const DiskChoice = z.union([
     })
     .strict(),
 ]);
+export type DiskChoice = z.infer<typeof DiskChoice>;
 
-/** The hardware options shared by create and modify. */
-const HardwareOptions = {
-  osType: z.string().min(1).max(64).optional(),
-  description: z.string().max(4096).optional(),
-  cpus: z.number().int().optional(),
-  memoryMiB: z.number().int().optional(),
-  firmware: Firmware.optional(),
-  nic: NicChoice.optional(),
-  forwards: z.array(PortForward).max(32).optional(),
-  accel: Accel.optional(),
-  /** restart the VM when it crashes (QEMU or its VMM host ends unasked) */
-  restartOnCrash: z.boolean().optional(),
-  /** the most automatic restarts within a minute (1-10, default 3) */
-  maxRestartsPerMinute: z.number().int().optional(),
-};
+/** A network card of a new VM: its model (the OS type's when absent) and its NAT port forwards. */
+export const NicRequest = z
+  .object({
+    model: Nic.shape.model.optional(),
+    forwards: Nic.shape.forwards.optional(),
+  })
+  .strict();
 
+/**
+ * A card in the list `vm.modify` sets: an existing card by its id (it keeps what is not given, its MAC
+ * above all), or a new card (no id; it gets a new MAC unless one is given). Cards left out are removed.
+ */
+export const NicEdit = z
+  .object({
+    id: DeviceId.optional(),
+    model: Nic.shape.model.optional(),
+    mac: MacAddress.optional(),
+    forwards: Nic.shape.forwards.optional(),
+  })
+  .strict();
+
+const SystemChoices = SystemSection.pick({ cpus: true, memoryMiB: true, accel: true }).partial().strict();
+
+/**
+ * A new VM, in the model's own sections (errors point at 'system.cpus', 'nics[0].forwards[1]', …);
+ * whatever is left out follows from the OS type.
+ */
 export const VmCreateInput = z
   .object({
-    name: z.string().max(10_000),
-    ...HardwareOptions,
+    name: NameInput,
+    osType: OsTypeId.optional(),
+    description: Description.optional(),
+    system: SystemChoices.optional(),
+    firmware: FirmwareSection.partial().strict().optional(),
     disk: DiskChoice.optional(),
+    /** an ISO in the first optical drive */
     iso: AbsPath.optional(),
-    kernel: AbsPath.optional(),
-    initrd: AbsPath.optional(),
-    append: z.string().max(4096).optional(),
+    /** absent: one card of the OS type's model; empty: none */
+    nics: z.array(NicRequest).max(MAX_NICS, `a VM can have at most ${MAX_NICS} network cards`).optional(),
+    boot: BootSection.pick({ kernel: true, initrd: true, append: true }).partial().strict().optional(),
+    features: FeaturesSection.partial().strict().optional(),
+    recovery: RecoverySection.partial().strict().optional(),
   })
   .strict();
 export type VmCreateInput = z.infer<typeof VmCreateInput>;
 
+/** Changes to a VM: only what is given changes. Hardware changes need the VM stopped. */
 export const VmModifyInput = z
   .object({
     ref: Ref,
-    name: z.string().max(10_000).optional(),
-    ...HardwareOptions,
+    name: NameInput.optional(),
+    osType: OsTypeId.optional(),
+    description: Description.optional(),
+    system: SystemChoices.optional(),
+    firmware: FirmwareSection.partial().strict().optional(),
     /** adds a disk */
-    disk: DiskChoice.optional(),
-    /** inserts an ISO into the first optical drive (adding one); null ejects */
+    addDisk: DiskChoice.optional(),
+    /** an ISO in the first optical drive (one is added when there is none); null ejects */
     iso: AbsPath.nullable().optional(),
-    kernel: AbsPath.nullable().optional(),
-    initrd: AbsPath.nullable().optional(),
-    append: z.string().max(4096).nullable().optional(),
-    nested: z.boolean().optional(),
+    /** the whole list of network cards, as it is to be */
+    nics: z.array(NicEdit).max(MAX_NICS, `a VM can have at most ${MAX_NICS} network cards`).optional(),
+    /** direct kernel boot; null removes a setting (without a kernel, initrd and append go too) */
+    boot: z
+      .object({ kernel: AbsPath.nullable().optional(), initrd: AbsPath.nullable().optional(), append: BootSection.shape.append.unwrap().nullable().optional() })
+      .strict()
+      .optional(),
+    features: FeaturesSection.partial().strict().optional(),
+    recovery: RecoverySection.partial().strict().optional(),
   })
   .strict();
 export type VmModifyInput = z.infer<typeof VmModifyInput>;

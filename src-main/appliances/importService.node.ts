@@ -3,7 +3,7 @@
 // pass, then register the machines). All or nothing: a failure or cancel removes every machine of
 // the import and every file written for it.
 import { randomInt, randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HangarError, cancelledError, isHangarError } from '../../src-vmm/base/errors.js';
@@ -11,6 +11,7 @@ import { isValidMac, randomMac, type VmConfig } from '../../src-vmm/model/index.
 import { asNoSpace, assertFreeSpace, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { imageReferences } from '../../src-vmm/storage/imageSafety.js';
 import { vmPaths } from '../home.js';
+import { provisionVm, type NewImage } from '../vms/provision.node.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { TaskContext, TaskRunner } from '../tasks/taskRunner.js';
 import { inspectCertificate, type CertificateReport } from './certificate.node.js';
@@ -339,54 +340,45 @@ export class ImportService {
     task: TaskContext,
     report: (f: number, message: string) => void,
   ): Promise<VmRow> {
-    for (const dir of [paths.dir, paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    try {
-      const images: { path: string; virtualSize: number }[] = [];
-      const total = weights.reduce((a, b) => a + b, 0) || 1;
-      let done = 0;
-      const included = plan.disks.filter((d) => d.include);
-      for (const [i, disk] of included.entries()) {
-        const label = `disk ${i + 1} of ${included.length}${disk.file ? ` (${disk.file.href})` : ''}`;
-        task.phase(`importing ${label}`);
-        const target = config.disks[i]!.path;
-        const virtualSize = await this.importDisk(pkg, manifest, disk, target, task.signal, (f) => report((done + f * weights[i]!) / total, `importing ${label}`));
-        images.push({ path: target, virtualSize });
-        done += weights[i]!;
-      }
-      for (const [i, optical] of plan.opticals.entries()) {
-        const dst = config.opticals[i]?.path;
-        if (!optical.file || !dst) continue;
-        task.phase(`copying ${optical.file.href}`);
-        const parts = await this.parts(pkg, optical.file);
-        const partial = `${dst}.partial`;
-        await stageParts(this.expectations(manifest, parts), {
-          dst: partial,
-          gunzip: optical.file.compression === 'gzip',
-          whole: parts.length > 1 ? (manifest?.entries.get(resolveHref(optical.file.href, pkg.base)) ?? null) : null,
-          maxBytes: MAX_STAGED_WITHOUT_CAPACITY,
-          signal: task.signal,
-        });
-        renameSync(partial, dst);
-      }
-      if (config.firmware.type === 'uefi') {
-        const vars = this.d.ovmfVars();
-        if (!vars) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
-        copyFileSync(vars, paths.nvram);
-      }
-      task.phase('registering');
-      return this.d.inventory.transaction(() => {
-        const other = this.d.inventory.vms.findByName(config.name);
-        if (other) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`);
-        const row = this.d.inventory.vms.insert({ config, state: 'stopped' });
-        for (const img of images) {
-          this.d.inventory.images.add({ path: img.path, vmId: config.id, format: 'qcow2', virtualSize: img.virtualSize, backingPath: null, owned: true, role: 'disk' });
-        }
-        return row;
-      });
-    } catch (e) {
-      rmSync(paths.dir, { recursive: true, force: true });
-      throw e;
-    }
+    if (paths.dir !== vmPaths(this.d.home, config.id).dir) throw new HangarError('INTERNAL', 'an imported machine lives in its own folder');
+    return provisionVm(
+      { home: this.d.home, inventory: this.d.inventory, ovmfVars: this.d.ovmfVars },
+      {
+        id: config.id,
+        name: config.name,
+        fill: async () => {
+          const images: NewImage[] = [];
+          const total = weights.reduce((a, b) => a + b, 0) || 1;
+          let done = 0;
+          const included = plan.disks.filter((d) => d.include);
+          for (const [i, disk] of included.entries()) {
+            const label = `disk ${i + 1} of ${included.length}${disk.file ? ` (${disk.file.href})` : ''}`;
+            task.phase(`importing ${label}`);
+            const target = config.disks[i]!.path;
+            const virtualSize = await this.importDisk(pkg, manifest, disk, target, task.signal, (f) => report((done + f * weights[i]!) / total, `importing ${label}`));
+            images.push({ path: target, format: 'qcow2', virtualSize, backingPath: null, owned: true, role: 'disk' });
+            done += weights[i]!;
+          }
+          for (const [i, optical] of plan.opticals.entries()) {
+            const dst = config.opticals[i]?.path;
+            if (!optical.file || !dst) continue;
+            task.phase(`copying ${optical.file.href}`);
+            const parts = await this.parts(pkg, optical.file);
+            const partial = `${dst}.partial`;
+            await stageParts(this.expectations(manifest, parts), {
+              dst: partial,
+              gunzip: optical.file.compression === 'gzip',
+              whole: parts.length > 1 ? (manifest?.entries.get(resolveHref(optical.file.href, pkg.base)) ?? null) : null,
+              maxBytes: MAX_STAGED_WITHOUT_CAPACITY,
+              signal: task.signal,
+            });
+            renameSync(partial, dst);
+          }
+          task.phase('registering');
+          return { config, images };
+        },
+      },
+    );
   }
 
   /** How qemu-img should open a region in place: {} for a whole file, a window, or undefined when it cannot. */

@@ -16,6 +16,8 @@ import {
   MAX_SATA_DEVICES,
   MIN_MEMORY_MIB,
   NIC_MODELS,
+  busOnChipset,
+  chipsetFor,
   defaultsFor,
   getOsType,
   type DiskBus,
@@ -940,13 +942,13 @@ class MachineMapper {
     // Hangar's own kvm profile names the board: qemu-pc or qemu-q35.
     const qemuBoard = vs.hardware.flatMap((h) => h.systemTypes).find((t) => /^qemu-(pc|q35)$/i.test(t));
     const prefersQ35 = qemuBoard ? /q35$/i.test(qemuBoard) : this.def.chipset === 'q35' || vboxQ35 || ovirtQ35;
-    const chipset: Chipset = firmware === 'uefi' || (prefersQ35 && !ideNeeded) ? 'q35' : 'pc';
+    const chipset: Chipset = chipsetFor({ firmware, preferred: prefersQ35 ? 'q35' : 'pc', ideNeeded });
 
     if (chipset === 'q35') {
       const why = firmware === 'uefi' ? 'UEFI needs the q35 chipset, which has no IDE controller' : `${this.os.label} gets the q35 chipset, which has no IDE controller`;
       for (const d of all) {
-        if (d.bus !== 'ide') continue;
-        d.bus = 'sata';
+        if (d.bus === null || busOnChipset(d.bus, chipset) === d.bus) continue;
+        d.bus = busOnChipset(d.bus, chipset);
         notes.add(`${d.kind === 'disk' ? 'Disk' : 'The CD/DVD drive'} ${d.name} (${d.sourceController}) moves from IDE to SATA: ${why}.`);
       }
     }

@@ -1,19 +1,9 @@
 // The review step, as values: the user's edits applied to a machine plan, and a plan turned into the
 // VM configuration the import will register. Pure, so the dialog's rules are tested without files.
 import { z } from 'zod';
-import { HangarError } from '../../src-vmm/base/errors.js';
-import {
-  CURRENT_SCHEMA_VERSION,
-  DISK_BUSES,
-  NIC_MODELS,
-  choiceValues,
-  defaultsFor,
-  formatIssues,
-  getOsType,
-  newVmNameProblems,
-  validateConfig,
-  type VmConfig,
-} from '../../src-vmm/model/index.js';
+import { HangarError, invalidInput } from '../../src-vmm/base/errors.js';
+import { UNKNOWN_OS_TYPE } from '../api/issueCodes.js';
+import { DISK_BUSES, NIC_MODELS, chipsetFor, choiceValues, composeConfig, fitToChipset, formatIssues, getOsType, newVmNameProblems, type VmConfig } from '../../src-vmm/model/index.js';
 import type { MachinePlan } from './plan.js';
 
 /** What the review dialog (or the CLI's options) may change about one machine. */
@@ -45,19 +35,18 @@ export function applyEdits(plan: MachinePlan, edits: MachineEdits | undefined): 
     out.name = edits.name;
   }
   if (edits.osType !== undefined) {
-    if (!getOsType(edits.osType)) throw new HangarError('INVALID_INPUT', `unknown OS type '${edits.osType}': see 'hangar ostypes'`);
+    if (!getOsType(edits.osType)) throw invalidInput([{ path: 'osType', message: `unknown OS type '${edits.osType}'`, code: UNKNOWN_OS_TYPE, data: { osType: edits.osType } }]);
     out.osType = edits.osType;
   }
   if (edits.cpus !== undefined) out.cpus = edits.cpus;
   if (edits.memoryMiB !== undefined) out.memoryMiB = edits.memoryMiB;
   if (edits.firmware !== undefined) {
     out.firmware = edits.firmware;
-    if (edits.firmware === 'uefi' && out.chipset !== 'q35') {
-      // UEFI needs q35, which has no IDE: its AHCI takes the IDE devices.
-      out.chipset = 'q35';
-      out.disks = out.disks.map((d) => (d.bus === 'ide' ? { ...d, bus: 'sata' } : d));
-      out.opticals = out.opticals.map((o) => (o.bus === 'ide' ? { ...o, bus: 'sata' } : o));
-    }
+    // UEFI takes q35 along, whose AHCI takes the IDE devices (compose.ts's rule).
+    const fitted = fitToChipset({ system: { chipset: out.chipset }, firmware: { type: out.firmware }, disks: out.disks, opticals: out.opticals }).config;
+    out.chipset = fitted.system.chipset;
+    out.disks = fitted.disks.map((d) => ({ ...d }));
+    out.opticals = fitted.opticals.map((o) => ({ ...o }));
   }
   if (edits.disks && edits.disks.length > plan.disks.length) throw new HangarError('INVALID_INPUT', `the appliance has ${plan.disks.length} disks, the edits name ${edits.disks.length}`);
   edits.disks?.forEach((e, i) => {
@@ -73,9 +62,10 @@ export function applyEdits(plan: MachinePlan, edits: MachineEdits | undefined): 
       return [e?.model !== undefined ? { ...n, model: e.model } : n];
     });
   }
-  // q35 has no IDE controller: a disk the user put on IDE asks for the pc chipset, unless UEFI needs q35.
+  // A disk the user put on IDE asks a BIOS machine for the pc chipset (q35 has no IDE); with UEFI it
+  // stays the user's choice, and the review says it does not fit.
   const ide = out.disks.some((d) => d.include && d.bus === 'ide') || out.opticals.some((o) => o.bus === 'ide');
-  if (ide && out.chipset === 'q35' && out.firmware === 'bios') out.chipset = 'pc';
+  out.chipset = chipsetFor({ firmware: out.firmware, preferred: out.chipset, ideNeeded: ide });
   return out;
 }
 
@@ -99,28 +89,23 @@ export interface ConfigPaths {
   macs: string[];
 }
 
-/** The configuration an imported machine is registered with, validated. */
+/** The configuration an imported machine is registered with, validated (composed as any new VM's). */
 export function configFromPlan(m: MachinePlan, p: ConfigPaths): VmConfig {
   const included = m.disks.filter((d) => d.include);
   if (included.length !== p.diskPaths.length) throw new HangarError('INTERNAL', 'one image path per included disk is needed');
-  const def = defaultsFor(getOsType(m.osType) ? m.osType : 'other');
-  const config = {
-    schemaVersion: CURRENT_SCHEMA_VERSION,
+  const composed = composeConfig({
     id: p.id,
     name: m.name,
     osType: m.osType,
     description: m.description.slice(0, 4096),
-    system: { chipset: m.firmware === 'uefi' ? 'q35' : m.chipset, cpus: m.cpus, memoryMiB: m.memoryMiB, accel: 'auto' },
-    firmware: { type: m.firmware },
-    disks: included.map((d, i) => ({ id: `disk${i}`, bus: d.bus, path: p.diskPaths[i]!, format: 'qcow2', readOnly: false })),
-    opticals: m.opticals.map((o, i) => ({ id: `cd${i}`, bus: o.bus, path: p.isoPaths[i] ?? null })),
-    nics: m.nics.map((n, i) => ({ id: `net${i}`, model: n.model, mac: p.macs[i]!, forwards: [] })),
-    display: { vga: def.vga, vnc: true },
-    serial: { enabled: true },
-    features: { nested: false },
-    boot: { order: ['disk', 'optical'] },
-  };
-  const checked = validateConfig(config);
-  if (!checked.ok) throw new HangarError('INVALID_INPUT', `${m.name || 'the machine'}: ${formatIssues(checked.issues)}`);
-  return checked.value;
+    system: { chipset: m.chipset, cpus: m.cpus, memoryMiB: m.memoryMiB, accel: 'auto' },
+    firmware: m.firmware,
+    disks: included.map((d, i) => ({ bus: d.bus, path: p.diskPaths[i]!, format: 'qcow2' as const })),
+    opticals: m.opticals.map((o, i) => ({ bus: o.bus, path: p.isoPaths[i] ?? null })),
+    nics: m.nics.map((n, i) => ({ model: n.model, mac: p.macs[i]! })),
+    // The review fitted the machine already; what the person chose against it is reported.
+    fit: 'none',
+  });
+  if (!composed.ok) throw new HangarError('INVALID_INPUT', `${m.name || 'the machine'}: ${formatIssues(composed.issues)}`, { details: { issues: composed.issues } });
+  return composed.value;
 }

@@ -9,6 +9,8 @@ import { HangarError, errorIssues, toHangarError } from '../../src-vmm/base/erro
 import { createClient, type Client, type Progress } from '../../src-vmm/base/rpc.js';
 import { connectUnix } from '../../src-vmm/base/socketTransport.node.js';
 import { parseSize } from '../../src-vmm/storage/chain.js';
+import type { z } from 'zod';
+import { NIC_MODELS } from '../../src-vmm/model/index.js';
 import { hangarApi, type HangarApi, type VmDetails } from '../api/contract.js';
 import { homePaths, resolveHome } from '../home.js';
 import type { MachinePlan } from '../appliances/plan.js';
@@ -182,67 +184,120 @@ async function serveWeb(p: ParsedCommand): Promise<number> {
 
 // ------------------------------------------------------------------ commands
 
-type Request = Record<string, unknown>;
+type CreateInput = z.input<typeof hangarApi['vm.create']['input']>;
+type ModifyInput = z.input<typeof hangarApi['vm.modify']['input']>;
+type NicRequest = NonNullable<CreateInput['nics']>[number];
+
+/** What a command sends, checked and converted from its flags before anything reaches the owner. */
+type Request =
+  | { kind: 'create'; input: CreateInput; defaultDisk: boolean }
+  /** `nic`: a change to the first network card, made against the VM's cards as they are */
+  | { kind: 'modify'; input: ModifyInput; nic?: { model?: NicRequest['model'] | 'none'; forwards?: NicRequest['forwards'] } }
+  | { kind: 'screenshot'; input: { ref: string; file: string } }
+  | { kind: 'start'; input: { ref: string; waitSerial?: string; timeoutS?: number } }
+  | { kind: 'stop'; input: { ref: string; force: boolean; timeoutS?: number } }
+  | { kind: 'other' };
+
+const NIC_MODEL_VALUES: readonly string[] = NIC_MODELS.map((m) => m.value);
 
 /** Checks and converts flags before anything is sent: bad usage never reaches the owner. */
 function buildRequest(p: ParsedCommand): Request {
   const f = p.flags;
   const path = (v: unknown) => resolvePath(String(v));
   if (p.command === 'create' || p.command === 'modify') {
-    const r: Request = {};
-    if (p.command === 'create') {
-      if (f.name === undefined) throw usageError("create needs --name NAME");
-      r.name = f.name;
-    } else {
-      r.ref = p.args[0];
-      if (f.name !== undefined) r.name = f.name;
-    }
-    if (f.os !== undefined) r.osType = f.os;
-    if (f.cpus !== undefined) r.cpus = f.cpus;
-    if (f.memory !== undefined) r.memoryMiB = f.memory;
-    if (f.description !== undefined) r.description = f.description;
+    const modify = p.command === 'modify';
+    if (!modify && f.name === undefined) throw usageError('create needs --name NAME');
     if (f.disk !== undefined && f['disk-image'] !== undefined) throw usageError('--disk and --disk-image cannot be used together');
-    if (f.disk !== undefined && f.disk !== 'none') r.disk = { sizeBytes: parseSizeFlag(String(f.disk)) };
     if (f.flatten === true && f['disk-image'] === undefined) throw usageError('--flatten copies the image given with --disk-image');
-    if (f['disk-image'] !== undefined) r.disk = { image: path(f['disk-image']), ...(f.flatten === true ? { flatten: true } : {}) };
-    if (p.command === 'create' && f.disk === undefined && f['disk-image'] === undefined) r.disk = 'default';
-    if (f.iso !== undefined) r.iso = f.iso === 'none' && p.command === 'modify' ? null : path(f.iso);
-    if (f.firmware !== undefined) {
-      if (f.firmware !== 'bios' && f.firmware !== 'uefi') throw usageError(`--firmware takes bios or uefi, not '${f.firmware}'`);
-      r.firmware = f.firmware;
+    if (f.firmware !== undefined && f.firmware !== 'bios' && f.firmware !== 'uefi') throw usageError(`--firmware takes bios or uefi, not '${f.firmware}'`);
+    if (f.accel !== undefined && !['auto', 'kvm', 'tcg'].includes(String(f.accel))) throw usageError(`--accel takes auto, kvm or tcg, not '${f.accel}'`);
+    if (f.nic !== undefined && f.nic !== 'none' && !NIC_MODEL_VALUES.includes(String(f.nic))) throw usageError(`--nic takes one of ${[...NIC_MODEL_VALUES, 'none'].join(', ')}, not '${f.nic}'`);
+    const nicModel = f.nic === undefined || f.nic === 'none' ? undefined : (String(f.nic) as NonNullable<NicRequest['model']>);
+    const forwards = f.forward === undefined ? undefined : (f.forward as string[]).map(parseForward);
+    if (f.nic === 'none' && forwards?.length) throw usageError('port forwards need a network card (--nic is none)');
+    const system = {
+      ...(f.cpus !== undefined ? { cpus: Number(f.cpus) } : {}),
+      ...(f.memory !== undefined ? { memoryMiB: Number(f.memory) } : {}),
+      ...(f.accel !== undefined ? { accel: String(f.accel) as 'auto' | 'kvm' | 'tcg' } : {}),
+    };
+    const disk =
+      f['disk-image'] !== undefined
+        ? { image: path(f['disk-image']), ...(f.flatten === true ? { flatten: true } : {}) }
+        : f.disk !== undefined && f.disk !== 'none'
+          ? { sizeBytes: parseSizeFlag(String(f.disk)) }
+          : undefined;
+    const recovery = {
+      ...(f['restart-on-crash'] !== undefined ? { restartOnCrash: parseOnOff('restart-on-crash', String(f['restart-on-crash'])) } : {}),
+      ...(f['restart-limit'] !== undefined ? { maxRestartsPerMinute: Number(f['restart-limit']) } : {}),
+    };
+    const common = {
+      ...(f.os !== undefined ? { osType: String(f.os) } : {}),
+      ...(f.description !== undefined ? { description: String(f.description) } : {}),
+      ...(Object.keys(system).length ? { system } : {}),
+      ...(f.firmware !== undefined ? { firmware: { type: f.firmware as 'bios' | 'uefi' } } : {}),
+      ...(Object.keys(recovery).length ? { recovery } : {}),
+    };
+    if (!modify) {
+      if (f.nested !== undefined) throw usageError('--nested is set with modify, once the VM exists');
+      const boot = {
+        ...(f.kernel !== undefined ? { kernel: path(f.kernel) } : {}),
+        ...(f.initrd !== undefined ? { initrd: path(f.initrd) } : {}),
+        ...(f.append !== undefined ? { append: String(f.append) } : {}),
+      };
+      const input: CreateInput = {
+        name: String(f.name),
+        ...common,
+        ...(disk ? { disk } : {}),
+        ...(f.iso !== undefined ? { iso: path(f.iso) } : {}),
+        ...(f.nic === 'none' ? { nics: [] } : nicModel !== undefined || forwards !== undefined ? { nics: [{ ...(nicModel ? { model: nicModel } : {}), ...(forwards ? { forwards } : {}) }] } : {}),
+        ...(Object.keys(boot).length ? { boot } : {}),
+      };
+      return { kind: 'create', input, defaultDisk: f.disk === undefined && f['disk-image'] === undefined };
     }
-    if (f.nic !== undefined) {
-      const models = ['virtio', 'e1000', 'e1000e', 'rtl8139', 'vmxnet3', 'pcnet', 'none'];
-      if (!models.includes(String(f.nic))) throw usageError(`--nic takes one of ${models.join(', ')}, not '${f.nic}'`);
-      r.nic = f.nic;
-    }
-    if (f.forward !== undefined) r.forwards = (f.forward as string[]).map(parseForward);
-    for (const k of ['kernel', 'initrd'] as const) {
-      if (f[k] !== undefined) r[k] = f[k] === 'none' && p.command === 'modify' ? null : path(f[k]);
-    }
-    if (f.append !== undefined) r.append = f.append;
-    if (f.accel !== undefined) {
-      if (!['auto', 'kvm', 'tcg'].includes(String(f.accel))) throw usageError(`--accel takes auto, kvm or tcg, not '${f.accel}'`);
-      r.accel = f.accel;
-    }
-    if (f.nested !== undefined) r.nested = parseOnOff('nested', String(f.nested));
-    if (f['restart-on-crash'] !== undefined) r.restartOnCrash = parseOnOff('restart-on-crash', String(f['restart-on-crash']));
-    if (f['restart-limit'] !== undefined) r.maxRestartsPerMinute = f['restart-limit'];
-    return r;
+    const optional = (v: unknown) => (v === 'none' ? null : path(v));
+    const boot = {
+      ...(f.kernel !== undefined ? { kernel: optional(f.kernel) } : {}),
+      ...(f.initrd !== undefined ? { initrd: optional(f.initrd) } : {}),
+      ...(f.append !== undefined ? { append: String(f.append) } : {}),
+    };
+    const input: ModifyInput = {
+      ref: p.args[0]!,
+      ...(f.name !== undefined ? { name: String(f.name) } : {}),
+      ...common,
+      ...(disk ? { addDisk: disk } : {}),
+      ...(f.iso !== undefined ? { iso: optional(f.iso) } : {}),
+      ...(Object.keys(boot).length ? { boot } : {}),
+      ...(f.nested !== undefined ? { features: { nested: parseOnOff('nested', String(f.nested)) } } : {}),
+    };
+    const nic = f.nic !== undefined || forwards !== undefined ? { ...(f.nic !== undefined ? { model: f.nic === 'none' ? ('none' as const) : nicModel } : {}), ...(forwards ? { forwards } : {}) } : undefined;
+    return { kind: 'modify', input, ...(nic ? { nic } : {}) };
   }
   if (p.command === 'screenshot') {
     if (f.output === undefined) throw usageError('screenshot needs -o FILE.png');
-    return { ref: p.args[0], file: path(f.output) };
+    return { kind: 'screenshot', input: { ref: p.args[0]!, file: path(f.output) } };
   }
   if (p.command === 'start') {
     if (f.timeout !== undefined && Number(f.timeout) <= 0) throw usageError('--timeout must be more than 0 seconds');
-    return { ref: p.args[0], ...(f['wait-serial'] !== undefined ? { waitSerial: f['wait-serial'] } : {}), ...(f.timeout !== undefined ? { timeoutS: f.timeout } : {}) };
+    return { kind: 'start', input: { ref: p.args[0]!, ...(f['wait-serial'] !== undefined ? { waitSerial: String(f['wait-serial']) } : {}), ...(f.timeout !== undefined ? { timeoutS: Number(f.timeout) } : {}) } };
   }
   if (p.command === 'stop') {
     if (f.timeout !== undefined && Number(f.timeout) <= 0) throw usageError('--timeout must be more than 0 seconds');
-    return { ref: p.args[0], force: f.force === true, ...(f.timeout !== undefined ? { timeoutS: f.timeout } : {}) };
+    return { kind: 'stop', input: { ref: p.args[0]!, force: f.force === true, ...(f.timeout !== undefined ? { timeoutS: Number(f.timeout) } : {}) } };
   }
-  return {};
+  return { kind: 'other' };
+}
+
+/**
+ * `modify --nic/--forward` changes the first network card (adding one when there is none; `none`
+ * removes them all): the list the API takes, made from the VM's cards as they are.
+ */
+function nicsAfter(current: VmDetails['nics'], nic: NonNullable<Extract<Request, { kind: 'modify' }>['nic']>): NonNullable<ModifyInput['nics']> {
+  if (nic.model === 'none') return [];
+  const [first, ...rest] = current;
+  return [
+    { ...(first ? { id: first.id } : {}), ...(nic.model ? { model: nic.model } : {}), ...(nic.forwards ? { forwards: nic.forwards } : {}) },
+    ...rest.map((n) => ({ id: n.id })),
+  ];
 }
 
 function parseSizeFlag(text: string): number {
@@ -265,19 +320,25 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
       printVm(p, await api.call('vm.show', { ref }));
       return 0;
     case 'create': {
-      let input = req as Record<string, unknown>;
-      if (input.disk === 'default') {
+      if (req.kind !== 'create') break;
+      let input = req.input;
+      if (req.defaultDisk) {
+        // Without --disk a VM gets a new disk of its OS type's size (an unknown type is the owner's to refuse).
         const { osTypes } = await api.call('os.list', {});
         const os = osTypes.find((o) => o.id === (input.osType ?? 'linux'));
-        const { disk: _d, ...rest } = input;
-        input = os ? { ...rest, disk: { sizeBytes: os.defaults.diskGiB * 2 ** 30 } } : rest;
+        if (os) input = { ...input, disk: { sizeBytes: os.defaults.diskGiB * 2 ** 30 } };
       }
-      printVm(p, await withProgress(p, 'creating', (opts) => api.call('vm.create', input as never, opts)));
+      const created = input;
+      printVm(p, await withProgress(p, 'creating', (opts) => api.call('vm.create', created, opts)));
       return 0;
     }
-    case 'modify':
-      printVm(p, await withProgress(p, 'modifying', (opts) => api.call('vm.modify', req as never, opts)));
+    case 'modify': {
+      if (req.kind !== 'modify') break;
+      const nic = req.nic;
+      const input = nic ? { ...req.input, nics: nicsAfter((await api.call('vm.show', { ref })).nics, nic) } : req.input;
+      printVm(p, await withProgress(p, 'modifying', (opts) => api.call('vm.modify', input, opts)));
       return 0;
+    }
     case 'delete': {
       const r = await api.call('vm.delete', { ref, keepFiles: p.flags['keep-files'] === true, keepShared: p.flags['keep-shared'] === true });
       print(p, r, () => (r.keptFiles.length ? `deleted; kept: ${r.keptFiles.join(', ')}` : 'deleted'));
@@ -307,12 +368,14 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
       return 0;
     }
     case 'start': {
-      const r = await withProgress(p, 'starting', (opts) => api.call('vm.start', req as never, opts));
+      if (req.kind !== 'start') break;
+      const r = await withProgress(p, 'starting', (opts) => api.call('vm.start', req.input, opts));
       print(p, r, () => `${ref}: ${r.state} (${r.accelerator})${r.serialMatched ? `; saw '${String(p.flags['wait-serial'])}'` : ''}`);
       return 0;
     }
     case 'stop': {
-      const r = await withProgress(p, 'stopping', (opts) => api.call('vm.stop', req as never, opts));
+      if (req.kind !== 'stop') break;
+      const r = await withProgress(p, 'stopping', (opts) => api.call('vm.stop', req.input, opts));
       print(p, r, () => `${ref}: ${r.state}`);
       return 0;
     }
@@ -331,7 +394,8 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     case 'serial':
       return serial(api, p, ref);
     case 'screenshot': {
-      const r = await api.call('vm.screenshot', req as never);
+      if (req.kind !== 'screenshot') break;
+      const r = await api.call('vm.screenshot', req.input);
       print(p, r, () => `wrote ${r.file} (${r.sizeBytes} bytes)`);
       return 0;
     }
@@ -415,6 +479,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     default:
       throw usageError(`'${p.command}' is not available yet`);
   }
+  throw new HangarError('INTERNAL', `the request for '${p.command}' was not built`);
 }
 
 /** The import's edits from the command line: name for the first machine (numbered for the rest), CPUs and memory for all. */

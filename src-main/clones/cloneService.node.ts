@@ -2,10 +2,12 @@
 // flattened into a new standalone qcow2, with progress and cancel); promoting a linked clone to a full one.
 import { randomUUID, randomInt } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { HangarError } from '../../src-vmm/base/errors.js';
-import { newVmNameProblems, randomMac, validateConfig, formatIssues, type VmConfig } from '../../src-vmm/model/index.js';
+import { HangarError, invalidInput } from '../../src-vmm/base/errors.js';
+import { provisionVm, type ProvisionDeps } from '../vms/provision.node.js';
+import { configInvalid } from '../vms/requestIssues.js';
+import { newVmNameProblems, randomMac, validateConfig, type VmConfig } from '../../src-vmm/model/index.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { findSnapshot } from '../../src-vmm/snapshots/tree.js';
 import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
@@ -23,7 +25,8 @@ export interface CloneServiceDeps {
   tasks: TaskRunner;
   snapshots: SnapshotService;
   find: (ref: string) => VmRow;
-  ovmfVars: () => string | null;
+  /** how a new VM is put on disk and in the inventory */
+  provision: ProvisionDeps;
   changed: (vmId: string) => void;
 }
 
@@ -84,14 +87,12 @@ export class CloneService {
     this.d.tasks.assertFree(source);
     const id = randomUUID();
     // Validate the name (and the rest) before anything is written.
-    const probe = validateConfig({ ...source.config, id, name: req.name });
-    if (!probe.ok) throw new HangarError('INVALID_INPUT', formatIssues(probe.issues.filter((i) => i.path === 'name' || i.path === '')) || formatIssues(probe.issues));
-    const nameProblems = newVmNameProblems(req.name);
-    if (nameProblems.length) throw new HangarError('INVALID_INPUT', nameProblems.join('; '));
-    const other = this.d.inventory.vms.findByName(req.name);
-    if (other) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`);
+    this.checkNewName(source, id, req.name);
     let snap = req.snapshot ? findSnapshot(this.d.inventory.snapshots.listForVm(source.id), req.snapshot) : undefined;
-    if (req.snapshot && !snap) throw new HangarError('NOT_FOUND', `VM '${source.name}' has no snapshot named or with id '${req.snapshot}'`);
+    if (req.snapshot && !snap) {
+      const message = `VM '${source.name}' has no snapshot named or with id '${req.snapshot}'`;
+      throw new HangarError('NOT_FOUND', message, { details: { issues: [{ path: 'snapshot', message }] } });
+    }
 
     let temporary: string | null = null;
     if (!snap && (req.linked || isActive(source.state))) {
@@ -120,66 +121,55 @@ export class CloneService {
         throw new HangarError('STATE_CONFLICT', `VM '${source.name}' changed while the clone was being prepared: clone it again`);
       }
       const holds = [{ id: source.id, name: source.name }];
-      return await this.d.tasks.run(req.linked ? 'vm.clone.linked' : 'vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, async (task) => {
-        const cfg: VmConfig = snap ? snap.config : source.config;
-        const sourceDisks = snap ? snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })) : cfg.disks.map((x) => ({ id: x.id, path: x.path, format: x.format }));
-        const paths = vmPaths(this.d.home, id);
-        for (const dir of [paths.dir, paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-        try {
-          const newDisks: { id: string; path: string; backing: string | null }[] = [];
-          for (const [i, disk] of sourceDisks.entries()) {
-            const target = join(paths.disks, `${disk.id}.qcow2`);
-            if (req.linked) {
-              task.phase('creating the linked disks');
-              await this.d.qemuImg.create(target, { format: 'qcow2', backing: { path: disk.path, format: disk.format } });
-              newDisks.push({ id: disk.id, path: target, backing: disk.path });
-            } else {
-              task.phase(`copying disk ${disk.id}`);
-              await this.d.qemuImg.convert(disk.path, target, {
-                srcFormat: disk.format,
-                dstFormat: 'qcow2',
-                sparse: true,
-                signal: task.signal,
-                onProgress: (f) => task.progress(0.1 + (0.9 * (i + f)) / sourceDisks.length, `copying disk ${disk.id}`),
-              });
-              newDisks.push({ id: disk.id, path: target, backing: null });
+      return await this.d.tasks.run(req.linked ? 'vm.clone.linked' : 'vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, (task) =>
+        provisionVm(this.d.provision, {
+          id,
+          name: req.name,
+          // A UEFI machine takes the variables of the state it is cloned from.
+          nvramFrom: snap && existsSync(join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`)) ? join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`) : vmPaths(this.d.home, source.id).nvram,
+          fill: async (paths) => {
+            const cfg: VmConfig = snap ? snap.config : source.config;
+            const sourceDisks = snap ? snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })) : cfg.disks.map((x) => ({ id: x.id, path: x.path, format: x.format }));
+            const newDisks: { id: string; path: string; backing: string | null; format: string }[] = [];
+            for (const [i, disk] of sourceDisks.entries()) {
+              const target = join(paths.disks, `${disk.id}.qcow2`);
+              if (req.linked) {
+                task.phase('creating the linked disks');
+                await this.d.qemuImg.create(target, { format: 'qcow2', backing: { path: disk.path, format: disk.format } });
+                newDisks.push({ id: disk.id, path: target, backing: disk.path, format: disk.format });
+              } else {
+                task.phase(`copying disk ${disk.id}`);
+                await this.d.qemuImg.convert(disk.path, target, {
+                  srcFormat: disk.format,
+                  dstFormat: 'qcow2',
+                  sparse: true,
+                  signal: task.signal,
+                  onProgress: (f) => task.progress(0.1 + (0.9 * (i + f)) / sourceDisks.length, `copying disk ${disk.id}`),
+                });
+                newDisks.push({ id: disk.id, path: target, backing: null, format: disk.format });
+              }
             }
-          }
-          if (cfg.firmware.type === 'uefi') {
-            const fromSnap = snap ? join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`) : null;
-            const from = fromSnap && existsSync(fromSnap) ? fromSnap : vmPaths(this.d.home, source.id).nvram;
-            if (existsSync(from)) copyFileSync(from, paths.nvram);
-            else {
-              const vars = this.d.ovmfVars();
-              if (vars) copyFileSync(vars, paths.nvram);
-            }
-          }
-          const used = new Set<string>();
-          for (const r of this.d.inventory.vms.list()) for (const n of r.config.nics) used.add(n.mac);
-          const config: VmConfig = {
-            ...cfg,
-            id,
-            name: req.name,
-            disks: cfg.disks.map((disk) => ({ ...disk, path: newDisks.find((n) => n.id === disk.id)!.path, format: 'qcow2' })),
-            nics: cfg.nics.map((n) => ({ ...n, mac: req.mac === 'keep' ? n.mac : freshMac(used) })),
-          };
-          const checked = validateConfig(config);
-          if (!checked.ok) throw new HangarError('INVALID_INPUT', formatIssues(checked.issues));
-          testFillPoint('clone-before-register');
-          task.phase('registering');
-          return this.d.inventory.transaction(() => {
-            if (this.d.inventory.vms.findByName(req.name)) throw new HangarError('ALREADY_EXISTS', `a VM named '${req.name}' already exists`);
-            const row = this.d.inventory.vms.insert({ config: checked.value, state: 'stopped' });
-            for (const n of newDisks) {
-              this.d.inventory.images.add({ path: n.path, vmId: id, format: 'qcow2', virtualSize: 0, backingPath: n.backing, owned: true, role: 'disk' });
-            }
-            return row;
-          });
-        } catch (e) {
-          rmSync(paths.dir, { recursive: true, force: true });
+            const used = this.usedMacs();
+            const config: VmConfig = {
+              ...cfg,
+              id,
+              name: req.name,
+              disks: cfg.disks.map((disk) => ({ ...disk, path: newDisks.find((n) => n.id === disk.id)!.path, format: 'qcow2' })),
+              nics: cfg.nics.map((n) => ({ ...n, mac: req.mac === 'keep' ? n.mac : freshMac(used) })),
+            };
+            const checked = validateConfig(config);
+            if (!checked.ok) throw configInvalid(checked.issues);
+            testFillPoint('clone-before-register');
+            task.phase('registering');
+            return {
+              config: checked.value,
+              images: newDisks.map((n) => ({ path: n.path, format: 'qcow2', virtualSize: 0, backingPath: n.backing, owned: true, role: 'disk' as const })),
+            };
+          },
+        }).catch((e: unknown) => {
           throw asNoSpace(e, vmsDir, { neededBytes });
-        }
-      });
+        }),
+      );
     } catch (e) {
       // A full inventory (SQLite) fails outside the task too: the same words either way.
       throw asNoSpace(e, vmsDir, { neededBytes });
@@ -198,15 +188,11 @@ export class CloneService {
    */
   async cloneWithSnapshots(req: CloneRequest, p: Progress): Promise<VmRow> {
     const source = this.d.find(req.ref);
-    if (req.linked) throw new HangarError('INVALID_INPUT', 'a linked clone cannot copy all snapshots: leave out --linked, or --all-snapshots');
-    if (req.snapshot) throw new HangarError('INVALID_INPUT', '--all-snapshots copies the whole tree: leave out --snapshot');
+    if (req.linked) throw invalidInput([{ path: 'linked', message: 'a linked clone cannot copy every snapshot: make a full clone of them, or a linked clone of one' }]);
+    if (req.snapshot) throw invalidInput([{ path: 'snapshot', message: 'a clone of every snapshot copies the whole tree: it starts from no one snapshot' }]);
     if (isActive(source.state)) throw new HangarError('STATE_CONFLICT', `VM '${source.name}' is ${source.state}: power it off (or save it) to clone it with all its snapshots`);
     const id = randomUUID();
-    const probe = validateConfig({ ...source.config, id, name: req.name });
-    if (!probe.ok) throw new HangarError('INVALID_INPUT', formatIssues(probe.issues.filter((i) => i.path === 'name' || i.path === '')) || formatIssues(probe.issues));
-    const nameProblems = newVmNameProblems(req.name);
-    if (nameProblems.length) throw new HangarError('INVALID_INPUT', nameProblems.join('; '));
-    if (this.d.inventory.vms.findByName(req.name)) throw new HangarError('ALREADY_EXISTS', `a VM named '${req.name}' already exists`);
+    this.checkNewName(source, id, req.name);
     const snaps = this.d.inventory.snapshots.listForVm(source.id);
     // Every image the tree uses, with its ancestors, parents before children.
     const wanted = new Set<string>([...source.config.disks.map((x) => x.path), ...snaps.flatMap((x) => x.disks.map((dd) => dd.path))]);
@@ -225,78 +211,104 @@ export class CloneService {
     const neededBytes = [...order, ...stateFiles, srcPaths.nvram].reduce((sum, f) => sum + (f ? allocatedSize(f) : 0), 0);
     assertFreeSpace(vmsDir, neededBytes);
     const holds = [{ id: source.id, name: source.name }];
-    return this.d.tasks.run('vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, async (task) => {
-      const paths = vmPaths(this.d.home, id);
-      for (const dir of [paths.dir, paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-      try {
-        const map = new Map<string, string>();
-        for (const [i, from] of order.entries()) {
-          task.phase(`copying image ${i + 1} of ${order.length}`);
-          const to = join(paths.disks, `img${i}-${basename(from)}`);
-          await copySparse(from, to, task.signal);
-          const row = this.d.inventory.images.get(from);
-          const parent = row?.backingPath ? map.get(row.backingPath) : undefined;
-          if (parent) await this.d.qemuImg.rebase(to, { backing: parent, backingFormat: this.d.inventory.images.get(row!.backingPath!)?.format ?? 'qcow2', unsafe: true });
-          map.set(from, to);
-          task.progress((i + 1) / order.length, 'copying images');
-        }
-        const used = new Set<string>();
-        for (const r of this.d.inventory.vms.list()) for (const n of r.config.nics) used.add(n.mac);
-        const macs = new Map(source.config.nics.map((n) => [n.mac, req.mac === 'keep' ? n.mac : freshMac(used)]));
-        const remap = (cfg: VmConfig): VmConfig => ({
-          ...cfg,
+    return this.d.tasks
+      .run('vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, (task) =>
+        provisionVm(this.d.provision, {
           id,
           name: req.name,
-          disks: cfg.disks.map((disk) => ({ ...disk, path: map.get(disk.path) ?? disk.path })),
-          nics: cfg.nics.map((n) => ({ ...n, mac: macs.get(n.mac) ?? freshMac(used) })),
-        });
-        const snapIds = new Map(snaps.map((x) => [x.id, randomUUID()]));
-        for (const x of snaps) {
-          for (const [suffix, from] of [['.vmstate', x.stateFile], ['.png', join(srcPaths.snapshots, `${x.id}.png`)], ['.nvram.fd', join(srcPaths.snapshots, `${x.id}.nvram.fd`)]] as const) {
-            if (from && existsSync(from)) copyFileSync(from, join(paths.snapshots, `${snapIds.get(x.id)}${suffix}`));
-          }
-        }
-        if (existsSync(srcPaths.nvram)) copyFileSync(srcPaths.nvram, paths.nvram);
-        const config = remap(source.config);
-        const checked = validateConfig(config);
-        if (!checked.ok) throw new HangarError('INVALID_INPUT', formatIssues(checked.issues));
-        task.phase('registering');
-        return this.d.inventory.transaction(() => {
-          if (this.d.inventory.vms.findByName(req.name)) throw new HangarError('ALREADY_EXISTS', `a VM named '${req.name}' already exists`);
-          const row = this.d.inventory.vms.insert({ config: checked.value, state: 'stopped' });
-          for (const from of order) {
-            const src = this.d.inventory.images.get(from);
-            const parent = src?.backingPath ? map.get(src.backingPath) ?? null : null;
-            const isTop = config.disks.some((dd) => dd.path === map.get(from));
-            this.d.inventory.images.add({ path: map.get(from)!, vmId: id, format: src?.format ?? 'qcow2', virtualSize: src?.virtualSize ?? 0, backingPath: parent, owned: true, role: isTop ? 'disk' : 'frozen' });
-          }
-          for (const x of snaps) {
-            const newId = snapIds.get(x.id)!;
-            this.d.inventory.snapshots.insert({
-              id: newId,
-              vmId: id,
-              parentId: x.parentId ? snapIds.get(x.parentId)! : null,
-              name: x.name,
-              description: x.description,
-              createdAt: x.createdAt,
-              config: remap(x.config),
-              live: x.live,
-              stateFile: x.stateFile ? join(paths.snapshots, `${newId}.vmstate`) : null,
-              disks: x.disks.map((dd) => ({ ...dd, path: map.get(dd.path)! })),
+          nvramFrom: srcPaths.nvram,
+          fill: async (paths) => {
+            const map = new Map<string, string>();
+            for (const [i, from] of order.entries()) {
+              task.phase(`copying image ${i + 1} of ${order.length}`);
+              const to = join(paths.disks, `img${i}-${basename(from)}`);
+              await copySparse(from, to, task.signal);
+              const row = this.d.inventory.images.get(from);
+              const parent = row?.backingPath ? map.get(row.backingPath) : undefined;
+              if (parent) await this.d.qemuImg.rebase(to, { backing: parent, backingFormat: this.d.inventory.images.get(row!.backingPath!)?.format ?? 'qcow2', unsafe: true });
+              map.set(from, to);
+              task.progress((i + 1) / order.length, 'copying images');
+            }
+            const used = this.usedMacs();
+            const macs = new Map(source.config.nics.map((n) => [n.mac, req.mac === 'keep' ? n.mac : freshMac(used)]));
+            const remap = (cfg: VmConfig): VmConfig => ({
+              ...cfg,
+              id,
+              name: req.name,
+              disks: cfg.disks.map((disk) => ({ ...disk, path: map.get(disk.path) ?? disk.path })),
+              nics: cfg.nics.map((n) => ({ ...n, mac: macs.get(n.mac) ?? freshMac(used) })),
             });
-          }
-          const current = this.d.inventory.snapshots.current(source.id);
-          if (current) this.d.inventory.snapshots.setCurrent(id, snapIds.get(current.id)!);
-          return row;
-        });
-      } catch (e) {
-        rmSync(paths.dir, { recursive: true, force: true });
+            const snapIds = new Map(snaps.map((x) => [x.id, randomUUID()]));
+            for (const x of snaps) {
+              for (const [suffix, from] of [['.vmstate', x.stateFile], ['.png', join(srcPaths.snapshots, `${x.id}.png`)], ['.nvram.fd', join(srcPaths.snapshots, `${x.id}.nvram.fd`)]] as const) {
+                if (from && existsSync(from)) copyFileSync(from, join(paths.snapshots, `${snapIds.get(x.id)}${suffix}`));
+              }
+            }
+            const config = remap(source.config);
+            const checked = validateConfig(config);
+            if (!checked.ok) throw configInvalid(checked.issues);
+            task.phase('registering');
+            return {
+              config: checked.value,
+              images: order.map((from) => {
+                const src = this.d.inventory.images.get(from);
+                const isTop = config.disks.some((dd) => dd.path === map.get(from));
+                return {
+                  path: map.get(from)!,
+                  format: src?.format ?? 'qcow2',
+                  virtualSize: src?.virtualSize ?? 0,
+                  backingPath: src?.backingPath ? (map.get(src.backingPath) ?? null) : null,
+                  owned: true,
+                  role: isTop ? ('disk' as const) : ('frozen' as const),
+                };
+              }),
+              // The snapshot tree, recorded again for the clone in the same transaction.
+              record: (inventory) => {
+                for (const x of snaps) {
+                  const newId = snapIds.get(x.id)!;
+                  inventory.snapshots.insert({
+                    id: newId,
+                    vmId: id,
+                    parentId: x.parentId ? snapIds.get(x.parentId)! : null,
+                    name: x.name,
+                    description: x.description,
+                    createdAt: x.createdAt,
+                    config: remap(x.config),
+                    live: x.live,
+                    stateFile: x.stateFile ? join(paths.snapshots, `${newId}.vmstate`) : null,
+                    disks: x.disks.map((dd) => ({ ...dd, path: map.get(dd.path)! })),
+                  });
+                }
+                const current = inventory.snapshots.current(source.id);
+                if (current) inventory.snapshots.setCurrent(id, snapIds.get(current.id)!);
+              },
+            };
+          },
+        }),
+      )
+      .catch((e: unknown) => {
+        // A full inventory (SQLite) fails outside the task too: the same words either way.
         throw asNoSpace(e, vmsDir, { neededBytes });
-      }
-    }).catch((e: unknown) => {
-      // A full inventory (SQLite) fails outside the task too: the same words either way.
-      throw asNoSpace(e, vmsDir, { neededBytes });
-    });
+      });
+  }
+
+  /** The rules for a new VM's name (new-name rules, free in the inventory), as issues at 'name'. */
+  private checkNewName(source: VmRow, id: string, name: string): void {
+    const probe = validateConfig({ ...source.config, id, name });
+    const nameIssues = probe.ok ? [] : probe.issues.filter((i) => i.path === 'name');
+    const problems = [...nameIssues.map((i) => i.message), ...newVmNameProblems(name)];
+    if (problems.length) throw invalidInput([...new Set(problems)].map((message) => ({ path: 'name', message })));
+    const other = this.d.inventory.vms.findByName(name);
+    if (other) {
+      const message = `a VM named '${other.name}' already exists`;
+      throw new HangarError('ALREADY_EXISTS', message, { details: { issues: [{ path: 'name', message }] } });
+    }
+  }
+
+  private usedMacs(): Set<string> {
+    const used = new Set<string>();
+    for (const r of this.d.inventory.vms.list()) for (const n of r.config.nics) used.add(n.mac);
+    return used;
   }
 
   /** Bytes a clone writes into the VMs folder: each disk's flattened copy (measured) or a new overlay, and the UEFI variables. */

@@ -69,7 +69,7 @@ export class PathGuard {
 
 /** Why a VM may not use a file that `owner` describes. */
 export function refusalFor(owner: string): string {
-  return owner.includes("VM '") ? "a VM cannot use another VM's files (to copy a VM, use 'hangar clone')" : 'a VM cannot use the files Hangar manages';
+  return owner.includes("VM '") ? "a VM cannot use another VM's files (to copy a VM, clone it)" : 'a VM cannot use the files Hangar manages';
 }
 
 function lstatOrNull(path: string): Stats | null {

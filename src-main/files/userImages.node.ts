@@ -9,7 +9,7 @@ import { accessSync, constants as fsc, statSync } from 'node:fs';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { describeReference, describeReferences, isProtocolReference, type ImageReference } from '../../src-vmm/storage/imageSafety.js';
 import type { InspectedImage, QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
-import { IMAGE_READS_OTHER_FILES } from './issueCodes.js';
+import { IMAGE_READS_OTHER_FILES } from '../api/issueCodes.js';
 import { refusalFor, type PathGuard } from './pathGuard.node.js';
 
 /** Formats QEMU runs in place; anything else is converted to qcow2 in the VM's folder. */

@@ -12,6 +12,7 @@ import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { createQemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
 import { hangarApi } from '../api/contract.js';
+import { VMS_RUNNING } from '../api/issueCodes.js';
 import { createHandlers } from '../api/handlers.node.js';
 import { VmService } from '../vms/vmService.node.js';
 import { SnapshotService } from '../snapshots/snapshotService.node.js';
@@ -207,7 +208,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       tasks,
       snapshots,
       find: (ref) => vms.find(ref),
-      ovmfVars: () => host.ovmf?.vars ?? null,
+      provision: vms.provisionDeps(),
       changed: (id) => broadcast('inventory.changed', { id }),
     });
     const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: () => host.ovmf?.vars ?? null, log });
@@ -256,7 +257,8 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
         if (running.length && !force) {
           throw new HangarError(
             'STATE_CONFLICT',
-            `${running.length} VM(s) still running (${running.map((r) => r.name).join(', ')}): stop them first, or use --force to power them off`,
+            `${running.length} VM(s) still running (${running.map((r) => r.name).join(', ')}): stop them first`,
+            { details: { issues: [{ path: '', message: 'VMs still run', code: VMS_RUNNING, data: { vms: running.map((r) => r.name) } }] } },
           );
         }
         for (const r of running) {

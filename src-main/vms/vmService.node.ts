@@ -3,22 +3,10 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, writeFileSync, readdirSync, constants as fsc } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { HangarError, isHangarError } from '../../src-vmm/base/errors.js';
+import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
+import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM } from '../api/issueCodes.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
-import {
-  validateConfig,
-  applyPatch,
-  formatIssues,
-  defaultsFor,
-  getOsType,
-  randomMac,
-  CURRENT_SCHEMA_VERSION,
-  newVmNameProblems,
-  DEFAULT_RECOVERY,
-  recoveryOf,
-  type VmConfig,
-  type VmConfigPatch,
-} from '../../src-vmm/model/index.js';
+import { applyChange, composeConfig, getOsType, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, type MachineChange, type VmConfig } from '../../src-vmm/model/index.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
@@ -29,7 +17,9 @@ import { vmPaths, type VmPaths } from '../home.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
-import type { VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
+import type { DiskChoice, VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
+import { provisionVm, type ProvisionDeps } from './provision.node.js';
+import { CREATE_PATHS, configInvalid, modifyPaths } from './requestIssues.js';
 import { PathGuard } from '../files/pathGuard.node.js';
 import { planUserImage, type UserImagePlan } from '../files/userImages.node.js';
 
@@ -195,103 +185,65 @@ export class VmService {
   // ---------------------------------------------------------------- create
 
   async create(input: VmCreateInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<VmRow> {
-    const osType = input.osType ?? 'linux';
-    if (!getOsType(osType)) throw new HangarError('INVALID_INPUT', `unknown OS type '${osType}': see 'hangar ostypes'`);
-    const def = defaultsFor(osType);
     const id = randomUUID();
     const paths = vmPaths(this.d.home, id);
-    const firmware = input.firmware ?? def.firmware;
-    const nicModel = input.nic ?? def.nicModel;
     const macs = this.usedMacs();
-    const chipset = firmware === 'uefi' ? 'q35' : def.chipset;
-    // q35 has no IDE controller: its built-in AHCI takes what would have been IDE.
-    const onChipset = <B extends string>(bus: B) => (chipset === 'q35' && bus === 'ide' ? 'sata' : bus);
-    const diskBus = onChipset(def.diskBus);
-    const config = {
-      schemaVersion: CURRENT_SCHEMA_VERSION,
-      id,
-      name: input.name,
-      osType,
-      description: input.description ?? '',
-      system: {
-        chipset,
-        cpus: input.cpus ?? def.cpus,
-        memoryMiB: input.memoryMiB ?? def.memoryMiB,
-        accel: input.accel ?? 'auto',
-      },
-      firmware: { type: firmware },
-      disks: [] as VmConfig['disks'],
-      opticals: input.iso ? [{ id: 'cd0', bus: onChipset(def.opticalBus), path: input.iso }] : [],
-      nics:
-        nicModel === 'none'
-          ? []
-          : [{ id: 'net0', model: nicModel, mac: this.newMac(macs), forwards: (input.forwards ?? []).map((f) => ({ ...f, hostAddress: f.hostAddress ?? '127.0.0.1' })) }],
-      display: { vga: def.vga, vnc: true },
-      serial: { enabled: true },
-      features: { nested: false },
-      ...(input.restartOnCrash !== undefined || input.maxRestartsPerMinute !== undefined
-        ? {
-            recovery: {
-              restartOnCrash: input.restartOnCrash ?? DEFAULT_RECOVERY.restartOnCrash,
-              maxRestartsPerMinute: input.maxRestartsPerMinute ?? DEFAULT_RECOVERY.maxRestartsPerMinute,
-            },
-          }
-        : {}),
-      boot: {
-        order: ['disk', 'optical'],
-        ...(input.kernel ? { kernel: input.kernel } : {}),
-        ...(input.initrd ? { initrd: input.initrd } : {}),
-        ...(input.append !== undefined ? { append: input.append } : {}),
-      },
-    };
-    if (nicModel === 'none' && input.forwards?.length) throw new HangarError('INVALID_INPUT', 'port forwards need a network card (--nic is none)');
-    // Validate everything that needs no files before touching the disk.
-    const planned = input.disk
-      ? { ...config, disks: [{ id: 'disk0', bus: diskBus, path: join(paths.disks, 'disk0.qcow2'), format: 'qcow2' as const, readOnly: false }] }
-      : config;
-    const pre = validateConfig(planned);
-    if (!pre.ok) throw new HangarError('INVALID_INPUT', formatIssues(pre.issues));
+    const nics = (input.nics ?? [{}]).map((n) => ({ ...(n.model ? { model: n.model } : {}), forwards: n.forwards ?? [], mac: this.newMac(macs) }));
+    const compose = (disk: { path: string; format: 'qcow2' | 'raw' } | null) =>
+      composeConfig({
+        id,
+        name: input.name,
+        ...(input.osType !== undefined ? { osType: input.osType } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        system: input.system ?? {},
+        ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
+        disks: disk ? [{ path: disk.path, format: disk.format }] : [],
+        opticals: input.iso ? [{ path: input.iso }] : [],
+        nics,
+        boot: input.boot ?? {},
+        ...(input.features?.nested !== undefined ? { nested: input.features.nested } : {}),
+        ...(input.recovery ? { recovery: input.recovery } : {}),
+      });
+    // Everything that needs no file is checked before anything is written.
+    const planned = compose(input.disk ? { path: join(paths.disks, 'disk0.qcow2'), format: 'qcow2' } : null);
+    if (!planned.ok) throw configInvalid(planned.issues, CREATE_PATHS);
     assertNewName(input.name);
     this.assertNameFree(input.name);
-    if (input.iso) this.assertUsableFile(input.iso, 'ISO', assertIso);
-    if (input.kernel) this.assertUsableFile(input.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'));
-    if (input.initrd) this.assertUsableFile(input.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'));
+    if (input.iso) this.assertUsableFile(input.iso, 'ISO', assertIso, 'iso');
+    if (input.boot?.kernel) this.assertUsableFile(input.boot.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'), 'boot.kernel');
+    if (input.boot?.initrd) this.assertUsableFile(input.boot.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'), 'boot.initrd');
+    const uefi = planned.value.firmware.type === 'uefi';
+    if (uefi && !this.d.host().ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
 
     // Space runs out on the VMs folder: the new VM's own folder goes with a failure. Checked before the
     // task starts, so a full disk refuses the VM before anything (not even the task) is written.
     const vmsDir = join(this.d.home, 'VMs');
-    const ovmfVars = firmware === 'uefi' ? this.d.host().ovmf?.vars : undefined;
+    const ovmfVars = uefi ? this.d.host().ovmf?.vars : undefined;
     const diskPlan = input.disk ? await this.planDisk(input.disk) : undefined;
     assertFreeSpace(vmsDir, (diskPlan ? await this.diskRoom(diskPlan) : 0) + (ovmfVars && existsSync(ovmfVars) ? statSync(ovmfVars).size : 0));
-    return noSpaceOn(vmsDir, {}, () => this.d.tasks.run('vm.create', { id, name: input.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
-      mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-      try {
-        for (const dir of [paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const images: { path: string; format: string; virtualSize: number; owned: boolean }[] = [];
-        if (input.disk) {
-          const disk = await this.prepareDisk(diskPlan!, join(paths.disks, 'disk0.qcow2'), task, vmsDir);
-          config.disks = [{ id: 'disk0', bus: diskBus, path: disk.path, format: disk.format, readOnly: false }];
-          images.push(disk);
-        }
-        if (firmware === 'uefi') this.createNvram(paths);
-        const checked = validateConfig(config);
-        if (!checked.ok) throw new HangarError('INVALID_INPUT', formatIssues(checked.issues));
-        task.phase('registering');
-        return this.d.inventory.transaction(() => {
-          this.assertNameFree(input.name);
-          const row = this.d.inventory.vms.insert({ config: checked.value, state: 'stopped' });
-          for (const img of images) {
-            this.d.inventory.images.add({ path: img.path, vmId: id, format: img.format, virtualSize: img.virtualSize, backingPath: null, owned: img.owned, role: 'disk' });
-          }
-          return row;
-        });
-      } catch (e) {
-        rmSync(paths.dir, { recursive: true, force: true });
-        throw asNoSpace(e, vmsDir);
-      }
-    }));
+    return noSpaceOn(vmsDir, {}, () =>
+      this.d.tasks.run('vm.create', { id, name: input.name }, { signal: opts.signal, onProgress: opts.onProgress }, (task) =>
+        provisionVm(this.provisionDeps(), {
+          id,
+          name: input.name,
+          fill: async () => {
+            const disk = diskPlan ? await this.prepareDisk(diskPlan, join(paths.disks, 'disk0.qcow2'), task, vmsDir) : null;
+            const composed = compose(disk);
+            if (!composed.ok) throw configInvalid(composed.issues, CREATE_PATHS);
+            task.phase('registering');
+            return { config: composed.value, images: disk ? [{ path: disk.path, format: disk.format, virtualSize: disk.virtualSize, backingPath: null, owned: disk.owned, role: 'disk' }] : [] };
+          },
+        }).catch((e: unknown) => {
+          throw asNoSpace(e, vmsDir);
+        }),
+      ),
+    );
   }
 
+  /** What provisioning a new VM needs of this owner. */
+  provisionDeps(): ProvisionDeps {
+    return { home: this.d.home, inventory: this.d.inventory, ovmfVars: () => this.d.host().ovmf?.vars ?? null };
+  }
 
   private createNvram(paths: VmPaths): void {
     const ovmf = this.d.host().ovmf;
@@ -303,9 +255,9 @@ export class VmService {
    * What a disk choice will do, checked before anything is written: a new empty disk, or a user's
    * image (see planUserImage: used in place, converted, or flattened with the files it names).
    */
-  private async planDisk(choice: NonNullable<VmCreateInput['disk']>): Promise<DiskPlan> {
+  private async planDisk(choice: DiskChoice, field = 'disk'): Promise<DiskPlan> {
     if ('sizeBytes' in choice) return { kind: 'new', sizeBytes: choice.sizeBytes };
-    const plan = await planUserImage(choice.image, { flatten: choice.flatten ?? false, field: 'disk.image' }, { qemuImg: this.d.qemuImg, guard: this.guard });
+    const plan = await planUserImage(choice.image, { flatten: choice.flatten ?? false, field: `${field}.image` }, { qemuImg: this.d.qemuImg, guard: this.guard });
     return { kind: 'image', plan };
   }
 
@@ -354,15 +306,23 @@ export class VmService {
     return { path: newPath, format: 'qcow2', virtualSize: image.virtualSizeBytes, owned: true };
   }
 
-  /** A file the VM is to read: a user's own (not another VM's), and of the right kind. */
-  private assertUsableFile(path: string, what: string, check: (path: string) => void): void {
-    check(path);
-    this.guard.assertUsable(path, what);
+  /** A file the VM is to read: a user's own (not another VM's), and of the right kind; problems are issues at `field`. */
+  private assertUsableFile(path: string, what: string, check: (path: string) => void, field: string): void {
+    try {
+      check(path);
+      this.guard.assertUsable(path, what);
+    } catch (e) {
+      if (e instanceof HangarError && e.code === 'INVALID_INPUT' && errorIssues(e).length === 0) throw invalidInput([{ path: field, message: e.message }]);
+      throw e;
+    }
   }
 
   private assertNameFree(name: string, exceptId?: string): void {
     const other = this.d.inventory.vms.findByName(name);
-    if (other && other.id !== exceptId) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`);
+    if (other && other.id !== exceptId) {
+      const message = `a VM named '${other.name}' already exists`;
+      throw new HangarError('ALREADY_EXISTS', message, { details: { issues: [{ path: 'name', message }] } });
+    }
   }
 
   private usedMacs(): Set<string> {
@@ -386,7 +346,9 @@ export class VmService {
   async modify(input: VmModifyInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<VmRow> {
     const row = this.find(input.ref);
     const c = row.config;
-    const hardware = Object.entries(input).some(([k, v]) => v !== undefined && !['ref', 'name', 'description', 'restartOnCrash', 'maxRestartsPerMinute'].includes(k));
+    // What may change while the VM runs or keeps a saved state: its name, description and crash policy.
+    const live = new Set(['ref', 'name', 'description', 'recovery']);
+    const hardware = Object.entries(input).some(([k, v]) => v !== undefined && !live.has(k));
     if (hardware && (isActive(row.state) || row.state === 'saved')) {
       throw new HangarError(
         'STATE_CONFLICT',
@@ -395,96 +357,53 @@ export class VmService {
           : `VM '${row.name}' is ${row.state}: stop it before changing its hardware`,
       );
     }
-    if (input.osType !== undefined && !getOsType(input.osType)) throw new HangarError('INVALID_INPUT', `unknown OS type '${input.osType}': see 'hangar ostypes'`);
-    const patch: VmConfigPatch = {};
-    if (input.name !== undefined) patch.name = input.name;
-    if (input.description !== undefined) patch.description = input.description;
-    if (input.osType !== undefined) patch.osType = input.osType;
-    const system: NonNullable<VmConfigPatch['system']> = {};
-    if (input.cpus !== undefined) system.cpus = input.cpus;
-    if (input.memoryMiB !== undefined) system.memoryMiB = input.memoryMiB;
-    if (input.accel !== undefined) system.accel = input.accel;
-    if (input.firmware !== undefined) {
-      patch.firmware = { type: input.firmware };
-      if (input.firmware === 'uefi' && c.system.chipset !== 'q35') {
-        // UEFI runs on q35, which has no IDE: IDE devices move to its AHCI (SATA) ports.
-        system.chipset = 'q35';
-        patch.disks = c.disks.map((d) => (d.bus === 'ide' ? { ...d, bus: 'sata' } : d));
-        patch.opticals = c.opticals.map((o) => (o.bus === 'ide' ? { ...o, bus: 'sata' } : o));
-      }
-    }
-    if (Object.keys(system).length) patch.system = system;
-    if (input.nested !== undefined) {
-      const accelAfter = input.accel ?? c.system.accel;
-      if (input.nested && accelAfter === 'auto' && this.d.host().accelerator !== 'kvm') {
-        throw new HangarError('INVALID_INPUT', `nested virtualization needs KVM, and this host uses TCG (${this.d.host().accelReason})`);
-      }
-      patch.features = { nested: input.nested };
-    }
-    if (input.restartOnCrash !== undefined || input.maxRestartsPerMinute !== undefined) {
-      patch.recovery = {
-        ...(input.restartOnCrash !== undefined ? { restartOnCrash: input.restartOnCrash } : {}),
-        ...(input.maxRestartsPerMinute !== undefined ? { maxRestartsPerMinute: input.maxRestartsPerMinute } : {}),
-      };
-    }
-    if (input.nic !== undefined || input.forwards !== undefined) {
-      const macs = this.usedMacs();
-      if (input.nic === 'none') {
-        if (input.forwards?.length) throw new HangarError('INVALID_INPUT', 'port forwards need a network card (--nic is none)');
-        patch.nics = [];
-      } else {
-        const first = c.nics[0];
-        const model = input.nic ?? first?.model ?? defaultsFor(c.osType).nicModel;
-        const forwards = input.forwards ? input.forwards.map((f) => ({ ...f, hostAddress: f.hostAddress ?? '127.0.0.1' })) : (first?.forwards ?? []);
-        patch.nics = [{ id: first?.id ?? 'net0', model, mac: first?.mac ?? this.newMac(macs), forwards }, ...c.nics.slice(1)];
+    if (input.features?.nested) {
+      const accelAfter = input.system?.accel ?? c.system.accel;
+      if (accelAfter === 'auto' && this.d.host().accelerator !== 'kvm') {
+        throw invalidInput([{ path: 'features.nested', message: `nested virtualization needs KVM, and this host uses TCG (${this.d.host().accelReason})`, code: NESTED_NEEDS_KVM }]);
       }
     }
     if (input.name !== undefined) assertNewName(input.name);
-    if (input.iso !== undefined) {
-      if (input.iso) this.assertUsableFile(input.iso, 'ISO', assertIso);
-      const opticals = patch.opticals ?? c.opticals;
-      const first = opticals[0];
-      const bus = first?.bus ?? defaultsFor(c.osType).opticalBus;
-      const chipsetAfter = system.chipset ?? c.system.chipset;
-      if (input.iso === null) patch.opticals = first ? [{ ...first, path: null }, ...opticals.slice(1)] : [];
-      else patch.opticals = [{ id: first?.id ?? 'cd0', bus: chipsetAfter === 'q35' && bus === 'ide' ? 'sata' : bus, path: input.iso }, ...opticals.slice(1)];
-    }
-    if (input.kernel !== undefined || input.initrd !== undefined || input.append !== undefined) {
-      if (input.kernel) this.assertUsableFile(input.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'));
-      if (input.initrd) this.assertUsableFile(input.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'));
-      // In a patch, null removes a boot setting; without a kernel, initrd and append go too.
-      const boot: NonNullable<VmConfigPatch['boot']> = {};
-      for (const key of ['kernel', 'initrd', 'append'] as const) {
-        const v = input[key];
-        if (v !== undefined) boot[key] = v;
-      }
-      const kernelAfter = input.kernel === undefined ? c.boot.kernel : input.kernel;
-      if (!kernelAfter) {
-        boot.kernel = null;
-        boot.initrd = null;
-        boot.append = null;
-      }
-      patch.boot = boot;
-    }
+    if (input.iso) this.assertUsableFile(input.iso, 'ISO', assertIso, 'iso');
+    if (input.boot?.kernel) this.assertUsableFile(input.boot.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'), 'boot.kernel');
+    if (input.boot?.initrd) this.assertUsableFile(input.boot.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'), 'boot.initrd');
     if (input.name !== undefined) this.assertNameFree(input.name, row.id);
-    const diskPlan = input.disk ? await this.planDisk(input.disk) : undefined;
+    const macs = this.usedMacs();
+    const nics = input.nics?.map((n) => {
+      const before = n.id ? c.nics.find((x) => x.id === n.id) : undefined;
+      if (n.id && !before) throw invalidInput([{ path: 'nics', message: `VM '${row.name}' has no network card '${n.id}'` }]);
+      return { ...n, mac: n.mac ?? before?.mac ?? this.newMac(macs) };
+    });
+    const change = (addDisk: { path: string; format: 'qcow2' | 'raw' } | null): MachineChange => ({
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.osType !== undefined ? { osType: input.osType } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.system ? { system: input.system } : {}),
+      ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
+      ...(input.features?.nested !== undefined ? { nested: input.features.nested } : {}),
+      ...(input.recovery ? { recovery: input.recovery } : {}),
+      ...(input.iso !== undefined ? { iso: input.iso } : {}),
+      ...(nics ? { nics } : {}),
+      ...(addDisk ? { addDisks: [addDisk] } : {}),
+      ...(input.boot ? { boot: input.boot } : {}),
+    });
     const paths = vmPaths(this.d.home, row.id);
-    const preview = applyPatch(c, patch);
-    if (!preview.ok) throw new HangarError('INVALID_INPUT', formatIssues(preview.issues));
+    const newDiskPath = join(paths.disks, `${nextDeviceId('disk', c.disks.map((d) => d.id))}.qcow2`);
+    const issuesAt = modifyPaths(input.addDisk ? c.disks.length : null);
+    const preview = applyChange(c, change(input.addDisk ? { path: newDiskPath, format: 'qcow2' } : null));
+    if (!preview.ok) throw configInvalid(preview.issues, issuesAt);
+    const diskPlan = input.addDisk ? await this.planDisk(input.addDisk, 'addDisk') : undefined;
 
     return this.d.tasks.run('vm.modify', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       const created: string[] = [];
       try {
         let next = preview.value;
-        let image: { path: string; format: string; virtualSize: number; owned: boolean } | undefined;
-        if (input.disk) {
-          const n = nextDiskIndex(next.disks.map((d) => d.id));
-          image = await this.prepareDisk(diskPlan!, join(paths.disks, `disk${n}.qcow2`), task);
+        let image: { path: string; format: 'qcow2' | 'raw'; virtualSize: number; owned: boolean } | undefined;
+        if (diskPlan) {
+          image = await this.prepareDisk(diskPlan, newDiskPath, task);
           if (image.owned) created.push(image.path);
-          const defBus = defaultsFor(next.osType).diskBus;
-          const bus = next.system.chipset === 'q35' && defBus === 'ide' ? 'sata' : defBus;
-          const r = validateConfig({ ...next, disks: [...next.disks, { id: `disk${n}`, bus, path: image.path, format: image.format, readOnly: false }] });
-          if (!r.ok) throw new HangarError('INVALID_INPUT', formatIssues(r.issues));
+          const r = applyChange(c, change(image));
+          if (!r.ok) throw configInvalid(r.issues, issuesAt);
           next = r.value;
         }
         if (next.firmware.type === 'uefi' && !existsSync(paths.nvram)) {
@@ -532,7 +451,8 @@ export class VmService {
     if (clones.size && !keepShared) {
       throw new HangarError(
         'STATE_CONFLICT',
-        `VM '${row.name}' cannot be deleted: the linked clone(s) ${[...clones].map((n) => `'${n}'`).join(', ')} depend on its disks (delete or promote them first, or delete with --keep-shared to keep only the images they need)`,
+        `VM '${row.name}' cannot be deleted: the linked clone(s) ${[...clones].map((n) => `'${n}'`).join(', ')} depend on its disks`,
+        { details: { issues: [{ path: '', message: 'linked clones depend on its disks', code: LINKED_CLONES_DEPEND, data: { vm: row.name, clones: [...clones] } }] } },
       );
     }
     const paths = vmPaths(this.d.home, row.id);
@@ -575,21 +495,17 @@ export class VmService {
     if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is already ${row.state}`);
     this.d.tasks.assertFree(row);
     const c = row.config;
-    for (const disk of c.disks) if (!existsSync(disk.path)) throw new HangarError('NOT_FOUND', `disk image ${disk.path} of VM '${row.name}' is missing`);
-    for (const cd of c.opticals) if (cd.path && !existsSync(cd.path)) throw new HangarError('NOT_FOUND', `ISO ${cd.path} of VM '${row.name}' is missing: change it with 'hangar modify ${row.name} --iso FILE' (or none)`);
-    for (const f of [c.boot.kernel, c.boot.initrd]) if (f && !existsSync(f)) throw new HangarError('NOT_FOUND', `${f} of VM '${row.name}' is missing`);
     const { accelerator } = this.accelFor(c);
     const hostReport = this.d.host();
+    const vm = row.name;
     if (accelerator === 'kvm' && hostReport.kvm.device !== 'present') {
-      throw new HangarError('UNSUPPORTED', `VM '${row.name}' is set to KVM, but this host has no usable /dev/kvm: use 'hangar modify ${row.name} --accel auto'`);
+      throw withIssue('UNSUPPORTED', `VM '${vm}' is set to KVM, but this host has no usable /dev/kvm`, { code: KVM_UNAVAILABLE, data: { vm } });
     }
     if (c.features.nested && accelerator !== 'kvm') {
-      throw new HangarError('UNSUPPORTED', `VM '${row.name}' has nested virtualization on, which needs KVM; this host uses TCG (${hostReport.accelReason}). Turn it off with 'hangar modify ${row.name} --nested off'`);
+      throw withIssue('UNSUPPORTED', `VM '${vm}' has nested virtualization on, which needs KVM; this host uses ${hostReport.accelReason}`, { code: NESTED_NEEDS_KVM, data: { vm } });
     }
     if (c.firmware.type === 'uefi' && !hostReport.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
     const paths = vmPaths(this.d.home, row.id);
-    for (const dir of [paths.run, paths.logs, paths.state]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (c.firmware.type === 'uefi' && !existsSync(paths.nvram)) this.createNvram(paths);
     const incoming = row.state === 'saved' && existsSync(paths.savedState);
     const facts: HostFacts = { qemuBinary: hostReport.qemuBinary, qemuVersion: hostReport.qemuVersion, accel: accelerator, ovmf: hostReport.ovmf };
     const launch = buildQemuLaunch(c, facts, {
@@ -601,6 +517,16 @@ export class VmService {
       nvramFile: paths.nvram,
       incoming,
     });
+    // Every file QEMU opens that Hangar does not make at start must be there: the launch lists them.
+    for (const f of launch.files) {
+      const role = missingRole(f.role);
+      if (role && !existsSync(f.path)) {
+        const what = role === 'iso' ? 'ISO' : role === 'disk' ? 'disk image' : role;
+        throw withIssue('NOT_FOUND', `${what} ${f.path} of VM '${vm}' is missing`, { code: FILE_MISSING, data: { vm, role, path: f.path } });
+      }
+    }
+    for (const dir of [paths.run, paths.logs, paths.state]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (c.firmware.type === 'uefi' && !existsSync(paths.nvram)) this.createNvram(paths);
     const spec: HostSpec = {
       vmId: row.id,
       vmName: row.name,
@@ -692,7 +618,7 @@ export class VmService {
       return { id: row.id, state: e.state };
     } catch (e) {
       if (opts.signal.aborted) throw new HangarError('CANCELLED', 'stopped waiting (the guest may still shut down)');
-      throw new HangarError('TIMEOUT', `the guest of '${row.name}' did not shut down within ${opts.timeoutS} s of the ACPI power button: use 'hangar stop ${row.name} --force' to power it off`, { cause: e });
+      throw withIssue('TIMEOUT', `the guest of '${row.name}' did not shut down within ${opts.timeoutS} s of the ACPI power button`, { code: GUEST_IGNORED_POWER_BUTTON, data: { vm: row.name } }, e);
     }
   }
 
@@ -757,17 +683,26 @@ export class VmService {
   }
 }
 
+/** The role of a file QEMU opens that must exist before start ('disk', 'iso', …); null for what QEMU or Hangar makes. */
+function missingRole(role: string): 'disk' | 'iso' | 'kernel' | 'initrd' | 'firmware' | null {
+  if (role.startsWith('disk:')) return 'disk';
+  if (role.startsWith('optical:')) return 'iso';
+  if (role === 'kernel' || role === 'initrd') return role;
+  if (role === 'firmware-code') return 'firmware';
+  return null;
+}
+
+/** An error about the request as a whole that carries one coded issue, for each surface's own advice. */
+function withIssue(code: ErrorCode, message: string, issue: { code: string; data: Record<string, unknown> }, cause?: unknown): HangarError {
+  return new HangarError(code, message, { details: { issues: [{ path: '', message, ...issue }] }, ...(cause !== undefined ? { cause } : {}) });
+}
+
 /** The rules only new names meet (see newVmNameProblems); the basic ones are the config's. */
 function assertNewName(name: string): void {
   const problems = newVmNameProblems(name);
-  if (problems.length) throw new HangarError('INVALID_INPUT', problems.join('; '));
+  if (problems.length) throw invalidInput(problems.map((message) => ({ path: 'name', message })));
 }
 
-function nextDiskIndex(ids: string[]): number {
-  let n = 0;
-  while (ids.includes(`disk${n}`)) n++;
-  return n;
-}
 
 /** Watches a VM's console stream for a text, across chunk boundaries. */
 export function watchSerial(console: Emitter<{ id: string; data: string }>, vmId: string, text: string): { matched: Promise<boolean>; dispose: () => void } {

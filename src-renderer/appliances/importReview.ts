@@ -2,6 +2,7 @@
 // machine made from `appliance.review`, validation with the API's own rules (the same applyEdits
 // and configFromPlan the owner runs), the `appliance.import` input, what the package's manifest and
 // certificate say, and the `#import=<path>` deep link of the web mode.
+import { errorIssues } from '../../src-vmm/base/errors.js';
 import { applyEdits, configFromPlan, type MachineEdits } from '../../src-main/appliances/review.js';
 import type { ApiInput, ApiOutput, OsTypeInfo } from '../api/apiTypes.js';
 import { cpusIssues, issuesToFields, memoryIssues, nameIssues, numberFromText, pathIssues, type FieldIssue } from '../components/fields.js';
@@ -142,34 +143,35 @@ export function validateMachine(review: ImportReview, drafts: readonly MachineDr
       macs: planned.nics.map((_, i) => previewMac(i + 1)),
     });
   } catch (e) {
-    issues.push(...configIssues(e instanceof Error ? e.message : String(e), plan, draft));
+    issues.push(...configIssues(e, plan, draft));
   }
   return issues;
 }
 
 /**
- * The owner's message about a whole configuration ("<name>: disks[0].bus: …; opticals[0].bus: …")
- * as issues people can place: `disks.<i>.bus` for a disk by its row in the review (counted among
- * all the appliance's disks, not only the imported ones), `opticals.<i>`, `nics.<i>`, else `machine`.
+ * The owner's verdict on a whole configuration, placed by the paths its issues carry (the config's
+ * own: `disks[0].bus`, `opticals[1].bus`, `nics[0].model`): `disks.<i>.bus` for a disk by its row in
+ * the review (counted among all the appliance's disks, not only the imported ones), `opticals.<i>`,
+ * `nics.<i>`, else `machine`. The message is never read for meaning.
  */
-export function configIssues(message: string, plan: MachinePlan, draft: MachineDraft): FieldIssue[] {
-  const prefix = `${draft.name}: `;
-  const body = message.startsWith(prefix) ? message.slice(prefix.length) : message;
+export function configIssues(e: unknown, plan: MachinePlan, draft: MachineDraft): FieldIssue[] {
+  const issues = e instanceof Error || (typeof e === 'object' && e !== null) ? errorIssues(e as { details?: unknown }) : [];
+  if (issues.length === 0) return [{ field: 'machine', message: e instanceof Error ? e.message : String(e) }];
   const includedDisks = draft.disks.flatMap((d, i) => (d.include ? [i] : []));
   const keptNics = draft.nics.flatMap((n, i) => (n.include ? [i] : []));
-  return body.split('; ').map((part): FieldIssue => {
-    const m = /^(disks|opticals|nics)\[(\d+)\](?:\.(\w+))?: (.*)$/.exec(part);
-    if (!m) return { field: 'machine', message: part };
-    const [, kind, index, key, text] = m as unknown as [string, 'disks' | 'opticals' | 'nics', string, string | undefined, string];
+  return issues.map((issue): FieldIssue => {
+    const m = /^(disks|opticals|nics)\[(\d+)\](?:\.(\w+))?$/.exec(issue.path);
+    if (!m) return { field: 'machine', message: issue.path ? `${issue.path}: ${issue.message}` : issue.message };
+    const [, kind, index, key] = m as unknown as [string, 'disks' | 'opticals' | 'nics', string, string | undefined];
     const i = Number(index);
-    if (kind === 'disks' && includedDisks[i] !== undefined) return { field: `disks.${includedDisks[i]}.${key ?? 'bus'}`, message: `disk ${includedDisks[i] + 1}: ${text}` };
-    if (kind === 'nics' && keptNics[i] !== undefined) return { field: `nics.${keptNics[i]}`, message: `network card ${keptNics[i] + 1}: ${text}` };
+    if (kind === 'disks' && includedDisks[i] !== undefined) return { field: `disks.${includedDisks[i]}.${key ?? 'bus'}`, message: `disk ${includedDisks[i] + 1}: ${issue.message}` };
+    if (kind === 'nics' && keptNics[i] !== undefined) return { field: `nics.${keptNics[i]}`, message: `network card ${keptNics[i] + 1}: ${issue.message}` };
     if (kind === 'opticals' && i < plan.opticals.length) {
       // The review cannot move optical drives: say what can be done instead.
-      const hint = /IDE is not available on the q35/.test(text) && draft.firmware === 'uefi' ? 'it is on IDE, which the q35 chipset that UEFI needs does not have: keep BIOS firmware' : text;
-      return { field: `opticals.${i}`, message: `optical drive ${i + 1}: ${hint}` };
+      const ideUnderUefi = key === 'bus' && plan.opticals[i]!.bus === 'ide' && draft.firmware === 'uefi';
+      return { field: `opticals.${i}`, message: `optical drive ${i + 1}: ${ideUnderUefi ? 'it is on IDE, which the q35 chipset that UEFI needs does not have: keep BIOS firmware' : issue.message}` };
     }
-    return { field: 'machine', message: part };
+    return { field: 'machine', message: `${issue.path}: ${issue.message}` };
   });
 }
 

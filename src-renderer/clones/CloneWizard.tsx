@@ -40,7 +40,7 @@ import {
   MAC_SENTENCES,
   sourceChoices,
   sourceNote,
-  stepForCloneError,
+  placeCloneError,
   toCloneInput,
   TYPE_SENTENCES,
   validateCloneStep,
@@ -110,9 +110,9 @@ function WizardBody({ source, snapshotId, existingNames, onClose, onCreated }: C
   };
   useEffect(() => {
     if (clone.error && clone.error.code !== 'CANCELLED') {
-      const target = stepForCloneError(clone.error.message);
-      setServerError({ step: target, message: clone.error.message });
-      setStep(target);
+      const placed = placeCloneError(clone.error);
+      setServerError(placed);
+      setStep(placed.step);
     }
   }, [clone.error]);
 

@@ -5,6 +5,7 @@ import type { VmState } from '../../src-vmm/protocol/states.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import type { ApiInput, ApiOutput } from '../api/apiTypes.js';
 import { issuesToFields, nameIssues, type FieldIssue } from '../components/fields.js';
+import { placeServerError } from '../api/serverIssues.js';
 import { buildSnapshotTree, CURRENT_STATE_ID, flattenSnapshotTree } from '../snapshots/snapshotTree.js';
 
 export type SnapshotList = ApiOutput<'snapshot.list'>;
@@ -151,16 +152,23 @@ export function sourceLabel(draft: CloneDraft, ctx: CloneContext): string {
   return s ? `Snapshot “${s.name}”` : 'A snapshot that no longer exists';
 }
 
+/** The step of a `vm.clone` request path: the name to the first step, snapshots and the kind of clone to theirs. */
+function stepOfClonePath(path: string): number | undefined {
+  if (path === 'name') return 0;
+  if (path === 'linked' || path === 'mode') return 1;
+  if (path === 'snapshot') return 2;
+  return undefined;
+}
+
 /**
- * The step a server error belongs to, judged from the API's message: snapshots to the source step,
- * names to the first step; anything else (state, disks, space) stays on the summary.
+ * Where a `vm.clone` error belongs, from the problems it carries (never its wording): the step that
+ * holds its first problem, and the message to show there; anything else stays on the summary.
  */
-export function stepForCloneError(message: string): number {
-  const m = message.toLowerCase();
-  if (/a vm named .* already exists/.test(m)) return 0;
-  if (/snapshot/.test(m)) return 2;
-  if (/\bname\b|already exists/.test(m)) return 0;
-  return CLONE_STEPS.length - 1;
+export function placeCloneError(e: { message: string; details?: unknown }): { step: number; message: string } {
+  const placed = placeServerError(e, (p) => (stepOfClonePath(p) === undefined ? undefined : p));
+  const first = placed.fields[0];
+  if (first) return { step: stepOfClonePath(first.field)!, message: first.message };
+  return { step: CLONE_STEPS.length - 1, message: placed.general.join(' ') };
 }
 
 export interface SummaryRow {

@@ -6,6 +6,7 @@ import {
   Box,
   Button,
   Dialog,
+  Checkbox,
   DialogActions,
   DialogContent,
   DialogTitle,
@@ -38,7 +39,8 @@ import {
   editDraft,
   firstInvalidStep,
   initialDraft,
-  stepForServerError,
+  placeCreateError,
+  type CreateErrorPlacement,
   summaryRows,
   toCreateInput,
   validateStep,
@@ -68,7 +70,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
   const [draft, setDraft] = useState<NewVmDraft>(() => initialDraft(osTypes));
   const { step, setStep, attempted, isLast, back, next: nextIf, readyToSubmit } = useWizardSteps(WIZARD_STEPS.length);
   const [dirty, setDirty] = useState<ReadonlySet<string>>(new Set());
-  const [serverError, setServerError] = useState<{ step: number; message: string } | null>(null);
+  const [serverError, setServerError] = useState<CreateErrorPlacement | null>(null);
   const create = useTask('vm.create');
 
   // The catalogue may arrive after the dialog opened.
@@ -77,7 +79,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
   }, [osTypes, draft.osType]);
 
   const issues = validateStep(step, draft, ctx);
-  const shown = (field: string) => (attempted.has(step) || dirty.has(field) ? issueFor(issues, field) : undefined);
+  const shown = (field: string) => (attempted.has(step) || dirty.has(field) ? issueFor(issues, field) : undefined) ?? (serverError ? issueFor(serverError.fields, field) : undefined);
   const set = <K extends keyof Omit<NewVmDraft, 'touched'>>(key: K, value: NewVmDraft[K]) => {
     setDraft((d) => editDraft(d, key, value));
     setDirty((s) => new Set(s).add(key));
@@ -95,9 +97,9 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
   };
   useEffect(() => {
     if (create.error && create.error.code !== 'CANCELLED') {
-      const target = stepForServerError(create.error.message);
-      setServerError({ step: target, message: create.error.message });
-      setStep(target);
+      const placed = placeCreateError(create.error, draft);
+      setServerError(placed);
+      setStep(placed.step);
     }
   }, [create.error]);
 
@@ -115,9 +117,9 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
             </Step>
           ))}
         </Stepper>
-        {serverError && serverError.step === step && (
+        {serverError && serverError.step === step && serverError.general.length > 0 && (
           <Alert severity="error" sx={{ mb: 2 }}>
-            {serverError.message}
+            {serverError.general.join(' ')}
           </Alert>
         )}
         <Box role="group" aria-label={WIZARD_STEPS[step]!.label} sx={{ maxWidth: 560, mx: 'auto' }}>
@@ -228,6 +230,13 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
                   filter="disk"
                   error={shown('diskImage')}
                   helperText="qcow2 and raw images are used in place; other formats are converted to qcow2."
+                />
+              )}
+              {draft.diskMode === 'existing' && (
+                <FormControlLabel
+                  control={<Checkbox checked={draft.flatten} onChange={(e) => set('flatten', e.target.checked)} />}
+                  label="Copy the image into the VM's folder"
+                  sx={{ mt: -1 }}
                 />
               )}
             </Stack>

@@ -9,6 +9,7 @@ import {
   Alert,
   Box,
   Button,
+  Checkbox,
   Chip,
   Dialog,
   DialogActions,
@@ -36,7 +37,7 @@ import {
   Tooltip,
   Typography,
 } from '@mui/material';
-import { useId, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
 import { MAX_CPUS, MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../../src-vmm/model/limits.js';
 import { NIC_MODELS } from '../../src-vmm/model/nics.js';
 import { FIRMWARES } from '../../src-vmm/model/firmware.js';
@@ -50,6 +51,7 @@ import { formatDiskSize } from '../components/format.js';
 import {
   draftFromDetails,
   newForward,
+  placeModifyError,
   SETTINGS_TABS,
   settingsLock,
   tabOfField,
@@ -104,8 +106,20 @@ function SettingsForm({ details, state, existingNames, onClose }: { details: VmD
   const change = toModifyInput(details, draft);
   const hardwareChanged = change !== null && Object.keys(change).some((k) => !['ref', 'name', 'description'].includes(k));
   const canSave = change !== null && issues.length === 0 && !save.running && !(locked && hardwareChanged);
-  const err = (field: string) => issueFor(issues, field);
-  const upd = (patch: Partial<SettingsDraft>) => setDraft((d) => ({ ...d, ...patch }));
+  // The owner's refusal, placed on the fields it names (until the next edit).
+  const [served, setServed] = useState<ReturnType<typeof placeModifyError> | null>(null);
+  useEffect(() => {
+    if (!save.error || save.error.code === 'CANCELLED') return;
+    const placed = placeModifyError(save.error, draft);
+    setServed(placed);
+    if (placed.fields[0]) setTab(tabOfField(placed.fields[0].field));
+    // placed once per error; later edits clear it
+  }, [save.error]);
+  const err = (field: string) => issueFor(issues, field) ?? (served ? issueFor(served.fields, field) : undefined);
+  const upd = (patch: Partial<SettingsDraft>) => {
+    setServed(null);
+    setDraft((d) => ({ ...d, ...patch }));
+  };
 
   const submit = async () => {
     if (!change) {
@@ -120,7 +134,7 @@ function SettingsForm({ details, state, existingNames, onClose }: { details: VmD
     if (out) onClose();
   };
 
-  const tabHasIssue = (t: SettingsTab) => issues.some((i) => tabOfField(i.field) === t);
+  const tabHasIssue = (t: SettingsTab) => [...issues, ...(served?.fields ?? [])].some((i) => tabOfField(i.field) === t);
 
   return (
     <>
@@ -165,9 +179,9 @@ function SettingsForm({ details, state, existingNames, onClose }: { details: VmD
             )}
           </Box>
         )}
-        {save.error && save.error.code !== 'CANCELLED' && (
+        {served && served.general.length > 0 && (
           <Alert severity="error" sx={{ mx: 3, mb: 2 }}>
-            {save.error.message}
+            {served.general.join(' ')}
           </Alert>
         )}
       </DialogContent>
@@ -354,6 +368,10 @@ function StorageTab({ details, draft, upd, err, locked }: TabProps & { details: 
         {draft.addDisk.mode === 'existing' && (
           <Box sx={{ mt: 1 }}>
             <FileField label="Disk image" value={draft.addDisk.image} onChange={(p) => upd({ addDisk: { ...draft.addDisk, image: p } })} filter="disk" error={err('addDisk.image')} />
+            <FormControlLabel
+              control={<Checkbox checked={draft.addDisk.flatten} onChange={(e) => upd({ addDisk: { ...draft.addDisk, flatten: e.target.checked } })} />}
+              label="Copy the image into the VM's folder"
+            />
           </Box>
         )}
       </FormControl>

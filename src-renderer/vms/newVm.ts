@@ -1,9 +1,11 @@
 // The New VM wizard as pure step logic: a draft of what the user typed, one validator per step built
 // from the API's own rules, the create input, and where a server error belongs.
 import type { ApiInput, OsTypeInfo } from '../api/apiTypes.js';
+import { placeServerError, under } from '../api/serverIssues.js';
+import { IMAGE_READS_OTHER_FILES } from '../../src-main/api/issueCodes.js';
+import { cpusIssues, issuesToFields, memoryIssues, nameIssues, pathIssues, type FieldIssue } from '../components/fields.js';
 
 type VmCreateInput = ApiInput<'vm.create'>;
-import { cpusIssues, issuesToFields, memoryIssues, nameIssues, pathIssues, type FieldIssue } from '../components/fields.js';
 import { formatBytes, gibText, parseSize } from '../components/size.js';
 
 export type { OsTypeInfo } from '../api/apiTypes.js';
@@ -29,6 +31,8 @@ export interface NewVmDraft {
   diskMode: DiskMode;
   diskSize: string;
   diskImage: string;
+  /** copy the image (with every file it reads) into the VM's folder instead of using it in place */
+  flatten: boolean;
   /** fields the user changed by hand keep their value when the OS type changes */
   touched: { memoryMiB?: boolean; cpus?: boolean; diskSize?: boolean };
 }
@@ -57,6 +61,7 @@ export function initialDraft(osTypes: readonly OsTypeInfo[]): NewVmDraft {
     diskMode: 'new',
     diskSize: gibText(d.diskGiB),
     diskImage: '',
+    flatten: false,
     touched: {},
   };
 }
@@ -121,28 +126,47 @@ export function toCreateInput(draft: NewVmDraft): VmCreateInput {
   const input: VmCreateInput = {
     name: draft.name,
     osType: draft.osType,
-    memoryMiB: Number(draft.memoryMiB.trim()),
-    cpus: Number(draft.cpus.trim()),
+    system: { memoryMiB: Number(draft.memoryMiB.trim()), cpus: Number(draft.cpus.trim()) },
   };
   if (draft.isoPath.trim() !== '') input.iso = draft.isoPath.trim();
   if (draft.diskMode === 'new') {
     const r = parseSize(draft.diskSize);
     if (r.ok) input.disk = { sizeBytes: r.bytes };
-  } else if (draft.diskMode === 'existing') input.disk = { image: draft.diskImage.trim() };
+  } else if (draft.diskMode === 'existing') input.disk = { image: draft.diskImage.trim(), ...(draft.flatten ? { flatten: true } : {}) };
   return input;
 }
 
-/**
- * The step a server error belongs to, judged from the API's message: names to step 1, ISO to
- * step 2, memory and CPUs to step 3, disks and images to step 4; anything else stays on the summary.
- */
-export function stepForServerError(message: string): number {
-  const m = message.toLowerCase();
-  if (/\bname\b|already exists|os type/.test(m)) return 0;
-  if (/\biso\b/.test(m)) return 1;
-  if (/memory|\bcpus?\b/.test(m)) return 2;
-  if (/disk|image|size|not writable|qcow2/.test(m)) return 3;
-  return WIZARD_STEPS.length - 1;
+/** The wizard's field for a path of the `vm.create` request. */
+export function fieldForCreatePath(path: string, draft: Pick<NewVmDraft, 'diskMode'>): string | undefined {
+  if (path === 'name' || path === 'osType') return path;
+  if (under(path, 'iso')) return 'isoPath';
+  if (under(path, 'system.memoryMiB')) return 'memoryMiB';
+  if (under(path, 'system.cpus')) return 'cpus';
+  if (under(path, 'disk')) return draft.diskMode === 'existing' ? 'diskImage' : 'diskSize';
+  return undefined;
+}
+
+const STEP_OF_FIELD: Readonly<Record<string, number>> = { name: 0, osType: 0, isoPath: 1, memoryMiB: 2, cpus: 2, diskSize: 3, diskImage: 3 };
+
+export interface CreateErrorPlacement {
+  /** the step to show: the first that holds a problem, else the summary */
+  step: number;
+  fields: FieldIssue[];
+  /** what no field holds */
+  general: string[];
+  /** the image given reads other files: the wizard offers to copy it with them */
+  readsOtherFiles: boolean;
+}
+
+/** Where a `vm.create` error belongs in the wizard, from the problems it carries (never its wording). */
+export function placeCreateError(e: { message: string; details?: unknown }, draft: Pick<NewVmDraft, 'diskMode'>): CreateErrorPlacement {
+  const placed = placeServerError(e, (p) => fieldForCreatePath(p, draft));
+  const steps = placed.fields.map((f) => STEP_OF_FIELD[f.field] ?? WIZARD_STEPS.length - 1);
+  const readsOtherFiles = placed.issues.some((i) => i.code === IMAGE_READS_OTHER_FILES);
+  const fields = placed.fields.map((f) =>
+    readsOtherFiles && f.field === 'diskImage' ? { ...f, message: `${f.message}. To use it, tick “Copy the image into the VM's folder”: the copy takes in what it reads.` } : f,
+  );
+  return { step: steps.length ? Math.min(...steps) : WIZARD_STEPS.length - 1, fields, general: placed.general, readsOtherFiles };
 }
 
 export interface SummaryRow {

@@ -14,11 +14,14 @@ import {
   type ForwardDraft,
 } from '../components/fields.js';
 import { parseSize } from '../components/size.js';
+import { placeServerError, under } from '../api/serverIssues.js';
+import { IMAGE_READS_OTHER_FILES } from '../../src-main/api/issueCodes.js';
 import { hardwareLockReason } from './vmState.js';
 import type { DiskMode } from './newVm.js';
 
 export type VmModifyInput = ApiInput<'vm.modify'>;
-export type NicChoice = NonNullable<VmModifyInput['nic']>;
+/** The first card's model, or 'none' for no network card. */
+export type NicChoice = NonNullable<NonNullable<VmModifyInput['nics']>[number]['model']> | 'none';
 export type Firmware = VmDetails['firmware'];
 export type AccelSetting = VmDetails['accelSetting'];
 
@@ -47,7 +50,7 @@ export interface SettingsDraft {
   iso: string;
   nic: NicChoice;
   forwards: ForwardDraft[];
-  addDisk: { mode: DiskMode; size: string; image: string };
+  addDisk: { mode: DiskMode; size: string; image: string; flatten: boolean };
 }
 
 export function draftFromDetails(d: VmDetails): SettingsDraft {
@@ -66,7 +69,7 @@ export function draftFromDetails(d: VmDetails): SettingsDraft {
     iso: d.opticals[0]?.path ?? '',
     nic: (nic?.model as NicChoice | undefined) ?? 'none',
     forwards: (nic?.forwards ?? []).map((f) => ({ protocol: f.protocol, hostAddress: f.hostAddress, hostPort: String(f.hostPort), guestPort: String(f.guestPort) })),
-    addDisk: { mode: 'none', size: '20G', image: '' },
+    addDisk: { mode: 'none', size: '20G', image: '', flatten: false },
   };
 }
 
@@ -131,24 +134,67 @@ export function toModifyInput(details: VmDetails, draft: SettingsDraft): VmModif
   if (draft.name !== base.name) input.name = draft.name;
   if (draft.description !== base.description) input.description = draft.description;
   if (draft.osType !== base.osType) input.osType = draft.osType;
-  if (draft.cpus.trim() !== base.cpus) input.cpus = Number(draft.cpus.trim());
-  if (draft.memoryMiB.trim() !== base.memoryMiB) input.memoryMiB = Number(draft.memoryMiB.trim());
-  if (draft.firmware !== base.firmware) input.firmware = draft.firmware;
-  if (draft.nested !== base.nested) input.nested = draft.nested;
-  if (draft.accel !== base.accel) input.accel = draft.accel;
-  if (draft.restartOnCrash !== base.restartOnCrash) input.restartOnCrash = draft.restartOnCrash;
-  if (draft.restartOnCrash && draft.restartLimit.trim() !== base.restartLimit) input.maxRestartsPerMinute = Number(draft.restartLimit.trim());
+  const system: NonNullable<VmModifyInput['system']> = {};
+  if (draft.cpus.trim() !== base.cpus) system.cpus = Number(draft.cpus.trim());
+  if (draft.memoryMiB.trim() !== base.memoryMiB) system.memoryMiB = Number(draft.memoryMiB.trim());
+  if (draft.accel !== base.accel) system.accel = draft.accel;
+  if (Object.keys(system).length) input.system = system;
+  if (draft.firmware !== base.firmware) input.firmware = { type: draft.firmware };
+  if (draft.nested !== base.nested) input.features = { nested: draft.nested };
+  const recovery: NonNullable<VmModifyInput['recovery']> = {};
+  if (draft.restartOnCrash !== base.restartOnCrash) recovery.restartOnCrash = draft.restartOnCrash;
+  if (draft.restartOnCrash && draft.restartLimit.trim() !== base.restartLimit) recovery.maxRestartsPerMinute = Number(draft.restartLimit.trim());
+  if (Object.keys(recovery).length) input.recovery = recovery;
   const iso = draft.iso.trim();
   if (iso !== base.iso) input.iso = iso === '' ? null : iso;
-  if (draft.nic !== base.nic) input.nic = draft.nic;
-  if (draft.nic !== 'none' && !sameForwards(draft.forwards, base.forwards)) {
-    input.forwards = draft.forwards.map((f) => forwardFromDraft(f)).filter((f) => f !== null);
+  const forwardsChanged = draft.nic !== 'none' && !sameForwards(draft.forwards, base.forwards);
+  if (draft.nic !== base.nic || forwardsChanged) {
+    // The first card changes (or goes); any others stay as they are.
+    const [first, ...rest] = details.nics;
+    input.nics =
+      draft.nic === 'none'
+        ? []
+        : [
+            {
+              ...(first ? { id: first.id } : {}),
+              model: draft.nic,
+              ...(forwardsChanged ? { forwards: draft.forwards.map((f) => forwardFromDraft(f)).filter((f) => f !== null) } : {}),
+            },
+            ...rest.map((n) => ({ id: n.id })),
+          ];
   }
   if (draft.addDisk.mode === 'new') {
     const r = parseSize(draft.addDisk.size);
-    if (r.ok) input.disk = { sizeBytes: r.bytes };
-  } else if (draft.addDisk.mode === 'existing') input.disk = { image: draft.addDisk.image.trim() };
+    if (r.ok) input.addDisk = { sizeBytes: r.bytes };
+  } else if (draft.addDisk.mode === 'existing') input.addDisk = { image: draft.addDisk.image.trim(), ...(draft.addDisk.flatten ? { flatten: true } : {}) };
   return Object.keys(input).length > 1 ? input : null;
+}
+
+/** The dialog's field for a path of the `vm.modify` request. */
+export function fieldForModifyPath(path: string, draft: Pick<SettingsDraft, 'addDisk'>): string | undefined {
+  for (const f of ['name', 'osType', 'description', 'iso'] as const) if (path === f) return f;
+  if (under(path, 'system.cpus')) return 'cpus';
+  if (under(path, 'system.memoryMiB')) return 'memoryMiB';
+  if (under(path, 'system.accel')) return 'accel';
+  if (under(path, 'firmware')) return 'firmware';
+  if (under(path, 'features.nested')) return 'nested';
+  if (under(path, 'recovery')) return 'restartLimit';
+  if (under(path, 'addDisk')) return draft.addDisk.mode === 'existing' ? 'addDisk.image' : 'addDisk.size';
+  // The first card's forwards: nics[0].forwards[i].hostPort → forwards.i.hostPort
+  const forward = /^nics\[0\]\.forwards\[(\d+)\](?:\.(\w+))?/.exec(path);
+  if (forward) return `forwards.${forward[1]}.${forward[2] ?? 'hostPort'}`;
+  if (under(path, 'nics')) return 'nic';
+  return undefined;
+}
+
+/** A `vm.modify` error on the dialog's fields (and what no field holds), from the problems it carries. */
+export function placeModifyError(e: { message: string; details?: unknown }, draft: Pick<SettingsDraft, 'addDisk'>): { fields: FieldIssue[]; general: string[]; readsOtherFiles: boolean } {
+  const placed = placeServerError(e, (p) => fieldForModifyPath(p, draft));
+  const readsOtherFiles = placed.issues.some((i) => i.code === IMAGE_READS_OTHER_FILES);
+  const fields = placed.fields.map((f) =>
+    readsOtherFiles && f.field === 'addDisk.image' ? { ...f, message: `${f.message}. To use it, tick “Copy the image into the VM's folder”: the copy takes in what it reads.` } : f,
+  );
+  return { fields, general: placed.general, readsOtherFiles };
 }
 
 /** What the dialog may change for a VM in this state. */

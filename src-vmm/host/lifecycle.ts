@@ -35,7 +35,7 @@ export function allowedActions(state: VmState): readonly HostAction[] {
 }
 
 const HINTS: Partial<Record<HostAction, Partial<Record<VmState, string>>>> = {
-  powerdown: { paused: 'resume it first, or power it off with --force', starting: 'wait until it runs, or use --force' },
+  powerdown: { paused: 'resume it first, or power it off', starting: 'wait until it runs, or power it off' },
   pause: { paused: 'it is already paused', stopping: 'it is shutting down' },
   resume: { running: 'it is not paused' },
   save: { stopping: 'it is shutting down' },

@@ -16,4 +16,5 @@ export * from './osCatalogue.js';
 export * from './migrations.js';
 export * from './config.js';
 export * from './patch.js';
+export * from './compose.js';
 export type { Result } from '../base/result.js';

@@ -231,7 +231,7 @@ describe('validation', () => {
   });
 
   test('the owner message about a configuration is placed on the rows of the review', () => {
-    const p = plan();
+    const p = plan({ opticals: [{ bus: 'ide', file: null, sourceController: 'IDE 1 master' }] });
     const d = edit(draftFromPlan(p), {
       name: 'vm',
       firmware: 'uefi',
@@ -244,14 +244,27 @@ describe('validation', () => {
         { include: true, model: 'virtio' },
       ],
     });
-    const message = "vm: disks[0].bus: IDE is not available on the q35 chipset: use sata; opticals[0].bus: IDE is not available on the q35 chipset: use sata; nics[0].mac: MAC address x is used by more than one NIC; at most 4 IDE devices fit";
-    assert.deepEqual(configIssues(message, p, d), [
+    // The owner's verdict as it crosses the wire: a message for people, the issues as data.
+    const verdict = {
+      message: 'vm: whatever the wording',
+      details: {
+        issues: [
+          { path: 'disks[0].bus', message: 'IDE is not available on the q35 chipset: use sata' },
+          { path: 'opticals[0].bus', message: 'IDE is not available on the q35 chipset: use sata' },
+          { path: 'nics[0].mac', message: 'MAC address x is used by more than one NIC' },
+          { path: '', message: 'at most 4 IDE devices fit' },
+        ],
+      },
+    };
+    assert.deepEqual(configIssues(verdict, p, d), [
       { field: 'disks.1.bus', message: 'disk 2: IDE is not available on the q35 chipset: use sata' },
       { field: 'opticals.0', message: 'optical drive 1: it is on IDE, which the q35 chipset that UEFI needs does not have: keep BIOS firmware' },
       { field: 'nics.1', message: 'network card 2: MAC address x is used by more than one NIC' },
       { field: 'machine', message: 'at most 4 IDE devices fit' },
     ]);
-    assert.deepEqual(configIssues('disks[7].bus: odd', p, d), [{ field: 'machine', message: 'disks[7].bus: odd' }]);
+    assert.deepEqual(configIssues({ message: 'x', details: { issues: [{ path: 'disks[7].bus', message: 'odd' }] } }, p, d), [{ field: 'machine', message: 'disks[7].bus: odd' }]);
+    // An error that carries no issues is shown whole.
+    assert.deepEqual(configIssues(new Error('the owner is gone'), p, d), [{ field: 'machine', message: 'the owner is gone' }]);
   });
 
   test('too many IDE devices for the pc chipset', () => {

@@ -10,7 +10,7 @@ import {
   linkedBaseName,
   sourceChoices,
   sourceNote,
-  stepForCloneError,
+  placeCloneError,
   toCloneInput,
   validateCloneStep,
   type CloneContext,
@@ -127,12 +127,14 @@ describe('the source state', () => {
 
 describe('server errors and the summary', () => {
   test('errors go to the step they are about', () => {
-    assert.equal(stepForCloneError("a VM named 'x' already exists"), 0);
-    assert.equal(stepForCloneError('name must not be empty'), 0);
-    assert.equal(stepForCloneError("VM 'debian-12' has no snapshot named or with id 'zz'"), 2);
-    assert.equal(stepForCloneError('a linked clone is based on a snapshot: choose one'), 2);
-    assert.equal(stepForCloneError("VM 'debian-12' is starting: wait until it has settled"), 3);
-    assert.equal(stepForCloneError('no space left on device'), 3);
+    const at = (path: string, message: string) => placeCloneError({ message, details: { issues: [{ path, message }] } });
+    assert.deepEqual(at('name', "a VM named 'x' already exists"), { step: 0, message: "a VM named 'x' already exists" });
+    assert.deepEqual(at('name', 'name must not be empty'), { step: 0, message: 'name must not be empty' });
+    assert.deepEqual(at('snapshot', "VM 'debian-12' has no snapshot named or with id 'zz'"), { step: 2, message: "VM 'debian-12' has no snapshot named or with id 'zz'" });
+    assert.deepEqual(at('linked', 'a linked clone cannot copy every snapshot'), { step: 1, message: 'a linked clone cannot copy every snapshot' });
+    // Without a path, the summary: in the owner's words, whatever they are.
+    assert.deepEqual(placeCloneError({ message: "VM 'debian-12' is starting: wait until it has settled" }), { step: 3, message: "VM 'debian-12' is starting: wait until it has settled" });
+    assert.deepEqual(placeCloneError({ message: 'the name of the snapshot is full' }), { step: 3, message: 'the name of the snapshot is full' });
   });
   test('the summary', () => {
     const rows = cloneSummaryRows(draft({ type: 'linked', snapshotId: 'b', mac: 'keep' }), ctx());

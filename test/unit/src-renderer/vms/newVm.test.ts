@@ -5,7 +5,7 @@ import {
   editDraft,
   firstInvalidStep,
   initialDraft,
-  stepForServerError,
+  placeCreateError,
   summaryRows,
   toCreateInput,
   validateStep,
@@ -121,24 +121,35 @@ describe('the whole wizard', () => {
   test('the create input is what the API accepts', () => {
     const d: NewVmDraft = { ...valid(), osType: 'windows11', isoPath: ' /isos/win.iso ', memoryMiB: '4096', cpus: '4', diskSize: '64G' };
     const input = toCreateInput(d);
-    assert.deepEqual(input, { name: 'web2', osType: 'windows11', memoryMiB: 4096, cpus: 4, iso: '/isos/win.iso', disk: { sizeBytes: 64 * 1024 ** 3 } });
+    assert.deepEqual(input, { name: 'web2', osType: 'windows11', system: { memoryMiB: 4096, cpus: 4 }, iso: '/isos/win.iso', disk: { sizeBytes: 64 * 1024 ** 3 } });
     assert.equal(VmCreateInput.safeParse(input).success, true);
     assert.deepEqual(toCreateInput({ ...d, diskMode: 'existing', diskImage: '/img/a.vmdk' }).disk, { image: '/img/a.vmdk' });
+    assert.deepEqual(toCreateInput({ ...d, diskMode: 'existing', diskImage: '/img/a.vmdk', flatten: true }).disk, { image: '/img/a.vmdk', flatten: true });
     const none = toCreateInput({ ...d, diskMode: 'none', isoPath: '' });
     assert.equal('disk' in none, false);
     assert.equal('iso' in none, false);
     assert.equal(VmCreateInput.safeParse(none).success, true);
   });
 
-  test('a server error goes back to the step it is about', () => {
-    assert.equal(stepForServerError("a VM named 'web' already exists"), 0);
-    assert.equal(stepForServerError("unknown OS type 'x': see 'hangar ostypes'"), 0);
-    assert.equal(stepForServerError('ISO file /x.iso does not exist or cannot be read'), 1);
-    assert.equal(stepForServerError('/x.img is not an ISO image (no ISO 9660 or UDF volume descriptor)'), 1);
-    assert.equal(stepForServerError('system.memoryMiB: memory must be at least 16 MiB'), 2);
-    assert.equal(stepForServerError('/img/a.qcow2 is already a disk of another VM'), 3);
-    assert.equal(stepForServerError('/img/a.raw is not writable: a VM\'s disk must be'), 3);
-    assert.equal(stepForServerError('UEFI firmware (OVMF) is not installed: install the ovmf package'), 4);
+  test('a server error goes back to the step that holds it, by the paths it carries', () => {
+    const refusal = (path: string, message: string, code?: string) => ({ message, details: { issues: [{ path, message, ...(code ? { code } : {}) }] } });
+    const at = (e: { message: string; details?: unknown }, diskMode: 'new' | 'existing' = 'new') => {
+      const p = placeCreateError(e, { diskMode });
+      return { step: p.step, fields: p.fields.map((f) => f.field), general: p.general };
+    };
+    assert.deepEqual(at(refusal('name', "a VM named 'web' already exists")), { step: 0, fields: ['name'], general: [] });
+    assert.deepEqual(at(refusal('osType', "unknown OS type 'x'")), { step: 0, fields: ['osType'], general: [] });
+    assert.deepEqual(at(refusal('iso', '/x.img is not an ISO image (no ISO 9660 or UDF volume descriptor)')), { step: 1, fields: ['isoPath'], general: [] });
+    assert.deepEqual(at(refusal('system.memoryMiB', 'memory must be at least 16 MiB')), { step: 2, fields: ['memoryMiB'], general: [] });
+    assert.deepEqual(at(refusal('disk.image', 'disk image /img/a.qcow2 is a disk of VM \'x\''), 'existing'), { step: 3, fields: ['diskImage'], general: [] });
+    // What no field holds stays on the summary, in the owner's words.
+    assert.deepEqual(at({ message: 'UEFI firmware (OVMF) is not installed: install the ovmf package' }), { step: 4, fields: [], general: ['UEFI firmware (OVMF) is not installed: install the ovmf package'] });
+    // The message's wording does not matter: a path does.
+    assert.deepEqual(at(refusal('system.cpus', 'the name of the ISO is wrong')), { step: 2, fields: ['cpus'], general: [] });
+    // An image that reads other files: the wizard offers its copy.
+    const reads = placeCreateError(refusal('disk.image', 'disk image /a reads data from other files: /s (its backing file)', 'IMAGE_READS_OTHER_FILES'), { diskMode: 'existing' });
+    assert.equal(reads.readsOtherFiles, true);
+    assert.match(reads.fields[0]!.message, /tick “Copy the image into the VM's folder”/);
   });
 
   test('the summary lists what will be created', () => {

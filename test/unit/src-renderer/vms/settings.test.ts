@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VmModifyInput } from '../../../../src-main/api/contract.js';
 import type { VmDetails } from '../../../../src-renderer/api/apiTypes.js';
-import { draftFromDetails, newForward, settingsLock, tabOfField, toModifyInput, validateSettings, type SettingsDraft } from '../../../../src-renderer/vms/settings.js';
+import { draftFromDetails, newForward, placeModifyError, settingsLock, tabOfField, toModifyInput, validateSettings, type SettingsDraft } from '../../../../src-renderer/vms/settings.js';
 
 const details: VmDetails = {
   id: '5b0c1f9e-8a44-4c3a-9d52-1f7e3f1f0a11',
@@ -55,7 +55,7 @@ describe('the settings draft', () => {
         iso: '/isos/debian.iso',
         nic: 'virtio',
         forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: '2222', guestPort: '22' }],
-        addDisk: { mode: 'none', size: '20G', image: '' },
+        addDisk: { mode: 'none', size: '20G', image: '', flatten: false },
       },
     );
     assert.deepEqual(issues(d), []);
@@ -81,9 +81,9 @@ describe('validation with the API rules', () => {
     assert.deepEqual(issues({ ...base(), restartOnCrash: true, restartLimit: '0' }), ['restartLimit: restarts per minute must be a whole number from 1 to 10']);
     assert.deepEqual(issues({ ...base(), restartOnCrash: true, restartLimit: '11' }), ['restartLimit: restarts per minute must be a whole number from 1 to 10']);
     assert.equal(tabOfField('restartLimit'), 'system');
-    assert.deepEqual(toModifyInput(details, { ...base(), restartOnCrash: true }), { ref: details.id, restartOnCrash: true });
-    assert.deepEqual(toModifyInput(details, { ...base(), restartOnCrash: true, restartLimit: ' 5 ' }), { ref: details.id, restartOnCrash: true, maxRestartsPerMinute: 5 });
-    assert.deepEqual(toModifyInput({ ...details, restartOnCrash: true }, { ...base(), restartOnCrash: false }), { ref: details.id, restartOnCrash: false });
+    assert.deepEqual(toModifyInput(details, { ...base(), restartOnCrash: true }), { ref: details.id, recovery: { restartOnCrash: true } });
+    assert.deepEqual(toModifyInput(details, { ...base(), restartOnCrash: true, restartLimit: ' 5 ' }), { ref: details.id, recovery: { restartOnCrash: true, maxRestartsPerMinute: 5 } });
+    assert.deepEqual(toModifyInput({ ...details, restartOnCrash: true }, { ...base(), restartOnCrash: false }), { ref: details.id, recovery: { restartOnCrash: false } });
   });
 
   test('system limits and nested virtualization', () => {
@@ -109,8 +109,8 @@ describe('validation with the API rules', () => {
   test('storage: ISO path and an added disk', () => {
     assert.deepEqual(issues({ ...base(), iso: 'debian.iso' }), ['iso: must be an absolute path']);
     assert.deepEqual(issues({ ...base(), iso: '' }), []);
-    assert.deepEqual(issues({ ...base(), addDisk: { mode: 'new', size: '0', image: '' } }), ['addDisk.size: size must be at least 1M']);
-    assert.deepEqual(issues({ ...base(), addDisk: { mode: 'existing', size: '', image: '' } }), ['addDisk.image: choose a disk image']);
+    assert.deepEqual(issues({ ...base(), addDisk: { mode: 'new', size: '0', image: '', flatten: false } }), ['addDisk.size: size must be at least 1M']);
+    assert.deepEqual(issues({ ...base(), addDisk: { mode: 'existing', size: '', image: '', flatten: false } }), ['addDisk.image: choose a disk image']);
   });
 
   test('each field lives on a tab', () => {
@@ -134,13 +134,12 @@ describe('the vm.modify input', () => {
   });
 
   test('carries only what changed', () => {
-    assert.deepEqual(check(toModifyInput(details, { ...base(), name: 'web2', cpus: '4' })), { ref: details.id, name: 'web2', cpus: 4 });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), name: 'web2', cpus: '4' })), { ref: details.id, name: 'web2', system: { cpus: 4 } });
     assert.deepEqual(check(toModifyInput(details, { ...base(), memoryMiB: '4096', firmware: 'uefi', nested: true, accel: 'kvm' })), {
       ref: details.id,
-      memoryMiB: 4096,
-      firmware: 'uefi',
-      nested: true,
-      accel: 'kvm',
+      system: { memoryMiB: 4096, accel: 'kvm' },
+      firmware: { type: 'uefi' },
+      features: { nested: true },
     });
   });
 
@@ -150,22 +149,56 @@ describe('the vm.modify input', () => {
   });
 
   test('network: model, forwards, none', () => {
-    assert.deepEqual(check(toModifyInput(details, { ...base(), nic: 'e1000' })), { ref: details.id, nic: 'e1000' });
+    // The first card changes by its id (so it keeps its MAC); the API takes the whole list.
+    const first = details.nics[0]!.id;
+    assert.deepEqual(check(toModifyInput(details, { ...base(), nic: 'e1000' })), { ref: details.id, nics: [{ id: first, model: 'e1000' }] });
     const withForward = { ...base(), forwards: [...base().forwards, { ...newForward(), hostPort: '8080', guestPort: '80' }] };
     assert.deepEqual(check(toModifyInput(details, withForward)), {
       ref: details.id,
-      forwards: [
-        { protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 },
-        { protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 },
+      nics: [
+        {
+          id: first,
+          model: 'virtio',
+          forwards: [
+            { protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 },
+            { protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 },
+          ],
+        },
       ],
     });
-    assert.deepEqual(check(toModifyInput(details, { ...base(), forwards: [] })), { ref: details.id, forwards: [] });
-    assert.deepEqual(check(toModifyInput(details, { ...base(), nic: 'none' })), { ref: details.id, nic: 'none' });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), forwards: [] })), { ref: details.id, nics: [{ id: first, model: 'virtio', forwards: [] }] });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), nic: 'none' })), { ref: details.id, nics: [] });
   });
 
   test('adding a disk', () => {
-    assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'new', size: '10G', image: '' } })), { ref: details.id, disk: { sizeBytes: 10 * 1024 ** 3 } });
-    assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'existing', size: '', image: '/img/b.qcow2' } })), { ref: details.id, disk: { image: '/img/b.qcow2' } });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'new', size: '10G', image: '', flatten: false } })), { ref: details.id, addDisk: { sizeBytes: 10 * 1024 ** 3 } });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'existing', size: '', image: '/img/b.qcow2', flatten: false } })), { ref: details.id, addDisk: { image: '/img/b.qcow2' } });
+    assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'existing', size: '', image: '/img/b.qcow2', flatten: true } })), { ref: details.id, addDisk: { image: '/img/b.qcow2', flatten: true } });
+  });
+});
+
+describe('the owner\'s refusals on the dialog\'s fields', () => {
+  const refusal = (issues: { path: string; message: string; code?: string }[], message = issues.map((i) => i.message).join('; ')) => ({ message, details: { issues } });
+  test('each problem lands on the field that holds it, by its path, never by its wording', () => {
+    const existing = { addDisk: { mode: 'existing' as const, size: '', image: '/x', flatten: false } };
+    const placed = placeModifyError(
+      refusal([
+        { path: 'system.cpus', message: 'a VM can have at most 64 CPUs' },
+        { path: 'nics[0].forwards[1].hostPort', message: 'host port tcp 127.0.0.1:80 is forwarded more than once' },
+        { path: 'addDisk.image', message: 'disk image /x reads data from other files: /secret (its backing file)', code: 'IMAGE_READS_OTHER_FILES' },
+      ]),
+      existing,
+    );
+    assert.deepEqual(placed.fields.map((f) => f.field), ['cpus', 'forwards.1.hostPort', 'addDisk.image']);
+    assert.equal(placed.readsOtherFiles, true);
+    assert.match(placed.fields[2]!.message, /tick “Copy the image into the VM's folder”/);
+    assert.deepEqual(placed.general, []);
+    assert.deepEqual(placed.fields.map((f) => tabOfField(f.field)), ['system', 'network', 'storage']);
+  });
+  test('an error without issues (or with none a field holds) is said as a whole', () => {
+    assert.deepEqual(placeModifyError({ message: 'not enough space on /h/VMs' }, base()).general, ['not enough space on /h/VMs']);
+    const whole = placeModifyError(refusal([{ path: '', message: 'linked clones depend on its disks', code: 'LINKED_CLONES_DEPEND' }], "VM 'a' cannot be deleted: the linked clone(s) 'b' depend on its disks"), base());
+    assert.deepEqual(whole.general, ["VM 'a' cannot be deleted: the linked clone(s) 'b' depend on its disks"]);
   });
 });
 

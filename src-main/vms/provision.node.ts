@@ -1,0 +1,74 @@
+// The one unit of work that puts a new VM on disk and in the inventory. Create, the clones (full,
+// linked, with every snapshot) and import all come here:
+//   1. the VM's folders, private to the user;
+//   2. its UEFI variable store when it has UEFI firmware (a given file's copy, else OVMF's template);
+//   3. whatever the caller writes into the folder (new disks, copies, conversions) and the config;
+//   4. one inventory transaction: the name is checked free again, then the VM, its images and anything
+//      else the caller records (a clone's snapshot tree) are inserted together.
+// A failure or cancel at any step removes the folder: nothing is half-made, nothing is registered.
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { HangarError } from '../../src-vmm/base/errors.js';
+import type { VmConfig } from '../../src-vmm/model/index.js';
+import { vmPaths, type VmPaths } from '../home.js';
+import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
+
+/** An image the new VM's inventory rows record. */
+export interface NewImage {
+  path: string;
+  format: string;
+  virtualSize: number;
+  backingPath: string | null;
+  /** Hangar's own file (deleted with the VM); false: a user's image used in place */
+  owned: boolean;
+  role: 'disk' | 'frozen';
+}
+
+export interface ProvisionDeps {
+  home: string;
+  inventory: HangarInventory;
+  /** OVMF's variable-store template, or null when OVMF is not installed */
+  ovmfVars: () => string | null;
+}
+
+export interface Provisioned {
+  config: VmConfig;
+  images: NewImage[];
+  /** more rows to insert in the same transaction, after the VM's (a clone's snapshots) */
+  record?: (inventory: HangarInventory) => void;
+}
+
+export interface ProvisionRequest {
+  id: string;
+  name: string;
+  /** the variable store to copy for a UEFI machine; absent or missing: OVMF's template */
+  nvramFrom?: string | null;
+  /** writes the VM's files into its folders and returns its config and images */
+  fill: (paths: VmPaths) => Promise<Provisioned>;
+}
+
+export async function provisionVm(d: ProvisionDeps, req: ProvisionRequest): Promise<VmRow> {
+  const paths = vmPaths(d.home, req.id);
+  if (existsSync(paths.dir)) throw new HangarError('INTERNAL', `the folder of a new VM already exists: ${paths.dir}`);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  try {
+    for (const dir of [paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const made = await req.fill(paths);
+    if (made.config.id !== req.id || made.config.name !== req.name) throw new HangarError('INTERNAL', 'a provisioned config must keep the id and name it was asked for');
+    if (made.config.firmware.type === 'uefi' && !existsSync(paths.nvram)) {
+      const from = req.nvramFrom && existsSync(req.nvramFrom) ? req.nvramFrom : d.ovmfVars();
+      if (!from) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+      copyFileSync(from, paths.nvram);
+    }
+    return d.inventory.transaction(() => {
+      const other = d.inventory.vms.findByName(req.name);
+      if (other) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`, { details: { issues: [{ path: 'name', message: `a VM named '${other.name}' already exists` }] } });
+      const row = d.inventory.vms.insert({ config: made.config, state: 'stopped' });
+      for (const img of made.images) d.inventory.images.add({ ...img, vmId: req.id });
+      made.record?.(d.inventory);
+      return row;
+    });
+  } catch (e) {
+    rmSync(paths.dir, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,212 @@
+// One place that composes a VM's configuration from an OS type and a person's choices, and fits it to
+// its chipset. Create, import (through its review) and modify all come here, so the rules live once:
+//   - the OS type gives every default (buses, NIC model, display, firmware, chipset; see defaultsFor);
+//   - UEFI needs the q35 chipset;
+//   - q35 has no IDE controller: IDE disks and drives move to its built-in AHCI (SATA) ports, unless
+//     the person chose IDE for a BIOS machine, which then gets the pc chipset instead.
+import { fail, ok, type Result } from '../base/result.js';
+import { CURRENT_SCHEMA_VERSION } from './migrations.js';
+import { validateConfig, type ConfigIssue, type VmConfig, type VmConfigInput } from './config.js';
+import { defaultsFor, getOsType } from './osCatalogue.js';
+import type { Chipset } from './system.js';
+import type { FirmwareType } from './firmware.js';
+import type { DiskBus, DiskFormat, OpticalBus } from './disks.js';
+import type { NicModel, PortForward } from './nics.js';
+import type { BootDevice } from './boot.js';
+import type { VgaType } from './display.js';
+import type { RecoverySection } from './recovery.js';
+
+/** IDE is not on q35: the bus an IDE device takes there instead. */
+export function busOnChipset<B extends string>(bus: B, chipset: Chipset): B | 'sata' {
+  return chipset === 'q35' && bus === 'ide' ? 'sata' : bus;
+}
+
+/**
+ * The chipset a machine gets: q35 for UEFI; otherwise the preferred one, except that a device that
+ * must stay on IDE (a disk installed there; a drive of a guest without AHCI) needs pc.
+ */
+export function chipsetFor(o: { firmware: FirmwareType; preferred: Chipset; ideNeeded: boolean }): Chipset {
+  if (o.firmware === 'uefi') return 'q35';
+  return o.ideNeeded ? 'pc' : o.preferred;
+}
+
+interface Fittable {
+  system: { chipset: Chipset };
+  firmware: { type: FirmwareType };
+  disks: readonly { bus: DiskBus }[];
+  opticals: readonly { bus: OpticalBus }[];
+}
+
+/**
+ * The machine with its chipset and buses agreeing. `ideWins`: a BIOS machine with IDE devices goes to
+ * pc (the person chose IDE); otherwise its IDE devices move to SATA on q35. UEFI always means q35.
+ * Returns a new value; `moved` lists the devices that left IDE, for notes to the person.
+ */
+export function fitToChipset<C extends Fittable>(c: C, o: { ideWins?: boolean } = {}): { config: C; moved: { kind: 'disk' | 'optical'; index: number }[] } {
+  const hasIde = c.disks.some((d) => d.bus === 'ide') || c.opticals.some((d) => d.bus === 'ide');
+  const chipset = chipsetFor({ firmware: c.firmware.type, preferred: c.system.chipset, ideNeeded: Boolean(o.ideWins) && hasIde && c.firmware.type !== 'uefi' });
+  const moved: { kind: 'disk' | 'optical'; index: number }[] = [];
+  const disks = c.disks.map((d, index) => {
+    const bus = busOnChipset(d.bus, chipset);
+    if (bus !== d.bus) moved.push({ kind: 'disk', index });
+    return bus === d.bus ? d : { ...d, bus };
+  });
+  const opticals = c.opticals.map((d, index) => {
+    const bus = busOnChipset(d.bus, chipset);
+    if (bus !== d.bus) moved.push({ kind: 'optical', index });
+    return bus === d.bus ? d : { ...d, bus };
+  });
+  return { config: { ...c, system: { ...c.system, chipset }, disks, opticals }, moved };
+}
+
+/** A new machine as a person (or an appliance) describes it; what is left out follows from the OS type. */
+export interface MachineChoices {
+  id: string;
+  name: string;
+  /** absent: 'linux' */
+  osType?: string;
+  description?: string;
+  system?: { chipset?: Chipset; cpus?: number; memoryMiB?: number; accel?: 'auto' | 'kvm' | 'tcg' };
+  firmware?: FirmwareType;
+  /** images already in place; a disk without a bus gets the OS type's */
+  disks?: { id?: string; bus?: DiskBus; path: string; format: DiskFormat; readOnly?: boolean }[];
+  /** drives, with an ISO or empty (null); a drive without a bus gets the OS type's */
+  opticals?: { id?: string; bus?: OpticalBus; path: string | null }[];
+  /** MACs are the caller's (unique in its inventory); a NIC without a model gets the OS type's */
+  nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[] }[];
+  boot?: { order?: BootDevice[]; kernel?: string; initrd?: string; append?: string };
+  display?: { vga?: VgaType; vnc?: boolean };
+  nested?: boolean;
+  recovery?: Partial<RecoverySection>;
+  /**
+   * 'chipset' (default): IDE devices move to SATA on q35; 'buses': chosen IDE devices make a BIOS
+   * machine pc; 'none': the buses were fitted already (an import's review) and a bus the person
+   * chose against the chipset is reported, not changed behind their back.
+   */
+  fit?: 'chipset' | 'buses' | 'none';
+}
+
+/**
+ * The validated configuration of a new machine: defaults from its OS type, the person's choices over
+ * them, fitted to the chipset. Issues name the config's paths ('system.cpus', 'disks[0].bus').
+ */
+export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]> {
+  const osType = m.osType ?? 'linux';
+  if (!getOsType(osType)) return fail([{ path: 'osType', message: `unknown OS type '${osType}'` }]);
+  const def = defaultsFor(osType);
+  const firmware = m.firmware ?? def.firmware;
+  const recovery = m.recovery && (m.recovery.restartOnCrash !== undefined || m.recovery.maxRestartsPerMinute !== undefined) ? m.recovery : undefined;
+  const draft: VmConfigInput = {
+    schemaVersion: CURRENT_SCHEMA_VERSION,
+    id: m.id,
+    name: m.name,
+    osType,
+    description: m.description ?? '',
+    system: {
+      chipset: m.system?.chipset ?? def.chipset,
+      cpus: m.system?.cpus ?? def.cpus,
+      memoryMiB: m.system?.memoryMiB ?? def.memoryMiB,
+      accel: m.system?.accel ?? 'auto',
+    },
+    firmware: { type: firmware },
+    disks: (m.disks ?? []).map((d, i) => ({ id: d.id ?? `disk${i}`, bus: d.bus ?? def.diskBus, path: d.path, format: d.format, readOnly: d.readOnly ?? false })),
+    opticals: (m.opticals ?? []).map((o, i) => ({ id: o.id ?? `cd${i}`, bus: o.bus ?? def.opticalBus, path: o.path })),
+    nics: (m.nics ?? []).map((n, i) => ({ id: n.id ?? `net${i}`, model: n.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? [] })),
+    display: { vga: m.display?.vga ?? def.vga, vnc: m.display?.vnc ?? true },
+    serial: { enabled: true },
+    features: { nested: m.nested ?? false },
+    boot: {
+      order: m.boot?.order ?? ['disk', 'optical'],
+      ...(m.boot?.kernel !== undefined ? { kernel: m.boot.kernel } : {}),
+      ...(m.boot?.initrd !== undefined ? { initrd: m.boot.initrd } : {}),
+      ...(m.boot?.append !== undefined ? { append: m.boot.append } : {}),
+    },
+    ...(recovery ? { recovery: { restartOnCrash: recovery.restartOnCrash ?? false, maxRestartsPerMinute: recovery.maxRestartsPerMinute ?? 3 } } : {}),
+  };
+  // Even unfitted, UEFI means q35: the buses are what is left as chosen.
+  const fitted =
+    m.fit === 'none'
+      ? { ...draft, system: { ...draft.system, chipset: chipsetFor({ firmware, preferred: draft.system.chipset, ideNeeded: false }) } }
+      : fitToChipset(draft as VmConfigInput & Fittable, { ideWins: m.fit === 'buses' }).config;
+  const r = validateConfig(fitted);
+  return r.ok ? ok(r.value) : fail(r.issues);
+}
+
+/** A new device id of a kind ('disk', 'cd', 'net') that the config does not use yet. */
+export function nextDeviceId(prefix: 'disk' | 'cd' | 'net', used: readonly string[]): string {
+  for (let n = 0; ; n++) if (!used.includes(`${prefix}${n}`)) return `${prefix}${n}`;
+}
+
+/**
+ * Changes a person makes to an existing machine. Lists are given whole (`nics`: the cards as they are
+ * to be, MACs the caller's); `addDisks` appends; `iso` sets the first drive (adding one); `boot` entries
+ * set to null go (and without a kernel, its initrd and command line go too).
+ */
+export interface MachineChange {
+  name?: string;
+  osType?: string;
+  description?: string;
+  system?: { cpus?: number; memoryMiB?: number; accel?: 'auto' | 'kvm' | 'tcg' };
+  firmware?: FirmwareType;
+  nested?: boolean;
+  recovery?: Partial<RecoverySection>;
+  iso?: string | null;
+  nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[] }[];
+  addDisks?: { path: string; format: DiskFormat; bus?: DiskBus }[];
+  boot?: { kernel?: string | null; initrd?: string | null; append?: string | null };
+}
+
+/** The config with the change applied, fitted to its chipset and validated; the given config is left as it was. */
+export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, ConfigIssue[]> {
+  const osType = ch.osType ?? c.osType;
+  if (!getOsType(osType)) return fail([{ path: 'osType', message: `unknown OS type '${osType}'` }]);
+  const def = defaultsFor(osType);
+  const firmware = ch.firmware ?? c.firmware.type;
+  const usedIds = [...c.disks.map((d) => d.id), ...c.opticals.map((o) => o.id), ...c.nics.map((n) => n.id)];
+  const newId = (prefix: 'disk' | 'cd' | 'net') => {
+    const id = nextDeviceId(prefix, usedIds);
+    usedIds.push(id);
+    return id;
+  };
+  let opticals = c.opticals.map((o) => ({ ...o }));
+  if (ch.iso !== undefined) {
+    if (opticals[0]) opticals[0] = { ...opticals[0], path: ch.iso };
+    else if (ch.iso !== null) opticals = [{ id: newId('cd'), bus: def.opticalBus, path: ch.iso }];
+  }
+  const disks = [...c.disks.map((d) => ({ ...d })), ...(ch.addDisks ?? []).map((d) => ({ id: newId('disk'), bus: d.bus ?? def.diskBus, path: d.path, format: d.format, readOnly: false }))];
+  const nics = ch.nics
+    ? ch.nics.map((n) => {
+        const before = n.id ? c.nics.find((x) => x.id === n.id) : undefined;
+        return { id: before?.id ?? n.id ?? newId('net'), model: n.model ?? before?.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? before?.forwards ?? [] };
+      })
+    : c.nics;
+  const boot: Record<string, unknown> = { ...c.boot };
+  for (const [key, value] of Object.entries(ch.boot ?? {})) {
+    if (value === null) delete boot[key];
+    else if (value !== undefined) boot[key] = value;
+  }
+  if (boot.kernel === undefined) {
+    delete boot.initrd;
+    delete boot.append;
+  }
+  const recovery = ch.recovery ? { ...(c.recovery ?? { restartOnCrash: false, maxRestartsPerMinute: 3 }), ...dropUndefined(ch.recovery) } : c.recovery;
+  const next = {
+    ...c,
+    ...dropUndefined({ name: ch.name, osType: ch.osType, description: ch.description }),
+    system: { ...c.system, ...dropUndefined(ch.system ?? {}) },
+    firmware: { type: firmware },
+    disks,
+    opticals,
+    nics,
+    features: { ...c.features, ...(ch.nested !== undefined ? { nested: ch.nested } : {}) },
+    boot,
+    ...(recovery ? { recovery } : {}),
+  };
+  // A switch to UEFI takes q35 along, and q35's AHCI takes the IDE devices.
+  const fitted = fitToChipset(next as typeof next & Fittable).config;
+  return validateConfig(fitted);
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -87,8 +87,7 @@ export class SnapshotService {
     let open = new Set<string>();
     if (this.d.supervisor.get(vm.id)) {
       try {
-        const nodes = (await this.d.supervisor.call(vm.id, 'host.qmp', { command: 'query-named-block-nodes', arguments: { flat: true } }, { timeoutMs: 10_000 })) as { file?: string }[];
-        open = new Set(nodes.map((n) => n.file ?? ''));
+        open = new Set((await this.d.supervisor.call(vm.id, 'host.openImages', {}, { timeoutMs: 10_000 })).images);
       } catch {
         // The host no longer answers: its QEMU is gone or going, and has nothing open.
       }
@@ -242,39 +241,14 @@ export class SnapshotService {
   }
 
   /**
-   * Undoes a live snapshot's disk switch: each new overlay (with whatever the guest wrote since) is
-   * committed into the image it was put on, and QEMU drops it (an active block-commit). Afterwards
-   * the overlays are no longer open and can go.
+   * Undoes a live snapshot's disk switch: the VM's host commits each new overlay (with whatever the
+   * guest wrote since) into the image it was put on, and QEMU drops it. Afterwards the overlays are no
+   * longer open and can go.
    */
   private async switchBack(vm: VmRow, overlays: { disk: { path: string }; overlay: string }[]): Promise<void> {
-    const qmp = (command: string, args: Record<string, unknown>) => this.d.supervisor.call(vm.id, 'host.qmp', { command, arguments: args }, { timeoutMs: 30_000 });
-    const nodes = (await qmp('query-named-block-nodes', { flat: true })) as { 'node-name': string; drv: string; file: string }[];
-    const formatNode = (path: string) => nodes.find((n) => n.file === path && n.drv !== 'file')?.['node-name'];
-    for (const o of overlays) {
-      const top = formatNode(o.overlay);
-      const base = formatNode(o.disk.path);
-      if (!top) continue; // QEMU never switched to this one
-      if (!base) throw new HangarError('QEMU_FAILED', `${o.disk.path} is not open in the running VM`);
-      const id = `undo-${short()}`;
-      await qmp('block-commit', { 'job-id': id, device: top, 'base-node': base, 'auto-dismiss': false });
-      const deadline = Date.now() + 600_000;
-      let completing = false;
-      for (;;) {
-        const jobs = (await qmp('query-jobs', {})) as { id: string; status: string; error?: string }[];
-        const job = jobs.find((j) => j.id === id);
-        if (!job) throw new HangarError('QEMU_FAILED', `the commit of ${o.overlay} vanished`);
-        if (job.status === 'ready' && !completing) {
-          completing = true;
-          await qmp('job-complete', { id });
-        } else if (job.status === 'concluded') {
-          await qmp('job-dismiss', { id });
-          if (job.error) throw new HangarError('QEMU_FAILED', `committing ${o.overlay} back failed: ${job.error}`);
-          break;
-        }
-        if (Date.now() > deadline) throw new HangarError('TIMEOUT', `committing ${o.overlay} back did not finish`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const disks = overlays.map((o) => ({ overlay: o.overlay, image: o.disk.path }));
+    const r = await this.d.supervisor.call(vm.id, 'host.switchBack', { disks }, { timeoutMs: 600_000 });
+    this.d.log(`vm=${vm.id} switched the disks back from ${r.committed.length} overlay(s) of a failed snapshot`);
   }
 
   // ------------------------------------------------------------------ restore

@@ -9,13 +9,9 @@ import { HangarError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/er
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { labelProblems, type VmConfig } from '../../src-vmm/model/index.js';
 import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, noSpaceOn, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
-import {
-  snapshotNameProblems,
-  findSnapshot,
-  defaultSnapshotName,
-  deleteSteps,
-  estimateMergeSeconds,
-} from '../../src-vmm/snapshots/tree.js';
+import { snapshotNameProblems, findSnapshot, defaultSnapshotName } from '../../src-vmm/snapshots/tree.js';
+import { planDelete, type DeleteFacts, type DeletePlan } from '../../src-vmm/snapshots/deletePlan.js';
+import { takeRoomBytes } from '../../src-vmm/snapshots/space.js';
 import { currentStateChanged, settingsDiffer, type CurrentStateFacts } from '../../src-vmm/snapshots/currentState.js';
 import { vmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
@@ -88,8 +84,7 @@ export class SnapshotService {
     let open = new Set<string>();
     if (this.d.supervisor.get(vm.id)) {
       try {
-        const nodes = (await this.d.supervisor.call(vm.id, 'host.qmp', { command: 'query-named-block-nodes', arguments: { flat: true } }, { timeoutMs: 10_000 })) as { file?: string }[];
-        open = new Set(nodes.map((n) => n.file ?? ''));
+        open = new Set((await this.d.supervisor.call(vm.id, 'host.openImages', {}, { timeoutMs: 10_000 })).images);
       } catch {
         // The host no longer answers: its QEMU is gone or going, and has nothing open.
       }
@@ -170,8 +165,12 @@ export class SnapshotService {
     mkdirSync(paths.snapshots, { recursive: true, mode: 0o700 });
     const snapId = randomUUID();
     const overlays = vm.config.disks.map((disk) => ({ disk, overlay: join(paths.disks, `${disk.id}-${short()}.qcow2`) }));
-    // Room for the new overlays, the UEFI variables and, for a running VM, its state: at most its memory.
-    const neededBytes = overlays.length * OVERLAY_ROOM_BYTES + (vm.config.firmware.type === 'uefi' ? fileSize(paths.nvram) : 0) + (running ? liveStateBytes(vm.config) : 0);
+    const neededBytes = takeRoomBytes({
+      disks: overlays.length,
+      overlayBytes: OVERLAY_ROOM_BYTES,
+      nvramBytes: vm.config.firmware.type === 'uefi' ? fileSize(paths.nvram) : 0,
+      running: running ? vm.config : null,
+    });
     assertFreeSpace(paths.dir, neededBytes);
 
     return noSpaceOn(paths.dir, { neededBytes }, () => this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
@@ -268,39 +267,14 @@ export class SnapshotService {
   }
 
   /**
-   * Undoes a live snapshot's disk switch: each new overlay (with whatever the guest wrote since) is
-   * committed into the image it was put on, and QEMU drops it (an active block-commit). Afterwards
-   * the overlays are no longer open and can go.
+   * Undoes a live snapshot's disk switch: the VM's host commits each new overlay (with whatever the
+   * guest wrote since) into the image it was put on, and QEMU drops it. Afterwards the overlays are no
+   * longer open and can go.
    */
   private async switchBack(vm: VmRow, overlays: { disk: { path: string }; overlay: string }[]): Promise<void> {
-    const qmp = (command: string, args: Record<string, unknown>) => this.d.supervisor.call(vm.id, 'host.qmp', { command, arguments: args }, { timeoutMs: 30_000 });
-    const nodes = (await qmp('query-named-block-nodes', { flat: true })) as { 'node-name': string; drv: string; file: string }[];
-    const formatNode = (path: string) => nodes.find((n) => n.file === path && n.drv !== 'file')?.['node-name'];
-    for (const o of overlays) {
-      const top = formatNode(o.overlay);
-      const base = formatNode(o.disk.path);
-      if (!top) continue; // QEMU never switched to this one
-      if (!base) throw new HangarError('QEMU_FAILED', `${o.disk.path} is not open in the running VM`);
-      const id = `undo-${short()}`;
-      await qmp('block-commit', { 'job-id': id, device: top, 'base-node': base, 'auto-dismiss': false });
-      const deadline = Date.now() + 600_000;
-      let completing = false;
-      for (;;) {
-        const jobs = (await qmp('query-jobs', {})) as { id: string; status: string; error?: string }[];
-        const job = jobs.find((j) => j.id === id);
-        if (!job) throw new HangarError('QEMU_FAILED', `the commit of ${o.overlay} vanished`);
-        if (job.status === 'ready' && !completing) {
-          completing = true;
-          await qmp('job-complete', { id });
-        } else if (job.status === 'concluded') {
-          await qmp('job-dismiss', { id });
-          if (job.error) throw new HangarError('QEMU_FAILED', `committing ${o.overlay} back failed: ${job.error}`);
-          break;
-        }
-        if (Date.now() > deadline) throw new HangarError('TIMEOUT', `committing ${o.overlay} back did not finish`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const disks = overlays.map((o) => ({ overlay: o.overlay, image: o.disk.path }));
+    const r = await this.d.supervisor.call(vm.id, 'host.switchBack', { disks }, { timeoutMs: 600_000 });
+    this.d.log(`vm=${vm.id} switched the disks back from ${r.committed.length} overlay(s) of a failed snapshot`);
   }
 
   // ------------------------------------------------------------------ restore
@@ -368,10 +342,11 @@ export class SnapshotService {
 
   // ------------------------------------------------------------------ delete
 
-  deletePlan(ref: string, snapRef: string) {
+  /** What a delete would do, from the same plan the delete carries out. */
+  async deletePlan(ref: string, snapRef: string) {
     const vm = this.d.find(ref);
     const snap = this.resolve(vm, snapRef);
-    const { bytes, children, blockedBy } = this.mergeFacts(vm, snap);
+    const plan = await this.planDelete(vm, snap);
     let free = 0;
     try {
       const st = statfsSync(vmPaths(this.d.home, vm.id).dir);
@@ -381,111 +356,103 @@ export class SnapshotService {
     }
     return {
       snapshot: this.item(vm, snap),
-      children,
-      bytesToMerge: bytes,
-      freeBytesNeeded: bytes,
+      children: plan.children,
+      bytesToMerge: plan.bytesToMerge,
+      freeBytesNeeded: plan.freeBytesNeeded,
       freeBytesAvailable: free,
-      estimatedSeconds: estimateMergeSeconds(bytes),
-      blockedBy,
+      estimatedSeconds: plan.estimatedSeconds,
+      blockedBy: plan.blockedBy,
     };
   }
 
-  private mergeFacts(vm: VmRow, snap: Snap) {
-    let bytes = 0;
-    let children = 0;
-    const blockedBy = new Set<string>();
+  /**
+   * The delete plan from the facts as they are now: the inventory's rows, the node's file sizes and,
+   * while the VM runs, each disk's chain as QEMU has it open.
+   */
+  private async planDelete(vm: VmRow, snap: Snap): Promise<DeletePlan> {
+    const running = isActive(vm.state);
+    const others = this.snapshots(vm).filter((s) => s.id !== snap.id);
+    const disks: DeleteFacts['disks'][number][] = [];
     for (const disk of snap.disks) {
-      const deps = this.d.inventory.images.dependents(disk.path);
-      for (const dep of deps) {
-        if (dep.vmId && dep.vmId !== vm.id) blockedBy.add(this.d.inventory.vms.get(dep.vmId)?.name ?? dep.vmId);
-      }
-      const own = deps.filter((dep) => dep.vmId === vm.id);
-      children = Math.max(children, own.length);
-      bytes += fileAllocated(disk.path) * own.length;
+      const row = this.d.inventory.images.get(disk.path);
+      const top = vm.config.disks.find((dd) => dd.id === disk.diskId)?.path;
+      disks.push({
+        diskId: disk.diskId,
+        image: disk.path,
+        backing: row?.backingPath ?? null,
+        owned: row?.owned ?? false,
+        allocatedBytes: fileAllocated(disk.path),
+        dependents: this.d.inventory.images.dependents(disk.path).map((dep) => ({
+          path: dep.path,
+          vmId: dep.vmId,
+          ...(dep.vmId !== null && dep.vmId !== vm.id ? { vmName: this.d.inventory.vms.get(dep.vmId)?.name ?? dep.vmId } : {}),
+        })),
+        heldByAnotherSnapshot: others.some((s) => s.disks.some((dd) => dd.path === disk.path)),
+        runningChain: !running ? null : top ? (await this.d.qemuImg.info(top, { backingChain: true })).map((i) => i.path) : [],
+      });
     }
-    return { bytes, children, blockedBy: [...blockedBy] };
+    return planDelete({ vmId: vm.id, disks });
   }
 
   async delete(ref: string, snapRef: string, p: Progress): Promise<void> {
     const vm = this.d.find(ref);
     const snap = this.resolve(vm, snapRef);
-    const { blockedBy } = this.mergeFacts(vm, snap);
-    if (blockedBy.length) {
-      throw new HangarError('STATE_CONFLICT', `snapshot '${snap.name}' cannot be deleted: the linked clone(s) ${blockedBy.map((n) => `'${n}'`).join(', ')} depend on it`);
-    }
+    const refuseIfBlocked = (plan: DeletePlan) => {
+      if (plan.blockedBy.length === 0) return;
+      throw new HangarError('STATE_CONFLICT', `snapshot '${snap.name}' cannot be deleted: the linked clone(s) ${plan.blockedBy.map((n) => `'${n}'`).join(', ')} depend on it`);
+    };
+    refuseIfBlocked(await this.planDelete(vm, snap));
     const running = isActive(vm.state);
     if (running && (vm.state !== 'running' && vm.state !== 'paused')) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: wait until it has settled`);
     if (running && !this.d.supervisor.get(vm.id)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state} but its VMM host does not answer`);
     await this.d.tasks.run('snapshot.delete', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
-      const plan = snap.disks.map((disk) => {
-        const info = this.d.inventory.images.get(disk.path);
-        const deps = this.d.inventory.images.dependents(disk.path).map((x) => x.path);
-        return {
-          disk,
-          backing: info?.backingPath ?? null,
-          owned: info?.owned ?? false,
-          steps: deleteSteps(disk.path, info?.backingPath ?? null, deps),
-          streamed: null as string | null,
-        };
-      });
-      const total = plan.reduce((n, x) => n + x.steps.length, 0) || 1;
+      // Planned again now that the task holds the VM: nothing can change it under the merge.
+      const plan = await this.planDelete(vm, snap);
+      refuseIfBlocked(plan);
+      const total = plan.merges.length || 1;
       let done = 0;
-      for (const x of plan) {
-        if (running) {
-          // The image based on the node inside the running chain is merged by QEMU itself (block-stream);
-          // the others, in branches QEMU does not use, by qemu-img as when the VM is off.
-          const top = vm.config.disks.find((dd) => dd.id === x.disk.diskId)?.path;
-          const chain = top ? (await this.d.qemuImg.info(top, { backingChain: true })).map((i) => i.path) : [];
-          const at = chain.indexOf(x.disk.path);
-          const live = at > 0 ? chain[at - 1]! : null;
-          if (live) {
+      for (const step of plan.merges) {
+        switch (step.kind) {
+          case 'stream':
             task.phase(`merging '${snap.name}' into the running disk`);
-            await this.d.supervisor.call(vm.id, 'host.blockStream', { image: live, base: x.backing }, {
+            await this.d.supervisor.call(vm.id, 'host.blockStream', { image: step.image, base: step.base }, {
               signal: task.signal,
               onProgress: (pr) => task.progress((done + pr.fraction) / total, 'merging into the running disk'),
               timeoutMs: 24 * 3600_000,
             });
-            done++;
-            x.steps = x.steps.filter((st) => st.image !== live);
-            x.streamed = live;
+            break;
+          case 'rebase': {
+            task.phase(`merging '${snap.name}' into ${basename(step.image)}`);
+            const fmt = step.newBacking ? (this.d.inventory.images.get(step.newBacking)?.format ?? 'qcow2') : undefined;
+            try {
+              await this.d.qemuImg.rebase(step.image, {
+                backing: step.newBacking,
+                ...(fmt ? { backingFormat: fmt } : {}),
+                signal: task.signal,
+                onProgress: (f) => task.progress((done + f) / total, `merging into ${basename(step.image)}`),
+              });
+            } catch (e) {
+              // A rebase stopped half-way leaves its image whole (the backing pointer changes last), but
+              // clusters it had allocated can leak: reclaim them so the image checks clean.
+              await this.d.qemuImg.check(step.image, { repair: 'leaks' }).catch(() => undefined);
+              throw e;
+            }
+            this.d.fault?.('snapshot-delete-after-rebase');
+            break;
           }
         }
-        for (const step of x.steps) {
-          task.phase(`merging '${snap.name}' into ${basename(step.image)}`);
-          const fmt = step.newBacking ? (this.d.inventory.images.get(step.newBacking)?.format ?? 'qcow2') : undefined;
-          try {
-            await this.d.qemuImg.rebase(step.image, {
-              backing: step.newBacking,
-              ...(fmt ? { backingFormat: fmt } : {}),
-              signal: task.signal,
-              onProgress: (f) => task.progress((done + f) / total, `merging into ${basename(step.image)}`),
-            });
-          } catch (e) {
-            // A rebase stopped half-way leaves its image whole (the backing pointer changes last), but
-            // clusters it had allocated can leak: reclaim them so the image checks clean.
-            await this.d.qemuImg.check(step.image, { repair: 'leaks' }).catch(() => undefined);
-            throw e;
-          }
-          done++;
-          this.d.fault?.('snapshot-delete-after-rebase');
-        }
+        done++;
       }
       task.phase('recording');
       this.d.inventory.transaction(() => {
-        for (const x of plan) {
-          for (const step of x.steps) this.d.inventory.images.setBacking(step.image, step.newBacking);
-          if (x.streamed) this.d.inventory.images.setBacking(x.streamed, x.backing);
-        }
+        for (const step of plan.merges) this.d.inventory.images.setBacking(step.image, step.kind === 'stream' ? step.base : step.newBacking);
         for (const child of this.d.inventory.snapshots.children(snap.id)) this.d.inventory.snapshots.update(child.id, { parentId: snap.parentId });
         if (this.d.inventory.snapshots.current(vm.id)?.id === snap.id) this.d.inventory.snapshots.setCurrent(vm.id, snap.parentId);
         this.d.inventory.snapshots.delete(snap.id);
-        for (const x of plan) {
-          const stillUsed = this.snapshots(vm).some((s) => s.id !== snap.id && s.disks.some((dd) => dd.path === x.disk.path));
-          if (!stillUsed && this.d.inventory.images.get(x.disk.path)) this.d.inventory.images.delete(x.disk.path);
-        }
+        for (const image of plan.forget) if (this.d.inventory.images.get(image)) this.d.inventory.images.delete(image);
       });
       this.d.fault?.('snapshot-delete-after-commit');
-      for (const x of plan) if (x.owned) rmSync(x.disk.path, { force: true });
+      for (const image of plan.remove) rmSync(image, { force: true });
       for (const f of [snap.stateFile, this.thumbnailPath(vm, snap.id), join(vmPaths(this.d.home, vm.id).snapshots, `${snap.id}.nvram.fd`)]) {
         if (f) rmSync(f, { force: true });
       }
@@ -527,15 +494,6 @@ export class SnapshotService {
 function nameProblems(name: string): string[] {
   const problems = labelProblems(name, 'snapshot name');
   return problems.length ? problems : snapshotNameProblems(name);
-}
-
-/**
- * The most a running VM's saved state can take: its memory, the display adapter's video memory and
- * room for firmware and device state. Usually far less is written (unused memory is not).
- */
-export function liveStateBytes(config: VmConfig): number {
-  const vram = config.display.vga === 'std' ? 16 : config.display.vga === 'cirrus' ? 4 : 0;
-  return (config.system.memoryMiB + vram + 4) * (1 << 20);
 }
 
 function fileSize(path: string): number {

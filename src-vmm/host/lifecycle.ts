@@ -1,32 +1,27 @@
 // The VMM host's state machine (pure): which action each state allows, and how a QEMU exit ends the VM.
 import { HangarError } from '../base/errors.js';
+import type { HostApi } from '../protocol/contract.js';
 import type { VmState } from '../protocol/states.js';
 
-export type HostAction =
-  | 'boot'
-  | 'powerdown'
-  | 'powerOff'
-  | 'pause'
-  | 'resume'
-  | 'reset'
-  | 'save'
-  | 'screendump'
-  | 'consoleWrite'
-  | 'snapshot'
-  | 'blockJob'
-  | 'qmp';
+/**
+ * The host's actions are its contract's methods, named without `host.`: adding a method to the
+ * contract adds an action, which every switch below must then place. `host.status` is always allowed.
+ */
+export type HostAction = Exclude<keyof HostApi, 'host.status'> extends `host.${infer A}` ? A : never;
 
 /** The actions each state allows: one exhaustive switch, as Firecracker's API controllers do. */
 export function allowedActions(state: VmState): readonly HostAction[] {
   switch (state) {
     case 'starting':
-      return ['boot', 'powerOff', 'consoleWrite', 'qmp'];
+      return ['boot', 'powerOff', 'consoleWrite', 'openImages'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshot', 'blockJob', 'screendump', 'consoleWrite', 'qmp'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite'];
     case 'paused':
-      return ['resume', 'powerOff', 'reset', 'save', 'snapshot', 'blockJob', 'screendump', 'qmp'];
+      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump'];
     case 'stopping':
-      return ['powerOff', 'consoleWrite', 'screendump', 'qmp'];
+      // A guest that shuts down while a live snapshot fails still writes to the new overlays until QEMU
+      // exits: switching back must stay possible.
+      return ['powerOff', 'consoleWrite', 'screendump', 'switchBack', 'openImages'];
     case 'stopped':
     case 'saved':
     case 'aborted':
@@ -70,12 +65,14 @@ export function describeAction(action: HostAction): string {
       return 'take a screenshot';
     case 'consoleWrite':
       return 'type into the console';
-    case 'snapshot':
+    case 'snapshotLive':
       return 'take a live snapshot';
-    case 'blockJob':
+    case 'switchBack':
+      return 'switch the disks back from a failed snapshot';
+    case 'blockStream':
       return 'merge disk images';
-    case 'qmp':
-      return 'send a QMP command';
+    case 'openImages':
+      return 'list the images QEMU has open';
   }
 }
 

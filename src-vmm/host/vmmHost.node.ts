@@ -12,8 +12,10 @@ import { Emitter, waitForEvent } from '../base/events.js';
 import { serve, type ConnectionContext, type Handlers } from '../base/rpc.js';
 import { listenUnix } from '../base/socketTransport.node.js';
 import { QmpClient } from '../qmp/client.node.js';
+import { localMigrationParameters, snapshotTransaction, topNodeOf } from '../qmp/block.js';
 import { hostApi, type HostSpec, type HostStatus, type HostStatusFile } from '../protocol/contract.js';
 import type { VmState } from '../protocol/states.js';
+import { BlockJobs } from './blockJobs.node.js';
 import { checkAction, finalState, type HostAction } from './lifecycle.js';
 import { SerialLog } from './serialLog.node.js';
 
@@ -27,6 +29,7 @@ export class VmmHost {
   private reason: string | undefined;
   private qemu: ChildProcess | undefined;
   private readonly qmp: QmpClient;
+  private readonly blockJobs: BlockJobs;
   private serialSocket: Socket | undefined;
   private serialLog: SerialLog | undefined;
   private readonly clients = new Set<ConnectionContext>();
@@ -49,6 +52,7 @@ export class VmmHost {
     private readonly log: (line: string) => void,
   ) {
     this.qmp = new QmpClient({ log: (l) => this.log(`qmp: ${l}`) });
+    this.blockJobs = new BlockJobs(this.qmp, (l) => this.log(`block jobs: ${l}`));
     this.exitPromise = new Promise((r) => (this.resolveExit = r));
     this.bootGate = new Promise((r) => (this.openBootGate = r));
   }
@@ -123,9 +127,8 @@ export class VmmHost {
     this.qmp.onEvent('RESUME', () => {
       if (this.state === 'paused' || this.state === 'starting') this.setState('running');
     });
-    this.qmp.onEvent('SHUTDOWN', (data) => {
-      const d = data as { guest?: boolean; reason?: string } | undefined;
-      this.shutdownEvent = { guest: d?.guest ?? false, reason: d?.reason ?? 'unknown' };
+    this.qmp.onEvent('SHUTDOWN', (d) => {
+      this.shutdownEvent = { guest: d.guest, reason: d.reason };
       if (this.state === 'running' || this.state === 'paused') this.setState('stopping');
     });
     this.qmp.onEvent('RESET', () => this.log('guest reset'));
@@ -174,13 +177,11 @@ export class VmmHost {
     const uri = `${this.spec.runDir}/incoming.sock`;
     rmSync(uri, { force: true });
     await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
-    const done = this.qmp.waitForEvent('MIGRATION', (d) => ['completed', 'failed'].includes((d as { status: string }).status), {
-      timeoutMs: 600_000,
-    });
+    const done = this.qmp.waitForEvent('MIGRATION', (d) => d.status === 'completed' || d.status === 'failed', { timeoutMs: 600_000 });
     await this.qmp.execute('migrate-incoming', { uri: `unix:${uri}` });
     const sock = await connectWithRetry(uri, 10_000);
     createReadStream(file).pipe(sock);
-    const ev = (await done) as { status: string };
+    const ev = await done;
     if (ev.status !== 'completed') throw new HangarError('QEMU_FAILED', 'QEMU could not load the saved state');
     this.log('saved state restored');
   }
@@ -247,13 +248,21 @@ export class VmmHost {
         return null;
       },
       'host.snapshotLive': async (input, ctx) => {
-        guard('snapshot');
+        guard('snapshotLive');
         const r = await this.snapshotLive(input, ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the running state' }));
         return { ...r, pauseMs: Math.round(this.lastPauseMs) };
       },
+      'host.switchBack': async ({ disks }) => {
+        guard('switchBack');
+        return this.blockJobs.switchBack(disks);
+      },
       'host.blockStream': async ({ image, base }, ctx) => {
-        guard('blockJob');
-        return this.blockStream(image, base, ctx.signal, (f) => ctx.progress({ fraction: f, message: 'merging' }));
+        guard('blockStream');
+        return this.blockJobs.stream(image, base, { signal: ctx.signal, progress: (f) => ctx.progress({ fraction: f, message: 'merging' }) });
+      },
+      'host.openImages': async () => {
+        guard('openImages');
+        return { images: await this.blockJobs.openImages() };
       },
       'host.screendump': async ({ file }) => {
         guard('screendump');
@@ -266,10 +275,6 @@ export class VmmHost {
         if (!sock) throw new HangarError('STATE_CONFLICT', 'this VM has no serial console');
         await new Promise<void>((resolve, reject) => sock.write(data, (e) => (e ? reject(e) : resolve())));
         return null;
-      },
-      'host.qmp': async ({ command, arguments: args }) => {
-        guard('qmp');
-        return (await this.qmp.execute(command as never, args as never)) ?? null;
       },
     };
   }
@@ -312,22 +317,17 @@ export class VmmHost {
         /* no display: no thumbnail */
       }
     }
-    const blocks = (await this.qmp.execute('query-block')) as { qdev?: string; inserted?: { 'node-name'?: string } }[];
-    const topNode = (diskId: string) => {
-      const b = blocks.find((x) => x.qdev === diskId || x.qdev === `/machine/peripheral/${diskId}` || x.qdev?.startsWith(`/machine/peripheral/${diskId}/`));
-      const node = b?.inserted?.['node-name'];
-      if (!node) throw new HangarError('QEMU_FAILED', `QEMU has no block device for disk ${diskId}`);
-      return node;
-    };
-    const actions = input.disks.map((d) => ({
-      type: 'blockdev-snapshot-sync',
-      data: { 'node-name': topNode(d.diskId), 'snapshot-file': d.overlay, 'snapshot-node-name': `s${randomBytes(6).toString('hex')}`, format: 'qcow2', mode: 'absolute-paths' },
-    }));
+    const blocks = await this.qmp.execute('query-block');
+    const switches = input.disks.map((d) => {
+      const node = topNodeOf(blocks, d.diskId);
+      if (!node) throw new HangarError('QEMU_FAILED', `QEMU has no block device for disk ${d.diskId}`);
+      return { node, overlay: d.overlay, overlayNode: `s${randomBytes(6).toString('hex')}` };
+    });
     const wasRunning = this.state === 'running';
     const t0 = performance.now();
     if (wasRunning) await this.qmp.execute('stop');
     try {
-      await this.qmp.execute('transaction', { actions } as never);
+      await this.qmp.execute('transaction', snapshotTransaction(switches));
       let stateError: string | undefined;
       try {
         await this.migrateToFile(input.stateFile, signal, progress);
@@ -345,44 +345,6 @@ export class VmmHost {
   }
 
   private lastPauseMs = 0;
-
-  private async blockStream(image: string, base: string | null, signal: AbortSignal, progress: (f: number) => void): Promise<{ bytes: number }> {
-    const nodes = (await this.qmp.execute('query-named-block-nodes', { flat: true } as never)) as { 'node-name': string; drv: string; file: string }[];
-    const formatNode = (path: string) => nodes.find((n) => n.file === path && n.drv !== 'file')?.['node-name'];
-    const device = formatNode(image);
-    if (!device) throw new HangarError('QEMU_FAILED', `${image} is not open in the running VM`);
-    const baseNode = base ? formatNode(base) : undefined;
-    if (base && !baseNode) throw new HangarError('QEMU_FAILED', `${base} is not open in the running VM`);
-    const jobId = `stream-${randomBytes(4).toString('hex')}`;
-    const mine = (d: unknown) => (d as { device: string }).device === jobId;
-    const completed = this.qmp.waitForEvent('BLOCK_JOB_COMPLETED', mine, { timeoutMs: 24 * 3600_000 });
-    const cancelled = this.qmp.waitForEvent('BLOCK_JOB_CANCELLED', mine, { timeoutMs: 24 * 3600_000 }).then(() => ({ cancelled: true }));
-    const done = Promise.race([completed, cancelled]);
-    completed.catch(() => undefined);
-    cancelled.catch(() => undefined);
-    await this.qmp.execute('block-stream', { 'job-id': jobId, device, ...(baseNode ? { 'base-node': baseNode } : {}) } as never);
-    const poll = setInterval(() => {
-      void this.qmp
-        .execute('query-block-jobs')
-        .then((jobs) => {
-          const j = (jobs as { device: string; offset: number; len: number }[]).find((x) => x.device === jobId);
-          if (j && j.len > 0) progress(Math.min(0.99, j.offset / j.len));
-        })
-        .catch(() => undefined);
-    }, 250);
-    const onAbort = () => void this.qmp.execute('block-job-cancel', { device: jobId } as never).catch(() => undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const ev = (await done) as { len: number; offset: number; error?: string; cancelled?: boolean };
-      if (signal.aborted || ev.cancelled) throw new HangarError('CANCELLED', 'merging was cancelled; every image is as it was');
-      if (ev.error) throw new HangarError('QEMU_FAILED', `merging failed: ${ev.error}`);
-      progress(1);
-      return { bytes: ev.len };
-    } finally {
-      clearInterval(poll);
-      signal.removeEventListener('abort', onAbort);
-    }
-  }
 
   /** Migrates the (paused) VM's state into a file: written as .partial, fsynced, renamed. */
   private async migrateToFile(target: string, signal: AbortSignal, progress: (f: number) => void): Promise<void> {
@@ -419,7 +381,7 @@ export class VmmHost {
       });
       // QEMU limits migration to 128 MiB/s by default (meant for networks); into a local file that
       // only lengthens the guest's pause. Measured: the limit made live snapshots 2.6-4.7x slower than savevm.
-      await this.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 1024 ** 3 } as never);
+      await this.qmp.execute('migrate-set-parameters', localMigrationParameters());
       await this.qmp.execute('migrate', { uri: `unix:${sockPath}` });
       for (;;) {
         if (signal.aborted) {
@@ -430,7 +392,7 @@ export class VmmHost {
           await this.qmp.execute('migrate_cancel').catch(() => undefined);
           throw toHangarError(writeError);
         }
-        const info = (await this.qmp.execute('query-migrate')) as { status?: string; ram?: { transferred?: number; total?: number }; 'error-desc'?: string };
+        const info = await this.qmp.execute('query-migrate');
         if (info.status === 'completed') break;
         if (info.status === 'failed' || info.status === 'cancelled') {
           throw new HangarError('QEMU_FAILED', `saving the state failed: ${info['error-desc'] ?? info.status}`);

@@ -18,17 +18,28 @@ export const HostStatus = z.object({
 });
 export type HostStatus = z.infer<typeof HostStatus>;
 
+/**
+ * Every action the owner may ask of a VMM host: a closed set, as Firecracker's API is. Each names what
+ * it does; none passes QMP through (the host alone speaks QMP, with its typed client). Which action
+ * each lifecycle state allows is listed in host/lifecycle.ts.
+ */
 export const hostApi = {
+  /** the host's state, pids and accelerator (allowed in every state) */
   'host.status': method(Empty, HostStatus),
   /** lets a QEMU that waits in prelaunch (after the owner has subscribed to the console) run */
   'host.boot': method(Empty, HostStatus),
+  /** presses the ACPI power button */
   'host.powerdown': method(Empty, Ok),
+  /** ends QEMU now (quit, then SIGKILL at a deadline) */
   'host.powerOff': method(Empty, Ok),
   'host.pause': method(Empty, Ok),
   'host.resume': method(Empty, Ok),
   'host.reset': method(Empty, Ok),
+  /** writes the RAM and device state to the spec's saveStateFile and ends QEMU: the VM ends 'saved' */
   'host.save': method(Empty, Ok, { long: true }),
+  /** writes the screen to a PNG file */
   'host.screendump': method(z.object({ file: z.string().min(1) }).strict(), Ok),
+  /** types into the serial console */
   'host.consoleWrite': method(z.object({ data: z.string().max(1 << 20) }).strict(), Ok),
   /**
    * A live snapshot: pause, switch every disk to a new overlay in one QMP transaction, save the RAM and
@@ -46,16 +57,26 @@ export const hostApi = {
     { long: true },
   ),
   /**
-   * Streams the data of the images between `base` and `image` into `image` (QMP block-stream on the
-   * node that has `image` open), so the images in between can leave the running chain.
+   * Undoes a live snapshot's disk switch: each overlay QEMU writes to is committed into the image it
+   * was put on (an active block-commit, the guest's writes included) and leaves the running chain.
+   * Overlays QEMU never switched to are skipped; `committed` lists the others. Not cancellable.
+   */
+  'host.switchBack': method(
+    z.object({ disks: z.array(z.object({ overlay: z.string().min(1), image: z.string().min(1) }).strict()).min(1).max(64) }).strict(),
+    z.object({ committed: z.array(z.string()) }),
+  ),
+  /**
+   * Streams the data of the images between `base` and `image` into `image` (a block-stream job on the
+   * node that has `image` open), so the images in between leave the running chain; `base: null` takes
+   * in the whole chain below. Cancelling leaves `image` based where it was.
    */
   'host.blockStream': method(
-    z.object({ image: z.string(), base: z.string().nullable() }).strict(),
+    z.object({ image: z.string().min(1), base: z.string().min(1).nullable() }).strict(),
     z.object({ bytes: z.number() }),
     { long: true },
   ),
-  /** raw QMP for features built on the host (snapshots, block jobs): the owner decides what to send */
-  'host.qmp': method(z.object({ command: z.string().min(1), arguments: z.record(z.string(), z.unknown()).optional() }).strict(), z.unknown()),
+  /** the files QEMU has open: every image of every disk's chain, firmware and ISOs */
+  'host.openImages': method(Empty, z.object({ images: z.array(z.string()) })),
 } satisfies Contract;
 export type HostApi = typeof hostApi;
 

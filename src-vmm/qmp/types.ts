@@ -186,18 +186,14 @@ export type QmpJobStatus =
 
 export type QmpJobType = 'commit' | 'stream' | 'mirror' | 'backup' | 'create' | 'amend' | 'snapshot-load' | 'snapshot-save' | 'snapshot-delete';
 
-export interface QmpBlockJobInfo {
+/** A job as `query-jobs` reports it. `error` is present once a job that failed (or was cancelled) has concluded. */
+export interface QmpJobInfo {
+  id: string;
   type: QmpJobType;
-  device: string;
-  len: number;
-  offset: number;
-  busy: boolean;
-  paused: boolean;
-  speed: number;
-  ready: boolean;
   status: QmpJobStatus;
-  'auto-finalize': boolean;
-  'auto-dismiss': boolean;
+  /** progress in units of the job's own choosing (bytes for block jobs), out of `total-progress` */
+  'current-progress': number;
+  'total-progress': number;
   error?: string;
 }
 
@@ -266,17 +262,17 @@ export interface QmpCommands {
   'human-monitor-command': Cmd<{ 'command-line': string; 'cpu-index'?: number }, string>;
   'query-block': Cmd<NoArgs, QmpBlockInfo[]>;
   'query-named-block-nodes': Cmd<{ flat?: boolean } | undefined, QmpBlockDeviceInfo[]>;
-  'blockdev-snapshot-sync': Cmd<QmpBlockdevSnapshotSyncArgs, QmpEmpty>;
   transaction: Cmd<{ actions: QmpTransactionAction[]; properties?: { 'completion-mode'?: 'individual' | 'grouped' } }, QmpEmpty>;
-  'block-commit': Cmd<
-    QmpBlockJobCommonArgs & { device: string; base?: string; 'base-node'?: string; top?: string; 'top-node'?: string; 'backing-file'?: string },
-    QmpEmpty
-  >;
+  /** Commits `top-node` (default: `device`, the active layer: an active commit) into `base-node`. The deprecated `base`/`top` file names are left out. */
+  'block-commit': Cmd<QmpBlockJobCommonArgs & { device: string; 'base-node'?: string; 'top-node'?: string; 'backing-file'?: string }, QmpEmpty>;
+  /** Copies into `device` the data of the images between it and `base-node` (all of them without one). */
   'block-stream': Cmd<QmpBlockJobCommonArgs & { device: string; base?: string; 'base-node'?: string; bottom?: string; 'backing-file'?: string }, QmpEmpty>;
-  'block-job-cancel': Cmd<{ device: string; force?: boolean }, QmpEmpty>;
-  /** Ends a job that reported BLOCK_JOB_READY (an active commit pivots to the base). */
-  'block-job-complete': Cmd<{ device: string }, QmpEmpty>;
-  'query-block-jobs': Cmd<NoArgs, QmpBlockJobInfo[]>;
+  'query-jobs': Cmd<NoArgs, QmpJobInfo[]>;
+  /** Ends a job that is `ready` (an active commit then pivots to its base). */
+  'job-complete': Cmd<{ id: string }, QmpEmpty>;
+  /** Removes a `concluded` job (one started with auto-dismiss off) once its outcome has been read. */
+  'job-dismiss': Cmd<{ id: string }, QmpEmpty>;
+  'job-cancel': Cmd<{ id: string }, QmpEmpty>;
   'device-list-properties': Cmd<{ typename: string }, QmpObjectPropertyInfo[]>;
   /** The QAPI schema as SchemaInfo entries; large (about 200 KiB), so callers inspect what they need. */
   'query-qmp-schema': Cmd<NoArgs, unknown[]>;
@@ -286,17 +282,6 @@ export type QmpCommandName = keyof QmpCommands;
 export type QmpArgs<K extends QmpCommandName> = QmpCommands[K]['args'];
 export type QmpReturn<K extends QmpCommandName> = QmpCommands[K]['returns'];
 
-/** BLOCK_JOB_COMPLETED / BLOCK_JOB_CANCELLED / BLOCK_JOB_READY share this shape. */
-export interface QmpBlockJobEventData {
-  type: QmpJobType;
-  device: string;
-  len: number;
-  offset: number;
-  speed: number;
-  /** Only on BLOCK_JOB_COMPLETED, when the job failed. */
-  error?: string;
-}
-
 /** The events Hangar listens to, name → `data` (events without data get `{}`). */
 export interface QmpEvents {
   STOP: QmpEmpty;
@@ -305,10 +290,7 @@ export interface QmpEvents {
   RESET: { guest: boolean; reason: QmpShutdownCause };
   POWERDOWN: QmpEmpty;
   MIGRATION: { status: QmpMigrationStatus };
-  BLOCK_JOB_COMPLETED: QmpBlockJobEventData;
-  BLOCK_JOB_CANCELLED: QmpBlockJobEventData;
-  BLOCK_JOB_ERROR: { device: string; operation: 'read' | 'write'; action: 'ignore' | 'report' | 'stop' };
-  BLOCK_JOB_READY: QmpBlockJobEventData;
+  /** Every status change of every job: the one event that tells a job's whole course, completion included. */
   JOB_STATUS_CHANGE: { id: string; status: QmpJobStatus };
 }
 

@@ -1,4 +1,5 @@
-// Snapshot-tree algebra (pure): naming rules, references, and what deleting a node does to the images.
+// Snapshot-tree algebra (pure): naming rules, references, navigation. What deleting a node does to the
+// images is in deletePlan.ts, the room a snapshot needs in space.ts.
 
 export interface SnapshotNode {
   id: string;
@@ -45,28 +46,4 @@ export function pathToRoot<T extends SnapshotNode>(nodes: readonly T[], id: stri
 export function defaultSnapshotName(nodes: readonly SnapshotNode[]): string {
   const used = new Set(nodes.map((n) => n.name.toLowerCase()));
   for (let i = 1; ; i++) if (!used.has(`snapshot ${i}`)) return `Snapshot ${i}`;
-}
-
-/**
- * Deleting a node: every image based on the node's image (child snapshots' images and the current
- * overlay alike) is rebased onto the node's own backing image, which copies the node's data into each
- * of them; then the node's image goes. The rule is the same for one child or several, and each step
- * leaves every image complete, so a crash or a cancel loses nothing.
- */
-export interface DeleteStep {
-  /** the image to rebase */
-  image: string;
-  /** its new backing image (null: it becomes standalone) */
-  newBacking: string | null;
-}
-
-export function deleteSteps(nodeImage: string, nodeBacking: string | null, dependents: readonly string[]): DeleteStep[] {
-  return dependents.filter((d) => d !== nodeImage).map((image) => ({ image, newBacking: nodeBacking }));
-}
-
-/** Time estimate for merging, from the rate measured for safe rebases on this kind of machine. */
-export const MERGE_BYTES_PER_SECOND = 250e6;
-
-export function estimateMergeSeconds(bytes: number): number {
-  return Math.max(1, Math.ceil(bytes / MERGE_BYTES_PER_SECOND));
 }

@@ -1,7 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allowedActions, checkAction, finalState, type QemuExitFacts } from '../../../../src-vmm/host/lifecycle.js';
+import { allowedActions, checkAction, describeAction, finalState, type HostAction, type QemuExitFacts } from '../../../../src-vmm/host/lifecycle.js';
+import { hostApi } from '../../../../src-vmm/protocol/contract.js';
 import { VM_STATES } from '../../../../src-vmm/protocol/states.js';
+
+/** The contract's methods as actions (host.status, always allowed, aside). */
+const ACTIONS = Object.keys(hostApi)
+  .filter((m) => m !== 'host.status')
+  .map((m) => m.slice('host.'.length) as HostAction);
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 
 const exit = (f: Partial<QemuExitFacts>): QemuExitFacts => ({
@@ -23,6 +29,24 @@ describe('VMM host lifecycle', () => {
     assert.ok(!allowedActions('running').includes('resume'));
     for (const s of ['stopped', 'saved', 'aborted'] as const) assert.deepEqual(allowedActions(s), []);
     for (const s of VM_STATES) assert.ok(Array.isArray(allowedActions(s)));
+  });
+
+  test('every action of the contract has its place: some state allows it, and it says what it does', () => {
+    for (const a of ACTIONS) {
+      assert.ok(VM_STATES.some((s) => allowedActions(s).includes(a)), `${a} is allowed somewhere`);
+      assert.ok(describeAction(a).length > 0);
+    }
+    assert.equal(new Set(ACTIONS.map(describeAction)).size, ACTIONS.length, 'each description names one action');
+    for (const s of VM_STATES) for (const a of allowedActions(s)) assert.ok(ACTIONS.includes(a), `${s} allows ${a}, an action of the contract`);
+  });
+
+  test('block jobs run only while QEMU holds the disks; switching back from a failed snapshot also while the guest shuts down', () => {
+    const allowing = (a: HostAction) => VM_STATES.filter((s) => allowedActions(s).includes(a));
+    assert.deepEqual(allowing('blockStream'), ['running', 'paused']);
+    assert.deepEqual(allowing('snapshotLive'), ['running', 'paused']);
+    assert.deepEqual(allowing('switchBack'), ['running', 'paused', 'stopping']);
+    assert.deepEqual(allowing('openImages'), ['starting', 'running', 'paused', 'stopping']);
+    assert.throws(() => checkAction('starting', 'blockStream'), /cannot merge disk images while the VM is starting/);
   });
 
   test('an illegal action is a STATE_CONFLICT naming the state', () => {

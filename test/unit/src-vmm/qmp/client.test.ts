@@ -181,9 +181,9 @@ describe('QmpClient', () => {
 
   test('an error reply rejects with QmpCommandError carrying command, class and desc', async () => {
     const { f, qmp } = await connected((f) => {
-      f.onCommand = (cmd, conn) => conn.fail(cmd, 'DeviceNotFound', "Device 'nope' not found");
+      f.onCommand = (cmd, conn) => conn.fail(cmd, 'GenericError', "Job 'nope' not found");
     });
-    await assert.rejects(qmp.execute('block-job-cancel', { device: 'nope' }), isQmpError('block-job-cancel', 'DeviceNotFound', "Device 'nope' not found"));
+    await assert.rejects(qmp.execute('job-cancel', { id: 'nope' }), isQmpError('job-cancel', 'GenericError', "Job 'nope' not found"));
     assert.equal(qmp.runstate, 'running', 'a refused command does not end the connection');
     await qmp.disconnect();
     await f.close();

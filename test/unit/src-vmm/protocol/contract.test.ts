@@ -1,0 +1,49 @@
+// The owner ⇄ VMM host contract is a closed set of named actions: each takes exactly its own input,
+// and nothing passes QMP through.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { z } from 'zod';
+import { hostApi, type HostApi } from '../../../../src-vmm/protocol/contract.js';
+
+/** A valid input for every method: a method added to the contract without one here does not compile. */
+const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
+  'host.status': {},
+  'host.boot': {},
+  'host.powerdown': {},
+  'host.powerOff': {},
+  'host.pause': {},
+  'host.resume': {},
+  'host.reset': {},
+  'host.save': {},
+  'host.screendump': { file: '/vm/run/screen.png' },
+  'host.consoleWrite': { data: 'ls\r' },
+  'host.snapshotLive': { disks: [{ diskId: 'disk0', overlay: '/vm/disks/disk0-1.qcow2' }], stateFile: '/vm/snapshots/s.vmstate' },
+  'host.switchBack': { disks: [{ overlay: '/vm/disks/disk0-1.qcow2', image: '/vm/disks/disk0.qcow2' }] },
+  'host.blockStream': { image: '/vm/disks/disk0-2.qcow2', base: null },
+  'host.openImages': {},
+};
+
+describe('the VMM host contract', () => {
+  test('is the closed set of named actions', () => {
+    assert.deepEqual(Object.keys(hostApi).sort(), Object.keys(samples).sort());
+    assert.ok(!Object.keys(hostApi).some((m) => /qmp/i.test(m)), 'no raw QMP');
+  });
+
+  test('each action takes exactly its own input: a QMP command smuggled in is refused', () => {
+    for (const [name, m] of Object.entries(hostApi)) {
+      const sample = samples[name as keyof HostApi];
+      assert.ok(m.input.safeParse(sample).success, `${name} accepts its sample`);
+      const smuggled = m.input.safeParse({ ...sample, command: 'block-commit', arguments: { device: 'disk0' } });
+      assert.equal(smuggled.success, false, `${name} refuses unknown fields`);
+    }
+  });
+
+  test('the block actions check their shapes', () => {
+    const stream = hostApi['host.blockStream'].input;
+    assert.equal(stream.safeParse({ image: '', base: null }).success, false, 'an image is named');
+    assert.equal(stream.safeParse({ image: '/a' }).success, false, 'the base is explicit: null takes the whole chain in');
+    const back = hostApi['host.switchBack'].input;
+    assert.equal(back.safeParse({ disks: [] }).success, false, 'at least one disk');
+    assert.equal(back.safeParse({ disks: [{ overlay: '/o' }] }).success, false, 'each overlay with the image it was put on');
+  });
+});

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { desktopAppVerdict, openFileKind, openRefusal, openRoute, type DesktopAppVerdict } from '../../../../src-main/desktop/open.js';
 import { parseArgs } from '../../../../src-main/cli/args.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
+import { fileArgFromArgv } from '../../../../src-main/electron/policy.js';
 
 const file = { isFile: true };
 const usable: DesktopAppVerdict = { usable: true, binary: '/opt/electron' };
@@ -49,6 +50,15 @@ describe('hangar open: whether the desktop app can be used', () => {
     assert.deepEqual(desktopAppVerdict({ ...base, electronBinary: null }), unusable);
     assert.match((desktopAppVerdict({ ...base, env: {} }) as { why: string }).why, /no desktop session/);
     assert.match((desktopAppVerdict({ ...base, uid: 0 }) as { why: string }).why, /does not run as root/);
+  });
+});
+
+describe('hangar open: handing the file to the desktop app', () => {
+  test('the app finds the file in the command line hangar open starts it with (`<electron> <app folder> FILE`)', () => {
+    assert.equal(fileArgFromArgv(['/home/u/hangar/', '/tmp/my appliance.ova'], '/'), '/tmp/my appliance.ova');
+    // a second instance's command line reaches the running app with Chromium's switches added
+    assert.equal(fileArgFromArgv(['/home/u/hangar/', '--allow-file-access-from-files', '/tmp/x.OVF'], '/home/u'), '/tmp/x.OVF');
+    assert.equal(fileArgFromArgv(['/home/u/hangar/'], '/'), null);
   });
 });
 

@@ -52,7 +52,7 @@ export async function openFile(home: string, cliEntry: string, arg: string): Pro
     case 'refuse':
       throw new HangarError('OWNER_CONFLICT', route.message);
     case 'desktop':
-      await launchDesktopApp(route.binary, [file]);
+      await launchDesktopApp(route.binary, [file], join(home, 'desktop.log'));
       return { file, via: 'desktop' };
     case 'web':
       return openWeb(home, file, route.servedUrl, false);

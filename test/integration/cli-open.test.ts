@@ -128,12 +128,16 @@ describe('hangar open', () => {
     const { home, cleanup } = tempHome();
     try {
       const file = applianceFile(join(d.root, 'files2'), 'a.ovf');
+      // an address left by a server that was killed is not believed
+      mkdirSync(join(home, 'web'), { mode: 0o700 });
+      writeFileSync(join(home, 'web', 'serve.json'), JSON.stringify({ url: 'http://127.0.0.1:1/?token=stale', pid: 2 ** 22 + 1, startTime: null }), { mode: 0o600 });
       const r = await runCli(home, ['open', file], { env: env() });
       assert.equal(r.code, 0, r.stderr);
       const [head, url, ...rest] = r.stdout.split('\n');
       assert.equal(head, `no browser to open here (no desktop session, $BROWSER unset): open this address to review ${file}; web mode started in the background ('hangar shutdown' stops it)`);
       assert.deepEqual(rest, ['']);
       assert.match(url!, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+#import=/);
+      assert.doesNotMatch(url!, /token=stale/);
       // the command has ended; the server it started still serves the page
       const owner = lockPid(home);
       assert.equal(owner.kind, 'hangar serve');

@@ -57,7 +57,8 @@ export async function openFile(home: string, cliEntry: string, arg: string): Pro
     case 'web':
       return openWeb(home, file, route.servedUrl, false);
     case 'wait-for-serve':
-      return openWeb(home, file, await waitForServe(home, 60_000, () => false), false);
+      // (it has no child of ours to watch: it is gone as soon as the home has no serve owner)
+      return openWeb(home, file, await waitForServe(home, 60_000, () => true), false);
     case 'start-web':
       return openWeb(home, file, await startServe(home, cliEntry), true);
   }
@@ -94,7 +95,7 @@ async function startServe(home: string, cliEntry: string): Promise<string> {
   }
 }
 
-/** Waits until a `hangar serve` owns the home and has left its address. */
+/** Waits until a `hangar serve` owns the home and has left its address; `ended`: the server we wait for may have stopped. */
 async function waitForServe(home: string, timeoutMs: number, ended: () => boolean): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

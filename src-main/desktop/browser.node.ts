@@ -1,6 +1,6 @@
 // Opens the user's browser on a web mode address, through a private hand-over page (see browser.ts).
 import { spawn } from 'node:child_process';
-import { browserCommands, type BrowserEnv } from './browser.js';
+import { browserCommands, canOpenBrowser, type BrowserEnv } from './browser.js';
 import { writeRedirect } from './webInfo.node.js';
 
 export interface BrowserOpened {
@@ -21,8 +21,7 @@ function launch(argv: string[]): Promise<boolean> {
 }
 
 export async function openInBrowser(home: string, url: string, env: BrowserEnv = process.env, platform: string = process.platform): Promise<BrowserOpened> {
-  const commands = browserCommands('', env, platform);
-  if (commands.length === 0) return { command: null };
+  if (!canOpenBrowser(env, platform)) return { command: null };
   const page = writeRedirect(home, url);
   for (const argv of browserCommands(page, env, platform)) {
     if (await launch(argv)) return { command: argv[0]! };

@@ -46,6 +46,11 @@ export function browserCommands(target: string, env: BrowserEnv, platform: strin
   return commands;
 }
 
+/** Whether there is any browser to try (so that no hand-over page is written for nothing). */
+export function canOpenBrowser(env: BrowserEnv, platform: string): boolean {
+  return browserCommands('about:blank', env, platform).length > 0;
+}
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { browserCommands, browserVarCommands, hasDesktopSession, redirectPage } from '../../../../src-main/desktop/browser.js';
+import { browserCommands, browserVarCommands, canOpenBrowser, hasDesktopSession, redirectPage } from '../../../../src-main/desktop/browser.js';
 
 const page = 'file:///home/u/.local/share/hangar/web/open-1.html';
 
@@ -29,6 +29,9 @@ describe('opening the browser', () => {
     assert.deepEqual(browserCommands(page, { DISPLAY: ':0', BROWSER: 'w3m' }, 'linux'), [['w3m', page], ['xdg-open', page]]);
     assert.deepEqual(browserCommands(page, { BROWSER: 'w3m' }, 'linux'), [['w3m', page]]);
     assert.deepEqual(browserCommands(page, {}, 'darwin'), [['open', page]]);
+    assert.equal(canOpenBrowser({}, 'linux'), false);
+    assert.equal(canOpenBrowser({ BROWSER: ' : ' }, 'linux'), false);
+    assert.equal(canOpenBrowser({ BROWSER: 'firefox' }, 'linux'), true);
   });
 
   test('the hand-over page forwards to the address, escaped', () => {

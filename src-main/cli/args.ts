@@ -155,10 +155,17 @@ export const COMMANDS: CommandSpec[] = [
     flags: {
       port: { kind: 'int', value: 'N', help: 'port (default: a free one)' },
       host: { kind: 'string', value: 'ADDRESS', help: 'address to bind (default 127.0.0.1; anything else exposes the VMs)' },
+      open: { kind: 'bool', help: "also open the interface in your browser ($BROWSER, or the desktop's default browser)" },
     },
     summary: 'web mode: serve the interface and become the home\'s owner (VMs of a headless owner keep running)',
   },
   { name: 'shutdown', args: [], flags: { force: { kind: 'bool', help: 'power off running VMs first' }, ...json }, summary: "stop the home's headless owner" },
+  {
+    name: 'open',
+    args: ['FILE'],
+    flags: { ...json },
+    summary: 'the import review for an .ova or .ovf: in the desktop app, or in web mode in your browser (what a double-click runs)',
+  },
 ];
 
 export interface ParsedCommand {

@@ -19,7 +19,10 @@ import { liveLockHolder } from '../owner/lock.node.js';
 import { startOwner } from '../owner/owner.node.js';
 import { takeOverHome } from '../owner/takeover.node.js';
 import { startWebServer } from '../web/server.node.js';
+import { openInBrowser } from '../desktop/browser.node.js';
+import { removeServeInfo, writeServeInfo } from '../desktop/webInfo.node.js';
 import { cliAdvice } from './advice.js';
+import { openFile } from './open.node.js';
 import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 
@@ -50,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     const request = buildRequest(parsed);
     if (parsed.command === 'shutdown') return await shutdownOwner(parsed);
     if (parsed.command === 'serve') return await serveWeb(parsed);
+    if (parsed.command === 'open') return await runOpen(parsed);
     const api = await connectToOwner();
     try {
       return await runCommand(api, parsed, request);
@@ -170,15 +174,39 @@ async function serveWeb(p: ParsedCommand): Promise<number> {
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
     process.stderr.write(`hangar: warning: serving on ${host}, not only this machine; anyone with the token controls the VMs\n`);
   }
-  process.stdout.write(`Hangar web mode for ${home}\n${web.url}\n`);
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
     void owner.shutdownRequested.then(resolve);
   });
+  process.stdout.write(`Hangar web mode for ${home}\n${web.url}\n`);
+  // Where `hangar open` finds this server: a private file in the home, gone when serving stops.
+  try {
+    writeServeInfo(home, web.url);
+  } catch (e) {
+    process.stderr.write(`hangar: warning: could not leave this server's address in the home (${oneLine(toHangarError(e).message)}): hangar open will not find it\n`);
+  }
+  if (p.flags.open === true) {
+    const { command } = await openInBrowser(home, web.url);
+    process.stderr.write(command ? `hangar: opened in your browser (${command})\n` : 'hangar: no browser to open here (no desktop session, $BROWSER unset): open the address above\n');
+  }
+  await stopped;
+  removeServeInfo(home);
   web.dispose();
   owner.dispose();
   process.stderr.write('hangar: web mode stopped; running VMs keep running (any hangar command re-attaches them)\n');
+  return 0;
+}
+
+/** `hangar open FILE`: the import review in the desktop app, or in web mode in the user's browser. */
+async function runOpen(p: ParsedCommand): Promise<number> {
+  const r = await openFile(home, cliEntry, p.args[0]!);
+  print(p, r, () => {
+    if (r.via === 'desktop') return `opened ${r.file} in the desktop app`;
+    const started = r.startedServe ? "; web mode started in the background ('hangar shutdown' stops it)" : '';
+    const head = r.browser ? `opened ${r.file} in web mode in your browser (${r.browser})${started}` : `no browser to open here (no desktop session, $BROWSER unset): open this address to review ${r.file}${started}`;
+    return `${head}\n${r.url}`;
+  });
   return 0;
 }
 

@@ -13,9 +13,13 @@ import { isWire, type Transport, type Wire } from '../../src-vmm/base/rpc.js';
 import { HangarError } from '../../src-vmm/base/errors.js';
 
 export const defaultRendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
+/** The app icon (resources/, beside the build), served as /favicon.ico for what asks for it there. */
+export const defaultIconFile = fileURLToPath(new URL('../../../resources/icon.png', import.meta.url));
 
 
 const MAX_MESSAGE_BYTES = 16 << 20;
+
+const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
 
 export interface WebServerOptions {
   /** serves the API to one more connection */
@@ -25,6 +29,8 @@ export interface WebServerOptions {
   host?: string;
   port?: number;
   rendererDir?: string;
+  /** the PNG served at /favicon.ico */
+  iconFile?: string;
   token?: string;
   /** origins besides the server's own that may open websockets (the desktop app's app://hangar) */
   allowedOrigins?: string[];
@@ -100,6 +106,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     const url = new URL(req.url ?? '/', 'http://x');
     let rel = decodeURIComponent(url.pathname);
+    if (rel === '/favicon.ico') return serveFile(req, res, headers, opts.iconFile ?? defaultIconFile, 'image/png');
     if (rel === '/' || rel === '') rel = '/index.html';
     const file = normalize(join(rendererDir, rel));
     if (!file.startsWith(normalize(rendererDir.endsWith(sep) ? rendererDir : rendererDir + sep))) {
@@ -107,17 +114,21 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       res.end();
       return;
     }
-    if (!existsSync(file) || !statSync(file).isFile()) {
-      if (rel === '/index.html') {
-        res.writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end('The interface is not built: run npm run build.\n');
-        return;
-      }
+    if (rel === '/index.html' && !isFile(file)) {
+      res.writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('The interface is not built: run npm run build.\n');
+      return;
+    }
+    serveFile(req, res, headers, file, contentTypeFor(file));
+  };
+
+  const serveFile = (req: IncomingMessage, res: ServerResponse, headers: Record<string, string>, file: string, type: string) => {
+    if (!isFile(file)) {
       res.writeHead(404, headers);
       res.end();
       return;
     }
-    res.writeHead(200, { ...headers, 'Content-Type': contentTypeFor(file) });
+    res.writeHead(200, { ...headers, 'Content-Type': type });
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
   };
 

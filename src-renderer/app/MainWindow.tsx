@@ -41,7 +41,7 @@ import { ExportDialog } from '../appliances/ExportDialog.js';
 import { ImportDialog } from '../appliances/ImportDialog.js';
 import { SettingsDialog } from '../vms/SettingsDialog.js';
 import type { VmSummary } from '../api/apiTypes.js';
-import { hashWithoutImport, importPathFromHash } from '../appliances/importReview.js';
+import { hashWithoutImport, importPathFromHash } from '../../src-main/desktop/deepLink.js';
 import { runningCount } from '../tasks/tasks.js';
 import { applyStateChange, filterVms, keepSelection } from '../vms/vmList.js';
 import { canDo, type VmAction } from '../vms/vmState.js';

@@ -1,6 +1,7 @@
 // Every decision of the Electron shell, as pure functions: window options, CSP, which URLs and senders
 // are trusted, the quit question, file arguments and the menu. main.electron.ts only wires them to
 // Electron (its types check these shapes where they are passed), so each rule is unit-tested here.
+import { rendererCsp as sharedCsp } from '../web/csp.js';
 import { contentTypeFor } from '../web/mime.js';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,21 +69,7 @@ export function mainWindowOptions(preloadPath: string, opts: MainWindowOptionsIn
 /** The page's Content-Security-Policy: its own scripts only, the API over IPC, VNC over the local socket. */
 export function rendererCsp(vncPort: number): string {
   if (!Number.isInteger(vncPort) || vncPort <= 0 || vncPort > 65535) throw new RangeError(`not a port: ${vncPort}`);
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    // MUI's emotion injects style elements at run time
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    `connect-src 'self' ws://127.0.0.1:${vncPort}`,
-    "worker-src 'none'",
-    "frame-src 'none'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return sharedCsp([`ws://127.0.0.1:${vncPort}`]);
 }
 
 function parseUrl(url: string): URL | null {

@@ -14,6 +14,7 @@ import { planDelete, type DeleteFacts, type DeletePlan } from '../../src-vmm/sna
 import { takeRoomBytes } from '../../src-vmm/snapshots/space.js';
 import { currentStateChanged, settingsDiffer, type CurrentStateFacts } from '../../src-vmm/snapshots/currentState.js';
 import { vmPaths } from '../home.js';
+import { snapshotItem } from './items.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { SnapshotRow } from '../inventory/inventory.node.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
@@ -59,16 +60,7 @@ export class SnapshotService {
     let sizeBytes = 0;
     for (const disk of s.disks) sizeBytes += fileSize(disk.path);
     if (s.stateFile) sizeBytes += fileSize(s.stateFile);
-    return {
-      id: s.id,
-      name: s.name,
-      parentId: s.parentId,
-      createdAt: s.createdAt,
-      live: s.live,
-      description: s.description,
-      sizeBytes,
-      hasThumbnail: existsSync(this.thumbnailPath(vm, s.id)),
-    };
+    return snapshotItem(s, { sizeBytes, hasThumbnail: existsSync(this.thumbnailPath(vm, s.id)) });
   }
 
   /**

@@ -19,6 +19,7 @@ import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { DiskChoice, VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
 import { provisionVm, type ProvisionDeps } from './provision.node.js';
+import { snapshotItem } from '../snapshots/items.js';
 import { CREATE_PATHS, configInvalid, modifyPaths } from './requestIssues.js';
 import { PathGuard } from '../files/pathGuard.node.js';
 import { planUserImage, type UserImagePlan } from '../files/userImages.node.js';
@@ -168,14 +169,7 @@ export class VmService {
       serial: c.serial.enabled,
       folder: vmPaths(this.d.home, row.id).dir,
       createdAt: row.createdAt,
-      snapshots: this.d.inventory.snapshots.listForVm(row.id).map((s) => ({
-        id: s.id,
-        name: s.name,
-        parentId: s.parentId,
-        createdAt: s.createdAt,
-        live: s.live,
-        description: s.description,
-      })),
+      snapshots: this.d.inventory.snapshots.listForVm(row.id).map((s) => snapshotItem(s)),
       currentSnapshotId: this.d.inventory.snapshots.current(row.id)?.id ?? null,
       ...(this.problems.get(row.id)?.length ? { problems: this.problems.get(row.id) } : {}),
       ...(this.relations ? this.relations(row) : {}),

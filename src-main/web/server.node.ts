@@ -7,6 +7,7 @@ import { join, normalize, sep } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { contentTypeFor } from './mime.js';
+import { rendererCsp } from './csp.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toDisposable, DisposableStore, type Disposable } from '../../src-vmm/base/disposable.js';
 import { isWire, type Transport, type Wire } from '../../src-vmm/base/rpc.js';
@@ -45,19 +46,7 @@ export interface WebServer extends Disposable {
 }
 
 export function contentSecurityPolicy(port: number): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    // MUI's emotion injects style elements at run time
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return rendererCsp([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]);
 }
 
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {

@@ -4,6 +4,7 @@
 // review them as text diffs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sampleConfig } from '../../../helpers/sampleConfig.js';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { repoRoot } from '../../../helpers/paths.js';
@@ -109,25 +110,7 @@ describe('QEMU argv golden files', () => {
 });
 
 // A valid config to vary in the tests below.
-function config(over: Partial<VmConfig> = {}): VmConfig {
-  return {
-    schemaVersion: 1,
-    id: '0b5e7e0a-1c2d-4e3f-8a9b-0c1d2e3f4a5b',
-    name: 'unit',
-    osType: 'linux',
-    description: '',
-    system: { chipset: 'pc', cpus: 1, memoryMiB: 256, accel: 'auto' },
-    firmware: { type: 'bios' },
-    disks: [{ id: 'disk0', bus: 'virtio', path: '/vm/disk0.qcow2', format: 'qcow2', readOnly: false }],
-    opticals: [],
-    nics: [],
-    display: { vga: 'std', vnc: true },
-    serial: { enabled: true },
-    features: { nested: false },
-    boot: { order: ['disk'] },
-    ...over,
-  };
-}
+const config = sampleConfig;
 
 const build = (c: VmConfig, host: Partial<HostFacts> = {}, paths: Partial<RunPaths> = {}) =>
   buildQemuLaunch(c, { ...DEFAULT_HOST, ...host }, runPaths(c.id, paths));

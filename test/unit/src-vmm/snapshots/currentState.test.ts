@@ -2,25 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { currentStateChanged, settingsDiffer, type CurrentStateFacts } from '../../../../src-vmm/snapshots/currentState.js';
 import { validateConfig, type VmConfig } from '../../../../src-vmm/model/index.js';
+import { sampleConfig } from '../../../helpers/sampleConfig.js';
 
 const config = (over: Partial<VmConfig> = {}): VmConfig => {
-  const r = validateConfig({
-    schemaVersion: 1,
-    id: '11111111-2222-4333-8444-555555555555',
-    name: 'vm',
-    osType: 'linux',
-    description: '',
-    system: { chipset: 'pc', cpus: 1, memoryMiB: 128, accel: 'auto' },
-    firmware: { type: 'bios' },
-    disks: [{ id: 'disk0', bus: 'virtio', path: '/h/VMs/x/disks/disk0-aa.qcow2', format: 'qcow2', readOnly: false }],
-    opticals: [],
-    nics: [],
-    display: { vga: 'std', vnc: true },
-    serial: { enabled: true },
-    features: { nested: false },
-    boot: { order: ['disk'] },
-    ...over,
-  });
+  const r = validateConfig(sampleConfig({ disks: [{ id: 'disk0', bus: 'virtio', path: '/h/VMs/x/disks/disk0-aa.qcow2', format: 'qcow2', readOnly: false }], ...over }));
   assert.ok(r.ok);
   return r.value;
 };

@@ -1,0 +1,16 @@
+// A snapshot as the API shows it (pure): one mapping from the inventory's row, used by the snapshot
+// list and by a VM's details alike.
+import type { SnapshotItem } from '../api/contract.js';
+
+interface SnapshotFacts {
+  id: string;
+  name: string;
+  parentId: string | null;
+  createdAt: string;
+  live: boolean;
+  description: string;
+}
+
+export function snapshotItem(s: SnapshotFacts, files?: { sizeBytes: number; hasThumbnail: boolean }): SnapshotItem {
+  return { id: s.id, name: s.name, parentId: s.parentId, createdAt: s.createdAt, live: s.live, description: s.description, ...(files ?? {}) };
+}

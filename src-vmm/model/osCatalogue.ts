@@ -115,9 +115,12 @@ export const OS_TYPES = [
 export type OsTypeId = (typeof OS_TYPES)[number]['id'];
 export const OS_TYPE_IDS = OS_TYPES.map((os) => os.id) as [OsTypeId, ...OsTypeId[]];
 
-export const OsTypeId = z.string({ error: 'OS type must be a string' }).refine((id) => getOsType(id) !== undefined, {
-  error: (issue) => `unknown OS type '${String(issue.input)}'`,
-});
+export const OsTypeId = z
+  .string({ error: 'OS type must be a string' })
+  .max(64, { error: 'OS type must be at most 64 characters', abort: true })
+  .refine((id) => getOsType(id) !== undefined, {
+    error: (issue) => `unknown OS type '${String(issue.input)}'`,
+  });
 
 export function getOsType(id: string): OsType | undefined {
   return (OS_TYPES as readonly OsType[]).find((os) => os.id === id);

@@ -171,7 +171,7 @@ describe('hostile names and paths at the CLI', () => {
     symlinkSync(stashIso, isoLink);
     const before = await everything();
     const inventory = homePaths(home).inventory;
-    const belongsToOther = /belongs to VM 'other': a VM cannot use another VM's files \(to copy a VM, use 'hangar clone'\)/;
+    const belongsToOther = /belongs to VM 'other': a VM cannot use another VM's files \(to copy a VM, clone it\)/;
     const create = (...args: string[]) => h('create', '--name', 'intruder', '--nic', 'none', ...args);
     const cases: [string, () => Promise<CliResult>, RegExp][] = [
       ["the other VM's disk", () => create('--disk-image', other.disk), belongsToOther],

@@ -146,6 +146,10 @@ export const SnapshotItem = z.object({
   sizeBytes: z.number().optional(),
   /** a screen thumbnail exists (snapshots of a running VM) */
   hasThumbnail: z.boolean().optional(),
+  /** a live snapshot's RAM was written while the guest ran ('background'), or with the guest paused */
+  liveMethod: z.enum(['background', 'paused']).optional(),
+  /** how long the guest was paused for it, in ms */
+  pauseMs: z.number().optional(),
 });
 export type SnapshotItem = z.infer<typeof SnapshotItem>;
 

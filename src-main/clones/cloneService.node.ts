@@ -277,6 +277,7 @@ export class CloneService {
                     live: x.live,
                     stateFile: x.stateFile ? join(paths.snapshots, `${newId}.vmstate`) : null,
                     disks: x.disks.map((dd) => ({ ...dd, path: map.get(dd.path)! })),
+                    facts: x.facts,
                   });
                 }
                 const current = inventory.snapshots.current(source.id);

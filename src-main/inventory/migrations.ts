@@ -101,6 +101,15 @@ CREATE TABLE quarantine (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'snapshot facts',
+    sql: `
+-- Facts about how a snapshot was taken, as JSON: { liveMethod: 'background' | 'paused', pauseMs, … }.
+-- '{}' for snapshots taken before it existed.
+ALTER TABLE snapshots ADD COLUMN facts TEXT NOT NULL DEFAULT '{}';
+`,
+  },
 ];
 
 /** The schema version this build writes and understands. */

@@ -59,7 +59,11 @@ const SnapshotDbRow = z.object({
   live: flag,
   state_file: textOrNull,
   disks: text,
+  facts: text.optional(),
 });
+const SnapshotFactsJson = z
+  .object({ liveMethod: z.enum(['background', 'paused']).optional(), pauseMs: z.number().nonnegative().optional() })
+  .loose();
 
 const TaskDbRow = z.object({
   id: text.min(1),
@@ -157,6 +161,10 @@ export function parseSnapshotRow<TConfig extends ConfigBase>(
   if (!disksJson.ok) return disksJson;
   const disks = z.array(SnapshotDisk).safeParse(disksJson.value);
   if (!disks.success) return { ok: false, reason: `disks are not valid (${issues(disks.error)})` };
+  // Facts are bookkeeping: unreadable ones are dropped, never the snapshot.
+  const factsJson = parseJson(row.facts ?? '{}', 'facts');
+  const facts = factsJson.ok ? SnapshotFactsJson.safeParse(factsJson.value) : undefined;
+  const { liveMethod, pauseMs } = facts?.success ? facts.data : {};
   return {
     ok: true,
     value: {
@@ -170,6 +178,7 @@ export function parseSnapshotRow<TConfig extends ConfigBase>(
       live: row.live === 1,
       stateFile: row.state_file,
       disks: disks.data,
+      facts: { ...(liveMethod ? { liveMethod } : {}), ...(pauseMs !== undefined ? { pauseMs } : {}) },
     },
   };
 }

@@ -86,6 +86,16 @@ export interface SnapshotRow<TConfig> {
   live: boolean;
   stateFile: string | null;
   disks: SnapshotDisk[];
+  /** how it was taken */
+  facts: SnapshotFacts;
+}
+
+/** What is known of how a snapshot was taken; every field optional (older snapshots have none). */
+export interface SnapshotFacts {
+  /** a live snapshot's RAM: written while the guest ran ('background'), or with the guest paused */
+  liveMethod?: 'background' | 'paused';
+  /** how long the guest was paused, in ms */
+  pauseMs?: number;
 }
 
 export interface SnapshotInput<TConfig> {
@@ -99,6 +109,7 @@ export interface SnapshotInput<TConfig> {
   live: boolean;
   stateFile?: string | null;
   disks: SnapshotDisk[];
+  facts?: SnapshotFacts;
 }
 
 export const TASK_STATES = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;

@@ -2,15 +2,26 @@
 // list and by a VM's details alike.
 import type { SnapshotItem } from '../api/contract.js';
 
-interface SnapshotFacts {
+interface SnapshotRecord {
   id: string;
   name: string;
   parentId: string | null;
   createdAt: string;
   live: boolean;
   description: string;
+  facts: { liveMethod?: 'background' | 'paused'; pauseMs?: number };
 }
 
-export function snapshotItem(s: SnapshotFacts, files?: { sizeBytes: number; hasThumbnail: boolean }): SnapshotItem {
-  return { id: s.id, name: s.name, parentId: s.parentId, createdAt: s.createdAt, live: s.live, description: s.description, ...(files ?? {}) };
+export function snapshotItem(s: SnapshotRecord, files?: { sizeBytes: number; hasThumbnail: boolean }): SnapshotItem {
+  return {
+    id: s.id,
+    name: s.name,
+    parentId: s.parentId,
+    createdAt: s.createdAt,
+    live: s.live,
+    description: s.description,
+    ...(s.live && s.facts.liveMethod ? { liveMethod: s.facts.liveMethod } : {}),
+    ...(s.live && s.facts.pauseMs !== undefined ? { pauseMs: s.facts.pauseMs } : {}),
+    ...(files ?? {}),
+  };
 }

@@ -16,7 +16,7 @@ import { currentStateChanged, settingsDiffer, type CurrentStateFacts } from '../
 import { vmPaths } from '../home.js';
 import { snapshotItem } from './items.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
-import type { SnapshotRow } from '../inventory/inventory.node.js';
+import type { SnapshotFacts, SnapshotRow } from '../inventory/inventory.node.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { SnapshotItem } from '../api/contract.js';
@@ -169,6 +169,7 @@ export class SnapshotService {
       const created: string[] = [];
       let stateFile: string | null = null;
       let live = false;
+      let facts: SnapshotFacts = {};
       // the running QEMU writes to the new overlays: a failure from here on switches it back first
       let switched = false;
       try {
@@ -184,7 +185,8 @@ export class SnapshotService {
           );
           created.push(...overlays.map((o) => o.overlay));
           switched = true;
-          this.d.log(`vm=${vm.id} live snapshot: guest paused ${r.pauseMs} ms${r.stateError ? `; state not saved: ${r.stateError}` : ''}`);
+          this.d.log(`vm=${vm.id} live snapshot (${r.method}): guest paused ${r.pauseMs} ms${r.stateError ? `; state not saved: ${r.stateError}` : ''}`);
+          facts = { liveMethod: r.method, pauseMs: r.pauseMs };
           // The state did not fit: no snapshot at all rather than one without the state the user asked for.
           if (!r.stateSaved && isNoSpaceError(r.stateError)) throw noSpaceError(paths.dir, { cause: r.stateError });
           live = r.stateSaved;
@@ -227,6 +229,7 @@ export class SnapshotService {
             live,
             stateFile,
             disks: vm.config.disks.map((disk) => ({ diskId: disk.id, path: disk.path, format: disk.format })),
+            facts,
           });
           for (const o of overlays) {
             if (this.d.inventory.images.get(o.disk.path)) this.d.inventory.images.setRole(o.disk.path, 'frozen');

@@ -59,6 +59,7 @@ export function SnapshotDetails({ vm, row, tree, now }: { vm: VmSummary; row: Sn
         rows={[
           ['Taken', `${formatDateTime(item.createdAt)} (${formatAge(item.createdAt, now)})`],
           ['Holds', item.live ? 'the disks and the running state' : 'the disks'],
+          ...(item.live && item.liveMethod ? ([['Guest paused', liveMethodText(item.liveMethod, item.pauseMs)]] as [string, string][]) : []),
           ['Own size', item.sizeBytes !== undefined ? formatBytes(item.sizeBytes) : 'unknown'],
           ['Based on', row.parentId && tree.items.get(row.parentId) ? tree.items.get(row.parentId)!.name : 'nothing (first snapshot)'],
         ]}
@@ -73,4 +74,12 @@ export function SnapshotDetails({ vm, row, tree, now }: { vm: VmSummary; row: Sn
       </Box>
     </Stack>
   );
+}
+
+/** How a live snapshot's running state was saved, in words. */
+export function liveMethodText(method: 'background' | 'paused', pauseMs: number | undefined): string {
+  const pause = pauseMs === undefined ? '' : pauseMs < 1000 ? `${Math.round(pauseMs)} ms` : `${(pauseMs / 1000).toFixed(1)} s`;
+  return method === 'background'
+    ? `${pause ? `${pause}, ` : ''}for the disk switch only: the memory was saved while the guest ran`
+    : `${pause ? `${pause}, ` : ''}while its memory was saved (this host does not allow saving it in the background)`;
 }

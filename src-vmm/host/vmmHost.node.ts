@@ -307,7 +307,7 @@ export class VmmHost {
     input: { disks: { diskId: string; overlay: string }[]; stateFile: string; thumbnail?: string },
     signal: AbortSignal,
     progress: (f: number) => void,
-  ): Promise<{ pauseMs: number; stateSaved: boolean; stateError?: string; thumbnail: boolean }> {
+  ): Promise<{ pauseMs: number; stateSaved: boolean; stateError?: string; thumbnail: boolean; method: 'background' | 'paused' }> {
     let thumbnail = false;
     if (input.thumbnail) {
       try {
@@ -324,30 +324,53 @@ export class VmmHost {
       return { node, overlay: d.overlay, overlayNode: `s${randomBytes(6).toString('hex')}` };
     });
     const wasRunning = this.state === 'running';
+    // A background snapshot (QEMU's userfaultfd write protection) lets the guest run while its RAM is
+    // written: the pause is only the disk switch and the device state. Where the kernel or the
+    // privileges do not allow it, the guest stays paused until the state is written, as before.
+    const background = wasRunning && (await this.enableBackgroundSnapshot());
     const t0 = performance.now();
+    let resumedAt: number | undefined;
     if (wasRunning) await this.qmp.execute('stop');
     try {
       await this.qmp.execute('transaction', snapshotTransaction(switches));
       let stateError: string | undefined;
       try {
-        await this.migrateToFile(input.stateFile, signal, progress);
+        await this.migrateToFile(input.stateFile, signal, progress, background ? { onGuestRunning: () => (resumedAt ??= performance.now()) } : undefined);
       } catch (e) {
         // The disks already switched: the snapshot stands, without its running state. Say so.
         stateError = toHangarError(e).message;
       }
-      return { pauseMs: 0, stateSaved: stateError === undefined, ...(stateError ? { stateError } : {}), thumbnail };
+      return { pauseMs: 0, stateSaved: stateError === undefined, ...(stateError ? { stateError } : {}), thumbnail, method: background ? 'background' : 'paused' };
     } finally {
-      if (wasRunning && !this.exited) await this.qmp.execute('cont').catch(() => undefined);
-      const pauseMs = performance.now() - t0;
-      this.lastPauseMs = pauseMs;
+      if (background) await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'background-snapshot', state: false }] }).catch(() => undefined);
+      if (wasRunning && !this.exited && this.state !== 'running') await this.qmp.execute('cont').catch(() => undefined);
+      this.lastPauseMs = (resumedAt ?? performance.now()) - t0;
       if (wasRunning) this.setState('running');
+    }
+  }
+
+  /** Turns QEMU's background-snapshot capability on; false where the host does not allow it. */
+  private async enableBackgroundSnapshot(): Promise<boolean> {
+    // Test-only: the fallback, as on a host whose kernel or privileges refuse userfaultfd.
+    if (process.env.HANGAR_TEST === '1' && process.env.HANGAR_TEST_NO_BACKGROUND_SNAPSHOT === '1') return false;
+    try {
+      await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'background-snapshot', state: true }] });
+      return true;
+    } catch (e) {
+      this.log(`background snapshot unavailable, the guest pauses while its state is written: ${(e as Error).message}`);
+      return false;
     }
   }
 
   private lastPauseMs = 0;
 
-  /** Migrates the (paused) VM's state into a file: written as .partial, fsynced, renamed. */
-  private async migrateToFile(target: string, signal: AbortSignal, progress: (f: number) => void): Promise<void> {
+  /**
+   * Migrates the (paused) VM's state into a file: written as .partial, fsynced, renamed. With
+   * `background` (the capability already on), QEMU saves the device state, write-protects the RAM and
+   * resumes the guest itself; the RAM then streams while the guest runs. Should a QEMU leave the guest
+   * paused, it is resumed here once the RAM streams (write protection is on by then).
+   */
+  private async migrateToFile(target: string, signal: AbortSignal, progress: (f: number) => void, background?: { onGuestRunning: () => void }): Promise<void> {
     const partial = `${target}.partial`;
     const sockPath = `${this.spec.runDir}/migrate.sock`;
     rmSync(sockPath, { force: true });
@@ -382,24 +405,12 @@ export class VmmHost {
       // QEMU limits migration to 128 MiB/s by default (meant for networks); into a local file that
       // only lengthens the guest's pause. Measured: the limit made live snapshots 2.6-4.7x slower than savevm.
       await this.qmp.execute('migrate-set-parameters', localMigrationParameters());
-      await this.qmp.execute('migrate', { uri: `unix:${sockPath}` });
-      for (;;) {
-        if (signal.aborted) {
-          await this.qmp.execute('migrate_cancel').catch(() => undefined);
-          throw new HangarError('CANCELLED', 'saving the state was cancelled');
-        }
-        if (writeError) {
-          await this.qmp.execute('migrate_cancel').catch(() => undefined);
-          throw toHangarError(writeError);
-        }
-        const info = await this.qmp.execute('query-migrate');
-        if (info.status === 'completed') break;
-        if (info.status === 'failed' || info.status === 'cancelled') {
-          throw new HangarError('QEMU_FAILED', `saving the state failed: ${info['error-desc'] ?? info.status}`);
-        }
-        const total = info.ram?.total ?? 0;
-        if (total > 0) progress(Math.min(0.99, (info.ram?.transferred ?? 0) / total));
-        await new Promise((r) => setTimeout(r, 50));
+      const resumed = background ? this.qmp.onEvent('RESUME', () => background.onGuestRunning()) : undefined;
+      try {
+        await this.qmp.execute('migrate', { uri: `unix:${sockPath}` });
+        await this.streamUntilDone(signal, progress, () => writeError, background);
+      } finally {
+        resumed?.dispose();
       }
       await written;
       const fd = openSync(partial, 'r+');
@@ -413,6 +424,34 @@ export class VmmHost {
       server?.close();
       rmSync(sockPath, { force: true });
     }
+  }
+
+  /** Follows a migration to the end (or cancels it on abort or a failed write), reporting progress. */
+  private async streamUntilDone(signal: AbortSignal, progress: (f: number) => void, writeError: () => Error | undefined, background?: { onGuestRunning: () => void }): Promise<void> {
+      for (;;) {
+        if (signal.aborted) {
+          await this.qmp.execute('migrate_cancel').catch(() => undefined);
+          throw new HangarError('CANCELLED', 'saving the state was cancelled');
+        }
+        const failed = writeError();
+        if (failed) {
+          await this.qmp.execute('migrate_cancel').catch(() => undefined);
+          throw toHangarError(failed);
+        }
+        const info = await this.qmp.execute('query-migrate');
+        if (info.status === 'completed') break;
+        if (info.status === 'failed' || info.status === 'cancelled') {
+          throw new HangarError('QEMU_FAILED', `saving the state failed: ${info['error-desc'] ?? info.status}`);
+        }
+        // RAM pages flowing means the write protection is on: a guest still paused may run now.
+        if (background && info.status === 'active' && (info.ram?.transferred ?? 0) > 0 && this.state === 'paused') {
+          await this.qmp.execute('cont');
+          background.onGuestRunning();
+        }
+        const total = info.ram?.total ?? 0;
+        if (total > 0) progress(Math.min(0.99, (info.ram?.transferred ?? 0) / total));
+        await new Promise((r) => setTimeout(r, background ? 10 : 50));
+      }
   }
 
   private setState(state: VmState, reason?: string): void {

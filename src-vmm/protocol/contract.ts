@@ -53,7 +53,14 @@ export const hostApi = {
         thumbnail: z.string().optional(),
       })
       .strict(),
-    z.object({ pauseMs: z.number(), stateSaved: z.boolean(), stateError: z.string().optional(), thumbnail: z.boolean() }),
+    z.object({
+      pauseMs: z.number(),
+      stateSaved: z.boolean(),
+      stateError: z.string().optional(),
+      thumbnail: z.boolean(),
+      /** 'background': the guest ran while its RAM was written (only the disk switch paused it); 'paused': it waited */
+      method: z.enum(['background', 'paused']),
+    }),
     { long: true },
   ),
   /**

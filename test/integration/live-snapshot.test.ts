@@ -1,0 +1,100 @@
+// Live snapshots without a visible pause (issue 19, point 3): QEMU's background snapshot writes the RAM
+// while the guest runs; only the disk switch pauses it. The snapshot must still be one point in time:
+// a guest that writes a counter to its disk (synced) and then prints it is snapshotted mid-loop; the
+// frozen disk image, read offline, and the first number the restored guest prints agree. Where the
+// host refuses userfaultfd the guest pauses while its memory is written, as before, and says so.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, tempHome, waitUntil } from '../helpers/cli.node.js';
+import { fixtureGuest, GUEST_DISK, GUEST_PROMPT } from '../fixtures/guest.node.js';
+
+/** Where the fixture disk's FAT partition starts (build-guest.sh: sector 2048). */
+const PARTITION_OFFSET = 2048 * 512;
+
+describe('live snapshots', () => {
+  const guest = fixtureGuest();
+  const work = mkdtempSync(join(tmpdir(), 'hangar-live-snap-'));
+  const homes: { cleanup: () => Promise<void> }[] = [];
+  after(async () => {
+    for (const h of homes) await h.cleanup();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** A home whose VM boots the fixture disk and has its shell up. */
+  const bootedVm = async (env: Record<string, string> = {}) => {
+    const t = tempHome('hangar-live-snap-home-');
+    homes.push(t);
+    const h = (...args: string[]) => runCli(t.home, args, { env });
+    const ok = async (...args: string[]) => {
+      const r = await h(...args);
+      assert.equal(r.code, 0, `hangar ${args.join(' ')}: ${r.stderr}`);
+      return r;
+    };
+    const disk = join(work, `disk-${homes.length}.qcow2`);
+    copyFileSync(guest.disk, disk);
+    await ok('create', '--name', 'ls', '--disk-image', disk, '--memory', '192', '--nic', 'none');
+    await ok('start', 'ls', '--wait-serial', GUEST_DISK, '--timeout', '300');
+    await waitUntil('the shell', async () => ((await h('serial', 'ls')).stdout.includes(GUEST_PROMPT) ? true : undefined), 60_000);
+    return { h, ok, home: t.home };
+  };
+
+  test('the guest runs while its memory is saved, and the snapshot is one point in time', async (t) => {
+    const { h, ok } = await bootedVm();
+    // Each round: the counter goes to the disk (synced), then to the console.
+    await ok('send', 'ls', 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo $i > /mnt/disk/n; sync; echo "n:$i:e"; sleep 0.05; done &');
+    await waitUntil('the counter', async () => (/n:5:e/.test((await h('serial', 'ls')).stdout) ? true : undefined), 120_000);
+    const snap = (await ok('snapshot', 'take', 'ls', '--name', 'L', '--json')).json;
+    assert.equal(snap.live, true);
+    assert.equal(snap.liveMethod, 'background', 'as root here, QEMU writes the RAM in the background');
+    assert.equal(typeof snap.pauseMs, 'number');
+    t.diagnostic(`guest paused ${snap.pauseMs} ms for a background snapshot of 192 MiB`);
+    // The guest kept counting while its memory was written.
+    const after = (await h('serial', 'ls')).stdout;
+    const counted = [...after.matchAll(/n:(\d+):e/g)].map((m) => Number(m[1]));
+    assert.ok(counted.length > 5);
+    await ok('stop', 'ls', '--force');
+
+    // The frozen disk of L, read offline: the counter as the disk had it at the snapshot.
+    const shown = (await ok('show', 'ls', '--json')).json;
+    const frozen = shown.disks[0].chain[1] as string;
+    const raw = join(work, 'frozen.raw');
+    execFileSync('qemu-img', ['convert', '-U', '-O', 'raw', frozen, raw]);
+    const onDisk = Number(execFileSync('mtype', ['-i', `${raw}@@${PARTITION_OFFSET}`, '::n'], { encoding: 'utf8', env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } }).trim());
+    assert.ok(onDisk >= 5, `the disk had the counter (${onDisk})`);
+
+    // Restored, the guest resumes at that very moment: the first number it prints is the one on
+    // that disk (printed after its sync) or the next. A RAM state later than the disk switch would
+    // print more.
+    await ok('snapshot', 'restore', 'ls', 'L');
+    const logBefore = (await h('serial', 'ls')).stdout.length;
+    await ok('start', 'ls');
+    const first = await waitUntil('the restored guest counting', async () => {
+      const m = /n:(\d+):e/.exec((await h('serial', 'ls')).stdout.slice(logBefore));
+      return m ? Number(m[1]) : undefined;
+    }, 120_000);
+    assert.ok(first === onDisk || first === onDisk + 1, `resumed at ${first}; the frozen disk says ${onDisk}`);
+    await ok('stop', 'ls', '--force');
+  });
+
+  test('where the host refuses a background snapshot, the guest pauses while its memory is written, and restores', async (t) => {
+    const { h, ok } = await bootedVm({ HANGAR_TEST_NO_BACKGROUND_SNAPSHOT: '1' });
+    await ok('send', 'ls', 'echo paused-way > /tmp/m; echo "set-$((6*7))"');
+    await waitUntil('the write', async () => ((await h('serial', 'ls')).stdout.includes('set-42') ? true : undefined), 60_000);
+    const snap = (await ok('snapshot', 'take', 'ls', '--name', 'P', '--json')).json;
+    assert.equal(snap.liveMethod, 'paused');
+    t.diagnostic(`guest paused ${snap.pauseMs} ms with the memory written while paused`);
+    await ok('send', 'ls', 'echo later > /tmp/m');
+    await ok('stop', 'ls', '--force');
+    await ok('snapshot', 'restore', 'ls', 'P');
+    await ok('start', 'ls');
+    const before = (await h('serial', 'ls')).stdout.length;
+    await ok('send', 'ls', 'echo "m:$(cat /tmp/m):e"');
+    const m = await waitUntil('the memory', async () => /m:([\w-]+):e/.exec((await h('serial', 'ls')).stdout.slice(before))?.[1], 60_000);
+    assert.equal(m, 'paused-way');
+    await ok('stop', 'ls', '--force');
+  });
+});

@@ -612,6 +612,16 @@ async function views(browser: Browser, p: Preview): Promise<void> {
 
 let preview: Preview | undefined;
 let browser: Browser | undefined;
+// Ctrl-C: close Chromium and remove the temporary home before going.
+const interrupted = () =>
+  void (async () => {
+    say('interrupted');
+    await browser?.close().catch(() => undefined);
+    await preview?.dispose().catch(() => undefined);
+    process.exit(130);
+  })();
+process.once('SIGINT', interrupted);
+process.once('SIGTERM', interrupted);
 try {
   const t0 = Date.now();
   preview = await startPreview({ bigTree: Number(values['big-tree']), say });

@@ -400,7 +400,17 @@ class FakeHost implements Disposable {
       for (let i = 0; i < 10; i++) {
         if (signal.aborted) throw new HangarError('CANCELLED', 'saving the state was cancelled');
         progress(i / 10);
-        await new Promise((r) => setTimeout(r, this.hosts.stepMs));
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, this.hosts.stepMs);
+          signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t);
+              r();
+            },
+            { once: true },
+          );
+        });
       }
       if (signal.aborted) throw new HangarError('CANCELLED', 'saving the state was cancelled');
       writeFileSync(partial, Buffer.alloc(MiB, 0x5a), { mode: 0o600 });

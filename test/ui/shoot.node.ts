@@ -62,6 +62,9 @@ async function newPage(browser: Browser, label: string, colorScheme: 'light' | '
   return page;
 }
 
+/** milliseconds a step of the fake host's long actions takes (10 steps: a live snapshot's state, a save) */
+const STEP_MS = 400;
+
 const planned = new Map(UI_PREVIEW_SHOTS.map((s) => [s.name, s]));
 
 /** Writes one view's picture once the interface has settled (transitions ended). */
@@ -201,13 +204,15 @@ async function views(browser: Browser, p: Preview): Promise<void> {
   await page.mouse.move(640, 790); // no tooltip on the Tasks button in the picture
   await tasks.waitForState('Create VM: web1', 'Done');
   await shot(page, '12-tasks');
-  // a task in progress: saving debian-12's state (the fake host takes a few seconds)
+  // a task in progress: saving debian-12's state (slowed down: ten seconds)
   await w.selectVm('debian-12');
+  p.hosts.stepMs = 1000;
   const saving = p.api.call('vm.save', { ref: 'debian-12' }, { timeoutMs: 120_000 });
   await tasks.waitForState('Save state: debian-12', 'Running');
   await tasks.progress('Save state: debian-12').waitFor();
   await shot(page, '13-tasks-running');
   await saving;
+  p.hosts.stepMs = STEP_MS;
   await tasks.waitForState('Save state: debian-12', 'Done');
   await tasks.close();
   await w.selectVm('debian-12');
@@ -342,7 +347,8 @@ async function views(browser: Browser, p: Preview): Promise<void> {
   await snaps.waitForCurrent('Nightly');
   assert.match((await snaps.outline()).find((r) => r.name === 'Nightly')!.description, /with running state/);
 
-  // cancelling a live take while its running state is being saved
+  // cancelling a live take while its running state is being saved (slowed down so the cancel lands then)
+  p.hosts.stepMs = 5000;
   d = await snaps.openTake();
   await d.getByRole('button', { name: 'Take', exact: true }).click();
   await d.getByRole('progressbar').waitFor();
@@ -356,6 +362,7 @@ async function views(browser: Browser, p: Preview): Promise<void> {
   } else {
     // What the owner does today: the host reports the state as not saved, and the owner keeps the
     // snapshot without it. The picture shows it; the preview deletes it (live: a block-stream merge).
+    assert.doesNotMatch((await snaps.outline()).find((r) => r.name === 'Snapshot 1')!.description, /running state/, 'the cancel came before the state was saved');
     report.known.push(
       "a live snapshot cancelled while its running state was saved is kept without that state ('Snapshot 1', \"Holds the disks\"): " +
         'snapshotService records it when host.snapshotLive answers stateSaved=false (both the real host and the fake report a cancel that way)',
@@ -365,6 +372,7 @@ async function views(browser: Browser, p: Preview): Promise<void> {
     await shot(page, '25-take-cancelled');
     await snaps.delete('Snapshot 1');
   }
+  p.hosts.stepMs = STEP_MS;
 
   // restore needs the VM off; then it offers to keep the changed current state first
   await w.powerOff();
@@ -624,7 +632,7 @@ process.once('SIGINT', interrupted);
 process.once('SIGTERM', interrupted);
 try {
   const t0 = Date.now();
-  preview = await startPreview({ bigTree: Number(values['big-tree']), say });
+  preview = await startPreview({ bigTree: Number(values['big-tree']), stepMs: STEP_MS, say });
   note(`preview seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s (not checked)`);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   await views(browser, preview);

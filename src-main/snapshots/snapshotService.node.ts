@@ -5,7 +5,7 @@
 import { randomUUID, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { HangarError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
+import { HangarError, cancelledError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { labelProblems, type VmConfig } from '../../src-vmm/model/index.js';
 import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, noSpaceOn, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
@@ -187,7 +187,9 @@ export class SnapshotService {
           switched = true;
           this.d.log(`vm=${vm.id} live snapshot (${r.method}): guest paused ${r.pauseMs} ms${r.stateError ? `; state not saved: ${r.stateError}` : ''}`);
           facts = { liveMethod: r.method, pauseMs: r.pauseMs };
-          // The state did not fit: no snapshot at all rather than one without the state the user asked for.
+          // Cancelled while the state was written, or the state did not fit: no snapshot at all rather
+          // than one without the state the user asked for (the disks switch back below).
+          if (!r.stateSaved && task.signal.aborted) throw cancelledError();
           if (!r.stateSaved && isNoSpaceError(r.stateError)) throw noSpaceError(paths.dir, { cause: r.stateError });
           live = r.stateSaved;
           if (!live) stateFile = null;

@@ -8,27 +8,18 @@ import { hangarApi, hangarEvents, type HangarApi } from '../../src-main/api/cont
 import type { ApiInput, ApiMethod, ApiOutput, EventName, EventPayload, FileFilter } from './apiTypes.js';
 import { reconnectDelay } from './connection.js';
 
-/** Where the API lives and how to reach the display: web mode, Electron, or the dev mock. */
+/** Where the API lives and how to reach the display: web mode or Electron. */
 export interface Endpoint {
-  readonly kind: 'web' | 'electron' | 'mock';
+  readonly kind: 'web' | 'electron';
   /** set when the page cannot connect at all (e.g. no token); shown instead of retrying */
   readonly problem?: string;
   /** reopen after the transport closes */
   readonly reconnect: boolean;
   open(signal: AbortSignal): Promise<Transport>;
-  /** what noVNC connects to for a `vm.display` path: a websocket URL or a WebSocket-like channel */
-  displayTarget(path: string): string | DisplayChannel;
+  /** the websocket URL noVNC connects to for a `vm.display` path */
+  displayTarget(path: string): string;
   /** a native file picker; without it the interface uses its own dialog over `fs.list` */
   pickFile?(opts: { title: string; filter: FileFilter; defaultPath?: string }): Promise<string | null>;
-}
-
-/** The part of a WebSocket that noVNC needs from a channel it is handed instead of a URL. */
-export interface DisplayChannel {
-  send(data: ArrayBuffer | Uint8Array): void;
-  close(): void;
-  readonly readyState: number;
-  binaryType: string;
-  readonly protocol: string;
 }
 
 export type ConnectionStatus =

@@ -30,6 +30,8 @@ import {
   Toolbar,
   Tooltip,
   Typography,
+  useMediaQuery,
+  useTheme,
 } from '@mui/material';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useApi, useApiQuery, useConnectionStatus, useEvent } from '../api/hooks.js';
@@ -194,33 +196,37 @@ export function MainWindow() {
 
   const status = useConnectionStatus();
   const paused = selected?.state === 'paused';
+  // A narrow window: icon-only tool buttons (the name in a tooltip) and a narrower VM list.
+  const compact = useMediaQuery(useTheme().breakpoints.down('md'));
 
   return (
     <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', bgcolor: 'background.default' }}>
       <AppBar position="static" elevation={0} color="primary" sx={{ borderBottom: 1, borderColor: 'divider' }}>
         <Toolbar variant="dense" sx={{ gap: 0.5 }} aria-label="Main toolbar" role="toolbar">
-          <Typography variant="h6" component="h1" sx={{ mr: 2, fontWeight: 600 }}>
+          <Typography variant="h6" component="h1" sx={{ mr: compact ? 1 : 2, fontWeight: 600 }}>
             Hangar
           </Typography>
-          <ToolButton icon={<AddIcon />} label="New" onClick={() => setWizardOpen(true)} />
-          <ToolButton icon={<UnarchiveIcon />} label="Import" accessibleName="Import appliance…" onClick={() => openImport(null)} />
-          <ToolButton icon={<ArchiveIcon />} label="Export" accessibleName="Export appliance…" onClick={openExport} disabled={!selected} />
-          <ToolButton icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} disabled={!selected} />
+          <ToolButton compact={compact} icon={<AddIcon />} label="New" onClick={() => setWizardOpen(true)} />
+          <ToolButton compact={compact} icon={<UnarchiveIcon />} label="Import" accessibleName="Import appliance…" onClick={() => openImport(null)} />
+          <ToolButton compact={compact} icon={<ArchiveIcon />} label="Export" accessibleName="Export appliance…" onClick={openExport} disabled={!selected} />
+          <ToolButton compact={compact} icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} disabled={!selected} />
           <ToolButton
+            compact={compact}
             icon={<ContentCopyIcon />}
             label="Clone"
             onClick={() => selected && openClone({ vmId: selected.id })}
             disabled={!selected || selected.state === 'starting' || selected.state === 'stopping'}
           />
-          <Divider orientation="vertical" flexItem sx={{ mx: 1, borderColor: 'rgba(255,255,255,0.3)' }} />
-          <ToolButton icon={<PlayArrowIcon />} label="Start" onClick={() => void start()} disabled={!enabled('start')} />
+          <Divider orientation="vertical" flexItem sx={{ mx: compact ? 0.5 : 1, borderColor: 'rgba(255,255,255,0.3)' }} />
+          <ToolButton compact={compact} icon={<PlayArrowIcon />} label="Start" onClick={() => void start()} disabled={!enabled('start')} />
           <ToolButton
+            compact={compact}
             icon={<PauseIcon />}
             label={paused ? 'Resume' : 'Pause'}
             onClick={() => void pauseOrResume()}
             disabled={!enabled(paused ? 'resume' : 'pause')}
           />
-          <ToolButton icon={<StopIcon />} label="Stop" onClick={() => void stop()} disabled={!enabled('stop')} />
+          <ToolButton compact={compact} icon={<StopIcon />} label="Stop" onClick={() => void stop()} disabled={!enabled('stop')} />
           <Tooltip title="Power off, reset, save state">
             <span>
               <IconButton
@@ -257,7 +263,7 @@ export function MainWindow() {
               <ListItemText primary="Power off" />
             </MenuItem>
           </Menu>
-          <ToolButton icon={<DeleteIcon />} label="Delete" onClick={() => setDeleteOpen(true)} disabled={!enabled('delete')} />
+          <ToolButton compact={compact} icon={<DeleteIcon />} label="Delete" onClick={() => setDeleteOpen(true)} disabled={!enabled('delete')} />
           <Box sx={{ flex: 1 }} />
           <Tooltip title={tasksOpen ? 'Hide tasks' : 'Show tasks'}>
             <IconButton color="inherit" onClick={() => setTasksOpen((o) => !o)} aria-label="Tasks" aria-pressed={tasksOpen}>
@@ -270,7 +276,7 @@ export function MainWindow() {
       </AppBar>
       {status.kind !== 'open' && <ConnectionBanner status={status} onRetry={() => api.retryNow()} />}
       <Box sx={{ flex: 1, display: 'flex', minHeight: 0 }}>
-        <Paper component="nav" aria-label="Virtual machine list" square elevation={0} sx={{ width: 320, flexShrink: 0, borderRight: 1, borderColor: 'divider' }}>
+        <Paper component="nav" aria-label="Virtual machine list" square elevation={0} sx={{ width: compact ? 240 : 320, flexShrink: 0, borderRight: 1, borderColor: 'divider' }}>
           <VmList
             vms={visible}
             total={vms.length}
@@ -345,7 +351,33 @@ export function MainWindow() {
   );
 }
 
-function ToolButton({ icon, label, accessibleName, onClick, disabled }: { icon: ReactNode; label: string; accessibleName?: string; onClick: () => void; disabled?: boolean }) {
+function ToolButton({
+  icon,
+  label,
+  accessibleName,
+  onClick,
+  disabled,
+  compact,
+}: {
+  icon: ReactNode;
+  label: string;
+  accessibleName?: string;
+  onClick: () => void;
+  disabled?: boolean;
+  /** icon only, its name in a tooltip (a narrow window) */
+  compact?: boolean;
+}) {
+  if (compact) {
+    return (
+      <Tooltip title={accessibleName ?? label}>
+        <Box component="span" sx={{ display: 'inline-flex' }}>
+          <IconButton color="inherit" onClick={onClick} disabled={disabled} aria-label={accessibleName ?? label} sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}>
+            {icon}
+          </IconButton>
+        </Box>
+      </Tooltip>
+    );
+  }
   const button = (
     <Button color="inherit" startIcon={icon} onClick={onClick} disabled={disabled} aria-label={accessibleName} sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}>
       {label}

@@ -44,9 +44,7 @@ function LiveDisplay({ vmId }: { vmId: string }) {
     (async () => {
       const [{ path }, { default: RFBClass }] = await Promise.all([api.call('vm.display', { ref: vmId }, { signal: ac.signal }), import('@novnc/novnc')]);
       if (disposed || !screenRef.current) return;
-      const target = api.endpoint.displayTarget(path);
-      // A channel other than a real WebSocket (the dev harness) has the same shape, which is all noVNC uses.
-      rfb = new RFBClass(screenRef.current, target as string | WebSocket, { shared: true });
+      rfb = new RFBClass(screenRef.current, api.endpoint.displayTarget(path), { shared: true });
       rfb.scaleViewport = true;
       rfb.background = SCREEN_BACKGROUND;
       rfb.addEventListener('connect', () => !disposed && setStatus('connected'));

@@ -105,6 +105,8 @@ function treeStyles(t: Theme) {
     '& .st-thumb': { width: THUMB + 12, flexShrink: 0, display: 'flex', justifyContent: 'center' },
     '& .st-age': { width: 120, flexShrink: 0, textAlign: 'right', color: 'text.secondary', whiteSpace: 'nowrap' },
     '& .st-size': { width: 84, flexShrink: 0, textAlign: 'right', color: 'text.secondary', whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' },
+    // A narrow window: the name first; the thumbnail and size are in the details under the tree.
+    [t.breakpoints.down('md')]: { '& .st-thumb, & .st-size': { display: 'none' }, '& .st-age': { width: 96 } },
   } as const;
 }
 

@@ -9,7 +9,7 @@ import EditIcon from '@mui/icons-material/Edit';
 import HistoryIcon from '@mui/icons-material/History';
 import UnfoldLessIcon from '@mui/icons-material/UnfoldLess';
 import UnfoldMoreIcon from '@mui/icons-material/UnfoldMore';
-import { Alert, Box, Button, Divider, IconButton, LinearProgress, ListItemIcon, ListItemText, Menu, MenuItem, Paper, Stack, Tooltip, Typography } from '@mui/material';
+import { Alert, Box, Button, Divider, IconButton, LinearProgress, ListItemIcon, ListItemText, Menu, MenuItem, Paper, Stack, Tooltip, Typography, useMediaQuery, useTheme } from '@mui/material';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useApiQuery, useEvent } from '../api/hooks.js';
 import { useNotify } from '../app/notifications.js';
@@ -65,6 +65,8 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
   useEvent('vm.stateChanged', (e) => e.id === vm.id && reload());
 
   const tree = useMemo(() => (q.data ? buildSnapshotTree(q.data) : null), [q.data]);
+  // A narrow window: icon-only actions, and the details under the tree instead of beside it.
+  const compact = useMediaQuery(useTheme().breakpoints.down('md'));
   const memory = rememberedView(vm.id);
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(memory?.collapsed ?? new Set());
   const [selected, setSelected] = useState<string>(memory?.selected ?? CURRENT_STATE_ID);
@@ -168,11 +170,11 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
   return (
     <Stack sx={{ height: '100%', minHeight: 0 }}>
       <Stack direction="row" role="toolbar" aria-label="Snapshot actions" spacing={0.5} sx={{ px: 2, py: 1, alignItems: 'center', borderBottom: 1, borderColor: 'divider' }}>
-        <ActionButton label="Take snapshot" icon={<AddAPhotoIcon />} allowed={actions.take} onClick={() => open('take')} primary />
-        <ActionButton label="Restore" icon={<HistoryIcon />} allowed={actions.restore} onClick={() => open('restore')} />
-        <ActionButton label="Delete" icon={<DeleteIcon />} allowed={actions.delete} onClick={() => open('delete')} />
-        <ActionButton label="Edit" icon={<EditIcon />} allowed={actions.edit} onClick={() => open('edit')} />
-        <ActionButton label="Clone" icon={<ContentCopyIcon />} allowed={cloneAllowed} onClick={() => clone()} />
+        <ActionButton compact={compact} label="Take snapshot" icon={<AddAPhotoIcon />} allowed={actions.take} onClick={() => open('take')} primary />
+        <ActionButton compact={compact} label="Restore" icon={<HistoryIcon />} allowed={actions.restore} onClick={() => open('restore')} />
+        <ActionButton compact={compact} label="Delete" icon={<DeleteIcon />} allowed={actions.delete} onClick={() => open('delete')} />
+        <ActionButton compact={compact} label="Edit" icon={<EditIcon />} allowed={actions.edit} onClick={() => open('edit')} />
+        <ActionButton compact={compact} label="Clone" icon={<ContentCopyIcon />} allowed={cloneAllowed} onClick={() => clone()} />
         <Box sx={{ flex: 1 }} />
         <Tooltip title="Expand all">
           <span>
@@ -195,8 +197,8 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
           {q.error.message}
         </Alert>
       )}
-      <Box sx={{ flex: 1, minHeight: 0, display: 'flex' }}>
-        <Stack sx={{ flex: 1, minWidth: 0 }}>
+      <Box sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: compact ? 'column' : 'row' }}>
+        <Stack sx={{ flex: 1, minWidth: 0, minHeight: 0 }}>
           {tree && (
             <>
               <Stack
@@ -205,8 +207,8 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
                 sx={{ pl: 2, pr: 3, py: 0.5, color: 'text.secondary', borderBottom: 1, borderColor: 'divider', typography: 'caption', fontWeight: 500 }}
               >
                 <Box sx={{ flex: 1 }}>Name</Box>
-                <Box sx={{ width: 120, textAlign: 'right' }}>Taken</Box>
-                <Box sx={{ width: 84, textAlign: 'right' }}>Size</Box>
+                <Box sx={{ width: compact ? 96 : 120, textAlign: 'right' }}>Taken</Box>
+                {!compact && <Box sx={{ width: 84, textAlign: 'right' }}>Size</Box>}
               </Stack>
               <SnapshotTree
                 vmId={vm.id}
@@ -229,7 +231,13 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
             </>
           )}
         </Stack>
-        <Paper component="section" aria-label="Snapshot details" square elevation={0} sx={{ width: 300, flexShrink: 0, borderLeft: 1, borderColor: 'divider', overflow: 'auto' }}>
+        <Paper
+          component="section"
+          aria-label="Snapshot details"
+          square
+          elevation={0}
+          sx={compact ? { maxHeight: '45%', flexShrink: 0, borderTop: 1, borderColor: 'divider', overflow: 'auto' } : { width: 300, flexShrink: 0, borderLeft: 1, borderColor: 'divider', overflow: 'auto' }}
+        >
           {tree && row && <SnapshotDetails vm={vm} row={row} tree={tree} now={now} />}
         </Paper>
       </Box>
@@ -310,7 +318,19 @@ function hint(allowed: Allowed | undefined, key: string | undefined): string | u
   return i >= 0 ? allowed.reason.slice(i + 2) : allowed.reason;
 }
 
-function ActionButton({ label, icon, allowed, onClick, primary }: { label: string; icon: ReactNode; allowed: Allowed; onClick: () => void; primary?: boolean }) {
+function ActionButton({ label, icon, allowed, onClick, primary, compact }: { label: string; icon: ReactNode; allowed: Allowed; onClick: () => void; primary?: boolean; compact?: boolean }) {
+  if (compact) {
+    // the name (or why it is disabled) in the tooltip
+    return (
+      <Tooltip title={allowed.ok ? label : allowed.reason}>
+        <span>
+          <IconButton size="small" color={primary ? 'primary' : 'default'} aria-label={label} onClick={onClick} disabled={!allowed.ok}>
+            {icon}
+          </IconButton>
+        </span>
+      </Tooltip>
+    );
+  }
   const button = (
     <Button size="small" variant={primary ? 'contained' : 'text'} startIcon={icon} onClick={onClick} disabled={!allowed.ok}>
       {label}

@@ -441,7 +441,7 @@ export function planFigures(plan: DeletePlan): PlanFigures {
   const merge =
     plan.bytesToMerge === 0
       ? 'nothing'
-      : `${formatBytes(plan.bytesToMerge)} into ${plan.children === 1 ? '1 image' : `${plan.children} images`} that depend on it`;
+      : `${formatBytes(plan.bytesToMerge)} into ${plan.children === 1 ? '1 image that depends' : `${plan.children} images that depend`} on it`;
   const rows: [string, string][] = [
     ['Data to merge', merge],
     ['Free space needed', formatBytes(plan.freeBytesNeeded)],

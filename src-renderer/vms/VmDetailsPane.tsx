@@ -49,7 +49,7 @@ export function VmDetailsPane({ vm, tab, onTabChange }: { vm: VmSummary; tab: Pa
         <StateChip state={vm.state} size="medium" />
       </Stack>
       <Box sx={{ borderBottom: 1, borderColor: 'divider', px: 2 }}>
-        <Tabs value={tab} onChange={(_, v: PaneTab) => onTabChange(v)} aria-label="VM views">
+        <Tabs value={tab} onChange={(_, v: PaneTab) => onTabChange(v)} aria-label="VM views" variant="scrollable" scrollButtons="auto">
           {TABS.map((t) => (
             <Tab key={t.value} value={t.value} label={t.label} id={`vm-tab-${t.value}`} aria-controls={`vm-panel-${t.value}`} />
           ))}

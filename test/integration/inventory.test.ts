@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { isHangarError } from '../../src-vmm/base/errors.js';
 import { openDatabase } from '../../src-main/inventory/db.node.js';
 import { createInventory, type Inventory } from '../../src-main/inventory/inventory.node.js';
-import { LATEST_VERSION } from '../../src-main/inventory/migrations.js';
+import { LATEST_VERSION, MIGRATIONS } from '../../src-main/inventory/migrations.js';
 
 const TestConfig = z.object({ id: z.string().min(1), name: z.string().min(1), cpus: z.number().int().positive() }).strict();
 type TestConfig = z.infer<typeof TestConfig>;
@@ -51,7 +51,31 @@ describe('inventory database', () => {
       assert.ok(Number(db.pragma('busy_timeout', { simple: true })) >= 1000);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
       assert.deepEqual(tables, ['images', 'quarantine', 'snapshots', 'tasks', 'vm_current_snapshot', 'vms']);
-      assert.ok(lines.some((l) => /schema 0 → 1/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => new RegExp(`schema 0 → ${LATEST_VERSION}`).test(l)), lines.join('\n'));
+    } finally {
+      db.close();
+    }
+  });
+
+  test('an inventory of schema 1 opens under the newest: its snapshots read back, with no facts', () => {
+    const file = join(root, `inv-v1-${++n}.sqlite`);
+    const raw = new Database(file);
+    raw.exec(MIGRATIONS[0]!.sql);
+    raw.pragma('user_version = 1');
+    const now = new Date().toISOString();
+    raw.prepare('INSERT INTO vms (id, name, name_key, config, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('vm-1', 'Old', 'old', JSON.stringify(cfg('vm-1', 'Old')), 'stopped', now, now);
+    raw
+      .prepare('INSERT INTO snapshots (id, vm_id, parent_id, name, description, created_at, config, live, state_file, disks) VALUES (?, ?, NULL, ?, ?, ?, ?, 1, ?, ?)')
+      .run('s-1', 'vm-1', 'before', '', now, JSON.stringify(cfg('vm-1', 'Old')), '/x.vmstate', '[]');
+    raw.close();
+    const { db, inv } = fresh(file);
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), LATEST_VERSION);
+      const [snap] = inv.snapshots.listForVm('vm-1');
+      assert.equal(snap?.name, 'before');
+      assert.deepEqual(snap?.facts, {});
+      inv.snapshots.insert({ id: 's-2', vmId: 'vm-1', parentId: 's-1', name: 'after', config: cfg('vm-1', 'Old'), live: true, disks: [], facts: { liveMethod: 'background', pauseMs: 12 } });
+      assert.deepEqual(inv.snapshots.get('s-2')?.facts, { liveMethod: 'background', pauseMs: 12 });
     } finally {
       db.close();
     }

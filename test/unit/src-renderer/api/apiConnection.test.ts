@@ -15,7 +15,7 @@ function fakeOwner(handlers: Partial<Handlers<Api>>, opts: { failOpens?: number 
   let failOpens = opts.failOpens ?? 0;
   let opens = 0;
   const endpoint: Endpoint = {
-    kind: 'mock',
+    kind: 'web',
     reconnect: true,
     open: async () => {
       opens++;

@@ -347,6 +347,7 @@ describe('words', () => {
     ]);
     assert.equal(f.shortOfSpace, true);
     assert.equal(f.blocked, null);
+    assert.equal(planFigures({ ...plan, children: 1 }).rows[0]![1], '3 GiB into 1 image that depends on it');
     const none = planFigures({ ...plan, bytesToMerge: 0, freeBytesNeeded: 0, children: 0, freeBytesAvailable: 0 });
     assert.equal(none.rows[0]![1], 'nothing');
     assert.equal(none.rows[2]![1], 'unknown');

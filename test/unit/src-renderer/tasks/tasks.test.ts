@@ -48,6 +48,9 @@ describe('task list', () => {
   test('labels for people', () => {
     assert.equal(taskTitle('vm.create'), 'Create VM');
     assert.equal(taskTitle('vm.start'), 'Start');
+    assert.equal(taskTitle('vm.clone.linked'), 'Linked clone');
+    assert.equal(taskTitle('vm.clone.full'), 'Full clone');
+    assert.equal(taskTitle('appliance.export'), 'Export appliance');
     assert.equal(taskTitle('something.new'), 'something.new');
     assert.deepEqual(['running', 'succeeded', 'failed', 'cancelled', 'interrupted'].map(taskStateLabel), ['Running', 'Done', 'Failed', 'Cancelled', 'Interrupted']);
     assert.deepEqual(['running', 'succeeded', 'failed', 'cancelled'].map(taskStateColor), ['info', 'success', 'error', 'warning']);

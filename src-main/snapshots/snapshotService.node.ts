@@ -11,7 +11,7 @@ import { labelProblems, type VmConfig } from '../../src-vmm/model/index.js';
 import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, noSpaceOn, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { snapshotNameProblems, findSnapshot, defaultSnapshotName } from '../../src-vmm/snapshots/tree.js';
 import { planDelete, type DeleteFacts, type DeletePlan } from '../../src-vmm/snapshots/deletePlan.js';
-import { takeRoomBytes } from '../../src-vmm/snapshots/space.js';
+import { liveStateBytes, takeRoomBytes } from '../../src-vmm/snapshots/space.js';
 import { currentStateChanged, settingsDiffer, type CurrentStateFacts } from '../../src-vmm/snapshots/currentState.js';
 import { vmPaths } from '../home.js';
 import { snapshotItem } from './items.js';
@@ -180,7 +180,7 @@ export class SnapshotService {
           const r = await this.d.supervisor.call(
             vm.id,
             'host.snapshotLive',
-            { disks: overlays.map((o) => ({ diskId: o.disk.id, overlay: o.overlay })), stateFile, thumbnail: this.thumbnailPath(vm, snapId) },
+            { disks: overlays.map((o) => ({ diskId: o.disk.id, overlay: o.overlay })), stateFile, thumbnail: this.thumbnailPath(vm, snapId), stateBytes: liveStateBytes(vm.config) },
             { signal: task.signal, onProgress: (pr) => task.progress(pr.fraction, pr.message), timeoutMs: 600_000 },
           );
           created.push(...overlays.map((o) => o.overlay));

@@ -2,7 +2,8 @@
 // console, runs the lifecycle state machine and serves the host contract on <vm>/run/host.sock.
 // It outlives the owner that started it, so a new owner can re-attach.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, fsyncSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, existsSync, openSync, closeSync, ftruncateSync, readFileSync, renameSync, rmSync, writeFileSync, fsyncSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -304,7 +305,7 @@ export class VmmHost {
    * frozen images hold one point in time), the RAM and device state go to a file, and the guest resumes.
    */
   private async snapshotLive(
-    input: { disks: { diskId: string; overlay: string }[]; stateFile: string; thumbnail?: string },
+    input: { disks: { diskId: string; overlay: string }[]; stateFile: string; thumbnail?: string; stateBytes: number },
     signal: AbortSignal,
     progress: (f: number) => void,
   ): Promise<{ pauseMs: number; stateSaved: boolean; stateError?: string; thumbnail: boolean; method: 'background' | 'paused' }> {
@@ -324,6 +325,10 @@ export class VmmHost {
       return { node, overlay: d.overlay, overlayNode: `s${randomBytes(6).toString('hex')}` };
     });
     const wasRunning = this.state === 'running';
+    // The room the state may take is reserved before anything switches: a background snapshot must not
+    // fail half-way (QEMU 7.2 leaves a guest whose background snapshot failed or was cancelled with
+    // its memory write-protected and nobody serving the faults: it hangs).
+    await reserveFile(`${input.stateFile}.partial`, input.stateBytes);
     // A background snapshot (QEMU's userfaultfd write protection) lets the guest run while its RAM is
     // written: the pause is only the disk switch and the device state. Where the kernel or the
     // privileges do not allow it, the guest stays paused until the state is written, as before.
@@ -335,7 +340,7 @@ export class VmmHost {
       await this.qmp.execute('transaction', snapshotTransaction(switches));
       let stateError: string | undefined;
       try {
-        await this.migrateToFile(input.stateFile, signal, progress, background ? { onGuestRunning: () => (resumedAt ??= performance.now()) } : undefined);
+        await this.migrateToFile(input.stateFile, signal, progress, { reserved: true, ...(background ? { background: { onGuestRunning: () => (resumedAt ??= performance.now()) } } : {}) });
       } catch (e) {
         // The disks already switched: the snapshot stands, without its running state. Say so.
         stateError = toHangarError(e).message;
@@ -370,11 +375,18 @@ export class VmmHost {
    * resumes the guest itself; the RAM then streams while the guest runs. Should a QEMU leave the guest
    * paused, it is resumed here once the RAM streams (write protection is on by then).
    */
-  private async migrateToFile(target: string, signal: AbortSignal, progress: (f: number) => void, background?: { onGuestRunning: () => void }): Promise<void> {
+  private async migrateToFile(
+    target: string,
+    signal: AbortSignal,
+    progress: (f: number) => void,
+    o: { background?: { onGuestRunning: () => void }; reserved?: boolean } = {},
+  ): Promise<void> {
+    const { background } = o;
     const partial = `${target}.partial`;
     const sockPath = `${this.spec.runDir}/migrate.sock`;
     rmSync(sockPath, { force: true });
-    rmSync(partial, { force: true });
+    if (!o.reserved) rmSync(partial, { force: true });
+    let bytesWritten = 0;
     let server: Server | undefined;
     // A failed write (a full disk) must end the migration at once: QEMU would otherwise block on
     // the stalled socket with the guest paused until the call timed out.
@@ -386,12 +398,19 @@ export class VmmHost {
           reject(e);
         };
         server = createServer((sock) => {
-          const out = createWriteStream(partial, { mode: 0o600 });
+          // A reserved file is written over from its start (r+ keeps its blocks); it is cut to size at the end.
+          const out = createWriteStream(partial, { mode: 0o600, flags: o.reserved ? 'r+' : 'w' });
+          sock.on('data', (chunk: Buffer) => (bytesWritten += chunk.length));
           sock.pipe(out);
           out.on('finish', () => resolve());
           out.on('error', (e) => {
             fail(e);
-            sock.destroy();
+            // Keep reading (and dropping) what QEMU sends while it cancels: a connection cut under
+            // it fails the migration instead, and a background snapshot that fails leaves the guest's
+            // memory write-protected with nobody to serve the faults.
+            sock.unpipe(out);
+            sock.on('data', () => undefined);
+            sock.resume();
           });
           sock.on('error', fail);
         });
@@ -409,11 +428,13 @@ export class VmmHost {
       try {
         await this.qmp.execute('migrate', { uri: `unix:${sockPath}` });
         await this.streamUntilDone(signal, progress, () => writeError, background);
+        if (background && signal.aborted) throw new HangarError('CANCELLED', 'saving the state was cancelled');
       } finally {
         resumed?.dispose();
       }
       await written;
       const fd = openSync(partial, 'r+');
+      if (o.reserved) ftruncateSync(fd, bytesWritten);
       fsyncSync(fd);
       closeSync(fd);
       renameSync(partial, target);
@@ -426,21 +447,39 @@ export class VmmHost {
     }
   }
 
+  /** Cancels a migration and waits (bounded) until QEMU has let go of it. */
+  private async cancelMigration(): Promise<void> {
+    await this.qmp.execute('migrate_cancel').catch(() => undefined);
+    for (let i = 0; i < 200; i++) {
+      const info = await this.qmp.execute('query-migrate').catch(() => undefined);
+      if (!info || !['active', 'cancelling', 'setup', 'device', 'wait-unplug', 'pre-switchover'].includes(info.status ?? '')) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Follows a migration to the end (or cancels it on abort or a failed write), reporting progress. */
   private async streamUntilDone(signal: AbortSignal, progress: (f: number) => void, writeError: () => Error | undefined, background?: { onGuestRunning: () => void }): Promise<void> {
       for (;;) {
-        if (signal.aborted) {
-          await this.qmp.execute('migrate_cancel').catch(() => undefined);
+        // A background snapshot is never cut short (a failed one leaves the guest hung, see
+        // snapshotLive): a cancel or a failed write waits for its end, and the state is dropped then.
+        if (signal.aborted && !background) {
+          await this.cancelMigration();
           throw new HangarError('CANCELLED', 'saving the state was cancelled');
         }
         const failed = writeError();
-        if (failed) {
-          await this.qmp.execute('migrate_cancel').catch(() => undefined);
+        if (failed && !background) {
+          await this.cancelMigration();
           throw toHangarError(failed);
         }
         const info = await this.qmp.execute('query-migrate');
-        if (info.status === 'completed') break;
+        if (info.status === 'completed') {
+          if (failed) throw toHangarError(failed);
+          break;
+        }
         if (info.status === 'failed' || info.status === 'cancelled') {
+          // A failed write is the cause (QEMU only saw its end of the stream go away).
+          const cause = writeError();
+          if (cause) throw toHangarError(cause);
           throw new HangarError('QEMU_FAILED', `saving the state failed: ${info['error-desc'] ?? info.status}`);
         }
         // RAM pages flowing means the write protection is on: a guest still paused may run now.
@@ -522,6 +561,28 @@ function readTail(file: string, lines: number): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Reserves `bytes` for a file on its filesystem (fallocate), so that writing it later cannot run out of
+ * space; DISK_FULL, with nothing left behind, when there is not that much room.
+ */
+async function reserveFile(path: string, bytes: number): Promise<void> {
+  rmSync(path, { force: true });
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn('fallocate', ['--length', String(bytes), path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (e) => resolve({ code: -1, stderr: e.message }));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  if (r.code === 0) {
+    chmodSync(path, 0o600);
+    return;
+  }
+  rmSync(path, { force: true });
+  if (/No space left|ENOSPC/i.test(r.stderr)) throw new HangarError('DISK_FULL', `not enough space on ${dirname(path)} to save the running state`, { details: { dir: dirname(path), neededBytes: bytes } });
+  throw new HangarError('IO_ERROR', `cannot reserve room for the running state in ${path}: ${r.stderr.trim() || `fallocate exited ${r.code}`}`);
 }
 
 function connectWithRetry(path: string, timeoutMs: number): Promise<Socket> {

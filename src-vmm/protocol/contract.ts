@@ -51,6 +51,8 @@ export const hostApi = {
         disks: z.array(z.object({ diskId: z.string(), overlay: z.string() }).strict()).min(1).max(64),
         stateFile: z.string(),
         thumbnail: z.string().optional(),
+        /** the most the state can take: reserved on disk first, so writing it cannot run out of space */
+        stateBytes: z.number().int().positive(),
       })
       .strict(),
     z.object({

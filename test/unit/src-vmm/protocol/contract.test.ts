@@ -17,7 +17,7 @@ const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
   'host.save': {},
   'host.screendump': { file: '/vm/run/screen.png' },
   'host.consoleWrite': { data: 'ls\r' },
-  'host.snapshotLive': { disks: [{ diskId: 'disk0', overlay: '/vm/disks/disk0-1.qcow2' }], stateFile: '/vm/snapshots/s.vmstate' },
+  'host.snapshotLive': { disks: [{ diskId: 'disk0', overlay: '/vm/disks/disk0-1.qcow2' }], stateFile: '/vm/snapshots/s.vmstate', stateBytes: 300 << 20 },
   'host.switchBack': { disks: [{ overlay: '/vm/disks/disk0-1.qcow2', image: '/vm/disks/disk0.qcow2' }] },
   'host.blockStream': { image: '/vm/disks/disk0-2.qcow2', base: null },
   'host.openImages': {},

@@ -120,7 +120,7 @@ export class CloneService {
         throw new HangarError('STATE_CONFLICT', `VM '${source.name}' changed while the clone was being prepared: clone it again`);
       }
       const holds = [{ id: source.id, name: source.name }];
-      return await this.d.tasks.run(req.linked ? 'vm.clone.linked' : 'vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, async (task) => {
+      return await this.d.tasks.run(req.linked ? 'vm.clone.linked' : 'vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds, subject: source.name }, async (task) => {
         const cfg: VmConfig = snap ? snap.config : source.config;
         const sourceDisks = snap ? snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })) : cfg.disks.map((x) => ({ id: x.id, path: x.path, format: x.format }));
         const paths = vmPaths(this.d.home, id);
@@ -225,7 +225,7 @@ export class CloneService {
     const neededBytes = [...order, ...stateFiles, srcPaths.nvram].reduce((sum, f) => sum + (f ? allocatedSize(f) : 0), 0);
     assertFreeSpace(vmsDir, neededBytes);
     const holds = [{ id: source.id, name: source.name }];
-    return this.d.tasks.run('vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, async (task) => {
+    return this.d.tasks.run('vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds, subject: source.name }, async (task) => {
       const paths = vmPaths(this.d.home, id);
       for (const dir of [paths.dir, paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
       try {

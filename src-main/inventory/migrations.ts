@@ -101,6 +101,16 @@ CREATE TABLE quarantine (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'tasks: subject and outcome',
+    sql: `
+-- What a task is about besides its VM (a snapshot's name, a clone's source), and its outcome in one
+-- sentence when it succeeded. Both are for people; rows written before have neither.
+ALTER TABLE tasks ADD COLUMN subject TEXT;
+ALTER TABLE tasks ADD COLUMN outcome TEXT;
+`,
+  },
 ];
 
 /** The schema version this build writes and understands. */

@@ -899,6 +899,15 @@ export class MockOwner {
           return { vms: created };
         });
       },
+      'vm.removeDisk': async ({ ref, diskId, deleteImage }) => {
+        const vm = this.find(ref);
+        if (vm.state !== 'stopped' && vm.state !== 'aborted') throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: stop it before removing a disk`);
+        const disk = vm.disks.find((d) => d.id === diskId);
+        if (!disk) throw new HangarError('NOT_FOUND', `VM '${vm.name}' has no disk '${diskId}'`);
+        vm.disks = vm.disks.filter((d) => d !== disk);
+        this.broadcast('inventory.changed', { id: vm.id });
+        return { id: vm.id, diskId, deletedFiles: deleteImage ? [disk.path] : [], keptFiles: deleteImage ? [] : [disk.path] };
+      },
       'vm.promote': async ({ ref }, ctx) => {
         const vm = this.find(ref);
         if (!vm.linkedTo) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is not a linked clone`);

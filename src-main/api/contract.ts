@@ -245,6 +245,8 @@ export const TaskInfo = z.object({
   error: z.string().nullable(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
+  /** the id of the task's VM (`vm` is its name when the task started) */
+  vmId: z.string().nullable().optional(),
   /** what the task is about besides its VM: a snapshot's name, a clone's source VM, an export's file */
   subject: z.string().nullable().optional(),
   /** how a task that succeeded ended, in one sentence (e.g. "the guest shut down") */

@@ -105,6 +105,7 @@ export class TaskRunner {
       id,
       kind,
       vm: vm?.name ?? null,
+      vmId: vm?.id ?? null,
       state: 'running',
       progress: 0,
       phase: null,

@@ -57,7 +57,7 @@ export function disconnectedMessage(cause: 'unreachable' | 'refused' | 'unknown'
     case 'refused':
       return "Hangar's server restarted with a new access link, so this page cannot reconnect. Open the link it printed (…/?token=…).";
     case 'unreachable':
-      return "Hangar's server is not answering: it stopped or is restarting. This page reconnects by itself when it runs again.";
+      return "Hangar's server is not answering: it has stopped or is restarting. This page reconnects by itself when it runs again at this address (if it prints another link, open that one).";
     default:
       return 'The connection to Hangar was lost.';
   }

@@ -1,6 +1,7 @@
 // The tasks panel's list: the server's recent tasks merged with `task.progress` events.
 import type { TaskInfo } from '../api/apiTypes.js';
 import type { ChipColor } from '../vms/vmState.js';
+import { localizeTimestamps } from '../components/format.js';
 
 export const TASK_LIST_LIMIT = 50;
 
@@ -77,7 +78,7 @@ export function taskLabel(t: Pick<TaskInfo, 'kind' | 'vm' | 'subject'>): string 
 }
 
 function sentence(text: string): string {
-  const t = text.trim();
+  const t = localizeTimestamps(text.trim());
   if (t === '') return t;
   return t[0]!.toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
 }

@@ -483,15 +483,23 @@ export function MainWindow() {
  */
 function ToolButton({ icon, label, accessibleName, tip, onClick, blockedBy }: { icon: ReactNode; label: string; accessibleName?: string; tip?: string; onClick: () => void; blockedBy: string | null }) {
   const button = (
-    <Button color="inherit" startIcon={icon} onClick={onClick} disabled={blockedBy !== null} aria-label={accessibleName} sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}>
+    <Button
+      color="inherit"
+      startIcon={icon}
+      onClick={onClick}
+      disabled={blockedBy !== null}
+      aria-label={accessibleName}
+      {...(blockedBy !== null ? { 'aria-description': blockedBy } : {})}
+      sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}
+    >
       {label}
     </Button>
   );
   const title = blockedBy ?? tip ?? accessibleName;
   if (!title) return button;
   return (
-    <Tooltip title={title} describeChild>
-      <Box component="span" sx={{ display: 'inline-flex' }} data-testid={`tool-${label}`}>
+    <Tooltip title={title}>
+      <Box component="span" sx={{ display: 'inline-flex' }}>
         {button}
       </Box>
     </Tooltip>

@@ -37,7 +37,7 @@ import { DeleteSnapshotDialog } from './DeleteSnapshotDialog.js';
 import { EditSnapshotDialog } from './EditSnapshotDialog.js';
 import { RestoreSnapshotDialog } from './RestoreSnapshotDialog.js';
 import { SnapshotDetails } from './SnapshotDetails.js';
-import { SnapshotTree } from './SnapshotTree.js';
+import { AGE_WIDTH, NARROW_RULES, SIZE_WIDTH, SnapshotTree } from './SnapshotTree.js';
 import { TakeSnapshotDialog } from './TakeSnapshotDialog.js';
 import { rememberView, rememberedView } from './viewMemory.js';
 
@@ -196,7 +196,7 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
         </Alert>
       )}
       <Box sx={{ flex: 1, minHeight: 0, display: 'flex' }}>
-        <Stack sx={{ flex: 1, minWidth: 0 }}>
+        <Stack sx={{ flex: 1, minWidth: 0, containerType: 'inline-size', containerName: 'snapshots', ...NARROW_RULES }}>
           {tree && (
             <>
               <Stack
@@ -205,8 +205,10 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
                 sx={{ pl: 2, pr: 3, py: 0.5, color: 'text.secondary', borderBottom: 1, borderColor: 'divider', typography: 'caption', fontWeight: 500 }}
               >
                 <Box sx={{ flex: 1 }}>Name</Box>
-                <Box sx={{ width: 120, textAlign: 'right' }}>Taken</Box>
-                <Box sx={{ width: 84, textAlign: 'right' }}>Size</Box>
+                <Box sx={{ width: AGE_WIDTH, textAlign: 'right' }}>Taken</Box>
+                <Box className="st-size" sx={{ width: SIZE_WIDTH, textAlign: 'right' }}>
+                  Size
+                </Box>
               </Stack>
               <SnapshotTree
                 vmId={vm.id}
@@ -229,7 +231,7 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
             </>
           )}
         </Stack>
-        <Paper component="section" aria-label="Snapshot details" square elevation={0} sx={{ width: 300, flexShrink: 0, borderLeft: 1, borderColor: 'divider', overflow: 'auto' }}>
+        <Paper component="section" aria-label="Snapshot details" square elevation={0} sx={{ width: { xs: 240, lg: 300 }, flexShrink: 0, borderLeft: 1, borderColor: 'divider', overflow: 'auto' }}>
           {tree && row && <SnapshotDetails vm={vm} row={row} tree={tree} now={now} />}
         </Paper>
       </Box>

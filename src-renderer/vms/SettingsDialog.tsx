@@ -409,9 +409,9 @@ function StorageTab({ details, draft, upd, err, locked, lockReason, onChanged }:
 /** The Remove button of a disk row; greyed out with the reason as its tooltip. */
 function RemoveDiskButton({ disk, block, onClick }: { disk: { id: string }; block: string | null; onClick: () => void }) {
   return (
-    <Tooltip title={block ?? `Remove ${disk.id}…`} describeChild>
+    <Tooltip title={block ?? `Remove ${disk.id}…`}>
       <span>
-        <IconButton aria-label={`Remove ${disk.id}`} onClick={onClick} disabled={block !== null} size="small">
+        <IconButton aria-label={`Remove ${disk.id}`} {...(block !== null ? { 'aria-description': block } : {})} onClick={onClick} disabled={block !== null} size="small">
           <DeleteIcon fontSize="small" />
         </IconButton>
       </span>

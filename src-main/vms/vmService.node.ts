@@ -428,7 +428,7 @@ export class VmService {
       const accelAfter = input.accel ?? c.system.accel;
       if (input.nested && accelAfter === 'auto' && this.d.host().accelerator !== 'kvm') {
         // (the reason names the accelerator itself: "TCG (software emulation, slower): …")
-        throw new HangarError('INVALID_INPUT', `nested virtualization needs KVM, and this host uses ${this.d.host().accelReason}`);
+        throw new HangarError('INVALID_INPUT', `nested virtualization needs KVM, which this host does not offer (${this.d.host().accelReason})`);
       }
       patch.features = { nested: input.nested };
     }
@@ -650,7 +650,7 @@ export class VmService {
       throw new HangarError('UNSUPPORTED', `VM '${row.name}' is set to KVM, but this host has no usable /dev/kvm: use 'hangar modify ${row.name} --accel auto'`);
     }
     if (c.features.nested && accelerator !== 'kvm') {
-      throw new HangarError('UNSUPPORTED', `VM '${row.name}' has nested virtualization on, which needs KVM; this host uses ${hostReport.accelReason}. Turn it off with 'hangar modify ${row.name} --nested off'`);
+      throw new HangarError('UNSUPPORTED', `VM '${row.name}' has nested virtualization on, which needs KVM, and this host does not offer it (${hostReport.accelReason}). Turn it off with 'hangar modify ${row.name} --nested off'`);
     }
     if (c.firmware.type === 'uefi' && !hostReport.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
     const paths = vmPaths(this.d.home, row.id);

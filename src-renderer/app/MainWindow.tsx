@@ -297,9 +297,9 @@ export function MainWindow() {
           <ToolButton icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} blockedBy={!online ? OFFLINE_REASON : selected ? null : 'Select a virtual machine first'} />
           <ToolButton icon={<ContentCopyIcon />} label="Clone" onClick={() => selected && openClone({ vmId: selected.id })} blockedBy={cloneBlock(selected, online)} />
           <Divider orientation="vertical" flexItem sx={{ mx: 1, borderColor: 'rgba(255,255,255,0.3)' }} />
-          <ToolButton icon={<PlayArrowIcon />} label="Start" onClick={withSelected(start)} blockedBy={blockReason('start')} />
+          <ToolButton icon={<PlayArrowIcon data-icon="play" />} label="Start" onClick={withSelected(start)} blockedBy={blockReason('start')} />
           <ToolButton
-            icon={paused ? <PlayArrowIcon /> : <PauseIcon />}
+            icon={paused ? <PlayArrowIcon data-icon="play" /> : <PauseIcon data-icon="pause" />}
             label={paused ? 'Resume' : 'Pause'}
             onClick={withSelected(pauseOrResume)}
             blockedBy={blockReason(paused ? 'resume' : 'pause')}

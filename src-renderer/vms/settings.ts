@@ -171,7 +171,7 @@ export function settingsLock(vm: { name: string; state: VmState }): SettingsLock
  */
 export function nestedBlockReason(accel: AccelSetting, host: { accelerator: 'kvm' | 'tcg'; accelReason: string } | null): string | null {
   if (accel === 'tcg') return 'Needs the KVM accelerator: this VM is set to TCG.';
-  if (accel === 'auto' && host && host.accelerator !== 'kvm') return `Needs KVM, which this host does not offer: it uses ${host.accelReason}.`;
+  if (accel === 'auto' && host && host.accelerator !== 'kvm') return `Needs KVM, which this host does not offer (${host.accelReason.replace(/\.$/, '')}).`;
   return null;
 }
 

@@ -182,7 +182,7 @@ describe('what Settings offers on this host', () => {
   const tcgHost = { accelerator: 'tcg' as const, accelReason: 'TCG (software emulation, slower): /dev/kvm does not exist, so this host offers no KVM' };
   test('nested virtualization is not offered without KVM, and the reason names TCG once', () => {
     const r = nestedBlockReason('auto', tcgHost);
-    assert.equal(r, 'Needs KVM, which this host does not offer: it uses TCG (software emulation, slower): /dev/kvm does not exist, so this host offers no KVM.');
+    assert.equal(r, 'Needs KVM, which this host does not offer (TCG (software emulation, slower): /dev/kvm does not exist, so this host offers no KVM).');
     assert.equal((r!.match(/TCG/g) ?? []).length, 1);
     assert.equal(nestedBlockReason('tcg', { accelerator: 'kvm', accelReason: 'KVM' }), 'Needs the KVM accelerator: this VM is set to TCG.');
     assert.equal(nestedBlockReason('auto', { accelerator: 'kvm', accelReason: 'KVM: the probe passed' }), null);

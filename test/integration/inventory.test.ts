@@ -51,7 +51,7 @@ describe('inventory database', () => {
       assert.ok(Number(db.pragma('busy_timeout', { simple: true })) >= 1000);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
       assert.deepEqual(tables, ['images', 'quarantine', 'snapshots', 'tasks', 'vm_current_snapshot', 'vms']);
-      assert.ok(lines.some((l) => /schema 0 → 1/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => l.includes(`schema 0 → ${LATEST_VERSION}`)), lines.join('\n'));
     } finally {
       db.close();
     }
@@ -330,6 +330,11 @@ describe('inventory transactions and tasks', () => {
       assert.equal(list[1]!.error, 'qemu-img could not convert x');
       assert.equal(inv.tasks.list({ limit: 1 }).length, 1);
       assert.equal(inv.tasks.list({ limit: 1 })[0]!.startedAt, '2025-01-01T00:00:03.000Z');
+      // What a task is about and how it ended are kept with it (migration 2).
+      inv.tasks.create({ id: 't4', kind: 'snapshot.take', vmId: 'vm-1', vmName: 'One', subject: 'C-branch' });
+      inv.tasks.finish('t4', 'succeeded', null, 'taken with the running state');
+      assert.deepEqual([inv.tasks.get('t4')?.subject, inv.tasks.get('t4')?.outcome], ['C-branch', 'taken with the running state']);
+      assert.deepEqual([inv.tasks.get('t1')?.subject, inv.tasks.get('t1')?.outcome], [null, null]);
     } finally {
       db.close();
     }

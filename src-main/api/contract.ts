@@ -132,6 +132,10 @@ export const DiskDetails = z.object({
   virtualSizeBytes: z.number(),
   actualSizeBytes: z.number().optional(),
   chain: z.array(z.string()),
+  /** the snapshots whose images include this disk (it cannot be removed while they exist) */
+  heldBySnapshots: z.array(z.string()).optional(),
+  /** the image is the user's, used in place: Hangar never deletes it */
+  inPlace: z.boolean().optional(),
 });
 
 export const SnapshotItem = z.object({
@@ -250,6 +254,11 @@ export const HostInfo = z.object({
   ownerPid: z.number(),
   ownerKind: z.string(),
   home: z.string(),
+  /** the host's logical CPUs and memory: the limits the interface warns about */
+  hostCpus: z.number().optional(),
+  hostMemoryMiB: z.number().optional(),
+  /** the user's own folders, for defaults such as where an export goes (not Hangar's home) */
+  userFolders: z.object({ home: z.string(), documents: z.string().nullable() }).optional(),
 });
 
 export const OsTypeInfo = z.object({
@@ -278,6 +287,12 @@ export const TaskInfo = z.object({
   error: z.string().nullable(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
+  /** the id of the task's VM (`vm` is its name when the task started) */
+  vmId: z.string().nullable().optional(),
+  /** what the task is about besides its VM: a snapshot's name, a clone's source VM, an export's file */
+  subject: z.string().nullable().optional(),
+  /** how a task that succeeded ended, in one sentence (e.g. "the guest shut down") */
+  outcome: z.string().nullable().optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
@@ -301,7 +316,18 @@ export const hangarApi = {
     { long: true },
   ),
   'vm.stop': method(
-    z.object({ ref: Ref, force: z.boolean().default(false), timeoutS: z.number().positive().max(3600).default(120) }).strict(),
+    z
+      .object({
+        ref: Ref,
+        force: z.boolean().default(false),
+        timeoutS: z.number().positive().max(3600).default(120),
+        /**
+         * false: return once the ACPI power button is pressed (the VM is still running then); a
+         * 'vm.stop' task watches for the guest to go, for timeoutS. Default true: wait for it.
+         */
+        wait: z.boolean().default(true),
+      })
+      .strict(),
     z.object({ id: z.string(), state: VmState }),
     { long: true },
   ),
@@ -375,6 +401,11 @@ export const hangarApi = {
       .strict(),
     z.object({ file: z.string(), sizeBytes: z.number(), manifest: z.enum(['sha256', 'sha1', 'none']), machines: z.array(z.string()), files: z.array(z.string()), warnings: z.array(z.string()) }),
     { long: true },
+  ),
+  /** takes a disk out of a stopped VM; its image is deleted only when asked and only when Hangar made it */
+  'vm.removeDisk': method(
+    z.object({ ref: Ref, diskId: z.string().min(1).max(64), deleteImage: z.boolean().default(false) }).strict(),
+    z.object({ id: z.string(), diskId: z.string(), deletedFiles: z.array(z.string()), keptFiles: z.array(z.string()) }),
   ),
   /** turns a linked clone into a full one: its disks take in all the data they were based on */
   'vm.promote': method(RefInput, VmDetails, { long: true }),

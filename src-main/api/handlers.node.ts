@@ -2,7 +2,9 @@
 import type { ConnectionContext, Handlers } from '../../src-vmm/base/rpc.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { OS_TYPES, defaultsFor } from '../../src-vmm/model/index.js';
+import { availableParallelism, totalmem } from 'node:os';
 import { listFolder } from '../files/listFolder.node.js';
+import { userFolders } from '../files/userFolders.node.js';
 import { PathGuard } from '../files/pathGuard.node.js';
 import type { HangarInventory } from '../inventory/hangarInventory.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
@@ -48,6 +50,9 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
         ownerPid: d.owner.pid,
         ownerKind: d.owner.kind,
         home: d.owner.home,
+        hostCpus: availableParallelism(),
+        hostMemoryMiB: Math.floor(totalmem() / (1024 * 1024)),
+        userFolders: userFolders(),
       };
     },
     'os.list': async () => ({
@@ -89,7 +94,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
     },
     'vm.start': async ({ ref, waitSerial, timeoutS }, ctx) =>
       d.vms.start(ref, { ...(waitSerial ? { waitSerial } : {}), timeoutS, signal: ctx.signal, onProgress: progressOf(ctx) }),
-    'vm.stop': async ({ ref, force, timeoutS }, ctx) => d.vms.stop(ref, { force, timeoutS, signal: ctx.signal }),
+    'vm.stop': async ({ ref, force, timeoutS, wait }, ctx) => d.vms.stop(ref, { force, timeoutS, wait, signal: ctx.signal }),
     'vm.pause': async ({ ref }) => d.vms.simple(ref, 'pause'),
     'vm.resume': async ({ ref }) => d.vms.simple(ref, 'resume'),
     'vm.reset': async ({ ref }) => d.vms.simple(ref, 'reset'),
@@ -145,6 +150,12 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
         },
         { signal: ctx.signal, onProgress: progressOf(ctx) },
       );
+    },
+    'vm.removeDisk': async ({ ref, diskId, deleteImage }) => {
+      const r = d.vms.removeDisk(ref, diskId, deleteImage);
+      d.vms.collectOrphanImages();
+      d.inventoryChanged(r.id);
+      return r;
     },
     'vm.promote': async ({ ref }, ctx) => {
       const row = await d.clones.promote(ref, { signal: ctx.signal, onProgress: progressOf(ctx) });

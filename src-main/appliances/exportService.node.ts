@@ -126,7 +126,7 @@ export class ExportService {
 
       // The VMs are held while their disks are read: nothing deletes, restores or changes them meanwhile.
       const holds = vms.map((vm) => ({ id: vm.id, name: vm.name }));
-      const result = await this.d.tasks.run('appliance.export', null, { signal: p.signal, onProgress: p.onProgress, holds }, async (task) => {
+      const result = await this.d.tasks.run('appliance.export', null, { signal: p.signal, onProgress: p.onProgress, holds, subject: basename(req.file) }, async (task) => {
         for (const s of sources) {
           // Taking another VM's temporary snapshot took a while: one that changed meanwhile is not exported as it was.
           const now = this.d.inventory.vms.get(s.vm.id);

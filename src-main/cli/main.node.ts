@@ -23,6 +23,8 @@ import { openInBrowser } from '../desktop/browser.node.js';
 import { removeServeInfo, writeServeInfo } from '../desktop/webInfo.node.js';
 import { cliAdvice } from './advice.js';
 import { openFile } from './open.node.js';
+import { portToTry } from '../web/webLink.js';
+import { loadWebLink, saveWebLink } from '../web/webLink.node.js';
 import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 
@@ -159,15 +161,25 @@ async function serveWeb(p: ParsedCommand): Promise<number> {
   await takeOverHome(home, 'hangar serve');
   const owner = await startOwner({ home, kind: 'hangar serve' });
   const host = typeof p.flags.host === 'string' ? p.flags.host : '127.0.0.1';
-  let web;
+  // The same link as last time (token and port), so that pages left open reconnect by themselves.
+  const saved = loadWebLink(home);
+  if (saved.why) process.stderr.write(`hangar: ${saved.why}: serving with a new access token\n`);
+  const { port, fallback } = portToTry(typeof p.flags.port === 'number' ? p.flags.port : undefined, saved.link.port);
+  const start = (port: number) =>
+    startWebServer({ connect: (t) => owner.connect(t), vncSocketFor: (id) => owner.vncSocketFor(id), host, port, token: saved.link.token });
+  let web: Awaited<ReturnType<typeof start>> | undefined;
   try {
-    web = await startWebServer({
-      connect: (t) => owner.connect(t),
-      vncSocketFor: (id) => owner.vncSocketFor(id),
-      host,
-      ...(typeof p.flags.port === 'number' ? { port: p.flags.port } : {}),
-    });
+    try {
+      web = await start(port);
+    } catch (e) {
+      // The port of last time is taken: any free one (open pages will need the new link).
+      if (!fallback || !(e instanceof HangarError && e.code === 'IO_ERROR')) throw e;
+      web = await start(0);
+    }
+    saveWebLink(home, { token: saved.link.token, port: web.port });
   } catch (e) {
+    // (a web server that started but whose link could not be kept is closed too)
+    web?.dispose();
     owner.dispose();
     throw e;
   }

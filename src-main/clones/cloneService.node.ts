@@ -121,7 +121,7 @@ export class CloneService {
         throw new HangarError('STATE_CONFLICT', `VM '${source.name}' changed while the clone was being prepared: clone it again`);
       }
       const holds = [{ id: source.id, name: source.name }];
-      return await this.d.tasks.run(req.linked ? 'vm.clone.linked' : 'vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, (task) =>
+      return await this.d.tasks.run(req.linked ? 'vm.clone.linked' : 'vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds, subject: source.name }, (task) =>
         provisionVm(this.d.provision, {
           id,
           name: req.name,
@@ -212,7 +212,7 @@ export class CloneService {
     assertFreeSpace(vmsDir, neededBytes);
     const holds = [{ id: source.id, name: source.name }];
     return this.d.tasks
-      .run('vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds }, (task) =>
+      .run('vm.clone.full', { id, name: req.name }, { signal: p.signal, onProgress: p.onProgress, holds, subject: source.name }, (task) =>
         provisionVm(this.d.provision, {
           id,
           name: req.name,

@@ -465,13 +465,13 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
 
   const t = {
     insert: db.prepare(
-      `INSERT INTO tasks (id, kind, vm_id, vm_name, state, progress, phase, message, error, started_at, finished_at)
-       VALUES (@id, @kind, @vmId, @vmName, 'running', 0, NULL, NULL, NULL, @startedAt, NULL)`,
+      `INSERT INTO tasks (id, kind, vm_id, vm_name, state, progress, phase, message, error, started_at, finished_at, subject)
+       VALUES (@id, @kind, @vmId, @vmName, 'running', 0, NULL, NULL, NULL, @startedAt, NULL, @subject)`,
     ),
     get: db.prepare<[string], Raw>('SELECT * FROM tasks WHERE id = ?'),
     list: db.prepare<[number], Raw>('SELECT * FROM tasks ORDER BY started_at DESC, rowid DESC LIMIT ?'),
     finish: db.prepare(
-      `UPDATE tasks SET state = @state, error = @error, finished_at = @at,
+      `UPDATE tasks SET state = @state, error = @error, outcome = @outcome, finished_at = @at,
          progress = CASE WHEN @state = 'succeeded' THEN 1 ELSE progress END
        WHERE id = @id`,
     ),
@@ -493,7 +493,7 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
   const tasks: TaskRepository = {
     create(input) {
       try {
-        t.insert.run({ id: input.id, kind: input.kind, vmId: input.vmId ?? null, vmName: input.vmName ?? null, startedAt: input.startedAt ?? now() });
+        t.insert.run({ id: input.id, kind: input.kind, vmId: input.vmId ?? null, vmName: input.vmName ?? null, startedAt: input.startedAt ?? now(), subject: input.subject ?? null });
       } catch (e) {
         if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new HangarError('ALREADY_EXISTS', `a task with id '${input.id}' already exists`, { cause: e });
         throw e;
@@ -524,11 +524,11 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
       if (!stmt) t.updates.set(sql, (stmt = db.prepare(sql)));
       return stmt.run(params).changes > 0;
     },
-    finish(id, state: TaskEndState, error) {
+    finish(id, state: TaskEndState, error, outcome) {
       if (state === ('running' as string) || !(TASK_STATES as readonly string[]).includes(state)) {
         throw new HangarError('INVALID_INPUT', `a task cannot finish as '${state}'`);
       }
-      return t.finish.run({ id, state, error: error ?? null, at: now() }).changes > 0;
+      return t.finish.run({ id, state, error: error ?? null, outcome: outcome ?? null, at: now() }).changes > 0;
     },
     list(o = {}) {
       const limit = Math.max(1, Math.floor(o.limit ?? DEFAULT_TASK_LIST_LIMIT));

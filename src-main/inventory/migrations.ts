@@ -103,6 +103,16 @@ CREATE TABLE quarantine (
   },
   {
     version: 2,
+    name: 'tasks: subject and outcome',
+    sql: `
+-- What a task is about besides its VM (a snapshot's name, a clone's source), and its outcome in one
+-- sentence when it succeeded. Both are for people; rows written before have neither.
+ALTER TABLE tasks ADD COLUMN subject TEXT;
+ALTER TABLE tasks ADD COLUMN outcome TEXT;
+`,
+  },
+  {
+    version: 3,
     name: 'snapshot facts',
     sql: `
 -- Facts about how a snapshot was taken, as JSON: { liveMethod: 'background' | 'paused', pauseMs, … }.

@@ -77,6 +77,9 @@ const TaskDbRow = z.object({
   error: textOrNull,
   started_at: text,
   finished_at: textOrNull,
+  // added by migration 2
+  subject: textOrNull.optional(),
+  outcome: textOrNull.optional(),
 });
 
 function issues(e: z.ZodError): string {
@@ -201,6 +204,8 @@ export function parseTaskRow(raw: unknown): ParseResult<TaskRow> {
       error: row.error,
       startedAt: row.started_at,
       finishedAt: row.finished_at,
+      subject: row.subject ?? null,
+      outcome: row.outcome ?? null,
     },
   };
 }

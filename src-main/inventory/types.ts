@@ -130,6 +130,10 @@ export interface TaskRow {
   error: string | null;
   startedAt: string;
   finishedAt: string | null;
+  /** what the task is about besides its VM: a snapshot's name, a clone's source */
+  subject: string | null;
+  /** how it ended, in one sentence, when it succeeded */
+  outcome: string | null;
 }
 
 export interface QuarantineRow {
@@ -193,11 +197,11 @@ export interface SnapshotRepository<TConfig extends ConfigBase> {
 }
 
 export interface TaskRepository {
-  create(input: { id: string; kind: string; vmId?: string | null; vmName?: string | null; startedAt?: string }): TaskRow;
+  create(input: { id: string; kind: string; vmId?: string | null; vmName?: string | null; startedAt?: string; subject?: string | null }): TaskRow;
   get(id: string): TaskRow | undefined;
   /** progress is clamped to 0 … 1; returns whether the task exists */
   update(id: string, patch: { progress?: number; phase?: string | null; message?: string | null }): boolean;
-  finish(id: string, state: TaskEndState, error?: string | null): boolean;
+  finish(id: string, state: TaskEndState, error?: string | null, outcome?: string | null): boolean;
   /** newest first */
   list(opts?: { limit?: number }): TaskRow[];
   /** At start-up: every task still 'running' belonged to an owner that died. Returns how many. */

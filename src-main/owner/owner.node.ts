@@ -85,7 +85,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       {
         create: (t) => inventory.tasks.create(t),
         update: (id, p) => inventory.tasks.update(id, p),
-        finish: (id, s, e) => inventory.tasks.finish(id, s, e ?? null),
+        finish: (id, s, e, o) => inventory.tasks.finish(id, s, e ?? null, o ?? null),
       },
       (info) => broadcast('task.progress', info),
     );

@@ -165,7 +165,7 @@ export class SnapshotService {
     });
     assertFreeSpace(paths.dir, neededBytes);
 
-    return noSpaceOn(paths.dir, { neededBytes }, () => this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+    return noSpaceOn(paths.dir, { neededBytes }, () => this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress, subject: name }, async (task) => {
       const created: string[] = [];
       let stateFile: string | null = null;
       let live = false;
@@ -281,7 +281,7 @@ export class SnapshotService {
     if (isActive(vm.state)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: power it off (or save it) before restoring a snapshot`);
     const snap = this.resolve(vm, snapRef);
     const paths = vmPaths(this.d.home, vm.id);
-    return this.d.tasks.run('snapshot.restore', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+    return this.d.tasks.run('snapshot.restore', vm, { signal: p.signal, onProgress: p.onProgress, subject: snap.name }, async (task) => {
       task.phase('new overlays on the snapshot');
       const overlays: { diskId: string; path: string; backing: string }[] = [];
       const restoredState = snap.live && snap.stateFile && existsSync(snap.stateFile);
@@ -402,7 +402,7 @@ export class SnapshotService {
     const running = isActive(vm.state);
     if (running && (vm.state !== 'running' && vm.state !== 'paused')) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state}: wait until it has settled`);
     if (running && !this.d.supervisor.get(vm.id)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state} but its VMM host does not answer`);
-    await this.d.tasks.run('snapshot.delete', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
+    await this.d.tasks.run('snapshot.delete', vm, { signal: p.signal, onProgress: p.onProgress, subject: snap.name }, async (task) => {
       // Planned again now that the task holds the VM: nothing can change it under the merge.
       const plan = await this.planDelete(vm, snap);
       refuseIfBlocked(plan);

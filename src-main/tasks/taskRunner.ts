@@ -5,9 +5,9 @@ import { HangarError, toHangarError } from '../../src-vmm/base/errors.js';
 import type { TaskInfo } from '../api/contract.js';
 
 export interface TaskStore {
-  create(t: { id: string; kind: string; vmId: string | null; vmName: string | null; startedAt: string }): void;
+  create(t: { id: string; kind: string; vmId: string | null; vmName: string | null; startedAt: string; subject?: string | null }): void;
   update(id: string, patch: { progress?: number; phase?: string | null; message?: string | null }): void;
-  finish(id: string, state: 'succeeded' | 'failed' | 'cancelled', error?: string | null): void;
+  finish(id: string, state: 'succeeded' | 'failed' | 'cancelled', error?: string | null, outcome?: string | null): void;
 }
 
 /** What a VM is doing while a task of each kind holds it, for the "VM 'x' is busy …" refusals. */
@@ -24,6 +24,7 @@ const ACTIVITIES: Record<string, string> = {
   'snapshot.restore': 'restoring a snapshot',
   'snapshot.delete': 'deleting a snapshot',
   'appliance.export': 'being exported',
+  'vm.stop': 'shutting down',
 };
 
 /**
@@ -41,6 +42,8 @@ export interface TaskContext {
   signal: AbortSignal;
   progress(fraction: number, message?: string): void;
   phase(name: string): void;
+  /** how the task ended, in one sentence, when it succeeds (kept with the task for the Tasks panel) */
+  outcome(text: string): void;
 }
 
 export class TaskRunner {
@@ -82,10 +85,17 @@ export class TaskRunner {
       onProgress?: (fraction: number, message?: string) => void;
       /** other VMs the task reads, held like its own so that nothing changes or deletes them meanwhile */
       holds?: { id: string; name: string }[];
+      /** what the task is about besides its VM (a snapshot's name, a clone's source), shown with it */
+      subject?: string;
+      /**
+       * false: the task only watches its VM (a shutdown waiting for the guest) and does not hold it,
+       * so other operations (power off, pause, save) go ahead meanwhile. Default true.
+       */
+      exclusive?: boolean;
     },
     fn: (ctx: TaskContext) => Promise<T>,
   ): Promise<T> {
-    const held = [...(vm ? [vm] : []), ...(opts.holds ?? [])];
+    const held = opts.exclusive === false ? [] : [...(vm ? [vm] : []), ...(opts.holds ?? [])];
     for (const v of held) this.assertFree(v);
     const id = randomUUID();
     const ac = new AbortController();
@@ -95,6 +105,7 @@ export class TaskRunner {
       id,
       kind,
       vm: vm?.name ?? null,
+      vmId: vm?.id ?? null,
       state: 'running',
       progress: 0,
       phase: null,
@@ -102,12 +113,15 @@ export class TaskRunner {
       error: null,
       startedAt: new Date().toISOString(),
       finishedAt: null,
+      subject: opts.subject ?? null,
+      outcome: null,
     };
-    this.store.create({ id, kind, vmId: vm?.id ?? null, vmName: vm?.name ?? null, startedAt: info.startedAt });
+    this.store.create({ id, kind, vmId: vm?.id ?? null, vmName: vm?.name ?? null, startedAt: info.startedAt, subject: opts.subject ?? null });
     this.running.set(id, { ac, info });
     for (const v of held) this.busyVms.set(v.id, id);
     this.emit({ ...info });
     let lastPersist = 0;
+    let outcome: string | null = null;
     const ctx: TaskContext = {
       id,
       signal: ac.signal,
@@ -127,13 +141,17 @@ export class TaskRunner {
         persist(() => this.store.update(id, { phase: name }));
         this.emit({ ...info });
       },
+      outcome: (text) => {
+        outcome = text;
+      },
     };
     try {
       const result = await fn(ctx);
       info.state = 'succeeded';
       info.progress = 1;
+      info.outcome = outcome;
       persist(() => this.store.update(id, { progress: 1 }));
-      persist(() => this.store.finish(id, 'succeeded'));
+      persist(() => this.store.finish(id, 'succeeded', null, outcome));
       return result;
     } catch (e) {
       const he = ac.signal.aborted ? new HangarError('CANCELLED', `${kind} was cancelled`, { cause: e }) : toHangarError(e);

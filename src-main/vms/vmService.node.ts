@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
 import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM } from '../api/issueCodes.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
-import { applyChange, composeConfig, getOsType, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, type MachineChange, type VmConfig } from '../../src-vmm/model/index.js';
+import { applyChange, composeConfig, getOsType, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, validateConfig, type MachineChange, type VmConfig } from '../../src-vmm/model/index.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
@@ -117,6 +117,10 @@ export class VmService {
     const c = row.config;
     const active = isActive(row.state);
     const accel = active && row.accelerator ? { accelerator: row.accelerator, reason: this.accelFor(c).reason } : this.accelFor(c);
+    const diskFacts = (disk: { id: string; path: string }) => ({
+      heldBySnapshots: this.snapshotsHolding(row.id, disk.id),
+      inPlace: !(this.d.inventory.images.get(disk.path)?.owned ?? false),
+    });
     const disks = await Promise.all(
       c.disks.map(async (disk) => {
         try {
@@ -129,9 +133,10 @@ export class VmService {
             virtualSizeBytes: chain[0]?.virtualSizeBytes ?? 0,
             actualSizeBytes: chain[0]?.actualSizeBytes,
             chain: chain.map((i) => i.path),
+            ...diskFacts(disk),
           };
         } catch {
-          return { id: disk.id, bus: disk.bus, path: disk.path, format: disk.format, virtualSizeBytes: 0, chain: [disk.path] };
+          return { id: disk.id, bus: disk.bus, path: disk.path, format: disk.format, virtualSizeBytes: 0, chain: [disk.path], ...diskFacts(disk) };
         }
       }),
     );
@@ -354,7 +359,7 @@ export class VmService {
     if (input.features?.nested) {
       const accelAfter = input.system?.accel ?? c.system.accel;
       if (accelAfter === 'auto' && this.d.host().accelerator !== 'kvm') {
-        throw invalidInput([{ path: 'features.nested', message: `nested virtualization needs KVM, and this host uses TCG (${this.d.host().accelReason})`, code: NESTED_NEEDS_KVM }]);
+        throw invalidInput([{ path: 'features.nested', message: `nested virtualization needs KVM, which this host does not offer (${this.d.host().accelReason})`, code: NESTED_NEEDS_KVM }]);
       }
     }
     if (input.name !== undefined) assertNewName(input.name);
@@ -415,6 +420,62 @@ export class VmService {
         throw e;
       }
     });
+  }
+
+  // ---------------------------------------------------------------- remove a disk
+
+  /**
+   * Takes a disk out of a stopped VM. Refused while a snapshot holds the disk (restoring it needs
+   * the disk: the refusal names the snapshots) or another image is based on it. An image Hangar
+   * created is deleted with `deleteImage`, else kept where it is (reported in `keptFiles`); an image
+   * used in place is the user's and is never deleted.
+   */
+  removeDisk(ref: string, diskId: string, deleteImage: boolean): { id: string; diskId: string; deletedFiles: string[]; keptFiles: string[] } {
+    const row = this.find(ref);
+    this.d.tasks.assertFree(row);
+    if (row.state === 'saved') throw new HangarError('STATE_CONFLICT', `VM '${row.name}' has a saved state: start it and shut it down before removing a disk`);
+    if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is ${row.state}: stop it before removing a disk`);
+    const disk = row.config.disks.find((d) => d.id === diskId);
+    if (!disk) throw new HangarError('NOT_FOUND', `VM '${row.name}' has no disk '${diskId}'`);
+    const holders = this.snapshotsHolding(row.id, diskId);
+    if (holders.length) {
+      const one = holders.length === 1;
+      throw new HangarError(
+        'STATE_CONFLICT',
+        `disk '${diskId}' of VM '${row.name}' is part of ${one ? 'snapshot' : 'snapshots'} ${holders.map((n) => `'${n}'`).join(', ')}: restoring ${one ? 'it' : 'them'} needs the disk, so it stays while ${one ? 'that snapshot exists' : 'they exist'} (delete ${one ? 'the snapshot' : 'them'} first to remove it)`,
+        { details: { vm: row.name, diskId, snapshots: holders } },
+      );
+    }
+    const image = this.d.inventory.images.get(disk.path);
+    const inPlace = !image || !image.owned;
+    if (deleteImage && inPlace) {
+      throw new HangarError('INVALID_INPUT', `${disk.path} is used in place (it is not Hangar's, so Hangar never deletes it): remove the disk without deleting its image`, {
+        details: { vm: row.name, diskId, path: disk.path },
+      });
+    }
+    if (image && this.d.inventory.images.dependents(image.path).length) {
+      throw new HangarError('STATE_CONFLICT', `disk '${diskId}' of VM '${row.name}' is the base of other images (linked clones): it cannot be removed`, { details: { vm: row.name, diskId } });
+    }
+    const checked = validateConfig({ ...row.config, disks: row.config.disks.filter((d) => d.id !== diskId) });
+    if (!checked.ok) throw configInvalid(checked.issues);
+    this.d.inventory.transaction(() => {
+      this.d.inventory.vms.updateConfig(row.id, checked.value);
+      if (image) this.d.inventory.images.delete(image.path);
+    });
+    // The inventory has let go; now the file, when it is Hangar's and the caller asked.
+    if (deleteImage) {
+      rmSync(disk.path, { force: true });
+      return { id: row.id, diskId, deletedFiles: [disk.path], keptFiles: [] };
+    }
+    return { id: row.id, diskId, deletedFiles: [], keptFiles: [disk.path] };
+  }
+
+  /** The names of the VM's snapshots that hold a disk (oldest first). */
+  private snapshotsHolding(vmId: string, diskId: string): string[] {
+    return this.d.inventory.snapshots
+      .listForVm(vmId)
+      .filter((s) => s.disks.some((d) => d.diskId === diskId))
+      .map((s) => s.name);
   }
 
   // ---------------------------------------------------------------- delete
@@ -496,7 +557,7 @@ export class VmService {
       throw withIssue('UNSUPPORTED', `VM '${vm}' is set to KVM, but this host has no usable /dev/kvm`, { code: KVM_UNAVAILABLE, data: { vm } });
     }
     if (c.features.nested && accelerator !== 'kvm') {
-      throw withIssue('UNSUPPORTED', `VM '${vm}' has nested virtualization on, which needs KVM; this host uses ${hostReport.accelReason}`, { code: NESTED_NEEDS_KVM, data: { vm } });
+      throw withIssue('UNSUPPORTED', `VM '${vm}' has nested virtualization on, which needs KVM, and this host does not offer it (${hostReport.accelReason})`, { code: NESTED_NEEDS_KVM, data: { vm } });
     }
     if (c.firmware.type === 'uefi' && !hostReport.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
     const paths = vmPaths(this.d.home, row.id);
@@ -542,6 +603,7 @@ export class VmService {
     return this.d.tasks.run('vm.start', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       this.d.inventory.vms.setState(row.id, 'starting', undefined, accelerator);
       this.d.emitState(row, 'starting');
+      if (c.serial.enabled) this.markBoot(row.id, paths.serialLog, incoming);
       task.phase('starting QEMU');
       let matched: Promise<boolean> | undefined;
       let stopWatching = () => {};
@@ -582,37 +644,112 @@ export class VmService {
     });
   }
 
+  /**
+   * A separator line in the serial log (and to whoever watches the console) at each start, so that
+   * one boot's output is not run together with the last one's.
+   */
+  private markBoot(vmId: string, serialLog: string, resumed: boolean): void {
+    const line = Buffer.from(`\r\n${bootSeparator(new Date(), resumed)}\r\n`);
+    try {
+      writeFileSync(serialLog, line, { flag: 'a', mode: 0o600 });
+    } catch (e) {
+      this.d.log(`vm=${vmId} cannot mark the start in the serial log: ${(e as Error).message}`);
+    }
+    this.d.console.fire({ id: vmId, data: line.toString('base64') });
+  }
+
   /** Fires on every VM state change the owner records. */
   readonly vmStates = new Emitter<{ id: string; state: VmState; reason?: string }>();
 
-  /** `evenIfBusy`: the owner's own shutdown --force, which ends every task anyway. */
-  async stop(ref: string, opts: { force: boolean; timeoutS: number; signal: AbortSignal; evenIfBusy?: boolean }) {
+  /** per VM: the ACPI shutdown waiting for its guest (a 'vm.stop' task), so a second Stop joins it */
+  private readonly shutdowns = new Map<string, Promise<{ id: string; state: VmState }>>();
+
+  /**
+   * Power off (`force`), or press the ACPI power button and watch for the guest to go, as a 'vm.stop'
+   * task that does not hold the VM (power off, pause and save stay possible meanwhile). `wait: false`
+   * returns once the button is pressed, with the VM's state as it is (still running: the guest has
+   * not gone yet); the task says how it ends. `evenIfBusy`: the owner's own shutdown --force, which
+   * ends every task anyway.
+   */
+  async stop(ref: string, opts: { force: boolean; timeoutS: number; signal: AbortSignal; wait?: boolean; evenIfBusy?: boolean }) {
     const row = this.find(ref);
     if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
       throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
     }
     // A live snapshot or merge in flight would be cut off: cancel it first (hangar tasks), or wait.
     if (!opts.evenIfBusy) this.d.tasks.assertFree(row);
-    const ended = waitForEvent(this.vmStates.event, (e) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state), {
-      timeoutMs: opts.timeoutS * 1000,
-      signal: opts.signal,
-      what: 'the VM to stop',
-    });
-    ended.catch(() => undefined);
+    const isEnd = (e: { id: string; state: VmState }) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state);
     if (opts.force) {
+      const ended = waitForEvent(this.vmStates.event, isEnd, { timeoutMs: opts.timeoutS * 1000, signal: opts.signal, what: 'the VM to stop' });
+      ended.catch(() => undefined);
       // The host may close its connection as QEMU ends: what counts is the VM's end, awaited below.
       await this.d.supervisor.call(row.id, 'host.powerOff', {}, { timeoutMs: 30_000 }).catch((e: unknown) => {
         if (!(isHangarError(e) && e.code === 'IO_ERROR')) throw e;
       });
-    } else {
-      await this.d.supervisor.call(row.id, 'host.powerdown', {});
+      try {
+        const e = await ended;
+        return { id: row.id, state: e.state };
+      } catch (e) {
+        if (opts.signal.aborted) throw new HangarError('CANCELLED', 'stopped waiting (the VM may still be powering off)');
+        throw new HangarError('TIMEOUT', `VM '${row.name}' did not power off within ${opts.timeoutS} s`, { cause: e });
+      }
     }
+
+    let shutdown = this.shutdowns.get(row.id);
+    if (shutdown) {
+      // Pressed again while the guest is being waited for: the same wait goes on.
+      if (row.state === 'running') await this.d.supervisor.call(row.id, 'host.powerdown', {});
+    } else {
+      // Listen before pressing, so that a guest that goes at once is not missed.
+      const watch = new AbortController();
+      const ended = waitForEvent(this.vmStates.event, isEnd, { signal: watch.signal });
+      ended.catch(() => undefined);
+      try {
+        await this.d.supervisor.call(row.id, 'host.powerdown', {});
+      } catch (e) {
+        watch.abort();
+        throw e;
+      }
+      const timeoutS = opts.timeoutS;
+      shutdown = this.d.tasks.run('vm.stop', { id: row.id, name: row.name }, { exclusive: false }, async (task) => {
+        task.phase('waiting for the guest to shut down');
+        const onAbort = () => watch.abort();
+        task.signal.addEventListener('abort', onAbort, { once: true });
+        const timer = setTimeout(() => watch.abort(new Error('timeout')), timeoutS * 1000);
+        try {
+          const e = await ended;
+          task.outcome(shutdownOutcome(e));
+          return { id: row.id, state: e.state };
+        } catch (e) {
+          if (task.signal.aborted) throw new HangarError('CANCELLED', 'stopped waiting (the guest may still shut down)', { cause: e });
+          throw new HangarError('TIMEOUT', `the guest did not shut down within ${timeoutS} s of the ACPI power button; it is still running`, {
+            cause: e,
+            details: { vm: row.name, timeoutS },
+          });
+        } finally {
+          clearTimeout(timer);
+          task.signal.removeEventListener('abort', onAbort);
+        }
+      });
+      const settled = shutdown.finally(() => this.shutdowns.delete(row.id));
+      settled.catch(() => undefined);
+      this.shutdowns.set(row.id, shutdown);
+    }
+    if (opts.wait === false) return { id: row.id, state: this.find(row.id).state };
+
+    // The caller waits for the guest (hangar stop): its Ctrl-C ends its own wait, not the task.
+    const stopped = new Promise<never>((_, reject) => {
+      if (opts.signal.aborted) reject(new HangarError('CANCELLED', 'stopped waiting (the guest may still shut down)'));
+      opts.signal.addEventListener('abort', () => reject(new HangarError('CANCELLED', 'stopped waiting (the guest may still shut down)')), { once: true });
+    });
+    stopped.catch(() => undefined);
     try {
-      const e = await ended;
-      return { id: row.id, state: e.state };
+      return await Promise.race([shutdown, stopped]);
     } catch (e) {
-      if (opts.signal.aborted) throw new HangarError('CANCELLED', 'stopped waiting (the guest may still shut down)');
-      throw withIssue('TIMEOUT', `the guest of '${row.name}' did not shut down within ${opts.timeoutS} s of the ACPI power button`, { code: GUEST_IGNORED_POWER_BUTTON, data: { vm: row.name } }, e);
+      if (isHangarError(e) && e.code === 'TIMEOUT') {
+        throw withIssue('TIMEOUT', `the guest of '${row.name}' did not shut down within ${opts.timeoutS} s of the ACPI power button`, { code: GUEST_IGNORED_POWER_BUTTON, data: { vm: row.name } }, e);
+      }
+      throw e;
     }
   }
 
@@ -689,6 +826,23 @@ function missingRole(role: string): 'disk' | 'iso' | 'kernel' | 'initrd' | 'firm
 /** An error about the request as a whole that carries one coded issue, for each surface's own advice. */
 function withIssue(code: ErrorCode, message: string, issue: { code: string; data: Record<string, unknown> }, cause?: unknown): HangarError {
   return new HangarError(code, message, { details: { issues: [{ path: '', message, ...issue }] }, ...(cause !== undefined ? { cause } : {}) });
+}
+
+/** The line written to the serial log at each start: `──── Hangar: started 2026-03-06 12:04:31 +01:00 ────`. */
+export function bootSeparator(at: Date, resumed: boolean): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const off = -at.getTimezoneOffset();
+  const zone = `${off < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+  const when = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())} ${zone}`;
+  return `──── Hangar: ${resumed ? 'resumed from its saved state' : 'started'} ${when} ────`;
+}
+
+/** How a shutdown the owner waited for ended, in one sentence for the Tasks panel. */
+export function shutdownOutcome(e: { state: VmState; reason?: string }): string {
+  if (e.state === 'saved') return 'its state was saved instead';
+  if (e.state === 'aborted') return `it ended unexpectedly${e.reason ? ` (${e.reason})` : ''}`;
+  if (e.reason === 'powered off') return 'it was powered off';
+  return 'the guest shut down';
 }
 
 /** The rules only new names meet (see newVmNameProblems); the basic ones are the config's. */

@@ -8,6 +8,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { contentTypeFor } from './mime.js';
 import { rendererCsp } from './csp.js';
+import { SESSION_PATH, SESSION_TOKEN_HEADER } from './webLink.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toDisposable, DisposableStore, type Disposable } from '../../src-vmm/base/disposable.js';
 import { isWire, type Transport, type Wire } from '../../src-vmm/base/rpc.js';
@@ -94,6 +95,19 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       return;
     }
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === SESSION_PATH) {
+      // A page that cannot reconnect asks whether its token is still this server's (a restarted
+      // server with another token answers 401): the token travels in a header, never in a log line.
+      if (!originOk(req)) {
+        res.writeHead(403, headers);
+        res.end();
+        return;
+      }
+      const given = req.headers[SESSION_TOKEN_HEADER];
+      res.writeHead(tokenOk(typeof given === 'string' ? given : null) ? 204 : 401, headers);
+      res.end();
+      return;
+    }
     let rel = decodeURIComponent(url.pathname);
     if (rel === '/favicon.ico') return serveFile(req, res, headers, opts.iconFile ?? defaultIconFile, 'image/png');
     if (rel === '/' || rel === '') rel = '/index.html';

@@ -20,12 +20,20 @@ export interface Endpoint {
   displayTarget(path: string): string;
   /** a native file picker; without it the interface uses its own dialog over `fs.list` */
   pickFile?(opts: { title: string; filter: FileFilter; defaultPath?: string }): Promise<string | null>;
+  /**
+   * After a failed open: whether the server answers and still takes this page's token ('refused':
+   * it runs with another one, i.e. it restarted with a new link).
+   */
+  diagnose?(signal: AbortSignal): Promise<DisconnectCause>;
 }
+
+/** Why the page cannot reconnect: nothing answers, or the server answers but refuses the token. */
+export type DisconnectCause = 'unreachable' | 'refused' | 'unknown';
 
 export type ConnectionStatus =
   | { kind: 'connecting'; attempt: number }
   | { kind: 'open' }
-  | { kind: 'waiting'; attempt: number; retryAt: number; error: string }
+  | { kind: 'waiting'; attempt: number; retryAt: number; error: string; cause?: DisconnectCause }
   | { kind: 'failed'; error: string }
   | { kind: 'closed' };
 
@@ -141,7 +149,9 @@ export class ApiConnection implements Disposable {
       transport = await this.endpoint.open(this.life.signal);
     } catch (e) {
       if (this.life.signal.aborted) return;
-      this.scheduleReconnect(toHangarError(e).message);
+      const cause = this.endpoint.diagnose ? await this.endpoint.diagnose(this.life.signal).catch((): DisconnectCause => 'unknown') : undefined;
+      if (this.life.signal.aborted) return;
+      this.scheduleReconnect(toHangarError(e).message, cause);
       return;
     }
     if (this.life.signal.aborted) {
@@ -174,10 +184,10 @@ export class ApiConnection implements Disposable {
     for (const d of store.reverse()) d.dispose();
   }
 
-  private scheduleReconnect(error: string): void {
+  private scheduleReconnect(error: string, cause?: DisconnectCause): void {
     const delay = this.opts.delay ? this.opts.delay(this.attempt) : reconnectDelay(this.attempt, this.opts.random);
     this.attempt++;
-    this.setStatus({ kind: 'waiting', attempt: this.attempt, retryAt: Date.now() + delay, error });
+    this.setStatus({ kind: 'waiting', attempt: this.attempt, retryAt: Date.now() + delay, error, ...(cause ? { cause } : {}) });
     this.timer = setTimeout(() => void this.connect(), delay);
   }
 

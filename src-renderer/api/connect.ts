@@ -1,7 +1,8 @@
 // Picks how this page reaches the owner: the Electron preload bridge when `window.hangar` exists,
 // else the web mode's WebSocket with the token from the page address. The token leaves the address
 // bar at once (history.replaceState) and stays in sessionStorage so a reload still works.
-import { apiSocketUrl, displaySocketUrl, takeTokenFromUrl, TOKEN_STORAGE_KEY } from './connection.js';
+import { SESSION_PATH, SESSION_TOKEN_HEADER } from '../../src-main/web/webLink.js';
+import { apiSocketUrl, displaySocketUrl, sessionCause, takeTokenFromUrl, TOKEN_STORAGE_KEY } from './connection.js';
 import { ApiConnection, type Endpoint } from './apiConnection.js';
 import { bridgeTransport, openWebSocketTransport, type HangarBridge } from './transports.js';
 
@@ -51,6 +52,14 @@ export function webEndpoint(token: string | null): Endpoint {
     reconnect: true,
     open: (signal) => openWebSocketTransport(apiSocketUrl(window.location, token ?? ''), { signal }),
     displayTarget: (path) => displaySocketUrl(window.location, path, token),
+    diagnose: async (signal) => {
+      try {
+        const r = await fetch(SESSION_PATH, { headers: { [SESSION_TOKEN_HEADER]: token ?? '' }, cache: 'no-store', signal });
+        return sessionCause(r.status);
+      } catch {
+        return 'unreachable';
+      }
+    },
   };
 }
 

@@ -45,3 +45,20 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
   const base = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.max(0, attempt));
   return Math.round(base * (0.8 + 0.4 * random()));
 }
+
+/** What `GET /session` says about the page's token: 401 the server runs with another token (it restarted with a new link). */
+export function sessionCause(status: number): 'refused' | 'unknown' {
+  return status === 401 ? 'refused' : 'unknown';
+}
+
+/** The line the page shows while it is not connected, by why (see Endpoint.diagnose). */
+export function disconnectedMessage(cause: 'unreachable' | 'refused' | 'unknown' | undefined): string {
+  switch (cause) {
+    case 'refused':
+      return "Hangar's server restarted with a new access link, so this page cannot reconnect. Open the link it printed (…/?token=…).";
+    case 'unreachable':
+      return "Hangar's server is not answering: it has stopped or is restarting. This page reconnects by itself when it runs again at this address (if it prints another link, open that one).";
+    default:
+      return 'The connection to Hangar was lost.';
+  }
+}

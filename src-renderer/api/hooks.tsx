@@ -24,6 +24,14 @@ export function useConnectionStatus(): ConnectionStatus {
   return useSyncExternalStore(api.subscribe, api.getStatus);
 }
 
+/** Whether the page is connected to the owner now: controls that act are disabled while it is not. */
+export function useOnline(): boolean {
+  return useConnectionStatus().kind === 'open';
+}
+
+/** Why a control is disabled while the page is not connected. */
+export const OFFLINE_REASON = 'Not connected to Hangar';
+
 /** Increases each time the connection (re)opens. */
 export function useGeneration(): number {
   const api = useApi();

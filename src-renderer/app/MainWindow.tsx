@@ -16,6 +16,7 @@ import StopIcon from '@mui/icons-material/Stop';
 import UnarchiveIcon from '@mui/icons-material/Unarchive';
 import {
   Alert,
+  AlertTitle,
   AppBar,
   Badge,
   Box,
@@ -27,6 +28,7 @@ import {
   Menu,
   MenuItem,
   Paper,
+  Stack,
   Toolbar,
   Tooltip,
   Typography,
@@ -34,7 +36,11 @@ import {
   useTheme,
 } from '@mui/material';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { useApi, useApiQuery, useConnectionStatus, useEvent } from '../api/hooks.js';
+import { OFFLINE_REASON, useApi, useApiQuery, useConnectionStatus, useEvent } from '../api/hooks.js';
+import { disconnectedMessage } from '../api/connection.js';
+import { matchShortcut, shortcutLabel, type ShortcutCommand } from './shortcuts.js';
+import { PowerOffDialog } from '../vms/PowerOffDialog.js';
+import { nextStopCheck, unansweredStop } from '../vms/stopWatch.js';
 import { useOsTypes } from './catalogue.js';
 import { useNotify } from './notifications.js';
 import { DeleteVmDialog } from '../vms/DeleteVmDialog.js';
@@ -46,7 +52,7 @@ import type { VmSummary } from '../api/apiTypes.js';
 import { hashWithoutImport, importPathFromHash } from '../../src-main/desktop/deepLink.js';
 import { runningCount } from '../tasks/tasks.js';
 import { applyStateChange, filterVms, keepSelection } from '../vms/vmList.js';
-import { canDo, type VmAction } from '../vms/vmState.js';
+import { actionBlockReason, canDo, type VmAction } from '../vms/vmState.js';
 import { TasksPanel } from '../tasks/TasksPanel.js';
 import { useTasks } from '../tasks/useTasks.js';
 import { CloneWizard, CloneWizardProvider, type CloneRequest } from '../clones/CloneWizard.js';
@@ -67,7 +73,7 @@ function storedSelection(): string | null {
 export function MainWindow() {
   const api = useApi();
   const osTypes = useOsTypes();
-  const { notifyError, notify } = useNotify();
+  const { notifyError, notify, dismiss } = useNotify();
   const list = useApiQuery('vm.list', {}, []);
   const { reload: reloadList, setData: setList } = list;
   useEvent('vm.stateChanged', (e) => setList((d) => (d ? { vms: applyStateChange(d.vms, e) } : d)));
@@ -147,17 +153,24 @@ export function MainWindow() {
     return () => window.removeEventListener('hashchange', fromHash);
   }, []);
 
-  const enabled = (action: VmAction) => selected !== null && canDo(selected.state, action) && !pending.has(`${selected.id}:${action}`);
+  const status = useConnectionStatus();
+  const online = status.kind === 'open';
+  const enabled = (action: VmAction) => online && selected !== null && canDo(selected.state, action) && !pending.has(`${selected.id}:${action}`);
+  const blockReason = (action: VmAction) => actionBlockReason(selected, action, online) ?? (selected && pending.has(`${selected.id}:${action}`) ? 'Already under way' : null);
+  const vmKey = (id: string) => `vm:${id}`;
+  /** the "waiting for the guest to shut down" notice, gone when the VM is */
+  const shutdownKey = (id: string) => `vm:${id}:shutdown`;
 
-  const act = async (action: VmAction, label: string, call: (ref: string) => Promise<unknown>) => {
-    if (!selected) return;
-    const key = `${selected.id}:${action}`;
-    const vm = selected;
+  const act = async (vm: VmSummary, action: VmAction, label: string, call: (ref: string) => Promise<unknown>) => {
+    const key = `${vm.id}:${action}`;
+    // What was said about this VM before is over now.
+    dismiss(vmKey(vm.id));
+    dismiss(shutdownKey(vm.id));
     setPending((s) => new Set(s).add(key));
     try {
       await call(vm.id);
     } catch (e) {
-      notifyError(e, `${label} “${vm.name}”`);
+      notifyError(e, `${label} “${vm.name}”`, vmKey(vm.id));
     } finally {
       setPending((s) => {
         const n = new Set(s);
@@ -168,36 +181,98 @@ export function MainWindow() {
     }
   };
 
-  const start = () =>
-    act('start', 'Cannot start', async (ref) => {
+  const start = (vm: VmSummary) =>
+    act(vm, 'start', 'Cannot start', async (ref) => {
       await api.call('vm.start', { ref });
     });
-  const pauseOrResume = () =>
-    selected?.state === 'paused'
-      ? act('resume', 'Cannot resume', (ref) => api.call('vm.resume', { ref }))
-      : act('pause', 'Cannot pause', (ref) => api.call('vm.pause', { ref }));
-  const stop = () => act('stop', 'Cannot shut down', (ref) => api.call('vm.stop', { ref }));
-  const menuAction = (action: VmAction) => {
-    setStopMenu(null);
-    switch (action) {
-      case 'powerOff':
-        return act('powerOff', 'Cannot power off', (ref) => api.call('vm.stop', { ref, force: true }));
-      case 'reset':
-        return act('reset', 'Cannot reset', (ref) => api.call('vm.reset', { ref }));
-      case 'save':
-        return act('save', 'Cannot save the state of', async (ref) => {
-          await api.call('vm.save', { ref });
-          notify({ severity: 'success', message: 'The VM state was saved.' });
-        });
-      default:
-        return undefined;
+  const pauseOrResume = (vm: VmSummary) =>
+    vm.state === 'paused'
+      ? act(vm, 'resume', 'Cannot resume', (ref) => api.call('vm.resume', { ref }))
+      : act(vm, 'pause', 'Cannot pause', (ref) => api.call('vm.pause', { ref }));
+  // Stop presses the ACPI power button and returns; the owner's 'vm.stop' task watches the guest.
+  const stop = (vm: VmSummary) =>
+    act(vm, 'stop', 'Cannot shut down', async (ref) => {
+      await api.call('vm.stop', { ref, wait: false });
+      notify({ severity: 'info', key: shutdownKey(vm.id), message: `Pressed the power button of “${vm.name}”: waiting for its guest to shut down (see Tasks).` });
+    });
+  const powerOff = (vm: VmSummary) =>
+    act(vm, 'powerOff', 'Cannot power off', async (ref) => {
+      await api.call('vm.stop', { ref, force: true });
+      notify({ severity: 'success', key: vmKey(vm.id), message: `“${vm.name}” was powered off.` });
+    });
+  const reset = (vm: VmSummary) => act(vm, 'reset', 'Cannot reset', (ref) => api.call('vm.reset', { ref }));
+  const save = (vm: VmSummary) =>
+    act(vm, 'save', 'Cannot save the state of', async (ref) => {
+      await api.call('vm.save', { ref });
+      notify({ severity: 'success', key: vmKey(vm.id), message: `The state of “${vm.name}” was saved.` });
+    });
+
+  // Power off asks first; so does a guest that has not acted on the power button for a while.
+  const [powerOffAsk, setPowerOffAsk] = useState<{ vm: VmSummary; taskId?: string; seconds?: number } | null>(null);
+  const [keptWaiting, setKeptWaiting] = useState<ReadonlySet<string>>(new Set());
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const wait = nextStopCheck(tasks, Date.now(), keptWaiting);
+    if (wait === null) return;
+    const t = setTimeout(() => setNow(Date.now()), wait + 250);
+    return () => clearTimeout(t);
+  }, [tasks, keptWaiting, now]);
+  const unanswered = online ? unansweredStop(tasks, vms, now, keptWaiting) : null;
+  useEffect(() => {
+    if (unanswered && powerOffAsk === null) setPowerOffAsk({ vm: unanswered.vm, taskId: unanswered.taskId, seconds: unanswered.seconds });
+  }, [unanswered, powerOffAsk]);
+  const closePowerOff = () => {
+    const taskId = powerOffAsk?.taskId;
+    if (taskId) setKeptWaiting((s) => new Set(s).add(taskId));
+    setPowerOffAsk(null);
+  };
+  const confirmPowerOff = () => {
+    const ask = powerOffAsk;
+    closePowerOff();
+    if (ask) void powerOff(vms.find((v) => v.id === ask.vm.id) ?? ask.vm);
+  };
+  // A VM that ended is done with its notices (a shutdown notice must not outlive the shutdown).
+  useEvent('vm.stateChanged', (e) => {
+    if (e.state === 'stopped' || e.state === 'aborted' || e.state === 'saved') {
+      dismiss(shutdownKey(e.id));
+      if (powerOffAsk?.vm.id === e.id && powerOffAsk.taskId) setPowerOffAsk(null);
     }
+  });
+
+  const [menu, setMenu] = useState<{ id: string; at: { x: number; y: number } | HTMLElement } | null>(null);
+  const menuVm = menu ? (vms.find((v) => v.id === menu.id) ?? null) : null;
+  const openDelete = (id: string) => {
+    setSelectedId(id);
+    const vm = vms.find((v) => v.id === id);
+    if (vm && online && canDo(vm.state, 'delete')) setDeleteOpen(true);
+    else if (vm) notify({ severity: 'info', key: vmKey(vm.id), message: actionBlockReason(vm, 'delete', online) ?? '' });
   };
 
-  const status = useConnectionStatus();
+  // Ctrl+Alt+N, Ctrl+Alt+I, Ctrl+Alt+E (see shortcuts.ts); not while a dialog is open.
+  const shortcutRef = useRef<(cmd: ShortcutCommand) => void>(() => undefined);
+  shortcutRef.current = (cmd) => {
+    if (!online) return;
+    if (cmd === 'newVm') setWizardOpen(true);
+    else if (cmd === 'importAppliance') openImport(null);
+    else if (selected) openExport();
+  };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const cmd = matchShortcut({ key: e.key, ctrlKey: e.ctrlKey, altKey: e.altKey, shiftKey: e.shiftKey, metaKey: e.metaKey, altGraph: e.getModifierState('AltGraph') });
+      if (!cmd || document.querySelector('[role="dialog"]')) return;
+      e.preventDefault();
+      shortcutRef.current(cmd);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const paused = selected?.state === 'paused';
   // A narrow window: icon-only tool buttons (the name in a tooltip) and a narrower VM list.
   const compact = useMediaQuery(useTheme().breakpoints.down('md'));
+  const withSelected = (f: (vm: VmSummary) => unknown) => () => {
+    if (selected) void f(selected);
+  };
 
   return (
     <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', bgcolor: 'background.default' }}>
@@ -206,28 +281,35 @@ export function MainWindow() {
           <Typography variant="h6" component="h1" sx={{ mr: compact ? 1 : 2, fontWeight: 600 }}>
             Hangar
           </Typography>
-          <ToolButton compact={compact} icon={<AddIcon />} label="New" onClick={() => setWizardOpen(true)} />
-          <ToolButton compact={compact} icon={<UnarchiveIcon />} label="Import" accessibleName="Import appliance…" onClick={() => openImport(null)} />
-          <ToolButton compact={compact} icon={<ArchiveIcon />} label="Export" accessibleName="Export appliance…" onClick={openExport} disabled={!selected} />
-          <ToolButton compact={compact} icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} disabled={!selected} />
-          <ToolButton
-            compact={compact}
-            icon={<ContentCopyIcon />}
-            label="Clone"
-            onClick={() => selected && openClone({ vmId: selected.id })}
-            disabled={!selected || selected.state === 'starting' || selected.state === 'stopping'}
+          <ToolButton compact={compact} icon={<AddIcon />} label="New" tip={`New virtual machine (${shortcutLabel('newVm')})`} onClick={() => setWizardOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
+          <ToolButton compact={compact}
+            icon={<UnarchiveIcon />}
+            label="Import"
+            accessibleName="Import appliance…"
+            tip={`Import appliance… (${shortcutLabel('importAppliance')})`}
+            onClick={() => openImport(null)}
+            blockedBy={online ? null : OFFLINE_REASON}
           />
+          <ToolButton compact={compact}
+            icon={<ArchiveIcon />}
+            label="Export"
+            accessibleName="Export appliance…"
+            tip={`Export appliance… (${shortcutLabel('exportAppliance')})`}
+            onClick={openExport}
+            blockedBy={!online ? OFFLINE_REASON : selected ? null : 'Select a virtual machine first'}
+          />
+          <ToolButton compact={compact} icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} blockedBy={!online ? OFFLINE_REASON : selected ? null : 'Select a virtual machine first'} />
+          <ToolButton compact={compact} icon={<ContentCopyIcon />} label="Clone" onClick={() => selected && openClone({ vmId: selected.id })} blockedBy={cloneBlock(selected, online)} />
           <Divider orientation="vertical" flexItem sx={{ mx: compact ? 0.5 : 1, borderColor: 'rgba(255,255,255,0.3)' }} />
-          <ToolButton compact={compact} icon={<PlayArrowIcon />} label="Start" onClick={() => void start()} disabled={!enabled('start')} />
-          <ToolButton
-            compact={compact}
-            icon={<PauseIcon />}
+          <ToolButton compact={compact} icon={<PlayArrowIcon data-icon="play" />} label="Start" onClick={withSelected(start)} blockedBy={blockReason('start')} />
+          <ToolButton compact={compact}
+            icon={paused ? <PlayArrowIcon data-icon="play" /> : <PauseIcon data-icon="pause" />}
             label={paused ? 'Resume' : 'Pause'}
-            onClick={() => void pauseOrResume()}
-            disabled={!enabled(paused ? 'resume' : 'pause')}
+            onClick={withSelected(pauseOrResume)}
+            blockedBy={blockReason(paused ? 'resume' : 'pause')}
           />
-          <ToolButton compact={compact} icon={<StopIcon />} label="Stop" onClick={() => void stop()} disabled={!enabled('stop')} />
-          <Tooltip title="Power off, reset, save state">
+          <ToolButton compact={compact} icon={<StopIcon />} label="Stop" tip="Shut down: press the guest's ACPI power button" onClick={withSelected(stop)} blockedBy={blockReason('stop')} />
+          <Tooltip title={online ? 'Power off, reset, save state' : OFFLINE_REASON}>
             <span>
               <IconButton
                 color="inherit"
@@ -244,26 +326,44 @@ export function MainWindow() {
             </span>
           </Tooltip>
           <Menu anchorEl={stopMenu} open={stopMenu !== null} onClose={() => setStopMenu(null)}>
-            <MenuItem onClick={() => void menuAction('save')} disabled={!enabled('save')}>
+            <MenuItem
+              onClick={() => {
+                setStopMenu(null);
+                if (selected) void save(selected);
+              }}
+              disabled={!enabled('save')}
+            >
               <ListItemIcon>
                 <SaveIcon fontSize="small" />
               </ListItemIcon>
               <ListItemText primary="Save state" />
             </MenuItem>
-            <MenuItem onClick={() => void menuAction('reset')} disabled={!enabled('reset')}>
+            <MenuItem
+              onClick={() => {
+                setStopMenu(null);
+                if (selected) void reset(selected);
+              }}
+              disabled={!enabled('reset')}
+            >
               <ListItemIcon>
                 <RestartAltIcon fontSize="small" />
               </ListItemIcon>
               <ListItemText primary="Reset" />
             </MenuItem>
-            <MenuItem onClick={() => void menuAction('powerOff')} disabled={!enabled('powerOff')}>
+            <MenuItem
+              onClick={() => {
+                setStopMenu(null);
+                if (selected) setPowerOffAsk({ vm: selected });
+              }}
+              disabled={!enabled('powerOff')}
+            >
               <ListItemIcon>
                 <PowerSettingsNewIcon fontSize="small" />
               </ListItemIcon>
-              <ListItemText primary="Power off" />
+              <ListItemText primary="Power off…" />
             </MenuItem>
           </Menu>
-          <ToolButton compact={compact} icon={<DeleteIcon />} label="Delete" onClick={() => setDeleteOpen(true)} disabled={!enabled('delete')} />
+          <ToolButton compact={compact} icon={<DeleteIcon />} label="Delete" tip="Delete the virtual machine (Del)" onClick={() => setDeleteOpen(true)} blockedBy={blockReason('delete')} />
           <Box sx={{ flex: 1 }} />
           <Tooltip title={tasksOpen ? 'Hide tasks' : 'Show tasks'}>
             <IconButton color="inherit" onClick={() => setTasksOpen((o) => !o)} aria-label="Tasks" aria-pressed={tasksOpen}>
@@ -288,6 +388,8 @@ export function MainWindow() {
             loading={list.loading && !list.data}
             // While the connection is down the banner says so; the list would only repeat it.
             error={status.kind === 'open' ? (list.error?.message ?? null) : null}
+            onDeleteKey={openDelete}
+            onContextMenu={(id, at) => setMenu({ id, at })}
           />
         </Paper>
         <Box component="main" sx={{ flex: 1, minWidth: 0, bgcolor: 'background.paper' }}>
@@ -295,14 +397,42 @@ export function MainWindow() {
             <CloneWizardProvider value={openClone}>
               <VmDetailsPane key={selected.id} vm={selected} tab={tab} onTabChange={setTab} />
             </CloneWizardProvider>
-          ) : (
+          ) : vms.length || !list.data ? (
             <Box sx={{ p: 4, color: 'text.secondary' }}>
-              <Typography variant="body1">{vms.length ? 'Select a virtual machine on the left.' : 'Welcome to Hangar. Create a virtual machine with New.'}</Typography>
+              <Typography variant="body1">{vms.length ? 'Select a virtual machine on the left.' : ''}</Typography>
             </Box>
+          ) : (
+            <EmptyPane online={online} onNew={() => setWizardOpen(true)} onImport={() => openImport(null)} />
           )}
         </Box>
       </Box>
       {tasksOpen && <TasksPanel tasks={tasks} error={tasksError} onClose={() => setTasksOpen(false)} />}
+      <VmContextMenu
+        menu={menu}
+        vm={menuVm}
+        online={online}
+        onClose={() => setMenu(null)}
+        commands={{
+          start: (vm) => void start(vm),
+          stop: (vm) => void stop(vm),
+          pauseOrResume: (vm) => void pauseOrResume(vm),
+          powerOff: (vm) => setPowerOffAsk({ vm }),
+          reset: (vm) => void reset(vm),
+          save: (vm) => void save(vm),
+          settings: (vm) => {
+            setSelectedId(vm.id);
+            setSettingsOpen(true);
+          },
+          clone: (vm) => openClone({ vmId: vm.id }),
+          export: (vm) => setExportRequest((r) => ({ ids: [vm.id], n: (r?.n ?? 0) + 1 })),
+          delete: (vm) => openDelete(vm.id),
+        }}
+      />
+      <PowerOffDialog
+        question={powerOffAsk ? (powerOffAsk.taskId ? { kind: 'unanswered', vmName: powerOffAsk.vm.name, seconds: powerOffAsk.seconds ?? 0 } : { kind: 'confirm', vmName: powerOffAsk.vm.name }) : null}
+        onClose={closePowerOff}
+        onPowerOff={confirmPowerOff}
+      />
       <NewVmWizard
         open={wizardOpen}
         existingNames={names}
@@ -351,47 +481,143 @@ export function MainWindow() {
   );
 }
 
+/**
+ * A toolbar button. Its tooltip says what it does (with its shortcut), or, when it is greyed out,
+ * why (a disabled button fires no events: the tooltip listens on a wrapper).
+ */
 function ToolButton({
   icon,
   label,
   accessibleName,
+  tip,
   onClick,
-  disabled,
+  blockedBy,
   compact,
 }: {
   icon: ReactNode;
   label: string;
   accessibleName?: string;
+  tip?: string;
   onClick: () => void;
-  disabled?: boolean;
-  /** icon only, its name in a tooltip (a narrow window) */
+  blockedBy: string | null;
+  /** icon only, its name in the tooltip (a narrow window) */
   compact?: boolean;
 }) {
-  if (compact) {
-    return (
-      <Tooltip title={accessibleName ?? label}>
-        <Box component="span" sx={{ display: 'inline-flex' }}>
-          <IconButton color="inherit" onClick={onClick} disabled={disabled} aria-label={accessibleName ?? label} sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}>
-            {icon}
-          </IconButton>
-        </Box>
-      </Tooltip>
-    );
-  }
-  const button = (
-    <Button color="inherit" startIcon={icon} onClick={onClick} disabled={disabled} aria-label={accessibleName} sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}>
+  const button = compact ? (
+    <IconButton
+      color="inherit"
+      onClick={onClick}
+      disabled={blockedBy !== null}
+      aria-label={accessibleName ?? label}
+      {...(blockedBy !== null ? { 'aria-description': blockedBy } : {})}
+      sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}
+    >
+      {icon}
+    </IconButton>
+  ) : (
+    <Button
+      color="inherit"
+      startIcon={icon}
+      onClick={onClick}
+      disabled={blockedBy !== null}
+      aria-label={accessibleName}
+      {...(blockedBy !== null ? { 'aria-description': blockedBy } : {})}
+      sx={{ '&.Mui-disabled': { color: 'rgba(255,255,255,0.45)' } }}
+    >
       {label}
     </Button>
   );
-  // (a disabled button fires no events: the tooltip listens on a wrapper)
-  return accessibleName ? (
-    <Tooltip title={accessibleName}>
+  const title = blockedBy ?? tip ?? (compact ? (accessibleName ?? label) : accessibleName);
+  if (!title) return button;
+  return (
+    <Tooltip title={title}>
       <Box component="span" sx={{ display: 'inline-flex' }}>
         {button}
       </Box>
     </Tooltip>
-  ) : (
-    button
+  );
+}
+
+function cloneBlock(vm: VmSummary | null, online: boolean): string | null {
+  if (!online) return OFFLINE_REASON;
+  if (!vm) return 'Select a virtual machine first';
+  if (vm.state === 'starting' || vm.state === 'stopping') return `“${vm.name}” is ${vm.state}: wait until it has settled`;
+  return null;
+}
+
+/** With no VM yet: the two ways to get one, as big buttons. */
+function EmptyPane({ online, onNew, onImport }: { online: boolean; onNew: () => void; onImport: () => void }) {
+  return (
+    <Stack spacing={3} sx={{ p: 6, alignItems: 'center', textAlign: 'center', height: '100%', justifyContent: 'center' }} role="region" aria-label="Welcome">
+      <Box>
+        <Typography variant="h5" component="h2" sx={{ mb: 1 }}>
+          Welcome to Hangar
+        </Typography>
+        <Typography variant="body1" color="text.secondary">
+          You have no virtual machines yet. Create one from an installer ISO or a disk image, or import an appliance (.ova, .ovf).
+        </Typography>
+      </Box>
+      <Stack direction="row" spacing={2}>
+        <Button variant="contained" size="large" startIcon={<AddIcon />} onClick={onNew} disabled={!online} sx={{ px: 4, py: 1.5 }}>
+          New virtual machine
+        </Button>
+        <Button variant="outlined" size="large" startIcon={<UnarchiveIcon />} onClick={onImport} disabled={!online} sx={{ px: 4, py: 1.5 }}>
+          Import appliance…
+        </Button>
+      </Stack>
+      <Typography variant="caption" color="text.secondary">
+        Shortcuts: {shortcutLabel('newVm')} new, {shortcutLabel('importAppliance')} import.
+      </Typography>
+    </Stack>
+  );
+}
+
+type VmCommands = Record<'start' | 'stop' | 'pauseOrResume' | 'powerOff' | 'reset' | 'save' | 'settings' | 'clone' | 'export' | 'delete', (vm: VmSummary) => void>;
+
+/** The VM list's context menu (right click, the ContextMenu key, Shift+F10): what the toolbar does, for that VM. */
+function VmContextMenu({ menu, vm, online, onClose, commands }: { menu: { id: string; at: { x: number; y: number } | HTMLElement } | null; vm: VmSummary | null; online: boolean; onClose: () => void; commands: VmCommands }) {
+  const item = (key: keyof VmCommands, label: string, icon: ReactNode, allowed: boolean, hint?: string) => (
+    <MenuItem
+      key={key}
+      disabled={!allowed}
+      onClick={() => {
+        onClose();
+        if (vm) commands[key](vm);
+      }}
+    >
+      <ListItemIcon>{icon}</ListItemIcon>
+      <ListItemText primary={label} />
+      {hint && (
+        <Typography variant="caption" color="text.secondary" sx={{ ml: 3 }}>
+          {hint}
+        </Typography>
+      )}
+    </MenuItem>
+  );
+  const can = (a: VmAction) => online && vm !== null && canDo(vm.state, a);
+  const paused = vm?.state === 'paused';
+  return (
+    <Menu
+      open={menu !== null && vm !== null}
+      onClose={onClose}
+      {...(menu && !(menu.at instanceof HTMLElement)
+        ? { anchorReference: 'anchorPosition' as const, anchorPosition: { top: menu.at.y, left: menu.at.x } }
+        : { anchorEl: menu?.at instanceof HTMLElement ? menu.at : null, anchorOrigin: { vertical: 'center', horizontal: 'center' } as const })}
+      slotProps={{ list: { 'aria-label': vm ? `Actions for ${vm.name}` : 'VM actions' } }}
+    >
+      {item('start', 'Start', <PlayArrowIcon fontSize="small" />, can('start'))}
+      {item('pauseOrResume', paused ? 'Resume' : 'Pause', paused ? <PlayArrowIcon fontSize="small" /> : <PauseIcon fontSize="small" />, can(paused ? 'resume' : 'pause'))}
+      {item('stop', 'Stop', <StopIcon fontSize="small" />, can('stop'))}
+      {item('powerOff', 'Power off…', <PowerSettingsNewIcon fontSize="small" />, can('powerOff'))}
+      {item('reset', 'Reset', <RestartAltIcon fontSize="small" />, can('reset'))}
+      {item('save', 'Save state', <SaveIcon fontSize="small" />, can('save'))}
+      <Divider />
+      {item('settings', 'Settings…', <SettingsIcon fontSize="small" />, online)}
+      {item('clone', 'Clone…', <ContentCopyIcon fontSize="small" />, cloneBlock(vm, online) === null)}
+      {item('export', 'Export appliance…', <ArchiveIcon fontSize="small" />, online, shortcutLabel('exportAppliance'))}
+      <Divider />
+      {item('delete', 'Delete…', <DeleteIcon fontSize="small" />, can('delete'), 'Del')}
+    </Menu>
   );
 }
 
@@ -412,7 +638,7 @@ function ConnectionBanner({ status, onRetry }: { status: ReturnType<typeof useCo
     case 'waiting':
       return (
         <Alert
-          severity="warning"
+          severity={status.cause === 'refused' ? 'error' : 'warning'}
           square
           role="status"
           action={
@@ -421,7 +647,8 @@ function ConnectionBanner({ status, onRetry }: { status: ReturnType<typeof useCo
             </Button>
           }
         >
-          {status.error[0]!.toUpperCase() + status.error.slice(1)}. Reconnecting in {Math.max(0, Math.ceil((status.retryAt - now) / 1000))} s…
+          <AlertTitle>Not connected: nothing can be changed until Hangar answers again</AlertTitle>
+          {disconnectedMessage(status.cause)} Next try in {Math.max(0, Math.ceil((status.retryAt - now) / 1000))} s.
         </Alert>
       );
     case 'failed':

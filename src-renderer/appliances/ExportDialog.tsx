@@ -85,7 +85,7 @@ import {
 } from './exportForm.js';
 import { issueFor, type FieldIssue } from '../components/fields.js';
 import { baseName, dirOf } from '../components/files.js';
-import { osFamily } from '../components/format.js';
+import { localizeTimestamps, osFamily } from '../components/format.js';
 import { formatBytes } from '../components/size.js';
 import { stateLabel } from '../vms/vmState.js';
 import { useWizardSteps } from '../components/useWizardSteps.js';
@@ -129,7 +129,7 @@ function ExportBody({ vms, initialIds, onClose, onBusyChange }: ExportDialogProp
   const host = useApiQuery('host.info', {}, []);
   const [lastExport] = useState(readLastExport);
   const vmList = useMemo(() => vms.map((v) => ({ id: v.id, name: v.name, state: v.state })), [vms]);
-  const ctx: ExportContext = useMemo(() => ({ vms: vmList, folder: defaultFolder(lastExport, host.data?.home ?? null) }), [vmList, lastExport, host.data]);
+  const ctx: ExportContext = useMemo(() => ({ vms: vmList, folder: defaultFolder(lastExport, host.data?.userFolders ?? null) }), [vmList, lastExport, host.data]);
   const [draft, setDraft] = useState<ExportDraft>(() => initialExportDraft(initialIds));
   const { step, setStep, attempted, back, next: nextIf, readyToSubmit } = useWizardSteps(EXPORT_STEPS.length);
   // An owner error, shown on the step it is about until the draft changes.
@@ -602,7 +602,7 @@ function ExportStep({ task, subject, file, draft }: { task: TaskHandle<'applianc
             <Box component="ul" aria-label="Export warnings" sx={{ m: 0, pl: 2.5 }}>
               {result.warnings.map((w) => (
                 <Box component="li" key={w} sx={{ overflowWrap: 'anywhere' }}>
-                  {w}
+                  {localizeTimestamps(w)}
                 </Box>
               ))}
             </Box>

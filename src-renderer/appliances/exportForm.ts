@@ -1,5 +1,5 @@
 // The Export Appliance dialog as pure logic (after VirtualBox's "Export Virtual Appliance"): the
-// draft, the suggested file (the folder of the last export, else the Hangar home; the name from the
+// draft, the suggested file (the folder of the last export, else the user's Documents or home; the name from the
 // VMs), the format that follows the file's extension, one validator per step with the API's own
 // limits, the `appliance.export` input, where an owner error belongs and what the summary says.
 import { isActive } from '../../src-vmm/protocol/states.js';
@@ -135,10 +135,14 @@ export function joinPath(folder: string, name: string): string {
   return `${folder.replace(/\/+$/, '')}/${name}`;
 }
 
-/** The folder of the last export when there was one, else the Hangar home; null while neither is known. */
-export function defaultFolder(lastExport: string | null, home: string | null): string | null {
+/**
+ * The folder of the last export when there was one, else the user's Documents folder, else the
+ * user's home (never Hangar's data folder: an appliance is the user's file); null while unknown.
+ */
+export function defaultFolder(lastExport: string | null, user: { home: string; documents: string | null } | null): string | null {
   if (lastExport && lastExport.startsWith('/')) return dirOf(lastExport);
-  return home && home.startsWith('/') ? home : null;
+  if (user?.documents && user.documents.startsWith('/')) return user.documents;
+  return user && user.home.startsWith('/') ? user.home : null;
 }
 
 /** 'ova' or 'ovf' from the path's extension (any case); null for anything else. */

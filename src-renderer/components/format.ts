@@ -24,3 +24,16 @@ export function formatForward(f: { protocol: string; hostAddress: string; hostPo
 export function osFamily(osType: string, osTypes: readonly { id: string; family: string }[]): string {
   return osTypes.find((o) => o.id === osType)?.family ?? 'other';
 }
+
+/** "1 CPU", "2 CPUs": a count with its noun in the right number. */
+export function countOf(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
+/** An ISO 8601 time in UTC as the owner writes it into messages: 2026-03-06T12:04:31.123Z. */
+const UTC_TIMESTAMP = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z\b/g;
+
+/** A message with the owner's raw UTC timestamps shown as local date and time. */
+export function localizeTimestamps(text: string, format: (iso: string) => string = (iso) => formatDateTime(iso)): string {
+  return text.replace(UTC_TIMESTAMP, (iso) => format(iso));
+}

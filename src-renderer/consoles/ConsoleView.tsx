@@ -3,7 +3,7 @@ import '@xterm/xterm/css/xterm.css';
 import { Alert, Box, Stack, Typography, useTheme } from '@mui/material';
 import { useEffect, useRef, useState } from 'react';
 import { toHangarError } from '../../src-vmm/base/errors.js';
-import { useApi, useGeneration } from '../api/hooks.js';
+import { useApi, useGeneration, useOnline } from '../api/hooks.js';
 import type { VmState } from '../api/apiTypes.js';
 import { DARK_TERMINAL, LIGHT_TERMINAL, terminalsFor, type ConsoleEntry } from './terminals.js';
 
@@ -25,7 +25,10 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
   const entryRef = useRef<ConsoleEntry | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sendError, setSendError] = useState<string | null>(null);
-  const live = vm.state === 'running' || vm.state === 'starting' || vm.state === 'stopping';
+  const running = vm.state === 'running' || vm.state === 'starting' || vm.state === 'stopping';
+  const online = useOnline();
+  // Typed keys would be lost while nothing is connected: the console takes none then.
+  const live = running && online;
 
   useEffect(() => {
     registry.setTheme(theme.palette.mode === 'dark' ? DARK_TERMINAL : LIGHT_TERMINAL);
@@ -75,7 +78,9 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
       <Typography variant="body2" color="text.secondary">
         {live
           ? 'Serial console: click in it and type; keys go to the guest.'
-          : vm.state === 'paused'
+          : running
+            ? 'Not connected to Hangar: the console takes no typing until the connection is back.'
+            : vm.state === 'paused'
             ? 'The VM is paused: resume it to type into the console.'
             : 'The VM is not running: this is the end of its last console output.'}
       </Typography>
@@ -87,6 +92,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
       )}
       <Box
         data-testid="console-terminal"
+        aria-disabled={!live}
         ref={containerRef}
         onClick={() => entryRef.current?.term.focus()}
         sx={{
@@ -98,6 +104,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
           overflow: 'hidden',
           p: 1,
           bgcolor: theme.palette.mode === 'dark' ? DARK_TERMINAL.background : LIGHT_TERMINAL.background,
+          opacity: running && !online ? 0.6 : 1,
         }}
       />
     </Stack>

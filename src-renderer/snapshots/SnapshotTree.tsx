@@ -8,11 +8,22 @@ import { alpha, useTheme, type Theme } from '@mui/material/styles';
 import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { formatDateTime } from '../components/format.js';
 import { formatBytes } from '../components/size.js';
-import { guidesOf, isTreeKey, treeMove, sameRow, type SnapshotRow } from './snapshotTree.js';
+import { isTreeKey, MAX_INDENT, treeMove, sameRow, type SnapshotRow } from './snapshotTree.js';
 import { SnapshotThumbnail } from './Thumbnail.js';
 
 export const ROW_HEIGHT = 40;
-const LANE = 22;
+export const AGE_WIDTH = 108;
+export const SIZE_WIDTH = 84;
+/**
+ * Container queries on the snapshot pane (SnapshotsView makes it a size container): the columns
+ * that give way first when the pane is narrow, for the header and the rows alike.
+ */
+export const NARROW_RULES = {
+  '@container snapshots (max-width: 620px)': { '& .st-size': { display: 'none' } },
+  '@container snapshots (max-width: 480px)': { '& .st-thumb': { display: 'none' } },
+} as const;
+/** one indentation step: a child's marker sits this far right of its parent's */
+const STEP = 20;
 const MARKER = 22;
 const THUMB = 40;
 
@@ -93,20 +104,22 @@ function treeStyles(t: Theme) {
     '& .st-toggle.on': { cursor: 'pointer', '&:hover': { bgcolor: 'action.hover', color: 'text.primary' } },
     '& .st-toggle.open svg': { transform: 'rotate(90deg)' },
     '& .st-main': { minWidth: 0, flex: 1, display: 'flex', alignItems: 'center', gap: 0.75, ml: 0.5 },
-    '& .st-name': { whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', flexShrink: 0, maxWidth: '60%' },
+    // The name keeps its whole width first: the description gives way before it does.
+    '& .st-name': { whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', flex: '0 1 auto', minWidth: '3ch' },
     '& .st-name.bold': { fontWeight: 600 },
     '& .st-name.here': { color: 'secondary.main' },
-    '& .st-desc': { whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', minWidth: 0, ml: 0.5, color: 'text.secondary', fontSize: '0.8rem' },
+    '& .st-desc': { whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', flex: '1 100000 0', minWidth: 0, ml: 0.5, color: 'text.secondary', fontSize: '0.8rem' },
     '& .st-badge': badge,
     '& .st-badge.live': { color: 'success.main', borderColor: alpha(t.palette.success.main, 0.6) },
     '& .st-badge.here': { bgcolor: 'secondary.main', color: 'secondary.contrastText', borderColor: 'transparent' },
     '& .st-badge.changed': { color: 'warning.main', borderColor: alpha(t.palette.warning.main, 0.7) },
     '& .st-badge.count': { color: 'text.secondary', borderColor: 'divider' },
+    '& .st-badge.level': { color: 'text.secondary', borderColor: 'divider', borderStyle: 'dashed' },
     '& .st-thumb': { width: THUMB + 12, flexShrink: 0, display: 'flex', justifyContent: 'center' },
-    '& .st-age': { width: 120, flexShrink: 0, textAlign: 'right', color: 'text.secondary', whiteSpace: 'nowrap' },
-    '& .st-size': { width: 84, flexShrink: 0, textAlign: 'right', color: 'text.secondary', whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' },
+    '& .st-age': { width: AGE_WIDTH, flexShrink: 0, textAlign: 'right', color: 'text.secondary', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' },
+    '& .st-size': { width: SIZE_WIDTH, flexShrink: 0, textAlign: 'right', color: 'text.secondary', whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' },
     // A narrow window: the name first; the thumbnail and size are in the details under the tree.
-    [t.breakpoints.down('md')]: { '& .st-thumb, & .st-size': { display: 'none' }, '& .st-age': { width: 96 } },
+    [t.breakpoints.down('md')]: { '& .st-thumb, & .st-size': { display: 'none' } },
   } as const;
 }
 
@@ -275,7 +288,9 @@ const Row = memo(
           )}
         </span>
         <span className="st-main">
-          <span className={`st-name${here || row.isCurrentSnapshot ? ' bold' : ''}${here ? ' here' : ''}`}>{row.name}</span>
+          <span className={`st-name${here || row.isCurrentSnapshot ? ' bold' : ''}${here ? ' here' : ''}`} data-tip={row.name}>
+            {row.name}
+          </span>
           {here && <span className="st-badge here">You are here</span>}
           {here && changed && (
             <span className="st-badge changed" data-tip={CHANGED_TIP}>
@@ -288,6 +303,11 @@ const Row = memo(
             </span>
           )}
           {row.hiddenCount > 0 && <span className="st-badge count">+{row.hiddenCount}</span>}
+          {row.level - 1 > MAX_INDENT && (
+            <span className="st-badge level" data-tip={`Level ${row.level} of the tree: deeper levels are not indented further`}>
+              level {row.level}
+            </span>
+          )}
           {item?.description && <span className="st-desc">{item.description}</span>}
         </span>
         {thumbs && <span className="st-thumb">{item?.hasThumbnail && <SnapshotThumbnail vmId={vmId} snapshotId={item.id} name={item.name} width={THUMB} />}</span>}
@@ -311,25 +331,36 @@ const Row = memo(
     a.onContextMenu === b.onContextMenu,
 );
 
-/** The connector lanes (columns 0..lane) and the node's marker. */
+/** The tree guides (columns 0..indent-1) and the node's marker in column `indent`. */
 function Gutter({ row, changed }: { row: SnapshotRow; changed: boolean }) {
-  const width = (row.lane + 1) * LANE;
+  const width = row.indent * STEP + MARKER;
   const mid = ROW_HEIGHT / 2;
-  const x = (c: number) => c * LANE + LANE / 2;
   const r = MARKER / 2;
+  // the centre of the marker of a node in column c (its children's guides run down from it)
+  const x = (c: number) => c * STEP + r;
   const here = row.kind === 'current';
   const kind = here ? `here${changed ? ' changed' : ''}` : row.item?.live ? 'live' : 'disk';
   return (
     <span className="st-gutter" aria-hidden style={{ width }}>
       <svg width={width} height={ROW_HEIGHT}>
-        {guidesOf(row).map((_, c) => (
-          <line key={c} x1={x(c)} y1={0} x2={x(c)} y2={ROW_HEIGHT} />
-        ))}
-        {row.branchHead && <path d={`M ${x(row.lane - 1)} ${mid - 8} Q ${x(row.lane - 1)} ${mid} ${x(row.lane - 1) + 8} ${mid} L ${x(row.lane) - r} ${mid}`} />}
-        {row.stemUp && <line x1={x(row.lane)} y1={0} x2={x(row.lane)} y2={mid - r} />}
-        {row.stemDown && <line x1={x(row.lane)} y1={mid + r} x2={x(row.lane)} y2={ROW_HEIGHT} />}
+        {row.guides.map((g, c) => {
+          if (g === 'blank') return null;
+          if (g === 'line') return <line key={c} x1={x(c)} y1={0} x2={x(c)} y2={ROW_HEIGHT} />;
+          // this row's joint to its parent: down from the parent, then across to the marker
+          const across = `M ${x(c)} ${mid - 6} Q ${x(c)} ${mid} ${x(c) + 6} ${mid} L ${x(row.indent) - r} ${mid}`;
+          return g === 'tee' ? (
+            <g key={c}>
+              <line x1={x(c)} y1={0} x2={x(c)} y2={ROW_HEIGHT} />
+              <path d={across} />
+            </g>
+          ) : (
+            <path key={c} d={`M ${x(c)} 0 L ${x(c)} ${mid - 6} ${across.slice(across.indexOf('Q'))}`} />
+          );
+        })}
+        {row.stemUp && <line x1={x(row.indent)} y1={0} x2={x(row.indent)} y2={mid - r} />}
+        {row.stemDown && <line x1={x(row.indent)} y1={mid + r} x2={x(row.indent)} y2={ROW_HEIGHT} />}
       </svg>
-      <span className={`st-marker ${kind}${row.isCurrentSnapshot ? ' current' : ''}`} style={{ left: x(row.lane) - r }}>
+      <span className={`st-marker ${kind}${row.isCurrentSnapshot ? ' current' : ''}`} style={{ left: x(row.indent) - r }}>
         {here ? <HereIcon /> : <CameraIcon filled={row.item?.live ?? false} />}
       </span>
     </span>

@@ -11,7 +11,7 @@ import UnfoldLessIcon from '@mui/icons-material/UnfoldLess';
 import UnfoldMoreIcon from '@mui/icons-material/UnfoldMore';
 import { Alert, Box, Button, Divider, IconButton, LinearProgress, ListItemIcon, ListItemText, Menu, MenuItem, Paper, Stack, Tooltip, Typography, useMediaQuery, useTheme } from '@mui/material';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { useApiQuery, useEvent } from '../api/hooks.js';
+import { OFFLINE_REASON, useApiQuery, useEvent, useOnline } from '../api/hooks.js';
 import { useNotify } from '../app/notifications.js';
 import type { VmSummary } from '../api/apiTypes.js';
 import { sourceBlock } from '../clones/clone.js';
@@ -29,6 +29,7 @@ import {
   rowDescription,
   snapshotActions,
   type Allowed,
+  type SnapshotActions,
   type SnapshotItem,
   type SnapshotRow,
   type SnapshotTree as Tree,
@@ -37,7 +38,7 @@ import { DeleteSnapshotDialog } from './DeleteSnapshotDialog.js';
 import { EditSnapshotDialog } from './EditSnapshotDialog.js';
 import { RestoreSnapshotDialog } from './RestoreSnapshotDialog.js';
 import { SnapshotDetails } from './SnapshotDetails.js';
-import { SnapshotTree } from './SnapshotTree.js';
+import { AGE_WIDTH, NARROW_RULES, SIZE_WIDTH, SnapshotTree } from './SnapshotTree.js';
 import { TakeSnapshotDialog } from './TakeSnapshotDialog.js';
 import { rememberView, rememberedView } from './viewMemory.js';
 
@@ -112,7 +113,11 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
   }, [rows, tree, now]);
 
   const row = rows.find((r) => r.id === selected) ?? null;
-  const actions = snapshotActions(vm, row);
+  const online = useOnline();
+  // Nothing can be done while the page is not connected: every action says so.
+  const offline = (a: SnapshotActions): SnapshotActions =>
+    online ? a : { take: no(OFFLINE_REASON), restore: no(OFFLINE_REASON), delete: no(OFFLINE_REASON), edit: no(OFFLINE_REASON), clone: no(OFFLINE_REASON) };
+  const actions = offline(snapshotActions(vm, row));
   const snapshots = useMemo(() => q.data?.snapshots ?? [], [q.data]);
 
   const [dialog, setDialog] = useState<{ kind: DialogKind; snapshot: SnapshotItem | null } | null>(null);
@@ -120,7 +125,7 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
   /** Opens an action's dialog for `target`; a refused action says why (keyboard and menu have no disabled look). */
   const open = (kind: DialogKind, target: SnapshotRow | null = row) => {
     setMenu(null);
-    const allowed = snapshotActions(vm, target)[kind];
+    const allowed = offline(snapshotActions(vm, target))[kind];
     if (!allowed.ok) {
       notify({ severity: 'info', message: allowed.reason });
       return;
@@ -132,7 +137,7 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
   // Cloning (the Clone wizard, with the snapshot or the current state preselected) waits only while the VM settles.
   const openCloneWizard = useOpenCloneWizard();
   const block = sourceBlock(vm);
-  const cloneAllowed: Allowed = !openCloneWizard ? actions.clone : block ? { ok: false, reason: block } : { ok: true };
+  const cloneAllowed: Allowed = !online ? no(OFFLINE_REASON) : !openCloneWizard ? actions.clone : block ? { ok: false, reason: block } : { ok: true };
   const clone = (target: SnapshotRow | null = row) => {
     setMenu(null);
     if (!openCloneWizard) return;
@@ -165,7 +170,7 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
   const contextMenu = useCallback((r: SnapshotRow, at: MenuAt['at']) => setMenu({ row: r, at }), []);
 
   const menuRow = menu?.row ?? null;
-  const menuActions = menuRow ? snapshotActions(vm, menuRow) : null;
+  const menuActions = menuRow ? offline(snapshotActions(vm, menuRow)) : null;
 
   return (
     <Stack sx={{ height: '100%', minHeight: 0 }}>
@@ -198,7 +203,7 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
         </Alert>
       )}
       <Box sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: compact ? 'column' : 'row' }}>
-        <Stack sx={{ flex: 1, minWidth: 0, minHeight: 0 }}>
+        <Stack sx={{ flex: 1, minWidth: 0, containerType: 'inline-size', containerName: 'snapshots', ...NARROW_RULES }}>
           {tree && (
             <>
               <Stack
@@ -207,8 +212,10 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
                 sx={{ pl: 2, pr: 3, py: 0.5, color: 'text.secondary', borderBottom: 1, borderColor: 'divider', typography: 'caption', fontWeight: 500 }}
               >
                 <Box sx={{ flex: 1 }}>Name</Box>
-                <Box sx={{ width: compact ? 96 : 120, textAlign: 'right' }}>Taken</Box>
-                {!compact && <Box sx={{ width: 84, textAlign: 'right' }}>Size</Box>}
+                <Box sx={{ width: AGE_WIDTH, textAlign: 'right' }}>Taken</Box>
+                <Box className="st-size" sx={{ width: SIZE_WIDTH, textAlign: 'right' }}>
+                  Size
+                </Box>
               </Stack>
               <SnapshotTree
                 vmId={vm.id}
@@ -236,7 +243,8 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
           aria-label="Snapshot details"
           square
           elevation={0}
-          sx={compact ? { maxHeight: '45%', flexShrink: 0, borderTop: 1, borderColor: 'divider', overflow: 'auto' } : { width: 300, flexShrink: 0, borderLeft: 1, borderColor: 'divider', overflow: 'auto' }}
+          // A narrow window: the details under the tree; otherwise beside it.
+          sx={compact ? { maxHeight: '45%', flexShrink: 0, borderTop: 1, borderColor: 'divider', overflow: 'auto' } : { width: { xs: 240, lg: 300 }, flexShrink: 0, borderLeft: 1, borderColor: 'divider', overflow: 'auto' }}
         >
           {tree && row && <SnapshotDetails vm={vm} row={row} tree={tree} now={now} />}
         </Paper>
@@ -310,6 +318,8 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
   );
 
 }
+
+const no = (reason: string): Allowed => ({ ok: false, reason });
 
 /** A menu item's second line: its key when allowed, else the reason in short (the API's words after the VM's name). */
 function hint(allowed: Allowed | undefined, key: string | undefined): string | undefined {

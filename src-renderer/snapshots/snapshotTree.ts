@@ -1,13 +1,13 @@
 // The snapshot tree as rows (pure): build the tree from `snapshot.list`, flatten it into rows with
-// their depth and connector lanes, move the selection with the keyboard, and format ages and plan
+// their depth and connector guides, move the selection with the keyboard, and format ages and plan
 // figures. The view only draws what these functions return.
 //
-// Layout: a line of snapshots runs straight down one lane, like a timeline, and only a side branch
-// moves one lane to the right. At each node one child continues the node's lane (its "trunk"): the
-// child that leads to the current state, else the child with the largest subtree. The trunk comes
-// after its side branches, which hang off the lane with a tee. Because a side branch is never
-// larger than the trunk beside it (off the current path), a tree of n nodes needs at most about
-// log2(n) + 2 lanes however deep it is, so a chain of hundreds of snapshots stays one column wide.
+// Layout, as VirtualBox's snapshot tree: every child is drawn one step to the right of its parent,
+// with classic tree guides (├ └ │), and siblings keep the order they were taken in, oldest first,
+// with "Current state" last under its snapshot. The order depends on nothing but the snapshots, so
+// restoring one moves only the "Current state" row. Indentation stops at MAX_INDENT steps: deeper
+// rows (a chain of hundreds) continue straight down in that column and say their level, so every
+// row is drawn from at most MAX_INDENT guides and the work stays linear in the number of nodes.
 import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
 import { defaultSnapshotName, snapshotNameProblems } from '../../src-vmm/snapshots/tree.js';
 import type { ApiOutput } from '../api/apiTypes.js';
@@ -25,14 +25,12 @@ export const CURRENT_STATE_NAME = 'Current state';
 export interface SnapshotTree {
   /** snapshot ids to items */
   readonly items: ReadonlyMap<string, SnapshotItem>;
-  /** display order of each node's children (snapshot ids and CURRENT_STATE_ID); the trunk is last */
+  /** display order of each node's children (snapshot ids and CURRENT_STATE_ID): oldest first, the current state last */
   readonly children: ReadonlyMap<string, readonly string[]>;
   /** the roots in display order */
   readonly roots: readonly string[];
   /** each node's parent as shown (null for roots) */
   readonly parent: ReadonlyMap<string, string | null>;
-  /** the child that continues each node's lane */
-  readonly trunk: ReadonlyMap<string, string>;
   /** number of nodes in each node's subtree, itself included */
   readonly size: ReadonlyMap<string, number>;
   readonly currentSnapshotId: string | null;
@@ -101,29 +99,13 @@ export function buildSnapshotTree(list: SnapshotList): SnapshotTree {
     size.set(id, n);
   }
 
-  // The current path: the current state and its ancestors.
-  const onCurrentPath = new Set<string>();
-  for (let cur: string | null = CURRENT_STATE_ID; cur !== null; cur = parent.get(cur) ?? null) onCurrentPath.add(cur);
-
+  // Creation order, the current state last: nothing about the order depends on where it is.
   const cmp = byAge(items);
   const children = new Map<string, readonly string[]>();
-  const trunk = new Map<string, string>();
-  for (const [id, list] of kids) {
-    list.sort(cmp);
-    let t = list.find((c) => onCurrentPath.has(c));
-    if (t === undefined) {
-      // the largest subtree; among equals the newest
-      for (const c of list) if (t === undefined || size.get(c)! >= size.get(t)!) t = c;
-    }
-    trunk.set(id, t!);
-    children.set(id, [...list.filter((c) => c !== t), t!]);
-  }
-  // Roots: the one holding the current state last, so it reads as the main line.
+  for (const [id, list] of kids) children.set(id, list.sort(cmp));
   roots.sort(cmp);
-  const mainRoot = roots.findIndex((r) => onCurrentPath.has(r));
-  if (mainRoot >= 0) roots.push(...roots.splice(mainRoot, 1));
 
-  return { items, children, roots, parent, trunk, size, currentSnapshotId, currentStateChanged: list.currentStateChanged ?? false };
+  return { items, children, roots, parent, size, currentSnapshotId, currentStateChanged: list.currentStateChanged ?? false };
 }
 
 export interface SnapshotRow {
@@ -139,11 +121,11 @@ export interface SnapshotRow {
   /** position among the parent's children as shown, from 1 (aria-posinset / aria-setsize) */
   posInSet: number;
   setSize: number;
-  /** the column of the node's marker, from 0 */
-  lane: number;
-  /** a side branch's first node: a tee in column lane-1 leads to it */
-  branchHead: boolean;
-  /** a line comes down from the row above into the marker (the node continues its parent's lane) */
+  /** the column of the node's marker: its depth, at most MAX_INDENT */
+  indent: number;
+  /** what to draw in columns 0..indent-1; the last one joins the node to its parent (tee or elbow) */
+  guides: Guide[];
+  /** deeper than MAX_INDENT: drawn in its parent's column, continuing straight down from it */
   stemUp: boolean;
   /** a line goes down from the marker (the node is expanded and has children) */
   stemDown: boolean;
@@ -157,43 +139,47 @@ export interface SnapshotRow {
   onCurrentPath: boolean;
 }
 
-export type Guide = 'line' | 'tee';
-
-/** What to draw in columns 0..lane-1: every lane to the left has a line continuing below (see the layout note). */
-export function guidesOf(row: Pick<SnapshotRow, 'lane' | 'branchHead'>): Guide[] {
-  const g: Guide[] = new Array<Guide>(row.lane).fill('line');
-  if (row.branchHead && row.lane > 0) g[row.lane - 1] = 'tee';
-  return g;
-}
+/** Indentation steps at most; deeper rows continue in the last column and say their level. */
+export const MAX_INDENT = 16;
 
 /**
- * The visible rows in display order: depth-first, each node's side branches before its trunk,
- * nothing under a collapsed node. Linear in the number of nodes.
+ * A column of a row's gutter: an ancestor's line going on to a later sibling ('line') or not
+ * ('blank'); the row's own joint to its parent when it has later siblings ('tee', ├) or is the last
+ * one ('elbow', └).
+ */
+export type Guide = 'line' | 'blank' | 'tee' | 'elbow';
+
+/**
+ * The visible rows in display order: depth-first, children oldest first (the current state last),
+ * nothing under a collapsed node. Linear in the number of nodes (each row has at most MAX_INDENT guides).
  */
 export function flattenSnapshotTree(tree: SnapshotTree, collapsed: ReadonlySet<string> = new Set()): SnapshotRow[] {
   const rows: SnapshotRow[] = [];
   const onPath = new Set<string>();
   for (let cur: string | null = CURRENT_STATE_ID; cur !== null; cur = tree.parent.get(cur) ?? null) onPath.add(cur);
 
-  type Frame = { id: string; level: number; lane: number; branchHead: boolean; stemUp: boolean; pos: number; setSize: number };
+  type Frame = { id: string; level: number; guides: Guide[]; stemUp: boolean; pos: number; setSize: number };
   const stack: Frame[] = [];
-  const pushChildren = (ids: readonly string[], parentLane: number, level: number, isRoot: boolean) => {
+  const pushChildren = (ids: readonly string[], parent: Frame | null) => {
+    // What the children inherit: the parent's columns, its own joint turned into a line going on
+    // (it has later siblings) or nothing.
+    const inherited: Guide[] = parent ? parent.guides.map((g) => (g === 'tee' ? 'line' : g === 'elbow' ? 'blank' : g)) : [];
+    const level = parent ? parent.level + 1 : 1;
+    const capped = parent !== null && inherited.length >= MAX_INDENT;
     // pushed in reverse so that they pop in display order
     for (let i = ids.length - 1; i >= 0; i--) {
       const last = i === ids.length - 1;
-      const trunk = !isRoot && last;
       stack.push({
         id: ids[i]!,
         level,
-        lane: isRoot ? 0 : trunk ? parentLane : parentLane + 1,
-        branchHead: !isRoot && !trunk,
-        stemUp: trunk,
+        guides: parent === null ? [] : capped ? inherited : [...inherited, last ? 'elbow' : 'tee'],
+        stemUp: capped,
         pos: i + 1,
         setSize: ids.length,
       });
     }
   };
-  pushChildren(tree.roots, 0, 1, true);
+  pushChildren(tree.roots, null);
   while (stack.length) {
     const f = stack.pop()!;
     const kids = tree.children.get(f.id) ?? [];
@@ -209,8 +195,8 @@ export function flattenSnapshotTree(tree: SnapshotTree, collapsed: ReadonlySet<s
       level: f.level,
       posInSet: f.pos,
       setSize: f.setSize,
-      lane: f.lane,
-      branchHead: f.branchHead,
+      indent: f.guides.length,
+      guides: f.guides,
       stemUp: f.stemUp,
       stemDown: expanded,
       expandable,
@@ -219,15 +205,15 @@ export function flattenSnapshotTree(tree: SnapshotTree, collapsed: ReadonlySet<s
       isCurrentSnapshot: item !== null && item.id === tree.currentSnapshotId,
       onCurrentPath: onPath.has(f.id),
     });
-    if (expanded) pushChildren(kids, f.lane, f.level + 1, false);
+    if (expanded) pushChildren(kids, f);
   }
   return rows;
 }
 
-/** The widest lane of the rows, plus one: how many columns the connectors need. */
-export function laneCount(rows: readonly SnapshotRow[]): number {
+/** The deepest indentation of the rows, plus one: how many columns the gutters need. */
+export function columnCount(rows: readonly SnapshotRow[]): number {
   let n = 0;
-  for (const r of rows) if (r.lane + 1 > n) n = r.lane + 1;
+  for (const r of rows) if (r.indent + 1 > n) n = r.indent + 1;
   return n;
 }
 
@@ -240,8 +226,8 @@ export function sameRow(a: SnapshotRow, b: SnapshotRow): boolean {
     a.level === b.level &&
     a.posInSet === b.posInSet &&
     a.setSize === b.setSize &&
-    a.lane === b.lane &&
-    a.branchHead === b.branchHead &&
+    a.indent === b.indent &&
+    (a.guides === b.guides || a.guides.join() === b.guides.join()) &&
     a.stemUp === b.stemUp &&
     a.stemDown === b.stemDown &&
     a.expandable === b.expandable &&

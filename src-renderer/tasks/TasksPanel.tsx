@@ -2,20 +2,17 @@
 import CloseIcon from '@mui/icons-material/Close';
 import { Alert, Box, Button, Chip, IconButton, LinearProgress, List, ListItem, Paper, Stack, Tooltip, Typography } from '@mui/material';
 import { useState } from 'react';
-import { useApi } from '../api/hooks.js';
+import { useApi, useOnline } from '../api/hooks.js';
 import { useNotify } from '../app/notifications.js';
 import type { TaskInfo } from '../api/apiTypes.js';
 import { formatDateTime } from '../components/format.js';
-import { isRunning, taskDetail, taskStateColor, taskStateLabel, taskTitle } from './tasks.js';
-
-export function taskLabel(t: TaskInfo): string {
-  return t.vm ? `${taskTitle(t.kind)}: ${t.vm}` : taskTitle(t.kind);
-}
+import { isRunning, taskDetail, taskLabel, taskStateColor, taskStateLabel } from './tasks.js';
 
 function TaskRow({ task }: { task: TaskInfo }) {
   const api = useApi();
   const { notifyError } = useNotify();
   const [cancelling, setCancelling] = useState(false);
+  const online = useOnline();
   const running = isRunning(task);
   const label = taskLabel(task);
   const cancel = async () => {
@@ -39,7 +36,7 @@ function TaskRow({ task }: { task: TaskInfo }) {
         </Typography>
         <Chip data-testid="task-state" size="small" label={taskStateLabel(task.state)} color={taskStateColor(task.state)} variant={running ? 'filled' : 'outlined'} />
         {running && (
-          <Button size="small" color="inherit" onClick={() => void cancel()} disabled={cancelling} aria-label={`Cancel ${label}`}>
+          <Button size="small" color="inherit" onClick={() => void cancel()} disabled={cancelling || !online} aria-label={`Cancel ${label}`}>
             Cancel
           </Button>
         )}
@@ -53,7 +50,7 @@ function TaskRow({ task }: { task: TaskInfo }) {
         />
       )}
       {detail && (
-        <Typography variant="caption" color={task.error ? 'error' : 'text.secondary'} sx={{ display: 'block', overflowWrap: 'anywhere' }}>
+        <Typography variant="caption" data-testid="task-detail" color={task.state === 'failed' || task.state === 'interrupted' ? 'error' : 'text.secondary'} sx={{ display: 'block', overflowWrap: 'anywhere' }}>
           {detail}
         </Typography>
       )}

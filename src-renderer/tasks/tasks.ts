@@ -1,6 +1,7 @@
 // The tasks panel's list: the server's recent tasks merged with `task.progress` events.
 import type { TaskInfo } from '../api/apiTypes.js';
 import type { ChipColor } from '../vms/vmState.js';
+import { localizeTimestamps } from '../components/format.js';
 
 export const TASK_LIST_LIMIT = 50;
 
@@ -39,7 +40,7 @@ const TITLES: Record<string, string> = {
   'vm.create': 'Create VM',
   'vm.modify': 'Change settings',
   'vm.start': 'Start',
-  'vm.stop': 'Stop',
+  'vm.stop': 'Shut down',
   'vm.save': 'Save state',
   'vm.delete': 'Delete VM',
   // the kinds the owner's task runner records (src-main: tasks.run(kind, …))
@@ -53,9 +54,68 @@ const TITLES: Record<string, string> = {
   'snapshot.restore': 'Restore snapshot',
 };
 
-/** A task kind for people: 'vm.create' → 'Create VM'; unknown kinds are shown as they are. */
+/**
+ * A task kind for people: 'vm.create' → 'Create VM'; a kind this version does not know is made
+ * readable ('disk.trim' → 'Disk trim') rather than shown as an id.
+ */
 export function taskTitle(kind: string): string {
-  return TITLES[kind] ?? kind;
+  const known = TITLES[kind];
+  if (known) return known;
+  const words = kind.replace(/^vm\./, '').split(/[._-]+/).filter(Boolean).join(' ');
+  return words ? words[0]!.toUpperCase() + words.slice(1) : kind;
+}
+
+/**
+ * The task's name in the panel: what it does and to which VM, with its subject where it has one:
+ * 'Take snapshot “C-branch”: web1', 'Full clone of “tg1”: tg1-full', 'Export appliance “web.ova”'.
+ */
+export function taskLabel(t: Pick<TaskInfo, 'kind' | 'vm' | 'subject'>): string {
+  const title = taskTitle(t.kind);
+  const subject = t.subject ?? null;
+  const what = subject === null ? title : t.kind.startsWith('vm.clone') ? `${title} of “${subject}”` : `${title} “${subject}”`;
+  return t.vm ? `${what}: ${t.vm}` : what;
+}
+
+function sentence(text: string): string {
+  const t = localizeTimestamps(text.trim());
+  if (t === '') return t;
+  return t[0]!.toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+}
+
+/** What a finished task that succeeded achieved, in a sentence, when the owner did not say. */
+function successText(t: Pick<TaskInfo, 'kind' | 'vm' | 'subject'>): string {
+  const s = t.subject ? `“${t.subject}”` : '';
+  switch (t.kind) {
+    case 'vm.create':
+      return 'Created.';
+    case 'vm.modify':
+      return 'Settings saved.';
+    case 'vm.start':
+      return 'Started.';
+    case 'vm.stop':
+      return 'Shut down.';
+    case 'vm.save':
+      return 'State saved.';
+    case 'vm.import':
+      return 'Imported.';
+    case 'appliance.export':
+    case 'vm.export':
+      return 'Exported.';
+    case 'vm.clone.full':
+    case 'vm.clone.linked':
+    case 'vm.clone':
+      return t.vm ? `Created “${t.vm}”${s ? ` from ${s}` : ''}.` : 'Cloned.';
+    case 'vm.promote':
+      return 'Now a full clone.';
+    case 'snapshot.take':
+      return s ? `Snapshot ${s} taken.` : 'Snapshot taken.';
+    case 'snapshot.restore':
+      return s ? `Restored ${s}.` : 'Restored.';
+    case 'snapshot.delete':
+      return s ? `Deleted ${s}.` : 'Deleted.';
+    default:
+      return 'Done.';
+  }
 }
 
 export function taskStateLabel(state: string): string {
@@ -91,8 +151,22 @@ export function taskStateColor(state: string): ChipColor {
   }
 }
 
-/** The line under a task's title: its phase and message, or its error. */
+/**
+ * The line under a task's title: while it runs, its phase and progress message; once it has ended,
+ * its outcome (what it achieved, or why it failed), never the last step it was at.
+ */
 export function taskDetail(t: TaskInfo): string {
-  if (t.error) return t.error;
-  return [t.phase, t.message].filter((s): s is string => !!s).join(': ');
+  switch (t.state) {
+    case 'running':
+      return [t.phase, t.message].filter((s): s is string => !!s).join(': ');
+    case 'succeeded':
+      return t.outcome ? sentence(t.outcome) : successText(t);
+    case 'cancelled':
+      return 'Cancelled.';
+    case 'failed':
+    case 'interrupted':
+      return t.error ? sentence(t.error) : t.state === 'failed' ? 'Failed.' : 'Interrupted.';
+    default:
+      return t.error ?? '';
+  }
 }

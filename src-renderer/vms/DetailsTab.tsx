@@ -1,7 +1,7 @@
 // The Details tab: what the VM is made of, in VirtualBox's sections.
 import { Alert, Box, Button, Chip, LinearProgress, Paper, Stack, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
-import { useTask } from '../api/hooks.js';
+import { useOnline, useTask } from '../api/hooks.js';
 import { useNotify } from '../app/notifications.js';
 import { StateChip } from '../components/StateChip.js';
 import type { VmDetails } from '../api/apiTypes.js';
@@ -187,6 +187,7 @@ const snapshotPart = (name: string | null) => (name === null ? '' : `, snapshot 
 /** A linked clone's base (with Promote to full clone) and the linked clones based on this VM. */
 function ClonesSection({ details: d }: { details: VmDetails }) {
   const promote = useTask('vm.promote');
+  const online = useOnline();
   const { notify } = useNotify();
   const run = async () => {
     if (await promote.run({ ref: d.id })) notify({ severity: 'success', message: `“${d.name}” is now a full clone.` });
@@ -204,7 +205,7 @@ function ClonesSection({ details: d }: { details: VmDetails }) {
               Its disks store only what changed since that snapshot. Promoting copies the rest into them, so the source no longer has to keep the snapshot.
             </Typography>
             <Stack direction="row" spacing={1} sx={{ mt: 1, alignItems: 'center' }}>
-              <Button size="small" variant="outlined" onClick={() => void run()} disabled={promote.running}>
+              <Button size="small" variant="outlined" onClick={() => void run()} disabled={promote.running || !online}>
                 Promote to full clone
               </Button>
               {promote.running && (

@@ -29,9 +29,12 @@ import {
   TextField,
   Typography,
 } from '@mui/material';
-import { useEffect, useId, useMemo, useState } from 'react';
-import { useTask } from '../api/hooks.js';
-import { useOsTypes } from '../app/catalogue.js';
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useOnline, useTask } from '../api/hooks.js';
+import { useHostInfo, useOsTypes } from '../app/catalogue.js';
+import { countOf } from '../components/format.js';
+import { hostLimitAdvice, hostLimitsLine, hostLimitsOf } from '../components/hostLimits.js';
+import { focusStepStart } from '../components/wizardFocus.js';
 import { FileField } from '../components/FileField.js';
 import { MAX_CPUS, MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../../src-vmm/model/limits.js';
 import { issueFor } from '../components/fields.js';
@@ -72,6 +75,21 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
   const [dirty, setDirty] = useState<ReadonlySet<string>>(new Set());
   const [serverError, setServerError] = useState<CreateErrorPlacement | null>(null);
   const create = useTask('vm.create');
+  const online = useOnline();
+  const host = hostLimitsOf(useHostInfo());
+  const advice = hostLimitAdvice(draft, host);
+  const adviceFor = (field: 'cpus' | 'memoryMiB') => advice.find((a) => a.field === field)?.message;
+  const stepRef = useRef<HTMLDivElement>(null);
+  const createRef = useRef<HTMLButtonElement>(null);
+  // Each step starts with the focus on its first field (the summary: on Create), after Next or Back.
+  const firstStep = useRef(true);
+  useEffect(() => {
+    if (firstStep.current) {
+      firstStep.current = false;
+      return;
+    }
+    focusStepStart(stepRef.current, createRef.current);
+  }, [step]);
 
   // The catalogue may arrive after the dialog opened.
   useEffect(() => {
@@ -86,6 +104,14 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
     setServerError(null);
   };
   const next = () => nextIf(issues);
+  // Enter in a text field goes on, as a form's submit would (a select or button keeps its own Enter).
+  const onStepKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const t = e.target as HTMLElement;
+    if (e.key !== 'Enter' || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey || t.tagName !== 'INPUT' || (t as HTMLInputElement).type === 'radio') return;
+    e.preventDefault();
+    if (isLast) void submit();
+    else next();
+  };
   const submit = async () => {
     if (!readyToSubmit(firstInvalidStep(draft, ctx))) return;
     setServerError(null);
@@ -122,7 +148,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
             {serverError.general.join(' ')}
           </Alert>
         )}
-        <Box role="group" aria-label={WIZARD_STEPS[step]!.label} sx={{ maxWidth: 560, mx: 'auto' }}>
+        <Box role="group" aria-label={WIZARD_STEPS[step]!.label} ref={stepRef} onKeyDown={onStepKeyDown} sx={{ maxWidth: 560, mx: 'auto' }}>
           {step === 0 && (
             <Stack spacing={2.5}>
               <Typography variant="body2" color="text.secondary">
@@ -137,12 +163,6 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
                 autoFocus
                 fullWidth
                 size="small"
-                onKeyDown={(e) => {
-                  if (e.key === 'Enter') {
-                    e.preventDefault();
-                    next();
-                  }
-                }}
               />
               <TextField
                 select
@@ -153,7 +173,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
                   setServerError(null);
                 }}
                 error={!!shown('osType')}
-                helperText={shown('osType') ?? (os ? `Defaults: ${os.defaults.cpus} CPUs, ${os.defaults.memoryMiB} MiB memory, ${os.defaults.diskGiB} GiB disk` : 'Loading the OS types…')}
+                helperText={shown('osType') ?? (os ? `Defaults: ${countOf(os.defaults.cpus, 'CPU')}, ${os.defaults.memoryMiB} MiB memory, ${os.defaults.diskGiB} GiB disk` : 'Loading the OS types…')}
                 fullWidth
                 size="small"
               >
@@ -170,35 +190,39 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
               <Typography variant="body2" color="text.secondary">
                 Choose the installer ISO image the VM boots from. You can leave this empty and insert one later in Settings → Storage.
               </Typography>
-              <FileField label="ISO image" value={draft.isoPath} onChange={(p) => set('isoPath', p)} filter="iso" error={shown('isoPath')} placeholder="/path/to/installer.iso" helperText="Optional" autoFocus />
+              <FileField label="ISO image" value={draft.isoPath} onChange={(p) => set('isoPath', p)} filter="iso" error={shown('isoPath')} placeholder="/path/to/installer.iso" helperText="Optional" />
             </Stack>
           )}
           {step === 2 && (
             <Stack spacing={2.5}>
               <Typography variant="body2" color="text.secondary">
-                {os ? `Recommended for ${os.label}: ${os.defaults.memoryMiB} MiB and ${os.defaults.cpus} CPUs.` : 'Memory and processors of the VM.'}
+                {os ? `Recommended for ${os.label}: ${os.defaults.memoryMiB} MiB and ${countOf(os.defaults.cpus, 'CPU')}.` : 'Memory and processors of the VM.'} {host ? hostLimitsLine(host) : ''}
               </Typography>
               <TextField
                 label="Memory"
                 value={draft.memoryMiB}
                 onChange={(e) => set('memoryMiB', e.target.value)}
                 error={!!shown('memoryMiB')}
-                helperText={shown('memoryMiB') ?? `${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB`}
+                helperText={shown('memoryMiB') ?? adviceFor('memoryMiB') ?? `${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB`}
                 size="small"
-                autoFocus
-                slotProps={{ htmlInput: { inputMode: 'numeric' }, input: { endAdornment: <InputAdornment position="end">MiB</InputAdornment> } }}
-                sx={{ maxWidth: 260 }}
+                slotProps={{
+                  htmlInput: { inputMode: 'numeric' },
+                  input: { endAdornment: <InputAdornment position="end">MiB</InputAdornment> },
+                  formHelperText: { sx: !shown('memoryMiB') && adviceFor('memoryMiB') ? { color: 'warning.main' } : {} },
+                }}
+                sx={{ maxWidth: 420 }}
               />
               <TextField
                 label="CPUs"
                 value={draft.cpus}
                 onChange={(e) => set('cpus', e.target.value)}
                 error={!!shown('cpus')}
-                helperText={shown('cpus') ?? `1 to ${MAX_CPUS}`}
+                helperText={shown('cpus') ?? adviceFor('cpus') ?? `1 to ${MAX_CPUS}`}
                 size="small"
-                slotProps={{ htmlInput: { inputMode: 'numeric' } }}
-                sx={{ maxWidth: 260 }}
+                slotProps={{ htmlInput: { inputMode: 'numeric' }, formHelperText: { sx: !shown('cpus') && adviceFor('cpus') ? { color: 'warning.main' } : {} } }}
+                sx={{ maxWidth: 420 }}
               />
+              {advice.length > 0 && <LimitWarning advice={advice.map((a) => a.message)} />}
             </Stack>
           )}
           {step === 3 && (
@@ -255,6 +279,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
                   ))}
                 </TableBody>
               </Table>
+              {advice.length > 0 && <LimitWarning advice={advice.map((a) => a.message)} />}
               {create.running && (
                 <Box>
                   <LinearProgress
@@ -279,7 +304,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
           Back
         </Button>
         {isLast ? (
-          <Button variant="contained" onClick={() => void submit()} disabled={create.running}>
+          <Button variant="contained" ref={createRef} onClick={() => void submit()} disabled={create.running || !online}>
             Create
           </Button>
         ) : (
@@ -289,5 +314,16 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
         )}
       </DialogActions>
     </Dialog>
+  );
+}
+
+/** The host-limit warnings of a step (they do not block: the API takes such values, as VirtualBox does). */
+function LimitWarning({ advice }: { advice: readonly string[] }) {
+  return (
+    <Alert severity="warning" role="note" aria-label="Beyond this host's limits">
+      {advice.map((a) => (
+        <Box key={a}>{a}</Box>
+      ))}
+    </Alert>
   );
 }

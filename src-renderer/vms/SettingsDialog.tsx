@@ -42,14 +42,18 @@ import { MAX_CPUS, MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../../src-vmm/model/li
 import { NIC_MODELS } from '../../src-vmm/model/nics.js';
 import { FIRMWARES } from '../../src-vmm/model/firmware.js';
 import { ACCELS } from '../../src-vmm/model/system.js';
-import { useApiQuery, useTask } from '../api/hooks.js';
-import { useOsTypes } from '../app/catalogue.js';
+import { useApiQuery, useOnline, useTask } from '../api/hooks.js';
+import { useHostInfo, useOsTypes } from '../app/catalogue.js';
+import { hostLimitAdvice, hostLimitsLine, hostLimitsOf } from '../components/hostLimits.js';
+import { RemoveDiskDialog } from './RemoveDiskDialog.js';
 import { FileField } from '../components/FileField.js';
 import type { VmDetails, VmState } from '../api/apiTypes.js';
 import { issueFor, type FieldIssue } from '../components/fields.js';
 import { formatDiskSize } from '../components/format.js';
 import {
+  diskRemoveBlock,
   draftFromDetails,
+  nestedBlockReason,
   newForward,
   placeModifyError,
   SETTINGS_TABS,
@@ -86,13 +90,13 @@ function SettingsBody({ vm, existingNames, onClose }: SettingsDialogProps & { vm
           {q.error ? <Alert severity="error">{q.error.message}</Alert> : <LinearProgress aria-label="Loading settings" />}
         </DialogContent>
       ) : (
-        <SettingsForm details={details} state={vm.state} existingNames={existingNames} onClose={onClose} />
+        <SettingsForm details={details} state={vm.state} existingNames={existingNames} onClose={onClose} onChanged={q.reload} />
       )}
     </Dialog>
   );
 }
 
-function SettingsForm({ details, state, existingNames, onClose }: { details: VmDetails; state: VmState; existingNames: readonly string[]; onClose: () => void }) {
+function SettingsForm({ details, state, existingNames, onClose, onChanged }: { details: VmDetails; state: VmState; existingNames: readonly string[]; onClose: () => void; onChanged: () => void }) {
   const osTypes = useOsTypes();
   const [tab, setTab] = useState<SettingsTab>('general');
   const [draft, setDraft] = useState<SettingsDraft>(() => draftFromDetails(details));
@@ -105,7 +109,8 @@ function SettingsForm({ details, state, existingNames, onClose }: { details: VmD
   );
   const change = toModifyInput(details, draft);
   const hardwareChanged = change !== null && Object.keys(change).some((k) => !['ref', 'name', 'description'].includes(k));
-  const canSave = change !== null && issues.length === 0 && !save.running && !(locked && hardwareChanged);
+  const online = useOnline();
+  const canSave = online && change !== null && issues.length === 0 && !save.running && !(locked && hardwareChanged);
   // The owner's refusal, placed on the fields it names (until the next edit).
   const [served, setServed] = useState<ReturnType<typeof placeModifyError> | null>(null);
   useEffect(() => {
@@ -161,7 +166,7 @@ function SettingsForm({ details, state, existingNames, onClose }: { details: VmD
         <Box role="tabpanel" id={`settings-panel-${tab}`} aria-labelledby={`settings-tab-${tab}`} sx={{ p: 3, flex: 1 }}>
           {tab === 'general' && <GeneralTab draft={draft} upd={upd} err={err} locked={locked} />}
           {tab === 'system' && <SystemTab draft={draft} upd={upd} err={err} locked={locked} />}
-          {tab === 'storage' && <StorageTab details={details} draft={draft} upd={upd} err={err} locked={locked} />}
+          {tab === 'storage' && <StorageTab details={details} draft={draft} upd={upd} err={err} locked={locked} lockReason={lock.reason} onChanged={onChanged} />}
           {tab === 'network' && <NetworkTab details={details} draft={draft} upd={upd} issues={issues} locked={locked} />}
           {tab === 'display' && <DisplayTab details={details} />}
         </Box>
@@ -220,8 +225,20 @@ function GeneralTab({ draft, upd, err, locked }: TabProps) {
 }
 
 function SystemTab({ draft, upd, err, locked }: TabProps) {
+  const hostInfo = useHostInfo();
+  const host = hostLimitsOf(hostInfo);
+  const advice = hostLimitAdvice(draft, host);
+  const adviceFor = (field: 'cpus' | 'memoryMiB') => advice.find((a) => a.field === field)?.message;
+  const nestedBlock = nestedBlockReason(draft.accel, hostInfo ? { accelerator: hostInfo.accelerator, accelReason: hostInfo.accelReason } : null);
+  // A VM that has nested on from before may still turn it off.
+  const nestedDisabled = locked || (nestedBlock !== null && !draft.nested);
   return (
     <Stack spacing={2.5} sx={{ maxWidth: 520 }}>
+      {host && (
+        <Typography variant="body2" color="text.secondary">
+          {hostLimitsLine(host)}
+        </Typography>
+      )}
       <Stack direction="row" spacing={2}>
         <TextField
           label="Memory"
@@ -230,8 +247,12 @@ function SystemTab({ draft, upd, err, locked }: TabProps) {
           onChange={(e) => upd({ memoryMiB: e.target.value })}
           disabled={locked}
           error={!!err('memoryMiB')}
-          helperText={err('memoryMiB') ?? `${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB`}
-          slotProps={{ htmlInput: { inputMode: 'numeric' }, input: { endAdornment: <InputAdornment position="end">MiB</InputAdornment> } }}
+          helperText={err('memoryMiB') ?? adviceFor('memoryMiB') ?? `${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB`}
+          slotProps={{
+            htmlInput: { inputMode: 'numeric' },
+            input: { endAdornment: <InputAdornment position="end">MiB</InputAdornment> },
+            formHelperText: { sx: !err('memoryMiB') && adviceFor('memoryMiB') ? { color: 'warning.main' } : {} },
+          }}
           sx={{ flex: 1 }}
         />
         <TextField
@@ -241,11 +262,18 @@ function SystemTab({ draft, upd, err, locked }: TabProps) {
           onChange={(e) => upd({ cpus: e.target.value })}
           disabled={locked}
           error={!!err('cpus')}
-          helperText={err('cpus') ?? `1 to ${MAX_CPUS}`}
-          slotProps={{ htmlInput: { inputMode: 'numeric' } }}
+          helperText={err('cpus') ?? adviceFor('cpus') ?? `1 to ${MAX_CPUS}`}
+          slotProps={{ htmlInput: { inputMode: 'numeric' }, formHelperText: { sx: !err('cpus') && adviceFor('cpus') ? { color: 'warning.main' } : {} } }}
           sx={{ flex: 1 }}
         />
       </Stack>
+      {advice.length > 0 && (
+        <Alert severity="warning" role="note" aria-label="Beyond this host's limits">
+          {advice.map((a) => (
+            <Box key={a.field}>{a.message}</Box>
+          ))}
+        </Alert>
+      )}
       <TextField select label="Firmware" size="small" value={draft.firmware} onChange={(e) => upd({ firmware: e.target.value as SettingsDraft['firmware'] })} disabled={locked} helperText="UEFI uses the Q35 chipset.">
         {FIRMWARES.map((f) => (
           <MenuItem key={f.value} value={f.value}>
@@ -261,9 +289,12 @@ function SystemTab({ draft, upd, err, locked }: TabProps) {
         ))}
       </TextField>
       <Box>
-        <FormControlLabel control={<Switch checked={draft.nested} onChange={(e) => upd({ nested: e.target.checked })} disabled={locked} />} label="Nested virtualization" />
-        <Typography variant="caption" color={err('nested') ? 'error' : 'text.secondary'} sx={{ display: 'block' }}>
-          {err('nested') ?? 'Lets the guest run VMs itself; needs KVM.'}
+        <FormControlLabel
+          control={<Switch checked={draft.nested} onChange={(e) => upd({ nested: e.target.checked })} disabled={nestedDisabled} slotProps={{ input: { 'aria-describedby': 'nested-help' } }} />}
+          label="Nested virtualization"
+        />
+        <Typography id="nested-help" variant="caption" color={err('nested') ? 'error' : 'text.secondary'} sx={{ display: 'block' }}>
+          {err('nested') ?? (nestedBlock ? `Not available: ${nestedBlock[0]!.toLowerCase()}${nestedBlock.slice(1)}` : 'Lets the guest run VMs itself; needs KVM.')}
         </Typography>
       </Box>
       <Box>
@@ -291,8 +322,10 @@ function SystemTab({ draft, upd, err, locked }: TabProps) {
   );
 }
 
-function StorageTab({ details, draft, upd, err, locked }: TabProps & { details: VmDetails }) {
+function StorageTab({ details, draft, upd, err, locked, lockReason, onChanged }: TabProps & { details: VmDetails; lockReason: string | null; onChanged: () => void }) {
   const labelId = useId();
+  const online = useOnline();
+  const [removing, setRemoving] = useState<VmDetails['disks'][number] | null>(null);
   const opticalIdle = details.opticals.length === 0 ? 'A new optical drive is added for it.' : ' ';
   return (
     <Stack spacing={3}>
@@ -312,6 +345,7 @@ function StorageTab({ details, draft, upd, err, locked }: TabProps & { details: 
                 <TableCell>Bus</TableCell>
                 <TableCell>Size</TableCell>
                 <TableCell>Image</TableCell>
+                <TableCell sx={{ width: 56 }} />
               </TableRow>
             </TableHead>
             <TableBody>
@@ -320,7 +354,17 @@ function StorageTab({ details, draft, upd, err, locked }: TabProps & { details: 
                   <TableCell>{d.id}</TableCell>
                   <TableCell>{d.bus.toUpperCase()}</TableCell>
                   <TableCell>{formatDiskSize(d.virtualSizeBytes, d.actualSizeBytes)}</TableCell>
-                  <TableCell sx={{ overflowWrap: 'anywhere', fontFamily: 'monospace', fontSize: '0.8rem' }}>{d.path}</TableCell>
+                  <TableCell sx={{ overflowWrap: 'anywhere', fontFamily: 'monospace', fontSize: '0.8rem' }}>
+                    {d.path}
+                    {(d.heldBySnapshots?.length ?? 0) > 0 && (
+                      <Typography variant="caption" color="text.secondary" sx={{ display: 'block', fontFamily: 'inherit' }}>
+                        in {d.heldBySnapshots!.length === 1 ? 'snapshot' : 'snapshots'} {d.heldBySnapshots!.map((n) => `“${n}”`).join(', ')}
+                      </Typography>
+                    )}
+                  </TableCell>
+                  <TableCell>
+                    <RemoveDiskButton disk={d} block={online ? diskRemoveBlock(d, lockReason) : 'Not connected to Hangar'} onClick={() => setRemoving(d)} />
+                  </TableCell>
                 </TableRow>
               ))}
             </TableBody>
@@ -375,7 +419,21 @@ function StorageTab({ details, draft, upd, err, locked }: TabProps & { details: 
           </Box>
         )}
       </FormControl>
+      <RemoveDiskDialog vm={details} disk={removing} onClose={() => setRemoving(null)} onRemoved={onChanged} />
     </Stack>
+  );
+}
+
+/** The Remove button of a disk row; greyed out with the reason as its tooltip. */
+function RemoveDiskButton({ disk, block, onClick }: { disk: { id: string }; block: string | null; onClick: () => void }) {
+  return (
+    <Tooltip title={block ?? `Remove ${disk.id}…`}>
+      <span>
+        <IconButton aria-label={`Remove ${disk.id}`} {...(block !== null ? { 'aria-description': block } : {})} onClick={onClick} disabled={block !== null} size="small">
+          <DeleteIcon fontSize="small" />
+        </IconButton>
+      </span>
+    </Tooltip>
   );
 }
 

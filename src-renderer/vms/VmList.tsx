@@ -18,14 +18,30 @@ export interface VmListProps {
   onQueryChange: (q: string) => void;
   loading: boolean;
   error: string | null;
+  /** the Delete key on the selected VM */
+  onDeleteKey?: (id: string) => void;
+  /** right click, the ContextMenu key or Shift+F10: a menu for the VM at a point or under an element */
+  onContextMenu?: (id: string, at: { x: number; y: number } | HTMLElement) => void;
 }
 
-export function VmList({ vms, total, osTypes, selectedId, onSelect, query, onQueryChange, loading, error }: VmListProps) {
+export function VmList({ vms, total, osTypes, selectedId, onSelect, query, onQueryChange, loading, error, onDeleteKey, onContextMenu }: VmListProps) {
   const refs = useRef(new Map<string, HTMLDivElement>());
   const ids = vms.map((v) => v.id);
   const focusable = selectedId !== null && ids.includes(selectedId) ? selectedId : (ids[0] ?? null);
 
+  const current = selectedId !== null && ids.includes(selectedId) ? selectedId : null;
   const onKeyDown = (e: KeyboardEvent) => {
+    if (current !== null && (e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey))) {
+      e.preventDefault();
+      const el = refs.current.get(current);
+      if (el) onContextMenu?.(current, el);
+      return;
+    }
+    if (current !== null && e.key === 'Delete' && !e.ctrlKey && !e.altKey && !e.metaKey && !e.shiftKey) {
+      e.preventDefault();
+      onDeleteKey?.(current);
+      return;
+    }
     if (!isListKey(e.key)) return;
     e.preventDefault();
     const next = nextSelection(ids, selectedId !== null && ids.includes(selectedId) ? selectedId : null, e.key);
@@ -78,6 +94,13 @@ export function VmList({ vms, total, osTypes, selectedId, onSelect, query, onQue
               tabIndex={vm.id === focusable ? 0 : -1}
               selected={selected}
               onClick={() => onSelect(vm.id)}
+              onContextMenu={(e) => {
+                if (!onContextMenu) return;
+                e.preventDefault();
+                onSelect(vm.id);
+                refs.current.get(vm.id)?.focus();
+                onContextMenu(vm.id, { x: e.clientX, y: e.clientY });
+              }}
               sx={{ borderRadius: 1, mb: 0.5, alignItems: 'center' }}
             >
               <ListItemAvatar sx={{ minWidth: 48 }}>
@@ -95,7 +118,7 @@ export function VmList({ vms, total, osTypes, selectedId, onSelect, query, onQue
         })}
         {!loading && total === 0 && !error && (
           <Typography variant="body2" color="text.secondary" sx={{ p: 2, textAlign: 'center' }}>
-            No virtual machines yet. Create one with New.
+            No virtual machines yet.
           </Typography>
         )}
         {total > 0 && vms.length === 0 && (

@@ -209,3 +209,25 @@ export function settingsLock(vm: { name: string; state: VmState }): SettingsLock
   const reason = hardwareLockReason(vm);
   return { hardwareLocked: reason !== null, reason };
 }
+
+/**
+ * Why nested virtualization cannot be turned on for this VM, or null when it can: it needs KVM, so
+ * a VM set to TCG, or set to automatic on a host without KVM, cannot have it. `hostReason` is the
+ * owner's own sentence about the accelerator ("TCG (software emulation, slower): /dev/kvm …").
+ */
+export function nestedBlockReason(accel: AccelSetting, host: { accelerator: 'kvm' | 'tcg'; accelReason: string } | null): string | null {
+  if (accel === 'tcg') return 'Needs the KVM accelerator: this VM is set to TCG.';
+  if (accel === 'auto' && host && host.accelerator !== 'kvm') return `Needs KVM, which this host does not offer (${host.accelReason.replace(/\.$/, '')}).`;
+  return null;
+}
+
+/** Why a disk cannot be removed now (the VM's lock, or snapshots that hold it), or null when it can. */
+export function diskRemoveBlock(disk: { id: string; heldBySnapshots?: readonly string[] | undefined }, lockReason: string | null): string | null {
+  if (lockReason) return lockReason;
+  const held = disk.heldBySnapshots ?? [];
+  if (held.length === 0) return null;
+  const names = held.map((n) => `“${n}”`).join(', ');
+  return held.length === 1
+    ? `${disk.id} is part of snapshot ${names}: restoring it needs this disk. Delete that snapshot first to remove the disk.`
+    : `${disk.id} is part of the snapshots ${names}: restoring them needs this disk. Delete them first to remove the disk.`;
+}

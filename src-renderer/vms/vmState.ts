@@ -82,3 +82,44 @@ export function hardwareLockReason(vm: { name: string; state: VmState }): string
 export function hasLiveGuest(state: VmState): boolean {
   return state === 'running' || state === 'paused' || state === 'starting' || state === 'stopping';
 }
+
+const ACTION_WORDS: Record<VmAction, string> = {
+  start: 'started',
+  pause: 'paused',
+  resume: 'resumed',
+  stop: 'shut down',
+  powerOff: 'powered off',
+  reset: 'reset',
+  save: 'saved',
+  delete: 'deleted',
+  settings: 'changed',
+};
+
+/**
+ * Why a toolbar action is greyed out, for its tooltip; null when it is allowed. `online`: the page
+ * is connected to the owner (nothing can be done while it is not).
+ */
+export function actionBlockReason(vm: { name: string; state: VmState } | null, action: VmAction, online = true): string | null {
+  if (!online) return 'Not connected to Hangar';
+  if (!vm) return 'Select a virtual machine first';
+  if (canDo(vm.state, action)) return null;
+  const name = `“${vm.name}”`;
+  switch (action) {
+    case 'start':
+      return `${name} is already ${stateLabel(vm.state).toLowerCase()}`;
+    case 'delete':
+      return vm.state === 'starting' || vm.state === 'stopping'
+        ? `${name} is ${vm.state}: wait until it has settled, then stop it to delete it`
+        : `${name} is ${stateLabel(vm.state).toLowerCase()}: shut it down (or power it off) before deleting it`;
+    case 'resume':
+      return `${name} is not paused`;
+    case 'pause':
+    case 'stop':
+    case 'reset':
+    case 'save':
+    case 'powerOff':
+      return vm.state === 'paused' && action === 'stop' ? `${name} is paused: resume it first, or power it off` : `${name} is ${stateLabel(vm.state).toLowerCase()}: it cannot be ${ACTION_WORDS[action]} now`;
+    case 'settings':
+      return `${name} is ${stateLabel(vm.state).toLowerCase()}`;
+  }
+}

@@ -21,7 +21,6 @@ import { checkAction, finalState, type HostAction } from './lifecycle.js';
 import { SerialLog } from './serialLog.node.js';
 
 const QMP_CONNECT_TIMEOUT_MS = 60_000;
-const POWERDOWN_REVERT_MS = 120_000;
 const STDERR_TAIL_LINES = 20;
 
 export class VmmHost {
@@ -43,7 +42,6 @@ export class VmmHost {
   private saveCompleted = false;
   private powerOffRequested = false;
   private qmpReady = false;
-  private powerdownTimer: NodeJS.Timeout | undefined;
   private exited = false;
   private readonly exitPromise: Promise<void>;
   private resolveExit!: () => void;
@@ -201,14 +199,10 @@ export class VmmHost {
       },
       'host.powerdown': async () => {
         guard('powerdown');
+        // Only a press: the guest decides. The state stays what it is until the guest acts on it
+        // (QEMU's SHUTDOWN event, then 'stopping'); the owner watches for that and says how it went.
         await this.qmp.execute('system_powerdown');
-        this.setState('stopping', 'ACPI power button pressed');
-        clearTimeout(this.powerdownTimer);
-        this.powerdownTimer = setTimeout(() => {
-          if (this.state === 'stopping' && !this.exited && !this.powerOffRequested && !this.shutdownEvent) {
-            this.setState('running', 'the guest ignored the ACPI power button');
-          }
-        }, POWERDOWN_REVERT_MS);
+        this.log('ACPI power button pressed');
         return null;
       },
       'host.powerOff': async () => {
@@ -529,7 +523,6 @@ export class VmmHost {
   private onQemuExit(code: number | null, signal: NodeJS.Signals | null, launchError?: string): void {
     if (this.exited) return;
     this.exited = true;
-    clearTimeout(this.powerdownTimer);
     const stderrTail = launchError ? [launchError] : readTail(this.spec.qemuLog, STDERR_TAIL_LINES);
     const end = finalState({
       code,

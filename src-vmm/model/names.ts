@@ -16,6 +16,8 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/u;
  */
 export function vmNameProblems(name: string): string[] {
   if (name.length === 0) return ['name must not be empty'];
+  // (as for snapshot names: spaces alone are an empty name, not a name with spaces around it)
+  if (name.trim() === '') return ['name must not be empty or only white space'];
   const problems: string[] = [];
   if ([...name].length > MAX_NAME_LENGTH) problems.push(`name must be at most ${MAX_NAME_LENGTH} characters`);
   if (name.includes('/') || name.includes('\\')) problems.push("name must not contain '/' or '\\'");

@@ -7,7 +7,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startWebSession, type WebSession } from '../helpers/webMode.node.js';
@@ -91,12 +91,14 @@ describe('exporting an appliance in Chromium against web mode', () => {
     assert.equal(await dialog.vmsError(), null);
     await dialog.next();
 
-    // The file: in the Hangar home (no export yet), named after the VM; the format follows it.
+    // The file: in the user's Documents or home (no export yet; never Hangar's data folder), named
+    // after the VM; the format follows it.
     await dialog.step('Format and file').waitFor();
-    assert.equal(await dialog.fileField.inputValue(), join(home, `${NAME}.ova`));
+    const userFolder = existsSync(join(homedir(), 'Documents')) ? join(homedir(), 'Documents') : homedir();
+    assert.equal(await dialog.fileField.inputValue(), join(userFolder, `${NAME}.ova`));
     assert.equal(await dialog.chosenFormat(), 'ova');
     await dialog.format('ovf').click();
-    assert.equal(await dialog.fileField.inputValue(), join(home, `${NAME}.ovf`));
+    assert.equal(await dialog.fileField.inputValue(), join(userFolder, `${NAME}.ovf`));
     assert.equal(await dialog.chosenFormat(), 'ovf');
     await dialog.fileField.fill('out.ova');
     await dialog.next();

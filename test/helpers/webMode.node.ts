@@ -16,12 +16,28 @@ export interface WebSession {
   stop(): Promise<void>;
 }
 
-export async function startWebSession(home: string, viewport = { width: 1280, height: 800 }): Promise<WebSession> {
+/** `hangar serve` on a home, and the URL it prints; `stop` ends it as Ctrl-C would. */
+export async function startServe(home: string): Promise<{ serve: ChildProcess; url: string; output: () => string; stop: () => Promise<void> }> {
   const serve = spawn(process.execPath, [cliPath, 'serve'], { env: { ...process.env, HANGAR_HOME: home } });
   let out = '';
   serve.stdout.on('data', (d: Buffer) => (out += d.toString()));
   serve.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const url = await waitUntil(`the web mode URL (${out})`, () => /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out)?.[0], 90_000);
+  return {
+    serve,
+    url,
+    output: () => out,
+    stop: async () => {
+      if (serve.exitCode !== null || serve.signalCode !== null) return;
+      const ended = new Promise((r) => serve.once('close', r));
+      serve.kill('SIGINT');
+      await ended;
+    },
+  };
+}
+
+export async function startWebSession(home: string, viewport = { width: 1280, height: 800 }): Promise<WebSession> {
+  const { serve, url } = await startServe(home);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport });
   const problems: string[] = [];

@@ -66,7 +66,7 @@ describe('hostile names and paths at the CLI', () => {
     const before = await everything();
     const cases: [string, RegExp][] = [
       ['', /name must not be empty/],
-      ['   ', /must not start or end with white space/],
+      ['   ', /must not be empty or only white space/],
       [' lead', /must not start or end with white space/],
       ['trail\u00a0', /must not start or end with white space/],
       ['a\nb', /must not contain control characters/],

@@ -354,6 +354,11 @@ describe('inventory transactions and tasks', () => {
       assert.equal(list[1]!.error, 'qemu-img could not convert x');
       assert.equal(inv.tasks.list({ limit: 1 }).length, 1);
       assert.equal(inv.tasks.list({ limit: 1 })[0]!.startedAt, '2025-01-01T00:00:03.000Z');
+      // What a task is about and how it ended are kept with it (migration 2).
+      inv.tasks.create({ id: 't4', kind: 'snapshot.take', vmId: 'vm-1', vmName: 'One', subject: 'C-branch' });
+      inv.tasks.finish('t4', 'succeeded', null, 'taken with the running state');
+      assert.deepEqual([inv.tasks.get('t4')?.subject, inv.tasks.get('t4')?.outcome], ['C-branch', 'taken with the running state']);
+      assert.deepEqual([inv.tasks.get('t1')?.subject, inv.tasks.get('t1')?.outcome], [null, null]);
     } finally {
       db.close();
     }

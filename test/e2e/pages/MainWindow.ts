@@ -7,8 +7,11 @@ import { SettingsDialog } from './SettingsDialog.js';
 import { TasksPanel } from './TasksPanel.js';
 import { DEFAULT_TIMEOUT_MS, waitUntil } from './util.js';
 
-export type ToolbarButton = 'New' | 'Settings' | 'Clone' | 'Start' | 'Pause' | 'Resume' | 'Stop' | 'Delete';
-export type StopMenuItem = 'Save state' | 'Reset' | 'Power off';
+export type ToolbarButton = 'New' | 'Import appliance…' | 'Export appliance…' | 'Settings' | 'Clone' | 'Start' | 'Pause' | 'Resume' | 'Stop' | 'Delete';
+export type StopMenuItem = 'Save state' | 'Reset' | 'Power off…';
+export type VmMenuItem = 'Start' | 'Pause' | 'Resume' | 'Stop' | 'Power off…' | 'Reset' | 'Save state' | 'Settings…' | 'Clone…' | 'Export appliance…' | 'Delete…';
+/** The keyboard shortcuts of the main window, as the tooltips show them. */
+export const SHORTCUTS = { newVm: 'Control+Alt+N', importAppliance: 'Control+Alt+I', exportAppliance: 'Control+Alt+E' } as const;
 /** The state labels the list shows. */
 export type StateLabel = 'Stopped' | 'Starting' | 'Running' | 'Paused' | 'Stopping' | 'Saved' | 'Aborted';
 
@@ -77,6 +80,29 @@ export class MainWindow {
   async isEnabled(name: ToolbarButton): Promise<boolean> {
     return this.button(name).isEnabled();
   }
+  /** Why a toolbar button is greyed out (its accessible description), or null when it is enabled. */
+  async whyDisabled(name: ToolbarButton): Promise<string | null> {
+    if (await this.button(name).isEnabled()) return null;
+    return this.button(name).getAttribute('aria-description');
+  }
+  /** Points at a toolbar button (through the wrapper that listens for a disabled one) and reads its tooltip. */
+  async tooltipOf(name: ToolbarButton): Promise<string> {
+    await this.button(name).locator('xpath=..').hover();
+    const tip = this.page.getByRole('tooltip');
+    await tip.waitFor();
+    const text = (await tip.innerText()).trim();
+    await this.page.mouse.move(0, 0);
+    await tip.waitFor({ state: 'detached' });
+    return text;
+  }
+  /** The icon a toolbar button shows ('play', 'pause'): icons are decorative, so they carry a data attribute. */
+  async iconOf(name: ToolbarButton): Promise<string | null> {
+    return this.button(name).locator('svg[data-icon]').first().getAttribute('data-icon');
+  }
+  /** A shortcut of the main window. */
+  async shortcut(key: keyof typeof SHORTCUTS): Promise<void> {
+    await this.page.keyboard.press(SHORTCUTS[key]);
+  }
 
   async openNewVmWizard(): Promise<NewVmWizard> {
     await this.button('New').click();
@@ -106,24 +132,62 @@ export class MainWindow {
     await menu.getByRole('menuitem', { name: item, exact: true }).click();
     await menu.waitFor({ state: 'detached' });
   }
+  /** Power off through the Stop menu and its confirmation ("like pulling the plug"). */
   async powerOff(): Promise<void> {
-    await this.stopMenu('Power off');
+    await this.stopMenu('Power off…');
+    await this.confirmPowerOff();
+  }
+  get powerOffDialog(): Locator {
+    return this.page.getByRole('dialog', { name: /^Power off / });
+  }
+  /** Asked when the guest has not acted on the ACPI power button for a while. */
+  get notRespondingDialog(): Locator {
+    return this.page.getByRole('dialog', { name: 'The guest is not responding — power it off?' });
+  }
+  async confirmPowerOff(dialog: Locator = this.powerOffDialog): Promise<void> {
+    await dialog.getByRole('button', { name: 'Power off', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+  }
+
+  // ---------------------------------------------------------------- the VM list's context menu
+
+  /** Opens a VM's context menu with a right click. */
+  async contextMenu(vmName: string): Promise<Locator> {
+    await this.vm(vmName).click({ button: 'right' });
+    return this.vmMenu(vmName).waitFor().then(() => this.vmMenu(vmName));
+  }
+  vmMenu(vmName: string): Locator {
+    return this.page.getByRole('menu', { name: `Actions for ${vmName}` });
+  }
+  vmMenuItem(vmName: string, item: VmMenuItem): Locator {
+    return this.vmMenu(vmName).getByRole('menuitem', { name: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) });
+  }
+  /** Focuses a VM of the list (as Tab or a click would). */
+  async focusVm(vmName: string): Promise<void> {
+    await this.selectVm(vmName);
+    await this.vm(vmName).focus();
+  }
+
+  /** The welcome pane shown while there is no VM. */
+  get welcome(): Locator {
+    return this.page.getByRole('region', { name: 'Welcome' });
   }
 
   get deleteDialog(): Locator {
     return this.page.getByRole('dialog', { name: /^Delete / });
   }
   /** Deletes the selected VM through the confirmation dialog. */
-  async deleteSelected(opts: { keepFiles?: boolean } = {}): Promise<void> {
+  async deleteSelected(opts: { keepFiles?: boolean; keepShared?: boolean } = {}): Promise<void> {
     await this.button('Delete').click();
     const d = this.deleteDialog;
     await d.waitFor();
     if (opts.keepFiles) await d.getByRole('checkbox', { name: "Keep the VM's files" }).check();
+    if (opts.keepShared) await d.getByRole('checkbox', { name: 'Keep the images the clones need' }).check();
     await d.getByRole('button', { name: 'Delete', exact: true }).click();
     await d.waitFor({ state: 'detached' });
   }
 
-  tab(name: 'Details' | 'Console' | 'Display'): Locator {
+  tab(name: 'Details' | 'Snapshots' | 'Console' | 'Display'): Locator {
     return this.page.getByRole('tablist', { name: 'VM views' }).getByRole('tab', { name, exact: true });
   }
   /** A section of the Details tab: General, State, System, Storage, Network, Display and console. */
@@ -160,6 +224,6 @@ export class MainWindow {
 
   /** The banner shown while the connection to the owner is down. */
   get connectionBanner(): Locator {
-    return this.page.getByRole('status').filter({ hasText: /Reconnecting|Connecting/ });
+    return this.page.getByRole('status').filter({ hasText: /Not connected|Connecting/ });
   }
 }

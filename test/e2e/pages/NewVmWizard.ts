@@ -1,7 +1,7 @@
 // The New VM wizard: five steps, then vm.create with progress.
 import type { Locator, Page } from 'playwright-core';
 import { FileDialog } from './FileDialog.js';
-import { chooseOption, fieldError } from './util.js';
+import { chooseOption, describedText, fieldError } from './util.js';
 
 export type WizardStep = 'Name and OS' | 'Installation media' | 'Memory and CPUs' | 'Hard disk' | 'Summary';
 
@@ -74,6 +74,17 @@ export class NewVmWizard {
   }
   get progress(): Locator {
     return this.root.getByRole('progressbar', { name: 'Creating the virtual machine' });
+  }
+  /** The warning that memory or CPUs go past what this host has (it does not block). */
+  get limitWarning(): Locator {
+    return this.root.getByRole('note', { name: "Beyond this host's limits" });
+  }
+  /** The helper line under a field (its error, a warning, or the hint). */
+  helper(field: Locator): Promise<string | null> {
+    return describedText(this.page, field);
+  }
+  get createButton(): Locator {
+    return this.root.getByRole('button', { name: 'Create', exact: true });
   }
 
   async chooseOsType(label: string): Promise<void> {

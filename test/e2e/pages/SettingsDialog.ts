@@ -1,7 +1,7 @@
 // The Settings dialog of one VM: General, System, Storage, Network and Display tabs.
 import type { Locator, Page } from 'playwright-core';
 import { FileDialog } from './FileDialog.js';
-import { chooseOption, fieldError } from './util.js';
+import { chooseOption, describedText, fieldError } from './util.js';
 
 export type SettingsTab = 'General' | 'System' | 'Storage' | 'Network' | 'Display';
 
@@ -53,6 +53,16 @@ export class SettingsDialog {
   get nestedSwitch(): Locator {
     return this.root.getByRole('switch', { name: 'Nested virtualization' });
   }
+  /** The line under the nested virtualization switch (why it is not offered, or what it does). */
+  async nestedHelp(): Promise<string | null> {
+    return describedText(this.page, this.nestedSwitch);
+  }
+  get limitWarning(): Locator {
+    return this.root.getByRole('note', { name: "Beyond this host's limits" });
+  }
+  helper(field: Locator): Promise<string | null> {
+    return describedText(this.page, field);
+  }
   // Storage
   get isoField(): Locator {
     return this.root.getByRole('textbox', { name: 'ISO image' });
@@ -69,6 +79,31 @@ export class SettingsDialog {
   }
   get newDiskSizeField(): Locator {
     return this.root.getByRole('textbox', { name: 'New disk size' });
+  }
+  /** The disks table's rows, by disk id. */
+  async diskIds(): Promise<string[]> {
+    return this.root.getByRole('table', { name: 'Disks' }).getByRole('row').evaluateAll((rows) => rows.slice(1).map((r) => (r.querySelector('td')?.textContent ?? '').trim()));
+  }
+  removeDiskButton(diskId: string): Locator {
+    return this.root.getByRole('button', { name: `Remove ${diskId}`, exact: true });
+  }
+  /** Why a disk's Remove is greyed out, or null when it can be removed. */
+  async whyNotRemovable(diskId: string): Promise<string | null> {
+    const b = this.removeDiskButton(diskId);
+    if (await b.isEnabled()) return null;
+    return b.getAttribute('aria-description');
+  }
+  get removeDiskDialog(): Locator {
+    return this.page.getByRole('dialog', { name: /^Remove disk\d+ from / });
+  }
+  /** Removes a disk through its confirmation; `deleteImage` only where the dialog offers it. */
+  async removeDisk(diskId: string, opts: { deleteImage?: boolean } = {}): Promise<Locator> {
+    await this.removeDiskButton(diskId).click();
+    const d = this.removeDiskDialog;
+    await d.waitFor();
+    const box = d.getByRole('checkbox', { name: 'Delete the image file' });
+    if (opts.deleteImage !== undefined && (await box.count())) await box.setChecked(opts.deleteImage);
+    return d;
   }
   // Network
   get nicField(): Locator {

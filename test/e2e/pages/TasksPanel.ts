@@ -29,6 +29,14 @@ export class TasksPanel {
   async waitForState(label: string, state: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
     await waitUntil(() => this.state(label), (s) => s === state, `task '${label}' to be ${state}`, timeoutMs);
   }
+  /** The line under a task: its step while it runs, its outcome once it has ended. */
+  async detail(label: string): Promise<string> {
+    const d = this.task(label).getByTestId('task-detail');
+    return (await d.count()) ? (await d.innerText()).trim() : '';
+  }
+  async waitForDetail(label: string, accept: (text: string) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+    return waitUntil(() => this.detail(label), accept, `the line under task '${label}'`, timeoutMs);
+  }
   progress(label: string): Locator {
     return this.task(label).getByRole('progressbar');
   }

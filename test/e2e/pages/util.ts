@@ -66,3 +66,31 @@ export async function watchProgressBar(page: Page, label: string): Promise<{ see
   `);
   return { seen: async () => (await page.evaluate('window.progressSeen')) as { bar: boolean; messages: string[] } };
 }
+
+/** Whether the element has the keyboard focus. */
+export async function isFocused(el: Locator): Promise<boolean> {
+  return el.evaluate((e) => e === (e as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement);
+}
+
+/** The accessible name (aria-label, else text) of the element that has the focus, with its role. */
+export async function focusedElement(page: Page): Promise<{ role: string | null; tag: string; label: string }> {
+  return (await page.evaluate(`(() => {
+    const e = document.activeElement;
+    if (!e) return { role: null, tag: '', label: '' };
+    const labelled = e.getAttribute('aria-labelledby');
+    const byId = labelled ? labelled.split(/\\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join(' ').trim() : '';
+    const forLabel = e.id ? document.querySelector('label[for="' + e.id + '"]')?.textContent ?? '' : '';
+    const wrapped = e.closest('label')?.textContent ?? '';
+    return { role: e.getAttribute('role') ?? e.getAttribute('type'), tag: e.tagName, label: (e.getAttribute('aria-label') || byId || forLabel || wrapped || e.textContent || '').trim() };
+  })()`)) as { role: string | null; tag: string; label: string };
+}
+
+/**
+ * Waits until the page's finite CSS transitions and animations have finished (a dialog faded in, a
+ * menu opened), for screenshots; endless ones (a blinking cursor, a spinner) are left running.
+ */
+export async function settle(page: Page): Promise<void> {
+  await page.evaluate(`Promise.all(document.getAnimations()
+    .filter((a) => { const t = a.effect && a.effect.getComputedTiming(); return t && Number.isFinite(t.endTime); })
+    .map((a) => a.finished.catch(() => undefined)))`);
+}

@@ -5,11 +5,11 @@ import { HangarError } from '../../../../src-vmm/base/errors.js';
 import type { TaskInfo } from '../../../../src-main/api/contract.js';
 
 function memoryStore() {
-  const rows = new Map<string, { state: string; progress: number; phase?: string | null; error?: string | null }>();
+  const rows = new Map<string, { state: string; progress: number; phase?: string | null; error?: string | null; subject?: string | null; outcome?: string | null }>();
   const store: TaskStore = {
-    create: (t) => rows.set(t.id, { state: 'running', progress: 0 }),
+    create: (t) => rows.set(t.id, { state: 'running', progress: 0, subject: t.subject ?? null }),
     update: (id, p) => Object.assign(rows.get(id)!, p),
-    finish: (id, state, error) => Object.assign(rows.get(id)!, { state, error }),
+    finish: (id, state, error, outcome) => Object.assign(rows.get(id)!, { state, error, outcome: outcome ?? null }),
   };
   return { rows, store };
 }
@@ -130,5 +130,38 @@ describe('task runner', () => {
     assert.match(busyMessage('a b', info('vm.clone.linked', 'a b')), /^VM 'a b' is busy being created as a clone/);
     assert.match(busyMessage('a', info('vm.clone.linked', 'b')), /busy being copied into its clone 'b'/);
     assert.match(busyMessage('a', info('disk.trim', 'a')), /busy with disk\.trim \(disk\.trim, 0% done\)/);
+  });
+
+  test('a task carries its subject from the start and its outcome at the end', async () => {
+    const { rows, store } = memoryStore();
+    const events: TaskInfo[] = [];
+    const runner = new TaskRunner(store, (i) => events.push(i));
+    await runner.run('snapshot.take', { id: 'vm1', name: 'one' }, { subject: 'C-branch' }, async (t) => {
+      t.outcome('taken with the running state');
+    });
+    assert.equal(events[0]!.subject, 'C-branch', 'the first event names the snapshot');
+    assert.deepEqual({ subject: events.at(-1)!.subject, outcome: events.at(-1)!.outcome }, { subject: 'C-branch', outcome: 'taken with the running state' });
+    const [row] = [...rows.values()];
+    assert.deepEqual({ subject: row!.subject, outcome: row!.outcome, state: row!.state }, { subject: 'C-branch', outcome: 'taken with the running state', state: 'succeeded' });
+    // A failed task has its error, not an outcome.
+    await assert.rejects(
+      runner.run('snapshot.take', { id: 'vm1', name: 'one' }, { subject: 'D' }, async (t) => {
+        t.outcome('never said');
+        throw new HangarError('DISK_FULL', 'no room');
+      }),
+    );
+    assert.deepEqual({ outcome: events.at(-1)!.outcome, error: events.at(-1)!.error }, { outcome: null, error: 'no room' });
+  });
+
+  test('a task that only watches its VM (exclusive: false) lets other operations go ahead', async () => {
+    const { store } = memoryStore();
+    const runner = new TaskRunner(store, () => undefined);
+    let release!: () => void;
+    const watching = runner.run('vm.stop', { id: 'vm1', name: 'one' }, { exclusive: false }, () => new Promise<void>((r) => (release = r)));
+    assert.equal(runner.busy('vm1'), undefined);
+    assert.equal(runner.list()[0]!.vm, 'one', 'it is still shown with its VM');
+    await runner.run('vm.save', { id: 'vm1', name: 'one' }, {}, async () => undefined);
+    release();
+    await watching;
   });
 });

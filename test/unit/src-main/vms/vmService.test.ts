@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertIso, watchSerial } from '../../../../src-main/vms/vmService.node.js';
+import { assertIso, bootSeparator, shutdownOutcome, watchSerial } from '../../../../src-main/vms/vmService.node.js';
 import { Emitter } from '../../../../src-vmm/base/events.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 
@@ -41,5 +41,19 @@ describe('VM service helpers', () => {
     assert.throws(() => assertIso(empty), /is empty/);
     assert.throws(() => assertIso(join(dir, 'nope.iso')), /does not exist/);
     assert.throws(() => assertIso(dir), /not a regular file/);
+  });
+
+  test('each start writes a separator line that says when, and whether it resumed', () => {
+    const at = new Date(2026, 2, 6, 12, 4, 31);
+    const line = bootSeparator(at, false);
+    assert.match(line, /^──── Hangar: started 2026-03-06 12:04:31 [+-]\d\d:\d\d ────$/);
+    assert.match(bootSeparator(at, true), /Hangar: resumed from its saved state 2026-03-06/);
+  });
+
+  test('how a shutdown that was waited for ended', () => {
+    assert.equal(shutdownOutcome({ state: 'stopped', reason: 'the guest shut down' }), 'the guest shut down');
+    assert.equal(shutdownOutcome({ state: 'stopped', reason: 'powered off' }), 'it was powered off');
+    assert.equal(shutdownOutcome({ state: 'saved' }), 'its state was saved instead');
+    assert.equal(shutdownOutcome({ state: 'aborted', reason: 'QEMU exited unexpectedly' }), 'it ended unexpectedly (QEMU exited unexpectedly)');
   });
 });

@@ -34,3 +34,11 @@ describe('reconnect delay', () => {
     assert.equal(reconnectDelay(0, () => 1), 600);
   });
 });
+
+test('while disconnected the page says why: the server is gone, or restarted with a new link', async () => {
+  const { disconnectedMessage, sessionCause } = await import('../../../../src-renderer/api/connection.js');
+  assert.equal(sessionCause(401), 'refused');
+  assert.equal(sessionCause(204), 'unknown');
+  assert.match(disconnectedMessage('refused'), /restarted with a new access link.*Open the link it printed/);
+  assert.match(disconnectedMessage('unreachable'), /not answering/);
+});

@@ -105,10 +105,12 @@ describe('export form: the file', () => {
     assert.equal(suggestedFileName([], 'ova'), 'appliance.ova');
   });
 
-  test('the default folder: the last export\'s, else the home', () => {
-    assert.equal(defaultFolder('/srv/out/old.ova', '/home/u/.hangar'), '/srv/out');
-    assert.equal(defaultFolder(null, '/home/u/.hangar'), '/home/u/.hangar');
-    assert.equal(defaultFolder('relative.ova', '/h'), '/h');
+  test('the default folder: the last export\'s, else the user\'s Documents or home, never Hangar\'s data folder', () => {
+    const user = { home: '/home/u', documents: '/home/u/Documents' };
+    assert.equal(defaultFolder('/srv/out/old.ova', user), '/srv/out');
+    assert.equal(defaultFolder(null, user), '/home/u/Documents');
+    assert.equal(defaultFolder(null, { home: '/home/u', documents: null }), '/home/u');
+    assert.equal(defaultFolder('relative.ova', { home: '/h', documents: null }), '/h');
     assert.equal(defaultFolder(null, null), null);
     assert.equal(joinPath('/', 'a.ova'), '/a.ova');
     assert.equal(joinPath('/srv/', 'a.ova'), '/srv/a.ova');

@@ -101,11 +101,12 @@ describe('the source state', () => {
   test('choices follow the tree, with the current state under its snapshot', () => {
     assert.deepEqual(
       sourceChoices(LIST).map((c) => [c.label, c.level, c.snapshotId, c.current]),
+      // the tree's order: siblings as they were taken, the current state under its snapshot
       [
         ['Installed', 1, 'a', false],
-        ['Experiment', 2, 'c', false],
         ['Updated', 2, 'b', true],
         ['Current state', 3, null, false],
+        ['Experiment', 2, 'c', false],
       ],
     );
   });

@@ -8,11 +8,11 @@ import {
   flattenSnapshotTree,
   formatAge,
   formatEstimate,
-  guidesOf,
   keepSnapshotSelection,
   nextSnapshotName,
   snapshotNameIssue,
-  laneCount,
+  columnCount,
+  MAX_INDENT,
   planFigures,
   pruneCollapsed,
   reveal,
@@ -38,9 +38,9 @@ const snap = (id: string, parentId: string | null, over: Partial<SnapshotItem> =
 });
 const list = (snapshots: SnapshotItem[], currentSnapshotId: string | null, currentStateChanged = false) => ({ snapshots, currentSnapshotId, currentStateChanged });
 const names = (rows: readonly SnapshotRow[]) => rows.map((r) => r.name);
-/** Rows as text: lane columns ('│' line, '├' tee), the marker and the name; handy to read a layout. */
-const picture = (rows: readonly SnapshotRow[]) =>
-  rows.map((r) => `${guidesOf(r).map((g) => (g === 'tee' ? '├' : '│')).join('')}${r.stemUp ? '*' : 'o'}${r.name}`);
+/** Rows as text: the guides ('│' line, ' ' blank, '├' tee, '└' elbow), the marker ('*' when it continues straight down) and the name. */
+const GLYPH = { line: '│', blank: ' ', tee: '├', elbow: '└' } as const;
+const picture = (rows: readonly SnapshotRow[]) => rows.map((r) => `${r.guides.map((g) => GLYPH[g]).join('')}${r.stemUp ? '*' : 'o'}${r.name}`);
 
 /** A deterministic pseudo-random generator (mulberry32). */
 function rng(seed: number): () => number {
@@ -66,10 +66,10 @@ function randomTree(n: number, seed: number, chainBias = 0.7): ReturnType<typeof
 }
 
 describe('building the tree', () => {
-  test('the current state hangs under the current snapshot and continues its lane', () => {
+  test('the current state hangs under the current snapshot, one step in, after its siblings', () => {
     const t = buildSnapshotTree(list([snap('base', null), snap('updates', 'base'), snap('tools', 'updates')], 'updates', true));
     const rows = flattenSnapshotTree(t);
-    assert.deepEqual(picture(rows), ['obase', '*updates', '├otools', '*Current state']);
+    assert.deepEqual(picture(rows), ['obase', '└oupdates', ' ├otools', ' └oCurrent state']);
     const cur = rows[3]!;
     assert.equal(cur.kind, 'current');
     assert.equal(cur.id, CURRENT_STATE_ID);
@@ -84,28 +84,41 @@ describe('building the tree', () => {
     const rows = flattenSnapshotTree(buildSnapshotTree(list([], null)));
     assert.deepEqual(names(rows), ['Current state']);
     assert.equal(rows[0]!.level, 1);
+    assert.equal(rows[0]!.indent, 0);
     assert.equal(rows[0]!.stemUp, false);
   });
 
-  test('side branches come in creation order before the trunk, which leads to the current state', () => {
-    const s = [snap('root', null), snap('a', 'root'), snap('b', 'root'), snap('c', 'root'), snap('a1', 'a'), snap('a2', 'a1')];
-    const rows = flattenSnapshotTree(buildSnapshotTree(list(s, 'b')));
-    assert.deepEqual(picture(rows), ['oroot', '├oa', '│*a1', '│*a2', '├oc', '*b', '*Current state']);
-    const root = rows[0]!;
-    assert.equal(root.stemDown, true);
-    assert.deepEqual(
-      rows.filter((r) => r.parentId === 'root').map((r) => [r.name, r.posInSet, r.setSize, r.level]),
-      [['a', 1, 3, 2], ['c', 2, 3, 2], ['b', 3, 3, 2]],
-    );
-    assert.equal(rows.find((r) => r.name === 'a2')!.level, 4);
-    assert.equal(rows.find((r) => r.name === 'a2')!.lane, 1);
+  test('every child is drawn one step right of its parent, never at its indent', () => {
+    // a chain: each snapshot under the one before (the case that used to be drawn in one column)
+    const chain = [snap('A', null), snap('B', 'A'), snap('C-branch', 'B'), snap('D', 'C-branch')];
+    const rows = flattenSnapshotTree(buildSnapshotTree(list(chain, 'D')));
+    assert.deepEqual(picture(rows), ['oA', '└oB', ' └oC-branch', '  └oD', '   └oCurrent state']);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const r of rows) if (r.parentId !== null) assert.equal(r.indent, byId.get(r.parentId)!.indent + 1, r.name);
   });
 
-  test('away from the current path, the largest subtree is the trunk', () => {
-    const s = [snap('root', null), snap('small', 'root'), snap('big', 'root'), snap('big1', 'big'), snap('big2', 'big'), snap('other', null)];
-    const rows = flattenSnapshotTree(buildSnapshotTree(list(s, 'other')));
-    // the root holding the current state comes last
-    assert.deepEqual(picture(rows), ['oroot', '├osmall', '*big', '├obig1', '*big2', 'oother', '*Current state']);
+  test('siblings come in the order they were taken, the current state last among them', () => {
+    const s = [snap('root', null), snap('a', 'root'), snap('b', 'root'), snap('c', 'root'), snap('a1', 'a'), snap('a2', 'a1')];
+    const rows = flattenSnapshotTree(buildSnapshotTree(list(s, 'b')));
+    assert.deepEqual(picture(rows), ['oroot', '├oa', '│└oa1', '│ └oa2', '├ob', '│└oCurrent state', '└oc']);
+    assert.equal(rows[0]!.stemDown, true);
+    assert.deepEqual(
+      rows.filter((r) => r.parentId === 'root').map((r) => [r.name, r.posInSet, r.setSize, r.level]),
+      [['a', 1, 3, 2], ['b', 2, 3, 2], ['c', 3, 3, 2]],
+    );
+    assert.equal(rows.find((r) => r.name === 'a2')!.level, 4);
+    assert.equal(rows.find((r) => r.name === 'a2')!.indent, 3);
+  });
+
+  test('restoring another snapshot moves only the current state: the snapshots keep their rows in order', () => {
+    const s = [snap('root', null), snap('A', 'root'), snap('A1', 'A'), snap('B', 'root'), snap('C-branch', 'B'), snap('C2', 'C-branch')];
+    const layout = (current: string) =>
+      flattenSnapshotTree(buildSnapshotTree(list(s, current)))
+        .filter((r) => r.kind === 'snapshot')
+        .map((r) => `${r.name}@${r.level}/${r.indent}`);
+    const before = layout('C2');
+    assert.deepEqual(before, ['root@1/0', 'A@2/1', 'A1@3/2', 'B@2/1', 'C-branch@3/2', 'C2@4/3']);
+    for (const current of ['A1', 'root', 'C-branch', 'A']) assert.deepEqual(layout(current), before, `after restoring ${current}`);
   });
 
   test('unknown parents become roots and a parent cycle is broken; every snapshot appears once', () => {
@@ -173,12 +186,14 @@ const chainOf = (n: number) => {
 };
 
 describe('large trees', () => {
-  test('500 snapshots: every one shown once, levels and lanes consistent', () => {
+  test('500 snapshots: every one shown once, each one step right of its parent up to the limit', () => {
     const rows = flattenSnapshotTree(buildSnapshotTree(randomTree(500, 7)));
     assert.equal(rows.length, 501);
     assert.equal(new Set(rows.map((r) => r.id)).size, 501);
     const index = new Map(rows.map((r, i) => [r.id, i]));
     for (const [i, r] of rows.entries()) {
+      assert.equal(r.guides.length, r.indent);
+      assert.ok(r.indent <= MAX_INDENT);
       if (r.parentId === null) {
         assert.equal(r.level, 1);
         continue;
@@ -186,34 +201,30 @@ describe('large trees', () => {
       const p = rows[index.get(r.parentId)!]!;
       assert.ok(index.get(r.parentId)! < i, 'a parent comes before its children');
       assert.equal(r.level, p.level + 1);
-      assert.equal(r.lane, r.stemUp ? p.lane : p.lane + 1, `lane of ${r.name}`);
-      if (r.stemUp) assert.equal(rows[i - 1]!.id === r.parentId || rows[i - 1]!.lane > r.lane, true, 'a trunk follows its parent or the side branches beside it');
+      assert.equal(r.indent, Math.min(p.indent + 1, MAX_INDENT), `indent of ${r.name}`);
+      assert.equal(r.stemUp, p.indent === MAX_INDENT, 'only past the limit does a child continue its parent\'s column');
     }
   });
 
-  test('lanes stay few whatever the shape: about log2(n) + 2', () => {
-    for (const [seed, bias] of [[1, 0], [2, 0.3], [3, 0.7], [4, 0.95], [5, 0.5]] as const) {
-      const data = randomTree(500, seed, bias);
-      const lanes = laneCount(flattenSnapshotTree(buildSnapshotTree(data)));
-      assert.ok(lanes <= Math.ceil(Math.log2(500)) + 2, `seed ${seed}: ${lanes} lanes`);
+  test('a guide line runs on exactly while a later sibling of that ancestor is still to come', () => {
+    const rows = flattenSnapshotTree(buildSnapshotTree(randomTree(300, 5, 0.5)));
+    for (const [i, r] of rows.entries()) {
+      const joint = r.guides[r.indent - 1];
+      if (joint === undefined || r.stemUp) continue;
+      const laterSibling = rows.slice(i + 1).some((x) => x.parentId === r.parentId);
+      assert.equal(joint === 'tee', laterSibling, `${r.name}: ${joint}`);
     }
-    // a comb: every snapshot of a long chain has one leaf beside it, taken later
-    const comb: SnapshotItem[] = [snap('c0', null)];
-    for (let i = 1; i < 250; i++) {
-      comb.push(snap(`c${i}`, `c${i - 1}`));
-      comb.push(snap(`leaf${i}`, `c${i - 1}`));
-    }
-    const rows = flattenSnapshotTree(buildSnapshotTree(list(comb, 'leaf100')));
-    assert.equal(rows.length, 500);
-    assert.ok(laneCount(rows) <= 3, `comb: ${laneCount(rows)} lanes`);
   });
 
-  test('a chain 5000 deep is one lane and needs no recursion', () => {
+  test('a chain 5000 deep stops indenting at the limit and needs no recursion', () => {
     const tree = buildSnapshotTree(chainOf(5000));
     const rows = flattenSnapshotTree(tree);
     assert.equal(rows.length, 5001);
-    assert.equal(laneCount(rows), 1);
+    assert.equal(columnCount(rows), MAX_INDENT + 1);
     assert.equal(rows[5000]!.level, 5001);
+    assert.equal(rows[MAX_INDENT]!.indent, MAX_INDENT);
+    assert.equal(rows[MAX_INDENT]!.stemUp, false);
+    assert.equal(rows[MAX_INDENT + 1]!.stemUp, true, 'deeper rows continue straight down');
     // collapsing near the top hides the rest
     assert.equal(flattenSnapshotTree(tree, new Set(['n2'])).length, 3);
   });

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TaskInfo } from '../../../../src-renderer/api/apiTypes.js';
-import { mergeTask, mergeTaskLists, runningCount, sortTasks, taskDetail, taskStateColor, taskStateLabel, taskTitle } from '../../../../src-renderer/tasks/tasks.js';
+import { mergeTask, mergeTaskLists, runningCount, sortTasks, taskDetail, taskLabel, taskStateColor, taskStateLabel, taskTitle } from '../../../../src-renderer/tasks/tasks.js';
 
 const task = (id: string, minute: number, over: Partial<TaskInfo> = {}): TaskInfo => ({
   id,
@@ -51,11 +51,36 @@ describe('task list', () => {
     assert.equal(taskTitle('vm.clone.linked'), 'Linked clone');
     assert.equal(taskTitle('vm.clone.full'), 'Full clone');
     assert.equal(taskTitle('appliance.export'), 'Export appliance');
-    assert.equal(taskTitle('something.new'), 'something.new');
+    assert.equal(taskTitle('something.new'), 'Something new', 'an unknown kind is made readable, not shown as an id');
     assert.deepEqual(['running', 'succeeded', 'failed', 'cancelled', 'interrupted'].map(taskStateLabel), ['Running', 'Done', 'Failed', 'Cancelled', 'Interrupted']);
     assert.deepEqual(['running', 'succeeded', 'failed', 'cancelled'].map(taskStateColor), ['info', 'success', 'error', 'warning']);
-    assert.equal(taskDetail(task('a', 1, { phase: 'converting', message: '40 %' })), 'converting: 40 %');
-    assert.equal(taskDetail(task('a', 1, { phase: 'converting', error: 'disk full' })), 'disk full');
-    assert.equal(taskDetail(task('a', 1)), '');
+  });
+
+  test('every kind the owner runs has a human title (no internal ids)', () => {
+    for (const kind of ['vm.create', 'vm.modify', 'vm.start', 'vm.stop', 'vm.save', 'vm.import', 'vm.promote', 'vm.clone.full', 'vm.clone.linked', 'snapshot.take', 'snapshot.restore', 'snapshot.delete', 'appliance.export']) {
+      const title = taskTitle(kind);
+      assert.doesNotMatch(title, /\.|^[a-z]/, `${kind} → ${title}`);
+    }
+  });
+
+  test('labels name the snapshot, the clone\'s source and the exported file', () => {
+    assert.equal(taskLabel({ kind: 'vm.clone.full', vm: 'tg1-full', subject: 'tg1' }), 'Full clone of “tg1”: tg1-full');
+    assert.equal(taskLabel({ kind: 'snapshot.take', vm: 'web', subject: 'C-branch' }), 'Take snapshot “C-branch”: web');
+    assert.equal(taskLabel({ kind: 'appliance.export', vm: null, subject: 'web.ova' }), 'Export appliance “web.ova”');
+    assert.equal(taskLabel({ kind: 'vm.start', vm: 'web', subject: null }), 'Start: web');
+    assert.equal(taskLabel({ kind: 'vm.start', vm: 'web' }), 'Start: web', 'rows from before subjects existed');
+  });
+
+  test('a running task shows its step; a finished one its outcome, never its last step', () => {
+    assert.equal(taskDetail(task('a', 1, { state: 'running', phase: 'converting', message: '40 %' })), 'converting: 40 %');
+    assert.equal(taskDetail(task('a', 1, { state: 'running' })), '');
+    const done = { phase: 'registering', message: 'copying disk0' };
+    assert.equal(taskDetail(task('a', 1, { ...done, kind: 'vm.create' })), 'Created.');
+    assert.equal(taskDetail(task('a', 1, { ...done, kind: 'vm.clone.full', vm: 'tg1-full', subject: 'tg1' })), 'Created “tg1-full” from “tg1”.');
+    assert.equal(taskDetail(task('a', 1, { ...done, kind: 'snapshot.take', subject: 'C-branch' })), 'Snapshot “C-branch” taken.');
+    assert.equal(taskDetail(task('a', 1, { ...done, kind: 'vm.stop', outcome: 'the guest shut down' })), 'The guest shut down.');
+    assert.equal(taskDetail(task('a', 1, { ...done, state: 'failed', error: 'disk full' })), 'Disk full.');
+    assert.equal(taskDetail(task('a', 1, { ...done, state: 'cancelled', error: 'vm.create was cancelled' })), 'Cancelled.');
+    assert.equal(taskDetail(task('a', 1, { ...done, state: 'interrupted', error: null })), 'Interrupted.');
   });
 });

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VmModifyInput } from '../../../../src-main/api/contract.js';
 import type { VmDetails } from '../../../../src-renderer/api/apiTypes.js';
-import { draftFromDetails, newForward, placeModifyError, settingsLock, tabOfField, toModifyInput, validateSettings, type SettingsDraft } from '../../../../src-renderer/vms/settings.js';
+import { diskRemoveBlock, draftFromDetails, nestedBlockReason, newForward, placeModifyError, settingsLock, tabOfField, toModifyInput, validateSettings, type SettingsDraft } from '../../../../src-renderer/vms/settings.js';
 
 const details: VmDetails = {
   id: '5b0c1f9e-8a44-4c3a-9d52-1f7e3f1f0a11',
@@ -208,5 +208,23 @@ describe('what the dialog may change', () => {
     assert.deepEqual(settingsLock({ name: 'web', state: 'aborted' }), { hardwareLocked: false, reason: null });
     assert.deepEqual(settingsLock({ name: 'web', state: 'running' }), { hardwareLocked: true, reason: "VM 'web' is running: stop it before changing its hardware" });
     assert.equal(settingsLock({ name: 'web', state: 'saved' }).hardwareLocked, true);
+  });
+});
+
+describe('what Settings offers on this host', () => {
+  const tcgHost = { accelerator: 'tcg' as const, accelReason: 'TCG (software emulation, slower): /dev/kvm does not exist, so this host offers no KVM' };
+  test('nested virtualization is not offered without KVM, and the reason names TCG once', () => {
+    const r = nestedBlockReason('auto', tcgHost);
+    assert.equal(r, 'Needs KVM, which this host does not offer (TCG (software emulation, slower): /dev/kvm does not exist, so this host offers no KVM).');
+    assert.equal((r!.match(/TCG/g) ?? []).length, 1);
+    assert.equal(nestedBlockReason('tcg', { accelerator: 'kvm', accelReason: 'KVM' }), 'Needs the KVM accelerator: this VM is set to TCG.');
+    assert.equal(nestedBlockReason('auto', { accelerator: 'kvm', accelReason: 'KVM: the probe passed' }), null);
+    assert.equal(nestedBlockReason('kvm', tcgHost), null, 'a VM set to KVM decides for itself');
+  });
+  test('a disk a snapshot holds cannot be removed, and the reason says which snapshot', () => {
+    assert.equal(diskRemoveBlock({ id: 'disk0', heldBySnapshots: [] }, null), null);
+    assert.equal(diskRemoveBlock({ id: 'disk0' }, "VM 'web' is running: stop it before changing its hardware"), "VM 'web' is running: stop it before changing its hardware");
+    assert.match(diskRemoveBlock({ id: 'disk0', heldBySnapshots: ['base'] }, null)!, /^disk0 is part of snapshot “base”: restoring it needs this disk\. Delete that snapshot first/);
+    assert.match(diskRemoveBlock({ id: 'disk1', heldBySnapshots: ['a', 'b'] }, null)!, /part of the snapshots “a”, “b”/);
   });
 });

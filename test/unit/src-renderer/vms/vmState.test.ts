@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VM_STATES, isActive, type VmState } from '../../../../src-vmm/protocol/states.js';
 import { allowedActions } from '../../../../src-vmm/host/lifecycle.js';
-import { allowedVmActions, canDo, hardwareLockReason, hasLiveGuest, stateColor, stateLabel, VM_ACTIONS } from '../../../../src-renderer/vms/vmState.js';
+import { actionBlockReason, allowedVmActions, canDo, hardwareLockReason, hasLiveGuest, stateColor, stateLabel, VM_ACTIONS } from '../../../../src-renderer/vms/vmState.js';
 
 describe('state chip', () => {
   test('every state has its label and colour', () => {
@@ -67,5 +67,19 @@ describe('hardware lock', () => {
 
   test('a live guest exists in the active states', () => {
     for (const s of VM_STATES) assert.equal(hasLiveGuest(s), isActive(s), s);
+  });
+});
+
+describe('why a toolbar button is greyed out', () => {
+  test('each refusal says why, in words about the VM', () => {
+    const web = (state: VmState) => ({ name: 'web', state });
+    assert.equal(actionBlockReason(null, 'delete'), 'Select a virtual machine first');
+    assert.equal(actionBlockReason(web('running'), 'delete', false), 'Not connected to Hangar');
+    assert.equal(actionBlockReason(web('running'), 'delete'), '“web” is running: shut it down (or power it off) before deleting it');
+    assert.equal(actionBlockReason(web('stopping'), 'delete'), '“web” is stopping: wait until it has settled, then stop it to delete it');
+    assert.equal(actionBlockReason(web('running'), 'start'), '“web” is already running');
+    assert.equal(actionBlockReason(web('paused'), 'stop'), '“web” is paused: resume it first, or power it off');
+    assert.equal(actionBlockReason(web('stopped'), 'delete'), null);
+    for (const s of VM_STATES) for (const a of VM_ACTIONS) assert.equal(actionBlockReason(web(s), a) === null, canDo(s, a), `${s}/${a}`);
   });
 });

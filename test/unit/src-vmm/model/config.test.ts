@@ -181,7 +181,7 @@ describe('VM names', () => {
 
   test('several problems are all reported; names are not trimmed', () => {
     assert.deepEqual(nameIssues('/x\n'), ["name must not contain '/' or '\\'", 'name must not contain control characters', 'name must not start or end with white space']);
-    assert.deepEqual(vmNameProblems(' '), ['name must not start or end with white space']);
+    assert.deepEqual(vmNameProblems(' '), ['name must not be empty or only white space'], 'spaces alone are an empty name');
   });
 
   test('128 characters, quotes, inner spaces and Unicode are fine; length counts characters', () => {

@@ -13,7 +13,7 @@ describe('new VM names', () => {
     assert.deepEqual(newVmNameProblems(''), ['name must not be empty']);
     assert.deepEqual(newVmNameProblems('../x'), vmNameProblems('../x'));
     assert.deepEqual(newVmNameProblems('a\nb'), ['name must not contain control characters']);
-    assert.deepEqual(newVmNameProblems('  '), ['name must not start or end with white space']);
+    assert.deepEqual(newVmNameProblems('  '), ['name must not be empty or only white space']);
   });
 
   test('only new names may not read as an option or an id, nor change how text displays', () => {

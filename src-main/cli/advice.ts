@@ -13,10 +13,10 @@ import {
   VMS_RUNNING,
 } from '../api/issueCodes.js';
 
-/** `name` as the shell should get it back: quoted when it holds anything but plain characters. */
+/** `name` as the shell should get it back: in double quotes when it holds anything but plain characters. */
 function arg(name: unknown): string {
   const s = String(name);
-  return /^[A-Za-z0-9._@%+=:,/-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9._@%+=:,/-]+$/.test(s) ? s : `"${s.replace(/["\\$`]/g, (c) => `\\${c}`)}"`;
 }
 
 export function cliAdvice(e: HangarError): string | undefined {

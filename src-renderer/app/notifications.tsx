@@ -5,6 +5,7 @@
 import { Alert, Snackbar } from '@mui/material';
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import { toHangarError } from '../../src-vmm/base/errors.js';
+import { withUiAdvice } from '../api/advice.js';
 
 export interface Notice {
   severity: 'error' | 'warning' | 'info' | 'success';
@@ -47,7 +48,8 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
     (e: unknown, prefix?: string, key?: string) => {
       const he = toHangarError(e);
       if (he.code === 'CANCELLED') return;
-      notify({ severity: 'error', message: prefix ? `${prefix}: ${he.message}` : he.message, ...(key ? { key } : {}) });
+      const message = withUiAdvice(he);
+      notify({ severity: 'error', message: prefix ? `${prefix}: ${message}` : message, ...(key ? { key } : {}) });
     },
     [notify],
   );

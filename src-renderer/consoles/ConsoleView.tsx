@@ -6,6 +6,8 @@ import { toHangarError } from '../../src-vmm/base/errors.js';
 import { useApi, useGeneration } from '../api/hooks.js';
 import type { VmState } from '../api/apiTypes.js';
 import { DARK_TERMINAL, LIGHT_TERMINAL, terminalsFor, type ConsoleEntry } from './terminals.js';
+import { GuestLinkDialog } from './GuestLinkDialog.js';
+import type { GuestLink } from './guestLinks.js';
 
 function fitNow(entry: ConsoleEntry, container: HTMLElement): void {
   if (container.clientWidth === 0 || container.clientHeight === 0) return;
@@ -25,6 +27,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
   const entryRef = useRef<ConsoleEntry | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sendError, setSendError] = useState<string | null>(null);
+  const [link, setLink] = useState<GuestLink | null>(null);
   const live = vm.state === 'running' || vm.state === 'starting' || vm.state === 'stopping';
 
   useEffect(() => {
@@ -37,6 +40,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
     const entry = registry.acquire(vm.id);
     entryRef.current = entry;
     entry.onSendError = (e) => setSendError(toHangarError(e).message);
+    entry.onLink = setLink;
     container.appendChild(entry.host);
     fitNow(entry, container);
     const ro = new ResizeObserver(() => fitNow(entry, container));
@@ -47,6 +51,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
       window.removeEventListener('resize', onResize);
       ro.disconnect();
       entry.onSendError = null;
+      entry.onLink = null;
       entry.host.remove();
       entryRef.current = null;
       registry.release(vm.id);
@@ -85,6 +90,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
           {sendError}
         </Alert>
       )}
+      <GuestLinkDialog link={link} vmName={vm.name} onClose={() => setLink(null)} />
       <Box
         data-testid="console-terminal"
         ref={containerRef}

@@ -297,6 +297,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
           `QEMU:        ${r.qemuVersion} (${r.qemuBinary})`,
           `accelerator: ${r.accelerator} (${r.accelReason})`,
           `UEFI:        ${r.ovmf ? r.ovmf.code : 'OVMF not found (install the ovmf package)'}`,
+          ...(r.qemuPrivileges ? [`privileges:  ${r.qemuPrivileges.summary}`] : []),
           `owner:       ${r.ownerKind}, pid ${r.ownerPid}`,
           `home:        ${r.home}`,
         ].join('\n'),

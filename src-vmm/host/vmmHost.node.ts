@@ -2,7 +2,7 @@
 // console, runs the lifecycle state machine and serves the host contract on <vm>/run/host.sock.
 // It outlives the owner that started it, so a new owner can re-attach.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, fsyncSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, fsyncSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -16,6 +16,8 @@ import { hostApi, type HostSpec, type HostStatus, type HostStatusFile } from '..
 import type { VmState } from '../protocol/states.js';
 import { checkAction, finalState, type HostAction } from './lifecycle.js';
 import { SerialLog } from './serialLog.node.js';
+import { permissionHint, qemuCommand, type QemuPrivileges } from '../qemu/privileges.js';
+import { detectQemuPrivileges } from '../qemu/privileges.node.js';
 
 const QMP_CONNECT_TIMEOUT_MS = 60_000;
 const POWERDOWN_REVERT_MS = 120_000;
@@ -26,6 +28,8 @@ export class VmmHost {
   private state: VmState = 'starting';
   private reason: string | undefined;
   private qemu: ChildProcess | undefined;
+  /** who QEMU runs as (privileges.ts), once it was started */
+  private privileges: QemuPrivileges | undefined;
   private readonly qmp: QmpClient;
   private serialSocket: Socket | undefined;
   private serialLog: SerialLog | undefined;
@@ -102,9 +106,14 @@ export class VmmHost {
     // QEMU inherits the mask at fork: 0177 makes its sockets (QMP, serial, VNC), pid file and the
     // overlays it creates 0600, readable and writable by the user alone.
     const previousMask = process.umask(0o177);
+    // As root, QEMU starts with every capability dropped (privileges.ts); as a user, as that user.
+    const privileges = detectQemuPrivileges(spec.qemu.binary);
+    this.privileges = privileges;
+    const command = qemuCommand(spec.qemu.binary, spec.qemu.argv, privileges);
+    this.log(privileges.summary);
     let child: ChildProcess;
     try {
-      child = spawn(spec.qemu.binary, spec.qemu.argv, { env: spec.qemu.env, stdio: ['ignore', logFd, logFd] });
+      child = spawn(command.binary, command.argv, { env: spec.qemu.env, stdio: ['ignore', logFd, logFd] });
     } finally {
       process.umask(previousMask);
       closeSync(logFd);
@@ -360,7 +369,16 @@ export class VmmHost {
     const done = Promise.race([completed, cancelled]);
     completed.catch(() => undefined);
     cancelled.catch(() => undefined);
-    await this.qmp.execute('block-stream', { 'job-id': jobId, device, ...(baseNode ? { 'base-node': baseNode } : {}) } as never);
+    // Streaming into an image below the top reopens it read-write, and Hangar keeps frozen images
+    // 0400. Root used to open them anyway through CAP_DAC_OVERRIDE; QEMU has no capability now (and
+    // never had one for a user who is not root): the owner may write while the job starts. QEMU
+    // keeps the descriptor it opened, and needs only read access to go back to read-only at the end.
+    const restoreMode = ownerWritable(image);
+    try {
+      await this.qmp.execute('block-stream', { 'job-id': jobId, device, ...(baseNode ? { 'base-node': baseNode } : {}) } as never);
+    } finally {
+      restoreMode();
+    }
     const poll = setInterval(() => {
       void this.qmp
         .execute('query-block-jobs')
@@ -500,6 +518,8 @@ export class VmmHost {
       launchFailed: !this.qmpReady,
       stderrTail,
     });
+    const hint = end.state === 'aborted' && this.privileges ? permissionHint(this.privileges, stderrTail) : null;
+    if (hint) end.reason = `${end.reason}; ${hint}`;
     this.log(`qemu exited code=${code} signal=${signal}`);
     this.serialSocket?.destroy();
     this.serialLog?.close();
@@ -539,3 +559,26 @@ function connectWithRetry(path: string, timeoutMs: number): Promise<Socket> {
 }
 
 export const HostArgs = z.tuple([z.string()]);
+
+/** Adds the owner's write bit to a file for a moment; returns what puts the mode back (no-op when it was writable). */
+function ownerWritable(path: string): () => void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o7777;
+  } catch {
+    return () => undefined;
+  }
+  if (mode & 0o200) return () => undefined;
+  try {
+    chmodSync(path, mode | 0o200);
+  } catch {
+    return () => undefined; // not ours to change: QEMU says what it cannot open
+  }
+  return () => {
+    try {
+      chmodSync(path, mode);
+    } catch {
+      /* gone meanwhile */
+    }
+  };
+}

@@ -251,6 +251,8 @@ export const HostInfo = z.object({
   accelReason: z.string(),
   kvm: z.object({ device: z.string(), probe: z.string(), detail: z.string().optional() }),
   ovmf: z.object({ code: z.string(), vars: z.string() }).nullable(),
+  /** who QEMU runs as, and with which capabilities (src-vmm/qemu/privileges.ts) */
+  qemuPrivileges: z.object({ kind: z.enum(['user', 'root-without-capabilities', 'root-with-capabilities']), summary: z.string() }).optional(),
   ownerPid: z.number(),
   ownerKind: z.string(),
   home: z.string(),

@@ -85,7 +85,16 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'resume', args: ['VM'], flags: { ...json }, summary: 'resume a paused VM' },
   { name: 'reset', args: ['VM'], flags: { ...json }, summary: 'hard reset' },
   { name: 'save', args: ['VM'], flags: { ...json }, summary: 'save RAM and device state, stop; the next start resumes' },
-  { name: 'serial', args: ['VM'], flags: { follow: { kind: 'bool', help: 'keep printing new output' }, ...json }, summary: 'print the serial console log' },
+  {
+    name: 'serial',
+    args: ['VM'],
+    flags: {
+      follow: { kind: 'bool', help: 'keep printing new output' },
+      raw: { kind: 'bool', help: "the guest's bytes as they are, escape sequences included (your terminal obeys them)" },
+      ...json,
+    },
+    summary: 'print the serial console log (escape sequences and other controls removed, unless --raw)',
+  },
   { name: 'screenshot', args: ['VM'], flags: { output: { kind: 'string', short: 'o', value: 'FILE.png', help: 'where to write the PNG' }, ...json }, summary: "the VM's screen as PNG" },
   { name: 'console', args: ['VM'], flags: {}, summary: 'attach the terminal to the serial console (Ctrl-] detaches)' },
   { name: 'send', args: ['VM', 'TEXT'], flags: { 'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' }, ...json }, summary: 'type TEXT into the serial console' },

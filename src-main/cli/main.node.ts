@@ -27,6 +27,7 @@ import { portToTry } from '../web/webLink.js';
 import { loadWebLink, saveWebLink } from '../web/webLink.node.js';
 import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
+import { TerminalFilter } from './terminalFilter.js';
 
 type Api = Client<HangarApi>;
 
@@ -401,6 +402,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
           `QEMU:        ${r.qemuVersion} (${r.qemuBinary})`,
           `accelerator: ${r.accelerator} (${r.accelReason})`,
           `UEFI:        ${r.ovmf ? r.ovmf.code : 'OVMF not found (install the ovmf package)'}`,
+          ...(r.qemuPrivileges ? [`privileges:  ${r.qemuPrivileges.summary}`] : []),
           `owner:       ${r.ownerKind}, pid ${r.ownerPid}`,
           `home:        ${r.home}`,
         ].join('\n'),
@@ -659,21 +661,32 @@ async function withProgress<T>(p: ParsedCommand, label: string, call: (opts: { s
   }
 }
 
+/**
+ * `hangar serial`: the guest's output is the guest's, not the user's terminal's: escape sequences
+ * and other controls are removed (TerminalFilter) unless --raw. With --json the text is complete,
+ * and every control in it is escaped, C1 and DEL included (JSON.stringify leaves those raw).
+ */
 async function serial(api: Api, p: ParsedCommand, ref: string): Promise<number> {
+  const raw = p.flags.raw === true;
+  const filter = new TerminalFilter();
+  const write = (bytes: Buffer) => process.stdout.write(raw ? bytes : filter.push(bytes));
   if (!p.flags.follow) {
     const r = await api.call('vm.serial', { ref });
     const bytes = Buffer.from(r.data, 'base64');
-    if (p.flags.json) process.stdout.write(`${JSON.stringify({ text: bytes.toString('utf8') })}\n`);
-    else process.stdout.write(bytes);
+    if (p.flags.json) process.stdout.write(`${jsonWithoutControls({ text: bytes.toString('utf8') })}\n`);
+    else {
+      write(bytes);
+      if (!raw) process.stdout.write(filter.end());
+    }
     return 0;
   }
   const { id, backlog } = await api.call('vm.consoleAttach', { ref, backlogBytes: 1 << 20 });
-  process.stdout.write(Buffer.from(backlog, 'base64'));
+  write(Buffer.from(backlog, 'base64'));
   return new Promise<number>((resolve) => {
     api.onEvent((name, payload) => {
       const ev = payload as { id: string; data?: string; state?: string };
       if (ev.id !== id) return;
-      if (name === 'vm.console' && ev.data) process.stdout.write(Buffer.from(ev.data, 'base64'));
+      if (name === 'vm.console' && ev.data) write(Buffer.from(ev.data, 'base64'));
       if (name === 'vm.stateChanged' && ['stopped', 'aborted', 'saved'].includes(ev.state ?? '')) resolve(0);
     });
     api.onClose(() => resolve(1));
@@ -681,6 +694,16 @@ async function serial(api: Api, p: ParsedCommand, ref: string): Promise<number> 
   });
 }
 
+/** JSON with DEL and the C1 controls escaped too, so the document holds no control character at all. */
+function jsonWithoutControls(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * `hangar console` is an interactive terminal on the guest's serial port by design (as `virsh
+ * console`): the guest's bytes reach the terminal unfiltered, escape sequences included, so that
+ * full-screen programs in the guest work. `hangar serial` is the filtered way to read its output.
+ */
 async function consoleSession(api: Api, ref: string): Promise<number> {
   const { id, backlog } = await api.call('vm.consoleAttach', { ref, backlogBytes: 4096 });
   process.stderr.write(`Connected to the serial console of '${ref}'. Press Ctrl-] to detach.\r\n`);

@@ -1,5 +1,7 @@
 // Opens the inventory's SQLite file with the settings Hangar relies on, and brings its schema up to date.
 import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
+import { makePrivate } from '../files/modes.node.js';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { LATEST_VERSION, MIGRATIONS, checkMigrations, pendingMigrations, type Migration } from './migrations.js';
 
@@ -23,6 +25,7 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Data
 
   let db: Database.Database;
   try {
+    makeInventoryPrivate(file);
     db = new Database(file);
   } catch (e) {
     throw new HangarError('IO_ERROR', `cannot open the inventory ${file}: ${(e as Error).message}`, { cause: e });
@@ -56,6 +59,16 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Data
     }
     throw new HangarError('IO_ERROR', `cannot open the inventory ${file}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/**
+ * The inventory is the user's alone: a new file is created 0600 before SQLite opens it, and an
+ * existing one (with its -wal and -shm) loses any group or other bits. SQLite creates the -wal and
+ * -shm files with the database file's mode, so they follow.
+ */
+function makeInventoryPrivate(file: string): void {
+  closeSync(openSync(file, 'a', 0o600)); // creates it when missing; an existing file is not touched
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) makePrivate(f);
 }
 
 function userVersion(db: Database.Database): number {

@@ -25,6 +25,7 @@ import { nodeHostForker, type HostForker } from '../supervisor/fork.node.js';
 import { Supervisor, readStatusFile } from '../supervisor/supervisor.node.js';
 import { TaskRunner } from '../tasks/taskRunner.js';
 import { acquireOwnerLock } from './lock.node.js';
+import { makePrivate, usePrivateUmask } from '../files/modes.node.js';
 import { CrashRestarts } from './crashRestarts.js';
 import { recoveryOf } from '../../src-vmm/model/recovery.js';
 
@@ -45,18 +46,25 @@ export interface Owner {
 
 export async function startOwner(opts: { home: string; kind: OwnerKind; forker?: HostForker; log?: (line: string) => void }): Promise<Owner> {
   const paths = homePaths(opts.home);
+  // Private whoever made the home and whatever the umask: from here on every file the owner and its
+  // children (VMM hosts, QEMU, qemu-img) create is the user's alone, and what exists is made so.
+  usePrivateUmask();
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  const homeWas = makePrivate(paths.home, { followLink: true });
   mkdirSync(paths.vmsDir, { recursive: true, mode: 0o700 });
   mkdirSync(paths.cacheDir, { recursive: true, mode: 0o700 });
+  const madePrivate = [paths.vmsDir, paths.cacheDir, paths.ownerLog].filter((p) => makePrivate(p) !== null);
   const log =
     opts.log ??
     ((line: string) => {
       try {
-        appendFileSync(paths.ownerLog, `${new Date().toISOString()} owner pid=${process.pid} ${line}\n`);
+        appendFileSync(paths.ownerLog, `${new Date().toISOString()} owner pid=${process.pid} ${line}\n`, { mode: 0o600 });
       } catch {
         /* logging must never take the owner down */
       }
     });
+  if (homeWas !== null) log(`the home ${paths.home} was mode ${homeWas.toString(8).padStart(4, '0')}; it is now 0700 (private to this user)`);
+  if (madePrivate.length) log(`made private (no group or other access): ${madePrivate.join(', ')}`);
   const store = new DisposableStore();
   const lock = acquireOwnerLock(paths.ownerLock, opts.kind);
   store.add(lock);

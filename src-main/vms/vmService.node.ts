@@ -1,7 +1,7 @@
 // VM operations of the owner: create, modify, delete, show, and the lifecycle through the supervisor.
 // Rule for every change: disk files change first, the inventory commits last; a failure undoes the files.
 import { randomUUID, randomInt } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, writeFileSync, readdirSync, constants as fsc } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, readdirSync, fchmodSync, fstatSync, ftruncateSync, writeSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
 import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM } from '../api/issueCodes.js';
@@ -23,6 +23,7 @@ import { snapshotItem } from '../snapshots/items.js';
 import { CREATE_PATHS, configInvalid, modifyPaths } from './requestIssues.js';
 import { PathGuard } from '../files/pathGuard.node.js';
 import { planUserImage, type UserImagePlan } from '../files/userImages.node.js';
+import { userFileMode } from '../files/modes.node.js';
 
 const SERIAL_LOG_MAX_BYTES = 2 << 20;
 /** A disk a create or modify adds: a new empty one, or a user's image and how it is used. */
@@ -794,14 +795,13 @@ export class VmService {
     rmSync(paths.screenshot, { force: true });
     await this.d.supervisor.call(row.id, 'host.screendump', { file: paths.screenshot }, { timeoutMs: 30_000 });
     // QEMU writes into the VM's private run folder; the owner copies the picture where the user asked.
+    let picture: Buffer;
     try {
-      writeFileSync(file, readFileSync(paths.screenshot)); // the user's file gets the user's usual mode
-    } catch (e) {
-      throw new HangarError('IO_ERROR', `cannot write ${file}: ${(e as Error).message}`, { cause: e });
+      picture = readFileSync(paths.screenshot);
     } finally {
       rmSync(paths.screenshot, { force: true });
     }
-    return { file, sizeBytes: statSync(file).size };
+    return { file, sizeBytes: writeUserFile(file, picture, 'screenshot file') };
   }
 
   async send(ref: string, text: string, enter: boolean): Promise<void> {
@@ -843,6 +843,58 @@ export function shutdownOutcome(e: { state: VmState; reason?: string }): string 
   if (e.state === 'aborted') return `it ended unexpectedly${e.reason ? ` (${e.reason})` : ''}`;
   if (e.reason === 'powered off') return 'it was powered off';
   return 'the guest shut down';
+}
+
+/**
+ * Writes a file of the user's at a path checked earlier (PathGuard.assertWritable), without trusting
+ * that the path is still what was checked: a link or FIFO put there in between (in a shared folder,
+ * by someone else) must not redirect or block the write. Opened without following a link and without
+ * blocking, checked to be a regular file through the descriptor, truncated only then. A new file gets
+ * the user's usual mode (the owner's own umask is 077). Returns the bytes written.
+ */
+function writeUserFile(file: string, data: Uint8Array, what: string): number {
+  let fd: number;
+  try {
+    fd = openUserFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new HangarError('INVALID_INPUT', `${what} ${file} is a symbolic link: Hangar does not write through links; give the path of the file itself`, { cause: e });
+    if (code === 'ENXIO') throw new HangarError('INVALID_INPUT', `${what} ${file} exists and is not a regular file`, { cause: e });
+    throw new HangarError('IO_ERROR', `cannot write ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new HangarError('INVALID_INPUT', `${what} ${file} exists and is not a regular file`);
+    ftruncateSync(fd, 0);
+    let at = 0;
+    while (at < data.length) at += writeSync(fd, data, at, data.length - at, at);
+    return at;
+  } catch (e) {
+    if (e instanceof HangarError) throw e;
+    throw new HangarError('IO_ERROR', `cannot write ${file}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Opens a user's file for writing, creating it with the user's usual mode; never through a link, never blocking. */
+function openUserFile(file: string): number {
+  const flags = fsc.O_WRONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, flags | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+      // Created here: the umask (the owner's is 077) does not apply to fchmod.
+      fchmodSync(fd, userFileMode());
+      return fd;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    try {
+      return openSync(file, flags); // an existing file keeps its mode
+    } catch (e) {
+      // Removed between the two opens: try again, a few times.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw e;
+    }
+  }
 }
 
 /** The rules only new names meet (see newVmNameProblems); the basic ones are the config's. */

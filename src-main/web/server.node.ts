@@ -2,16 +2,18 @@
 // random per-run token. Also relays each running VM's VNC unix socket to noVNC over a WebSocket.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { contentTypeFor } from './mime.js';
 import { rendererCsp } from './csp.js';
 import { SESSION_PATH, SESSION_TOKEN_HEADER } from './webLink.js';
+import { decodePathname, parseRequestTarget } from './requestTarget.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toDisposable, DisposableStore, type Disposable } from '../../src-vmm/base/disposable.js';
 import { isWire, type Transport, type Wire } from '../../src-vmm/base/rpc.js';
+import { DEFAULT_MAX_DEPTH, exceedsJsonDepth } from '../../src-vmm/base/jsonLines.js';
 import { HangarError } from '../../src-vmm/base/errors.js';
 
 export const defaultRendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -21,7 +23,6 @@ export const defaultIconFile = fileURLToPath(new URL('../../../resources/icon.pn
 
 const MAX_MESSAGE_BYTES = 16 << 20;
 
-const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
 
 export interface WebServerOptions {
   /** serves the API to one more connection */
@@ -75,7 +76,18 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     return [...allowedHosts()].some((h) => origin === `http://${h}`);
   };
 
-  const server = createServer((req, res) => serveStatic(req, res));
+  // Every handler answers whatever arrives: one request must never end the owner (an <img> on any web
+  // page can send this server a malformed URL). What a handler does not expect becomes a 400 or 500.
+  const server = createServer((req, res) => {
+    try {
+      serveStatic(req, res);
+    } catch (e) {
+      log(`web: a request failed: ${(e as Error)?.message ?? String(e)}`);
+      failRequest(res, 500);
+    }
+  });
+  // Bytes that do not parse as HTTP (a bad request line, oversized headers) never reach the handlers:
+  // Node answers them 400 or 431 itself ('clientError' has no listener here on purpose).
   const serveStatic = (req: IncomingMessage, res: ServerResponse) => {
     const headers = {
       'Content-Security-Policy': contentSecurityPolicy(port),
@@ -94,8 +106,14 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       res.end();
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === SESSION_PATH) {
+    const target = parseRequestTarget(req.url);
+    let rel = target ? decodePathname(target.pathname) : null;
+    if (rel === null) {
+      res.writeHead(400, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('bad request target\n');
+      return;
+    }
+    if (rel === SESSION_PATH) {
       // A page that cannot reconnect asks whether its token is still this server's (a restarted
       // server with another token answers 401): the token travels in a header, never in a log line.
       if (!originOk(req)) {
@@ -108,7 +126,6 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       res.end();
       return;
     }
-    let rel = decodeURIComponent(url.pathname);
     if (rel === '/favicon.ico') return serveFile(req, res, headers, opts.iconFile ?? defaultIconFile, 'image/png');
     if (rel === '/' || rel === '') rel = '/index.html';
     const file = normalize(join(rendererDir, rel));
@@ -137,25 +154,35 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    // Node takes its own error listener off an upgraded socket: without this one, a peer that resets
+    // the connection while it is refused would end the process.
+    socket.on('error', (e) => log(`web: upgrade socket error ${e.message}`));
+    const target = parseRequestTarget(req.url);
     const refuse = (status: number, why: string) => {
-      log(`web: refused ${url.pathname}: ${why}`);
-      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\n\r\n`);
+      log(`web: refused ${JSON.stringify((target?.pathname ?? String(req.url)).slice(0, 200))}: ${why}`);
+      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\n\r\n`);
+      else socket.destroy();
     };
-    if (!originOk(req)) return refuse(403, 'Forbidden origin');
-    if (!tokenOk(url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
-    if (url.pathname === '/api') {
-      wss.handleUpgrade(req, socket, head, (ws) => opts.connect(webSocketTransport(ws, log)));
-      return;
+    try {
+      if (!target) return refuse(400, 'Bad Request');
+      if (!originOk(req)) return refuse(403, 'Forbidden origin');
+      if (!tokenOk(target.searchParams.get('token'))) return refuse(401, 'Unauthorized');
+      if (target.pathname === '/api') {
+        wss.handleUpgrade(req, socket, head, (ws) => opts.connect(webSocketTransport(ws, log)));
+        return;
+      }
+      const vnc = /^\/vnc\/([0-9a-f-]{36})$/.exec(target.pathname);
+      if (vnc) {
+        const path = opts.vncSocketFor(vnc[1]!);
+        if (!path) return refuse(404, 'Not running');
+        wss.handleUpgrade(req, socket, head, (ws) => relayVnc(ws, path, log));
+        return;
+      }
+      refuse(404, 'Not found');
+    } catch (e) {
+      log(`web: an upgrade failed: ${(e as Error)?.message ?? String(e)}`);
+      socket.destroy();
     }
-    const vnc = /^\/vnc\/([0-9a-f-]{36})$/.exec(url.pathname);
-    if (vnc) {
-      const path = opts.vncSocketFor(vnc[1]!);
-      if (!path) return refuse(404, 'Not running');
-      wss.handleUpgrade(req, socket, head, (ws) => relayVnc(ws, path, log));
-      return;
-    }
-    refuse(404, 'Not found');
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -184,6 +211,27 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   };
 }
 
+/** Ends a request that failed inside its handler: a 500 when nothing was sent yet, else the connection. */
+function failRequest(res: ServerResponse, status: number): void {
+  try {
+    if (!res.headersSent) {
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      res.end(`${status === 400 ? 'bad request' : 'internal error'}\n`);
+    } else res.destroy();
+  } catch {
+    res.destroy();
+  }
+}
+
+/** A regular file that can be read (statSync throws for names too long, NUL bytes, and races). */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The API over one WebSocket: a JSON text frame per wire message. */
 export function webSocketTransport(ws: WebSocket, log: (l: string) => void): Transport {
   const listeners = new Set<(m: Wire) => void>();
@@ -191,8 +239,14 @@ export function webSocketTransport(ws: WebSocket, log: (l: string) => void): Tra
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
     let m: unknown;
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    // Checked before parsing: a value nested 100,000 deep parses, then overflows whatever recurses on it.
+    if (exceedsJsonDepth(bytes, DEFAULT_MAX_DEPTH)) {
+      log(`web: dropped a message nested deeper than ${DEFAULT_MAX_DEPTH} levels`);
+      return;
+    }
     try {
-      m = JSON.parse(data.toString());
+      m = JSON.parse(bytes.toString('utf8'));
     } catch {
       log('web: dropped a message that is not JSON');
       return;
@@ -227,6 +281,8 @@ export function webSocketTransport(ws: WebSocket, log: (l: string) => void): Tra
 
 function relayVnc(ws: WebSocket, socketPath: string, log: (l: string) => void): void {
   const vnc = connect(socketPath);
+  // An invalid frame from the browser is an 'error' on the WebSocket: without a listener, a crash.
+  ws.on('error', (e) => log(`web: vnc websocket error ${e.message}`));
   vnc.on('data', (d) => {
     if (ws.readyState === ws.OPEN) ws.send(d, { binary: true });
   });

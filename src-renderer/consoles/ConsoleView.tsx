@@ -6,6 +6,8 @@ import { toHangarError } from '../../src-vmm/base/errors.js';
 import { useApi, useGeneration, useOnline } from '../api/hooks.js';
 import type { VmState } from '../api/apiTypes.js';
 import { DARK_TERMINAL, LIGHT_TERMINAL, terminalsFor, type ConsoleEntry } from './terminals.js';
+import { GuestLinkDialog } from './GuestLinkDialog.js';
+import type { GuestLink } from './guestLinks.js';
 
 function fitNow(entry: ConsoleEntry, container: HTMLElement): void {
   if (container.clientWidth === 0 || container.clientHeight === 0) return;
@@ -29,6 +31,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
   const online = useOnline();
   // Typed keys would be lost while nothing is connected: the console takes none then.
   const live = running && online;
+  const [link, setLink] = useState<GuestLink | null>(null);
 
   useEffect(() => {
     registry.setTheme(theme.palette.mode === 'dark' ? DARK_TERMINAL : LIGHT_TERMINAL);
@@ -40,6 +43,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
     const entry = registry.acquire(vm.id);
     entryRef.current = entry;
     entry.onSendError = (e) => setSendError(toHangarError(e).message);
+    entry.onLink = setLink;
     container.appendChild(entry.host);
     fitNow(entry, container);
     const ro = new ResizeObserver(() => fitNow(entry, container));
@@ -50,6 +54,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
       window.removeEventListener('resize', onResize);
       ro.disconnect();
       entry.onSendError = null;
+      entry.onLink = null;
       entry.host.remove();
       entryRef.current = null;
       registry.release(vm.id);
@@ -90,6 +95,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
           {sendError}
         </Alert>
       )}
+      <GuestLinkDialog link={link} vmName={vm.name} onClose={() => setLink(null)} />
       <Box
         data-testid="console-terminal"
         aria-disabled={!live}

@@ -8,6 +8,7 @@ import type { Disposable } from '../../src-vmm/base/disposable.js';
 import type { ApiConnection } from '../api/apiConnection.js';
 import { createSendQueue, type SendQueue } from './sendQueue.js';
 import { registryOf, type ConsoleRegistry } from './registry.js';
+import { guestLinkTarget, type GuestLink } from './guestLinks.js';
 
 const BACKLOG_BYTES = 64 * 1024;
 
@@ -36,6 +37,8 @@ export interface ConsoleEntry {
   events: Disposable | null;
   queue: SendQueue;
   onSendError: ((e: unknown) => void) | null;
+  /** a link in the guest's output was clicked: the view asks before anything opens */
+  onLink: ((link: GuestLink) => void) | null;
 }
 
 export class TerminalRegistry implements ConsoleRegistry {
@@ -64,6 +67,17 @@ export class TerminalRegistry implements ConsoleRegistry {
         fontSize: 13,
         theme: this.theme,
         disableStdin: true,
+        // OSC 8 hyperlinks come from the guest. Without a handler xterm.js asks with the page's
+        // confirm() and opens the raw URI; here a click only hands the normalized target to the
+        // view, which shows where it leads and opens nothing unless the user says so.
+        linkHandler: {
+          allowNonHttpProtocols: false,
+          activate: (event, uri) => {
+            event.preventDefault();
+            const link = guestLinkTarget(uri);
+            if (link) entry.onLink?.(link);
+          },
+        },
       });
       const fit = new FitAddon();
       term.loadAddon(fit);
@@ -79,6 +93,7 @@ export class TerminalRegistry implements ConsoleRegistry {
         ready: false,
         events: null,
         onSendError: null,
+        onLink: null,
         queue: createSendQueue(
           (text) => this.api.call('vm.send', { ref: vmId, text, enter: false }).then(() => undefined),
           (err) => entry.onSendError?.(err),

@@ -4,9 +4,22 @@ import { HangarError } from './errors.js';
 
 /** The longest line accepted by default (QMP's query-qmp-schema reply is about 200 KiB; 10 MiB leaves room). */
 export const DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024;
+/**
+ * The deepest nesting of arrays and objects accepted by default: QEMU's own JSON parser stops at the
+ * same 1024 (MAX_NESTING in qobject/json-streamer.c), and a `query-block` reply nests one level per
+ * image of a backing chain. Far deeper values parse, but every recursive walk of them afterwards
+ * (JSON.stringify, String(), a schema) overflows the stack.
+ */
+export const DEFAULT_MAX_DEPTH = 1024;
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
 const encoder = new TextEncoder();
 /** What parse() returns for an empty line. */
 const NOTHING: unique symbol = Symbol('no value');
@@ -23,6 +36,29 @@ function preview(text: string): string {
 }
 
 /**
+ * Whether JSON text nests arrays and objects deeper than `maxDepth` (`[[1]]` is 2 deep). One pass
+ * over the bytes, no recursion and no parsing, so it is safe on any input: brackets inside strings
+ * do not count, and UTF-8 continuation bytes never look like ASCII. Text that is not JSON gets an
+ * answer too; the parser then says what is wrong with it.
+ */
+export function exceedsJsonDepth(text: Uint8Array | string, maxDepth: number): boolean {
+  const bytes = typeof text === 'string' ? encoder.encode(text) : text;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === BACKSLASH) i++; // the escaped character cannot end the string
+      else if (b === QUOTE) inString = false;
+    } else if (b === QUOTE) inString = true;
+    else if (b === OPEN_BRACKET || b === OPEN_BRACE) {
+      if (++depth > maxDepth) return true;
+    } else if ((b === CLOSE_BRACKET || b === CLOSE_BRACE) && depth > 0) depth--;
+  }
+  return false;
+}
+
+/**
  * Splits a byte stream into JSON values. Handles lines split across chunks (multibyte UTF-8
  * included: '\n' never occurs inside a UTF-8 sequence), several lines per chunk, CRLF and empty
  * lines. After any error the framing is lost: the decoder refuses further input and the caller
@@ -30,16 +66,20 @@ function preview(text: string): string {
  */
 export class JsonLineDecoder {
   private readonly maxLineBytes: number;
+  private readonly maxDepth: number;
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
   private parts: Uint8Array[] = [];
   private partBytes = 0;
   private lineNumber = 0;
   private failure: HangarError | undefined;
 
-  constructor(opts: { maxLineBytes?: number } = {}) {
+  constructor(opts: { maxLineBytes?: number; maxDepth?: number } = {}) {
     const max = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     if (!Number.isSafeInteger(max) || max < 1) throw new HangarError('INVALID_INPUT', `maxLineBytes must be a positive integer, not ${max}`);
+    const depth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+    if (!Number.isSafeInteger(depth) || depth < 1) throw new HangarError('INVALID_INPUT', `maxDepth must be a positive integer, not ${depth}`);
     this.maxLineBytes = max;
+    this.maxDepth = depth;
   }
 
   /** Bytes received after the last complete line. */
@@ -126,6 +166,14 @@ export class JsonLineDecoder {
       return this.fail(new HangarError('INVALID_INPUT', `line ${this.lineNumber} is not valid UTF-8`, { cause: e, details: { line: this.lineNumber } }));
     }
     if (text.trim() === '') return NOTHING;
+    // Checked before parsing: nothing deeper than the limit is ever handed to the caller.
+    if (exceedsJsonDepth(line, this.maxDepth)) {
+      return this.fail(
+        new HangarError('INVALID_INPUT', `line ${this.lineNumber} nests arrays or objects deeper than the ${this.maxDepth}-level limit`, {
+          details: { line: this.lineNumber, maxDepth: this.maxDepth },
+        }),
+      );
+    }
     try {
       return JSON.parse(text) as unknown;
     } catch (e) {

@@ -87,6 +87,34 @@ export function isWire(m: unknown): m is Wire {
   return true;
 }
 
+/**
+ * The deepest input a method accepts (no method's input nests more than a few levels). Checked
+ * before the schema runs, so no transport (the in-process pair, Electron's structured clone) can
+ * hand a handler, a schema or a log line a value too deep for their recursion.
+ */
+export const MAX_INPUT_DEPTH = 64;
+/** The most values the depth check looks at: a cap for shared sub-objects (structured clone keeps them shared). */
+const MAX_DEPTH_CHECK_VISITS = 1_000_000;
+
+/**
+ * Whether `value` nests arrays and objects deeper than `maxDepth` (`[[1]]` is 2 deep), or is too
+ * big to tell (over a million nested values). An explicit stack, not recursion: the check must not
+ * overflow on what it exists to refuse. A cycle counts as too deep.
+ */
+export function nestingExceeds(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  let visits = 0;
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > maxDepth || ++visits > MAX_DEPTH_CHECK_VISITS) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 /** A request that does not fit the contract, with each problem as an issue at its path. */
 function invalidRequest(e: z.ZodError): WireError {
   const issues = e.issues.slice(0, 20).map((i) => ({ path: formatIssuePath(i.path), message: i.message }));
@@ -146,6 +174,10 @@ export function serve<C extends Contract>(
         return;
       }
       const def = contract[m.method]!;
+      if (nestingExceeds(m.input, MAX_INPUT_DEPTH)) {
+        reply({ t: 'err', id, error: { code: 'INVALID_INPUT', message: `the input of '${m.method}' nests deeper than ${MAX_INPUT_DEPTH} levels` } });
+        return;
+      }
       const parsed = def.input.safeParse(m.input);
       if (!parsed.success) {
         reply({ t: 'err', id, error: invalidRequest(parsed.error) });

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { toDisposable, type Disposable } from './disposable.js';
-import { HangarError, cancelledError, throwIfAborted } from './errors.js';
+import { HangarError, cancelledError, throwIfAborted, toHangarError } from './errors.js';
 import { encodeJsonLine, JsonLineDecoder } from './jsonLines.js';
 import { isWire, type Transport, type Wire } from './rpc.js';
 
@@ -22,12 +22,20 @@ function errnoOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
-function describe(value: unknown): string {
+/**
+ * A short text for a log line, whatever the value: JSON.stringify and String() both recurse, so a
+ * value too deep for them (or one whose toString throws) is described by its type alone.
+ */
+export function describe(value: unknown): string {
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {
-    text = String(value);
+    try {
+      text = String(value);
+    } catch {
+      text = Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+    }
   }
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
@@ -47,11 +55,16 @@ export function checkUnixSocketPath(path: string): void {
 
 /**
  * Wraps a connected socket as a Transport. Each line must be a Wire message: other JSON is logged
- * and dropped; a framing error (bad JSON, line over the limit) closes the connection.
+ * and dropped; a framing error (bad JSON or UTF-8, a line over the length or nesting limit) is
+ * answered with one `err` message for id 0 (no call has that id) saying what was wrong, and closes
+ * the connection.
  */
-export function socketTransport(socket: net.Socket, opts: { log?: Log; maxLineBytes?: number } = {}): Transport {
+export function socketTransport(socket: net.Socket, opts: { log?: Log; maxLineBytes?: number; maxDepth?: number } = {}): Transport {
   const log = opts.log ?? noLog;
-  const decoder = new JsonLineDecoder(opts.maxLineBytes === undefined ? {} : { maxLineBytes: opts.maxLineBytes });
+  const decoder = new JsonLineDecoder({
+    ...(opts.maxLineBytes === undefined ? {} : { maxLineBytes: opts.maxLineBytes }),
+    ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth }),
+  });
   const messageListeners = new Set<(m: Wire) => void>();
   const closeListeners = new Set<() => void>();
   /** No more sending or delivering: close() was called, framing failed, or the socket closed. */
@@ -66,9 +79,14 @@ export function socketTransport(socket: net.Socket, opts: { log?: Log; maxLineBy
     try {
       values = decoder.push(chunk);
     } catch (e) {
-      log(`closing the connection: ${(e as Error).message}`);
+      const he = toHangarError(e);
+      log(`closing the connection: ${he.message}`);
       closing = true;
-      socket.destroy();
+      // The peer learns why: the line goes out, then the socket closes without waiting for the peer.
+      const why: Wire = { t: 'err', id: 0, error: { code: he.code, message: he.message } };
+      socket.end(encodeJsonLine(why), () => socket.destroy());
+      graceTimer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+      graceTimer.unref();
       return;
     }
     for (const v of values) {

@@ -4,6 +4,7 @@
 // registered before the command that creates the job; only progress is read with query-jobs on an
 // interval, as QEMU sends no progress event.
 import { randomBytes } from 'node:crypto';
+import { chmodSync, statSync } from 'node:fs';
 import { HangarError } from '../base/errors.js';
 import type { QmpClient } from '../qmp/client.node.js';
 import { activeCommitArgs, formatNodeOf, jobReaction, openFiles, streamArgs } from '../qmp/block.js';
@@ -48,7 +49,11 @@ export class BlockJobs {
     if (base !== null && !baseNode) throw new HangarError('QEMU_FAILED', `${base} is not open in the running VM`);
     if (o.signal.aborted) throw new HangarError('CANCELLED', 'merging was cancelled before it started; every image is as it was');
     const id = jobId('stream');
-    const job = await this.run(id, () => this.qmp.execute('block-stream', streamArgs(id, device, baseNode)), {
+    // Streaming into an image below the top reopens it read-write, and Hangar keeps frozen images
+    // 0400: without CAP_DAC_OVERRIDE (QEMU runs without capabilities) the owner may write only while
+    // the job starts. QEMU keeps the descriptor it opened, and needs only read access to go back to
+    // read-only at the end.
+    const job = await this.run(id, () => withOwnerWrite(image, () => this.qmp.execute('block-stream', streamArgs(id, device, baseNode))), {
       completeWhenReady: false,
       timeoutMs: STREAM_TIMEOUT_MS,
       signal: o.signal,
@@ -77,7 +82,7 @@ export class BlockJobs {
       const base = formatNodeOf(nodes, d.image);
       if (!base) throw new HangarError('QEMU_FAILED', `${d.image} is not open in the running VM`);
       const id = jobId('undo');
-      const job = await this.run(id, () => this.qmp.execute('block-commit', activeCommitArgs(id, top, base)), {
+      const job = await this.run(id, () => withOwnerWrite(d.image, () => this.qmp.execute('block-commit', activeCommitArgs(id, top, base))), {
         completeWhenReady: true,
         timeoutMs: SWITCH_BACK_TIMEOUT_MS,
       });
@@ -152,4 +157,37 @@ export class BlockJobs {
 
 function jobId(kind: string): string {
   return `${kind}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Adds the owner's write bit to a file for a moment; returns what puts the mode back (no-op when it was writable). */
+function ownerWritable(path: string): () => void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o7777;
+  } catch {
+    return () => undefined;
+  }
+  if (mode & 0o200) return () => undefined;
+  try {
+    chmodSync(path, mode | 0o200);
+  } catch {
+    return () => undefined; // not ours to change: QEMU says what it cannot open
+  }
+  return () => {
+    try {
+      chmodSync(path, mode);
+    } catch {
+      /* gone meanwhile */
+    }
+  };
+}
+
+/** Runs `start` with `path` writable by its owner, its mode put back once `start` settles. */
+async function withOwnerWrite<T>(path: string, start: () => Promise<T>): Promise<T> {
+  const restore = ownerWritable(path);
+  try {
+    return await start();
+  } finally {
+    restore();
+  }
 }

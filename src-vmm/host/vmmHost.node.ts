@@ -19,6 +19,8 @@ import type { VmState } from '../protocol/states.js';
 import { BlockJobs } from './blockJobs.node.js';
 import { checkAction, finalState, type HostAction } from './lifecycle.js';
 import { SerialLog } from './serialLog.node.js';
+import { permissionHint, qemuCommand, type QemuPrivileges } from '../qemu/privileges.js';
+import { detectQemuPrivileges } from '../qemu/privileges.node.js';
 
 const QMP_CONNECT_TIMEOUT_MS = 60_000;
 const STDERR_TAIL_LINES = 20;
@@ -28,6 +30,8 @@ export class VmmHost {
   private state: VmState = 'starting';
   private reason: string | undefined;
   private qemu: ChildProcess | undefined;
+  /** who QEMU runs as (privileges.ts), once it was started */
+  private privileges: QemuPrivileges | undefined;
   private readonly qmp: QmpClient;
   private readonly blockJobs: BlockJobs;
   private serialSocket: Socket | undefined;
@@ -105,9 +109,14 @@ export class VmmHost {
     // QEMU inherits the mask at fork: 0177 makes its sockets (QMP, serial, VNC), pid file and the
     // overlays it creates 0600, readable and writable by the user alone.
     const previousMask = process.umask(0o177);
+    // As root, QEMU starts with every capability dropped (privileges.ts); as a user, as that user.
+    const privileges = detectQemuPrivileges(spec.qemu.binary);
+    this.privileges = privileges;
+    const command = qemuCommand(spec.qemu.binary, spec.qemu.argv, privileges);
+    this.log(privileges.summary);
     let child: ChildProcess;
     try {
-      child = spawn(spec.qemu.binary, spec.qemu.argv, { env: spec.qemu.env, stdio: ['ignore', logFd, logFd] });
+      child = spawn(command.binary, command.argv, { env: spec.qemu.env, stdio: ['ignore', logFd, logFd] });
     } finally {
       process.umask(previousMask);
       closeSync(logFd);
@@ -533,6 +542,8 @@ export class VmmHost {
       launchFailed: !this.qmpReady,
       stderrTail,
     });
+    const hint = end.state === 'aborted' && this.privileges ? permissionHint(this.privileges, stderrTail) : null;
+    if (hint) end.reason = `${end.reason}; ${hint}`;
     this.log(`qemu exited code=${code} signal=${signal}`);
     this.serialSocket?.destroy();
     this.serialLog?.close();
@@ -594,3 +605,4 @@ function connectWithRetry(path: string, timeoutMs: number): Promise<Socket> {
 }
 
 export const HostArgs = z.tuple([z.string()]);
+

@@ -3,7 +3,7 @@
 // boot in <cacheDir>/host-facts.json. The rules themselves are pure, in hostFacts.ts.
 import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
-import { access, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { HangarError, cancelledError, throwIfAborted } from '../base/errors.js';
@@ -372,9 +372,11 @@ async function readCache(file: string): Promise<string | undefined> {
 }
 
 async function writeCache(file: string, report: HostFactsReport): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, encodeHostFactsCache(report));
+  // The user's alone, whatever the umask (a leftover temporary file keeps its mode: chmod as well).
+  await writeFile(tmp, encodeHostFactsCache(report), { mode: 0o600 });
+  await chmod(tmp, 0o600);
   await rename(tmp, file);
 }
 

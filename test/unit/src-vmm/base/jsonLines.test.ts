@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_MAX_LINE_BYTES, encodeJsonLine, JsonLineDecoder } from '../../../../src-vmm/base/jsonLines.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES, encodeJsonLine, exceedsJsonDepth, JsonLineDecoder } from '../../../../src-vmm/base/jsonLines.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 
 const isInvalidInput = (pattern: RegExp) => (e: unknown) => e instanceof HangarError && e.code === 'INVALID_INPUT' && pattern.test(e.message);
@@ -97,5 +97,34 @@ describe('encodeJsonLine', () => {
   test('values JSON cannot hold are refused', () => {
     assert.throws(() => encodeJsonLine(undefined), isInvalidInput(/cannot encode a value of type undefined/));
     assert.throws(() => encodeJsonLine(() => 1), isInvalidInput(/cannot encode a value of type function/));
+  });
+});
+
+describe('nesting depth', () => {
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+
+  test('exceedsJsonDepth counts arrays and objects, not brackets inside strings', () => {
+    assert.equal(exceedsJsonDepth('[[1]]', 2), false);
+    assert.equal(exceedsJsonDepth('[[1]]', 1), true);
+    assert.equal(exceedsJsonDepth('{"a":{"b":[]}}', 3), false);
+    assert.equal(exceedsJsonDepth('{"a":{"b":[]}}', 2), true);
+    assert.equal(exceedsJsonDepth('["[[[[", "\\"[[[["]', 1), false, 'brackets in strings, after an escaped quote');
+    assert.equal(exceedsJsonDepth('[1][2][3]', 1), false, 'siblings do not add up');
+    assert.equal(exceedsJsonDepth(Buffer.from(deep(100_000)), DEFAULT_MAX_DEPTH), true);
+  });
+
+  test('a line nested deeper than the limit fails before parsing, with its line number; the limit itself passes', () => {
+    const d = new JsonLineDecoder({ maxDepth: 8 });
+    assert.deepEqual(d.push(`${deep(8)}\n`), [JSON.parse(deep(8))]);
+    assert.throws(() => d.push(`${deep(9)}\n`), isInvalidInput(/line 2 nests arrays or objects deeper than the 8-level limit/));
+  });
+
+  test('100,000 levels with the default limit: a typed error, no stack overflow', () => {
+    const d = new JsonLineDecoder();
+    assert.throws(() => d.push(`{"t":"req","id":1,"method":"x","input":${deep(100_000)}}\n`), isInvalidInput(/deeper than the 1024-level limit/));
+  });
+
+  test('a bad maxDepth is refused', () => {
+    assert.throws(() => new JsonLineDecoder({ maxDepth: 0 }), isInvalidInput(/maxDepth/));
   });
 });

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { createClient, createTransportPair, method, serve, type Handlers, type Progress, type Transport } from '../../../../src-vmm/base/rpc.js';
+import { createClient, createTransportPair, method, MAX_INPUT_DEPTH, nestingExceeds, serve, type Handlers, type Progress, type Transport, type Wire } from '../../../../src-vmm/base/rpc.js';
 import { ERROR_CODES, HangarError } from '../../../../src-vmm/base/errors.js';
 
 const contract = {
@@ -187,5 +187,63 @@ describe('rpc kernel over an in-memory transport pair', () => {
     await assert.rejects(client.call('nope' as never, {} as never), hasCode('INVALID_INPUT', /unknown method 'nope'/));
     await assert.rejects(client.call('toString' as never, {} as never), hasCode('INVALID_INPUT', /unknown method 'toString'/));
     client.dispose();
+  });
+});
+
+describe('input depth', () => {
+  /** A value nested n levels deep, built without recursion. */
+  const nested = (n: number) => {
+    let v: unknown = 1;
+    for (let i = 0; i < n; i++) v = [v];
+    return v;
+  };
+
+  test('nestingExceeds walks without recursion: 100,000 levels, cycles and wide shared graphs get an answer', () => {
+    assert.equal(nestingExceeds(nested(MAX_INPUT_DEPTH), MAX_INPUT_DEPTH), false);
+    assert.equal(nestingExceeds(nested(MAX_INPUT_DEPTH + 1), MAX_INPUT_DEPTH), true);
+    assert.equal(nestingExceeds(nested(100_000), MAX_INPUT_DEPTH), true);
+    assert.equal(nestingExceeds({ a: 1, b: 'x', c: null, d: [1, 2, { e: [] }] }, 4), false);
+    assert.equal(nestingExceeds({ a: 1, b: 'x', c: null, d: [1, 2, { e: [] }] }, 3), true);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    assert.equal(nestingExceeds(cycle, MAX_INPUT_DEPTH), true);
+    // 40 levels, each holding the level below twice: 2^40 paths, bounded by the visit cap.
+    let shared: unknown = {};
+    for (let i = 0; i < 40; i++) shared = { l: shared, r: shared };
+    assert.equal(nestingExceeds(shared, MAX_INPUT_DEPTH), true);
+  });
+
+  test('a too deep input is INVALID_INPUT before the schema or the handler sees it', async () => {
+    const { client, seen } = setup();
+    await assert.rejects(client.call('echo', { text: nested(100) } as never), hasCode('INVALID_INPUT', /nests deeper than 64 levels/));
+    assert.equal(seen.echo, 0);
+    assert.deepEqual(await client.call('echo', { text: 'still here' }), { text: 'still here', length: 10 });
+    client.dispose();
+  });
+
+  test('over a transport that does not copy (as Electron hands over objects): 100,000 levels and a cycle are refused', async () => {
+    let deliver!: (m: Wire) => void;
+    const sent: Wire[] = [];
+    const transport: Transport = {
+      send: (m) => sent.push(m),
+      onMessage: (cb) => {
+        deliver = cb;
+        return { dispose: () => undefined };
+      },
+      onClose: () => ({ dispose: () => undefined }),
+      close: () => undefined,
+    };
+    serve(contract, { echo: async ({ text }: { text: string }) => ({ text, length: text.length }) } as never, transport);
+    const cycle: Record<string, unknown> = { text: 'x' };
+    cycle.again = cycle;
+    deliver({ t: 'req', id: 1, method: 'echo', input: nested(100_000) });
+    deliver({ t: 'req', id: 2, method: 'echo', input: cycle });
+    assert.deepEqual(
+      sent.map((m) => (m.t === 'err' ? [m.id, m.error.code] : m.t)),
+      [
+        [1, 'INVALID_INPUT'],
+        [2, 'INVALID_INPUT'],
+      ],
+    );
   });
 });

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { createClient, method, serve, type Handlers, type Progress, type Transport } from '../../../../src-vmm/base/rpc.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 import { DisposableStore } from '../../../../src-vmm/base/disposable.js';
-import { connectUnix, listenUnix, MAX_UNIX_PATH_BYTES, socketTransport } from '../../../../src-vmm/base/socketTransport.node.js';
+import { connectUnix, describe as describeValue, listenUnix, MAX_UNIX_PATH_BYTES, socketTransport } from '../../../../src-vmm/base/socketTransport.node.js';
 
 const contract = {
   echo: method(z.object({ text: z.string() }).strict(), z.object({ text: z.string() })),
@@ -221,14 +221,40 @@ describe('rpc over a unix socket (socketTransport, listenUnix, connectUnix)', ()
     srv.dispose();
   });
 
-  test('a framing error closes the connection', async () => {
+  test('a framing error is answered with a typed error for id 0, and closes the connection', async () => {
     const srv = await startServer();
     const raw = await rawConnect(srv.path);
     const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
     raw.on('error', () => undefined);
+    const answer = readLine(raw);
     raw.write('{"t":"req", this is not json\n');
+    const err = (await answer) as { t: string; id: number; error: { code: string; message: string } };
+    assert.deepEqual([err.t, err.id, err.error.code], ['err', 0, 'INVALID_INPUT']);
+    assert.match(err.error.message, /line 1 is not valid JSON/);
     await closed;
     assert.ok(srv.logs.some((l) => /closing the connection: line 1 is not valid JSON/.test(l)), srv.logs.join('\n'));
+    srv.dispose();
+  });
+
+  test('100,000 levels of nesting: a typed error, that connection closed, the server and its other clients carry on', async () => {
+    const srv = await startServer();
+    const other = await connectUnix(srv.path);
+    const client = createClient(other, contract);
+    const raw = await rawConnect(srv.path);
+    const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    raw.on('error', () => undefined);
+    const answer = readLine(raw);
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    // Not a wire message (its description for the log is what overflowed), then as a request's input.
+    raw.write(`${deep}\n{"t":"req","id":1,"method":"echo","input":${deep}}\n`);
+    const err = (await answer) as { t: string; id: number; error: { code: string; message: string } };
+    assert.equal(err.t, 'err');
+    assert.equal(err.id, 0);
+    assert.equal(err.error.code, 'INVALID_INPUT');
+    assert.match(err.error.message, /line 1 nests arrays or objects deeper than the 1024-level limit/);
+    await closed;
+    assert.deepEqual(await client.call('echo', { text: 'still here' }), { text: 'still here' });
+    client.dispose();
     srv.dispose();
   });
 
@@ -243,10 +269,25 @@ describe('rpc over a unix socket (socketTransport, listenUnix, connectUnix)', ()
     const t = socketTransport(socket, { log: (l) => logs.push(l), maxLineBytes: 64 });
     const closed = deferred();
     t.onClose(() => closed.resolve());
-    (await serverSocket).write('{"t":"event","name":"' + 'x'.repeat(100) + '"}\n');
+    const peer = await serverSocket;
+    const answer = readLine(peer); // also keeps the peer reading, so it sees the end of the connection
+    peer.write('{"t":"event","name":"' + 'x'.repeat(100) + '"}\n');
     await closed.promise;
     assert.ok(logs.some((l) => /longer than the 64 bytes limit/.test(l)), logs.join('\n'));
+    assert.match((((await answer) as { error: { message: string } }).error.message), /line 1 is longer than the 64 bytes limit/);
+    peer.resume();
     await new Promise<void>((resolve) => rawServer.close(() => resolve()));
+  });
+});
+
+describe('describing a dropped value for the log', () => {
+  test('any value gets a short text, even one too deep for JSON.stringify and String()', () => {
+    assert.equal(describeValue({ a: 1 }), '{"a":1}');
+    assert.equal(describeValue('x'.repeat(500)).length, 121);
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    assert.equal(describeValue(deep), 'an array');
+    assert.equal(describeValue({ toJSON: () => { throw new Error('no'); }, toString: () => { throw new Error('no'); } }), 'a value of type object');
   });
 });
 

@@ -2,7 +2,7 @@
 // flattened into a new standalone qcow2, with progress and cancel); promoting a linked clone to a full one.
 import { randomUUID, randomInt } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { HangarError, invalidInput } from '../../src-vmm/base/errors.js';
 import { provisionVm, type ProvisionDeps } from '../vms/provision.node.js';
@@ -16,6 +16,7 @@ import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.j
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { SnapshotService } from '../snapshots/snapshotService.node.js';
+import { copyPrivate } from '../files/modes.node.js';
 
 export interface CloneServiceDeps {
   home: string;
@@ -241,7 +242,7 @@ export class CloneService {
             const snapIds = new Map(snaps.map((x) => [x.id, randomUUID()]));
             for (const x of snaps) {
               for (const [suffix, from] of [['.vmstate', x.stateFile], ['.png', join(srcPaths.snapshots, `${x.id}.png`)], ['.nvram.fd', join(srcPaths.snapshots, `${x.id}.nvram.fd`)]] as const) {
-                if (from && existsSync(from)) copyFileSync(from, join(paths.snapshots, `${snapIds.get(x.id)}${suffix}`));
+                if (from && existsSync(from)) copyPrivate(from, join(paths.snapshots, `${snapIds.get(x.id)}${suffix}`));
               }
             }
             const config = remap(source.config);

@@ -6,7 +6,7 @@
 // file it creates and every file its children create (qemu-img, the VMM hosts, QEMU), none of which
 // take a mode argument. The umask is process-wide state, so the user's umask from before is kept
 // here, once per process.
-import { chmodSync, lstatSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, lstatSync, statSync } from 'node:fs';
 
 /** Group and other permission bits. */
 const SHARED_BITS = 0o077;
@@ -46,4 +46,13 @@ export function makePrivate(path: string, opts: { followLink?: boolean } = {}): 
   if (st.isSymbolicLink() || (st.mode & SHARED_BITS) === 0) return null;
   chmodSync(path, st.mode & 0o7700);
   return st.mode & 0o7777;
+}
+
+/**
+ * Copies a file into the home, private to the user. `copyFileSync` gives the copy the source's mode
+ * whatever the umask (OVMF's variable-store template is 0644), so the mode is set after the copy.
+ */
+export function copyPrivate(from: string, to: string): void {
+  copyFileSync(from, to);
+  chmodSync(to, 0o600);
 }

@@ -3,7 +3,7 @@
 // Rule for every operation: image files change first, the inventory commits last in one transaction,
 // files that nothing references any more are removed after the commit.
 import { randomUUID, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, copyFileSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HangarError, cancelledError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
@@ -20,6 +20,7 @@ import type { SnapshotFacts, SnapshotRow } from '../inventory/inventory.node.js'
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { SnapshotItem } from '../api/contract.js';
+import { copyPrivate } from '../files/modes.node.js';
 
 type Snap = SnapshotRow<VmConfig>;
 
@@ -209,7 +210,7 @@ export class SnapshotService {
         }
         if (vm.config.firmware.type === 'uefi' && existsSync(paths.nvram)) {
           const nv = join(paths.snapshots, `${snapId}.nvram.fd`);
-          copyFileSync(paths.nvram, nv);
+          copyPrivate(paths.nvram, nv);
           created.push(nv);
         }
         this.d.fault?.('snapshot-take-before-commit');
@@ -330,7 +331,7 @@ export class SnapshotService {
       if (restoredState) renameOver(stagedState, paths.savedState);
       else rmSync(paths.savedState, { force: true });
       const nv = join(paths.snapshots, `${snap.id}.nvram.fd`);
-      if (nextConfig.firmware.type === 'uefi' && existsSync(nv)) copyFileSync(nv, paths.nvram);
+      if (nextConfig.firmware.type === 'uefi' && existsSync(nv)) copyPrivate(nv, paths.nvram);
       for (const f of discard) rmSync(f, { force: true });
       this.d.changed(vm.id);
       return { id: vm.id, state: nextState };
@@ -560,7 +561,7 @@ function linkOrCopy(from: string, to: string): void {
   try {
     linkSync(from, to);
   } catch {
-    copyFileSync(from, to);
+    copyPrivate(from, to);
   }
 }
 

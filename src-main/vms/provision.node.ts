@@ -6,11 +6,12 @@
 //   4. one inventory transaction: the name is checked free again, then the VM, its images and anything
 //      else the caller records (a clone's snapshot tree) are inserted together.
 // A failure or cancel at any step removes the folder: nothing is half-made, nothing is registered.
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import type { VmConfig } from '../../src-vmm/model/index.js';
 import { vmPaths, type VmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
+import { copyPrivate } from '../files/modes.node.js';
 
 /** An image the new VM's inventory rows record. */
 export interface NewImage {
@@ -57,7 +58,7 @@ export async function provisionVm(d: ProvisionDeps, req: ProvisionRequest): Prom
     if (made.config.firmware.type === 'uefi' && !existsSync(paths.nvram)) {
       const from = req.nvramFrom && existsSync(req.nvramFrom) ? req.nvramFrom : d.ovmfVars();
       if (!from) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
-      copyFileSync(from, paths.nvram);
+      copyPrivate(from, paths.nvram);
     }
     return d.inventory.transaction(() => {
       const other = d.inventory.vms.findByName(req.name);

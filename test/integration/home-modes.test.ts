@@ -81,6 +81,11 @@ describe('modes in a home created beforehand, under umask 000', () => {
   test('a VM created, booted, snapshotted live, saved, restored and cloned: nothing in the home is shared, sockets included', async () => {
     await ok('create', '--name', 'm', '--disk-image', disk, '--memory', '128', '--nic', 'none');
     await ok('create', '--name', 'blank', '--disk', '32M', '--nic', 'none');
+    // UEFI: the variable store is a copy of OVMF's 0644 template, and must be private too; its
+    // snapshot keeps a copy, and a full clone another.
+    await ok('create', '--name', 'uefi', '--firmware', 'uefi', '--disk', '32M', '--nic', 'none');
+    await ok('snapshot', 'take', 'uefi', '--name', 'vars');
+    await ok('clone', 'uefi', '--name', 'uefi-copy');
     await ok('start', 'm', '--wait-serial', GUEST_READY, '--timeout', '240');
     const sockets = countEntries(home, (p) => lstatSync(p).isSocket());
     assert.ok(sockets >= 5, `the owner's and the running VM's sockets are there to check (${sockets})`);

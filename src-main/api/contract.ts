@@ -253,6 +253,8 @@ export const HostInfo = z.object({
   ovmf: z.object({ code: z.string(), vars: z.string() }).nullable(),
   /** who QEMU runs as, and with which capabilities (src-vmm/qemu/privileges.ts) */
   qemuPrivileges: z.object({ kind: z.enum(['user', 'root-without-capabilities', 'root-with-capabilities']), summary: z.string() }).optional(),
+  /** whether a live snapshot keeps the guest running while its memory is saved here, and why */
+  liveSnapshots: z.object({ method: z.enum(['background', 'paused']), why: z.string() }).optional(),
   ownerPid: z.number(),
   ownerKind: z.string(),
   home: z.string(),

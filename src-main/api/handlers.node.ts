@@ -1,5 +1,5 @@
 // The owner's API handlers: one per contract method (a missing one does not compile).
-import { detectQemuPrivileges } from '../../src-vmm/qemu/privileges.node.js';
+import { detectLiveSnapshotMethod, detectQemuPrivileges } from '../../src-vmm/qemu/privileges.node.js';
 import type { ConnectionContext, Handlers } from '../../src-vmm/base/rpc.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { OS_TYPES, defaultsFor } from '../../src-vmm/model/index.js';
@@ -49,6 +49,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
         kvm: h.kvm,
         ovmf: h.ovmf,
         qemuPrivileges: (({ kind, summary }) => ({ kind, summary }))(detectQemuPrivileges(h.qemuBinary)),
+        liveSnapshots: detectLiveSnapshotMethod(h.qemuBinary),
         ownerPid: d.owner.pid,
         ownerKind: d.owner.kind,
         home: d.owner.home,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `hangar`: every capability of the app, scriptable. A client of the home's owner (started on demand).
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { parseSize } from '../../src-vmm/storage/chain.js';
 import type { z } from 'zod';
 import { NIC_MODELS } from '../../src-vmm/model/index.js';
 import { hangarApi, type HangarApi, type VmDetails } from '../api/contract.js';
-import { homePaths, resolveHome } from '../home.js';
+import { homePaths, resolveHome, vmPaths } from '../home.js';
 import type { MachinePlan } from '../appliances/plan.js';
 import { applyEdits, type MachineEdits } from '../appliances/review.js';
 import { liveLockHolder } from '../owner/lock.node.js';
@@ -143,18 +143,34 @@ async function waitForOwner(timeoutMs: number, gaveUp: () => boolean): Promise<A
 }
 
 async function shutdownOwner(p: ParsedCommand): Promise<number> {
-  const api = await tryConnect(3_000);
+  const force = p.flags.force === true;
+  let api = await tryConnect(3_000);
+  // VMs outlive their owner (a closed app, an ended serve). --force promises they are off afterwards,
+  // so with no owner but VM hosts still running, an owner starts, takes them back, and powers them off.
+  if (!api && force && vmHostsRunning()) api = await connectToOwner();
   if (!api) {
     print(p, { stopped: false, stoppedVms: [] }, () => 'no owner is running for this home');
     return 0;
   }
   try {
-    const r = await api.call('owner.shutdown', { force: p.flags.force === true });
+    const r = await api.call('owner.shutdown', { force });
     print(p, { stopped: true, ...r }, () => (r.stoppedVms.length ? `owner stopped; powered off: ${r.stoppedVms.join(', ')}` : 'owner stopped'));
     return 0;
   } finally {
     api.dispose();
   }
+}
+
+/** Whether any VM of this home has a VMM host socket (a stale one only costs an owner start). */
+function vmHostsRunning(): boolean {
+  const { vmsDir } = homePaths(home);
+  let ids: string[];
+  try {
+    ids = readdirSync(vmsDir);
+  } catch {
+    return false;
+  }
+  return ids.some((id) => existsSync(vmPaths(home, id).hostSocket));
 }
 
 /** `hangar serve`: becomes the home's owner (taking over from a headless one) and serves web mode. */
@@ -403,6 +419,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
           `accelerator: ${r.accelerator} (${r.accelReason})`,
           `UEFI:        ${r.ovmf ? r.ovmf.code : 'OVMF not found (install the ovmf package)'}`,
           ...(r.qemuPrivileges ? [`privileges:  ${r.qemuPrivileges.summary}`] : []),
+          ...(r.liveSnapshots ? [`live snaps:  ${r.liveSnapshots.why}`] : []),
           `owner:       ${r.ownerKind}, pid ${r.ownerPid}`,
           `home:        ${r.home}`,
         ].join('\n'),

@@ -1,8 +1,8 @@
 // Finds out which privileges QEMU gets here (see privileges.ts): the user's, or root's without any
 // capability through setpriv, tried once per process with the QEMU binary itself.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants as fsc } from 'node:fs';
-import { qemuCommand, qemuPrivileges, type QemuPrivileges } from './privileges.js';
+import { accessSync, constants as fsc, readFileSync } from 'node:fs';
+import { liveSnapshotMethod, qemuCommand, qemuPrivileges, type LiveSnapshotMethod, type QemuPrivileges } from './privileges.js';
 
 /** Where Debian (util-linux) installs setpriv; looked for in this order, never through PATH. */
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
@@ -16,6 +16,11 @@ export function detectQemuPrivileges(qemuBinary: string): QemuPrivileges {
   const uid = process.getuid?.() ?? -1;
   let result: QemuPrivileges;
   if (uid !== 0) result = qemuPrivileges(uid, null);
+  // Test-only: QEMU keeps root's capabilities, as where setpriv cannot drop them; this is how the
+  // background snapshot runs in tests on a host whose vm.unprivileged_userfaultfd is 0.
+  else if (process.env.HANGAR_TEST === '1' && process.env.HANGAR_TEST_QEMU_KEEPS_CAPABILITIES === '1') {
+    result = qemuPrivileges(0, null, 'a test asked for it (HANGAR_TEST_QEMU_KEEPS_CAPABILITIES)');
+  }
   else {
     const setpriv = SETPRIV_PATHS.find((p) => {
       try {
@@ -39,4 +44,15 @@ export function detectQemuPrivileges(qemuBinary: string): QemuPrivileges {
   }
   known.set(qemuBinary, result);
   return result;
+}
+
+/** How a live snapshot of a running guest saves its memory here (see liveSnapshotMethod). */
+export function detectLiveSnapshotMethod(qemuBinary: string): LiveSnapshotMethod {
+  let setting: string | null;
+  try {
+    setting = readFileSync('/proc/sys/vm/unprivileged_userfaultfd', 'utf8');
+  } catch {
+    setting = null;
+  }
+  return liveSnapshotMethod(detectQemuPrivileges(qemuBinary), setting);
 }

@@ -51,3 +51,26 @@ export function permissionHint(privileges: QemuPrivileges, qemuSaid: readonly st
   if (!qemuSaid.some((l) => /Permission denied/i.test(l))) return null;
   return "QEMU runs as root without root's capabilities, so a file of another user opens only as its mode allows: let root read it (and write it, for a disk), or copy it";
 }
+
+/** How a live snapshot saves the guest's memory on this host, and why. */
+export interface LiveSnapshotMethod {
+  method: 'background' | 'paused';
+  why: string;
+}
+
+/**
+ * Whether QEMU may write a running guest's memory in the background (QEMU's background-snapshot,
+ * which write-protects the RAM with userfaultfd), given its privileges and the kernel's
+ * vm.unprivileged_userfaultfd (its file's text; null where the kernel has no userfaultfd). The kernel
+ * lets a process without CAP_SYS_PTRACE create a userfaultfd only when that setting is 1 (QEMU 7.2
+ * does not use /dev/userfaultfd). Otherwise the guest stays paused while its memory is written.
+ */
+export function liveSnapshotMethod(privileges: QemuPrivileges, unprivilegedUserfaultfd: string | null): LiveSnapshotMethod {
+  if (unprivilegedUserfaultfd === null) return { method: 'paused', why: 'the kernel offers no userfaultfd: the guest pauses while its memory is saved' };
+  if (privileges.kind === 'root-with-capabilities') return { method: 'background', why: "QEMU holds root's capabilities, userfaultfd included: the guest runs while its memory is saved" };
+  if (unprivilegedUserfaultfd.trim() === '1') return { method: 'background', why: 'vm.unprivileged_userfaultfd is 1: the guest runs while its memory is saved' };
+  return {
+    method: 'paused',
+    why: 'the guest pauses while its memory is saved: QEMU runs without CAP_SYS_PTRACE and vm.unprivileged_userfaultfd is 0 (set it to 1 to let guests run while a live snapshot saves them)',
+  };
+}

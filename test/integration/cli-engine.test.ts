@@ -324,4 +324,23 @@ describe('hangar CLI: the engine end to end', () => {
     assert.equal(del.code, 0, del.stderr);
     assert.ok(del.json.keptFiles.some((f: string) => f.endsWith('guest-disk.qcow2')), 'an image used in place is never deleted');
   });
+
+  test('shutdown --force powers off VMs whose owner has already ended', async () => {
+    const started = await h('start', 'kernel-vm', '--json');
+    assert.equal(started.code, 0, started.stderr);
+    const qemuPid = (await h('show', 'kernel-vm', '--json')).json.qemuPid as number;
+    assert.ok(qemuPid > 0);
+    const ownerPid = (await h('host', '--json')).json.ownerPid as number;
+    process.kill(ownerPid, 'SIGKILL');
+    await waitForProcessGone(ownerPid);
+    assert.doesNotThrow(() => process.kill(qemuPid, 0), 'the VM outlives its owner');
+    const r = await h('shutdown', '--force', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json.stoppedVms, ['kernel-vm']);
+    await waitForProcessGone(qemuPid);
+    const noOwner = await h('shutdown', '--force', '--json');
+    assert.equal(noOwner.code, 0, noOwner.stderr);
+    assert.equal(noOwner.json.stopped, false, 'with nothing running, no owner is started just to stop it');
+    assert.equal(await state('kernel-vm'), 'stopped');
+  });
 });

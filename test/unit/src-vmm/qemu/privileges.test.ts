@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { permissionHint, qemuCommand, qemuPrivileges, SETPRIV_ARGS } from '../../../../src-vmm/qemu/privileges.js';
+import { permissionHint, qemuCommand, qemuPrivileges, SETPRIV_ARGS, liveSnapshotMethod } from '../../../../src-vmm/qemu/privileges.js';
 
 describe('QEMU privileges', () => {
   test('a user runs QEMU as themselves, unchanged', () => {
@@ -33,5 +33,25 @@ describe('QEMU privileges', () => {
     assert.equal(permissionHint(qemuPrivileges(0, '/usr/bin/setpriv'), ['something else']), null);
     assert.equal(permissionHint(qemuPrivileges(1000, null), said), null);
     assert.equal(permissionHint(qemuPrivileges(0, null), said), null);
+  });
+});
+
+describe('liveSnapshotMethod', () => {
+  const rootNoCaps = qemuPrivileges(0, '/usr/bin/setpriv');
+  const rootCaps = qemuPrivileges(0, null, 'setpriv was not found');
+  const user = qemuPrivileges(1000, null);
+  test('userfaultfd for everyone (setting 1) lets any QEMU save in the background', () => {
+    for (const p of [rootNoCaps, rootCaps, user]) assert.equal(liveSnapshotMethod(p, '1\n').method, 'background');
+  });
+  test('with the setting 0 only a QEMU holding capabilities may; the others pause and say how to change it', () => {
+    assert.equal(liveSnapshotMethod(rootCaps, '0\n').method, 'background');
+    for (const p of [rootNoCaps, user]) {
+      const m = liveSnapshotMethod(p, '0\n');
+      assert.equal(m.method, 'paused');
+      assert.match(m.why, /vm\.unprivileged_userfaultfd.*set it to 1/);
+    }
+  });
+  test('a kernel without userfaultfd pauses whoever runs QEMU', () => {
+    assert.equal(liveSnapshotMethod(rootCaps, null).method, 'paused');
   });
 });

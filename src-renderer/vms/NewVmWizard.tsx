@@ -13,7 +13,6 @@ import {
   FormControl,
   FormControlLabel,
   FormLabel,
-  InputAdornment,
   LinearProgress,
   MenuItem,
   Radio,
@@ -36,7 +35,7 @@ import { countOf } from '../components/format.js';
 import { hostLimitAdvice, hostLimitsLine, hostLimitsOf } from '../components/hostLimits.js';
 import { focusStepStart } from '../components/wizardFocus.js';
 import { FileField } from '../components/FileField.js';
-import { MAX_CPUS, MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../../src-vmm/model/limits.js';
+import { LimitWarning, MemoryAndCpuFields } from '../components/MemoryAndCpuFields.js';
 import { issueFor } from '../components/fields.js';
 import {
   editDraft,
@@ -78,7 +77,6 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
   const online = useOnline();
   const host = hostLimitsOf(useHostInfo());
   const advice = hostLimitAdvice(draft, host);
-  const adviceFor = (field: 'cpus' | 'memoryMiB') => advice.find((a) => a.field === field)?.message;
   const stepRef = useRef<HTMLDivElement>(null);
   const createRef = useRef<HTMLButtonElement>(null);
   // Each step starts with the focus on its first field (the summary: on Create), after Next or Back.
@@ -198,31 +196,8 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
               <Typography variant="body2" color="text.secondary">
                 {os ? `Recommended for ${os.label}: ${os.defaults.memoryMiB} MiB and ${countOf(os.defaults.cpus, 'CPU')}.` : 'Memory and processors of the VM.'} {host ? hostLimitsLine(host) : ''}
               </Typography>
-              <TextField
-                label="Memory"
-                value={draft.memoryMiB}
-                onChange={(e) => set('memoryMiB', e.target.value)}
-                error={!!shown('memoryMiB')}
-                helperText={shown('memoryMiB') ?? adviceFor('memoryMiB') ?? `${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB`}
-                size="small"
-                slotProps={{
-                  htmlInput: { inputMode: 'numeric' },
-                  input: { endAdornment: <InputAdornment position="end">MiB</InputAdornment> },
-                  formHelperText: { sx: !shown('memoryMiB') && adviceFor('memoryMiB') ? { color: 'warning.main' } : {} },
-                }}
-                sx={{ maxWidth: 420 }}
-              />
-              <TextField
-                label="CPUs"
-                value={draft.cpus}
-                onChange={(e) => set('cpus', e.target.value)}
-                error={!!shown('cpus')}
-                helperText={shown('cpus') ?? adviceFor('cpus') ?? `1 to ${MAX_CPUS}`}
-                size="small"
-                slotProps={{ htmlInput: { inputMode: 'numeric' }, formHelperText: { sx: !shown('cpus') && adviceFor('cpus') ? { color: 'warning.main' } : {} } }}
-                sx={{ maxWidth: 420 }}
-              />
-              {advice.length > 0 && <LimitWarning advice={advice.map((a) => a.message)} />}
+              <MemoryAndCpuFields values={draft} onChange={set} error={shown} advice={advice} sx={{ maxWidth: 420 }} />
+              <LimitWarning advice={advice} />
             </Stack>
           )}
           {step === 3 && (
@@ -279,7 +254,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
                   ))}
                 </TableBody>
               </Table>
-              {advice.length > 0 && <LimitWarning advice={advice.map((a) => a.message)} />}
+              <LimitWarning advice={advice} />
               {create.running && (
                 <Box>
                   <LinearProgress
@@ -318,12 +293,3 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
 }
 
 /** The host-limit warnings of a step (they do not block: the API takes such values, as VirtualBox does). */
-function LimitWarning({ advice }: { advice: readonly string[] }) {
-  return (
-    <Alert severity="warning" role="note" aria-label="Beyond this host's limits">
-      {advice.map((a) => (
-        <Box key={a}>{a}</Box>
-      ))}
-    </Alert>
-  );
-}

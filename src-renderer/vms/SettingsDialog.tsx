@@ -19,7 +19,6 @@ import {
   FormControlLabel,
   FormLabel,
   IconButton,
-  InputAdornment,
   LinearProgress,
   MenuItem,
   Radio,
@@ -38,7 +37,6 @@ import {
   Typography,
 } from '@mui/material';
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
-import { MAX_CPUS, MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../../src-vmm/model/limits.js';
 import { NIC_MODELS } from '../../src-vmm/model/nics.js';
 import { FIRMWARES } from '../../src-vmm/model/firmware.js';
 import { ACCELS } from '../../src-vmm/model/system.js';
@@ -47,6 +45,7 @@ import { useHostInfo, useOsTypes } from '../app/catalogue.js';
 import { hostLimitAdvice, hostLimitsLine, hostLimitsOf } from '../components/hostLimits.js';
 import { RemoveDiskDialog } from './RemoveDiskDialog.js';
 import { FileField } from '../components/FileField.js';
+import { LimitWarning, MemoryAndCpuFields } from '../components/MemoryAndCpuFields.js';
 import type { VmDetails, VmState } from '../api/apiTypes.js';
 import { issueFor, type FieldIssue } from '../components/fields.js';
 import { formatDiskSize } from '../components/format.js';
@@ -228,7 +227,6 @@ function SystemTab({ draft, upd, err, locked }: TabProps) {
   const hostInfo = useHostInfo();
   const host = hostLimitsOf(hostInfo);
   const advice = hostLimitAdvice(draft, host);
-  const adviceFor = (field: 'cpus' | 'memoryMiB') => advice.find((a) => a.field === field)?.message;
   const nestedBlock = nestedBlockReason(draft.accel, hostInfo ? { accelerator: hostInfo.accelerator, accelReason: hostInfo.accelReason } : null);
   // A VM that has nested on from before may still turn it off.
   const nestedDisabled = locked || (nestedBlock !== null && !draft.nested);
@@ -240,40 +238,9 @@ function SystemTab({ draft, upd, err, locked }: TabProps) {
         </Typography>
       )}
       <Stack direction="row" spacing={2}>
-        <TextField
-          label="Memory"
-          size="small"
-          value={draft.memoryMiB}
-          onChange={(e) => upd({ memoryMiB: e.target.value })}
-          disabled={locked}
-          error={!!err('memoryMiB')}
-          helperText={err('memoryMiB') ?? adviceFor('memoryMiB') ?? `${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB`}
-          slotProps={{
-            htmlInput: { inputMode: 'numeric' },
-            input: { endAdornment: <InputAdornment position="end">MiB</InputAdornment> },
-            formHelperText: { sx: !err('memoryMiB') && adviceFor('memoryMiB') ? { color: 'warning.main' } : {} },
-          }}
-          sx={{ flex: 1 }}
-        />
-        <TextField
-          label="CPUs"
-          size="small"
-          value={draft.cpus}
-          onChange={(e) => upd({ cpus: e.target.value })}
-          disabled={locked}
-          error={!!err('cpus')}
-          helperText={err('cpus') ?? adviceFor('cpus') ?? `1 to ${MAX_CPUS}`}
-          slotProps={{ htmlInput: { inputMode: 'numeric' }, formHelperText: { sx: !err('cpus') && adviceFor('cpus') ? { color: 'warning.main' } : {} } }}
-          sx={{ flex: 1 }}
-        />
+        <MemoryAndCpuFields values={draft} onChange={(field, value) => upd({ [field]: value })} error={err} advice={advice} disabled={locked} sx={{ flex: 1 }} />
       </Stack>
-      {advice.length > 0 && (
-        <Alert severity="warning" role="note" aria-label="Beyond this host's limits">
-          {advice.map((a) => (
-            <Box key={a.field}>{a.message}</Box>
-          ))}
-        </Alert>
-      )}
+      <LimitWarning advice={advice} />
       <TextField select label="Firmware" size="small" value={draft.firmware} onChange={(e) => upd({ firmware: e.target.value as SettingsDraft['firmware'] })} disabled={locked} helperText="UEFI uses the Q35 chipset.">
         {FIRMWARES.map((f) => (
           <MenuItem key={f.value} value={f.value}>

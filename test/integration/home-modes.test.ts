@@ -104,7 +104,7 @@ describe('modes in a home created beforehand, under umask 000', () => {
   test('the owner still answers, and the user\'s own files outside the home kept their modes', async () => {
     const list = await h('list', '--json');
     assert.equal(list.code, 0, list.stderr);
-    assert.deepEqual(list.json.vms.map((v: { name: string }) => v.name).sort(), ['blank', 'c', 'm']);
+    assert.deepEqual(list.json.vms.map((v: { name: string }) => v.name).sort(), ['blank', 'c', 'm', 'uefi', 'uefi-copy']);
     assert.equal(statSync(user).mode & 0o777, 0o755);
     assert.equal(statSync(disk).mode & 0o777, statSync(guest.disk).mode & 0o777, 'an image used in place is not Hangar\'s to change');
   });

@@ -4,7 +4,8 @@
 // its disks are a consistent point in time. Nothing appears under the target name until the output
 // is complete and has passed its own check through the importer; a failure or cancel leaves nothing.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { userFileMode } from '../files/modes.node.js';
 import { basename, dirname, extname, join } from 'node:path';
 import { HangarError, cancelledError, throwIfAborted } from '../../src-vmm/base/errors.js';
 import type { VmConfig } from '../../src-vmm/model/index.js';
@@ -196,6 +197,8 @@ export class ExportService {
           }
           // Checked before it takes its name: the importer reads it back like anyone's appliance.
           await this.selfCheck(partial, machines.length, task.signal);
+          // The appliance is the user's file, not Hangar's: the mode their umask gives (the owner's is 077).
+          chmodSync(partial, userFileMode());
           renameSync(partial, req.file);
           outputs.push(req.file);
         } else {
@@ -211,6 +214,7 @@ export class ExportService {
           // The descriptor moves last: until it is in place, the folder holds no appliance.
           for (const name of finalNames) {
             const src = name === basename(req.file) ? join(staging, ovfName) : join(staging, name);
+            chmodSync(src, userFileMode());
             renameSync(src, join(folder, name));
             written.push(join(folder, name));
             outputs.push(join(folder, name));

@@ -103,9 +103,12 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
   };
   const next = () => nextIf(issues);
   // Enter in a text field goes on, as a form's submit would (a select or button keeps its own Enter).
+  // Only the step's own fields: React passes on the keys of a dialog opened from the step (the file
+  // dialog's Folder field) although that dialog is elsewhere in the page.
   const onStepKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const t = e.target as HTMLElement;
     if (e.key !== 'Enter' || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey || t.tagName !== 'INPUT' || (t as HTMLInputElement).type === 'radio') return;
+    if (!e.currentTarget.contains(t)) return;
     e.preventDefault();
     if (isLast) void submit();
     else next();

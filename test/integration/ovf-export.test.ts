@@ -7,11 +7,18 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath, runCli, tempHome, waitUntil } from '../helpers/cli.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 import { GUEST_DISK, GUEST_READY, fixtureGuest } from '../fixtures/guest.node.js';
+
+/** The mode a new file of this user's gets (the owner the CLI starts inherits this umask). */
+function usualMode(): number {
+  const umask = process.umask(0o022);
+  process.umask(umask);
+  return 0o666 & ~umask;
+}
 
 describe('OVF/OVA export', () => {
   const { home, cleanup } = tempHome('hangar-export-');
@@ -52,6 +59,7 @@ describe('OVF/OVA export', () => {
     const r = (await ok('export', 'exp-src', '-o', ova, '--product', 'Hangar test appliance', '--vendor', 'Hangar', '--product-version', '1.2', '--json')).json;
     assert.deepEqual([r.file, r.manifest, r.machines], [ova, 'sha256', ['exp-src']]);
     assert.equal(r.sizeBytes, Number(execFileSync('stat', ['-c', '%s', ova], { encoding: 'utf8' })));
+    assert.equal(statSync(ova).mode & 0o777, usualMode(), "the appliance is the user's file: their umask's mode, not Hangar's private 0600");
     assert.ok(r.warnings.some((w: string) => /temporary snapshot/.test(w)), r.warnings.join(' | '));
     // The VM runs on, and the temporary snapshot is gone.
     assert.equal((await ok('show', 'exp-src', '--json')).json.state, 'running');
@@ -127,6 +135,7 @@ describe('OVF/OVA export', () => {
     mkdirSync(folder);
     const r = (await ok('export', 'snap-src', '-o', join(folder, 'golden.ovf'), '--snapshot', 'golden', '--profile', 'virtualbox', '--json')).json;
     assert.deepEqual(readdirSync(folder).sort(), ['golden.mf', 'golden.ovf', 'snap-src-disk1.vmdk']);
+    for (const f of readdirSync(folder)) assert.equal(statSync(join(folder, f)).mode & 0o777, usualMode(), `${f}: the user's usual mode`);
     assert.deepEqual(r.files.map((f: string) => f.slice(folder.length + 1)).sort(), ['golden.mf', 'golden.ovf', 'snap-src-disk1.vmdk']);
     assert.match(readdirSync(folder).join(' '), /golden\.ovf/);
     const dry = (await ok('import', join(folder, 'golden.ovf'), '--dry-run', '--json')).json;

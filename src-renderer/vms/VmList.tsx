@@ -109,7 +109,7 @@ export function VmList({ vms, total, osTypes, selectedId, onSelect, query, onQue
               <ListItemText
                 primary={vm.name}
                 secondary={`${vm.accelerator.toUpperCase()} · ${os?.label ?? vm.osType}`}
-                slotProps={{ primary: { noWrap: true, sx: { fontWeight: 500 } }, secondary: { noWrap: true } }}
+                slotProps={{ primary: { noWrap: true, title: vm.name, sx: { fontWeight: 500 } }, secondary: { noWrap: true } }}
                 sx={{ minWidth: 0, mr: 1 }}
               />
               <StateChip state={vm.state} />

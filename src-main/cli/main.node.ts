@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { createConnection } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HangarError, errorIssues, toHangarError } from '../../src-vmm/base/errors.js';
@@ -147,7 +148,7 @@ async function shutdownOwner(p: ParsedCommand): Promise<number> {
   let api = await tryConnect(3_000);
   // VMs outlive their owner (a closed app, an ended serve). --force promises they are off afterwards,
   // so with no owner but VM hosts still running, an owner starts, takes them back, and powers them off.
-  if (!api && force && vmHostsRunning()) api = await connectToOwner();
+  if (!api && force && (await vmHostsRunning())) api = await connectToOwner();
   if (!api) {
     print(p, { stopped: false, stoppedVms: [] }, () => 'no owner is running for this home');
     return 0;
@@ -162,7 +163,8 @@ async function shutdownOwner(p: ParsedCommand): Promise<number> {
 }
 
 /** Whether any VM of this home has a VMM host socket (a stale one only costs an owner start). */
-function vmHostsRunning(): boolean {
+/** True when some VM's host answers on its socket (a socket file alone may be left by a host that crashed). */
+async function vmHostsRunning(): Promise<boolean> {
   const { vmsDir } = homePaths(home);
   let ids: string[];
   try {
@@ -170,7 +172,23 @@ function vmHostsRunning(): boolean {
   } catch {
     return false;
   }
-  return ids.some((id) => existsSync(vmPaths(home, id).hostSocket));
+  const sockets = ids.map((id) => vmPaths(home, id).hostSocket).filter((s) => existsSync(s));
+  const answers = await Promise.all(sockets.map((s) => socketAnswers(s, 1_000)));
+  return answers.includes(true);
+}
+
+function socketAnswers(path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection(path);
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
 }
 
 /** `hangar serve`: becomes the home's owner (taking over from a headless one) and serves web mode. */

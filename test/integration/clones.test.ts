@@ -191,7 +191,7 @@ describe('clones', () => {
       [['clone', 'big', '--name', 'x', '--mac', 'random'], 2, /--mac takes new or keep/],
       [['clone', 'nope', '--name', 'x'], 1, /no VM named/],
       [['promote', 'big'], 2, /not a linked clone/],
-      [['clone', 'big', '--name', 'x', '--linked', '--all-snapshots'], 2, /cannot copy all snapshots/],
+      [['clone', 'big', '--name', 'x', '--linked', '--all-snapshots'], 2, /a linked clone cannot copy every snapshot/],
     ] as [string[], number, RegExp][]) {
       const r = await h(...args);
       assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);

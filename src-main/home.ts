@@ -51,6 +51,7 @@ export function vmPaths(home: string, vmId: string) {
     qemuLog: join(logs, 'qemu.log'),
     hostLog: join(logs, 'vmm-host.log'),
     serialLog: join(logs, 'serial.log'),
+    helpersLog: join(logs, 'helpers.log'),
     nvram: join(dir, 'nvram.fd'),
     savedState: join(state, 'saved.vmstate'),
   };

@@ -15,7 +15,10 @@ import {
   Nic,
   OsTypeId,
   PortForward,
+  MAX_SHARES,
   RecoverySection,
+  Share,
+  ShareTag,
   SystemSection,
 } from '../../src-vmm/model/index.js';
 import { MachinePlan } from '../appliances/plan.js';
@@ -64,6 +67,19 @@ export const NicEdit = z
   })
   .strict();
 
+/** A shared folder as a request gives it: the folder, and optionally its tag (default: the folder's name), read-only flag and mode. */
+export const ShareRequest = z
+  .object({
+    hostPath: AbsPath,
+    tag: ShareTag.optional(),
+    readOnly: z.boolean().optional(),
+    /** absent: virtio-fs where it can run on this host, else 9p */
+    mode: Share.shape.mode.optional(),
+  })
+  .strict();
+export type ShareRequest = z.infer<typeof ShareRequest>;
+const ShareRequests = z.array(ShareRequest).max(MAX_SHARES, `a VM can have at most ${MAX_SHARES} shared folders`);
+
 const SystemChoices = SystemSection.pick({ cpus: true, memoryMiB: true, accel: true }).partial().strict();
 
 /**
@@ -85,6 +101,8 @@ export const VmCreateInput = z
     boot: BootSection.pick({ kernel: true, initrd: true, append: true }).partial().strict().optional(),
     features: FeaturesSection.partial().strict().optional(),
     recovery: RecoverySection.partial().strict().optional(),
+    /** host folders the guest can mount */
+    shares: ShareRequests.optional(),
   })
   .strict();
 export type VmCreateInput = z.infer<typeof VmCreateInput>;
@@ -111,6 +129,10 @@ export const VmModifyInput = z
       .optional(),
     features: FeaturesSection.partial().strict().optional(),
     recovery: RecoverySection.partial().strict().optional(),
+    /** shared folders to add (after those that stay) */
+    addShares: ShareRequests.optional(),
+    /** tags of shared folders to remove */
+    removeShares: z.array(ShareTag).max(MAX_SHARES).optional(),
   })
   .strict();
 export type VmModifyInput = z.infer<typeof VmModifyInput>;
@@ -223,6 +245,8 @@ export const VmDetails = z.object({
   boot: z.object({ order: z.array(z.string()), kernel: z.string().optional(), initrd: z.string().optional(), append: z.string().optional() }),
   display: z.object({ vga: z.string(), vnc: z.boolean() }),
   serial: z.boolean(),
+  /** host folders the guest can mount, by tag */
+  shares: z.array(z.object({ tag: z.string(), hostPath: z.string(), readOnly: z.boolean(), mode: z.enum(['virtiofs', '9p']) })),
   folder: z.string(),
   createdAt: z.string(),
   snapshots: z.array(SnapshotItem),
@@ -243,6 +267,8 @@ export const HostInfo = z.object({
   accelReason: z.string(),
   kvm: z.object({ device: z.string(), probe: z.string(), detail: z.string().optional() }),
   ovmf: z.object({ code: z.string(), vars: z.string() }).nullable(),
+  /** virtio-fs shares: the virtiofsd used, or why virtio-fs cannot run here (9p shares still can) */
+  virtiofs: z.object({ available: z.boolean(), binary: z.string().optional(), reason: z.string().optional() }).optional(),
   ownerPid: z.number(),
   ownerKind: z.string(),
   home: z.string(),

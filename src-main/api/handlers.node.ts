@@ -45,6 +45,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
         accelReason: h.accelReason,
         kvm: h.kvm,
         ovmf: h.ovmf,
+        ...(h.virtiofsd ? { virtiofs: h.virtiofsd.binary !== null ? { available: true, binary: h.virtiofsd.binary } : { available: false, reason: h.virtiofsd.reason } } : {}),
         ownerPid: d.owner.pid,
         ownerKind: d.owner.kind,
         home: d.owner.home,

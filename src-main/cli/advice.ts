@@ -9,7 +9,9 @@ import {
   KVM_UNAVAILABLE,
   LINKED_CLONES_DEPEND,
   NESTED_NEEDS_KVM,
+  SHARES_BLOCK_SAVE,
   UNKNOWN_OS_TYPE,
+  VIRTIOFS_UNAVAILABLE,
   VMS_RUNNING,
 } from '../api/issueCodes.js';
 
@@ -28,6 +30,7 @@ export function cliAdvice(e: HangarError): string | undefined {
       case FILE_MISSING:
         if (issue.data?.role === 'iso') return `change it with 'hangar modify ${vm} --iso FILE' (or --iso none)`;
         if (issue.data?.role === 'kernel' || issue.data?.role === 'initrd') return `change it with 'hangar modify ${vm} --${String(issue.data.role)} FILE' (or --kernel none)`;
+        if (issue.data?.role === 'share') return `stop sharing it with 'hangar modify ${vm} --unshare ${arg(issue.data.tag)}', or put the folder back`;
         return undefined;
       case KVM_UNAVAILABLE:
         return `use 'hangar modify ${vm} --accel auto'`;
@@ -39,6 +42,12 @@ export function cliAdvice(e: HangarError): string | undefined {
         return 'delete or promote them first, or delete with --keep-shared to keep only the images they need';
       case VMS_RUNNING:
         return 'or use --force to power them off';
+      case VIRTIOFS_UNAVAILABLE:
+        return issue.data?.vm === undefined
+          ? "share it with 9p instead: add ',mode=9p' to --share"
+          : `share it with 9p instead: 'hangar modify ${vm} --unshare ${arg(issue.data.tag)} --share FOLDER,tag=${arg(issue.data.tag)},mode=9p'`;
+      case SHARES_BLOCK_SAVE:
+        return `shut it down with 'hangar stop ${vm}' instead, or remove the shares while it is stopped ('hangar modify ${vm} --unshare TAG')`;
       case UNKNOWN_OS_TYPE:
         return "see 'hangar ostypes'";
     }

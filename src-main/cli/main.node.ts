@@ -23,7 +23,7 @@ import { openInBrowser } from '../desktop/browser.node.js';
 import { removeServeInfo, writeServeInfo } from '../desktop/webInfo.node.js';
 import { cliAdvice } from './advice.js';
 import { openFile } from './open.node.js';
-import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
+import { helpText, parseArgs, parseForward, parseOnOff, parseShare, usageError, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 
 type Api = Client<HangarApi>;
@@ -258,6 +258,10 @@ function buildRequest(p: ParsedCommand): Request {
       ...(f['restart-on-crash'] !== undefined ? { restartOnCrash: parseOnOff('restart-on-crash', String(f['restart-on-crash'])) } : {}),
       ...(f['restart-limit'] !== undefined ? { maxRestartsPerMinute: Number(f['restart-limit']) } : {}),
     };
+    const shares = f.share === undefined ? undefined : (f.share as string[]).map((text) => {
+      const sh = parseShare(text);
+      return { ...sh, hostPath: path(sh.hostPath) };
+    });
     const common = {
       ...(f.os !== undefined ? { osType: String(f.os) } : {}),
       ...(f.description !== undefined ? { description: String(f.description) } : {}),
@@ -279,6 +283,7 @@ function buildRequest(p: ParsedCommand): Request {
         ...(f.iso !== undefined ? { iso: path(f.iso) } : {}),
         ...(f.nic === 'none' ? { nics: [] } : nicModel !== undefined || forwards !== undefined ? { nics: [{ ...(nicModel ? { model: nicModel } : {}), ...(forwards ? { forwards } : {}) }] } : {}),
         ...(Object.keys(boot).length ? { boot } : {}),
+        ...(shares ? { shares } : {}),
       };
       return { kind: 'create', input, defaultDisk: f.disk === undefined && f['disk-image'] === undefined };
     }
@@ -296,6 +301,8 @@ function buildRequest(p: ParsedCommand): Request {
       ...(f.iso !== undefined ? { iso: optional(f.iso) } : {}),
       ...(Object.keys(boot).length ? { boot } : {}),
       ...(f.nested !== undefined ? { features: { nested: parseOnOff('nested', String(f.nested)) } } : {}),
+      ...(shares ? { addShares: shares } : {}),
+      ...(f.unshare !== undefined ? { removeShares: f.unshare as string[] } : {}),
     };
     const nic = f.nic !== undefined || forwards !== undefined ? { ...(f.nic !== undefined ? { model: f.nic === 'none' ? ('none' as const) : nicModel } : {}), ...(forwards ? { forwards } : {}) } : undefined;
     return { kind: 'modify', input, ...(nic ? { nic } : {}) };

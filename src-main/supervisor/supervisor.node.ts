@@ -154,6 +154,15 @@ export class Supervisor implements Disposable {
         /* already gone */
       }
     }
+    // Its helpers (virtiofsd, swtpm) end when QEMU does; any still there are stopped too.
+    for (const pid of readStatusFile(paths.statusFile)?.helperPids ?? []) {
+      if (!isHelper(pid)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     this.deps.log(`vm=${paths.dir} ${what}`);
     return what;
   }
@@ -184,6 +193,16 @@ function readPid(file: string): number | null {
     return Number.isInteger(n) && n > 0 ? n : null;
   } catch {
     return null;
+  }
+}
+
+/** Only ever signal a helper that really is one of Hangar's kinds (the pid may have been reused). */
+function isHelper(pid: number): boolean {
+  if (!isProcessAlive(pid)) return false;
+  try {
+    return /virtiofsd|swtpm/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
   }
 }
 

@@ -4,9 +4,9 @@ import { randomUUID, randomInt } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, writeFileSync, readdirSync, constants as fsc } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
-import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM } from '../api/issueCodes.js';
+import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM, SHARES_BLOCK_SAVE, VIRTIOFS_UNAVAILABLE } from '../api/issueCodes.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
-import { applyChange, composeConfig, getOsType, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, type MachineChange, type VmConfig } from '../../src-vmm/model/index.js';
+import { applyChange, composeConfig, getOsType, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, sharesOf, type MachineChange, type ShareMode, type VmConfig } from '../../src-vmm/model/index.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
@@ -17,12 +17,13 @@ import { vmPaths, type VmPaths } from '../home.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
-import type { DiskChoice, VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
+import type { DiskChoice, ShareRequest, VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
 import { provisionVm, type ProvisionDeps } from './provision.node.js';
 import { snapshotItem } from '../snapshots/items.js';
 import { CREATE_PATHS, configInvalid, modifyPaths } from './requestIssues.js';
 import { PathGuard } from '../files/pathGuard.node.js';
 import { planUserImage, type UserImagePlan } from '../files/userImages.node.js';
+import { assertShareableFolder } from '../files/sharedFolders.node.js';
 
 const SERIAL_LOG_MAX_BYTES = 2 << 20;
 /** A disk a create or modify adds: a new empty one, or a user's image and how it is used. */
@@ -167,6 +168,7 @@ export class VmService {
       },
       display: { vga: c.display.vga, vnc: c.display.vnc },
       serial: c.serial.enabled,
+      shares: sharesOf(c).map((x) => ({ tag: x.tag, hostPath: x.hostPath, readOnly: x.readOnly, mode: x.mode })),
       folder: vmPaths(this.d.home, row.id).dir,
       createdAt: row.createdAt,
       snapshots: this.d.inventory.snapshots.listForVm(row.id).map((s) => snapshotItem(s)),
@@ -197,6 +199,7 @@ export class VmService {
         boot: input.boot ?? {},
         ...(input.features?.nested !== undefined ? { nested: input.features.nested } : {}),
         ...(input.recovery ? { recovery: input.recovery } : {}),
+        ...(input.shares?.length ? { shares: input.shares, shareMode: this.defaultShareMode() } : {}),
       });
     // Everything that needs no file is checked before anything is written.
     const planned = compose(input.disk ? { path: join(paths.disks, 'disk0.qcow2'), format: 'qcow2' } : null);
@@ -206,6 +209,7 @@ export class VmService {
     if (input.iso) this.assertUsableFile(input.iso, 'ISO', assertIso, 'iso');
     if (input.boot?.kernel) this.assertUsableFile(input.boot.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'), 'boot.kernel');
     if (input.boot?.initrd) this.assertUsableFile(input.boot.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'), 'boot.initrd');
+    this.checkShares(input.shares ?? [], 'shares');
     const uefi = planned.value.firmware.type === 'uefi';
     if (uefi && !this.d.host().ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
 
@@ -232,6 +236,24 @@ export class VmService {
         }),
       ),
     );
+  }
+
+  /** The mode of a share that names none: virtio-fs where it can run on this host, else 9p. */
+  private defaultShareMode(): ShareMode {
+    return this.d.host().virtiofsd?.binary ? 'virtiofs' : '9p';
+  }
+
+  /** Shares a request adds: each folder can be shared, and virtio-fs is asked for only where it runs. `field`: 'shares' or 'addShares'. */
+  private checkShares(shares: readonly ShareRequest[], field: string): void {
+    const virtiofsd = this.d.host().virtiofsd;
+    shares.forEach((share, i) => {
+      assertShareableFolder(share.hostPath, { home: this.d.home, readOnly: share.readOnly ?? false, field: `${field}[${i}].hostPath` });
+      if (share.mode === 'virtiofs' && !virtiofsd?.binary) {
+        const reason = virtiofsd && virtiofsd.binary === null ? virtiofsd.reason : 'virtiofsd was not found';
+        const tag = share.tag ?? share.hostPath;
+        throw invalidInput([{ path: `${field}[${i}].mode`, message: `virtio-fs cannot run on this host (${reason}); 9p can`, code: VIRTIOFS_UNAVAILABLE, data: { tag, reason } }]);
+      }
+    });
   }
 
   /** What provisioning a new VM needs of this owner. */
@@ -362,6 +384,7 @@ export class VmService {
     if (input.boot?.kernel) this.assertUsableFile(input.boot.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'), 'boot.kernel');
     if (input.boot?.initrd) this.assertUsableFile(input.boot.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'), 'boot.initrd');
     if (input.name !== undefined) this.assertNameFree(input.name, row.id);
+    this.checkShares(input.addShares ?? [], 'addShares');
     const macs = this.usedMacs();
     const nics = input.nics?.map((n) => {
       const before = n.id ? c.nics.find((x) => x.id === n.id) : undefined;
@@ -380,10 +403,13 @@ export class VmService {
       ...(nics ? { nics } : {}),
       ...(addDisk ? { addDisks: [addDisk] } : {}),
       ...(input.boot ? { boot: input.boot } : {}),
+      ...(input.addShares?.length ? { addShares: input.addShares, shareMode: this.defaultShareMode() } : {}),
+      ...(input.removeShares?.length ? { removeShares: input.removeShares } : {}),
     });
     const paths = vmPaths(this.d.home, row.id);
     const newDiskPath = join(paths.disks, `${nextDeviceId('disk', c.disks.map((d) => d.id))}.qcow2`);
-    const issuesAt = modifyPaths(input.addDisk ? c.disks.length : null);
+    const keptShares = sharesOf(c).filter((x) => !(input.removeShares ?? []).includes(x.tag)).length;
+    const issuesAt = modifyPaths(input.addDisk ? c.disks.length : null, input.addShares?.length ? keptShares : null);
     const preview = applyChange(c, change(input.addDisk ? { path: newDiskPath, format: 'qcow2' } : null));
     if (!preview.ok) throw configInvalid(preview.issues, issuesAt);
     const diskPlan = input.addDisk ? await this.planDisk(input.addDisk, 'addDisk') : undefined;
@@ -501,7 +527,13 @@ export class VmService {
     if (c.firmware.type === 'uefi' && !hostReport.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
     const paths = vmPaths(this.d.home, row.id);
     const incoming = row.state === 'saved' && existsSync(paths.savedState);
-    const facts: HostFacts = { qemuBinary: hostReport.qemuBinary, qemuVersion: hostReport.qemuVersion, accel: accelerator, ovmf: hostReport.ovmf };
+    const virtiofsd = hostReport.virtiofsd ?? { binary: null, reason: 'virtiofsd was not looked for' };
+    for (const share of sharesOf(c)) {
+      if (share.mode === 'virtiofs' && virtiofsd.binary === null) {
+        throw withIssue('UNSUPPORTED', `VM '${vm}' shares '${share.tag}' with virtio-fs, which cannot run on this host: ${virtiofsd.reason}`, { code: VIRTIOFS_UNAVAILABLE, data: { vm, tag: share.tag, reason: virtiofsd.reason } });
+      }
+    }
+    const facts: HostFacts = { qemuBinary: hostReport.qemuBinary, qemuVersion: hostReport.qemuVersion, accel: accelerator, ovmf: hostReport.ovmf, virtiofsd };
     const launch = buildQemuLaunch(c, facts, {
       runDir: paths.run,
       qmpSocket: paths.qmpSocket,
@@ -515,8 +547,9 @@ export class VmService {
     for (const f of launch.files) {
       const role = missingRole(f.role);
       if (role && !existsSync(f.path)) {
-        const what = role === 'iso' ? 'ISO' : role === 'disk' ? 'disk image' : role;
-        throw withIssue('NOT_FOUND', `${what} ${f.path} of VM '${vm}' is missing`, { code: FILE_MISSING, data: { vm, role, path: f.path } });
+        const what = role === 'iso' ? 'ISO' : role === 'disk' ? 'disk image' : role === 'share' ? `shared folder '${f.role.slice('share:'.length)}'` : role;
+        const tag = role === 'share' ? { tag: f.role.slice('share:'.length) } : {};
+        throw withIssue('NOT_FOUND', `${what} ${f.path} of VM '${vm}' is missing`, { code: FILE_MISSING, data: { vm, role, path: f.path, ...tag } });
       }
     }
     for (const dir of [paths.run, paths.logs, paths.state]) mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -538,6 +571,7 @@ export class VmService {
       ...(incoming ? { incomingStateFile: paths.savedState } : {}),
       saveStateFile: paths.savedState,
       waitForBoot: true,
+      ...(launch.helpers.length ? { helpers: launch.helpers, helpersLog: paths.helpersLog } : {}),
     };
     return this.d.tasks.run('vm.start', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       this.d.inventory.vms.setState(row.id, 'starting', undefined, accelerator);
@@ -632,6 +666,12 @@ export class VmService {
     if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
       throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
     }
+    // QEMU cannot migrate (so cannot save) a machine with virtio-fs or a mounted 9p share: refused
+    // up front, so the VM runs on untouched rather than failing half-way.
+    const tags = sharesOf(row.config).map((x) => x.tag);
+    if (tags.length) {
+      throw withIssue('STATE_CONFLICT', `VM '${row.name}' shares host folders (${tags.map((t) => `'${t}'`).join(', ')}), and QEMU cannot save the running state of a VM with shared folders`, { code: SHARES_BLOCK_SAVE, data: { vm: row.name, tags } });
+    }
     return this.d.tasks.run('vm.save', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       const ended = waitForEvent(this.vmStates.event, (e) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state), { timeoutMs: 600_000 });
       ended.catch(() => undefined);
@@ -678,8 +718,9 @@ export class VmService {
 }
 
 /** The role of a file QEMU opens that must exist before start ('disk', 'iso', …); null for what QEMU or Hangar makes. */
-function missingRole(role: string): 'disk' | 'iso' | 'kernel' | 'initrd' | 'firmware' | null {
+function missingRole(role: string): 'disk' | 'iso' | 'kernel' | 'initrd' | 'firmware' | 'share' | null {
   if (role.startsWith('disk:')) return 'disk';
+  if (role.startsWith('share:')) return 'share';
   if (role.startsWith('optical:')) return 'iso';
   if (role === 'kernel' || role === 'initrd') return role;
   if (role === 'firmware-code') return 'firmware';

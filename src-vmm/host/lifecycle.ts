@@ -88,12 +88,15 @@ export interface QemuExitFacts {
   /** QEMU never reached the point where QMP answered */
   launchFailed: boolean;
   stderrTail: string[];
+  /** a helper (virtiofsd, swtpm) ended while the VM ran, and the host stopped QEMU for it */
+  helperFailure?: string;
 }
 
 /** How the VM ended, from the facts of QEMU's exit. */
 export function finalState(f: QemuExitFacts): { state: VmState; reason?: string } {
   const tail = f.stderrTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
   const withTail = (s: string) => (tail ? `${s}; QEMU said: ${tail}` : s);
+  if (f.helperFailure) return { state: 'aborted', reason: f.helperFailure };
   if (f.launchFailed) {
     return { state: 'aborted', reason: withTail(`QEMU failed to start (${describeExit(f)})`) };
   }

@@ -16,6 +16,7 @@ import { localMigrationParameters, snapshotTransaction, topNodeOf } from '../qmp
 import { hostApi, type HostSpec, type HostStatus, type HostStatusFile } from '../protocol/contract.js';
 import type { VmState } from '../protocol/states.js';
 import { BlockJobs } from './blockJobs.node.js';
+import { HelperProcesses } from './helpers.node.js';
 import { checkAction, finalState, type HostAction } from './lifecycle.js';
 import { SerialLog } from './serialLog.node.js';
 
@@ -44,6 +45,9 @@ export class VmmHost {
   private qmpReady = false;
   private powerdownTimer: NodeJS.Timeout | undefined;
   private exited = false;
+  private readonly helpers: HelperProcesses;
+  /** why a helper (virtiofsd, swtpm) ended the VM, when one did */
+  private helperFailure: string | undefined;
   private readonly exitPromise: Promise<void>;
   private resolveExit!: () => void;
 
@@ -55,6 +59,17 @@ export class VmmHost {
     this.blockJobs = new BlockJobs(this.qmp, (l) => this.log(`block jobs: ${l}`));
     this.exitPromise = new Promise((r) => (this.resolveExit = r));
     this.bootGate = new Promise((r) => (this.openBootGate = r));
+    this.helpers = new HelperProcesses(spec.helpers ?? [], {
+      logFile: spec.helpersLog ?? spec.qemuLog,
+      log: (l) => this.log(`helpers: ${l}`),
+      onUnexpectedExit: (helper, how) => {
+        if (this.exited) return;
+        // A VM whose shared folder (or TPM) went away cannot go on safely: end it, and say why.
+        this.helperFailure ??= `${helper.label} exited unexpectedly (${how})`;
+        this.log(`${this.helperFailure}; stopping QEMU`);
+        this.killQemu();
+      },
+    });
   }
 
   /** Resolves when QEMU has exited and the final state is recorded. */
@@ -96,11 +111,21 @@ export class VmmHost {
       this.killQemu();
     }
     await this.exitPromise;
+    await this.helpers.stopAll();
   }
 
   private async launch(): Promise<void> {
     const { spec } = this;
-    for (const s of [spec.qmpSocket, spec.serialSocket, spec.pidFile]) if (s) rmSync(s, { force: true });
+    for (const s of [spec.qmpSocket, spec.serialSocket, spec.pidFile, ...(spec.helpers ?? []).map((h) => h.socket)]) if (s) rmSync(s, { force: true });
+    // Helpers first: QEMU connects to their sockets as it starts.
+    try {
+      await this.helpers.startAll();
+    } catch (e) {
+      this.helperFailure = toHangarError(e).message;
+      this.onQemuExit(null, null, this.helperFailure);
+      return;
+    }
+    this.writeStatusFile();
     const logFd = openSync(spec.qemuLog, 'a', 0o600);
     // QEMU's output goes to a file, not a pipe: if this host dies, QEMU must not die of a broken pipe.
     // QEMU inherits the mask at fork: 0177 makes its sockets (QMP, serial, VNC), pid file and the
@@ -431,6 +456,7 @@ export class VmmHost {
       ...(this.reason ? { reason: this.reason } : {}),
       hostPid: process.pid,
       ...(this.qemu?.pid ? { qemuPid: this.qemu.pid } : {}),
+      ...(this.helpers.pids().length ? { helperPids: this.helpers.pids() } : {}),
       updatedAt: new Date().toISOString(),
     };
     const tmp = `${this.spec.statusFile}.tmp`;
@@ -461,7 +487,9 @@ export class VmmHost {
       powerOffRequested: this.powerOffRequested,
       launchFailed: !this.qmpReady,
       stderrTail,
+      ...(this.helperFailure ? { helperFailure: this.helperFailure } : {}),
     });
+    this.helpers.markStopping();
     this.log(`qemu exited code=${code} signal=${signal}`);
     this.serialSocket?.destroy();
     this.serialLog?.close();

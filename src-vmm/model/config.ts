@@ -14,6 +14,7 @@ import { NicsSection } from './nics.js';
 import { OsTypeId } from './osCatalogue.js';
 import { RecoverySection } from './recovery.js';
 import { SerialSection } from './serial.js';
+import { SharesSection } from './shares.js';
 import { SystemSection } from './system.js';
 
 export interface ConfigIssue {
@@ -47,6 +48,8 @@ export const VmConfigSchema = z
     boot: BootSection,
     /** absent in configs saved before it existed: never restart on crash */
     recovery: RecoverySection.optional(),
+    /** absent in configs saved before shared folders existed: none */
+    shares: SharesSection.optional(),
   })
   .strict();
 /** The schema under the name callers use for values and parsing alike (`VmConfig.parse`). */
@@ -120,6 +123,12 @@ export function crossFieldIssues(c: VmConfig): ConfigIssue[] {
   c.disks.forEach((d, i) => {
     if (paths.has(d.path)) add(`disks[${i}].path`, `disk image ${d.path} is used by more than one disk`);
     paths.add(d.path);
+  });
+
+  const tags = new Set<string>();
+  (c.shares ?? []).forEach((s, i) => {
+    if (tags.has(s.tag)) add(`shares[${i}].tag`, `share tag '${s.tag}' is used by more than one shared folder`);
+    tags.add(s.tag);
   });
 
   const macs = new Set<string>();

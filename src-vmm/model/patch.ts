@@ -14,6 +14,7 @@ import { NicsSection } from './nics.js';
 import { OsTypeId } from './osCatalogue.js';
 import { DEFAULT_RECOVERY, RecoverySection } from './recovery.js';
 import { SerialSection } from './serial.js';
+import { SharesSection } from './shares.js';
 import { SystemSection } from './system.js';
 
 const BootPatch = z
@@ -41,6 +42,8 @@ export const VmConfigPatch = z
     features: FeaturesSection.partial().strict().optional(),
     boot: BootPatch.optional(),
     recovery: RecoverySection.partial().strict().optional(),
+    /** the whole list of shared folders, as it is to be */
+    shares: SharesSection.optional(),
   })
   .strict();
 /** What a caller writes: any subset. Use null in boot.kernel/initrd/append to remove that setting. */
@@ -85,6 +88,7 @@ export function applyPatch(config: VmConfig, patch: VmConfigPatch): Result<VmCon
     serial: { ...config.serial, ...dropUndefined(p.serial ?? {}) },
     features: { ...config.features, ...dropUndefined(p.features ?? {}) },
     boot,
+    ...(p.shares || config.shares ? { shares: p.shares ?? config.shares } : {}),
     ...(p.recovery || config.recovery ? { recovery: { ...(config.recovery ?? DEFAULT_RECOVERY), ...dropUndefined(p.recovery ?? {}) } } : {}),
   };
   // validateConfig parses into new objects, so nothing in the result aliases `config` or `patch`.

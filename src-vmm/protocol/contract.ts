@@ -86,6 +86,18 @@ export type HostStateEvent = z.infer<typeof HostStateEvent>;
 export const HostConsoleEvent = z.object({ data: z.string() /* base64 */ });
 export type HostConsoleEvent = z.infer<typeof HostConsoleEvent>;
 
+/** A helper process the host starts before QEMU (see HelperLaunch in qemu/argv.ts). */
+export const HelperSpec = z.object({
+  id: z.string(),
+  kind: z.enum(['virtiofsd']),
+  label: z.string(),
+  binary: z.string(),
+  argv: z.array(z.string()),
+  socket: z.string(),
+  readOnlyPaths: z.array(z.string()),
+});
+export type HelperSpec = z.infer<typeof HelperSpec>;
+
 /** What the owner hands the host at launch (written to <vm>/run/host-spec.json). */
 export const HostSpec = z.object({
   vmId: z.string(),
@@ -111,6 +123,10 @@ export const HostSpec = z.object({
   saveStateFile: z.string(),
   /** stay in prelaunch until host.boot (so the owner misses no console output) */
   waitForBoot: z.boolean(),
+  /** helper processes to start before QEMU (virtiofsd per share); absent: none */
+  helpers: z.array(HelperSpec).optional(),
+  /** where the helpers' output goes */
+  helpersLog: z.string().optional(),
 });
 export type HostSpec = z.infer<typeof HostSpec>;
 
@@ -120,6 +136,8 @@ export const HostStatusFile = z.object({
   reason: z.string().optional(),
   hostPid: z.number().int(),
   qemuPid: z.number().int().optional(),
+  /** the helpers' pids, so an owner cleaning up after a dead host can stop them too */
+  helperPids: z.array(z.number().int()).optional(),
   updatedAt: z.string(),
 });
 export type HostStatusFile = z.infer<typeof HostStatusFile>;

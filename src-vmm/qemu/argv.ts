@@ -2,9 +2,10 @@
 // Pure: reads no host state; whatever it needs to know about the host arrives in HostFacts.
 // Built from named sections in a fixed order, so a golden file diff points at one section.
 import { HangarError } from '../base/errors.js';
-import { formatIssues, isAbsolutePath, validateConfig, type VmConfig } from '../model/index.js';
+import { formatIssues, isAbsolutePath, sharesOf, validateConfig, type VmConfig } from '../model/index.js';
 import {
   FIRMWARE_NODES,
+  MEMORY_BACKEND_ID,
   QMP_CHARDEV_ID,
   SERIAL_CHARDEV_ID,
   bootIndices,
@@ -12,8 +13,11 @@ import {
   diskDeviceProps,
   displayDeviceProps,
   firmwareBlockdevs,
+  fsdevProps,
   hostfwdRule,
+  memoryBackendProps,
   netdevId,
+  ninePDeviceProps,
   nicDeviceProps,
   opticalBlockdevs,
   opticalDeviceProps,
@@ -21,11 +25,14 @@ import {
   storageLayout,
   tabletProps,
   usbControllerProps,
+  virtiofsChardevId,
+  virtiofsDeviceProps,
   type BlockdevProps,
   type DeviceProps,
   type StorageLayout,
 } from './devices.js';
 import { escapeQemuOpt, qemuOpts } from './escape.js';
+import { virtiofsdArgs, virtiofsSocket } from './helpers.js';
 
 export interface HostFacts {
   qemuBinary: string;
@@ -35,6 +42,11 @@ export interface HostFacts {
   accel: 'kvm' | 'tcg';
   /** OVMF firmware files, or null when the host has none */
   ovmf: { code: string; vars: string } | null;
+  /**
+   * virtiofsd, for virtio-fs shares: its path, or null when virtio-fs cannot run on this host (with
+   * the reason). Absent: not looked for (a config without virtio-fs shares needs no answer).
+   */
+  virtiofsd?: { binary: string } | { binary: null; reason: string };
 }
 
 export interface RunPaths {
@@ -56,6 +68,27 @@ export interface QemuFile {
   role: string;
 }
 
+/**
+ * A helper process the VM's host starts before QEMU and supervises while it runs (virtiofsd for a
+ * share, swtpm for the TPM): QEMU connects to its socket; it ends with the VM.
+ */
+export interface HelperLaunch {
+  /** unique within the launch: 'virtiofsd:<tag>', 'swtpm' */
+  id: string;
+  kind: 'virtiofsd';
+  /** what it is to a person, for errors and logs: "virtiofsd for the shared folder 'docs'" */
+  label: string;
+  binary: string;
+  argv: string[];
+  /** the socket QEMU connects to: the host waits for it before starting QEMU */
+  socket: string;
+  /**
+   * folders the helper must see read-only: the host mounts each read-only over itself in a private
+   * mount namespace, which the helper then runs in (how a read-only share is enforced on the host)
+   */
+  readOnlyPaths: string[];
+}
+
 export interface QemuLaunch {
   binary: string;
   /** arguments after the binary */
@@ -64,6 +97,8 @@ export interface QemuLaunch {
   env: Record<string, string>;
   /** every path QEMU opens or creates (a qcow2's backing files are found by QEMU in the image and not listed) */
   files: QemuFile[];
+  /** helper processes to start before QEMU, in order (their files are listed in `files` too) */
+  helpers: HelperLaunch[];
 }
 
 /** JSON -device needs QEMU 6.2; -blockdev, pflash machine properties and -sandbox options are older. */
@@ -97,6 +132,7 @@ interface BuildContext {
 export interface Section {
   args: string[];
   files: QemuFile[];
+  helpers?: HelperLaunch[];
 }
 
 type SectionBuilder = (ctx: BuildContext) => Section;
@@ -128,6 +164,7 @@ function machineArgs({ config, host }: BuildContext): Section {
   // OVMF goes on the two flash chips by block node (defined by firmwareArgs), the modern
   // replacement of `-drive if=pflash`.
   if (config.firmware.type === 'uefi') props.push(`pflash0=${FIRMWARE_NODES.code}`, `pflash1=${FIRMWARE_NODES.vars}`);
+  if (needsSharedMemory(config)) props.push(`memory-backend=${MEMORY_BACKEND_ID}`);
   return { args: ['-machine', props.join(','), '-accel', host.accel], files: [] };
 }
 
@@ -144,8 +181,16 @@ function smpArgs({ config }: BuildContext): Section {
   return { args: ['-smp', `cpus=${n},sockets=1,cores=${n},threads=1`], files: [] };
 }
 
+/** virtio-fs needs the guest's RAM in memory virtiofsd can map: a shared memfd backend. */
+export function needsSharedMemory(config: VmConfig): boolean {
+  return sharesOf(config).some((s) => s.mode === 'virtiofs');
+}
+
 function memoryArgs({ config }: BuildContext): Section {
-  return { args: ['-m', `size=${config.system.memoryMiB}M`], files: [] };
+  const args = ['-m', `size=${config.system.memoryMiB}M`];
+  // The machine's RAM comes from this backend (-machine memory-backend=), as vhost-user devices need.
+  if (needsSharedMemory(config)) args.push('-object', JSON.stringify(memoryBackendProps(config.system.memoryMiB)));
+  return { args, files: [] };
 }
 
 function firmwareArgs({ config, host, paths }: BuildContext): Section {
@@ -187,6 +232,38 @@ function nicArgs({ config, boot }: BuildContext): Section {
     args.push(...device(nicDeviceProps(nic, { bootIndex: boot.get(nic.id), pxe })));
   }
   return { args, files: [] };
+}
+
+function shareArgs({ config, host, paths }: BuildContext): Section {
+  const args: string[] = [];
+  const files: QemuFile[] = [];
+  const helpers: HelperLaunch[] = [];
+  sharesOf(config).forEach((share, i) => {
+    files.push({ path: share.hostPath, access: share.readOnly ? 'ro' : 'rw', role: `share:${share.tag}` });
+    if (share.mode === 'virtiofs') {
+      const v = host.virtiofsd;
+      if (!v) throw new HangarError('UNSUPPORTED', `the shared folder '${share.tag}' uses virtio-fs, and this launch was planned without virtiofsd`);
+      if (v.binary === null) throw new HangarError('UNSUPPORTED', `the shared folder '${share.tag}' uses virtio-fs, which cannot run on this host: ${v.reason}`);
+      const socket = virtiofsSocket(paths.runDir, i);
+      // QEMU is the client: virtiofsd serves the socket, so it must listen before QEMU starts.
+      args.push('-chardev', `socket,${qemuOpts([['id', virtiofsChardevId(i)], ['path', socket]])}`);
+      args.push(...device(virtiofsDeviceProps(i, share.tag)));
+      files.push({ path: socket, access: 'rw', role: `virtiofs-socket:${share.tag}` });
+      helpers.push({
+        id: `virtiofsd:${share.tag}`,
+        kind: 'virtiofsd',
+        label: `virtiofsd for the shared folder '${share.tag}'`,
+        binary: v.binary,
+        argv: virtiofsdArgs({ socket, source: share.hostPath }),
+        socket,
+        readOnlyPaths: share.readOnly ? [share.hostPath] : [],
+      });
+    } else {
+      args.push('-fsdev', fsdevProps(i, share));
+      args.push(...device(ninePDeviceProps(i, share.tag)));
+    }
+  });
+  return { args, files, helpers };
 }
 
 function displayArgs({ config, paths }: BuildContext): Section {
@@ -265,6 +342,7 @@ export const SECTIONS: readonly { name: string; build: SectionBuilder }[] = [
   { name: 'firmware', build: firmwareArgs },
   { name: 'disks', build: diskArgs },
   { name: 'nics', build: nicArgs },
+  { name: 'shares', build: shareArgs },
   { name: 'display', build: displayArgs },
   { name: 'serial', build: serialArgs },
   { name: 'qmp', build: qmpArgs },
@@ -313,10 +391,12 @@ export function buildQemuLaunch(config: VmConfig, host: HostFacts, paths: RunPat
   const ctx: BuildContext = { config: c, host, paths, layout: storageLayout(c), boot: bootIndices(c) };
   const argv: string[] = [];
   const files: QemuFile[] = [];
+  const helpers: HelperLaunch[] = [];
   for (const section of SECTIONS) {
     const out = section.build(ctx);
     argv.push(...out.args);
     files.push(...out.files);
+    helpers.push(...(out.helpers ?? []));
   }
-  return { binary: host.qemuBinary, argv, env: { ...QEMU_ENV }, files };
+  return { binary: host.qemuBinary, argv, env: { ...QEMU_ENV }, files, helpers };
 }

@@ -34,6 +34,8 @@ export interface HostFactsReport {
   ovmf: OvmfFirmware | null;
   /** Set when OVMF was found only in a form Hangar cannot use (a combined image without a variable store). */
   ovmfNote?: string;
+  /** virtiofsd for virtio-fs shares, or why virtio-fs cannot run here (looked for at every start, not cached). */
+  virtiofsd?: VirtiofsdFact;
   /** /proc/sys/kernel/random/boot_id when the facts were gathered. */
   bootId: string;
   /** ISO time of the probe. */
@@ -198,6 +200,25 @@ export function pickOvmf(
   };
 }
 
+// --- helpers: virtiofsd ------------------------------------------------------------------------------
+
+export type VirtiofsdFact = { binary: string } | { binary: null; reason: string };
+
+/** Where distributions put QEMU's virtiofsd, best first: Debian/Ubuntu, Fedora/RHEL, Arch and others. */
+export const VIRTIOFSD_CANDIDATES: readonly string[] = ['/usr/lib/qemu/virtiofsd', '/usr/libexec/virtiofsd', '/usr/lib/virtiofsd', '/usr/bin/virtiofsd'];
+
+/**
+ * Whether virtio-fs shares can run here. QEMU's C virtiofsd (Debian 12's, in qemu-system-common) must run
+ * as root: it sets up its sandbox with mount namespaces and keeps a lock under /run. Elsewhere 9p shares
+ * (QEMU's own server) still work.
+ */
+export function pickVirtiofsd(exists: (path: string) => boolean, uid: number, candidates: readonly string[] = VIRTIOFSD_CANDIDATES): VirtiofsdFact {
+  const binary = candidates.find((p) => exists(p));
+  if (!binary) return { binary: null, reason: 'virtiofsd is not installed (Debian: qemu-system-common)' };
+  if (uid !== 0) return { binary: null, reason: `${binary} must run as root, and Hangar runs as user ${uid}` };
+  return { binary };
+}
+
 // --- the cache file ---------------------------------------------------------------------------------
 
 export const HOST_FACTS_FILE = 'host-facts.json';
@@ -220,6 +241,7 @@ const reportSchema = z
       .strict(),
     ovmf: z.object({ code: z.string().min(1), vars: z.string().min(1) }).strict().nullable(),
     ovmfNote: z.string().optional(),
+    virtiofsd: z.union([z.object({ binary: z.string() }).strict(), z.object({ binary: z.null(), reason: z.string() }).strict()]).optional(),
     bootId: z.string().min(1),
     probedAt: z.string().min(1),
   })

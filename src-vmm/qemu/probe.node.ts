@@ -16,6 +16,7 @@ import {
   parseAccelChoice,
   parseQemuVersion,
   pickOvmf,
+  pickVirtiofsd,
   summarizeQemuStderr,
   type Accelerator,
   type HostFactsReport,
@@ -459,6 +460,8 @@ export async function detectHost(opts: DetectHostOptions): Promise<HostFactsRepo
     }
   }
 
+  // Helpers may be installed or removed at any time; looking is cheap.
+  facts = { ...facts, virtiofsd: pickVirtiofsd((p) => existsSync(p), process.getuid?.() ?? -1) };
   if (force) {
     const d = decideAccelerator({ device: facts.kvm.device, probe: facts.kvm.probe, probeDetail: facts.kvm.detail, force, forcedBy });
     facts = { ...facts, accelerator: d.accelerator, accelReason: d.reason };

@@ -27,6 +27,7 @@ const details: VmDetails = {
   boot: { order: ['disk', 'optical'] },
   display: { vga: 'virtio', vnc: true },
   serial: true,
+  shares: [],
   folder: '/vms/web',
   createdAt: '2026-01-01T00:00:00.000Z',
   snapshots: [],

@@ -44,6 +44,7 @@ export function vmPaths(home: string, vmId: string) {
     qmpSocket: join(run, 'qmp.sock'),
     serialSocket: join(run, 'serial.sock'),
     vncSocket: join(run, 'vnc.sock'),
+    agentSocket: join(run, 'qga.sock'),
     pidFile: join(run, 'qemu.pid'),
     statusFile: join(run, 'status.json'),
     hostSpec: join(run, 'host-spec.json'),

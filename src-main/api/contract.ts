@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { method, type Contract } from '../../src-vmm/base/rpc.js';
 import { VmState } from '../../src-vmm/protocol/states.js';
+import { GuestInfo } from '../../src-vmm/protocol/contract.js';
 import {
   AbsPath,
   BootSection,
@@ -137,12 +138,16 @@ export const VmModifyInput = z
   .strict();
 export type VmModifyInput = z.infer<typeof VmModifyInput>;
 
+export { GuestInfo };
+
 export const VmSummary = z.object({
   id: z.string(),
   name: z.string(),
   state: VmState,
   osType: z.string(),
   accelerator: z.enum(['kvm', 'tcg']),
+  /** what the guest agent says (host name, OS, addresses), while the VM runs */
+  guest: GuestInfo.optional(),
 });
 export type VmSummary = z.infer<typeof VmSummary>;
 
@@ -168,6 +173,8 @@ export const SnapshotItem = z.object({
   sizeBytes: z.number().optional(),
   /** a screen thumbnail exists (snapshots of a running VM) */
   hasThumbnail: z.boolean().optional(),
+  /** the guest's file systems were frozen (by its agent) around the disk switch */
+  quiesced: z.boolean().optional(),
 });
 export type SnapshotItem = z.infer<typeof SnapshotItem>;
 
@@ -247,6 +254,8 @@ export const VmDetails = z.object({
   serial: z.boolean(),
   /** host folders the guest can mount, by tag */
   shares: z.array(z.object({ tag: z.string(), hostPath: z.string(), readOnly: z.boolean(), mode: z.enum(['virtiofs', '9p']) })),
+  /** the guest agent: whether one answers, and what it says about the guest */
+  guest: GuestInfo,
   folder: z.string(),
   createdAt: z.string(),
   snapshots: z.array(SnapshotItem),
@@ -333,6 +342,21 @@ export const hangarApi = {
   'vm.save': method(RefInput, z.object({ id: z.string(), state: VmState }), { long: true }),
   'vm.serial': method(z.object({ ref: Ref, maxBytes: z.number().int().positive().max(64 << 20).default(1 << 20) }).strict(), z.object({ data: z.string() /* base64 */ })),
   'vm.screenshot': method(z.object({ ref: Ref, file: AbsPath }).strict(), z.object({ file: z.string(), sizeBytes: z.number() })),
+  /** runs a program in the guest through its agent: its exit status and output (base64), as `VBoxManage guestcontrol run` */
+  'vm.exec': method(
+    z
+      .object({
+        ref: Ref,
+        command: z.string().min(1, 'a command is needed').max(4096),
+        args: z.array(z.string().max(1 << 16)).max(1024).default([]),
+        /** base64 of what the command reads on stdin */
+        input: z.string().max(1 << 24).optional(),
+        timeoutS: z.number().positive().max(86_400).default(300),
+      })
+      .strict(),
+    z.object({ exitCode: z.number().int(), signal: z.number().int().nullable(), stdout: z.string(), stderr: z.string(), truncated: z.boolean() }),
+    { long: true },
+  ),
   'vm.send': method(z.object({ ref: Ref, text: z.string().max(1 << 16), enter: z.boolean().default(true) }).strict(), Ok),
   /** subscribes this connection to `vm.console` events of one VM; returns the recent log as a backlog */
   'vm.consoleAttach': method(z.object({ ref: Ref, backlogBytes: z.number().int().min(0).max(1 << 20).default(16_384) }).strict(), z.object({ id: z.string(), backlog: z.string() })),
@@ -401,7 +425,19 @@ export const hangarApi = {
   /** turns a linked clone into a full one: its disks take in all the data they were based on */
   'vm.promote': method(RefInput, VmDetails, { long: true }),
   'snapshot.list': method(RefInput, SnapshotList),
-  'snapshot.take': method(z.object({ ref: Ref, name: SnapshotName, description: z.string().max(4096).default('') }).strict(), SnapshotItem, { long: true }),
+  'snapshot.take': method(
+    z
+      .object({
+        ref: Ref,
+        name: SnapshotName,
+        description: z.string().max(4096).default(''),
+        /** freeze the guest's file systems around the take: 'auto' when its agent answers, 'on' or refused, 'off' never */
+        quiesce: z.enum(['auto', 'on', 'off']).default('auto'),
+      })
+      .strict(),
+    SnapshotItem,
+    { long: true },
+  ),
   'snapshot.restore': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), z.object({ id: z.string(), state: VmState }), { long: true }),
   'snapshot.delete': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), z.null(), { long: true }),
   'snapshot.deletePlan': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), SnapshotDeletePlan),
@@ -420,6 +456,8 @@ export type HangarApi = typeof hangarApi;
 export const hangarEvents = {
   'vm.stateChanged': z.object({ id: z.string(), name: z.string(), state: VmState, reason: z.string().optional() }),
   'vm.console': z.object({ id: z.string(), data: z.string() /* base64 */ }),
+  /** the guest agent of a running VM came, went, or said something new */
+  'vm.guestChanged': z.object({ id: z.string(), guest: GuestInfo }),
   'task.progress': TaskInfo,
   'inventory.changed': z.object({ id: z.string().optional() }),
   /** desktop app: a .ova/.ovf was opened (command line, second instance, macOS open-file) */

@@ -97,6 +97,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
     'vm.save': async ({ ref }, ctx) => d.vms.save(ref, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     'vm.serial': async ({ ref, maxBytes }) => ({ data: d.vms.serial(ref, maxBytes).toString('base64') }),
     'vm.screenshot': async ({ ref, file }) => d.vms.screenshot(ref, file),
+    'vm.exec': async ({ ref, command, args, input, timeoutS }, ctx) => d.vms.exec(ref, { command, args, timeoutS, signal: ctx.signal, ...(input !== undefined ? { input } : {}) }),
     'vm.send': async ({ ref, text, enter }) => {
       await d.vms.send(ref, text, enter);
       return null;
@@ -153,7 +154,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       return d.vms.details(row);
     },
     'snapshot.list': async ({ ref }) => d.snapshots.list(ref),
-    'snapshot.take': async ({ ref, name, description }, ctx) => d.snapshots.take(ref, { name, description }, { signal: ctx.signal, onProgress: progressOf(ctx) }),
+    'snapshot.take': async ({ ref, name, description, quiesce }, ctx) => d.snapshots.take(ref, { name, description, quiesce }, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     'snapshot.restore': async ({ ref, snapshot }, ctx) => d.snapshots.restore(ref, snapshot, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     'snapshot.delete': async ({ ref, snapshot }, ctx) => {
       await d.snapshots.delete(ref, snapshot, { signal: ctx.signal, onProgress: progressOf(ctx) });

@@ -24,3 +24,7 @@ export const VIRTIOFS_UNAVAILABLE = 'VIRTIOFS_UNAVAILABLE';
 export const SHARES_BLOCK_SAVE = 'SHARES_BLOCK_SAVE';
 /** A share tag is already used by another shared folder of the VM. data: { tag } */
 export const SHARE_TAG_TAKEN = 'SHARE_TAG_TAKEN';
+/** No guest agent answers in the VM (not installed, not running). data: { vm } */
+export const AGENT_ABSENT = 'AGENT_ABSENT';
+/** A running VM with shared folders cannot keep its RAM state, and no agent answers to freeze its file systems. data: { vm, tags } */
+export const SHARES_NEED_QUIESCE = 'SHARES_NEED_QUIESCE';

@@ -250,7 +250,7 @@ export class ExportService {
       return { vm, config: snap.config as VmConfig, disks: snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })), temporarySnapshot: null };
     }
     if (isActive(vm.state)) {
-      const item = await this.d.snapshots.take(vm.id, { name: `Temporary, for exporting to ${basename(req.file)}`, description: '' }, { signal: p.signal, onProgress: () => undefined });
+      const item = await this.d.snapshots.take(vm.id, { name: `Temporary, for exporting to ${basename(req.file)}`, description: '', crashConsistentOk: true }, { signal: p.signal, onProgress: () => undefined });
       const snap = this.d.inventory.snapshots.get(item.id)!;
       warnings.push(`${vm.name} was ${vm.state}: its disks were exported as they were at ${new Date().toISOString()} (a temporary snapshot, removed afterwards); the running memory is not part of an appliance.`);
       return { vm, config: snap.config as VmConfig, disks: snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })), temporarySnapshot: item.id };

@@ -3,6 +3,7 @@
 // remedy applies, and each surface words it for itself (the interface points at its buttons).
 import { errorIssues, type HangarError } from '../../src-vmm/base/errors.js';
 import {
+  AGENT_ABSENT,
   FILE_MISSING,
   GUEST_IGNORED_POWER_BUTTON,
   IMAGE_READS_OTHER_FILES,
@@ -10,6 +11,7 @@ import {
   LINKED_CLONES_DEPEND,
   NESTED_NEEDS_KVM,
   SHARES_BLOCK_SAVE,
+  SHARES_NEED_QUIESCE,
   UNKNOWN_OS_TYPE,
   VIRTIOFS_UNAVAILABLE,
   VMS_RUNNING,
@@ -48,6 +50,10 @@ export function cliAdvice(e: HangarError): string | undefined {
           : `share it with 9p instead: 'hangar modify ${vm} --unshare ${arg(issue.data.tag)} --share FOLDER,tag=${arg(issue.data.tag)},mode=9p'`;
       case SHARES_BLOCK_SAVE:
         return `shut it down with 'hangar stop ${vm}' instead, or remove the shares while it is stopped ('hangar modify ${vm} --unshare TAG')`;
+      case AGENT_ABSENT:
+        return `install qemu-guest-agent in the guest and start it (Debian and Ubuntu: apt install qemu-guest-agent; Fedora: dnf install qemu-guest-agent; Windows: the virtio-win guest tools), then try again`;
+      case SHARES_NEED_QUIESCE:
+        return `install qemu-guest-agent in the guest, shut the VM down first ('hangar stop ${vm}'), or take the snapshot as a power cut would leave the disks with --quiesce off`;
       case UNKNOWN_OS_TYPE:
         return "see 'hangar ostypes'";
     }

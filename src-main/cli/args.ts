@@ -100,6 +100,12 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'screenshot', args: ['VM'], flags: { output: { kind: 'string', short: 'o', value: 'FILE.png', help: 'where to write the PNG' }, ...json }, summary: "the VM's screen as PNG" },
   { name: 'console', args: ['VM'], flags: {}, summary: 'attach the terminal to the serial console (Ctrl-] detaches)' },
   { name: 'send', args: ['VM', 'TEXT'], flags: { 'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' }, ...json }, summary: 'type TEXT into the serial console' },
+  {
+    name: 'exec',
+    args: ['VM', 'CMD...'],
+    flags: { timeout: { kind: 'number', value: 'S', help: 'how long the command may run (default 300)' }, ...json },
+    summary: "run CMD [ARG...] (after '--') in the guest through its agent; prints its output and exits with its status",
+  },
   { name: 'tasks', args: [], flags: { ...json }, summary: 'running and recent long operations with progress' },
   {
     name: 'clone',
@@ -148,7 +154,12 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'snapshot take',
     args: ['VM'],
-    flags: { name: { kind: 'string', value: 'NAME', help: 'the snapshot\'s name (default: Snapshot N)' }, description: { kind: 'string', value: 'TEXT', help: 'free text' }, ...json },
+    flags: {
+      name: { kind: 'string', value: 'NAME', help: 'the snapshot\'s name (default: Snapshot N)' },
+      description: { kind: 'string', value: 'TEXT', help: 'free text' },
+      quiesce: { kind: 'string', value: 'on|off', help: "freeze the guest's file systems around the take (default: on when its agent answers)" },
+      ...json,
+    },
     summary: 'take a snapshot (live, with the running state, when the VM runs)',
   },
   { name: 'snapshot list', args: ['VM'], flags: { ...json }, summary: 'the snapshot tree with the current state marked' },

@@ -45,6 +45,14 @@ export function formatDetails(vm: VmDetails): string {
   ];
   if (vm.restartOnCrash) lines.push(`on crash:    restart (at most ${vm.maxRestartsPerMinute} times a minute)`);
   if (vm.qemuPid) lines.push(`qemu pid:    ${vm.qemuPid}`);
+  if (['running', 'paused', 'starting', 'stopping'].includes(vm.state)) {
+    const g = vm.guest;
+    lines.push(
+      g.agent === 'connected'
+        ? `guest:       ${[g.hostname, g.osName, g.ipAddresses.join(', ')].filter(Boolean).join('; ') || 'the agent answers'}`
+        : 'guest:       no guest agent answers (install qemu-guest-agent in the guest for its address, exec and clean snapshots)',
+    );
+  }
   if (vm.description) lines.push(`description: ${vm.description}`);
   for (const d of vm.disks) {
     lines.push(`disk ${d.id}:  ${d.bus}, ${formatBytes(d.virtualSizeBytes)}, ${d.path}`);

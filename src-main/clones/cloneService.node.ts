@@ -100,7 +100,7 @@ export class CloneService {
       // time: both come from a snapshot of the current state, named so the user sees why it is there.
       const item = await this.d.snapshots.take(
         source.id,
-        { name: req.linked ? `Linked base for ${req.name}` : `Temporary, for cloning ${req.name}`, description: '' },
+        { name: req.linked ? `Linked base for ${req.name}` : `Temporary, for cloning ${req.name}`, description: '', crashConsistentOk: true },
         { signal: p.signal, onProgress: (f) => p.onProgress(f * 0.1, 'taking a snapshot of the current state') },
       );
       snap = this.d.inventory.snapshots.get(item.id);
@@ -275,6 +275,7 @@ export class CloneService {
                     createdAt: x.createdAt,
                     config: remap(x.config),
                     live: x.live,
+                    quiesced: x.quiesced,
                     stateFile: x.stateFile ? join(paths.snapshots, `${newId}.vmstate`) : null,
                     disks: x.disks.map((dd) => ({ ...dd, path: map.get(dd.path)! })),
                   });

@@ -101,6 +101,14 @@ CREATE TABLE quarantine (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'snapshots: quiesced',
+    sql: `
+-- 1 when the guest's file systems were frozen by its agent around the snapshot's disk switch
+ALTER TABLE snapshots ADD COLUMN quiesced INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The schema version this build writes and understands. */

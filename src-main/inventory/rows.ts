@@ -59,6 +59,8 @@ const SnapshotDbRow = z.object({
   live: flag,
   state_file: textOrNull,
   disks: text,
+  /** added by a later migration: absent in a row read through an older view */
+  quiesced: flag.optional(),
 });
 
 const TaskDbRow = z.object({
@@ -170,6 +172,7 @@ export function parseSnapshotRow<TConfig extends ConfigBase>(
       live: row.live === 1,
       stateFile: row.state_file,
       disks: disks.data,
+      quiesced: row.quiesced === 1,
     },
   };
 }

@@ -86,6 +86,8 @@ export interface SnapshotRow<TConfig> {
   live: boolean;
   stateFile: string | null;
   disks: SnapshotDisk[];
+  /** the guest's file systems were frozen by its agent around the disk switch */
+  quiesced: boolean;
 }
 
 export interface SnapshotInput<TConfig> {
@@ -99,6 +101,7 @@ export interface SnapshotInput<TConfig> {
   live: boolean;
   stateFile?: string | null;
   disks: SnapshotDisk[];
+  quiesced?: boolean;
 }
 
 export const TASK_STATES = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;

@@ -95,6 +95,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     const recordState = (vmId: string, state: VmState, reason?: string, accelerator?: 'kvm' | 'tcg') => {
       const row = inventory.vms.get(vmId);
       if (!row) return;
+      if (!isActive(state) && vms?.setGuest(vmId, null)) broadcast('vm.guestChanged', { id: vmId, guest: { agent: 'absent', hostname: null, osName: null, ipAddresses: [] } });
       inventory.vms.setState(vmId, state, reason, accelerator);
       broadcast('vm.stateChanged', { id: vmId, name: row.name, state, ...(reason ? { reason } : {}) });
       vms?.vmStates.fire({ id: vmId, state, ...(reason ? { reason } : {}) });
@@ -135,6 +136,9 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
           if (state === 'aborted') onCrash(vmId, reason, before);
         },
         onConsole: (vmId, data) => consoleBytes.fire({ id: vmId, data }),
+        onGuest: (vmId, guest) => {
+          if (vms?.setGuest(vmId, guest)) broadcast('vm.guestChanged', { id: vmId, guest });
+        },
       },
     });
     store.add(supervisor);

@@ -9,8 +9,9 @@ interface SnapshotFacts {
   createdAt: string;
   live: boolean;
   description: string;
+  quiesced?: boolean;
 }
 
 export function snapshotItem(s: SnapshotFacts, files?: { sizeBytes: number; hasThumbnail: boolean }): SnapshotItem {
-  return { id: s.id, name: s.name, parentId: s.parentId, createdAt: s.createdAt, live: s.live, description: s.description, ...(files ?? {}) };
+  return { id: s.id, name: s.name, parentId: s.parentId, createdAt: s.createdAt, live: s.live, description: s.description, quiesced: s.quiesced ?? false, ...(files ?? {}) };
 }

@@ -7,7 +7,9 @@ import { chmodSync, closeSync, copyFileSync, existsSync, fstatSync, linkSync, mk
 import { basename, join } from 'node:path';
 import { HangarError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
-import { labelProblems, type VmConfig } from '../../src-vmm/model/index.js';
+import { labelProblems, sharesOf, type VmConfig } from '../../src-vmm/model/index.js';
+import type { QuiesceMode } from '../../src-vmm/protocol/contract.js';
+import { agentAbsentError, isAgentAbsent, sharesNeedQuiesceError } from '../vms/agentIssues.js';
 import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, noSpaceOn, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { snapshotNameProblems, findSnapshot, defaultSnapshotName } from '../../src-vmm/snapshots/tree.js';
 import { planDelete, type DeleteFacts, type DeletePlan } from '../../src-vmm/snapshots/deletePlan.js';
@@ -141,7 +143,13 @@ export class SnapshotService {
 
   // ------------------------------------------------------------------ take
 
-  async take(ref: string, input: { name: string; description: string }, p: Progress): Promise<SnapshotItem> {
+  /**
+   * `quiesce` (running VMs): 'auto' freezes the guest's file systems when its agent answers, 'on' requires
+   * it, 'off' never. A VM with shared folders cannot keep its RAM state: it gets a snapshot of its disks
+   * alone, quiesced; without an agent that is refused, unless `crashConsistentOk` (a temporary snapshot
+   * a clone or an export reads once) or quiesce 'off' (the person chose it).
+   */
+  async take(ref: string, input: { name: string; description: string; quiesce?: 'auto' | 'on' | 'off'; crashConsistentOk?: boolean }, p: Progress): Promise<SnapshotItem> {
     const vm = this.d.find(ref);
     // No name: the next free "Snapshot N". A name of only white space is a mistake, not a request for one.
     const name = input.name === '' ? defaultSnapshotName(this.snapshots(vm)) : input.name;
@@ -164,30 +172,47 @@ export class SnapshotService {
       running: running ? vm.config : null,
     });
     assertFreeSpace(paths.dir, neededBytes);
+    const quiesce = input.quiesce ?? 'auto';
+    const shareTags = sharesOf(vm.config).map((x) => x.tag);
+    // Shared folders: QEMU cannot migrate the machine, so no RAM state; the disks alone, frozen clean.
+    const saveState = shareTags.length === 0;
+    if (running && !saveState && quiesce === 'auto' && !input.crashConsistentOk) {
+      this.d.tasks.assertFree(vm);
+      const guest = await this.d.supervisor.call(vm.id, 'host.guestInfo', { refresh: true }, { timeoutMs: 15_000 }).catch(() => null);
+      if (guest?.agent !== 'connected') throw sharesNeedQuiesceError(vm.name, shareTags);
+    }
+    const mode: QuiesceMode = quiesce === 'off' ? 'no' : quiesce === 'on' ? 'required' : 'ifAvailable';
 
     return noSpaceOn(paths.dir, { neededBytes }, () => this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
       const created: string[] = [];
       let stateFile: string | null = null;
       let live = false;
+      let quiesced = false;
       // the running QEMU writes to the new overlays: a failure from here on switches it back first
       let switched = false;
       try {
         if (running) {
-          task.phase('taking a live snapshot');
+          task.phase(saveState ? 'taking a live snapshot' : 'taking a snapshot of the disks (shared folders keep the running state out)');
           stateFile = join(paths.snapshots, `${snapId}.vmstate`);
           if (overlays.length === 0) throw new HangarError('UNSUPPORTED', `VM '${vm.name}' has no disk: a live snapshot needs at least one`);
-          const r = await this.d.supervisor.call(
-            vm.id,
-            'host.snapshotLive',
-            { disks: overlays.map((o) => ({ diskId: o.disk.id, overlay: o.overlay })), stateFile, thumbnail: this.thumbnailPath(vm, snapId) },
-            { signal: task.signal, onProgress: (pr) => task.progress(pr.fraction, pr.message), timeoutMs: 600_000 },
-          );
+          const r = await this.d.supervisor
+            .call(
+              vm.id,
+              'host.snapshotLive',
+              { disks: overlays.map((o) => ({ diskId: o.disk.id, overlay: o.overlay })), stateFile, thumbnail: this.thumbnailPath(vm, snapId), quiesce: mode, saveState },
+              { signal: task.signal, onProgress: (pr) => task.progress(pr.fraction, pr.message), timeoutMs: 600_000 },
+            )
+            .catch((e: unknown) => {
+              if (isAgentAbsent(e)) throw agentAbsentError(vm.name, 'so its file systems cannot be frozen for the snapshot');
+              throw e;
+            });
           created.push(...overlays.map((o) => o.overlay));
           switched = true;
-          this.d.log(`vm=${vm.id} live snapshot: guest paused ${r.pauseMs} ms${r.stateError ? `; state not saved: ${r.stateError}` : ''}`);
+          this.d.log(`vm=${vm.id} live snapshot: guest paused ${r.pauseMs} ms${r.quiesced ? `, file systems frozen ${r.frozenMs} ms` : ''}${r.stateError ? `; state not saved: ${r.stateError}` : ''}`);
           // The state did not fit: no snapshot at all rather than one without the state the user asked for.
-          if (!r.stateSaved && isNoSpaceError(r.stateError)) throw noSpaceError(paths.dir, { cause: r.stateError });
+          if (saveState && !r.stateSaved && isNoSpaceError(r.stateError)) throw noSpaceError(paths.dir, { cause: r.stateError });
           live = r.stateSaved;
+          quiesced = r.quiesced ?? false;
           if (!live) stateFile = null;
         } else {
           task.phase('freezing the disks');
@@ -227,6 +252,7 @@ export class SnapshotService {
             live,
             stateFile,
             disks: vm.config.disks.map((disk) => ({ diskId: disk.id, path: disk.path, format: disk.format })),
+            quiesced,
           });
           for (const o of overlays) {
             if (this.d.inventory.images.get(o.disk.path)) this.d.inventory.images.setRole(o.disk.path, 'frozen');

@@ -11,6 +11,8 @@ import {
   HostStatusFile,
   HostStateEvent,
   HostConsoleEvent,
+  HostGuestEvent,
+  type GuestInfo,
   type HostApi,
   type HostSpec,
   type HostStatus,
@@ -30,6 +32,8 @@ export interface HostHandle {
 export interface SupervisorEvents {
   onState(vmId: string, state: VmState, reason: string | undefined, qemuPid: number | undefined): void;
   onConsole(vmId: string, data: string): void;
+  /** the guest agent came, went, or said something new */
+  onGuest?(vmId: string, info: GuestInfo): void;
 }
 
 export class Supervisor implements Disposable {
@@ -111,6 +115,9 @@ export class Supervisor implements Disposable {
         } else if (name === 'host.console') {
           const ev = HostConsoleEvent.safeParse(payload);
           if (ev.success) this.deps.events.onConsole(vmId, ev.data.data);
+        } else if (name === 'host.guest') {
+          const ev = HostGuestEvent.safeParse(payload);
+          if (ev.success) this.deps.events.onGuest?.(vmId, ev.data);
         }
       }),
     );
@@ -123,6 +130,11 @@ export class Supervisor implements Disposable {
       return null;
     }
     this.hosts.set(vmId, entry);
+    // What the agent said before this owner connected (a re-attach).
+    client.call('host.guestInfo', {}, { timeoutMs: 5_000 }).then(
+      (info) => this.deps.events.onGuest?.(vmId, info),
+      () => undefined,
+    );
     return entry;
   }
 

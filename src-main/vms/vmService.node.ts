@@ -11,7 +11,7 @@ import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
-import type { HostSpec } from '../../src-vmm/protocol/contract.js';
+import type { GuestInfo, HostSpec } from '../../src-vmm/protocol/contract.js';
 import { readLogTail } from '../../src-vmm/host/serialLog.node.js';
 import { vmPaths, type VmPaths } from '../home.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
@@ -24,6 +24,7 @@ import { CREATE_PATHS, configInvalid, modifyPaths } from './requestIssues.js';
 import { PathGuard } from '../files/pathGuard.node.js';
 import { planUserImage, type UserImagePlan } from '../files/userImages.node.js';
 import { assertShareableFolder } from '../files/sharedFolders.node.js';
+import { agentAbsentError, isAgentAbsent } from './agentIssues.js';
 
 const SERIAL_LOG_MAX_BYTES = 2 << 20;
 /** A disk a create or modify adds: a new empty one, or a user's image and how it is used. */
@@ -45,6 +46,8 @@ export interface VmServiceDeps {
 export class VmService {
   /** per VM: what the start-up reconciliation found wrong */
   readonly problems = new Map<string, string[]>();
+  /** what each running VM's guest agent last said (from its host's events) */
+  private readonly guests = new Map<string, GuestInfo>();
   /** clone relations, filled in by the owner once the clone service exists */
   relations: ((row: VmRow) => Pick<VmDetails, 'linkedTo' | 'dependents'>) | undefined;
 
@@ -107,7 +110,29 @@ export class VmService {
 
   summary(row: VmRow): VmSummary {
     const { accelerator } = row.accelerator && isActive(row.state) ? { accelerator: row.accelerator } : this.accelFor(row.config);
-    return { id: row.id, name: row.name, state: row.state, osType: row.config.osType, accelerator };
+    const guest = isActive(row.state) ? this.guests.get(row.id) : undefined;
+    return { id: row.id, name: row.name, state: row.state, osType: row.config.osType, accelerator, ...(guest ? { guest } : {}) };
+  }
+
+  /** Records what a VM's guest agent said; false when nothing changed. */
+  setGuest(vmId: string, info: GuestInfo | null): boolean {
+    const before = this.guests.get(vmId);
+    if (info === null) return this.guests.delete(vmId);
+    this.guests.set(vmId, info);
+    return JSON.stringify(before) !== JSON.stringify(info);
+  }
+
+  /** The guest agent of a running VM, as its host knows it now (the cache when the host does not answer). */
+  private async guestOf(row: VmRow): Promise<GuestInfo> {
+    const absent: GuestInfo = { agent: 'absent', hostname: null, osName: null, ipAddresses: [] };
+    if (!isActive(row.state) || !this.d.supervisor.get(row.id)) return absent;
+    try {
+      const info = await this.d.supervisor.call(row.id, 'host.guestInfo', {}, { timeoutMs: 3_000 });
+      this.guests.set(row.id, info);
+      return info;
+    } catch {
+      return this.guests.get(row.id) ?? absent;
+    }
   }
 
   list(): VmSummary[] {
@@ -169,6 +194,7 @@ export class VmService {
       display: { vga: c.display.vga, vnc: c.display.vnc },
       serial: c.serial.enabled,
       shares: sharesOf(c).map((x) => ({ tag: x.tag, hostPath: x.hostPath, readOnly: x.readOnly, mode: x.mode })),
+      guest: await this.guestOf(row),
       folder: vmPaths(this.d.home, row.id).dir,
       createdAt: row.createdAt,
       snapshots: this.d.inventory.snapshots.listForVm(row.id).map((s) => snapshotItem(s)),
@@ -539,6 +565,7 @@ export class VmService {
       qmpSocket: paths.qmpSocket,
       serialSocket: paths.serialSocket,
       vncSocket: paths.vncSocket,
+      agentSocket: paths.agentSocket,
       pidFile: paths.pidFile,
       nvramFile: paths.nvram,
       incoming,
@@ -563,6 +590,7 @@ export class VmService {
       hostSocket: paths.hostSocket,
       qmpSocket: paths.qmpSocket,
       ...(c.serial.enabled ? { serialSocket: paths.serialSocket } : {}),
+      agentSocket: paths.agentSocket,
       pidFile: paths.pidFile,
       statusFile: paths.statusFile,
       qemuLog: paths.qemuLog,
@@ -640,6 +668,19 @@ export class VmService {
       });
     } else {
       await this.d.supervisor.call(row.id, 'host.powerdown', {});
+      // A guest that ignores the ACPI button (no acpid, a hung desktop) but runs an agent is asked
+      // through it, once a grace period has passed; one that is already shutting down has stopped its
+      // agent by then, or takes the second request as the first.
+      const graceMs = Math.min(AGENT_SHUTDOWN_GRACE_MS, (opts.timeoutS * 1000) / 3);
+      const settled = await Promise.race([ended.then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), graceMs).unref())]);
+      if (!settled && !opts.signal.aborted && this.d.supervisor.get(row.id)) {
+        try {
+          await this.d.supervisor.call(row.id, 'host.guestShutdown', {}, { timeoutMs: 15_000 });
+          this.d.log(`vm=${row.id} the guest did not react to the ACPI power button; asked its agent to shut down`);
+        } catch (e) {
+          this.d.log(`vm=${row.id} the guest did not react to the ACPI power button, and its agent could not be asked: ${(e as Error).message}`);
+        }
+      }
     }
     try {
       const e = await ended;
@@ -679,6 +720,25 @@ export class VmService {
       const e = await ended;
       return { id: row.id, state: e.state };
     });
+  }
+
+  /** Runs a program in the guest through its agent; the guest's exit status and output. */
+  async exec(ref: string, o: { command: string; args: string[]; input?: string; timeoutS: number; signal: AbortSignal }) {
+    const row = this.find(ref);
+    if (row.state !== 'running' || !this.d.supervisor.get(row.id)) {
+      throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
+    }
+    try {
+      return await this.d.supervisor.call(
+        row.id,
+        'host.guestExec',
+        { path: o.command, args: o.args, timeoutMs: Math.round(o.timeoutS * 1000), ...(o.input !== undefined ? { input: o.input } : {}) },
+        { signal: o.signal, timeoutMs: Math.round(o.timeoutS * 1000) + 60_000 },
+      );
+    } catch (e) {
+      if (isAgentAbsent(e)) throw agentAbsentError(row.name, 'so the command cannot run');
+      throw e;
+    }
   }
 
   serial(ref: string, maxBytes: number): Buffer {
@@ -726,6 +786,9 @@ function missingRole(role: string): 'disk' | 'iso' | 'kernel' | 'initrd' | 'firm
   if (role === 'firmware-code') return 'firmware';
   return null;
 }
+
+/** How long a guest may take to react to the ACPI power button before its agent is asked to shut down. */
+const AGENT_SHUTDOWN_GRACE_MS = 15_000;
 
 /** An error about the request as a whole that carries one coded issue, for each surface's own advice. */
 function withIssue(code: ErrorCode, message: string, issue: { code: string; data: Record<string, unknown> }, cause?: unknown): HangarError {

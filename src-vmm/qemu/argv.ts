@@ -4,6 +4,9 @@
 import { HangarError } from '../base/errors.js';
 import { formatIssues, isAbsolutePath, sharesOf, validateConfig, type VmConfig } from '../model/index.js';
 import {
+  AGENT_CHARDEV_ID,
+  AGENT_PORT_ID,
+  AGENT_PORT_NAME,
   FIRMWARE_NODES,
   MEMORY_BACKEND_ID,
   QMP_CHARDEV_ID,
@@ -22,11 +25,13 @@ import {
   opticalBlockdevs,
   opticalDeviceProps,
   serialDeviceProps,
+  serialPortProps,
   storageLayout,
   tabletProps,
   usbControllerProps,
   virtiofsChardevId,
   virtiofsDeviceProps,
+  virtioSerialProps,
   type BlockdevProps,
   type DeviceProps,
   type StorageLayout,
@@ -54,6 +59,8 @@ export interface RunPaths {
   qmpSocket: string;
   serialSocket: string;
   vncSocket: string;
+  /** QEMU's end of the guest agent's channel: the VMM host connects to it */
+  agentSocket: string;
   pidFile: string;
   /** the VM's own UEFI variable store (a copy of OVMF's template) */
   nvramFile: string;
@@ -293,6 +300,22 @@ function serialArgs({ config, paths }: BuildContext): Section {
   };
 }
 
+/**
+ * Channels to agents in the guest, on one virtio-serial controller. Every VM has the guest agent's port
+ * (org.qemu.guest_agent.0): when qemu-guest-agent runs in the guest, the VMM host talks to it through
+ * this socket; when none runs, the port stays closed and nothing changes.
+ */
+function channelArgs({ paths }: BuildContext): Section {
+  return {
+    args: [
+      ...device(virtioSerialProps()),
+      '-chardev', `socket,${qemuOpts([['id', AGENT_CHARDEV_ID], ['path', paths.agentSocket], ['server', true], ['wait', false]])}`,
+      ...device(serialPortProps({ id: AGENT_PORT_ID, chardev: AGENT_CHARDEV_ID, name: AGENT_PORT_NAME })),
+    ],
+    files: [{ path: paths.agentSocket, access: 'rw', role: 'agent-socket' }],
+  };
+}
+
 function qmpArgs({ paths }: BuildContext): Section {
   return {
     args: [
@@ -345,6 +368,7 @@ export const SECTIONS: readonly { name: string; build: SectionBuilder }[] = [
   { name: 'shares', build: shareArgs },
   { name: 'display', build: displayArgs },
   { name: 'serial', build: serialArgs },
+  { name: 'channels', build: channelArgs },
   { name: 'qmp', build: qmpArgs },
   { name: 'boot', build: bootArgs },
   { name: 'incoming', build: incomingArgs },
@@ -371,6 +395,7 @@ function checkHost(config: VmConfig, host: HostFacts, paths: RunPaths): void {
     ['QMP socket', paths.qmpSocket],
     ['serial socket', paths.serialSocket],
     ['VNC socket', paths.vncSocket],
+    ['guest agent socket', paths.agentSocket],
     ['PID file', paths.pidFile],
     ['UEFI variable store', paths.nvramFile],
   ];

@@ -29,6 +29,12 @@ export const SERIAL_DEVICE_ID = 'serial_0';
 /** chardev ids live in their own namespace */
 export const SERIAL_CHARDEV_ID = 'serial0';
 export const QMP_CHARDEV_ID = 'qmp';
+/** the virtio-serial controller that carries the guest agent's (and the clipboard agent's) ports */
+export const VIRTIO_SERIAL_ID = 'vserial_0';
+/** The guest agent: its chardev, its port device (VSERPORT_CHANGE names it) and the port name qemu-ga opens. */
+export const AGENT_CHARDEV_ID = 'qga0';
+export const AGENT_PORT_ID = 'qga_0';
+export const AGENT_PORT_NAME = 'org.qemu.guest_agent.0';
 /** the guest's RAM when it must be shared with a helper (virtio-fs) */
 export const MEMORY_BACKEND_ID = 'mem_0';
 export const FIRMWARE_NODES = { codeFile: 'fw_code_file', code: 'fw_code', varsFile: 'fw_vars_file', vars: 'fw_vars' } as const;
@@ -305,4 +311,13 @@ export function fsdevProps(index: number, share: Pick<Share, 'hostPath' | 'readO
 
 export function ninePDeviceProps(index: number, tag: string): DeviceProps {
   return { driver: 'virtio-9p-pci', id: `p9_${index}_dev`, fsdev: `p9_${index}`, mount_tag: tag };
+}
+
+export function virtioSerialProps(): DeviceProps {
+  return { driver: 'virtio-serial-pci', id: VIRTIO_SERIAL_ID };
+}
+
+/** A named port on the virtio-serial controller, the guest side of a chardev. */
+export function serialPortProps(o: { id: string; chardev: string; name: string }): DeviceProps {
+  return { driver: 'virtserialport', id: o.id, bus: `${VIRTIO_SERIAL_ID}.0`, chardev: o.chardev, name: o.name };
 }

@@ -142,6 +142,7 @@ describe('QEMU accepts the built command line', () => {
         qmpSocket: join(runDir, 'qmp.sock'),
         serialSocket: join(runDir, 'serial.sock'),
         vncSocket: join(runDir, 'vnc.sock'),
+        agentSocket: join(runDir, 'qga.sock'),
         pidFile: join(runDir, 'qemu.pid'),
         nvramFile: join(dir, 'nvram.fd'),
         incoming: false,
@@ -255,7 +256,8 @@ describe('QEMU accepts the built command line', () => {
     });
     const { status, devices } = await launch(c, paths);
     assert.equal(status, 'prelaunch', '-S keeps the CPUs stopped');
-    assertDevices(devices, [...disks.map((d) => d.id), 'net0', 'video_0', 'xhci_0', 'tablet_0', 'serial_0']);
+    assertDevices(devices, [...disks.map((d) => d.id), 'net0', 'video_0', 'xhci_0', 'tablet_0', 'serial_0', 'vserial_0', 'qga_0']);
+    assert.ok(statSync(paths.agentSocket).isSocket(), "the guest agent's channel listens on its unix socket");
     assert.ok(statSync(paths.vncSocket).isSocket(), 'VNC listens on its unix socket');
     assert.ok(statSync(paths.serialSocket).isSocket(), 'the serial port listens on its unix socket');
     // The forward is bound on the host: a second bind of the same port fails.
@@ -382,6 +384,7 @@ describe('QEMU accepts the built command line', () => {
       qmpSocket: join(runDir, 'qmp.sock'),
       serialSocket: join(runDir, 's,1.sock'),
       vncSocket: join(runDir, 'v=1.sock'),
+      agentSocket: join(runDir, 'q,ga=1.sock'),
       pidFile: join(runDir, 'qemu,pid'),
       nvramFile: join(odd, 'nvram.fd'),
       incoming: true,
@@ -399,5 +402,6 @@ describe('QEMU accepts the built command line', () => {
     assert.equal(name, c.name);
     assert.ok(existsSync(paths.pidFile), 'the pid file is where we said');
     assert.ok(statSync(paths.serialSocket).isSocket(), 'the serial socket is where we said');
+    assert.ok(statSync(paths.agentSocket).isSocket(), "the guest agent's socket is where we said");
   });
 });

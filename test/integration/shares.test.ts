@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliIn, tempHome, waitUntil } from '../helpers/cli.node.js';
 import { guestShell } from '../helpers/guestShell.node.js';
-import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
+import { execFileSync } from 'node:child_process';
+import { fixtureGuest, GUEST_TOOLS } from '../fixtures/guest.node.js';
 
 /** Running processes whose program is `program` (a path's last part) and whose arguments mention `text`. */
 function processes(program: string, text: string): { pid: number; argv: string[] }[] {
@@ -33,7 +34,8 @@ describe('shared folders', () => {
   // Shared folders live outside the home, as a user's would.
   const outside = mkdtempSync(join(tmpdir(), 'hangar-shares-'));
   const dirs = { vrw: join(outside, 'vfs-rw'), vro: join(outside, 'vfs-ro'), prw: join(outside, '9p-rw'), pro: join(outside, '9p-ro') };
-  const boot = ['--kernel', guest.kernel, '--initrd', guest.initrd, '--append', 'console=ttyS0,115200 quiet', '--memory', '256', '--nic', 'none', '--disk', 'none'];
+  const kernel = ['--kernel', guest.kernel, '--initrd', guest.initrd, '--append', 'console=ttyS0,115200 quiet', '--memory', '256', '--nic', 'none'];
+  const boot = [...kernel, '--disk', 'none'];
 
   before(() => {
     for (const [key, dir] of Object.entries(dirs)) {
@@ -86,8 +88,12 @@ describe('shared folders', () => {
   });
 
   test('virtio-fs and 9p, read-write and read-only: the guest reads, writes, and is refused writes where it may only read', async () => {
+    // A disk (ext4, which the agent can freeze) and the tools disc (qemu-ga), for the snapshot at the end.
+    const data = join(outside, 'data.img');
+    execFileSync('truncate', ['-s', '32M', data]);
+    execFileSync('mkfs.ext4', ['-q', '-F', data]);
     const created = await ok(
-      'create', '--name', 'shared', ...boot,
+      'create', '--name', 'shared', ...kernel, '--disk-image', data, '--iso', guest.tools,
       '--share', `${dirs.vrw},tag=vrw`,
       '--share', `${dirs.vro},tag=vro,ro`,
       '--share', `${dirs.prw},tag=prw,mode=9p`,
@@ -104,7 +110,7 @@ describe('shared folders', () => {
     const human = (await ok('show', 'shared')).stdout;
     assert.match(human, /share vro: .*vfs-ro \(read-only, virtio-fs\); in the guest: mount -t virtiofs -o ro vro \/mnt\/vro/);
 
-    await ok('start', 'shared', '--wait-serial', GUEST_READY, '--timeout', '180');
+    await ok('start', 'shared', '--wait-serial', GUEST_TOOLS, '--timeout', '180');
     // One virtiofsd per virtio-fs share (its sandbox forks a child), its socket in the VM's private run folder.
     const sockets = new Set(processes('virtiofsd', folder).map((p) => p.argv.find((a) => a.startsWith('--socket-path='))));
     assert.deepEqual([...sockets].sort(), [`--socket-path=${join(folder, 'run', 'fs-0.sock')}`, `--socket-path=${join(folder, 'run', 'fs-1.sock')}`]);
@@ -143,15 +149,32 @@ describe('shared folders', () => {
     assert.equal((await ok('show', 'shared', '--json')).json.state, 'running');
     assert.equal((await sh('shared', 'cat /mnt/vrw/from-guest.txt')).output, 'guest wrote virtio-fs\n', 'the guest is unharmed');
 
+    // A snapshot of a running VM with shares cannot keep its RAM state: it holds the disks, frozen clean
+    // by the guest agent around the switch.
+    await waitUntil('the guest agent', async () => ((await ok('show', 'shared', '--json')).json.guest.agent === 'connected' ? true : undefined), 60_000, 1_000);
+    const snap = await ok('snapshot', 'take', 'shared', '--name', 'with shares', '--json');
+    assert.deepEqual([snap.json.live, snap.json.quiesced], [false, true]);
+    assert.equal((await ok('show', 'shared', '--json')).json.state, 'running');
+    assert.equal((await sh('shared', 'cat /mnt/vrw/from-guest.txt')).output, 'guest wrote virtio-fs\n', 'the shares work on');
+
     // The helpers end with the VM.
     await ok('stop', 'shared', '--force');
     await waitUntil('the helpers to end', () => (processes('virtiofsd', folder).length === 0 ? true : undefined), 15_000);
   });
 
   test('a VM whose virtiofsd dies ends aborted, saying which share; a missing share folder stops the start', async () => {
-    const created = await ok('create', '--name', 'fragile', ...boot, '--share', `${dirs.vrw},tag=work`, '--json');
+    const created = await ok('create', '--name', 'fragile', ...kernel, '--disk', '16M', '--share', `${dirs.vrw},tag=work`, '--json');
     const folder: string = created.json.folder;
     await ok('start', 'fragile');
+
+    // No agent answers (this guest has none): a snapshot is refused, saying what to do, unless the
+    // person takes it as a power cut would leave the disks.
+    const refused = await h('snapshot', 'take', 'fragile');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /shares host folders \('work'\), so its running state cannot be kept in a snapshot, and no guest agent answers .*: install qemu-guest-agent in the guest, shut the VM down first .* --quiesce off/);
+    assert.deepEqual((await ok('snapshot', 'list', 'fragile', '--json')).json.snapshots, []);
+    const crash = await ok('snapshot', 'take', 'fragile', '--quiesce', 'off', '--json');
+    assert.deepEqual([crash.json.live, crash.json.quiesced], [false, false]);
     // The first (the parent of its sandboxed child) is the one the VM's host started.
     const [helper] = processes('virtiofsd', join(folder, 'run', 'fs-0.sock')).sort((a, b) => a.pid - b.pid);
     assert.ok(helper, 'virtiofsd runs');

@@ -28,6 +28,7 @@ const details: VmDetails = {
   display: { vga: 'virtio', vnc: true },
   serial: true,
   shares: [],
+  guest: { agent: 'absent', hostname: null, osName: null, ipAddresses: [] },
   folder: '/vms/web',
   createdAt: '2026-01-01T00:00:00.000Z',
   snapshots: [],

@@ -42,6 +42,7 @@ function runPaths(vmId: string, over: Partial<RunPaths> = {}): RunPaths {
     qmpSocket: join(runDir, 'qmp.sock'),
     serialSocket: join(runDir, 'serial.sock'),
     vncSocket: join(runDir, 'vnc.sock'),
+    agentSocket: join(runDir, 'qga.sock'),
     pidFile: join(runDir, 'qemu.pid'),
     nvramFile: join(dirname(runDir), 'nvram.fd'),
     incoming: false,
@@ -136,7 +137,7 @@ describe('buildQemuLaunch', () => {
   test('sections come in their fixed order', () => {
     assert.deepEqual(
       SECTIONS.map((s) => s.name),
-      ['common', 'machine', 'cpu', 'smp', 'memory', 'firmware', 'disks', 'nics', 'shares', 'display', 'serial', 'qmp', 'boot', 'incoming', 'sandbox'],
+      ['common', 'machine', 'cpu', 'smp', 'memory', 'firmware', 'disks', 'nics', 'shares', 'display', 'serial', 'channels', 'qmp', 'boot', 'incoming', 'sandbox'],
     );
     const argv = build(config()).argv;
     const at = (o: string) => argv.indexOf(o);
@@ -170,6 +171,7 @@ describe('buildQemuLaunch', () => {
       'optical:cd0': 'ro /iso/a.iso',
       'vnc-socket': `rw ${run.vncSocket}`,
       'serial-socket': `rw ${run.serialSocket}`,
+      'agent-socket': `rw ${run.agentSocket}`,
       'qmp-socket': `rw ${run.qmpSocket}`,
       kernel: 'ro /boot/k',
       initrd: 'ro /boot/i',

@@ -54,6 +54,8 @@ export function vmPaths(home: string, vmId: string) {
     serialLog: join(logs, 'serial.log'),
     helpersLog: join(logs, 'helpers.log'),
     nvram: join(dir, 'nvram.fd'),
+    tpmState: join(dir, 'tpm'),
+    tpmLog: join(logs, 'swtpm.log'),
     savedState: join(state, 'saved.vmstate'),
   };
 }

@@ -104,6 +104,8 @@ export const VmCreateInput = z
     recovery: RecoverySection.partial().strict().optional(),
     /** host folders the guest can mount */
     shares: ShareRequests.optional(),
+    /** a TPM 2.0 (swtpm); absent: the OS type's default (on for Windows 11) */
+    tpm: z.boolean().optional(),
   })
   .strict();
 export type VmCreateInput = z.infer<typeof VmCreateInput>;
@@ -134,6 +136,8 @@ export const VmModifyInput = z
     addShares: ShareRequests.optional(),
     /** tags of shared folders to remove */
     removeShares: z.array(ShareTag).max(MAX_SHARES).optional(),
+    /** a TPM 2.0 on or off (its state is kept while it is off) */
+    tpm: z.boolean().optional(),
   })
   .strict();
 export type VmModifyInput = z.infer<typeof VmModifyInput>;
@@ -252,6 +256,10 @@ export const VmDetails = z.object({
   boot: z.object({ order: z.array(z.string()), kernel: z.string().optional(), initrd: z.string().optional(), append: z.string().optional() }),
   display: z.object({ vga: z.string(), vnc: z.boolean() }),
   serial: z.boolean(),
+  /** a TPM 2.0 (swtpm), its state in the VM's folder */
+  tpm: z.boolean(),
+  /** UEFI Secure Boot (Microsoft-enrolled variables) */
+  secureBoot: z.boolean(),
   /** host folders the guest can mount, by tag */
   shares: z.array(z.object({ tag: z.string(), hostPath: z.string(), readOnly: z.boolean(), mode: z.enum(['virtiofs', '9p']) })),
   /** the guest agent: whether one answers, and what it says about the guest */
@@ -276,6 +284,10 @@ export const HostInfo = z.object({
   accelReason: z.string(),
   kvm: z.object({ device: z.string(), probe: z.string(), detail: z.string().optional() }),
   ovmf: z.object({ code: z.string(), vars: z.string() }).nullable(),
+  /** Secure Boot: OVMF's Secure Boot firmware and Microsoft-enrolled variables, or null */
+  ovmfSecureBoot: z.object({ code: z.string(), vars: z.string() }).nullable().optional(),
+  /** TPMs: swtpm, or why there is none */
+  swtpm: z.object({ available: z.boolean(), binary: z.string().optional(), reason: z.string().optional() }).optional(),
   /** virtio-fs shares: the virtiofsd used, or why virtio-fs cannot run here (9p shares still can) */
   virtiofs: z.object({ available: z.boolean(), binary: z.string().optional(), reason: z.string().optional() }).optional(),
   ownerPid: z.number(),

@@ -45,6 +45,8 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
         accelReason: h.accelReason,
         kvm: h.kvm,
         ovmf: h.ovmf,
+        ...(h.ovmfSecureBoot !== undefined ? { ovmfSecureBoot: h.ovmfSecureBoot } : {}),
+        ...(h.swtpm ? { swtpm: h.swtpm.binary !== null ? { available: true, binary: h.swtpm.binary } : { available: false, reason: h.swtpm.reason } } : {}),
         ...(h.virtiofsd ? { virtiofs: h.virtiofsd.binary !== null ? { available: true, binary: h.virtiofsd.binary } : { available: false, reason: h.virtiofsd.reason } } : {}),
         ownerPid: d.owner.pid,
         ownerKind: d.owner.kind,

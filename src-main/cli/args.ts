@@ -40,6 +40,8 @@ const hardwareFlags: Record<string, FlagSpec> = {
   description: { kind: 'string', value: 'TEXT', help: 'free text' },
   'restart-on-crash': { kind: 'string', value: 'on|off', help: 'start the VM again when QEMU or its VMM host crashes' },
   'restart-limit': { kind: 'int', value: 'N', help: 'at most N automatic restarts within a minute (1-10, default 3)' },
+  tpm: { kind: 'string', value: 'on|off', help: 'a TPM 2.0 (swtpm); Windows 11 has one by default' },
+  'secure-boot': { kind: 'string', value: 'on|off', help: "UEFI Secure Boot with Microsoft's keys (needs --firmware uefi); Windows 11 has it by default" },
   share: {
     kind: 'list',
     value: 'HOSTDIR[,tag=TAG][,ro][,mode=virtiofs|9p]',

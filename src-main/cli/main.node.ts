@@ -262,11 +262,16 @@ function buildRequest(p: ParsedCommand): Request {
       const sh = parseShare(text);
       return { ...sh, hostPath: path(sh.hostPath) };
     });
+    const firmware = {
+      ...(f.firmware !== undefined ? { type: f.firmware as 'bios' | 'uefi' } : {}),
+      ...(f['secure-boot'] !== undefined ? { secureBoot: parseOnOff('secure-boot', String(f['secure-boot'])) } : {}),
+    };
     const common = {
       ...(f.os !== undefined ? { osType: String(f.os) } : {}),
       ...(f.description !== undefined ? { description: String(f.description) } : {}),
       ...(Object.keys(system).length ? { system } : {}),
-      ...(f.firmware !== undefined ? { firmware: { type: f.firmware as 'bios' | 'uefi' } } : {}),
+      ...(Object.keys(firmware).length ? { firmware } : {}),
+      ...(f.tpm !== undefined ? { tpm: parseOnOff('tpm', String(f.tpm)) } : {}),
       ...(Object.keys(recovery).length ? { recovery } : {}),
     };
     if (!modify) {

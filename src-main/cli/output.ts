@@ -40,7 +40,7 @@ export function formatDetails(vm: VmDetails): string {
     `os:          ${vm.osLabel} (${vm.osType})`,
     `cpus:        ${vm.cpus}`,
     `memory:      ${vm.memoryMiB} MiB`,
-    `firmware:    ${vm.firmware} (${vm.chipset})`,
+    `firmware:    ${vm.firmware} (${vm.chipset})${vm.secureBoot ? ', Secure Boot' : ''}${vm.tpm ? ', TPM 2.0' : ''}`,
     `accelerator: ${vm.accelerator} (${vm.accelReason})`,
   ];
   if (vm.restartOnCrash) lines.push(`on crash:    restart (at most ${vm.maxRestartsPerMinute} times a minute)`);

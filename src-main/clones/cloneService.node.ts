@@ -15,7 +15,7 @@ import { vmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
-import type { SnapshotService } from '../snapshots/snapshotService.node.js';
+import { copyTpmState, type SnapshotService } from '../snapshots/snapshotService.node.js';
 
 export interface CloneServiceDeps {
   home: string;
@@ -127,6 +127,8 @@ export class CloneService {
           name: req.name,
           // A UEFI machine takes the variables of the state it is cloned from.
           nvramFrom: snap && existsSync(join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`)) ? join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`) : vmPaths(this.d.home, source.id).nvram,
+          // And its TPM's state: a copy of its own, linked or not (a TPM is never shared with the source).
+          tpmFrom: snap ? this.d.snapshots.tpmStatePath(source.id, snap.id) : vmPaths(this.d.home, source.id).tpmState,
           fill: async (paths) => {
             const cfg: VmConfig = snap ? snap.config : source.config;
             const sourceDisks = snap ? snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })) : cfg.disks.map((x) => ({ id: x.id, path: x.path, format: x.format }));
@@ -217,6 +219,7 @@ export class CloneService {
           id,
           name: req.name,
           nvramFrom: srcPaths.nvram,
+          tpmFrom: srcPaths.tpmState,
           fill: async (paths) => {
             const map = new Map<string, string>();
             for (const [i, from] of order.entries()) {
@@ -243,6 +246,8 @@ export class CloneService {
               for (const [suffix, from] of [['.vmstate', x.stateFile], ['.png', join(srcPaths.snapshots, `${x.id}.png`)], ['.nvram.fd', join(srcPaths.snapshots, `${x.id}.nvram.fd`)]] as const) {
                 if (from && existsSync(from)) copyFileSync(from, join(paths.snapshots, `${snapIds.get(x.id)}${suffix}`));
               }
+              const tpm = this.d.snapshots.tpmStatePath(source.id, x.id);
+              if (existsSync(tpm)) copyTpmState(tpm, join(paths.snapshots, `${snapIds.get(x.id)}.tpm`));
             }
             const config = remap(source.config);
             const checked = validateConfig(config);

@@ -215,7 +215,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       provision: vms.provisionDeps(),
       changed: (id) => broadcast('inventory.changed', { id }),
     });
-    const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: () => host.ovmf?.vars ?? null, log });
+    const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: (secureBoot) => (secureBoot ? (host.ovmfSecureBoot?.vars ?? null) : (host.ovmf?.vars ?? null)), log });
     const exports = new ExportService({ inventory, qemuImg, tasks, snapshots, imports, find: (ref) => vms.find(ref), log });
     vms.relations = (row) => ({ linkedTo: clones.linkedTo(row), dependents: clones.dependents(row) });
 

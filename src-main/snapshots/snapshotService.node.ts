@@ -3,11 +3,11 @@
 // Rule for every operation: image files change first, the inventory commits last in one transaction,
 // files that nothing references any more are removed after the commit.
 import { randomUUID, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, copyFileSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HangarError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
-import { labelProblems, sharesOf, type VmConfig } from '../../src-vmm/model/index.js';
+import { hasTpm, labelProblems, sharesOf, type VmConfig } from '../../src-vmm/model/index.js';
 import type { QuiesceMode } from '../../src-vmm/protocol/contract.js';
 import { agentAbsentError, isAgentAbsent, sharesNeedQuiesceError } from '../vms/agentIssues.js';
 import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, noSpaceOn, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
@@ -93,6 +93,11 @@ export class SnapshotService {
     return join(vmPaths(this.d.home, vm.id).snapshots, `${snapId}.png`);
   }
 
+  /** The copy of the TPM's state a snapshot keeps (a folder, as swtpm's is). */
+  tpmStatePath(vmId: string, snapId: string): string {
+    return join(vmPaths(this.d.home, vmId).snapshots, `${snapId}.tpm`);
+  }
+
   async list(ref: string): Promise<{ snapshots: SnapshotItem[]; currentSnapshotId: string | null; currentStateChanged: boolean }> {
     const vm = this.d.find(ref);
     const snaps = this.snapshots(vm);
@@ -117,6 +122,7 @@ export class SnapshotService {
       savedState: vm.state === 'saved' ? (current.stateFile && sameFile(paths.savedState, current.stateFile) ? 'held-by-snapshot' : 'own') : 'none',
       settingsDiffer: settingsDiffer(vm.config, current.config),
       nvramDiffers: vm.config.firmware.type === 'uefi' && !sameContent(paths.nvram, join(paths.snapshots, `${current.id}.nvram.fd`)),
+      tpmDiffers: (hasTpm(vm.config) || hasTpm(current.config)) && !sameTpmState(paths.tpmState, this.tpmStatePath(vm.id, current.id)),
     };
     if (currentStateChanged({ ...cheap, disksUntouched: true })) return true;
     let disksUntouched = true;
@@ -233,6 +239,13 @@ export class SnapshotService {
           copyFileSync(paths.nvram, nv);
           created.push(nv);
         }
+        // The TPM's state (keys, sealed secrets): a live take also has it in the RAM state, which wins on
+        // a restore; the copy serves offline restores and clones of the snapshot.
+        if (hasTpm(vm.config) && existsSync(paths.tpmState)) {
+          const tpm = this.tpmStatePath(vm.id, snapId);
+          copyTpmState(paths.tpmState, tpm);
+          created.push(tpm);
+        }
         this.d.fault?.('snapshot-take-before-commit');
         testFillPoint('snapshot-before-register');
         task.phase('recording the snapshot');
@@ -270,7 +283,7 @@ export class SnapshotService {
         this.d.changed(vm.id);
         return this.item(vm, snap);
       } catch (e) {
-        if (!running) for (const f of created) rmSync(f, { force: true });
+        if (!running) for (const f of created) rmSync(f, { force: true, recursive: true });
         else {
           if (switched) {
             // The state file goes first: committing the overlays back may need the room it took.
@@ -278,6 +291,7 @@ export class SnapshotService {
             await this.switchBack(vm, overlays).catch((err: unknown) => this.d.log(`vm=${vm.id} could not switch back from the overlays of a failed snapshot: ${(err as Error).message}`));
           }
           await this.discardFailedLiveTake(vm, snapId, overlays.map((o) => o.overlay));
+          rmSync(this.tpmStatePath(vm.id, snapId), { recursive: true, force: true });
         }
         throw asNoSpace(e, paths.dir, { neededBytes });
       }
@@ -352,6 +366,9 @@ export class SnapshotService {
       else rmSync(paths.savedState, { force: true });
       const nv = join(paths.snapshots, `${snap.id}.nvram.fd`);
       if (nextConfig.firmware.type === 'uefi' && existsSync(nv)) copyFileSync(nv, paths.nvram);
+      // The TPM as the snapshot had it; none when it had none (a TPM switched on later starts empty).
+      rmSync(paths.tpmState, { recursive: true, force: true });
+      if (existsSync(this.tpmStatePath(vm.id, snap.id))) copyTpmState(this.tpmStatePath(vm.id, snap.id), paths.tpmState);
       for (const f of discard) rmSync(f, { force: true });
       this.d.changed(vm.id);
       return { id: vm.id, state: nextState };
@@ -471,8 +488,8 @@ export class SnapshotService {
       });
       this.d.fault?.('snapshot-delete-after-commit');
       for (const image of plan.remove) rmSync(image, { force: true });
-      for (const f of [snap.stateFile, this.thumbnailPath(vm, snap.id), join(vmPaths(this.d.home, vm.id).snapshots, `${snap.id}.nvram.fd`)]) {
-        if (f) rmSync(f, { force: true });
+      for (const f of [snap.stateFile, this.thumbnailPath(vm, snap.id), join(vmPaths(this.d.home, vm.id).snapshots, `${snap.id}.nvram.fd`), this.tpmStatePath(vm.id, snap.id)]) {
+        if (f) rmSync(f, { force: true, recursive: true });
       }
       this.d.changed(vm.id);
     });
@@ -566,6 +583,25 @@ function sameContent(a: string, b: string): boolean {
     if (fa !== undefined) closeSync(fa);
     if (fb !== undefined) closeSync(fb);
   }
+}
+
+/** swtpm writes a state file through a temporary one (TMP*) and renames it, and keeps a .lock: copies leave those out. */
+const isTpmTemp = (name: string) => name.startsWith('TMP') || name.startsWith('.');
+
+/** A copy of a TPM state folder (private, as swtpm keeps it). */
+export function copyTpmState(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(from)) if (!isTpmTemp(name)) cpSync(join(from, name), join(to, name), { recursive: true });
+}
+
+/** Two TPM state folders hold the same files with the same bytes (both missing counts as the same). */
+function sameTpmState(a: string, b: string): boolean {
+  const names = (d: string) => (existsSync(d) ? readdirSync(d).filter((n) => !isTpmTemp(n)).sort() : []);
+  const na = names(a);
+  const nb = names(b);
+  if (na.join('/') !== nb.join('/')) return false;
+  return na.every((n) => sameContent(join(a, n), join(b, n)));
 }
 
 function readOnly(path: string): void {

@@ -1,12 +1,12 @@
 // VM operations of the owner: create, modify, delete, show, and the lifecycle through the supervisor.
 // Rule for every change: disk files change first, the inventory commits last; a failure undoes the files.
 import { randomUUID, randomInt } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, writeFileSync, readdirSync, constants as fsc } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, accessSync, readFileSync, writeFileSync, readdirSync, constants as fsc } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
 import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM, SHARES_BLOCK_SAVE, VIRTIOFS_UNAVAILABLE } from '../api/issueCodes.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
-import { applyChange, composeConfig, getOsType, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, sharesOf, type MachineChange, type ShareMode, type VmConfig } from '../../src-vmm/model/index.js';
+import { applyChange, composeConfig, getOsType, hasSecureBoot, hasTpm, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, sharesOf, type MachineChange, type ShareMode, type VmConfig } from '../../src-vmm/model/index.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
@@ -193,6 +193,8 @@ export class VmService {
       },
       display: { vga: c.display.vga, vnc: c.display.vnc },
       serial: c.serial.enabled,
+      tpm: hasTpm(c),
+      secureBoot: hasSecureBoot(c),
       shares: sharesOf(c).map((x) => ({ tag: x.tag, hostPath: x.hostPath, readOnly: x.readOnly, mode: x.mode })),
       guest: await this.guestOf(row),
       folder: vmPaths(this.d.home, row.id).dir,
@@ -219,6 +221,8 @@ export class VmService {
         ...(input.description !== undefined ? { description: input.description } : {}),
         system: input.system ?? {},
         ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
+        ...(input.firmware?.secureBoot !== undefined ? { secureBoot: input.firmware.secureBoot } : {}),
+        ...(input.tpm !== undefined ? { tpm: input.tpm } : {}),
         disks: disk ? [{ path: disk.path, format: disk.format }] : [],
         opticals: input.iso ? [{ path: input.iso }] : [],
         nics,
@@ -237,12 +241,12 @@ export class VmService {
     if (input.boot?.initrd) this.assertUsableFile(input.boot.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'), 'boot.initrd');
     this.checkShares(input.shares ?? [], 'shares');
     const uefi = planned.value.firmware.type === 'uefi';
-    if (uefi && !this.d.host().ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    this.assertHostCanRun(planned.value);
 
     // Space runs out on the VMs folder: the new VM's own folder goes with a failure. Checked before the
     // task starts, so a full disk refuses the VM before anything (not even the task) is written.
     const vmsDir = join(this.d.home, 'VMs');
-    const ovmfVars = uefi ? this.d.host().ovmf?.vars : undefined;
+    const ovmfVars = uefi ? this.ovmfVarsFor(hasSecureBoot(planned.value)) ?? undefined : undefined;
     const diskPlan = input.disk ? await this.planDisk(input.disk) : undefined;
     assertFreeSpace(vmsDir, (diskPlan ? await this.diskRoom(diskPlan) : 0) + (ovmfVars && existsSync(ovmfVars) ? statSync(ovmfVars).size : 0));
     return noSpaceOn(vmsDir, {}, () =>
@@ -284,13 +288,27 @@ export class VmService {
 
   /** What provisioning a new VM needs of this owner. */
   provisionDeps(): ProvisionDeps {
-    return { home: this.d.home, inventory: this.d.inventory, ovmfVars: () => this.d.host().ovmf?.vars ?? null };
+    return { home: this.d.home, inventory: this.d.inventory, ovmfVars: (secureBoot) => this.ovmfVarsFor(secureBoot) };
   }
 
-  private createNvram(paths: VmPaths): void {
-    const ovmf = this.d.host().ovmf;
-    if (!ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
-    copyFileSync(ovmf.vars, paths.nvram);
+  /** The variable-store template a UEFI VM starts from: with Microsoft's keys enrolled for Secure Boot. */
+  ovmfVarsFor(secureBoot: boolean): string | null {
+    return secureBoot ? (this.d.host().ovmfSecureBoot?.vars ?? null) : (this.d.host().ovmf?.vars ?? null);
+  }
+
+  /** What a config needs of this host that it lacks: UEFI firmware, the Secure Boot firmware, swtpm. */
+  private assertHostCanRun(c: VmConfig): void {
+    const h = this.d.host();
+    if (c.firmware.type === 'uefi' && !h.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    if (hasSecureBoot(c) && !h.ovmfSecureBoot) throw new HangarError('UNSUPPORTED', "Secure Boot needs OVMF's Secure Boot firmware and its Microsoft-enrolled variables (OVMF_CODE_4M.ms.fd, OVMF_VARS_4M.ms.fd), which are not installed: install the ovmf package");
+    if (hasTpm(c) && !h.swtpm?.binary) throw new HangarError('UNSUPPORTED', `the TPM needs swtpm, which is not installed: install the swtpm package`);
+  }
+
+  /** A fresh UEFI variable store for the VM: Microsoft-enrolled for Secure Boot, blank otherwise. */
+  private createNvram(paths: VmPaths, secureBoot: boolean): void {
+    const vars = this.ovmfVarsFor(secureBoot);
+    if (!vars) throw new HangarError('UNSUPPORTED', secureBoot ? "Secure Boot's firmware (OVMF_VARS_4M.ms.fd) is not installed: install the ovmf package" : 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    copyFileSync(vars, paths.nvram);
   }
 
   /**
@@ -423,6 +441,8 @@ export class VmService {
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.system ? { system: input.system } : {}),
       ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
+      ...(input.firmware?.secureBoot !== undefined ? { secureBoot: input.firmware.secureBoot } : {}),
+      ...(input.tpm !== undefined ? { tpm: input.tpm } : {}),
       ...(input.features?.nested !== undefined ? { nested: input.features.nested } : {}),
       ...(input.recovery ? { recovery: input.recovery } : {}),
       ...(input.iso !== undefined ? { iso: input.iso } : {}),
@@ -438,6 +458,7 @@ export class VmService {
     const issuesAt = modifyPaths(input.addDisk ? c.disks.length : null, input.addShares?.length ? keptShares : null);
     const preview = applyChange(c, change(input.addDisk ? { path: newDiskPath, format: 'qcow2' } : null));
     if (!preview.ok) throw configInvalid(preview.issues, issuesAt);
+    this.assertHostCanRun(preview.value);
     const diskPlan = input.addDisk ? await this.planDisk(input.addDisk, 'addDisk') : undefined;
 
     return this.d.tasks.run('vm.modify', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
@@ -452,16 +473,34 @@ export class VmService {
           if (!r.ok) throw configInvalid(r.issues, issuesAt);
           next = r.value;
         }
+        // Secure Boot switched (on a UEFI VM): the variable store starts again from the matching
+        // template (its boot entries go; OVMF finds the disk's boot loader by itself). The old one is kept
+        // aside until the change is recorded.
+        const keptNvram = `${paths.nvram}.before-change`;
+        const sbChanged = next.firmware.type === 'uefi' && existsSync(paths.nvram) && hasSecureBoot(next) !== hasSecureBoot(c);
+        if (sbChanged) renameSync(paths.nvram, keptNvram);
         if (next.firmware.type === 'uefi' && !existsSync(paths.nvram)) {
-          this.createNvram(paths);
+          this.createNvram(paths, hasSecureBoot(next));
           created.push(paths.nvram);
         }
-        return this.d.inventory.transaction(() => {
-          if (input.name !== undefined) this.assertNameFree(input.name, row.id);
-          const updated = this.d.inventory.vms.updateConfig(row.id, next);
-          if (image) this.d.inventory.images.add({ path: image.path, vmId: row.id, format: image.format, virtualSize: image.virtualSize, backingPath: null, owned: image.owned, role: 'disk' });
-          return updated;
-        });
+        let updated;
+        try {
+          updated = this.d.inventory.transaction(() => {
+            if (input.name !== undefined) this.assertNameFree(input.name, row.id);
+            const u = this.d.inventory.vms.updateConfig(row.id, next);
+            if (image) this.d.inventory.images.add({ path: image.path, vmId: row.id, format: image.format, virtualSize: image.virtualSize, backingPath: null, owned: image.owned, role: 'disk' });
+            return u;
+          });
+        } catch (e) {
+          if (sbChanged) {
+            rmSync(paths.nvram, { force: true });
+            renameSync(keptNvram, paths.nvram);
+            created.splice(created.indexOf(paths.nvram), 1);
+          }
+          throw e;
+        }
+        if (sbChanged) rmSync(keptNvram, { force: true });
+        return updated;
       } catch (e) {
         for (const f of created) rmSync(f, { force: true });
         throw e;
@@ -550,7 +589,7 @@ export class VmService {
     if (c.features.nested && accelerator !== 'kvm') {
       throw withIssue('UNSUPPORTED', `VM '${vm}' has nested virtualization on, which needs KVM; this host uses ${hostReport.accelReason}`, { code: NESTED_NEEDS_KVM, data: { vm } });
     }
-    if (c.firmware.type === 'uefi' && !hostReport.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    this.assertHostCanRun(c);
     const paths = vmPaths(this.d.home, row.id);
     const incoming = row.state === 'saved' && existsSync(paths.savedState);
     const virtiofsd = hostReport.virtiofsd ?? { binary: null, reason: 'virtiofsd was not looked for' };
@@ -559,7 +598,15 @@ export class VmService {
         throw withIssue('UNSUPPORTED', `VM '${vm}' shares '${share.tag}' with virtio-fs, which cannot run on this host: ${virtiofsd.reason}`, { code: VIRTIOFS_UNAVAILABLE, data: { vm, tag: share.tag, reason: virtiofsd.reason } });
       }
     }
-    const facts: HostFacts = { qemuBinary: hostReport.qemuBinary, qemuVersion: hostReport.qemuVersion, accel: accelerator, ovmf: hostReport.ovmf, virtiofsd };
+    const facts: HostFacts = {
+      qemuBinary: hostReport.qemuBinary,
+      qemuVersion: hostReport.qemuVersion,
+      accel: accelerator,
+      ovmf: hostReport.ovmf,
+      virtiofsd,
+      ovmfSecureBoot: hostReport.ovmfSecureBoot ?? null,
+      swtpm: hostReport.swtpm ?? { binary: null, reason: 'swtpm was not looked for' },
+    };
     const launch = buildQemuLaunch(c, facts, {
       runDir: paths.run,
       qmpSocket: paths.qmpSocket,
@@ -568,6 +615,8 @@ export class VmService {
       agentSocket: paths.agentSocket,
       pidFile: paths.pidFile,
       nvramFile: paths.nvram,
+      tpmStateDir: paths.tpmState,
+      tpmLog: paths.tpmLog,
       incoming,
     });
     // Every file QEMU opens that Hangar does not make at start must be there: the launch lists them.
@@ -580,7 +629,8 @@ export class VmService {
       }
     }
     for (const dir of [paths.run, paths.logs, paths.state]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (c.firmware.type === 'uefi' && !existsSync(paths.nvram)) this.createNvram(paths);
+    if (c.firmware.type === 'uefi' && !existsSync(paths.nvram)) this.createNvram(paths, hasSecureBoot(c));
+    if (hasTpm(c)) mkdirSync(paths.tpmState, { recursive: true, mode: 0o700 });
     const spec: HostSpec = {
       vmId: row.id,
       vmName: row.name,

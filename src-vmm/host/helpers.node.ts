@@ -58,9 +58,9 @@ export class HelperProcesses {
         holder = await privateMountNamespace(logFd);
         for (const path of spec.readOnlyPaths) await mountReadOnly(holder.pid!, path, this.o.log);
         // nsenter joins the namespace and then runs (execs) the helper: the helper sees the folders read-only.
-        child = spawn('nsenter', [`--target=${holder.pid}`, '--mount', '--', spec.binary, ...spec.argv], { stdio: ['ignore', logFd, logFd], env: HELPER_ENV });
+        child = spawn('nsenter', [`--target=${holder.pid}`, '--mount', '--', spec.binary, ...spec.argv], { stdio: ['ignore', logFd, logFd], env: HELPER_ENV, ...(spec.cwd ? { cwd: spec.cwd } : {}) });
       } else {
-        child = spawn(spec.binary, spec.argv, { stdio: ['ignore', logFd, logFd], env: HELPER_ENV });
+        child = spawn(spec.binary, spec.argv, { stdio: ['ignore', logFd, logFd], env: HELPER_ENV, ...(spec.cwd ? { cwd: spec.cwd } : {}) });
       }
     } finally {
       process.umask(previousMask);

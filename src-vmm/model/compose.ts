@@ -96,6 +96,10 @@ export interface MachineChoices {
   shares?: ShareChoice[];
   /** the mode of shares that name none (the caller knows whether virtio-fs can run on its host); absent: virtiofs */
   shareMode?: ShareMode;
+  /** a TPM 2.0; absent: the OS type's default (on for Windows 11) */
+  tpm?: boolean;
+  /** Secure Boot (UEFI only); absent: the OS type's default when the firmware is UEFI (on for Windows 11) */
+  secureBoot?: boolean;
   /**
    * 'chipset' (default): IDE devices move to SATA on q35; 'buses': chosen IDE devices make a BIOS
    * machine pc; 'none': the buses were fitted already (an import's review) and a bus the person
@@ -126,7 +130,7 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
       memoryMiB: m.system?.memoryMiB ?? def.memoryMiB,
       accel: m.system?.accel ?? 'auto',
     },
-    firmware: { type: firmware },
+    firmware: { type: firmware, ...((m.secureBoot ?? (firmware === 'uefi' && def.secureBoot)) ? { secureBoot: true } : {}) },
     disks: (m.disks ?? []).map((d, i) => ({ id: d.id ?? `disk${i}`, bus: d.bus ?? def.diskBus, path: d.path, format: d.format, readOnly: d.readOnly ?? false })),
     opticals: (m.opticals ?? []).map((o, i) => ({ id: o.id ?? `cd${i}`, bus: o.bus ?? def.opticalBus, path: o.path })),
     nics: (m.nics ?? []).map((n, i) => ({ id: n.id ?? `net${i}`, model: n.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? [] })),
@@ -141,6 +145,7 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
     },
     ...(recovery ? { recovery: { restartOnCrash: recovery.restartOnCrash ?? false, maxRestartsPerMinute: recovery.maxRestartsPerMinute ?? 3 } } : {}),
     ...(m.shares?.length ? { shares: sharesFrom(m.shares, m.shareMode) } : {}),
+    ...((m.tpm ?? def.tpm) ? { tpm: { version: '2.0' as const } } : {}),
   };
   // Even unfitted, UEFI means q35: the buses are what is left as chosen.
   const fitted =
@@ -179,6 +184,9 @@ export interface MachineChange {
   removeShares?: string[];
   /** the mode of added shares that name none; absent: virtiofs */
   shareMode?: ShareMode;
+  tpm?: boolean;
+  /** Secure Boot; a switch to BIOS turns it off unless this says on */
+  secureBoot?: boolean;
 }
 
 /** The config with the change applied, fitted to its chipset and validated; the given config is left as it was. */
@@ -219,11 +227,16 @@ export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, Co
   const unknown = (ch.removeShares ?? []).flatMap((tag, i) => (before.some((s) => s.tag === tag) ? [] : [{ path: `removeShares[${i}]`, message: `there is no shared folder tagged '${tag}'` }]));
   if (unknown.length) return fail(unknown);
   const shares = [...before.filter((s) => !(ch.removeShares ?? []).includes(s.tag)), ...sharesFrom(ch.addShares ?? [], ch.shareMode)];
+  // Secure Boot stays as it was unless changed; it goes with UEFI (a switch to BIOS takes it along).
+  const secureBoot = ch.secureBoot ?? (firmware === 'uefi' && c.firmware.secureBoot === true);
+  const tpm = ch.tpm ?? c.tpm !== undefined;
+  const { tpm: _oldTpm, ...rest } = c;
   const next = {
-    ...c,
+    ...rest,
     ...dropUndefined({ name: ch.name, osType: ch.osType, description: ch.description }),
     system: { ...c.system, ...dropUndefined(ch.system ?? {}) },
-    firmware: { type: firmware },
+    firmware: { type: firmware, ...(secureBoot ? { secureBoot: true } : {}) },
+    ...(tpm ? { tpm: c.tpm ?? { version: '2.0' as const } } : {}),
     disks,
     opticals,
     nics,

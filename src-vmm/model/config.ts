@@ -15,6 +15,7 @@ import { OsTypeId } from './osCatalogue.js';
 import { RecoverySection } from './recovery.js';
 import { SerialSection } from './serial.js';
 import { SharesSection } from './shares.js';
+import { TpmSection } from './tpm.js';
 import { SystemSection } from './system.js';
 
 export interface ConfigIssue {
@@ -50,6 +51,8 @@ export const VmConfigSchema = z
     recovery: RecoverySection.optional(),
     /** absent in configs saved before shared folders existed: none */
     shares: SharesSection.optional(),
+    /** absent in configs saved before it, and when the VM has no TPM */
+    tpm: TpmSection.optional(),
   })
   .strict();
 /** The schema under the name callers use for values and parsing alike (`VmConfig.parse`). */
@@ -88,6 +91,7 @@ export function crossFieldIssues(c: VmConfig): ConfigIssue[] {
   const add = (path: string, message: string) => issues.push({ path, message });
 
   if (c.firmware.type === 'uefi' && c.system.chipset !== 'q35') add('firmware.type', 'UEFI firmware needs the q35 chipset');
+  if (c.firmware.secureBoot && c.firmware.type !== 'uefi') add('firmware.secureBoot', 'Secure Boot needs UEFI firmware');
   if (c.features.nested && c.system.accel === 'tcg') add('features.nested', "nested virtualization needs the KVM accelerator (accel is 'tcg')");
 
   const storage = [

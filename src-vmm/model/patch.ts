@@ -15,6 +15,7 @@ import { OsTypeId } from './osCatalogue.js';
 import { DEFAULT_RECOVERY, RecoverySection } from './recovery.js';
 import { SerialSection } from './serial.js';
 import { SharesSection } from './shares.js';
+import { TpmSection } from './tpm.js';
 import { SystemSection } from './system.js';
 
 const BootPatch = z
@@ -44,6 +45,8 @@ export const VmConfigPatch = z
     recovery: RecoverySection.partial().strict().optional(),
     /** the whole list of shared folders, as it is to be */
     shares: SharesSection.optional(),
+    /** null removes the TPM */
+    tpm: TpmSection.nullable().optional(),
   })
   .strict();
 /** What a caller writes: any subset. Use null in boot.kernel/initrd/append to remove that setting. */
@@ -76,8 +79,11 @@ export function applyPatch(config: VmConfig, patch: VmConfigPatch): Result<VmCon
     if (value === null) delete boot[key];
     else if (value !== undefined) boot[key] = value;
   }
+  const { tpm: currentTpm, ...withoutTpm } = config;
+  const tpm = p.tpm === null ? undefined : (p.tpm ?? currentTpm);
   const merged = {
-    ...config,
+    ...withoutTpm,
+    ...(tpm ? { tpm } : {}),
     ...dropUndefined({ name: p.name, osType: p.osType, description: p.description }),
     system: { ...config.system, ...dropUndefined(p.system ?? {}) },
     firmware: { ...config.firmware, ...dropUndefined(p.firmware ?? {}) },

@@ -135,10 +135,11 @@ export type HostConsoleEvent = z.infer<typeof HostConsoleEvent>;
 /** A helper process the host starts before QEMU (see HelperLaunch in qemu/argv.ts). */
 export const HelperSpec = z.object({
   id: z.string(),
-  kind: z.enum(['virtiofsd']),
+  kind: z.enum(['virtiofsd', 'swtpm']),
   label: z.string(),
   binary: z.string(),
   argv: z.array(z.string()),
+  cwd: z.string().optional(),
   socket: z.string(),
   readOnlyPaths: z.array(z.string()),
 });

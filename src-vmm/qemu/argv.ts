@@ -2,12 +2,14 @@
 // Pure: reads no host state; whatever it needs to know about the host arrives in HostFacts.
 // Built from named sections in a fixed order, so a golden file diff points at one section.
 import { HangarError } from '../base/errors.js';
-import { formatIssues, isAbsolutePath, sharesOf, validateConfig, type VmConfig } from '../model/index.js';
+import { formatIssues, hasSecureBoot, hasTpm, isAbsolutePath, sharesOf, validateConfig, type VmConfig } from '../model/index.js';
 import {
   AGENT_CHARDEV_ID,
   AGENT_PORT_ID,
   AGENT_PORT_NAME,
   FIRMWARE_NODES,
+  TPM_BACKEND_ID,
+  TPM_CHARDEV_ID,
   MEMORY_BACKEND_ID,
   QMP_CHARDEV_ID,
   SERIAL_CHARDEV_ID,
@@ -28,6 +30,7 @@ import {
   serialPortProps,
   storageLayout,
   tabletProps,
+  tpmDeviceProps,
   usbControllerProps,
   virtiofsChardevId,
   virtiofsDeviceProps,
@@ -37,7 +40,7 @@ import {
   type StorageLayout,
 } from './devices.js';
 import { escapeQemuOpt, qemuOpts } from './escape.js';
-import { virtiofsdArgs, virtiofsSocket } from './helpers.js';
+import { swtpmArgs, tpmSocket, virtiofsdArgs, virtiofsSocket } from './helpers.js';
 
 export interface HostFacts {
   qemuBinary: string;
@@ -52,6 +55,10 @@ export interface HostFacts {
    * the reason). Absent: not looked for (a config without virtio-fs shares needs no answer).
    */
   virtiofsd?: { binary: string } | { binary: null; reason: string };
+  /** OVMF built for Secure Boot (needs SMM) with its Microsoft-enrolled variable store, or null when the host has none */
+  ovmfSecureBoot?: { code: string; vars: string } | null;
+  /** swtpm, for a TPM: its path, or null when it is not installed (with the reason). Absent: not looked for. */
+  swtpm?: { binary: string } | { binary: null; reason: string };
 }
 
 export interface RunPaths {
@@ -64,6 +71,10 @@ export interface RunPaths {
   pidFile: string;
   /** the VM's own UEFI variable store (a copy of OVMF's template) */
   nvramFile: string;
+  /** the folder of the VM's TPM state (swtpm's), kept with the VM */
+  tpmStateDir: string;
+  /** where the TPM's log goes */
+  tpmLog: string;
   /** start waiting for a migration stream (restore of a saved state): adds -incoming defer */
   incoming: boolean;
 }
@@ -82,11 +93,13 @@ export interface QemuFile {
 export interface HelperLaunch {
   /** unique within the launch: 'virtiofsd:<tag>', 'swtpm' */
   id: string;
-  kind: 'virtiofsd';
+  kind: 'virtiofsd' | 'swtpm';
   /** what it is to a person, for errors and logs: "virtiofsd for the shared folder 'docs'" */
   label: string;
   binary: string;
   argv: string[];
+  /** the folder it runs in (its relative paths are relative to it); absent: no preference */
+  cwd?: string;
   /** the socket QEMU connects to: the host waits for it before starting QEMU */
   socket: string;
   /**
@@ -171,8 +184,13 @@ function machineArgs({ config, host }: BuildContext): Section {
   // OVMF goes on the two flash chips by block node (defined by firmwareArgs), the modern
   // replacement of `-drive if=pflash`.
   if (config.firmware.type === 'uefi') props.push(`pflash0=${FIRMWARE_NODES.code}`, `pflash1=${FIRMWARE_NODES.vars}`);
+  // Secure Boot: the variable store may be written only from System Management Mode, so a guest OS
+  // cannot change the keys; OVMF's Secure Boot build requires SMM and refuses to start without it.
+  if (hasSecureBoot(config)) props.push('smm=on');
   if (needsSharedMemory(config)) props.push(`memory-backend=${MEMORY_BACKEND_ID}`);
-  return { args: ['-machine', props.join(','), '-accel', host.accel], files: [] };
+  const args = ['-machine', props.join(','), '-accel', host.accel];
+  if (hasSecureBoot(config)) args.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+  return { args, files: [] };
 }
 
 function cpuArgs({ config, host }: BuildContext): Section {
@@ -204,10 +222,17 @@ function firmwareArgs({ config, host, paths }: BuildContext): Section {
   // BIOS: SeaBIOS, QEMU's default, from QEMU's own data folder.
   if (config.firmware.type !== 'uefi') return { args: [], files: [] };
   if (!host.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+  // With Secure Boot, OVMF's Secure Boot build; the VM's variable store was copied from its
+  // Microsoft-enrolled template when Secure Boot was switched on.
+  let code = host.ovmf.code;
+  if (hasSecureBoot(config)) {
+    if (!host.ovmfSecureBoot) throw new HangarError('UNSUPPORTED', "Secure Boot needs OVMF's Secure Boot firmware (OVMF_CODE_4M.ms.fd), which is not installed: install the ovmf package");
+    code = host.ovmfSecureBoot.code;
+  }
   return {
-    args: firmwareBlockdevs(host.ovmf.code, paths.nvramFile).flatMap(blockdev),
+    args: firmwareBlockdevs(code, paths.nvramFile).flatMap(blockdev),
     files: [
-      { path: host.ovmf.code, access: 'ro', role: 'firmware-code' },
+      { path: code, access: 'ro', role: 'firmware-code' },
       { path: paths.nvramFile, access: 'rw', role: 'nvram' },
     ],
   };
@@ -271,6 +296,50 @@ function shareArgs({ config, host, paths }: BuildContext): Section {
     }
   });
   return { args, files, helpers };
+}
+
+/**
+ * A TPM 2.0: swtpm keeps its state in the VM's folder and serves its control socket in the run folder;
+ * QEMU's tpm-emulator backend connects to it (TIS on pc, CRB on q35, the interfaces Windows 11 and
+ * Linux drive out of the box). The TPM's state travels in a saved or live snapshot's RAM state.
+ */
+function tpmArgs({ config, host, paths }: BuildContext): Section {
+  if (!hasTpm(config)) return { args: [], files: [] };
+  const sw = host.swtpm;
+  if (!sw) throw new HangarError('UNSUPPORTED', 'the VM has a TPM, and this launch was planned without swtpm');
+  if (sw.binary === null) throw new HangarError('UNSUPPORTED', `the VM has a TPM, which needs swtpm: ${sw.reason}`);
+  const socket = tpmSocket(paths.runDir);
+  // swtpm's options are comma-separated without any escape: it runs in the VM's folder and is given
+  // paths relative to it, so a comma in the home's path cannot reach its option parser.
+  const cwd = paths.tpmStateDir.slice(0, paths.tpmStateDir.lastIndexOf('/')) || '/';
+  const rel = (p: string, what: string) => {
+    const r = p.startsWith(`${cwd}/`) ? p.slice(cwd.length + 1) : p;
+    if (r.includes(',')) throw new HangarError('UNSUPPORTED', `the TPM's ${what} path holds a comma, which swtpm cannot take: ${p}`);
+    return r;
+  };
+  return {
+    args: [
+      '-chardev', `socket,${qemuOpts([['id', TPM_CHARDEV_ID], ['path', socket]])}`,
+      '-tpmdev', `emulator,${qemuOpts([['id', TPM_BACKEND_ID], ['chardev', TPM_CHARDEV_ID]])}`,
+      ...device(tpmDeviceProps(config.system.chipset)),
+    ],
+    files: [
+      { path: socket, access: 'rw', role: 'tpm-socket' },
+      { path: paths.tpmStateDir, access: 'rw', role: 'tpm-state' },
+    ],
+    helpers: [
+      {
+        id: 'swtpm',
+        kind: 'swtpm',
+        label: 'swtpm (the TPM)',
+        binary: sw.binary,
+        argv: swtpmArgs({ socket: rel(socket, 'socket'), stateDir: rel(paths.tpmStateDir, 'state folder'), log: rel(paths.tpmLog, 'log') }),
+        cwd,
+        socket,
+        readOnlyPaths: [],
+      },
+    ],
+  };
 }
 
 function displayArgs({ config, paths }: BuildContext): Section {
@@ -366,6 +435,7 @@ export const SECTIONS: readonly { name: string; build: SectionBuilder }[] = [
   { name: 'disks', build: diskArgs },
   { name: 'nics', build: nicArgs },
   { name: 'shares', build: shareArgs },
+  { name: 'tpm', build: tpmArgs },
   { name: 'display', build: displayArgs },
   { name: 'serial', build: serialArgs },
   { name: 'channels', build: channelArgs },
@@ -398,6 +468,8 @@ function checkHost(config: VmConfig, host: HostFacts, paths: RunPaths): void {
     ['guest agent socket', paths.agentSocket],
     ['PID file', paths.pidFile],
     ['UEFI variable store', paths.nvramFile],
+    ['TPM state folder', paths.tpmStateDir],
+    ['TPM log', paths.tpmLog],
   ];
   for (const [what, p] of named) {
     if (!isAbsolutePath(p) || p.includes('\0')) throw new HangarError('INVALID_INPUT', `the ${what} path must be absolute: '${p}'`);

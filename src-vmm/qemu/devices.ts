@@ -35,6 +35,10 @@ export const VIRTIO_SERIAL_ID = 'vserial_0';
 export const AGENT_CHARDEV_ID = 'qga0';
 export const AGENT_PORT_ID = 'qga_0';
 export const AGENT_PORT_NAME = 'org.qemu.guest_agent.0';
+/** The TPM: its chardev (to swtpm), its backend and its device. */
+export const TPM_CHARDEV_ID = 'tpm0_chr';
+export const TPM_BACKEND_ID = 'tpm0';
+export const TPM_DEVICE_ID = 'tpm_0';
 /** the guest's RAM when it must be shared with a helper (virtio-fs) */
 export const MEMORY_BACKEND_ID = 'mem_0';
 export const FIRMWARE_NODES = { codeFile: 'fw_code_file', code: 'fw_code', varsFile: 'fw_vars_file', vars: 'fw_vars' } as const;
@@ -320,4 +324,9 @@ export function virtioSerialProps(): DeviceProps {
 /** A named port on the virtio-serial controller, the guest side of a chardev. */
 export function serialPortProps(o: { id: string; chardev: string; name: string }): DeviceProps {
   return { driver: 'virtserialport', id: o.id, bus: `${VIRTIO_SERIAL_ID}.0`, chardev: o.chardev, name: o.name };
+}
+
+/** The TPM's interface: CRB on q35 (PCI Express machines, as on current PCs), TIS on pc. */
+export function tpmDeviceProps(chipset: 'pc' | 'q35'): DeviceProps {
+  return { driver: chipset === 'q35' ? 'tpm-crb' : 'tpm-tis', id: TPM_DEVICE_ID, tpmdev: TPM_BACKEND_ID };
 }

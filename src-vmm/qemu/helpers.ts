@@ -25,3 +25,26 @@ export function fuseOptEscape(value: string): string {
 export function virtiofsdArgs(o: { socket: string; source: string }): string[] {
   return [`--socket-path=${o.socket}`, '-o', `source=${fuseOptEscape(o.source)}`, '-o', 'sandbox=namespace', '-o', 'cache=auto', '-o', 'announce_submounts'];
 }
+
+/** Where swtpm serves its control channel, which QEMU's tpm-emulator connects to. */
+export function tpmSocket(runDir: string): string {
+  return `${runDir}/swtpm.sock`;
+}
+
+/**
+ * swtpm emulating a TPM 2.0 for one VM.
+ * - --tpmstate: its state (the permanent state file) in the VM's folder, private to the user;
+ * - --ctrl unixio: the control channel QEMU connects to (the TPM commands travel over it too);
+ * - --terminate: it ends when QEMU closes the channel, so it never outlives the VM;
+ * - no --flags startup-*: QEMU's tpm-emulator initialises the TPM itself (and restores it from a state).
+ */
+export function swtpmArgs(o: { socket: string; stateDir: string; log: string }): string[] {
+  return [
+    'socket',
+    '--tpm2',
+    '--tpmstate', `dir=${o.stateDir},mode=0600`,
+    '--ctrl', `type=unixio,path=${o.socket},mode=0600`,
+    '--log', `file=${o.log},level=1`,
+    '--terminate',
+  ];
+}

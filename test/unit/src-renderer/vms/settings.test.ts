@@ -27,6 +27,8 @@ const details: VmDetails = {
   boot: { order: ['disk', 'optical'] },
   display: { vga: 'virtio', vnc: true },
   serial: true,
+  tpm: false,
+  secureBoot: false,
   shares: [],
   guest: { agent: 'absent', hostname: null, osName: null, ipAddresses: [] },
   folder: '/vms/web',

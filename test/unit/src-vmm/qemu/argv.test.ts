@@ -33,6 +33,8 @@ const DEFAULT_HOST: HostFacts = {
   accel: 'tcg',
   ovmf: { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' },
   virtiofsd: { binary: '/usr/lib/qemu/virtiofsd' },
+  ovmfSecureBoot: { code: '/usr/share/OVMF/OVMF_CODE_4M.ms.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' },
+  swtpm: { binary: '/usr/bin/swtpm' },
 };
 
 function runPaths(vmId: string, over: Partial<RunPaths> = {}): RunPaths {
@@ -45,6 +47,8 @@ function runPaths(vmId: string, over: Partial<RunPaths> = {}): RunPaths {
     agentSocket: join(runDir, 'qga.sock'),
     pidFile: join(runDir, 'qemu.pid'),
     nvramFile: join(dirname(runDir), 'nvram.fd'),
+    tpmStateDir: join(dirname(runDir), 'tpm'),
+    tpmLog: join(dirname(runDir), 'logs', 'swtpm.log'),
     incoming: false,
     ...over,
   };
@@ -61,7 +65,11 @@ function renderLaunch(l: QemuLaunch): string {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`);
   // Each helper the host starts before QEMU follows, after a line naming it (and what it sees read-only).
-  const helpers = l.helpers.flatMap((h) => [`# helper ${h.id} (${h.kind}), socket ${h.socket}${h.readOnlyPaths.length ? `, read-only: ${h.readOnlyPaths.join(' ')}` : ''}`, h.binary, ...h.argv]);
+  const helpers = l.helpers.flatMap((h) => [
+    `# helper ${h.id} (${h.kind}), socket ${h.socket}${h.cwd ? `, in ${h.cwd}` : ''}${h.readOnlyPaths.length ? `, read-only: ${h.readOnlyPaths.join(' ')}` : ''}`,
+    h.binary,
+    ...h.argv,
+  ]);
   return [...env, l.binary, ...l.argv, ...helpers].map(line).join('\n') + '\n';
 }
 
@@ -137,7 +145,7 @@ describe('buildQemuLaunch', () => {
   test('sections come in their fixed order', () => {
     assert.deepEqual(
       SECTIONS.map((s) => s.name),
-      ['common', 'machine', 'cpu', 'smp', 'memory', 'firmware', 'disks', 'nics', 'shares', 'display', 'serial', 'channels', 'qmp', 'boot', 'incoming', 'sandbox'],
+      ['common', 'machine', 'cpu', 'smp', 'memory', 'firmware', 'disks', 'nics', 'shares', 'tpm', 'display', 'serial', 'channels', 'qmp', 'boot', 'incoming', 'sandbox'],
     );
     const argv = build(config()).argv;
     const at = (o: string) => argv.indexOf(o);

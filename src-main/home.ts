@@ -44,6 +44,7 @@ export function vmPaths(home: string, vmId: string) {
     qmpSocket: join(run, 'qmp.sock'),
     serialSocket: join(run, 'serial.sock'),
     vncSocket: join(run, 'vnc.sock'),
+    agentSocket: join(run, 'qga.sock'),
     pidFile: join(run, 'qemu.pid'),
     statusFile: join(run, 'status.json'),
     hostSpec: join(run, 'host-spec.json'),
@@ -51,7 +52,10 @@ export function vmPaths(home: string, vmId: string) {
     qemuLog: join(logs, 'qemu.log'),
     hostLog: join(logs, 'vmm-host.log'),
     serialLog: join(logs, 'serial.log'),
+    helpersLog: join(logs, 'helpers.log'),
     nvram: join(dir, 'nvram.fd'),
+    tpmState: join(dir, 'tpm'),
+    tpmLog: join(logs, 'swtpm.log'),
     savedState: join(state, 'saved.vmstate'),
   };
 }

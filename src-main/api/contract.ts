@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { method, type Contract } from '../../src-vmm/base/rpc.js';
 import { VmState } from '../../src-vmm/protocol/states.js';
+import { GuestInfo } from '../../src-vmm/protocol/contract.js';
 import {
   AbsPath,
   BootSection,
@@ -15,7 +16,10 @@ import {
   Nic,
   OsTypeId,
   PortForward,
+  MAX_SHARES,
   RecoverySection,
+  Share,
+  ShareTag,
   SystemSection,
 } from '../../src-vmm/model/index.js';
 import { MachinePlan } from '../appliances/plan.js';
@@ -64,6 +68,19 @@ export const NicEdit = z
   })
   .strict();
 
+/** A shared folder as a request gives it: the folder, and optionally its tag (default: the folder's name), read-only flag and mode. */
+export const ShareRequest = z
+  .object({
+    hostPath: AbsPath,
+    tag: ShareTag.optional(),
+    readOnly: z.boolean().optional(),
+    /** absent: virtio-fs where it can run on this host, else 9p */
+    mode: Share.shape.mode.optional(),
+  })
+  .strict();
+export type ShareRequest = z.infer<typeof ShareRequest>;
+const ShareRequests = z.array(ShareRequest).max(MAX_SHARES, `a VM can have at most ${MAX_SHARES} shared folders`);
+
 const SystemChoices = SystemSection.pick({ cpus: true, memoryMiB: true, accel: true }).partial().strict();
 
 /**
@@ -85,6 +102,10 @@ export const VmCreateInput = z
     boot: BootSection.pick({ kernel: true, initrd: true, append: true }).partial().strict().optional(),
     features: FeaturesSection.partial().strict().optional(),
     recovery: RecoverySection.partial().strict().optional(),
+    /** host folders the guest can mount */
+    shares: ShareRequests.optional(),
+    /** a TPM 2.0 (swtpm); absent: the OS type's default (on for Windows 11) */
+    tpm: z.boolean().optional(),
   })
   .strict();
 export type VmCreateInput = z.infer<typeof VmCreateInput>;
@@ -111,9 +132,17 @@ export const VmModifyInput = z
       .optional(),
     features: FeaturesSection.partial().strict().optional(),
     recovery: RecoverySection.partial().strict().optional(),
+    /** shared folders to add (after those that stay) */
+    addShares: ShareRequests.optional(),
+    /** tags of shared folders to remove */
+    removeShares: z.array(ShareTag).max(MAX_SHARES).optional(),
+    /** a TPM 2.0 on or off (its state is kept while it is off) */
+    tpm: z.boolean().optional(),
   })
   .strict();
 export type VmModifyInput = z.infer<typeof VmModifyInput>;
+
+export { GuestInfo };
 
 export const VmSummary = z.object({
   id: z.string(),
@@ -121,6 +150,8 @@ export const VmSummary = z.object({
   state: VmState,
   osType: z.string(),
   accelerator: z.enum(['kvm', 'tcg']),
+  /** what the guest agent says (host name, OS, addresses), while the VM runs */
+  guest: GuestInfo.optional(),
 });
 export type VmSummary = z.infer<typeof VmSummary>;
 
@@ -154,6 +185,8 @@ export const SnapshotItem = z.object({
   liveMethod: z.enum(['background', 'paused']).optional(),
   /** how long the guest was paused for it, in ms */
   pauseMs: z.number().optional(),
+  /** the guest's file systems were frozen (by its agent) around the disk switch */
+  quiesced: z.boolean().optional(),
 });
 export type SnapshotItem = z.infer<typeof SnapshotItem>;
 
@@ -231,6 +264,14 @@ export const VmDetails = z.object({
   boot: z.object({ order: z.array(z.string()), kernel: z.string().optional(), initrd: z.string().optional(), append: z.string().optional() }),
   display: z.object({ vga: z.string(), vnc: z.boolean() }),
   serial: z.boolean(),
+  /** a TPM 2.0 (swtpm), its state in the VM's folder */
+  tpm: z.boolean(),
+  /** UEFI Secure Boot (Microsoft-enrolled variables) */
+  secureBoot: z.boolean(),
+  /** host folders the guest can mount, by tag */
+  shares: z.array(z.object({ tag: z.string(), hostPath: z.string(), readOnly: z.boolean(), mode: z.enum(['virtiofs', '9p']) })),
+  /** the guest agent: whether one answers, and what it says about the guest */
+  guest: GuestInfo,
   folder: z.string(),
   createdAt: z.string(),
   snapshots: z.array(SnapshotItem),
@@ -255,6 +296,12 @@ export const HostInfo = z.object({
   qemuPrivileges: z.object({ kind: z.enum(['user', 'root-without-capabilities', 'root-with-capabilities']), summary: z.string() }).optional(),
   /** whether a live snapshot keeps the guest running while its memory is saved here, and why */
   liveSnapshots: z.object({ method: z.enum(['background', 'paused']), why: z.string() }).optional(),
+  /** Secure Boot: OVMF's Secure Boot firmware and Microsoft-enrolled variables, or null */
+  ovmfSecureBoot: z.object({ code: z.string(), vars: z.string() }).nullable().optional(),
+  /** TPMs: swtpm, or why there is none */
+  swtpm: z.object({ available: z.boolean(), binary: z.string().optional(), reason: z.string().optional() }).optional(),
+  /** virtio-fs shares: the virtiofsd used, or why virtio-fs cannot run here (9p shares still can) */
+  virtiofs: z.object({ available: z.boolean(), binary: z.string().optional(), reason: z.string().optional() }).optional(),
   ownerPid: z.number(),
   ownerKind: z.string(),
   home: z.string(),
@@ -341,6 +388,21 @@ export const hangarApi = {
   'vm.save': method(RefInput, z.object({ id: z.string(), state: VmState }), { long: true }),
   'vm.serial': method(z.object({ ref: Ref, maxBytes: z.number().int().positive().max(64 << 20).default(1 << 20) }).strict(), z.object({ data: z.string() /* base64 */ })),
   'vm.screenshot': method(z.object({ ref: Ref, file: AbsPath }).strict(), z.object({ file: z.string(), sizeBytes: z.number() })),
+  /** runs a program in the guest through its agent: its exit status and output (base64), as `VBoxManage guestcontrol run` */
+  'vm.exec': method(
+    z
+      .object({
+        ref: Ref,
+        command: z.string().min(1, 'a command is needed').max(4096),
+        args: z.array(z.string().max(1 << 16)).max(1024).default([]),
+        /** base64 of what the command reads on stdin */
+        input: z.string().max(1 << 24).optional(),
+        timeoutS: z.number().positive().max(86_400).default(300),
+      })
+      .strict(),
+    z.object({ exitCode: z.number().int(), signal: z.number().int().nullable(), stdout: z.string(), stderr: z.string(), truncated: z.boolean() }),
+    { long: true },
+  ),
   'vm.send': method(z.object({ ref: Ref, text: z.string().max(1 << 16), enter: z.boolean().default(true) }).strict(), Ok),
   /** subscribes this connection to `vm.console` events of one VM; returns the recent log as a backlog */
   'vm.consoleAttach': method(z.object({ ref: Ref, backlogBytes: z.number().int().min(0).max(1 << 20).default(16_384) }).strict(), z.object({ id: z.string(), backlog: z.string() })),
@@ -414,7 +476,19 @@ export const hangarApi = {
   /** turns a linked clone into a full one: its disks take in all the data they were based on */
   'vm.promote': method(RefInput, VmDetails, { long: true }),
   'snapshot.list': method(RefInput, SnapshotList),
-  'snapshot.take': method(z.object({ ref: Ref, name: SnapshotName, description: z.string().max(4096).default('') }).strict(), SnapshotItem, { long: true }),
+  'snapshot.take': method(
+    z
+      .object({
+        ref: Ref,
+        name: SnapshotName,
+        description: z.string().max(4096).default(''),
+        /** freeze the guest's file systems around the take: 'auto' when its agent answers, 'on' or refused, 'off' never */
+        quiesce: z.enum(['auto', 'on', 'off']).default('auto'),
+      })
+      .strict(),
+    SnapshotItem,
+    { long: true },
+  ),
   'snapshot.restore': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), z.object({ id: z.string(), state: VmState }), { long: true }),
   'snapshot.delete': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), z.null(), { long: true }),
   'snapshot.deletePlan': method(z.object({ ref: Ref, snapshot: SnapshotRef }).strict(), SnapshotDeletePlan),
@@ -433,6 +507,8 @@ export type HangarApi = typeof hangarApi;
 export const hangarEvents = {
   'vm.stateChanged': z.object({ id: z.string(), name: z.string(), state: VmState, reason: z.string().optional() }),
   'vm.console': z.object({ id: z.string(), data: z.string() /* base64 */ }),
+  /** the guest agent of a running VM came, went, or said something new */
+  'vm.guestChanged': z.object({ id: z.string(), guest: GuestInfo }),
   'task.progress': TaskInfo,
   'inventory.changed': z.object({ id: z.string().optional() }),
   /** desktop app: a .ova/.ovf was opened (command line, second instance, macOS open-file) */

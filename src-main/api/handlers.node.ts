@@ -50,6 +50,9 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
         ovmf: h.ovmf,
         qemuPrivileges: (({ kind, summary }) => ({ kind, summary }))(detectQemuPrivileges(h.qemuBinary)),
         liveSnapshots: detectLiveSnapshotMethod(h.qemuBinary),
+        ...(h.ovmfSecureBoot !== undefined ? { ovmfSecureBoot: h.ovmfSecureBoot } : {}),
+        ...(h.swtpm ? { swtpm: h.swtpm.binary !== null ? { available: true, binary: h.swtpm.binary } : { available: false, reason: h.swtpm.reason } } : {}),
+        ...(h.virtiofsd ? { virtiofs: h.virtiofsd.binary !== null ? { available: true, binary: h.virtiofsd.binary } : { available: false, reason: h.virtiofsd.reason } } : {}),
         ownerPid: d.owner.pid,
         ownerKind: d.owner.kind,
         home: d.owner.home,
@@ -104,6 +107,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
     'vm.save': async ({ ref }, ctx) => d.vms.save(ref, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     'vm.serial': async ({ ref, maxBytes }) => ({ data: d.vms.serial(ref, maxBytes).toString('base64') }),
     'vm.screenshot': async ({ ref, file }) => d.vms.screenshot(ref, file),
+    'vm.exec': async ({ ref, command, args, input, timeoutS }, ctx) => d.vms.exec(ref, { command, args, timeoutS, signal: ctx.signal, ...(input !== undefined ? { input } : {}) }),
     'vm.send': async ({ ref, text, enter }) => {
       await d.vms.send(ref, text, enter);
       return null;
@@ -166,7 +170,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       return d.vms.details(row);
     },
     'snapshot.list': async ({ ref }) => d.snapshots.list(ref),
-    'snapshot.take': async ({ ref, name, description }, ctx) => d.snapshots.take(ref, { name, description }, { signal: ctx.signal, onProgress: progressOf(ctx) }),
+    'snapshot.take': async ({ ref, name, description, quiesce }, ctx) => d.snapshots.take(ref, { name, description, quiesce }, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     'snapshot.restore': async ({ ref, snapshot }, ctx) => d.snapshots.restore(ref, snapshot, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     'snapshot.delete': async ({ ref, snapshot }, ctx) => {
       await d.snapshots.delete(ref, snapshot, { signal: ctx.signal, onProgress: progressOf(ctx) });

@@ -18,3 +18,13 @@ export const LINKED_CLONES_DEPEND = 'LINKED_CLONES_DEPEND';
 export const VMS_RUNNING = 'VMS_RUNNING';
 /** An OS type the catalogue does not know. data: { osType } */
 export const UNKNOWN_OS_TYPE = 'UNKNOWN_OS_TYPE';
+/** virtio-fs cannot run on this host (virtiofsd missing, or not root); 9p shares can. data: { tag, reason } */
+export const VIRTIOFS_UNAVAILABLE = 'VIRTIOFS_UNAVAILABLE';
+/** A VM with shared folders cannot have its running state saved (QEMU blocks migration with virtio-fs and 9p). data: { vm, tags } */
+export const SHARES_BLOCK_SAVE = 'SHARES_BLOCK_SAVE';
+/** A share tag is already used by another shared folder of the VM. data: { tag } */
+export const SHARE_TAG_TAKEN = 'SHARE_TAG_TAKEN';
+/** No guest agent answers in the VM (not installed, not running). data: { vm } */
+export const AGENT_ABSENT = 'AGENT_ABSENT';
+/** A running VM with shared folders cannot keep its RAM state, and no agent answers to freeze its file systems. data: { vm, tags } */
+export const SHARES_NEED_QUIESCE = 'SHARES_NEED_QUIESCE';

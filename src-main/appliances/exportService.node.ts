@@ -8,7 +8,7 @@ import { chmodSync, createReadStream, existsSync, mkdirSync, renameSync, rmSync,
 import { userFileMode } from '../files/modes.node.js';
 import { basename, dirname, extname, join } from 'node:path';
 import { HangarError, cancelledError, throwIfAborted } from '../../src-vmm/base/errors.js';
-import type { VmConfig } from '../../src-vmm/model/index.js';
+import { hasSecureBoot, hasTpm, sharesOf, type VmConfig } from '../../src-vmm/model/index.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { findSnapshot } from '../../src-vmm/snapshots/tree.js';
 import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
@@ -115,6 +115,7 @@ export class ExportService {
     try {
       // Consistent disks: a snapshot's frozen images, or for a running VM a temporary snapshot.
       for (const vm of vms) sources.push(await this.source(vm, req, p, warnings));
+      for (const src of sources) warnings.push(...guestIntegrationWarnings(src.vm.name, src.config));
       const totalDisks = sources.reduce((n, s) => n + s.disks.length, 0);
       const diskNames = new Set<string>();
       const vmdkName = (s: Source, i: number) => {
@@ -254,7 +255,7 @@ export class ExportService {
       return { vm, config: snap.config as VmConfig, disks: snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })), temporarySnapshot: null };
     }
     if (isActive(vm.state)) {
-      const item = await this.d.snapshots.take(vm.id, { name: `Temporary, for exporting to ${basename(req.file)}`, description: '' }, { signal: p.signal, onProgress: () => undefined });
+      const item = await this.d.snapshots.take(vm.id, { name: `Temporary, for exporting to ${basename(req.file)}`, description: '', crashConsistentOk: true }, { signal: p.signal, onProgress: () => undefined });
       const snap = this.d.inventory.snapshots.get(item.id)!;
       warnings.push(`${vm.name} was ${vm.state}: its disks were exported as they were at ${new Date().toISOString()} (a temporary snapshot, removed afterwards); the running memory is not part of an appliance.`);
       return { vm, config: snap.config as VmConfig, disks: snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })), temporarySnapshot: item.id };
@@ -276,4 +277,17 @@ export class ExportService {
       throw new HangarError('INTERNAL', `the export failed its own check, so it was not kept: it reads back as ${review.machines.length} machines instead of ${machines}`);
     }
   }
+}
+
+/**
+ * What an appliance cannot carry of a VM's guest integration: its TPM's state (the keys BitLocker or a
+ * measured boot sealed there), its Secure Boot variables, its shared folders (host paths).
+ */
+export function guestIntegrationWarnings(name: string, c: VmConfig): string[] {
+  const out: string[] = [];
+  if (hasTpm(c)) out.push(`${name} has a TPM 2.0: its state (keys, such as those BitLocker sealed in it) is not part of an appliance; the imported VM gets a new, empty TPM, so a disk encrypted with the TPM asks for its recovery key.`);
+  if (hasSecureBoot(c)) out.push(`${name} boots with Secure Boot: OVF has no setting for it, so switch it on again after importing (Hangar turns it on by itself for Windows 11).`);
+  const shares = sharesOf(c);
+  if (shares.length) out.push(`${name} shares host folders (${shares.map((s) => s.tag).join(', ')}): host paths are not part of an appliance; share them again after importing.`);
+  return out;
 }

@@ -28,7 +28,7 @@ export interface ImportServiceDeps {
   inventory: HangarInventory;
   qemuImg: QemuImg;
   tasks: TaskRunner;
-  ovmfVars: () => string | null;
+  ovmfVars: (secureBoot: boolean) => string | null;
   log: (line: string) => void;
 }
 
@@ -87,7 +87,9 @@ export class ImportService {
       names.add(config.name);
       const other = this.d.inventory.vms.findByName(config.name);
       if (other) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`);
-      if (config.firmware.type === 'uefi' && !this.d.ovmfVars()) throw new HangarError('UNSUPPORTED', `${config.name} needs UEFI firmware (OVMF), which is not installed: install the ovmf package`);
+      if (config.firmware.type === 'uefi' && !this.d.ovmfVars(config.firmware.secureBoot === true)) {
+        throw new HangarError('UNSUPPORTED', `${config.name} needs UEFI firmware (OVMF${config.firmware.secureBoot ? ' with Secure Boot' : ''}), which is not installed: install the ovmf package`);
+      }
       return { plan: m, config, paths };
     });
     for (const { plan } of planned) for (const d of plan.disks) if (d.include && d.file) resolveHref(d.file.href, pkg.base);
@@ -287,7 +289,7 @@ export class ImportService {
         bytes += (await this.parts(pkg, optical.file)).reduce((a, r) => a + r.length, 0);
         if (optical.file.compression !== 'none') atLeast = true;
       }
-      const vars = m.firmware === 'uefi' ? this.d.ovmfVars() : null;
+      const vars = m.firmware === 'uefi' ? this.d.ovmfVars(false) : null;
       if (vars) bytes += statSync(vars).size;
     }
     return { bytes, atLeast };

@@ -3,13 +3,17 @@
 // remedy applies, and each surface words it for itself (the interface points at its buttons).
 import { errorIssues, type HangarError } from '../../src-vmm/base/errors.js';
 import {
+  AGENT_ABSENT,
   FILE_MISSING,
   GUEST_IGNORED_POWER_BUTTON,
   IMAGE_READS_OTHER_FILES,
   KVM_UNAVAILABLE,
   LINKED_CLONES_DEPEND,
   NESTED_NEEDS_KVM,
+  SHARES_BLOCK_SAVE,
+  SHARES_NEED_QUIESCE,
   UNKNOWN_OS_TYPE,
+  VIRTIOFS_UNAVAILABLE,
   VMS_RUNNING,
 } from '../api/issueCodes.js';
 
@@ -28,6 +32,7 @@ export function cliAdvice(e: HangarError): string | undefined {
       case FILE_MISSING:
         if (issue.data?.role === 'iso') return `change it with 'hangar modify ${vm} --iso FILE' (or --iso none)`;
         if (issue.data?.role === 'kernel' || issue.data?.role === 'initrd') return `change it with 'hangar modify ${vm} --${String(issue.data.role)} FILE' (or --kernel none)`;
+        if (issue.data?.role === 'share') return `stop sharing it with 'hangar modify ${vm} --unshare ${arg(issue.data.tag)}', or put the folder back`;
         return undefined;
       case KVM_UNAVAILABLE:
         return `use 'hangar modify ${vm} --accel auto'`;
@@ -39,6 +44,16 @@ export function cliAdvice(e: HangarError): string | undefined {
         return 'delete or promote them first, or delete with --keep-shared to keep only the images they need';
       case VMS_RUNNING:
         return 'or use --force to power them off';
+      case VIRTIOFS_UNAVAILABLE:
+        return issue.data?.vm === undefined
+          ? "share it with 9p instead: add ',mode=9p' to --share"
+          : `share it with 9p instead: 'hangar modify ${vm} --unshare ${arg(issue.data.tag)} --share FOLDER,tag=${arg(issue.data.tag)},mode=9p'`;
+      case SHARES_BLOCK_SAVE:
+        return `shut it down with 'hangar stop ${vm}' instead, or remove the shares while it is stopped ('hangar modify ${vm} --unshare TAG')`;
+      case AGENT_ABSENT:
+        return `install qemu-guest-agent in the guest and start it (Debian and Ubuntu: apt install qemu-guest-agent; Fedora: dnf install qemu-guest-agent; Windows: the virtio-win guest tools), then try again`;
+      case SHARES_NEED_QUIESCE:
+        return `install qemu-guest-agent in the guest, shut the VM down first ('hangar stop ${vm}'), or take the snapshot as a power cut would leave the disks with --quiesce off`;
       case UNKNOWN_OS_TYPE:
         return "see 'hangar ostypes'";
     }

@@ -40,6 +40,13 @@ const hardwareFlags: Record<string, FlagSpec> = {
   description: { kind: 'string', value: 'TEXT', help: 'free text' },
   'restart-on-crash': { kind: 'string', value: 'on|off', help: 'start the VM again when QEMU or its VMM host crashes' },
   'restart-limit': { kind: 'int', value: 'N', help: 'at most N automatic restarts within a minute (1-10, default 3)' },
+  tpm: { kind: 'string', value: 'on|off', help: 'a TPM 2.0 (swtpm); Windows 11 has one by default' },
+  'secure-boot': { kind: 'string', value: 'on|off', help: "UEFI Secure Boot with Microsoft's keys (needs --firmware uefi); Windows 11 has it by default" },
+  share: {
+    kind: 'list',
+    value: 'HOSTDIR[,tag=TAG][,ro][,mode=virtiofs|9p]',
+    help: "share a host folder (repeatable); the tag (default: the folder's name) is what the guest mounts; ',,' is a comma in the folder's name",
+  },
 };
 
 export const COMMANDS: CommandSpec[] = [
@@ -54,7 +61,13 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'modify',
     args: ['VM'],
-    flags: { name: { kind: 'string', value: 'NAME', help: 'rename' }, ...hardwareFlags, nested: { kind: 'string', value: 'on|off', help: 'nested virtualization (KVM only)' }, ...json },
+    flags: {
+      name: { kind: 'string', value: 'NAME', help: 'rename' },
+      ...hardwareFlags,
+      nested: { kind: 'string', value: 'on|off', help: 'nested virtualization (KVM only)' },
+      unshare: { kind: 'list', value: 'TAG', help: 'stop sharing the folder with this tag (repeatable)' },
+      ...json,
+    },
     summary: 'change a stopped VM (--disk and --disk-image add a disk; --iso none ejects)',
   },
   {
@@ -98,6 +111,12 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'screenshot', args: ['VM'], flags: { output: { kind: 'string', short: 'o', value: 'FILE.png', help: 'where to write the PNG' }, ...json }, summary: "the VM's screen as PNG" },
   { name: 'console', args: ['VM'], flags: {}, summary: 'attach the terminal to the serial console (Ctrl-] detaches)' },
   { name: 'send', args: ['VM', 'TEXT'], flags: { 'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' }, ...json }, summary: 'type TEXT into the serial console' },
+  {
+    name: 'exec',
+    args: ['VM', 'CMD...'],
+    flags: { timeout: { kind: 'number', value: 'S', help: 'how long the command may run (default 300)' }, ...json },
+    summary: "run CMD [ARG...] (after '--') in the guest through its agent; prints its output and exits with its status",
+  },
   { name: 'tasks', args: [], flags: { ...json }, summary: 'running and recent long operations with progress' },
   {
     name: 'clone',
@@ -146,7 +165,12 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'snapshot take',
     args: ['VM'],
-    flags: { name: { kind: 'string', value: 'NAME', help: 'the snapshot\'s name (default: Snapshot N)' }, description: { kind: 'string', value: 'TEXT', help: 'free text' }, ...json },
+    flags: {
+      name: { kind: 'string', value: 'NAME', help: 'the snapshot\'s name (default: Snapshot N)' },
+      description: { kind: 'string', value: 'TEXT', help: 'free text' },
+      quiesce: { kind: 'string', value: 'on|off', help: "freeze the guest's file systems around the take (default: on when its agent answers)" },
+      ...json,
+    },
     summary: 'take a snapshot (live, with the running state, when the VM runs)',
   },
   { name: 'snapshot list', args: ['VM'], flags: { ...json }, summary: 'the snapshot tree with the current state marked' },
@@ -268,6 +292,42 @@ export function parseForward(text: string): { protocol: 'tcp' | 'udp'; hostAddre
     return n;
   };
   return { protocol, hostAddress, hostPort: port(hp), guestPort: port(gp) };
+}
+
+export interface ShareFlag {
+  /** as typed: the caller resolves a relative folder */
+  hostPath: string;
+  tag?: string;
+  readOnly?: boolean;
+  mode?: 'virtiofs' | '9p';
+}
+
+/** `--share HOSTDIR[,tag=TAG][,ro|rw][,mode=virtiofs|9p]`; ',,' is a comma inside the folder's name. */
+export function parseShare(text: string): ShareFlag {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === ',' && text[i + 1] === ',') {
+      cur += ',';
+      i++;
+    } else if (text[i] === ',') {
+      parts.push(cur);
+      cur = '';
+    } else cur += text[i];
+  }
+  parts.push(cur);
+  const [hostPath, ...options] = parts;
+  if (!hostPath) throw usageError(`--share '${text}' names no folder: --share HOSTDIR[,tag=TAG][,ro][,mode=virtiofs|9p]`);
+  const share: ShareFlag = { hostPath };
+  for (const o of options) {
+    const [key, value] = o.includes('=') ? [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)] : [o, undefined];
+    if ((key === 'ro' || key === 'rw') && value === undefined) share.readOnly = key === 'ro';
+    else if (key === 'tag' && value) share.tag = value;
+    else if (key === 'mode' && (value === 'virtiofs' || value === '9p')) share.mode = value;
+    else if (key === 'mode') throw usageError(`--share: mode takes virtiofs or 9p, not '${value ?? ''}'`);
+    else throw usageError(`--share: unknown option '${o}' (options: tag=TAG, ro, rw, mode=virtiofs|9p)`);
+  }
+  return share;
 }
 
 export function parseOnOff(flag: string, v: string): boolean {

@@ -26,7 +26,7 @@ import { cliAdvice } from './advice.js';
 import { openFile } from './open.node.js';
 import { portToTry } from '../web/webLink.js';
 import { loadWebLink, saveWebLink } from '../web/webLink.node.js';
-import { helpText, parseArgs, parseForward, parseOnOff, usageError, type ParsedCommand } from './args.js';
+import { helpText, parseArgs, parseForward, parseOnOff, parseShare, usageError, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 import { TerminalFilter } from './terminalFilter.js';
 
@@ -305,11 +305,20 @@ function buildRequest(p: ParsedCommand): Request {
       ...(f['restart-on-crash'] !== undefined ? { restartOnCrash: parseOnOff('restart-on-crash', String(f['restart-on-crash'])) } : {}),
       ...(f['restart-limit'] !== undefined ? { maxRestartsPerMinute: Number(f['restart-limit']) } : {}),
     };
+    const shares = f.share === undefined ? undefined : (f.share as string[]).map((text) => {
+      const sh = parseShare(text);
+      return { ...sh, hostPath: path(sh.hostPath) };
+    });
+    const firmware = {
+      ...(f.firmware !== undefined ? { type: f.firmware as 'bios' | 'uefi' } : {}),
+      ...(f['secure-boot'] !== undefined ? { secureBoot: parseOnOff('secure-boot', String(f['secure-boot'])) } : {}),
+    };
     const common = {
       ...(f.os !== undefined ? { osType: String(f.os) } : {}),
       ...(f.description !== undefined ? { description: String(f.description) } : {}),
       ...(Object.keys(system).length ? { system } : {}),
-      ...(f.firmware !== undefined ? { firmware: { type: f.firmware as 'bios' | 'uefi' } } : {}),
+      ...(Object.keys(firmware).length ? { firmware } : {}),
+      ...(f.tpm !== undefined ? { tpm: parseOnOff('tpm', String(f.tpm)) } : {}),
       ...(Object.keys(recovery).length ? { recovery } : {}),
     };
     if (!modify) {
@@ -326,6 +335,7 @@ function buildRequest(p: ParsedCommand): Request {
         ...(f.iso !== undefined ? { iso: path(f.iso) } : {}),
         ...(f.nic === 'none' ? { nics: [] } : nicModel !== undefined || forwards !== undefined ? { nics: [{ ...(nicModel ? { model: nicModel } : {}), ...(forwards ? { forwards } : {}) }] } : {}),
         ...(Object.keys(boot).length ? { boot } : {}),
+        ...(shares ? { shares } : {}),
       };
       return { kind: 'create', input, defaultDisk: f.disk === undefined && f['disk-image'] === undefined };
     }
@@ -343,6 +353,8 @@ function buildRequest(p: ParsedCommand): Request {
       ...(f.iso !== undefined ? { iso: optional(f.iso) } : {}),
       ...(Object.keys(boot).length ? { boot } : {}),
       ...(f.nested !== undefined ? { features: { nested: parseOnOff('nested', String(f.nested)) } } : {}),
+      ...(shares ? { addShares: shares } : {}),
+      ...(f.unshare !== undefined ? { removeShares: f.unshare as string[] } : {}),
     };
     const nic = f.nic !== undefined || forwards !== undefined ? { ...(f.nic !== undefined ? { model: f.nic === 'none' ? ('none' as const) : nicModel } : {}), ...(forwards ? { forwards } : {}) } : undefined;
     return { kind: 'modify', input, ...(nic ? { nic } : {}) };
@@ -388,7 +400,8 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
   switch (p.command) {
     case 'list': {
       const r = await api.call('vm.list', {});
-      print(p, r, () => formatTable(['NAME', 'STATE', 'OS', 'ACCEL', 'ID'], r.vms.map((v) => [v.name, v.state, v.osType, v.accelerator, v.id])));
+      const guest = (v: (typeof r.vms)[number]) => (v.guest?.agent === 'connected' ? [v.guest.hostname, v.guest.ipAddresses[0]].filter(Boolean).join(' ') : '');
+      print(p, r, () => formatTable(['NAME', 'STATE', 'OS', 'ACCEL', 'GUEST', 'ID'], r.vms.map((v) => [v.name, v.state, v.osType, v.accelerator, guest(v), v.id])));
       return 0;
     }
     case 'show':
@@ -483,6 +496,8 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     }
     case 'console':
       return consoleSession(api, ref);
+    case 'exec':
+      return runExec(api, p, ref);
     case 'clone': {
       if (typeof p.flags.name !== 'string') throw usageError('clone needs --name NAME');
       const mac = p.flags.mac ?? 'new';
@@ -500,10 +515,11 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
       return 0;
     case 'snapshot take': {
       if (p.flags.name === '') throw usageError("--name must not be empty (leave it out for the next free name, 'Snapshot N')");
+      const quiesce = p.flags.quiesce === undefined ? 'auto' : parseOnOff('quiesce', String(p.flags.quiesce)) ? 'on' : 'off';
       const r = await withProgress(p, 'snapshot', (opts) =>
-        api.call('snapshot.take', { ref, name: typeof p.flags.name === 'string' ? p.flags.name : '', description: typeof p.flags.description === 'string' ? p.flags.description : '' }, opts),
+        api.call('snapshot.take', { ref, name: typeof p.flags.name === 'string' ? p.flags.name : '', description: typeof p.flags.description === 'string' ? p.flags.description : '', quiesce }, opts),
       );
-      print(p, r, () => `took snapshot '${r.name}' (${r.id})${r.live ? ', with the running state' : ''}`);
+      print(p, r, () => `took snapshot '${r.name}' (${r.id})${r.live ? ', with the running state' : ''}${r.quiesced ? ', file systems frozen by the guest agent' : ''}`);
       return 0;
     }
     case 'snapshot list': {
@@ -557,6 +573,26 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
       throw usageError(`'${p.command}' is not available yet`);
   }
   throw new HangarError('INTERNAL', `the request for '${p.command}' was not built`);
+}
+
+/** `hangar exec VM -- CMD ARG...`: the guest's output on ours, and its exit status as ours. */
+async function runExec(api: Api, p: ParsedCommand, ref: string): Promise<number> {
+  const [command, ...args] = p.args.slice(1);
+  if (!command) throw usageError("exec needs a command: hangar exec VM -- CMD [ARG...]");
+  if (p.flags.timeout !== undefined && Number(p.flags.timeout) <= 0) throw usageError('--timeout must be more than 0 seconds');
+  const r = await withProgress(p, 'running', (opts) =>
+    api.call('vm.exec', { ref, command, args, ...(p.flags.timeout !== undefined ? { timeoutS: Number(p.flags.timeout) } : {}) }, { signal: opts.signal }),
+  );
+  const stdout = Buffer.from(r.stdout, 'base64');
+  const stderr = Buffer.from(r.stderr, 'base64');
+  if (p.flags.json) {
+    process.stdout.write(`${JSON.stringify({ exitCode: r.exitCode, signal: r.signal, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), truncated: r.truncated }, null, 2)}\n`);
+  } else {
+    process.stdout.write(stdout);
+    process.stderr.write(stderr);
+    if (r.truncated) process.stderr.write('hangar: the output was cut short by the guest agent (it keeps at most 16 MiB)\n');
+  }
+  return r.exitCode;
 }
 
 /** The import's edits from the command line: name for the first machine (numbered for the rest), CPUs and memory for all. */

@@ -1,5 +1,6 @@
 // Human output of the CLI: tables, VM details, a progress bar (pure formatting; streams are passed in).
 import type { VmDetails } from '../api/contract.js';
+import { mountCommand } from '../../src-vmm/model/shares.js';
 
 /**
  * A message as one line a terminal shows as written: control characters, bidirectional-text controls
@@ -39,11 +40,19 @@ export function formatDetails(vm: VmDetails): string {
     `os:          ${vm.osLabel} (${vm.osType})`,
     `cpus:        ${vm.cpus}`,
     `memory:      ${vm.memoryMiB} MiB`,
-    `firmware:    ${vm.firmware} (${vm.chipset})`,
+    `firmware:    ${vm.firmware} (${vm.chipset})${vm.secureBoot ? ', Secure Boot' : ''}${vm.tpm ? ', TPM 2.0' : ''}`,
     `accelerator: ${vm.accelerator} (${vm.accelReason})`,
   ];
   if (vm.restartOnCrash) lines.push(`on crash:    restart (at most ${vm.maxRestartsPerMinute} times a minute)`);
   if (vm.qemuPid) lines.push(`qemu pid:    ${vm.qemuPid}`);
+  if (['running', 'paused', 'starting', 'stopping'].includes(vm.state)) {
+    const g = vm.guest;
+    lines.push(
+      g.agent === 'connected'
+        ? `guest:       ${[g.hostname, g.osName, g.ipAddresses.join(', ')].filter(Boolean).join('; ') || 'the agent answers'}`
+        : 'guest:       no guest agent answers (install qemu-guest-agent in the guest for its address, exec and clean snapshots)',
+    );
+  }
   if (vm.description) lines.push(`description: ${vm.description}`);
   for (const d of vm.disks) {
     lines.push(`disk ${d.id}:  ${d.bus}, ${formatBytes(d.virtualSizeBytes)}, ${d.path}`);
@@ -54,6 +63,7 @@ export function formatDetails(vm: VmDetails): string {
     const fw = n.forwards.map((f) => `${f.protocol}:${f.hostAddress}:${f.hostPort}->${f.guestPort}`).join(', ');
     lines.push(`nic ${n.id}:    ${n.model}, NAT, mac ${n.mac}${fw ? `, forwards ${fw}` : ''}`);
   }
+  for (const sh of vm.shares) lines.push(`share ${sh.tag}: ${sh.hostPath} (${sh.readOnly ? 'read-only' : 'read-write'}, ${sh.mode === 'virtiofs' ? 'virtio-fs' : '9p'}); in the guest: ${mountCommand(sh)}`);
   if (vm.boot.kernel) lines.push(`kernel:      ${vm.boot.kernel}${vm.boot.initrd ? ` + ${vm.boot.initrd}` : ''}${vm.boot.append ? ` '${vm.boot.append}'` : ''}`);
   if (vm.linkedTo) lines.push(`linked to:   '${vm.linkedTo.vmName}'${vm.linkedTo.snapshotName ? `, snapshot '${vm.linkedTo.snapshotName}'` : ''}`);
   for (const d of vm.dependents ?? []) lines.push(`clone:       '${d.vmName}' depends on it${d.snapshotName ? ` (snapshot '${d.snapshotName}')` : ''}`);

@@ -15,7 +15,7 @@ import { vmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
-import type { SnapshotService } from '../snapshots/snapshotService.node.js';
+import { copyTpmState, type SnapshotService } from '../snapshots/snapshotService.node.js';
 import { copyPrivate } from '../files/modes.node.js';
 
 export interface CloneServiceDeps {
@@ -101,7 +101,7 @@ export class CloneService {
       // time: both come from a snapshot of the current state, named so the user sees why it is there.
       const item = await this.d.snapshots.take(
         source.id,
-        { name: req.linked ? `Linked base for ${req.name}` : `Temporary, for cloning ${req.name}`, description: '' },
+        { name: req.linked ? `Linked base for ${req.name}` : `Temporary, for cloning ${req.name}`, description: '', crashConsistentOk: true },
         { signal: p.signal, onProgress: (f) => p.onProgress(f * 0.1, 'taking a snapshot of the current state') },
       );
       snap = this.d.inventory.snapshots.get(item.id);
@@ -128,6 +128,8 @@ export class CloneService {
           name: req.name,
           // A UEFI machine takes the variables of the state it is cloned from.
           nvramFrom: snap && existsSync(join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`)) ? join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`) : vmPaths(this.d.home, source.id).nvram,
+          // And its TPM's state: a copy of its own, linked or not (a TPM is never shared with the source).
+          tpmFrom: snap ? this.d.snapshots.tpmStatePath(source.id, snap.id) : vmPaths(this.d.home, source.id).tpmState,
           fill: async (paths) => {
             const cfg: VmConfig = snap ? snap.config : source.config;
             const sourceDisks = snap ? snap.disks.map((x) => ({ id: x.diskId, path: x.path, format: x.format })) : cfg.disks.map((x) => ({ id: x.id, path: x.path, format: x.format }));
@@ -218,6 +220,7 @@ export class CloneService {
           id,
           name: req.name,
           nvramFrom: srcPaths.nvram,
+          tpmFrom: srcPaths.tpmState,
           fill: async (paths) => {
             const map = new Map<string, string>();
             for (const [i, from] of order.entries()) {
@@ -244,6 +247,8 @@ export class CloneService {
               for (const [suffix, from] of [['.vmstate', x.stateFile], ['.png', join(srcPaths.snapshots, `${x.id}.png`)], ['.nvram.fd', join(srcPaths.snapshots, `${x.id}.nvram.fd`)]] as const) {
                 if (from && existsSync(from)) copyPrivate(from, join(paths.snapshots, `${snapIds.get(x.id)}${suffix}`));
               }
+              const tpm = this.d.snapshots.tpmStatePath(source.id, x.id);
+              if (existsSync(tpm)) copyTpmState(tpm, join(paths.snapshots, `${snapIds.get(x.id)}.tpm`));
             }
             const config = remap(source.config);
             const checked = validateConfig(config);
@@ -276,6 +281,7 @@ export class CloneService {
                     createdAt: x.createdAt,
                     config: remap(x.config),
                     live: x.live,
+                    quiesced: x.quiesced,
                     stateFile: x.stateFile ? join(paths.snapshots, `${newId}.vmstate`) : null,
                     disks: x.disks.map((dd) => ({ ...dd, path: map.get(dd.path)! })),
                     facts: x.facts,

@@ -6,7 +6,8 @@
 // file it creates and every file its children create (qemu-img, the VMM hosts, QEMU), none of which
 // take a mode argument. The umask is process-wide state, so the user's umask from before is kept
 // here, once per process.
-import { chmodSync, copyFileSync, lstatSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Group and other permission bits. */
 const SHARED_BITS = 0o077;
@@ -55,4 +56,21 @@ export function makePrivate(path: string, opts: { followLink?: boolean } = {}): 
 export function copyPrivate(from: string, to: string): void {
   copyFileSync(from, to);
   chmodSync(to, 0o600);
+}
+
+/**
+ * Copies a folder (a TPM's state) into the home, private to the user: `cpSync` keeps the source's
+ * modes, so every directory becomes 0700 and every file 0600 after the copy.
+ */
+export function copyTreePrivate(from: string, to: string): void {
+  cpSync(from, to, { recursive: true });
+  const walk = (path: string): void => {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return;
+    if (st.isDirectory()) {
+      chmodSync(path, 0o700);
+      for (const name of readdirSync(path)) walk(join(path, name));
+    } else chmodSync(path, 0o600);
+  };
+  walk(to);
 }

@@ -348,8 +348,8 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
     children: db.prepare<[string], Raw>('SELECT * FROM snapshots WHERE parent_id = ? ORDER BY created_at, rowid'),
     meta: db.prepare<[string], { vm_id: string; parent_id: string | null; name: string }>('SELECT vm_id, parent_id, name FROM snapshots WHERE id = ?'),
     insert: db.prepare(
-      `INSERT INTO snapshots (id, vm_id, parent_id, name, description, created_at, config, live, state_file, disks, facts)
-       VALUES (@id, @vmId, @parentId, @name, @description, @createdAt, @config, @live, @stateFile, @disks, @facts)`,
+      `INSERT INTO snapshots (id, vm_id, parent_id, name, description, created_at, config, live, state_file, disks, facts, quiesced)
+       VALUES (@id, @vmId, @parentId, @name, @description, @createdAt, @config, @live, @stateFile, @disks, @facts, @quiesced)`,
     ),
     update: db.prepare('UPDATE snapshots SET name = @name, description = @description, parent_id = @parentId WHERE id = @id'),
     delete: db.prepare<[string]>('DELETE FROM snapshots WHERE id = ?'),
@@ -410,6 +410,7 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
             stateFile: input.stateFile ?? null,
             disks: JSON.stringify(input.disks),
             facts: JSON.stringify(input.facts ?? {}),
+            quiesced: input.quiesced ? 1 : 0,
           });
         } catch (e) {
           if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new HangarError('ALREADY_EXISTS', `a snapshot with id '${input.id}' already exists`, { cause: e });

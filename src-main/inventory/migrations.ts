@@ -120,6 +120,14 @@ ALTER TABLE tasks ADD COLUMN outcome TEXT;
 ALTER TABLE snapshots ADD COLUMN facts TEXT NOT NULL DEFAULT '{}';
 `,
   },
+  {
+    version: 4,
+    name: 'snapshots: quiesced',
+    sql: `
+-- 1 when the guest's file systems were frozen by its agent around the snapshot's disk switch
+ALTER TABLE snapshots ADD COLUMN quiesced INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The schema version this build writes and understands. */

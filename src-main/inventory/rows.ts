@@ -60,6 +60,8 @@ const SnapshotDbRow = z.object({
   state_file: textOrNull,
   disks: text,
   facts: text.optional(),
+  /** added by a later migration: absent in a row read through an older view */
+  quiesced: flag.optional(),
 });
 const SnapshotFactsJson = z
   .object({ liveMethod: z.enum(['background', 'paused']).optional(), pauseMs: z.number().nonnegative().optional() })
@@ -182,6 +184,7 @@ export function parseSnapshotRow<TConfig extends ConfigBase>(
       stateFile: row.state_file,
       disks: disks.data,
       facts: { ...(liveMethod ? { liveMethod } : {}), ...(pauseMs !== undefined ? { pauseMs } : {}) },
+      quiesced: row.quiesced === 1,
     },
   };
 }

@@ -88,6 +88,8 @@ export interface SnapshotRow<TConfig> {
   disks: SnapshotDisk[];
   /** how it was taken */
   facts: SnapshotFacts;
+  /** the guest's file systems were frozen by its agent around the disk switch */
+  quiesced: boolean;
 }
 
 /** What is known of how a snapshot was taken; every field optional (older snapshots have none). */
@@ -110,6 +112,7 @@ export interface SnapshotInput<TConfig> {
   stateFile?: string | null;
   disks: SnapshotDisk[];
   facts?: SnapshotFacts;
+  quiesced?: boolean;
 }
 
 export const TASK_STATES = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;

@@ -103,6 +103,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     const recordState = (vmId: string, state: VmState, reason?: string, accelerator?: 'kvm' | 'tcg') => {
       const row = inventory.vms.get(vmId);
       if (!row) return;
+      if (!isActive(state) && vms?.setGuest(vmId, null)) broadcast('vm.guestChanged', { id: vmId, guest: { agent: 'absent', hostname: null, osName: null, ipAddresses: [] } });
       inventory.vms.setState(vmId, state, reason, accelerator);
       broadcast('vm.stateChanged', { id: vmId, name: row.name, state, ...(reason ? { reason } : {}) });
       vms?.vmStates.fire({ id: vmId, state, ...(reason ? { reason } : {}) });
@@ -143,6 +144,9 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
           if (state === 'aborted') onCrash(vmId, reason, before);
         },
         onConsole: (vmId, data) => consoleBytes.fire({ id: vmId, data }),
+        onGuest: (vmId, guest) => {
+          if (vms?.setGuest(vmId, guest)) broadcast('vm.guestChanged', { id: vmId, guest });
+        },
       },
     });
     store.add(supervisor);
@@ -219,7 +223,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       provision: vms.provisionDeps(),
       changed: (id) => broadcast('inventory.changed', { id }),
     });
-    const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: () => host.ovmf?.vars ?? null, log });
+    const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: (secureBoot) => (secureBoot ? (host.ovmfSecureBoot?.vars ?? null) : (host.ovmf?.vars ?? null)), log });
     const exports = new ExportService({ inventory, qemuImg, tasks, snapshots, imports, find: (ref) => vms.find(ref), log });
     vms.relations = (row) => ({ linkedTo: clones.linkedTo(row), dependents: clones.dependents(row) });
 

@@ -10,6 +10,7 @@ interface SnapshotRecord {
   live: boolean;
   description: string;
   facts: { liveMethod?: 'background' | 'paused'; pauseMs?: number };
+  quiesced?: boolean;
 }
 
 export function snapshotItem(s: SnapshotRecord, files?: { sizeBytes: number; hasThumbnail: boolean }): SnapshotItem {
@@ -20,6 +21,7 @@ export function snapshotItem(s: SnapshotRecord, files?: { sizeBytes: number; has
     createdAt: s.createdAt,
     live: s.live,
     description: s.description,
+    quiesced: s.quiesced ?? false,
     ...(s.live && s.facts.liveMethod ? { liveMethod: s.facts.liveMethod } : {}),
     ...(s.live && s.facts.pauseMs !== undefined ? { pauseMs: s.facts.pauseMs } : {}),
     ...(files ?? {}),

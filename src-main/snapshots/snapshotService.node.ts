@@ -3,11 +3,13 @@
 // Rule for every operation: image files change first, the inventory commits last in one transaction,
 // files that nothing references any more are removed after the commit.
 import { randomUUID, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HangarError, cancelledError, isNoSpaceError, noSpaceError } from '../../src-vmm/base/errors.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
-import { labelProblems, type VmConfig } from '../../src-vmm/model/index.js';
+import { hasTpm, labelProblems, sharesOf, type VmConfig } from '../../src-vmm/model/index.js';
+import type { QuiesceMode } from '../../src-vmm/protocol/contract.js';
+import { agentAbsentError, isAgentAbsent, sharesNeedQuiesceError } from '../vms/agentIssues.js';
 import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, noSpaceOn, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { snapshotNameProblems, findSnapshot, defaultSnapshotName } from '../../src-vmm/snapshots/tree.js';
 import { planDelete, type DeleteFacts, type DeletePlan } from '../../src-vmm/snapshots/deletePlan.js';
@@ -20,7 +22,7 @@ import type { SnapshotFacts, SnapshotRow } from '../inventory/inventory.node.js'
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { SnapshotItem } from '../api/contract.js';
-import { copyPrivate } from '../files/modes.node.js';
+import { copyPrivate, copyTreePrivate } from '../files/modes.node.js';
 
 type Snap = SnapshotRow<VmConfig>;
 
@@ -92,6 +94,11 @@ export class SnapshotService {
     return join(vmPaths(this.d.home, vm.id).snapshots, `${snapId}.png`);
   }
 
+  /** The copy of the TPM's state a snapshot keeps (a folder, as swtpm's is). */
+  tpmStatePath(vmId: string, snapId: string): string {
+    return join(vmPaths(this.d.home, vmId).snapshots, `${snapId}.tpm`);
+  }
+
   async list(ref: string): Promise<{ snapshots: SnapshotItem[]; currentSnapshotId: string | null; currentStateChanged: boolean }> {
     const vm = this.d.find(ref);
     const snaps = this.snapshots(vm);
@@ -116,6 +123,7 @@ export class SnapshotService {
       savedState: vm.state === 'saved' ? (current.stateFile && sameFile(paths.savedState, current.stateFile) ? 'held-by-snapshot' : 'own') : 'none',
       settingsDiffer: settingsDiffer(vm.config, current.config),
       nvramDiffers: vm.config.firmware.type === 'uefi' && !sameContent(paths.nvram, join(paths.snapshots, `${current.id}.nvram.fd`)),
+      tpmDiffers: (hasTpm(vm.config) || hasTpm(current.config)) && !sameTpmState(paths.tpmState, this.tpmStatePath(vm.id, current.id)),
     };
     if (currentStateChanged({ ...cheap, disksUntouched: true })) return true;
     let disksUntouched = true;
@@ -142,7 +150,13 @@ export class SnapshotService {
 
   // ------------------------------------------------------------------ take
 
-  async take(ref: string, input: { name: string; description: string }, p: Progress): Promise<SnapshotItem> {
+  /**
+   * `quiesce` (running VMs): 'auto' freezes the guest's file systems when its agent answers, 'on' requires
+   * it, 'off' never. A VM with shared folders cannot keep its RAM state: it gets a snapshot of its disks
+   * alone, quiesced; without an agent that is refused, unless `crashConsistentOk` (a temporary snapshot
+   * a clone or an export reads once) or quiesce 'off' (the person chose it).
+   */
+  async take(ref: string, input: { name: string; description: string; quiesce?: 'auto' | 'on' | 'off'; crashConsistentOk?: boolean }, p: Progress): Promise<SnapshotItem> {
     const vm = this.d.find(ref);
     // No name: the next free "Snapshot N". A name of only white space is a mistake, not a request for one.
     const name = input.name === '' ? defaultSnapshotName(this.snapshots(vm)) : input.name;
@@ -165,34 +179,60 @@ export class SnapshotService {
       running: running ? vm.config : null,
     });
     assertFreeSpace(paths.dir, neededBytes);
+    const quiesce = input.quiesce ?? 'auto';
+    const shareTags = sharesOf(vm.config).map((x) => x.tag);
+    // Shared folders: QEMU cannot migrate the machine, so no RAM state; the disks alone, frozen clean.
+    const saveState = shareTags.length === 0;
+    if (running && !saveState && quiesce === 'auto' && !input.crashConsistentOk) {
+      this.d.tasks.assertFree(vm);
+      const guest = await this.d.supervisor.call(vm.id, 'host.guestInfo', { refresh: true }, { timeoutMs: 15_000 }).catch(() => null);
+      if (guest?.agent !== 'connected') throw sharesNeedQuiesceError(vm.name, shareTags);
+    }
+    const mode: QuiesceMode = quiesce === 'off' ? 'no' : quiesce === 'on' ? 'required' : 'ifAvailable';
 
     return noSpaceOn(paths.dir, { neededBytes }, () => this.d.tasks.run('snapshot.take', vm, { signal: p.signal, onProgress: p.onProgress, subject: name }, async (task) => {
       const created: string[] = [];
       let stateFile: string | null = null;
       let live = false;
       let facts: SnapshotFacts = {};
+      let quiesced = false;
       // the running QEMU writes to the new overlays: a failure from here on switches it back first
       let switched = false;
       try {
         if (running) {
-          task.phase('taking a live snapshot');
+          task.phase(saveState ? 'taking a live snapshot' : 'taking a snapshot of the disks (shared folders keep the running state out)');
           stateFile = join(paths.snapshots, `${snapId}.vmstate`);
           if (overlays.length === 0) throw new HangarError('UNSUPPORTED', `VM '${vm.name}' has no disk: a live snapshot needs at least one`);
-          const r = await this.d.supervisor.call(
-            vm.id,
-            'host.snapshotLive',
-            { disks: overlays.map((o) => ({ diskId: o.disk.id, overlay: o.overlay })), stateFile, thumbnail: this.thumbnailPath(vm, snapId), stateBytes: liveStateBytes(vm.config) },
-            { signal: task.signal, onProgress: (pr) => task.progress(pr.fraction, pr.message), timeoutMs: 600_000 },
-          );
+          const r = await this.d.supervisor
+            .call(
+              vm.id,
+              'host.snapshotLive',
+              {
+                disks: overlays.map((o) => ({ diskId: o.disk.id, overlay: o.overlay })),
+                stateFile,
+                thumbnail: this.thumbnailPath(vm, snapId),
+                stateBytes: liveStateBytes(vm.config),
+                quiesce: mode,
+                saveState,
+              },
+              { signal: task.signal, onProgress: (pr) => task.progress(pr.fraction, pr.message), timeoutMs: 600_000 },
+            )
+            .catch((e: unknown) => {
+              if (isAgentAbsent(e)) throw agentAbsentError(vm.name, 'so its file systems cannot be frozen for the snapshot');
+              throw e;
+            });
           created.push(...overlays.map((o) => o.overlay));
           switched = true;
-          this.d.log(`vm=${vm.id} live snapshot (${r.method}): guest paused ${r.pauseMs} ms${r.stateError ? `; state not saved: ${r.stateError}` : ''}`);
-          facts = { liveMethod: r.method, pauseMs: r.pauseMs };
+          this.d.log(
+            `vm=${vm.id} live snapshot (${saveState ? r.method : 'disks only'}): guest paused ${r.pauseMs} ms${r.quiesced ? `, file systems frozen ${r.frozenMs} ms` : ''}${r.stateError ? `; state not saved: ${r.stateError}` : ''}`,
+          );
+          if (saveState) facts = { liveMethod: r.method, pauseMs: r.pauseMs };
           // Cancelled while the state was written, or the state did not fit: no snapshot at all rather
           // than one without the state the user asked for (the disks switch back below).
-          if (!r.stateSaved && task.signal.aborted) throw cancelledError();
-          if (!r.stateSaved && isNoSpaceError(r.stateError)) throw noSpaceError(paths.dir, { cause: r.stateError });
+          if (saveState && !r.stateSaved && task.signal.aborted) throw cancelledError();
+          if (saveState && !r.stateSaved && isNoSpaceError(r.stateError)) throw noSpaceError(paths.dir, { cause: r.stateError });
           live = r.stateSaved;
+          quiesced = r.quiesced ?? false;
           if (!live) stateFile = null;
         } else {
           task.phase('freezing the disks');
@@ -212,6 +252,13 @@ export class SnapshotService {
           const nv = join(paths.snapshots, `${snapId}.nvram.fd`);
           copyPrivate(paths.nvram, nv);
           created.push(nv);
+        }
+        // The TPM's state (keys, sealed secrets): a live take also has it in the RAM state, which wins on
+        // a restore; the copy serves offline restores and clones of the snapshot.
+        if (hasTpm(vm.config) && existsSync(paths.tpmState)) {
+          const tpm = this.tpmStatePath(vm.id, snapId);
+          copyTpmState(paths.tpmState, tpm);
+          created.push(tpm);
         }
         this.d.fault?.('snapshot-take-before-commit');
         testFillPoint('snapshot-before-register');
@@ -233,6 +280,7 @@ export class SnapshotService {
             stateFile,
             disks: vm.config.disks.map((disk) => ({ diskId: disk.id, path: disk.path, format: disk.format })),
             facts,
+            quiesced,
           });
           for (const o of overlays) {
             if (this.d.inventory.images.get(o.disk.path)) this.d.inventory.images.setRole(o.disk.path, 'frozen');
@@ -250,7 +298,7 @@ export class SnapshotService {
         this.d.changed(vm.id);
         return this.item(vm, snap);
       } catch (e) {
-        if (!running) for (const f of created) rmSync(f, { force: true });
+        if (!running) for (const f of created) rmSync(f, { force: true, recursive: true });
         else {
           if (switched) {
             // The state file goes first: committing the overlays back may need the room it took.
@@ -258,6 +306,7 @@ export class SnapshotService {
             await this.switchBack(vm, overlays).catch((err: unknown) => this.d.log(`vm=${vm.id} could not switch back from the overlays of a failed snapshot: ${(err as Error).message}`));
           }
           await this.discardFailedLiveTake(vm, snapId, overlays.map((o) => o.overlay));
+          rmSync(this.tpmStatePath(vm.id, snapId), { recursive: true, force: true });
         }
         throw asNoSpace(e, paths.dir, { neededBytes });
       }
@@ -332,6 +381,9 @@ export class SnapshotService {
       else rmSync(paths.savedState, { force: true });
       const nv = join(paths.snapshots, `${snap.id}.nvram.fd`);
       if (nextConfig.firmware.type === 'uefi' && existsSync(nv)) copyPrivate(nv, paths.nvram);
+      // The TPM as the snapshot had it; none when it had none (a TPM switched on later starts empty).
+      rmSync(paths.tpmState, { recursive: true, force: true });
+      if (existsSync(this.tpmStatePath(vm.id, snap.id))) copyTpmState(this.tpmStatePath(vm.id, snap.id), paths.tpmState);
       for (const f of discard) rmSync(f, { force: true });
       this.d.changed(vm.id);
       return { id: vm.id, state: nextState };
@@ -451,8 +503,8 @@ export class SnapshotService {
       });
       this.d.fault?.('snapshot-delete-after-commit');
       for (const image of plan.remove) rmSync(image, { force: true });
-      for (const f of [snap.stateFile, this.thumbnailPath(vm, snap.id), join(vmPaths(this.d.home, vm.id).snapshots, `${snap.id}.nvram.fd`)]) {
-        if (f) rmSync(f, { force: true });
+      for (const f of [snap.stateFile, this.thumbnailPath(vm, snap.id), join(vmPaths(this.d.home, vm.id).snapshots, `${snap.id}.nvram.fd`), this.tpmStatePath(vm.id, snap.id)]) {
+        if (f) rmSync(f, { force: true, recursive: true });
       }
       this.d.changed(vm.id);
     });
@@ -546,6 +598,25 @@ function sameContent(a: string, b: string): boolean {
     if (fa !== undefined) closeSync(fa);
     if (fb !== undefined) closeSync(fb);
   }
+}
+
+/** swtpm writes a state file through a temporary one (TMP*) and renames it, and keeps a .lock: copies leave those out. */
+const isTpmTemp = (name: string) => name.startsWith('TMP') || name.startsWith('.');
+
+/** A copy of a TPM state folder (private, as swtpm keeps it). */
+export function copyTpmState(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(from)) if (!isTpmTemp(name)) copyTreePrivate(join(from, name), join(to, name));
+}
+
+/** Two TPM state folders hold the same files with the same bytes (both missing counts as the same). */
+function sameTpmState(a: string, b: string): boolean {
+  const names = (d: string) => (existsSync(d) ? readdirSync(d).filter((n) => !isTpmTemp(n)).sort() : []);
+  const na = names(a);
+  const nb = names(b);
+  if (na.join('/') !== nb.join('/')) return false;
+  return na.every((n) => sameContent(join(a, n), join(b, n)));
 }
 
 function readOnly(path: string): void {

@@ -11,6 +11,8 @@ import {
   HostStatusFile,
   HostStateEvent,
   HostConsoleEvent,
+  HostGuestEvent,
+  type GuestInfo,
   type HostApi,
   type HostSpec,
   type HostStatus,
@@ -30,6 +32,8 @@ export interface HostHandle {
 export interface SupervisorEvents {
   onState(vmId: string, state: VmState, reason: string | undefined, qemuPid: number | undefined): void;
   onConsole(vmId: string, data: string): void;
+  /** the guest agent came, went, or said something new */
+  onGuest?(vmId: string, info: GuestInfo): void;
 }
 
 export class Supervisor implements Disposable {
@@ -111,6 +115,9 @@ export class Supervisor implements Disposable {
         } else if (name === 'host.console') {
           const ev = HostConsoleEvent.safeParse(payload);
           if (ev.success) this.deps.events.onConsole(vmId, ev.data.data);
+        } else if (name === 'host.guest') {
+          const ev = HostGuestEvent.safeParse(payload);
+          if (ev.success) this.deps.events.onGuest?.(vmId, ev.data);
         }
       }),
     );
@@ -123,6 +130,11 @@ export class Supervisor implements Disposable {
       return null;
     }
     this.hosts.set(vmId, entry);
+    // What the agent said before this owner connected (a re-attach).
+    client.call('host.guestInfo', {}, { timeoutMs: 5_000 }).then(
+      (info) => this.deps.events.onGuest?.(vmId, info),
+      () => undefined,
+    );
     return entry;
   }
 
@@ -150,6 +162,15 @@ export class Supervisor implements Disposable {
       try {
         process.kill(qemuPid, 'SIGKILL');
         what += `; its QEMU (pid ${qemuPid}) was stopped`;
+      } catch {
+        /* already gone */
+      }
+    }
+    // Its helpers (virtiofsd, swtpm) end when QEMU does; any still there are stopped too.
+    for (const pid of readStatusFile(paths.statusFile)?.helperPids ?? []) {
+      if (!isHelper(pid)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
       } catch {
         /* already gone */
       }
@@ -184,6 +205,16 @@ function readPid(file: string): number | null {
     return Number.isInteger(n) && n > 0 ? n : null;
   } catch {
     return null;
+  }
+}
+
+/** Only ever signal a helper that really is one of Hangar's kinds (the pid may have been reused). */
+function isHelper(pid: number): boolean {
+  if (!isProcessAlive(pid)) return false;
+  try {
+    return /virtiofsd|swtpm/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
   }
 }
 

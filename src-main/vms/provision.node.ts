@@ -5,13 +5,14 @@
 //   3. whatever the caller writes into the folder (new disks, copies, conversions) and the config;
 //   4. one inventory transaction: the name is checked free again, then the VM, its images and anything
 //      else the caller records (a clone's snapshot tree) are inserted together.
+//   (a clone's TPM state is copied into its own folder, as its variable store is)
 // A failure or cancel at any step removes the folder: nothing is half-made, nothing is registered.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { HangarError } from '../../src-vmm/base/errors.js';
-import type { VmConfig } from '../../src-vmm/model/index.js';
+import { hasSecureBoot, hasTpm, type VmConfig } from '../../src-vmm/model/index.js';
 import { vmPaths, type VmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
-import { copyPrivate } from '../files/modes.node.js';
+import { copyPrivate, copyTreePrivate } from '../files/modes.node.js';
 
 /** An image the new VM's inventory rows record. */
 export interface NewImage {
@@ -27,8 +28,8 @@ export interface NewImage {
 export interface ProvisionDeps {
   home: string;
   inventory: HangarInventory;
-  /** OVMF's variable-store template, or null when OVMF is not installed */
-  ovmfVars: () => string | null;
+  /** OVMF's variable-store template (Microsoft-enrolled for Secure Boot), or null when it is not installed */
+  ovmfVars: (secureBoot: boolean) => string | null;
 }
 
 export interface Provisioned {
@@ -43,6 +44,8 @@ export interface ProvisionRequest {
   name: string;
   /** the variable store to copy for a UEFI machine; absent or missing: OVMF's template */
   nvramFrom?: string | null;
+  /** the TPM state folder to copy for a machine with a TPM (a clone's: never shared with its source); absent: a new TPM */
+  tpmFrom?: string | null;
   /** writes the VM's files into its folders and returns its config and images */
   fill: (paths: VmPaths) => Promise<Provisioned>;
 }
@@ -56,10 +59,12 @@ export async function provisionVm(d: ProvisionDeps, req: ProvisionRequest): Prom
     const made = await req.fill(paths);
     if (made.config.id !== req.id || made.config.name !== req.name) throw new HangarError('INTERNAL', 'a provisioned config must keep the id and name it was asked for');
     if (made.config.firmware.type === 'uefi' && !existsSync(paths.nvram)) {
-      const from = req.nvramFrom && existsSync(req.nvramFrom) ? req.nvramFrom : d.ovmfVars();
+      const from = req.nvramFrom && existsSync(req.nvramFrom) ? req.nvramFrom : d.ovmfVars(hasSecureBoot(made.config));
       if (!from) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
       copyPrivate(from, paths.nvram);
     }
+    // A TPM's state is the machine's own: a clone gets a copy, never the source's folder.
+    if (hasTpm(made.config) && req.tpmFrom && existsSync(req.tpmFrom)) copyTreePrivate(req.tpmFrom, paths.tpmState);
     return d.inventory.transaction(() => {
       const other = d.inventory.vms.findByName(req.name);
       if (other) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`, { details: { issues: [{ path: 'name', message: `a VM named '${other.name}' already exists` }] } });

@@ -1,29 +1,31 @@
 // VM operations of the owner: create, modify, delete, show, and the lifecycle through the supervisor.
 // Rule for every change: disk files change first, the inventory commits last; a failure undoes the files.
 import { randomUUID, randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readSync, closeSync, rmSync, statSync, accessSync, readFileSync, readdirSync, fchmodSync, fstatSync, ftruncateSync, writeSync, writeFileSync, constants as fsc } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, accessSync, readFileSync, readdirSync, fchmodSync, fstatSync, ftruncateSync, writeSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
-import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM } from '../api/issueCodes.js';
+import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM, SHARES_BLOCK_SAVE, VIRTIOFS_UNAVAILABLE } from '../api/issueCodes.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
-import { applyChange, composeConfig, getOsType, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, validateConfig, type MachineChange, type VmConfig } from '../../src-vmm/model/index.js';
+import { applyChange, composeConfig, getOsType, hasSecureBoot, hasTpm, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, sharesOf, validateConfig, type MachineChange, type ShareMode, type VmConfig } from '../../src-vmm/model/index.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
-import type { HostSpec } from '../../src-vmm/protocol/contract.js';
+import type { GuestInfo, HostSpec } from '../../src-vmm/protocol/contract.js';
 import { readLogTail } from '../../src-vmm/host/serialLog.node.js';
 import { vmPaths, type VmPaths } from '../home.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
-import type { DiskChoice, VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
+import type { DiskChoice, ShareRequest, VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
 import { provisionVm, type ProvisionDeps } from './provision.node.js';
 import { snapshotItem } from '../snapshots/items.js';
 import { CREATE_PATHS, configInvalid, modifyPaths } from './requestIssues.js';
 import { PathGuard } from '../files/pathGuard.node.js';
 import { planUserImage, type UserImagePlan } from '../files/userImages.node.js';
 import { userFileMode, copyPrivate } from '../files/modes.node.js';
+import { assertShareableFolder } from '../files/sharedFolders.node.js';
+import { agentAbsentError, isAgentAbsent } from './agentIssues.js';
 
 const SERIAL_LOG_MAX_BYTES = 2 << 20;
 /** A disk a create or modify adds: a new empty one, or a user's image and how it is used. */
@@ -45,6 +47,8 @@ export interface VmServiceDeps {
 export class VmService {
   /** per VM: what the start-up reconciliation found wrong */
   readonly problems = new Map<string, string[]>();
+  /** what each running VM's guest agent last said (from its host's events) */
+  private readonly guests = new Map<string, GuestInfo>();
   /** clone relations, filled in by the owner once the clone service exists */
   relations: ((row: VmRow) => Pick<VmDetails, 'linkedTo' | 'dependents'>) | undefined;
 
@@ -107,7 +111,29 @@ export class VmService {
 
   summary(row: VmRow): VmSummary {
     const { accelerator } = row.accelerator && isActive(row.state) ? { accelerator: row.accelerator } : this.accelFor(row.config);
-    return { id: row.id, name: row.name, state: row.state, osType: row.config.osType, accelerator };
+    const guest = isActive(row.state) ? this.guests.get(row.id) : undefined;
+    return { id: row.id, name: row.name, state: row.state, osType: row.config.osType, accelerator, ...(guest ? { guest } : {}) };
+  }
+
+  /** Records what a VM's guest agent said; false when nothing changed. */
+  setGuest(vmId: string, info: GuestInfo | null): boolean {
+    const before = this.guests.get(vmId);
+    if (info === null) return this.guests.delete(vmId);
+    this.guests.set(vmId, info);
+    return JSON.stringify(before) !== JSON.stringify(info);
+  }
+
+  /** The guest agent of a running VM, as its host knows it now (the cache when the host does not answer). */
+  private async guestOf(row: VmRow): Promise<GuestInfo> {
+    const absent: GuestInfo = { agent: 'absent', hostname: null, osName: null, ipAddresses: [] };
+    if (!isActive(row.state) || !this.d.supervisor.get(row.id)) return absent;
+    try {
+      const info = await this.d.supervisor.call(row.id, 'host.guestInfo', {}, { timeoutMs: 3_000 });
+      this.guests.set(row.id, info);
+      return info;
+    } catch {
+      return this.guests.get(row.id) ?? absent;
+    }
   }
 
   list(): VmSummary[] {
@@ -173,6 +199,10 @@ export class VmService {
       },
       display: { vga: c.display.vga, vnc: c.display.vnc },
       serial: c.serial.enabled,
+      tpm: hasTpm(c),
+      secureBoot: hasSecureBoot(c),
+      shares: sharesOf(c).map((x) => ({ tag: x.tag, hostPath: x.hostPath, readOnly: x.readOnly, mode: x.mode })),
+      guest: await this.guestOf(row),
       folder: vmPaths(this.d.home, row.id).dir,
       createdAt: row.createdAt,
       snapshots: this.d.inventory.snapshots.listForVm(row.id).map((s) => snapshotItem(s)),
@@ -197,12 +227,15 @@ export class VmService {
         ...(input.description !== undefined ? { description: input.description } : {}),
         system: input.system ?? {},
         ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
+        ...(input.firmware?.secureBoot !== undefined ? { secureBoot: input.firmware.secureBoot } : {}),
+        ...(input.tpm !== undefined ? { tpm: input.tpm } : {}),
         disks: disk ? [{ path: disk.path, format: disk.format }] : [],
         opticals: input.iso ? [{ path: input.iso }] : [],
         nics,
         boot: input.boot ?? {},
         ...(input.features?.nested !== undefined ? { nested: input.features.nested } : {}),
         ...(input.recovery ? { recovery: input.recovery } : {}),
+        ...(input.shares?.length ? { shares: input.shares, shareMode: this.defaultShareMode() } : {}),
       });
     // Everything that needs no file is checked before anything is written.
     const planned = compose(input.disk ? { path: join(paths.disks, 'disk0.qcow2'), format: 'qcow2' } : null);
@@ -212,13 +245,14 @@ export class VmService {
     if (input.iso) this.assertUsableFile(input.iso, 'ISO', assertIso, 'iso');
     if (input.boot?.kernel) this.assertUsableFile(input.boot.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'), 'boot.kernel');
     if (input.boot?.initrd) this.assertUsableFile(input.boot.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'), 'boot.initrd');
+    this.checkShares(input.shares ?? [], 'shares');
     const uefi = planned.value.firmware.type === 'uefi';
-    if (uefi && !this.d.host().ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    this.assertHostCanRun(planned.value);
 
     // Space runs out on the VMs folder: the new VM's own folder goes with a failure. Checked before the
     // task starts, so a full disk refuses the VM before anything (not even the task) is written.
     const vmsDir = join(this.d.home, 'VMs');
-    const ovmfVars = uefi ? this.d.host().ovmf?.vars : undefined;
+    const ovmfVars = uefi ? this.ovmfVarsFor(hasSecureBoot(planned.value)) ?? undefined : undefined;
     const diskPlan = input.disk ? await this.planDisk(input.disk) : undefined;
     assertFreeSpace(vmsDir, (diskPlan ? await this.diskRoom(diskPlan) : 0) + (ovmfVars && existsSync(ovmfVars) ? statSync(ovmfVars).size : 0));
     return noSpaceOn(vmsDir, {}, () =>
@@ -240,15 +274,47 @@ export class VmService {
     );
   }
 
-  /** What provisioning a new VM needs of this owner. */
-  provisionDeps(): ProvisionDeps {
-    return { home: this.d.home, inventory: this.d.inventory, ovmfVars: () => this.d.host().ovmf?.vars ?? null };
+  /** The mode of a share that names none: virtio-fs where it can run on this host, else 9p. */
+  private defaultShareMode(): ShareMode {
+    return this.d.host().virtiofsd?.binary ? 'virtiofs' : '9p';
   }
 
-  private createNvram(paths: VmPaths): void {
-    const ovmf = this.d.host().ovmf;
-    if (!ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
-    copyPrivate(ovmf.vars, paths.nvram);
+  /** Shares a request adds: each folder can be shared, and virtio-fs is asked for only where it runs. `field`: 'shares' or 'addShares'. */
+  private checkShares(shares: readonly ShareRequest[], field: string): void {
+    const virtiofsd = this.d.host().virtiofsd;
+    shares.forEach((share, i) => {
+      assertShareableFolder(share.hostPath, { home: this.d.home, readOnly: share.readOnly ?? false, field: `${field}[${i}].hostPath` });
+      if (share.mode === 'virtiofs' && !virtiofsd?.binary) {
+        const reason = virtiofsd && virtiofsd.binary === null ? virtiofsd.reason : 'virtiofsd was not found';
+        const tag = share.tag ?? share.hostPath;
+        throw invalidInput([{ path: `${field}[${i}].mode`, message: `virtio-fs cannot run on this host (${reason}); 9p can`, code: VIRTIOFS_UNAVAILABLE, data: { tag, reason } }]);
+      }
+    });
+  }
+
+  /** What provisioning a new VM needs of this owner. */
+  provisionDeps(): ProvisionDeps {
+    return { home: this.d.home, inventory: this.d.inventory, ovmfVars: (secureBoot) => this.ovmfVarsFor(secureBoot) };
+  }
+
+  /** The variable-store template a UEFI VM starts from: with Microsoft's keys enrolled for Secure Boot. */
+  ovmfVarsFor(secureBoot: boolean): string | null {
+    return secureBoot ? (this.d.host().ovmfSecureBoot?.vars ?? null) : (this.d.host().ovmf?.vars ?? null);
+  }
+
+  /** What a config needs of this host that it lacks: UEFI firmware, the Secure Boot firmware, swtpm. */
+  private assertHostCanRun(c: VmConfig): void {
+    const h = this.d.host();
+    if (c.firmware.type === 'uefi' && !h.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    if (hasSecureBoot(c) && !h.ovmfSecureBoot) throw new HangarError('UNSUPPORTED', "Secure Boot needs OVMF's Secure Boot firmware and its Microsoft-enrolled variables (OVMF_CODE_4M.ms.fd, OVMF_VARS_4M.ms.fd), which are not installed: install the ovmf package");
+    if (hasTpm(c) && !h.swtpm?.binary) throw new HangarError('UNSUPPORTED', `the TPM needs swtpm, which is not installed: install the swtpm package`);
+  }
+
+  /** A fresh UEFI variable store for the VM: Microsoft-enrolled for Secure Boot, blank otherwise. */
+  private createNvram(paths: VmPaths, secureBoot: boolean): void {
+    const vars = this.ovmfVarsFor(secureBoot);
+    if (!vars) throw new HangarError('UNSUPPORTED', secureBoot ? "Secure Boot's firmware (OVMF_VARS_4M.ms.fd) is not installed: install the ovmf package" : 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    copyPrivate(vars, paths.nvram);
   }
 
   /**
@@ -368,6 +434,7 @@ export class VmService {
     if (input.boot?.kernel) this.assertUsableFile(input.boot.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'), 'boot.kernel');
     if (input.boot?.initrd) this.assertUsableFile(input.boot.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'), 'boot.initrd');
     if (input.name !== undefined) this.assertNameFree(input.name, row.id);
+    this.checkShares(input.addShares ?? [], 'addShares');
     const macs = this.usedMacs();
     const nics = input.nics?.map((n) => {
       const before = n.id ? c.nics.find((x) => x.id === n.id) : undefined;
@@ -380,18 +447,24 @@ export class VmService {
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.system ? { system: input.system } : {}),
       ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
+      ...(input.firmware?.secureBoot !== undefined ? { secureBoot: input.firmware.secureBoot } : {}),
+      ...(input.tpm !== undefined ? { tpm: input.tpm } : {}),
       ...(input.features?.nested !== undefined ? { nested: input.features.nested } : {}),
       ...(input.recovery ? { recovery: input.recovery } : {}),
       ...(input.iso !== undefined ? { iso: input.iso } : {}),
       ...(nics ? { nics } : {}),
       ...(addDisk ? { addDisks: [addDisk] } : {}),
       ...(input.boot ? { boot: input.boot } : {}),
+      ...(input.addShares?.length ? { addShares: input.addShares, shareMode: this.defaultShareMode() } : {}),
+      ...(input.removeShares?.length ? { removeShares: input.removeShares } : {}),
     });
     const paths = vmPaths(this.d.home, row.id);
     const newDiskPath = join(paths.disks, `${nextDeviceId('disk', c.disks.map((d) => d.id))}.qcow2`);
-    const issuesAt = modifyPaths(input.addDisk ? c.disks.length : null);
+    const keptShares = sharesOf(c).filter((x) => !(input.removeShares ?? []).includes(x.tag)).length;
+    const issuesAt = modifyPaths(input.addDisk ? c.disks.length : null, input.addShares?.length ? keptShares : null);
     const preview = applyChange(c, change(input.addDisk ? { path: newDiskPath, format: 'qcow2' } : null));
     if (!preview.ok) throw configInvalid(preview.issues, issuesAt);
+    this.assertHostCanRun(preview.value);
     const diskPlan = input.addDisk ? await this.planDisk(input.addDisk, 'addDisk') : undefined;
 
     return this.d.tasks.run('vm.modify', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
@@ -406,16 +479,34 @@ export class VmService {
           if (!r.ok) throw configInvalid(r.issues, issuesAt);
           next = r.value;
         }
+        // Secure Boot switched (on a UEFI VM): the variable store starts again from the matching
+        // template (its boot entries go; OVMF finds the disk's boot loader by itself). The old one is kept
+        // aside until the change is recorded.
+        const keptNvram = `${paths.nvram}.before-change`;
+        const sbChanged = next.firmware.type === 'uefi' && existsSync(paths.nvram) && hasSecureBoot(next) !== hasSecureBoot(c);
+        if (sbChanged) renameSync(paths.nvram, keptNvram);
         if (next.firmware.type === 'uefi' && !existsSync(paths.nvram)) {
-          this.createNvram(paths);
+          this.createNvram(paths, hasSecureBoot(next));
           created.push(paths.nvram);
         }
-        return this.d.inventory.transaction(() => {
-          if (input.name !== undefined) this.assertNameFree(input.name, row.id);
-          const updated = this.d.inventory.vms.updateConfig(row.id, next);
-          if (image) this.d.inventory.images.add({ path: image.path, vmId: row.id, format: image.format, virtualSize: image.virtualSize, backingPath: null, owned: image.owned, role: 'disk' });
-          return updated;
-        });
+        let updated;
+        try {
+          updated = this.d.inventory.transaction(() => {
+            if (input.name !== undefined) this.assertNameFree(input.name, row.id);
+            const u = this.d.inventory.vms.updateConfig(row.id, next);
+            if (image) this.d.inventory.images.add({ path: image.path, vmId: row.id, format: image.format, virtualSize: image.virtualSize, backingPath: null, owned: image.owned, role: 'disk' });
+            return u;
+          });
+        } catch (e) {
+          if (sbChanged) {
+            rmSync(paths.nvram, { force: true });
+            renameSync(keptNvram, paths.nvram);
+            created.splice(created.indexOf(paths.nvram), 1);
+          }
+          throw e;
+        }
+        if (sbChanged) rmSync(keptNvram, { force: true });
+        return updated;
       } catch (e) {
         for (const f of created) rmSync(f, { force: true });
         throw e;
@@ -560,29 +651,48 @@ export class VmService {
     if (c.features.nested && accelerator !== 'kvm') {
       throw withIssue('UNSUPPORTED', `VM '${vm}' has nested virtualization on, which needs KVM, and this host does not offer it (${hostReport.accelReason})`, { code: NESTED_NEEDS_KVM, data: { vm } });
     }
-    if (c.firmware.type === 'uefi' && !hostReport.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+    this.assertHostCanRun(c);
     const paths = vmPaths(this.d.home, row.id);
     const incoming = row.state === 'saved' && existsSync(paths.savedState);
-    const facts: HostFacts = { qemuBinary: hostReport.qemuBinary, qemuVersion: hostReport.qemuVersion, accel: accelerator, ovmf: hostReport.ovmf };
+    const virtiofsd = hostReport.virtiofsd ?? { binary: null, reason: 'virtiofsd was not looked for' };
+    for (const share of sharesOf(c)) {
+      if (share.mode === 'virtiofs' && virtiofsd.binary === null) {
+        throw withIssue('UNSUPPORTED', `VM '${vm}' shares '${share.tag}' with virtio-fs, which cannot run on this host: ${virtiofsd.reason}`, { code: VIRTIOFS_UNAVAILABLE, data: { vm, tag: share.tag, reason: virtiofsd.reason } });
+      }
+    }
+    const facts: HostFacts = {
+      qemuBinary: hostReport.qemuBinary,
+      qemuVersion: hostReport.qemuVersion,
+      accel: accelerator,
+      ovmf: hostReport.ovmf,
+      virtiofsd,
+      ovmfSecureBoot: hostReport.ovmfSecureBoot ?? null,
+      swtpm: hostReport.swtpm ?? { binary: null, reason: 'swtpm was not looked for' },
+    };
     const launch = buildQemuLaunch(c, facts, {
       runDir: paths.run,
       qmpSocket: paths.qmpSocket,
       serialSocket: paths.serialSocket,
       vncSocket: paths.vncSocket,
+      agentSocket: paths.agentSocket,
       pidFile: paths.pidFile,
       nvramFile: paths.nvram,
+      tpmStateDir: paths.tpmState,
+      tpmLog: paths.tpmLog,
       incoming,
     });
     // Every file QEMU opens that Hangar does not make at start must be there: the launch lists them.
     for (const f of launch.files) {
       const role = missingRole(f.role);
       if (role && !existsSync(f.path)) {
-        const what = role === 'iso' ? 'ISO' : role === 'disk' ? 'disk image' : role;
-        throw withIssue('NOT_FOUND', `${what} ${f.path} of VM '${vm}' is missing`, { code: FILE_MISSING, data: { vm, role, path: f.path } });
+        const what = role === 'iso' ? 'ISO' : role === 'disk' ? 'disk image' : role === 'share' ? `shared folder '${f.role.slice('share:'.length)}'` : role;
+        const tag = role === 'share' ? { tag: f.role.slice('share:'.length) } : {};
+        throw withIssue('NOT_FOUND', `${what} ${f.path} of VM '${vm}' is missing`, { code: FILE_MISSING, data: { vm, role, path: f.path, ...tag } });
       }
     }
     for (const dir of [paths.run, paths.logs, paths.state]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (c.firmware.type === 'uefi' && !existsSync(paths.nvram)) this.createNvram(paths);
+    if (c.firmware.type === 'uefi' && !existsSync(paths.nvram)) this.createNvram(paths, hasSecureBoot(c));
+    if (hasTpm(c)) mkdirSync(paths.tpmState, { recursive: true, mode: 0o700 });
     const spec: HostSpec = {
       vmId: row.id,
       vmName: row.name,
@@ -592,6 +702,7 @@ export class VmService {
       hostSocket: paths.hostSocket,
       qmpSocket: paths.qmpSocket,
       ...(c.serial.enabled ? { serialSocket: paths.serialSocket } : {}),
+      agentSocket: paths.agentSocket,
       pidFile: paths.pidFile,
       statusFile: paths.statusFile,
       qemuLog: paths.qemuLog,
@@ -600,6 +711,7 @@ export class VmService {
       ...(incoming ? { incomingStateFile: paths.savedState } : {}),
       saveStateFile: paths.savedState,
       waitForBoot: true,
+      ...(launch.helpers.length ? { helpers: launch.helpers, helpersLog: paths.helpersLog } : {}),
     };
     return this.d.tasks.run('vm.start', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       this.d.inventory.vms.setState(row.id, 'starting', undefined, accelerator);
@@ -718,6 +830,7 @@ export class VmService {
         task.signal.addEventListener('abort', onAbort, { once: true });
         const timer = setTimeout(() => watch.abort(new Error('timeout')), timeoutS * 1000);
         try {
+          await this.askAgentIfIgnored(row, ended, timeoutS, task.signal);
           const e = await ended;
           task.outcome(shutdownOutcome(e));
           return { id: row.id, state: e.state };
@@ -754,6 +867,25 @@ export class VmService {
     }
   }
 
+  /**
+   * A guest that ignores the ACPI button (no acpid, a hung desktop) but runs an agent is asked through
+   * it once a grace period has passed; one that is already shutting down has stopped its agent by
+   * then, or takes the second request as the first.
+   */
+  private async askAgentIfIgnored(row: { id: string }, ended: Promise<unknown>, timeoutS: number, signal: AbortSignal): Promise<void> {
+    const graceMs = Math.min(AGENT_SHUTDOWN_GRACE_MS, (timeoutS * 1000) / 3);
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([ended.then(() => true, () => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    clearTimeout(timer);
+    if (settled || signal.aborted || !this.d.supervisor.get(row.id)) return;
+    try {
+      await this.d.supervisor.call(row.id, 'host.guestShutdown', {}, { timeoutMs: 15_000 });
+      this.d.log(`vm=${row.id} the guest did not react to the ACPI power button; asked its agent to shut down`);
+    } catch (e) {
+      this.d.log(`vm=${row.id} the guest did not react to the ACPI power button, and its agent could not be asked: ${(e as Error).message}`);
+    }
+  }
+
   async simple(ref: string, action: 'pause' | 'resume' | 'reset') {
     const row = this.find(ref);
     if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
@@ -770,6 +902,12 @@ export class VmService {
     if (!isActive(row.state) || !this.d.supervisor.get(row.id)) {
       throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
     }
+    // QEMU cannot migrate (so cannot save) a machine with virtio-fs or a mounted 9p share: refused
+    // up front, so the VM runs on untouched rather than failing half-way.
+    const tags = sharesOf(row.config).map((x) => x.tag);
+    if (tags.length) {
+      throw withIssue('STATE_CONFLICT', `VM '${row.name}' shares host folders (${tags.map((t) => `'${t}'`).join(', ')}), and QEMU cannot save the running state of a VM with shared folders`, { code: SHARES_BLOCK_SAVE, data: { vm: row.name, tags } });
+    }
     return this.d.tasks.run('vm.save', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       const ended = waitForEvent(this.vmStates.event, (e) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state), { timeoutMs: 600_000 });
       ended.catch(() => undefined);
@@ -777,6 +915,25 @@ export class VmService {
       const e = await ended;
       return { id: row.id, state: e.state };
     });
+  }
+
+  /** Runs a program in the guest through its agent; the guest's exit status and output. */
+  async exec(ref: string, o: { command: string; args: string[]; input?: string; timeoutS: number; signal: AbortSignal }) {
+    const row = this.find(ref);
+    if (row.state !== 'running' || !this.d.supervisor.get(row.id)) {
+      throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is not running (it is ${row.state})`);
+    }
+    try {
+      return await this.d.supervisor.call(
+        row.id,
+        'host.guestExec',
+        { path: o.command, args: o.args, timeoutMs: Math.round(o.timeoutS * 1000), ...(o.input !== undefined ? { input: o.input } : {}) },
+        { signal: o.signal, timeoutMs: Math.round(o.timeoutS * 1000) + 60_000 },
+      );
+    } catch (e) {
+      if (isAgentAbsent(e)) throw agentAbsentError(row.name, 'so the command cannot run');
+      throw e;
+    }
   }
 
   serial(ref: string, maxBytes: number): Buffer {
@@ -815,13 +972,17 @@ export class VmService {
 }
 
 /** The role of a file QEMU opens that must exist before start ('disk', 'iso', …); null for what QEMU or Hangar makes. */
-function missingRole(role: string): 'disk' | 'iso' | 'kernel' | 'initrd' | 'firmware' | null {
+function missingRole(role: string): 'disk' | 'iso' | 'kernel' | 'initrd' | 'firmware' | 'share' | null {
   if (role.startsWith('disk:')) return 'disk';
+  if (role.startsWith('share:')) return 'share';
   if (role.startsWith('optical:')) return 'iso';
   if (role === 'kernel' || role === 'initrd') return role;
   if (role === 'firmware-code') return 'firmware';
   return null;
 }
+
+/** How long a guest may take to react to the ACPI power button before its agent is asked to shut down. */
+const AGENT_SHUTDOWN_GRACE_MS = 15_000;
 
 /** An error about the request as a whole that carries one coded issue, for each surface's own advice. */
 function withIssue(code: ErrorCode, message: string, issue: { code: string; data: Record<string, unknown> }, cause?: unknown): HangarError {

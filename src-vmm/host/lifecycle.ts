@@ -13,15 +13,15 @@ export type HostAction = Exclude<keyof HostApi, 'host.status'> extends `host.${i
 export function allowedActions(state: VmState): readonly HostAction[] {
   switch (state) {
     case 'starting':
-      return ['boot', 'powerOff', 'consoleWrite', 'openImages'];
+      return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown'];
     case 'paused':
-      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump'];
+      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'guestInfo'];
     case 'stopping':
       // A guest that shuts down while a live snapshot fails still writes to the new overlays until QEMU
-      // exits: switching back must stay possible.
-      return ['powerOff', 'consoleWrite', 'screendump', 'switchBack', 'openImages'];
+      // exits: switching back must stay possible. A guest that ignored the ACPI button is asked through its agent.
+      return ['powerOff', 'consoleWrite', 'screendump', 'switchBack', 'openImages', 'guestInfo', 'guestShutdown'];
     case 'stopped':
     case 'saved':
     case 'aborted':
@@ -35,6 +35,7 @@ const HINTS: Partial<Record<HostAction, Partial<Record<VmState, string>>>> = {
   resume: { running: 'it is not paused' },
   save: { stopping: 'it is shutting down' },
   consoleWrite: { paused: 'resume it first' },
+  guestExec: { paused: 'resume it first (the guest agent runs in the guest)' },
 };
 
 export function checkAction(state: VmState, action: HostAction): void {
@@ -73,6 +74,12 @@ export function describeAction(action: HostAction): string {
       return 'merge disk images';
     case 'openImages':
       return 'list the images QEMU has open';
+    case 'guestInfo':
+      return 'ask the guest agent';
+    case 'guestExec':
+      return 'run a command in the guest';
+    case 'guestShutdown':
+      return 'ask the guest agent to shut down';
   }
 }
 
@@ -88,12 +95,15 @@ export interface QemuExitFacts {
   /** QEMU never reached the point where QMP answered */
   launchFailed: boolean;
   stderrTail: string[];
+  /** a helper (virtiofsd, swtpm) ended while the VM ran, and the host stopped QEMU for it */
+  helperFailure?: string;
 }
 
 /** How the VM ended, from the facts of QEMU's exit. */
 export function finalState(f: QemuExitFacts): { state: VmState; reason?: string } {
   const tail = f.stderrTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
   const withTail = (s: string) => (tail ? `${s}; QEMU said: ${tail}` : s);
+  if (f.helperFailure) return { state: 'aborted', reason: f.helperFailure };
   if (f.launchFailed) {
     return { state: 'aborted', reason: withTail(`QEMU failed to start (${describeExit(f)})`) };
   }

@@ -14,9 +14,11 @@ import { serve, type ConnectionContext, type Handlers } from '../base/rpc.js';
 import { listenUnix } from '../base/socketTransport.node.js';
 import { QmpClient } from '../qmp/client.node.js';
 import { localMigrationParameters, snapshotTransaction, topNodeOf } from '../qmp/block.js';
-import { hostApi, type HostSpec, type HostStatus, type HostStatusFile } from '../protocol/contract.js';
+import { hostApi, type GuestInfo, type HostSpec, type HostStatus, type HostStatusFile, type QuiesceMode } from '../protocol/contract.js';
 import type { VmState } from '../protocol/states.js';
 import { BlockJobs } from './blockJobs.node.js';
+import { HelperProcesses } from './helpers.node.js';
+import { GuestAgent } from './guestAgent.node.js';
 import { checkAction, finalState, type HostAction } from './lifecycle.js';
 import { SerialLog } from './serialLog.node.js';
 import { permissionHint, qemuCommand, type QemuPrivileges } from '../qemu/privileges.js';
@@ -47,6 +49,11 @@ export class VmmHost {
   private powerOffRequested = false;
   private qmpReady = false;
   private exited = false;
+  private readonly helpers: HelperProcesses;
+  /** the guest agent, when the launch has its channel */
+  private readonly agent: GuestAgent | undefined;
+  /** why a helper (virtiofsd, swtpm) ended the VM, when one did */
+  private helperFailure: string | undefined;
   private readonly exitPromise: Promise<void>;
   private resolveExit!: () => void;
 
@@ -58,6 +65,21 @@ export class VmmHost {
     this.blockJobs = new BlockJobs(this.qmp, (l) => this.log(`block jobs: ${l}`));
     this.exitPromise = new Promise((r) => (this.resolveExit = r));
     this.bootGate = new Promise((r) => (this.openBootGate = r));
+    if (spec.agentSocket) {
+      this.agent = new GuestAgent(spec.agentSocket, this.qmp, (l) => this.log(l));
+      this.store.add(this.agent.changed.event((info) => this.emitGuest(info)));
+    }
+    this.helpers = new HelperProcesses(spec.helpers ?? [], {
+      logFile: spec.helpersLog ?? spec.qemuLog,
+      log: (l) => this.log(`helpers: ${l}`),
+      onUnexpectedExit: (helper, how) => {
+        if (this.exited) return;
+        // A VM whose shared folder (or TPM) went away cannot go on safely: end it, and say why.
+        this.helperFailure ??= `${helper.label} exited unexpectedly (${how})`;
+        this.log(`${this.helperFailure}; stopping QEMU`);
+        this.killQemu();
+      },
+    });
   }
 
   /** Resolves when QEMU has exited and the final state is recorded. */
@@ -99,11 +121,21 @@ export class VmmHost {
       this.killQemu();
     }
     await this.exitPromise;
+    await this.helpers.stopAll();
   }
 
   private async launch(): Promise<void> {
     const { spec } = this;
-    for (const s of [spec.qmpSocket, spec.serialSocket, spec.pidFile]) if (s) rmSync(s, { force: true });
+    for (const s of [spec.qmpSocket, spec.serialSocket, spec.pidFile, ...(spec.helpers ?? []).map((h) => h.socket)]) if (s) rmSync(s, { force: true });
+    // Helpers first: QEMU connects to their sockets as it starts.
+    try {
+      await this.helpers.startAll();
+    } catch (e) {
+      this.helperFailure = toHangarError(e).message;
+      this.onQemuExit(null, null, this.helperFailure);
+      return;
+    }
+    this.writeStatusFile();
     const logFd = openSync(spec.qemuLog, 'a', 0o600);
     // QEMU's output goes to a file, not a pipe: if this host dies, QEMU must not die of a broken pipe.
     // QEMU inherits the mask at fork: 0177 makes its sockets (QMP, serial, VNC), pid file and the
@@ -155,6 +187,34 @@ export class VmmHost {
     await this.qmp.execute('cont');
     if (this.state === 'starting') this.setState('running');
     if (spec.incomingStateFile) rmSync(spec.incomingStateFile, { force: true });
+    // A restored guest may have had an agent (its port is open again at once): thaw what a quiesced
+    // snapshot left frozen, and bring its clock to now.
+    void this.afterRun(spec.incomingStateFile ? 'restored' : 'started');
+  }
+
+  /**
+   * After the guest ran on from a pause, a restored state or a start: find the agent, and once it answers,
+   * thaw file systems a restored state left frozen and set the clock (a paused guest's clock stands still).
+   */
+  private async afterRun(why: 'started' | 'restored' | 'resumed' | 'snapshot'): Promise<void> {
+    const agent = this.agent;
+    if (!agent) return;
+    try {
+      if (why === 'started') {
+        await agent.probe();
+        return;
+      }
+      if (!(await agent.answers())) return;
+      if (why === 'restored') await agent.thawIfFrozen();
+      await agent.setTime();
+      this.log(`agent: guest clock set (${why})`);
+    } catch (e) {
+      this.log(`agent: after ${why}: ${(e as Error).message}`);
+    }
+  }
+
+  private emitGuest(info: GuestInfo): void {
+    for (const c of this.clients) c.emit('host.guest', info);
   }
 
   private connectSerial(path: string): Promise<void> {
@@ -239,6 +299,7 @@ export class VmmHost {
         guard('resume');
         await this.qmp.execute('cont');
         this.setState('running');
+        void this.afterRun('resumed');
         return null;
       },
       'host.reset': async () => {
@@ -271,6 +332,26 @@ export class VmmHost {
       'host.screendump': async ({ file }) => {
         guard('screendump');
         await this.qmp.execute('screendump', { filename: file, format: 'png' });
+        return null;
+      },
+      'host.guestInfo': async ({ refresh }) => {
+        guard('guestInfo');
+        if (!this.agent) return { agent: 'absent', hostname: null, osName: null, ipAddresses: [] };
+        if (refresh && this.state === 'running') {
+          if (await this.agent.answers()) await this.agent.refresh();
+        }
+        return this.agent.info();
+      },
+      'host.guestExec': async ({ path, args, input, timeoutMs }, ctx) => {
+        guard('guestExec');
+        if (!this.agent || !(await this.agent.answers())) throw agentAbsent('run a command');
+        return this.agent.exec({ path, args, timeoutMs, ...(input !== undefined ? { input: Buffer.from(input, 'base64').toString() } : {}) }, ctx.signal);
+      },
+      'host.guestShutdown': async () => {
+        guard('guestShutdown');
+        if (!this.agent || !(await this.agent.answers())) throw agentAbsent('be asked to shut down');
+        await this.agent.shutdown();
+        this.setState('stopping', 'the guest agent was asked to shut the guest down');
         return null;
       },
       'host.consoleWrite': async ({ data }) => {
@@ -308,10 +389,10 @@ export class VmmHost {
    * frozen images hold one point in time), the RAM and device state go to a file, and the guest resumes.
    */
   private async snapshotLive(
-    input: { disks: { diskId: string; overlay: string }[]; stateFile: string; thumbnail?: string; stateBytes: number },
+    input: { disks: { diskId: string; overlay: string }[]; stateFile: string; thumbnail?: string; stateBytes: number; quiesce?: QuiesceMode; saveState?: boolean },
     signal: AbortSignal,
     progress: (f: number) => void,
-  ): Promise<{ pauseMs: number; stateSaved: boolean; stateError?: string; thumbnail: boolean; method: 'background' | 'paused' }> {
+  ): Promise<{ pauseMs: number; stateSaved: boolean; stateError?: string; thumbnail: boolean; method: 'background' | 'paused'; quiesced: boolean; frozenMs?: number }> {
     let thumbnail = false;
     if (input.thumbnail) {
       try {
@@ -331,29 +412,89 @@ export class VmmHost {
     // The room the state may take is reserved before anything switches: a background snapshot must not
     // fail half-way (QEMU 7.2 leaves a guest whose background snapshot failed or was cancelled with
     // its memory write-protected and nobody serving the faults: it hangs).
-    await reserveFile(`${input.stateFile}.partial`, input.stateBytes);
+    const saveState = input.saveState !== false;
+    if (saveState) await reserveFile(`${input.stateFile}.partial`, input.stateBytes);
+    // Quiescing: the agent (which runs in the guest, so before the pause) freezes the file systems, so
+    // the frozen images hold them clean; they thaw once the guest runs again. A RAM state taken meanwhile
+    // holds them frozen: restoring it thaws them (afterRun).
+    const mode = input.quiesce ?? 'no';
+    let frozenAt: number | undefined;
+    if (mode !== 'no') {
+      const agentOk = wasRunning && this.agent !== undefined && (await this.agent.answers());
+      if (agentOk) {
+        try {
+          const t = performance.now();
+          const n = await this.agent!.freeze(60_000);
+          frozenAt = t;
+          this.log(`agent: froze ${n} file system(s) for a snapshot`);
+        } catch (e) {
+          if (mode === 'required') throw new HangarError('QEMU_FAILED', `the guest agent could not freeze the file systems: ${toHangarError(e).message}`);
+          this.log(`agent: freezing failed, the snapshot goes on unquiesced: ${(e as Error).message}`);
+        }
+      } else if (mode === 'required') {
+        throw agentAbsent(wasRunning ? 'freeze its file systems' : 'freeze its file systems while it is paused');
+      }
+    }
     // A background snapshot (QEMU's userfaultfd write protection) lets the guest run while its RAM is
     // written: the pause is only the disk switch and the device state. Where the kernel or the
     // privileges do not allow it, the guest stays paused until the state is written, as before.
-    const background = wasRunning && (await this.enableBackgroundSnapshot());
+    const background = saveState && wasRunning && (await this.enableBackgroundSnapshot());
+    let thawed = false;
+    const thaw = async () => {
+      if (frozenAt === undefined || thawed) return undefined;
+      thawed = true;
+      try {
+        await this.agent!.thaw();
+      } catch (e) {
+        this.log(`agent: thawing after a snapshot failed: ${(e as Error).message}`);
+      }
+      return performance.now() - frozenAt;
+    };
     const t0 = performance.now();
+    let paused = false;
     let resumedAt: number | undefined;
-    if (wasRunning) await this.qmp.execute('stop');
+    const resume = async () => {
+      if (!paused) return;
+      paused = false;
+      // a background snapshot has let the guest run again already (resumedAt)
+      if (!this.exited && this.state !== 'running') await this.qmp.execute('cont').catch(() => undefined);
+      this.lastPauseMs = (resumedAt ?? performance.now()) - t0;
+      this.setState('running');
+    };
     try {
+      if (wasRunning) {
+        await this.qmp.execute('stop');
+        paused = true;
+      }
       await this.qmp.execute('transaction', snapshotTransaction(switches));
       let stateError: string | undefined;
-      try {
-        await this.migrateToFile(input.stateFile, signal, progress, { reserved: true, ...(background ? { background: { onGuestRunning: () => (resumedAt ??= performance.now()) } } : {}) });
-      } catch (e) {
-        // The disks already switched: the snapshot stands, without its running state. Say so.
-        stateError = toHangarError(e).message;
+      if (saveState) {
+        try {
+          await this.migrateToFile(input.stateFile, signal, progress, { reserved: true, ...(background ? { background: { onGuestRunning: () => (resumedAt ??= performance.now()) } } : {}) });
+        } catch (e) {
+          // The disks already switched: the snapshot stands, without its running state. Say so.
+          stateError = toHangarError(e).message;
+        }
       }
-      return { pauseMs: 0, stateSaved: stateError === undefined, ...(stateError ? { stateError } : {}), thumbnail, method: background ? 'background' : 'paused' };
+      const stateSaved = saveState && stateError === undefined;
+      await resume();
+      const frozenMs = await thaw();
+      void this.afterRun('snapshot');
+      return {
+        pauseMs: 0,
+        stateSaved,
+        ...(stateError ? { stateError } : {}),
+        thumbnail,
+        method: background ? 'background' : 'paused',
+        quiesced: frozenMs !== undefined,
+        ...(frozenMs !== undefined ? { frozenMs: Math.round(frozenMs) } : {}),
+      };
     } finally {
       if (background) await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'background-snapshot', state: false }] }).catch(() => undefined);
-      if (wasRunning && !this.exited && this.state !== 'running') await this.qmp.execute('cont').catch(() => undefined);
-      this.lastPauseMs = (resumedAt ?? performance.now()) - t0;
-      if (wasRunning) this.setState('running');
+      // On a failure: the guest runs again, and its file systems thaw (the agent needs it running).
+      await resume();
+      await thaw();
+      if (!wasRunning) this.lastPauseMs = performance.now() - t0;
     }
   }
 
@@ -512,6 +653,7 @@ export class VmmHost {
       ...(this.reason ? { reason: this.reason } : {}),
       hostPid: process.pid,
       ...(this.qemu?.pid ? { qemuPid: this.qemu.pid } : {}),
+      ...(this.helpers.pids().length ? { helperPids: this.helpers.pids() } : {}),
       updatedAt: new Date().toISOString(),
     };
     const tmp = `${this.spec.statusFile}.tmp`;
@@ -541,10 +683,13 @@ export class VmmHost {
       powerOffRequested: this.powerOffRequested,
       launchFailed: !this.qmpReady,
       stderrTail,
+      ...(this.helperFailure ? { helperFailure: this.helperFailure } : {}),
     });
     const hint = end.state === 'aborted' && this.privileges ? permissionHint(this.privileges, stderrTail) : null;
     if (hint) end.reason = `${end.reason}; ${hint}`;
+    this.helpers.markStopping();
     this.log(`qemu exited code=${code} signal=${signal}`);
+    this.agent?.dispose();
     this.serialSocket?.destroy();
     this.serialLog?.close();
     this.qmp.disconnect().catch(() => undefined);
@@ -602,6 +747,10 @@ function connectWithRetry(path: string, timeoutMs: number): Promise<Socket> {
     };
     attempt();
   });
+}
+
+function agentAbsent(what: string): HangarError {
+  return new HangarError('UNSUPPORTED', `no guest agent answers, so the guest cannot ${what}`, { details: { agent: 'absent' } });
 }
 
 export const HostArgs = z.tuple([z.string()]);

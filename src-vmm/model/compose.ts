@@ -15,6 +15,7 @@ import type { NicModel, PortForward } from './nics.js';
 import type { BootDevice } from './boot.js';
 import type { VgaType } from './display.js';
 import type { RecoverySection } from './recovery.js';
+import { defaultShareTag, type ShareMode } from './shares.js';
 
 /** IDE is not on q35: the bus an IDE device takes there instead. */
 export function busOnChipset<B extends string>(bus: B, chipset: Chipset): B | 'sata' {
@@ -59,6 +60,19 @@ export function fitToChipset<C extends Fittable>(c: C, o: { ideWins?: boolean } 
   return { config: { ...c, system: { ...c.system, chipset }, disks, opticals }, moved };
 }
 
+/** A shared folder as a person gives it: the folder, and optionally its tag, read-only flag and mode. */
+export interface ShareChoice {
+  hostPath: string;
+  tag?: string;
+  readOnly?: boolean;
+  mode?: ShareMode;
+}
+
+/** The shares as the config holds them: tags, flags and modes filled in. */
+export function sharesFrom(choices: readonly ShareChoice[], defaultMode: ShareMode = 'virtiofs'): { tag: string; hostPath: string; readOnly: boolean; mode: ShareMode }[] {
+  return choices.map((s) => ({ tag: s.tag ?? defaultShareTag(s.hostPath), hostPath: s.hostPath, readOnly: s.readOnly ?? false, mode: s.mode ?? defaultMode }));
+}
+
 /** A new machine as a person (or an appliance) describes it; what is left out follows from the OS type. */
 export interface MachineChoices {
   id: string;
@@ -78,6 +92,14 @@ export interface MachineChoices {
   display?: { vga?: VgaType; vnc?: boolean };
   nested?: boolean;
   recovery?: Partial<RecoverySection>;
+  /** host folders the guest mounts; a share without a tag gets its folder's name, without a mode `shareMode` */
+  shares?: ShareChoice[];
+  /** the mode of shares that name none (the caller knows whether virtio-fs can run on its host); absent: virtiofs */
+  shareMode?: ShareMode;
+  /** a TPM 2.0; absent: the OS type's default (on for Windows 11) */
+  tpm?: boolean;
+  /** Secure Boot (UEFI only); absent: the OS type's default when the firmware is UEFI (on for Windows 11) */
+  secureBoot?: boolean;
   /**
    * 'chipset' (default): IDE devices move to SATA on q35; 'buses': chosen IDE devices make a BIOS
    * machine pc; 'none': the buses were fitted already (an import's review) and a bus the person
@@ -108,7 +130,7 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
       memoryMiB: m.system?.memoryMiB ?? def.memoryMiB,
       accel: m.system?.accel ?? 'auto',
     },
-    firmware: { type: firmware },
+    firmware: { type: firmware, ...((m.secureBoot ?? (firmware === 'uefi' && def.secureBoot)) ? { secureBoot: true } : {}) },
     disks: (m.disks ?? []).map((d, i) => ({ id: d.id ?? `disk${i}`, bus: d.bus ?? def.diskBus, path: d.path, format: d.format, readOnly: d.readOnly ?? false })),
     opticals: (m.opticals ?? []).map((o, i) => ({ id: o.id ?? `cd${i}`, bus: o.bus ?? def.opticalBus, path: o.path })),
     nics: (m.nics ?? []).map((n, i) => ({ id: n.id ?? `net${i}`, model: n.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? [] })),
@@ -122,6 +144,8 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
       ...(m.boot?.append !== undefined ? { append: m.boot.append } : {}),
     },
     ...(recovery ? { recovery: { restartOnCrash: recovery.restartOnCrash ?? false, maxRestartsPerMinute: recovery.maxRestartsPerMinute ?? 3 } } : {}),
+    ...(m.shares?.length ? { shares: sharesFrom(m.shares, m.shareMode) } : {}),
+    ...((m.tpm ?? def.tpm) ? { tpm: { version: '2.0' as const } } : {}),
   };
   // Even unfitted, UEFI means q35: the buses are what is left as chosen.
   const fitted =
@@ -154,6 +178,15 @@ export interface MachineChange {
   nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[] }[];
   addDisks?: { path: string; format: DiskFormat; bus?: DiskBus }[];
   boot?: { kernel?: string | null; initrd?: string | null; append?: string | null };
+  /** shared folders to add (after the existing ones) */
+  addShares?: ShareChoice[];
+  /** tags of shared folders to remove (before any are added) */
+  removeShares?: string[];
+  /** the mode of added shares that name none; absent: virtiofs */
+  shareMode?: ShareMode;
+  tpm?: boolean;
+  /** Secure Boot; a switch to BIOS turns it off unless this says on */
+  secureBoot?: boolean;
 }
 
 /** The config with the change applied, fitted to its chipset and validated; the given config is left as it was. */
@@ -190,17 +223,27 @@ export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, Co
     delete boot.append;
   }
   const recovery = ch.recovery ? { ...(c.recovery ?? { restartOnCrash: false, maxRestartsPerMinute: 3 }), ...dropUndefined(ch.recovery) } : c.recovery;
+  const before = c.shares ?? [];
+  const unknown = (ch.removeShares ?? []).flatMap((tag, i) => (before.some((s) => s.tag === tag) ? [] : [{ path: `removeShares[${i}]`, message: `there is no shared folder tagged '${tag}'` }]));
+  if (unknown.length) return fail(unknown);
+  const shares = [...before.filter((s) => !(ch.removeShares ?? []).includes(s.tag)), ...sharesFrom(ch.addShares ?? [], ch.shareMode)];
+  // Secure Boot stays as it was unless changed; it goes with UEFI (a switch to BIOS takes it along).
+  const secureBoot = ch.secureBoot ?? (firmware === 'uefi' && c.firmware.secureBoot === true);
+  const tpm = ch.tpm ?? c.tpm !== undefined;
+  const { tpm: _oldTpm, ...rest } = c;
   const next = {
-    ...c,
+    ...rest,
     ...dropUndefined({ name: ch.name, osType: ch.osType, description: ch.description }),
     system: { ...c.system, ...dropUndefined(ch.system ?? {}) },
-    firmware: { type: firmware },
+    firmware: { type: firmware, ...(secureBoot ? { secureBoot: true } : {}) },
+    ...(tpm ? { tpm: c.tpm ?? { version: '2.0' as const } } : {}),
     disks,
     opticals,
     nics,
     features: { ...c.features, ...(ch.nested !== undefined ? { nested: ch.nested } : {}) },
     boot,
     ...(recovery ? { recovery } : {}),
+    ...(shares.length || c.shares ? { shares } : {}),
   };
   // A switch to UEFI takes q35 along, and q35's AHCI takes the IDE devices.
   const fitted = fitToChipset(next as typeof next & Fittable).config;

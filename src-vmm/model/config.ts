@@ -14,6 +14,8 @@ import { NicsSection } from './nics.js';
 import { OsTypeId } from './osCatalogue.js';
 import { RecoverySection } from './recovery.js';
 import { SerialSection } from './serial.js';
+import { SharesSection } from './shares.js';
+import { TpmSection } from './tpm.js';
 import { SystemSection } from './system.js';
 
 export interface ConfigIssue {
@@ -47,6 +49,10 @@ export const VmConfigSchema = z
     boot: BootSection,
     /** absent in configs saved before it existed: never restart on crash */
     recovery: RecoverySection.optional(),
+    /** absent in configs saved before shared folders existed: none */
+    shares: SharesSection.optional(),
+    /** absent in configs saved before it, and when the VM has no TPM */
+    tpm: TpmSection.optional(),
   })
   .strict();
 /** The schema under the name callers use for values and parsing alike (`VmConfig.parse`). */
@@ -85,6 +91,7 @@ export function crossFieldIssues(c: VmConfig): ConfigIssue[] {
   const add = (path: string, message: string) => issues.push({ path, message });
 
   if (c.firmware.type === 'uefi' && c.system.chipset !== 'q35') add('firmware.type', 'UEFI firmware needs the q35 chipset');
+  if (c.firmware.secureBoot && c.firmware.type !== 'uefi') add('firmware.secureBoot', 'Secure Boot needs UEFI firmware');
   if (c.features.nested && c.system.accel === 'tcg') add('features.nested', "nested virtualization needs the KVM accelerator (accel is 'tcg')");
 
   const storage = [
@@ -120,6 +127,12 @@ export function crossFieldIssues(c: VmConfig): ConfigIssue[] {
   c.disks.forEach((d, i) => {
     if (paths.has(d.path)) add(`disks[${i}].path`, `disk image ${d.path} is used by more than one disk`);
     paths.add(d.path);
+  });
+
+  const tags = new Set<string>();
+  (c.shares ?? []).forEach((s, i) => {
+    if (tags.has(s.tag)) add(`shares[${i}].tag`, `share tag '${s.tag}' is used by more than one shared folder`);
+    tags.add(s.tag);
   });
 
   const macs = new Set<string>();

@@ -29,3 +29,8 @@ export const MAX_QEMU_NODE_NAME_LENGTH = 31;
 export const MAX_IDE_DEVICES_PC = 4;
 /** One AHCI controller has six ports (q35's built-in one; the one Hangar adds on pc). */
 export const MAX_SATA_DEVICES = 6;
+
+/** Shared folders per VM: each is a PCI device (and for virtio-fs a virtiofsd process). */
+export const MAX_SHARES = 8;
+/** QEMU's 9p mount_tag holds at most 31 characters (virtio-fs allows 36): one limit for both. */
+export const MAX_SHARE_TAG_LENGTH = 31;

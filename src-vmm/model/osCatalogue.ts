@@ -24,6 +24,8 @@ export interface OsFacts {
   ahci: boolean;
   /** has a virtio-gpu display driver out of the box */
   virtioGpu: boolean;
+  /** its installer checks for a TPM 2.0 and Secure Boot (Windows 11) */
+  tpm2SecureBoot?: boolean;
 }
 
 export interface OsDefaults {
@@ -66,7 +68,7 @@ export const OS_TYPES = [
     id: 'windows11',
     label: 'Windows 11',
     family: 'windows',
-    facts: { virtioBlk: false, virtioNet: false, uefi: 'required', e1000Only: false, ahci: true, virtioGpu: false },
+    facts: { virtioBlk: false, virtioNet: false, uefi: 'required', e1000Only: false, ahci: true, virtioGpu: false, tpm2SecureBoot: true },
     defaults: { cpus: 2, memoryMiB: 4096, diskGiB: 64 },
     cimOsId: 120, // Windows 10 64-Bit (CIM has no Windows 11 id)
   },
@@ -133,6 +135,10 @@ export interface MachineDefaults extends OsDefaults {
   opticalBus: OpticalBus;
   nicModel: NicModel;
   vga: VgaType;
+  /** a TPM 2.0 (swtpm) */
+  tpm: boolean;
+  /** Secure Boot, when the firmware is UEFI */
+  secureBoot: boolean;
 }
 
 /**
@@ -157,5 +163,8 @@ export function defaultsFor(osType: string): MachineDefaults {
     opticalBus: chipset === 'q35' ? 'sata' : 'ide',
     nicModel: facts.virtioNet ? 'virtio' : 'e1000',
     vga: facts.virtioGpu ? 'virtio' : 'std',
+    // Windows 11's installer refuses a machine without a TPM 2.0 and Secure Boot.
+    tpm: facts.tpm2SecureBoot === true,
+    secureBoot: facts.tpm2SecureBoot === true,
   };
 }

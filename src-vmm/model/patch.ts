@@ -14,6 +14,8 @@ import { NicsSection } from './nics.js';
 import { OsTypeId } from './osCatalogue.js';
 import { DEFAULT_RECOVERY, RecoverySection } from './recovery.js';
 import { SerialSection } from './serial.js';
+import { SharesSection } from './shares.js';
+import { TpmSection } from './tpm.js';
 import { SystemSection } from './system.js';
 
 const BootPatch = z
@@ -41,6 +43,10 @@ export const VmConfigPatch = z
     features: FeaturesSection.partial().strict().optional(),
     boot: BootPatch.optional(),
     recovery: RecoverySection.partial().strict().optional(),
+    /** the whole list of shared folders, as it is to be */
+    shares: SharesSection.optional(),
+    /** null removes the TPM */
+    tpm: TpmSection.nullable().optional(),
   })
   .strict();
 /** What a caller writes: any subset. Use null in boot.kernel/initrd/append to remove that setting. */
@@ -73,8 +79,11 @@ export function applyPatch(config: VmConfig, patch: VmConfigPatch): Result<VmCon
     if (value === null) delete boot[key];
     else if (value !== undefined) boot[key] = value;
   }
+  const { tpm: currentTpm, ...withoutTpm } = config;
+  const tpm = p.tpm === null ? undefined : (p.tpm ?? currentTpm);
   const merged = {
-    ...config,
+    ...withoutTpm,
+    ...(tpm ? { tpm } : {}),
     ...dropUndefined({ name: p.name, osType: p.osType, description: p.description }),
     system: { ...config.system, ...dropUndefined(p.system ?? {}) },
     firmware: { ...config.firmware, ...dropUndefined(p.firmware ?? {}) },
@@ -85,6 +94,7 @@ export function applyPatch(config: VmConfig, patch: VmConfigPatch): Result<VmCon
     serial: { ...config.serial, ...dropUndefined(p.serial ?? {}) },
     features: { ...config.features, ...dropUndefined(p.features ?? {}) },
     boot,
+    ...(p.shares || config.shares ? { shares: p.shares ?? config.shares } : {}),
     ...(p.recovery || config.recovery ? { recovery: { ...(config.recovery ?? DEFAULT_RECOVERY), ...dropUndefined(p.recovery ?? {}) } } : {}),
   };
   // validateConfig parses into new objects, so nothing in the result aliases `config` or `patch`.

@@ -18,6 +18,19 @@ export const HostStatus = z.object({
 });
 export type HostStatus = z.infer<typeof HostStatus>;
 
+/** What the guest agent says about the guest; `agent: 'absent'` when no agent answers (the facts are then null). */
+export const GuestInfo = z.object({
+  agent: z.enum(['connected', 'absent']),
+  hostname: z.string().nullable(),
+  osName: z.string().nullable(),
+  ipAddresses: z.array(z.string()),
+});
+export type GuestInfo = z.infer<typeof GuestInfo>;
+
+/** How a live snapshot treats the guest's file systems: not at all, frozen when an agent answers, or frozen or refused. */
+export const QuiesceMode = z.enum(['no', 'ifAvailable', 'required']);
+export type QuiesceMode = z.infer<typeof QuiesceMode>;
+
 /**
  * Every action the owner may ask of a VMM host: a closed set, as Firecracker's API is. Each names what
  * it does; none passes QMP through (the host alone speaks QMP, with its typed client). Which action
@@ -53,6 +66,10 @@ export const hostApi = {
         thumbnail: z.string().optional(),
         /** the most the state can take: reserved on disk first, so writing it cannot run out of space */
         stateBytes: z.number().int().positive(),
+        /** freeze the guest's file systems (through its agent) from before the pause until after the switch */
+        quiesce: QuiesceMode.optional(),
+        /** false: switch the disks only, no RAM state (a VM with shared folders cannot be migrated) */
+        saveState: z.boolean().optional(),
       })
       .strict(),
     z.object({
@@ -62,6 +79,10 @@ export const hostApi = {
       thumbnail: z.boolean(),
       /** 'background': the guest ran while its RAM was written (only the disk switch paused it); 'paused': it waited */
       method: z.enum(['background', 'paused']),
+      /** the file systems were frozen around the disk switch */
+      quiesced: z.boolean().optional(),
+      /** how long they were frozen */
+      frozenMs: z.number().optional(),
     }),
     { long: true },
   ),
@@ -86,6 +107,24 @@ export const hostApi = {
   ),
   /** the files QEMU has open: every image of every disk's chain, firmware and ISOs */
   'host.openImages': method(Empty, z.object({ images: z.array(z.string()) })),
+  /** what the guest agent last said about the guest (with `refresh`: asks it again first) */
+  'host.guestInfo': method(z.object({ refresh: z.boolean().optional() }).strict(), GuestInfo),
+  /** runs a program in the guest through its agent and returns its exit status and output (base64) */
+  'host.guestExec': method(
+    z
+      .object({
+        path: z.string().min(1).max(4096),
+        args: z.array(z.string().max(1 << 16)).max(1024),
+        /** base64 of what the program reads on stdin */
+        input: z.string().max(1 << 24).optional(),
+        timeoutMs: z.number().int().positive().max(86_400_000),
+      })
+      .strict(),
+    z.object({ exitCode: z.number().int(), signal: z.number().int().nullable(), stdout: z.string(), stderr: z.string(), truncated: z.boolean() }),
+    { long: true },
+  ),
+  /** asks the guest, through its agent, to power off (for a guest that ignores the ACPI power button) */
+  'host.guestShutdown': method(Empty, Ok),
 } satisfies Contract;
 export type HostApi = typeof hostApi;
 
@@ -93,7 +132,22 @@ export type HostApi = typeof hostApi;
 export const HostStateEvent = z.object({ state: VmState, reason: z.string().optional(), qemuPid: z.number().int().optional() });
 export type HostStateEvent = z.infer<typeof HostStateEvent>;
 export const HostConsoleEvent = z.object({ data: z.string() /* base64 */ });
+/** `host.guest`: the guest agent came, went, or said something new about the guest. */
+export const HostGuestEvent = GuestInfo;
 export type HostConsoleEvent = z.infer<typeof HostConsoleEvent>;
+
+/** A helper process the host starts before QEMU (see HelperLaunch in qemu/argv.ts). */
+export const HelperSpec = z.object({
+  id: z.string(),
+  kind: z.enum(['virtiofsd', 'swtpm']),
+  label: z.string(),
+  binary: z.string(),
+  argv: z.array(z.string()),
+  cwd: z.string().optional(),
+  socket: z.string(),
+  readOnlyPaths: z.array(z.string()),
+});
+export type HelperSpec = z.infer<typeof HelperSpec>;
 
 /** What the owner hands the host at launch (written to <vm>/run/host-spec.json). */
 export const HostSpec = z.object({
@@ -109,6 +163,8 @@ export const HostSpec = z.object({
   hostSocket: z.string(),
   qmpSocket: z.string(),
   serialSocket: z.string().optional(),
+  /** QEMU's end of the guest agent's channel (absent: a launch without one) */
+  agentSocket: z.string().optional(),
   pidFile: z.string(),
   statusFile: z.string(),
   qemuLog: z.string(),
@@ -120,6 +176,10 @@ export const HostSpec = z.object({
   saveStateFile: z.string(),
   /** stay in prelaunch until host.boot (so the owner misses no console output) */
   waitForBoot: z.boolean(),
+  /** helper processes to start before QEMU (virtiofsd per share); absent: none */
+  helpers: z.array(HelperSpec).optional(),
+  /** where the helpers' output goes */
+  helpersLog: z.string().optional(),
 });
 export type HostSpec = z.infer<typeof HostSpec>;
 
@@ -129,6 +189,8 @@ export const HostStatusFile = z.object({
   reason: z.string().optional(),
   hostPid: z.number().int(),
   qemuPid: z.number().int().optional(),
+  /** the helpers' pids, so an owner cleaning up after a dead host can stop them too */
+  helperPids: z.array(z.number().int()).optional(),
   updatedAt: z.string(),
 });
 export type HostStatusFile = z.infer<typeof HostStatusFile>;

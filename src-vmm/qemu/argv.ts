@@ -2,9 +2,15 @@
 // Pure: reads no host state; whatever it needs to know about the host arrives in HostFacts.
 // Built from named sections in a fixed order, so a golden file diff points at one section.
 import { HangarError } from '../base/errors.js';
-import { formatIssues, isAbsolutePath, validateConfig, type VmConfig } from '../model/index.js';
+import { formatIssues, hasSecureBoot, hasTpm, isAbsolutePath, sharesOf, validateConfig, type VmConfig } from '../model/index.js';
 import {
+  AGENT_CHARDEV_ID,
+  AGENT_PORT_ID,
+  AGENT_PORT_NAME,
   FIRMWARE_NODES,
+  TPM_BACKEND_ID,
+  TPM_CHARDEV_ID,
+  MEMORY_BACKEND_ID,
   QMP_CHARDEV_ID,
   SERIAL_CHARDEV_ID,
   bootIndices,
@@ -12,20 +18,29 @@ import {
   diskDeviceProps,
   displayDeviceProps,
   firmwareBlockdevs,
+  fsdevProps,
   hostfwdRule,
+  memoryBackendProps,
   netdevId,
+  ninePDeviceProps,
   nicDeviceProps,
   opticalBlockdevs,
   opticalDeviceProps,
   serialDeviceProps,
+  serialPortProps,
   storageLayout,
   tabletProps,
+  tpmDeviceProps,
   usbControllerProps,
+  virtiofsChardevId,
+  virtiofsDeviceProps,
+  virtioSerialProps,
   type BlockdevProps,
   type DeviceProps,
   type StorageLayout,
 } from './devices.js';
 import { escapeQemuOpt, qemuOpts } from './escape.js';
+import { swtpmArgs, tpmSocket, virtiofsdArgs, virtiofsSocket } from './helpers.js';
 
 export interface HostFacts {
   qemuBinary: string;
@@ -35,6 +50,15 @@ export interface HostFacts {
   accel: 'kvm' | 'tcg';
   /** OVMF firmware files, or null when the host has none */
   ovmf: { code: string; vars: string } | null;
+  /**
+   * virtiofsd, for virtio-fs shares: its path, or null when virtio-fs cannot run on this host (with
+   * the reason). Absent: not looked for (a config without virtio-fs shares needs no answer).
+   */
+  virtiofsd?: { binary: string } | { binary: null; reason: string };
+  /** OVMF built for Secure Boot (needs SMM) with its Microsoft-enrolled variable store, or null when the host has none */
+  ovmfSecureBoot?: { code: string; vars: string } | null;
+  /** swtpm, for a TPM: its path, or null when it is not installed (with the reason). Absent: not looked for. */
+  swtpm?: { binary: string } | { binary: null; reason: string };
 }
 
 export interface RunPaths {
@@ -42,9 +66,15 @@ export interface RunPaths {
   qmpSocket: string;
   serialSocket: string;
   vncSocket: string;
+  /** QEMU's end of the guest agent's channel: the VMM host connects to it */
+  agentSocket: string;
   pidFile: string;
   /** the VM's own UEFI variable store (a copy of OVMF's template) */
   nvramFile: string;
+  /** the folder of the VM's TPM state (swtpm's), kept with the VM */
+  tpmStateDir: string;
+  /** where the TPM's log goes */
+  tpmLog: string;
   /** start waiting for a migration stream (restore of a saved state): adds -incoming defer */
   incoming: boolean;
 }
@@ -56,6 +86,29 @@ export interface QemuFile {
   role: string;
 }
 
+/**
+ * A helper process the VM's host starts before QEMU and supervises while it runs (virtiofsd for a
+ * share, swtpm for the TPM): QEMU connects to its socket; it ends with the VM.
+ */
+export interface HelperLaunch {
+  /** unique within the launch: 'virtiofsd:<tag>', 'swtpm' */
+  id: string;
+  kind: 'virtiofsd' | 'swtpm';
+  /** what it is to a person, for errors and logs: "virtiofsd for the shared folder 'docs'" */
+  label: string;
+  binary: string;
+  argv: string[];
+  /** the folder it runs in (its relative paths are relative to it); absent: no preference */
+  cwd?: string;
+  /** the socket QEMU connects to: the host waits for it before starting QEMU */
+  socket: string;
+  /**
+   * folders the helper must see read-only: the host mounts each read-only over itself in a private
+   * mount namespace, which the helper then runs in (how a read-only share is enforced on the host)
+   */
+  readOnlyPaths: string[];
+}
+
 export interface QemuLaunch {
   binary: string;
   /** arguments after the binary */
@@ -64,6 +117,8 @@ export interface QemuLaunch {
   env: Record<string, string>;
   /** every path QEMU opens or creates (a qcow2's backing files are found by QEMU in the image and not listed) */
   files: QemuFile[];
+  /** helper processes to start before QEMU, in order (their files are listed in `files` too) */
+  helpers: HelperLaunch[];
 }
 
 /** JSON -device needs QEMU 6.2; -blockdev, pflash machine properties and -sandbox options are older. */
@@ -97,6 +152,7 @@ interface BuildContext {
 export interface Section {
   args: string[];
   files: QemuFile[];
+  helpers?: HelperLaunch[];
 }
 
 type SectionBuilder = (ctx: BuildContext) => Section;
@@ -128,7 +184,13 @@ function machineArgs({ config, host }: BuildContext): Section {
   // OVMF goes on the two flash chips by block node (defined by firmwareArgs), the modern
   // replacement of `-drive if=pflash`.
   if (config.firmware.type === 'uefi') props.push(`pflash0=${FIRMWARE_NODES.code}`, `pflash1=${FIRMWARE_NODES.vars}`);
-  return { args: ['-machine', props.join(','), '-accel', host.accel], files: [] };
+  // Secure Boot: the variable store may be written only from System Management Mode, so a guest OS
+  // cannot change the keys; OVMF's Secure Boot build requires SMM and refuses to start without it.
+  if (hasSecureBoot(config)) props.push('smm=on');
+  if (needsSharedMemory(config)) props.push(`memory-backend=${MEMORY_BACKEND_ID}`);
+  const args = ['-machine', props.join(','), '-accel', host.accel];
+  if (hasSecureBoot(config)) args.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+  return { args, files: [] };
 }
 
 function cpuArgs({ config, host }: BuildContext): Section {
@@ -144,18 +206,33 @@ function smpArgs({ config }: BuildContext): Section {
   return { args: ['-smp', `cpus=${n},sockets=1,cores=${n},threads=1`], files: [] };
 }
 
+/** virtio-fs needs the guest's RAM in memory virtiofsd can map: a shared memfd backend. */
+export function needsSharedMemory(config: VmConfig): boolean {
+  return sharesOf(config).some((s) => s.mode === 'virtiofs');
+}
+
 function memoryArgs({ config }: BuildContext): Section {
-  return { args: ['-m', `size=${config.system.memoryMiB}M`], files: [] };
+  const args = ['-m', `size=${config.system.memoryMiB}M`];
+  // The machine's RAM comes from this backend (-machine memory-backend=), as vhost-user devices need.
+  if (needsSharedMemory(config)) args.push('-object', JSON.stringify(memoryBackendProps(config.system.memoryMiB)));
+  return { args, files: [] };
 }
 
 function firmwareArgs({ config, host, paths }: BuildContext): Section {
   // BIOS: SeaBIOS, QEMU's default, from QEMU's own data folder.
   if (config.firmware.type !== 'uefi') return { args: [], files: [] };
   if (!host.ovmf) throw new HangarError('UNSUPPORTED', 'UEFI firmware (OVMF) is not installed: install the ovmf package');
+  // With Secure Boot, OVMF's Secure Boot build; the VM's variable store was copied from its
+  // Microsoft-enrolled template when Secure Boot was switched on.
+  let code = host.ovmf.code;
+  if (hasSecureBoot(config)) {
+    if (!host.ovmfSecureBoot) throw new HangarError('UNSUPPORTED', "Secure Boot needs OVMF's Secure Boot firmware (OVMF_CODE_4M.ms.fd), which is not installed: install the ovmf package");
+    code = host.ovmfSecureBoot.code;
+  }
   return {
-    args: firmwareBlockdevs(host.ovmf.code, paths.nvramFile).flatMap(blockdev),
+    args: firmwareBlockdevs(code, paths.nvramFile).flatMap(blockdev),
     files: [
-      { path: host.ovmf.code, access: 'ro', role: 'firmware-code' },
+      { path: code, access: 'ro', role: 'firmware-code' },
       { path: paths.nvramFile, access: 'rw', role: 'nvram' },
     ],
   };
@@ -189,6 +266,82 @@ function nicArgs({ config, boot }: BuildContext): Section {
   return { args, files: [] };
 }
 
+function shareArgs({ config, host, paths }: BuildContext): Section {
+  const args: string[] = [];
+  const files: QemuFile[] = [];
+  const helpers: HelperLaunch[] = [];
+  sharesOf(config).forEach((share, i) => {
+    files.push({ path: share.hostPath, access: share.readOnly ? 'ro' : 'rw', role: `share:${share.tag}` });
+    if (share.mode === 'virtiofs') {
+      const v = host.virtiofsd;
+      if (!v) throw new HangarError('UNSUPPORTED', `the shared folder '${share.tag}' uses virtio-fs, and this launch was planned without virtiofsd`);
+      if (v.binary === null) throw new HangarError('UNSUPPORTED', `the shared folder '${share.tag}' uses virtio-fs, which cannot run on this host: ${v.reason}`);
+      const socket = virtiofsSocket(paths.runDir, i);
+      // QEMU is the client: virtiofsd serves the socket, so it must listen before QEMU starts.
+      args.push('-chardev', `socket,${qemuOpts([['id', virtiofsChardevId(i)], ['path', socket]])}`);
+      args.push(...device(virtiofsDeviceProps(i, share.tag)));
+      files.push({ path: socket, access: 'rw', role: `virtiofs-socket:${share.tag}` });
+      helpers.push({
+        id: `virtiofsd:${share.tag}`,
+        kind: 'virtiofsd',
+        label: `virtiofsd for the shared folder '${share.tag}'`,
+        binary: v.binary,
+        argv: virtiofsdArgs({ socket, source: share.hostPath }),
+        socket,
+        readOnlyPaths: share.readOnly ? [share.hostPath] : [],
+      });
+    } else {
+      args.push('-fsdev', fsdevProps(i, share));
+      args.push(...device(ninePDeviceProps(i, share.tag)));
+    }
+  });
+  return { args, files, helpers };
+}
+
+/**
+ * A TPM 2.0: swtpm keeps its state in the VM's folder and serves its control socket in the run folder;
+ * QEMU's tpm-emulator backend connects to it (TIS on pc, CRB on q35, the interfaces Windows 11 and
+ * Linux drive out of the box). The TPM's state travels in a saved or live snapshot's RAM state.
+ */
+function tpmArgs({ config, host, paths }: BuildContext): Section {
+  if (!hasTpm(config)) return { args: [], files: [] };
+  const sw = host.swtpm;
+  if (!sw) throw new HangarError('UNSUPPORTED', 'the VM has a TPM, and this launch was planned without swtpm');
+  if (sw.binary === null) throw new HangarError('UNSUPPORTED', `the VM has a TPM, which needs swtpm: ${sw.reason}`);
+  const socket = tpmSocket(paths.runDir);
+  // swtpm's options are comma-separated without any escape: it runs in the VM's folder and is given
+  // paths relative to it, so a comma in the home's path cannot reach its option parser.
+  const cwd = paths.tpmStateDir.slice(0, paths.tpmStateDir.lastIndexOf('/')) || '/';
+  const rel = (p: string, what: string) => {
+    const r = p.startsWith(`${cwd}/`) ? p.slice(cwd.length + 1) : p;
+    if (r.includes(',')) throw new HangarError('UNSUPPORTED', `the TPM's ${what} path holds a comma, which swtpm cannot take: ${p}`);
+    return r;
+  };
+  return {
+    args: [
+      '-chardev', `socket,${qemuOpts([['id', TPM_CHARDEV_ID], ['path', socket]])}`,
+      '-tpmdev', `emulator,${qemuOpts([['id', TPM_BACKEND_ID], ['chardev', TPM_CHARDEV_ID]])}`,
+      ...device(tpmDeviceProps(config.system.chipset)),
+    ],
+    files: [
+      { path: socket, access: 'rw', role: 'tpm-socket' },
+      { path: paths.tpmStateDir, access: 'rw', role: 'tpm-state' },
+    ],
+    helpers: [
+      {
+        id: 'swtpm',
+        kind: 'swtpm',
+        label: 'swtpm (the TPM)',
+        binary: sw.binary,
+        argv: swtpmArgs({ socket: rel(socket, 'socket'), stateDir: rel(paths.tpmStateDir, 'state folder'), log: rel(paths.tpmLog, 'log') }),
+        cwd,
+        socket,
+        readOnlyPaths: [],
+      },
+    ],
+  };
+}
+
 function displayArgs({ config, paths }: BuildContext): Section {
   const video = displayDeviceProps(config.display.vga);
   // Never a window of QEMU's own: the display is served over VNC and shown by Hangar.
@@ -213,6 +366,22 @@ function serialArgs({ config, paths }: BuildContext): Section {
       ...device(serialDeviceProps()),
     ],
     files: [{ path: paths.serialSocket, access: 'rw', role: 'serial-socket' }],
+  };
+}
+
+/**
+ * Channels to agents in the guest, on one virtio-serial controller. Every VM has the guest agent's port
+ * (org.qemu.guest_agent.0): when qemu-guest-agent runs in the guest, the VMM host talks to it through
+ * this socket; when none runs, the port stays closed and nothing changes.
+ */
+function channelArgs({ paths }: BuildContext): Section {
+  return {
+    args: [
+      ...device(virtioSerialProps()),
+      '-chardev', `socket,${qemuOpts([['id', AGENT_CHARDEV_ID], ['path', paths.agentSocket], ['server', true], ['wait', false]])}`,
+      ...device(serialPortProps({ id: AGENT_PORT_ID, chardev: AGENT_CHARDEV_ID, name: AGENT_PORT_NAME })),
+    ],
+    files: [{ path: paths.agentSocket, access: 'rw', role: 'agent-socket' }],
   };
 }
 
@@ -265,8 +434,11 @@ export const SECTIONS: readonly { name: string; build: SectionBuilder }[] = [
   { name: 'firmware', build: firmwareArgs },
   { name: 'disks', build: diskArgs },
   { name: 'nics', build: nicArgs },
+  { name: 'shares', build: shareArgs },
+  { name: 'tpm', build: tpmArgs },
   { name: 'display', build: displayArgs },
   { name: 'serial', build: serialArgs },
+  { name: 'channels', build: channelArgs },
   { name: 'qmp', build: qmpArgs },
   { name: 'boot', build: bootArgs },
   { name: 'incoming', build: incomingArgs },
@@ -293,8 +465,11 @@ function checkHost(config: VmConfig, host: HostFacts, paths: RunPaths): void {
     ['QMP socket', paths.qmpSocket],
     ['serial socket', paths.serialSocket],
     ['VNC socket', paths.vncSocket],
+    ['guest agent socket', paths.agentSocket],
     ['PID file', paths.pidFile],
     ['UEFI variable store', paths.nvramFile],
+    ['TPM state folder', paths.tpmStateDir],
+    ['TPM log', paths.tpmLog],
   ];
   for (const [what, p] of named) {
     if (!isAbsolutePath(p) || p.includes('\0')) throw new HangarError('INVALID_INPUT', `the ${what} path must be absolute: '${p}'`);
@@ -313,10 +488,12 @@ export function buildQemuLaunch(config: VmConfig, host: HostFacts, paths: RunPat
   const ctx: BuildContext = { config: c, host, paths, layout: storageLayout(c), boot: bootIndices(c) };
   const argv: string[] = [];
   const files: QemuFile[] = [];
+  const helpers: HelperLaunch[] = [];
   for (const section of SECTIONS) {
     const out = section.build(ctx);
     argv.push(...out.args);
     files.push(...out.files);
+    helpers.push(...(out.helpers ?? []));
   }
-  return { binary: host.qemuBinary, argv, env: { ...QEMU_ENV }, files };
+  return { binary: host.qemuBinary, argv, env: { ...QEMU_ENV }, files, helpers };
 }

@@ -1,7 +1,8 @@
 // Device and block-node properties as JSON objects, built once. The same object is rendered as
 // `-device '<json>'` / `-blockdev '<json>'` at launch and sent as the arguments of QMP `device_add`
 // / `blockdev-add` when hot-plugging, so launch and hotplug cannot drift apart.
-import type { Disk, DiskFormat, Nic, NicModel, Optical, VgaType, VmConfig } from '../model/index.js';
+import type { Disk, DiskFormat, Nic, NicModel, Optical, Share, VgaType, VmConfig } from '../model/index.js';
+import { qemuOpts } from './escape.js';
 
 export type QemuValue = string | number | boolean | QemuValue[] | { [key: string]: QemuValue };
 /** Properties of one `-device` (QMP device_add). */
@@ -28,6 +29,18 @@ export const SERIAL_DEVICE_ID = 'serial_0';
 /** chardev ids live in their own namespace */
 export const SERIAL_CHARDEV_ID = 'serial0';
 export const QMP_CHARDEV_ID = 'qmp';
+/** the virtio-serial controller that carries the guest agent's (and the clipboard agent's) ports */
+export const VIRTIO_SERIAL_ID = 'vserial_0';
+/** The guest agent: its chardev, its port device (VSERPORT_CHANGE names it) and the port name qemu-ga opens. */
+export const AGENT_CHARDEV_ID = 'qga0';
+export const AGENT_PORT_ID = 'qga_0';
+export const AGENT_PORT_NAME = 'org.qemu.guest_agent.0';
+/** The TPM: its chardev (to swtpm), its backend and its device. */
+export const TPM_CHARDEV_ID = 'tpm0_chr';
+export const TPM_BACKEND_ID = 'tpm0';
+export const TPM_DEVICE_ID = 'tpm_0';
+/** the guest's RAM when it must be shared with a helper (virtio-fs) */
+export const MEMORY_BACKEND_ID = 'mem_0';
 export const FIRMWARE_NODES = { codeFile: 'fw_code_file', code: 'fw_code', varsFile: 'fw_vars_file', vars: 'fw_vars' } as const;
 
 /**
@@ -264,4 +277,56 @@ export function firmwareBlockdevs(codePath: string, varsPath: string): BlockdevP
     { driver: 'file', filename: varsPath, 'node-name': n.varsFile, 'read-only': false },
     { driver: 'raw', file: n.varsFile, 'node-name': n.vars, 'read-only': false },
   ];
+}
+
+/** The guest's RAM as a shared memfd, which virtiofsd maps to reach the guest's buffers. */
+export function memoryBackendProps(memoryMiB: number): { 'qom-type': 'memory-backend-memfd'; id: string; size: number; share: true } {
+  return { 'qom-type': 'memory-backend-memfd', id: MEMORY_BACKEND_ID, size: memoryMiB * 1024 * 1024, share: true };
+}
+
+/** The chardev that connects to share `index`'s virtiofsd. */
+export function virtiofsChardevId(index: number): string {
+  return `fs_${index}`;
+}
+
+/**
+ * A virtio-fs device. The tag is what the guest mounts. A queue of 1024 (the default is 128) lets the
+ * guest keep more requests in flight, as libvirt and virt-manager set it.
+ */
+export function virtiofsDeviceProps(index: number, tag: string): DeviceProps {
+  return { driver: 'vhost-user-fs-pci', id: `fs_${index}_dev`, chardev: virtiofsChardevId(index), tag, 'queue-size': 1024 };
+}
+
+/**
+ * A 9p export (QEMU's own file server), as `-fsdev` options. security_model=none: files the guest makes
+ * belong to the user running QEMU, and ownership changes the guest asks for are ignored (passthrough
+ * would need privileges the sandbox denies; mapped-xattr needs xattrs on the host's file system).
+ * multidevs=remap keeps inode numbers unique when the folder spans several file systems.
+ */
+export function fsdevProps(index: number, share: Pick<Share, 'hostPath' | 'readOnly'>): string {
+  return `local,${qemuOpts([
+    ['id', `p9_${index}`],
+    ['path', share.hostPath],
+    ['security_model', 'none'],
+    ['multidevs', 'remap'],
+    ...(share.readOnly ? ([['readonly', true]] as const) : []),
+  ])}`;
+}
+
+export function ninePDeviceProps(index: number, tag: string): DeviceProps {
+  return { driver: 'virtio-9p-pci', id: `p9_${index}_dev`, fsdev: `p9_${index}`, mount_tag: tag };
+}
+
+export function virtioSerialProps(): DeviceProps {
+  return { driver: 'virtio-serial-pci', id: VIRTIO_SERIAL_ID };
+}
+
+/** A named port on the virtio-serial controller, the guest side of a chardev. */
+export function serialPortProps(o: { id: string; chardev: string; name: string }): DeviceProps {
+  return { driver: 'virtserialport', id: o.id, bus: `${VIRTIO_SERIAL_ID}.0`, chardev: o.chardev, name: o.name };
+}
+
+/** The TPM's interface: CRB on q35 (PCI Express machines, as on current PCs), TIS on pc. */
+export function tpmDeviceProps(chipset: 'pc' | 'q35'): DeviceProps {
+  return { driver: chipset === 'q35' ? 'tpm-crb' : 'tpm-tis', id: TPM_DEVICE_ID, tpmdev: TPM_BACKEND_ID };
 }

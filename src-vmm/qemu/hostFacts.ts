@@ -34,6 +34,12 @@ export interface HostFactsReport {
   ovmf: OvmfFirmware | null;
   /** Set when OVMF was found only in a form Hangar cannot use (a combined image without a variable store). */
   ovmfNote?: string;
+  /** virtiofsd for virtio-fs shares, or why virtio-fs cannot run here (looked for at every start, not cached). */
+  virtiofsd?: VirtiofsdFact;
+  /** OVMF's Secure Boot build with its Microsoft-enrolled variable store, or null (looked for at every start). */
+  ovmfSecureBoot?: OvmfFirmware | null;
+  /** swtpm for TPMs, or why there is none (looked for at every start). */
+  swtpm?: SwtpmFact;
   /** /proc/sys/kernel/random/boot_id when the facts were gathered. */
   bootId: string;
   /** ISO time of the probe. */
@@ -198,6 +204,51 @@ export function pickOvmf(
   };
 }
 
+// --- helpers: virtiofsd ------------------------------------------------------------------------------
+
+export type VirtiofsdFact = { binary: string } | { binary: null; reason: string };
+
+/** Where distributions put QEMU's virtiofsd, best first: Debian/Ubuntu, Fedora/RHEL, Arch and others. */
+export const VIRTIOFSD_CANDIDATES: readonly string[] = ['/usr/lib/qemu/virtiofsd', '/usr/libexec/virtiofsd', '/usr/lib/virtiofsd', '/usr/bin/virtiofsd'];
+
+/**
+ * Whether virtio-fs shares can run here. QEMU's C virtiofsd (Debian 12's, in qemu-system-common) must run
+ * as root: it sets up its sandbox with mount namespaces and keeps a lock under /run. Elsewhere 9p shares
+ * (QEMU's own server) still work.
+ */
+export function pickVirtiofsd(exists: (path: string) => boolean, uid: number, candidates: readonly string[] = VIRTIOFSD_CANDIDATES): VirtiofsdFact {
+  const binary = candidates.find((p) => exists(p));
+  if (!binary) return { binary: null, reason: 'virtiofsd is not installed (Debian: qemu-system-common)' };
+  if (uid !== 0) return { binary: null, reason: `${binary} must run as root, and Hangar runs as user ${uid}` };
+  return { binary };
+}
+
+// --- helpers: swtpm, Secure Boot firmware ------------------------------------------------------
+
+export type SwtpmFact = { binary: string } | { binary: null; reason: string };
+
+export const SWTPM_CANDIDATES: readonly string[] = ['/usr/bin/swtpm', '/usr/local/bin/swtpm'];
+
+export function pickSwtpm(exists: (path: string) => boolean, candidates: readonly string[] = SWTPM_CANDIDATES): SwtpmFact {
+  const binary = candidates.find((p) => exists(p));
+  return binary ? { binary } : { binary: null, reason: 'swtpm is not installed (Debian: the swtpm package)' };
+}
+
+/**
+ * OVMF built for Secure Boot (it requires SMM) and the variable store with Microsoft's keys enrolled and
+ * Secure Boot on: Debian's .ms pair, Fedora's .secboot pair.
+ */
+export const OVMF_SECURE_BOOT_CANDIDATES: readonly OvmfFirmware[] = [
+  { code: '/usr/share/OVMF/OVMF_CODE_4M.ms.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' },
+  { code: '/usr/share/OVMF/OVMF_CODE.ms.fd', vars: '/usr/share/OVMF/OVMF_VARS.ms.fd' },
+  { code: '/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd', vars: '/usr/share/edk2/ovmf/OVMF_VARS.secboot.fd' },
+];
+
+export function pickOvmfSecureBoot(exists: (path: string) => boolean, candidates: readonly OvmfFirmware[] = OVMF_SECURE_BOOT_CANDIDATES): OvmfFirmware | null {
+  const pair = candidates.find((c) => exists(c.code) && exists(c.vars));
+  return pair ? { code: pair.code, vars: pair.vars } : null;
+}
+
 // --- the cache file ---------------------------------------------------------------------------------
 
 export const HOST_FACTS_FILE = 'host-facts.json';
@@ -220,6 +271,9 @@ const reportSchema = z
       .strict(),
     ovmf: z.object({ code: z.string().min(1), vars: z.string().min(1) }).strict().nullable(),
     ovmfNote: z.string().optional(),
+    virtiofsd: z.union([z.object({ binary: z.string() }).strict(), z.object({ binary: z.null(), reason: z.string() }).strict()]).optional(),
+    ovmfSecureBoot: z.object({ code: z.string().min(1), vars: z.string().min(1) }).strict().nullable().optional(),
+    swtpm: z.union([z.object({ binary: z.string() }).strict(), z.object({ binary: z.null(), reason: z.string() }).strict()]).optional(),
     bootId: z.string().min(1),
     probedAt: z.string().min(1),
   })

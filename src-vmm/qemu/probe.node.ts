@@ -16,6 +16,9 @@ import {
   parseAccelChoice,
   parseQemuVersion,
   pickOvmf,
+  pickOvmfSecureBoot,
+  pickSwtpm,
+  pickVirtiofsd,
   summarizeQemuStderr,
   type Accelerator,
   type HostFactsReport,
@@ -461,6 +464,9 @@ export async function detectHost(opts: DetectHostOptions): Promise<HostFactsRepo
     }
   }
 
+  // Helpers may be installed or removed at any time; looking is cheap.
+  const exists = (p: string) => existsSync(p);
+  facts = { ...facts, virtiofsd: pickVirtiofsd(exists, process.getuid?.() ?? -1), ovmfSecureBoot: pickOvmfSecureBoot(exists), swtpm: pickSwtpm(exists) };
   if (force) {
     const d = decideAccelerator({ device: facts.kvm.device, probe: facts.kvm.probe, probeDetail: facts.kvm.detail, force, forcedBy });
     facts = { ...facts, accelerator: d.accelerator, accelReason: d.reason };

@@ -274,6 +274,8 @@ export interface QmpCommands {
   'job-dismiss': Cmd<{ id: string }, QmpEmpty>;
   'job-cancel': Cmd<{ id: string }, QmpEmpty>;
   'device-list-properties': Cmd<{ typename: string }, QmpObjectPropertyInfo[]>;
+  /** Every chardev; `frontend-open` tells whether the guest side of a virtio-serial port is open. */
+  'query-chardev': Cmd<NoArgs, { label: string; filename: string; 'frontend-open': boolean }[]>;
   /** The QAPI schema as SchemaInfo entries; large (about 200 KiB), so callers inspect what they need. */
   'query-qmp-schema': Cmd<NoArgs, unknown[]>;
 }
@@ -292,6 +294,8 @@ export interface QmpEvents {
   MIGRATION: { status: QmpMigrationStatus };
   /** Every status change of every job: the one event that tells a job's whole course, completion included. */
   JOB_STATUS_CHANGE: { id: string; status: QmpJobStatus };
+  /** The guest opened or closed a virtio-serial port (`id` is the port device's id). */
+  VSERPORT_CHANGE: { id: string; open: boolean };
 }
 
 export type QmpEventName = keyof QmpEvents;

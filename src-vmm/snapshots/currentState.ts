@@ -39,11 +39,13 @@ export interface CurrentStateFacts {
   settingsDiffer: boolean;
   /** the UEFI variable store differs from the one the snapshot holds */
   nvramDiffers: boolean;
+  /** the TPM's state differs from the one the snapshot holds (absent: no TPM to compare) */
+  tpmDiffers?: boolean;
   /** per disk: the top image is a fresh overlay on the snapshot's frozen image with no cluster of its own */
   disksUntouched: boolean;
 }
 
-/** Anything restoring would lose: a running machine, a saved state of its own, a setting, a variable, a written sector. */
+/** Anything restoring would lose: a running machine, a saved state of its own, a setting, a variable, a TPM secret, a written sector. */
 export function currentStateChanged(f: CurrentStateFacts): boolean {
-  return f.active || f.savedState === 'own' || f.settingsDiffer || f.nvramDiffers || !f.disksUntouched;
+  return f.active || f.savedState === 'own' || f.settingsDiffer || f.nvramDiffers || f.tpmDiffers === true || !f.disksUntouched;
 }

@@ -245,14 +245,23 @@ class FakeHost implements Disposable {
         for (const d of input.disks) this.disks.set(d.diskId, d.overlay);
         // Then the RAM and device state; a failure here leaves the snapshot without it, as the real host does.
         let stateError: string | undefined;
+        const saveState = input.saveState !== false;
         try {
-          await this.writeState(input.stateFile, ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the running state' }));
+          if (saveState) await this.writeState(input.stateFile, ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the running state' }));
         } catch (e) {
           stateError = (e as Error).message;
         }
         await this.guestWrites();
         // The real host writes the RAM in the background where the kernel allows it; the fake says it waited.
-        return { pauseMs: 0, stateSaved: stateError === undefined, ...(stateError ? { stateError } : {}), thumbnail, method: 'paused' as const };
+        return { pauseMs: 0, stateSaved: saveState && stateError === undefined, ...(stateError ? { stateError } : {}), thumbnail, method: 'paused' as const, quiesced: false };
+      },
+      // The preview's guests run no agent: the interface shows how to install one.
+      'host.guestInfo': async () => ({ agent: 'absent' as const, hostname: null, osName: null, ipAddresses: [] }),
+      'host.guestExec': async () => {
+        throw new HangarError('UNSUPPORTED', 'the guest agent is not running in this guest');
+      },
+      'host.guestShutdown': async () => {
+        throw new HangarError('UNSUPPORTED', 'the guest agent is not running in this guest');
       },
       'host.switchBack': async ({ disks }) => {
         this.guard('switchBack');

@@ -7,12 +7,13 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildQemuLaunch, type HostFacts, type RunPaths } from '../../src-vmm/qemu/argv.js';
 import type { Disk, Nic, VmConfig } from '../../src-vmm/model/index.js';
 
 const QEMU = 'qemu-system-x86_64';
 const OVMF = { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' };
+const OVMF_SB = { code: '/usr/share/OVMF/OVMF_CODE_4M.ms.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' };
 const START_TIMEOUT_MS = 20_000;
 
 function qemuVersion(): string {
@@ -107,7 +108,15 @@ describe('QEMU accepts the built command line', () => {
 
   before(() => {
     root = mkdtempSync(join(tmpdir(), 'hangar-argv-'));
-    host = { qemuBinary: which(QEMU), qemuVersion: qemuVersion(), accel: 'tcg', ovmf: OVMF };
+    host = {
+      qemuBinary: which(QEMU),
+      qemuVersion: qemuVersion(),
+      accel: 'tcg',
+      ovmf: OVMF,
+      ovmfSecureBoot: OVMF_SB,
+      virtiofsd: { binary: '/usr/lib/qemu/virtiofsd' },
+      swtpm: { binary: which('swtpm') },
+    };
   });
 
   afterEach(async () => {
@@ -142,8 +151,11 @@ describe('QEMU accepts the built command line', () => {
         qmpSocket: join(runDir, 'qmp.sock'),
         serialSocket: join(runDir, 'serial.sock'),
         vncSocket: join(runDir, 'vnc.sock'),
+        agentSocket: join(runDir, 'qga.sock'),
         pidFile: join(runDir, 'qemu.pid'),
         nvramFile: join(dir, 'nvram.fd'),
+        tpmStateDir: join(dir, 'tpm'),
+        tpmLog: join(dir, 'swtpm.log'),
         incoming: false,
       },
     };
@@ -196,6 +208,16 @@ describe('QEMU accepts the built command line', () => {
    */
   async function launch(c: VmConfig, paths: RunPaths): Promise<{ qmp: TinyQmp; status: string; devices: Set<string> }> {
     const l = buildQemuLaunch(c, host, paths);
+    // The helpers the VM's host would start first (read-only binds left out: the folders are the test's).
+    for (const hl of l.helpers) {
+      const helper = spawn(hl.binary, hl.argv, { stdio: 'ignore', ...(hl.cwd ? { cwd: hl.cwd } : {}) });
+      running.add(helper);
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (!existsSync(hl.socket)) {
+        assert.ok(Date.now() < deadline && helper.exitCode === null, `${hl.label} did not open ${hl.socket}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
     for (const f of l.files) {
       if (f.role.startsWith('disk:') || f.role.startsWith('optical:') || f.role === 'firmware-code' || f.role === 'nvram') {
         assert.ok(existsSync(f.path), `${f.role} ${f.path} should exist before the launch`);
@@ -255,7 +277,8 @@ describe('QEMU accepts the built command line', () => {
     });
     const { status, devices } = await launch(c, paths);
     assert.equal(status, 'prelaunch', '-S keeps the CPUs stopped');
-    assertDevices(devices, [...disks.map((d) => d.id), 'net0', 'video_0', 'xhci_0', 'tablet_0', 'serial_0']);
+    assertDevices(devices, [...disks.map((d) => d.id), 'net0', 'video_0', 'xhci_0', 'tablet_0', 'serial_0', 'vserial_0', 'qga_0']);
+    assert.ok(statSync(paths.agentSocket).isSocket(), "the guest agent's channel listens on its unix socket");
     assert.ok(statSync(paths.vncSocket).isSocket(), 'VNC listens on its unix socket');
     assert.ok(statSync(paths.serialSocket).isSocket(), 'the serial port listens on its unix socket');
     // The forward is bound on the host: a second bind of the same port fails.
@@ -372,6 +395,29 @@ describe('QEMU accepts the built command line', () => {
     assert.ok(statSync(paths.vncSocket).isSocket());
   });
 
+  test('guest integration: Secure Boot firmware with SMM, a TPM 2.0 (swtpm), virtio-fs and 9p shares, the agent channel', async () => {
+    const { dir, paths } = caseDir('guest');
+    copyFileSync(OVMF_SB.vars, paths.nvramFile);
+    mkdirSync(paths.tpmStateDir, { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(paths.tpmLog), { recursive: true });
+    for (const d of ['fs', 'p9']) mkdirSync(join(dir, d));
+    const c = config('guest', {
+      system: { chipset: 'q35', cpus: 1, memoryMiB: 256, accel: 'auto' },
+      firmware: { type: 'uefi', secureBoot: true },
+      tpm: { version: '2.0' },
+      shares: [
+        { tag: 'fs', hostPath: join(dir, 'fs'), readOnly: false, mode: 'virtiofs' },
+        { tag: 'p9', hostPath: join(dir, 'p9'), readOnly: true, mode: '9p' },
+      ],
+    });
+    const { qmp, devices } = await launch(c, paths);
+    assertDevices(devices, ['tpm_0', 'fs_0_dev', 'p9_1_dev', 'vserial_0', 'qga_0']);
+    const tpm = (await qmp.execute('query-tpm')) as { id: string; model: string; options: { type: string } }[];
+    assert.deepEqual(tpm.map((t) => [t.id, t.model, t.options.type]), [['tpm0', 'tpm-crb', 'emulator']]);
+    const nodes = (await qmp.execute('query-named-block-nodes', { flat: true })) as { 'node-name': string; file: string }[];
+    assert.ok(nodes.find((n) => n['node-name'] === 'fw_code')?.file.endsWith('OVMF_CODE_4M.ms.fd'), 'the Secure Boot build of OVMF');
+  });
+
   test('commas, quotes and "=" in the name and paths; headless; waiting for an incoming state', async () => {
     const { dir } = caseDir('commas');
     const odd = join(dir, 'a,b=c "d"');
@@ -382,8 +428,11 @@ describe('QEMU accepts the built command line', () => {
       qmpSocket: join(runDir, 'qmp.sock'),
       serialSocket: join(runDir, 's,1.sock'),
       vncSocket: join(runDir, 'v=1.sock'),
+      agentSocket: join(runDir, 'q,ga=1.sock'),
       pidFile: join(runDir, 'qemu,pid'),
       nvramFile: join(odd, 'nvram.fd'),
+      tpmStateDir: join(odd, 'tpm'),
+      tpmLog: join(odd, 'swtpm.log'),
       incoming: true,
     };
     const c = config('web, db "prod" ünïcode=1', {
@@ -399,5 +448,6 @@ describe('QEMU accepts the built command line', () => {
     assert.equal(name, c.name);
     assert.ok(existsSync(paths.pidFile), 'the pid file is where we said');
     assert.ok(statSync(paths.serialSocket).isSocket(), 'the serial socket is where we said');
+    assert.ok(statSync(paths.agentSocket).isSocket(), "the guest agent's socket is where we said");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseArgs, parseForward, parseOnOff, helpText, COMMANDS } from '../../../../src-main/cli/args.js';
+import { parseArgs, parseForward, parseOnOff, parseShare, helpText, COMMANDS } from '../../../../src-main/cli/args.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 
 const usage = (fn: () => unknown, message: RegExp) =>
@@ -41,6 +41,21 @@ describe('hangar argument parsing', () => {
     usage(() => parseForward('tcp:80'), /not of the form/);
     usage(() => parseForward('tcp:0:22'), /outside 1\.\.65535/);
     usage(() => parseForward('tcp:a:22'), /not of the form/);
+  });
+
+  test('--share: a folder, then tag, ro/rw and mode in any order; a doubled comma is a comma', () => {
+    assert.deepEqual(parseShare('/home/u/src'), { hostPath: '/home/u/src' });
+    assert.deepEqual(parseShare('/a,ro,tag=docs,mode=9p'), { hostPath: '/a', readOnly: true, tag: 'docs', mode: '9p' });
+    assert.deepEqual(parseShare('/a,rw,mode=virtiofs'), { hostPath: '/a', readOnly: false, mode: 'virtiofs' });
+    assert.deepEqual(parseShare('/my,,folder,ro'), { hostPath: '/my,folder', readOnly: true });
+    usage(() => parseShare(',ro'), /names no folder/);
+    usage(() => parseShare('/a,mode=nfs'), /mode takes virtiofs or 9p, not 'nfs'/);
+    usage(() => parseShare('/a,readonly'), /unknown option 'readonly'/);
+    usage(() => parseShare('/a,tag='), /unknown option 'tag='/);
+    const create = parseArgs(['create', '--name', 'x', '--share', '/a', '--share', '/b,ro']);
+    assert.deepEqual(create.flags.share, ['/a', '/b,ro']);
+    assert.deepEqual(parseArgs(['modify', 'x', '--unshare', 'a', '--unshare', 'b']).flags.unshare, ['a', 'b']);
+    usage(() => parseArgs(['create', '--name', 'x', '--unshare', 'a']), /unknown option '--unshare' for 'create'/);
   });
 
   test('on/off', () => {

@@ -29,3 +29,9 @@ test('schema v1 declares the tables and foreign keys the inventory relies on', (
   assert.match(sql, /vm_id\s+TEXT REFERENCES vms\(id\) ON DELETE CASCADE/);
   assert.match(sql, /backing_path TEXT REFERENCES images\(path\),/);
 });
+
+test('a later migration records whether a snapshot was quiesced, defaulting old rows to not', () => {
+  const m = MIGRATIONS.find((x) => x.name === 'snapshots: quiesced');
+  assert.ok(m, 'the migration exists');
+  assert.match(m.sql, /ALTER TABLE snapshots ADD COLUMN quiesced INTEGER NOT NULL DEFAULT 0/);
+});

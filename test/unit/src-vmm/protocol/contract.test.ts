@@ -21,6 +21,9 @@ const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
   'host.switchBack': { disks: [{ overlay: '/vm/disks/disk0-1.qcow2', image: '/vm/disks/disk0.qcow2' }] },
   'host.blockStream': { image: '/vm/disks/disk0-2.qcow2', base: null },
   'host.openImages': {},
+  'host.guestInfo': { refresh: true },
+  'host.guestExec': { path: 'uname', args: ['-a'], timeoutMs: 30_000 },
+  'host.guestShutdown': {},
 };
 
 describe('the VMM host contract', () => {
@@ -36,6 +39,16 @@ describe('the VMM host contract', () => {
       const smuggled = m.input.safeParse({ ...sample, command: 'block-commit', arguments: { device: 'disk0' } });
       assert.equal(smuggled.success, false, `${name} refuses unknown fields`);
     }
+  });
+
+  test('the guest actions check their shapes', () => {
+    const exec = hostApi['host.guestExec'].input;
+    assert.equal(exec.safeParse({ path: '', args: [], timeoutMs: 1 }).success, false, 'a program is named');
+    assert.equal(exec.safeParse({ path: 'ls', args: [], timeoutMs: 0 }).success, false, 'a timeout is positive');
+    assert.equal(exec.safeParse({ path: 'ls', args: 'x', timeoutMs: 1 }).success, false, 'arguments are a list, never a shell string');
+    const live = hostApi['host.snapshotLive'].input;
+    assert.equal(live.safeParse({ ...samples['host.snapshotLive'], quiesce: 'maybe' }).success, false);
+    assert.equal(live.safeParse({ ...samples['host.snapshotLive'], quiesce: 'required', saveState: false }).success, true);
   });
 
   test('the block actions check their shapes', () => {

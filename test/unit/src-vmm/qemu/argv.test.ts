@@ -11,6 +11,7 @@ import { repoRoot } from '../../../helpers/paths.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 import { buildQemuLaunch, SECTIONS, type HostFacts, type QemuLaunch, type RunPaths } from '../../../../src-vmm/qemu/argv.js';
 import { escapeQemuOpt, qemuOpts } from '../../../../src-vmm/qemu/escape.js';
+import { fuseOptEscape, virtiofsdArgs } from '../../../../src-vmm/qemu/helpers.js';
 import {
   blockNodeNames,
   bootIndices,
@@ -31,6 +32,9 @@ const DEFAULT_HOST: HostFacts = {
   qemuVersion: '7.2.22',
   accel: 'tcg',
   ovmf: { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' },
+  virtiofsd: { binary: '/usr/lib/qemu/virtiofsd' },
+  ovmfSecureBoot: { code: '/usr/share/OVMF/OVMF_CODE_4M.ms.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' },
+  swtpm: { binary: '/usr/bin/swtpm' },
 };
 
 function runPaths(vmId: string, over: Partial<RunPaths> = {}): RunPaths {
@@ -40,8 +44,11 @@ function runPaths(vmId: string, over: Partial<RunPaths> = {}): RunPaths {
     qmpSocket: join(runDir, 'qmp.sock'),
     serialSocket: join(runDir, 'serial.sock'),
     vncSocket: join(runDir, 'vnc.sock'),
+    agentSocket: join(runDir, 'qga.sock'),
     pidFile: join(runDir, 'qemu.pid'),
     nvramFile: join(dirname(runDir), 'nvram.fd'),
+    tpmStateDir: join(dirname(runDir), 'tpm'),
+    tpmLog: join(dirname(runDir), 'logs', 'swtpm.log'),
     incoming: false,
     ...over,
   };
@@ -57,7 +64,13 @@ function renderLaunch(l: QemuLaunch): string {
   const env = Object.entries(l.env)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`);
-  return [...env, l.binary, ...l.argv].map(line).join('\n') + '\n';
+  // Each helper the host starts before QEMU follows, after a line naming it (and what it sees read-only).
+  const helpers = l.helpers.flatMap((h) => [
+    `# helper ${h.id} (${h.kind}), socket ${h.socket}${h.cwd ? `, in ${h.cwd}` : ''}${h.readOnlyPaths.length ? `, read-only: ${h.readOnlyPaths.join(' ')}` : ''}`,
+    h.binary,
+    ...h.argv,
+  ]);
+  return [...env, l.binary, ...l.argv, ...helpers].map(line).join('\n') + '\n';
 }
 
 function renderError(e: unknown): string {
@@ -132,7 +145,7 @@ describe('buildQemuLaunch', () => {
   test('sections come in their fixed order', () => {
     assert.deepEqual(
       SECTIONS.map((s) => s.name),
-      ['common', 'machine', 'cpu', 'smp', 'memory', 'firmware', 'disks', 'nics', 'display', 'serial', 'qmp', 'boot', 'incoming', 'sandbox'],
+      ['common', 'machine', 'cpu', 'smp', 'memory', 'firmware', 'disks', 'nics', 'shares', 'tpm', 'display', 'serial', 'channels', 'qmp', 'boot', 'incoming', 'sandbox'],
     );
     const argv = build(config()).argv;
     const at = (o: string) => argv.indexOf(o);
@@ -166,6 +179,7 @@ describe('buildQemuLaunch', () => {
       'optical:cd0': 'ro /iso/a.iso',
       'vnc-socket': `rw ${run.vncSocket}`,
       'serial-socket': `rw ${run.serialSocket}`,
+      'agent-socket': `rw ${run.agentSocket}`,
       'qmp-socket': `rw ${run.qmpSocket}`,
       kernel: 'ro /boot/k',
       initrd: 'ro /boot/i',
@@ -315,5 +329,64 @@ describe('device properties', () => {
       boot: { order: ['optical', 'disk'] },
     });
     assert.deepEqual([...bootIndices(c)], [['cd0', 1], ['d0', 2], ['d1', 3]]);
+  });
+});
+
+describe('shared folders on the command line', () => {
+  const shares: VmConfig['shares'] = [
+    { tag: 'rw', hostPath: '/home/u/rw', readOnly: false, mode: 'virtiofs' },
+    { tag: 'ro', hostPath: '/home/u/ro', readOnly: true, mode: 'virtiofs' },
+    { tag: 'p', hostPath: '/home/u/p', readOnly: true, mode: '9p' },
+  ];
+
+  test('each share is listed in files, read-only where the guest may only read; each virtio-fs share has a helper', () => {
+    const c = config({ shares });
+    const l = build(c);
+    const run = runPaths(c.id);
+    const roles = Object.fromEntries(l.files.filter((f) => f.role.includes('share') || f.role.includes('virtiofs')).map((f) => [f.role, `${f.access} ${f.path}`]));
+    assert.deepEqual(roles, {
+      'share:rw': 'rw /home/u/rw',
+      'share:ro': 'ro /home/u/ro',
+      'share:p': 'ro /home/u/p',
+      'virtiofs-socket:rw': `rw ${run.runDir}/fs-0.sock`,
+      'virtiofs-socket:ro': `rw ${run.runDir}/fs-1.sock`,
+    });
+    assert.deepEqual(
+      l.helpers.map((h) => [h.id, h.socket, h.readOnlyPaths]),
+      [
+        ['virtiofsd:rw', `${run.runDir}/fs-0.sock`, []],
+        ['virtiofsd:ro', `${run.runDir}/fs-1.sock`, ['/home/u/ro']],
+      ],
+    );
+    // Every helper socket is in the VM's private run folder, and QEMU connects to it as a client.
+    for (const h of l.helpers) {
+      assert.ok(h.socket.startsWith(`${run.runDir}/`));
+      assert.ok(l.argv.includes(`socket,id=fs_${l.helpers.indexOf(h)},path=${h.socket}`), 'no server=on: virtiofsd listens');
+    }
+    // 9p: QEMU itself enforces read-only.
+    assert.deepEqual(values(l.argv, '-fsdev'), ['local,id=p9_2,path=/home/u/p,security_model=none,multidevs=remap,readonly=on']);
+  });
+
+  test('RAM is a shared memfd backend only when a virtio-fs share needs it', () => {
+    const withFs = build(config({ shares })).argv;
+    assert.deepEqual(values(withFs, '-machine'), ['pc,memory-backend=mem_0']);
+    assert.deepEqual(JSON.parse(values(withFs, '-object')[0]!), { 'qom-type': 'memory-backend-memfd', id: 'mem_0', size: 256 * 1024 * 1024, share: true });
+    const only9p = build(config({ shares: [shares[2]!] })).argv;
+    assert.deepEqual(values(only9p, '-object'), []);
+    assert.deepEqual(values(only9p, '-machine'), ['pc']);
+    assert.deepEqual(build(config()).helpers, []);
+  });
+
+  test('a virtio-fs share on a host without a usable virtiofsd is UNSUPPORTED with the reason; 9p needs none', () => {
+    assert.throws(
+      () => build(config({ shares }), { virtiofsd: { binary: null, reason: 'virtiofsd is not installed' } }),
+      (e: unknown) => e instanceof HangarError && e.code === 'UNSUPPORTED' && e.message.includes("'rw'") && e.message.includes('virtiofsd is not installed'),
+    );
+    assert.doesNotThrow(() => build(config({ shares: [shares[2]!] }), { virtiofsd: { binary: null, reason: 'x' } }));
+  });
+
+  test('FUSE option values escape commas and backslashes', () => {
+    assert.equal(fuseOptEscape('/a,b\\c'), '/a\\,b\\\\c');
+    assert.deepEqual(virtiofsdArgs({ socket: '/r/fs-0.sock', source: '/x,y' }).slice(0, 3), ['--socket-path=/r/fs-0.sock', '-o', 'source=/x\\,y']);
   });
 });

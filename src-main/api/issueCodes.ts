@@ -18,3 +18,15 @@ export const LINKED_CLONES_DEPEND = 'LINKED_CLONES_DEPEND';
 export const VMS_RUNNING = 'VMS_RUNNING';
 /** An OS type the catalogue does not know. data: { osType } */
 export const UNKNOWN_OS_TYPE = 'UNKNOWN_OS_TYPE';
+/** A bridged network names no bridge, or one the host does not have. data: { bridge?, bridges: string[] (the host's bridges) } */
+export const NETWORK_BRIDGE_MISSING = 'NETWORK_BRIDGE_MISSING';
+/** A new network's subnet overlaps another network's or the host's. data: { network? , iface? } */
+export const NETWORK_SUBNET_OVERLAP = 'NETWORK_SUBNET_OVERLAP';
+/** A network cannot be deleted while VMs have cards on it. data: { network, vms: string[] } */
+export const NETWORK_IN_USE = 'NETWORK_IN_USE';
+/** A network needs host privileges (CAP_NET_ADMIN) that the owner lacks. data: { network, mode } */
+export const NETWORK_NEEDS_PRIVILEGE = 'NETWORK_NEEDS_PRIVILEGE';
+/** A card's model, MAC or network cannot change while the VM runs (remove it and add another). data: { vm, nic } */
+export const NIC_CHANGE_NEEDS_STOP = 'NIC_CHANGE_NEEDS_STOP';
+/** No network of that name. data: { network } */
+export const NETWORK_NOT_FOUND = 'NETWORK_NOT_FOUND';

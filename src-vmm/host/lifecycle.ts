@@ -15,9 +15,9 @@ export function allowedActions(state: VmState): readonly HostAction[] {
     case 'starting':
       return ['boot', 'powerOff', 'consoleWrite', 'openImages'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards'];
     case 'paused':
-      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump'];
+      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards'];
     case 'stopping':
       // A guest that shuts down while a live snapshot fails still writes to the new overlays until QEMU
       // exits: switching back must stay possible.
@@ -73,6 +73,14 @@ export function describeAction(action: HostAction): string {
       return 'merge disk images';
     case 'openImages':
       return 'list the images QEMU has open';
+    case 'nicAdd':
+      return 'plug in a network card';
+    case 'nicRemove':
+      return 'unplug a network card';
+    case 'nicLink':
+      return "change a network card's cable";
+    case 'nicForwards':
+      return 'change port forwards';
   }
 }
 

@@ -276,6 +276,15 @@ export interface QmpCommands {
   'device-list-properties': Cmd<{ typename: string }, QmpObjectPropertyInfo[]>;
   /** The QAPI schema as SchemaInfo entries; large (about 200 KiB), so callers inspect what they need. */
   'query-qmp-schema': Cmd<NoArgs, unknown[]>;
+  /** A network backend (Netdev: type user, tap, socket, …), as qemu/devices.ts netdevProps builds it. */
+  netdev_add: Cmd<{ type: string; id: string; [key: string]: unknown }, QmpEmpty>;
+  netdev_del: Cmd<{ id: string }, QmpEmpty>;
+  /** A device, as qemu/devices.ts builds its properties (the same object as -device at launch). */
+  device_add: Cmd<{ driver: string; id: string; [key: string]: unknown }, QmpEmpty>;
+  /** Asks the guest to release a device; DEVICE_DELETED says when it is gone. */
+  device_del: Cmd<{ id: string }, QmpEmpty>;
+  /** A network card's link (its cable), by the card's device id. */
+  set_link: Cmd<{ name: string; up: boolean }, QmpEmpty>;
 }
 
 export type QmpCommandName = keyof QmpCommands;
@@ -292,6 +301,8 @@ export interface QmpEvents {
   MIGRATION: { status: QmpMigrationStatus };
   /** Every status change of every job: the one event that tells a job's whole course, completion included. */
   JOB_STATUS_CHANGE: { id: string; status: QmpJobStatus };
+  /** A device (device_del) is gone: `device` is its id. */
+  DEVICE_DELETED: { device?: string; path: string };
 }
 
 export type QmpEventName = keyof QmpEvents;

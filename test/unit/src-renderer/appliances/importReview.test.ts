@@ -85,6 +85,10 @@ function review(machines: MachinePlan[] = [plan()], over: Partial<ImportReview> 
     machines,
     warnings: [],
     targetFolder: '/home/u/.local/share/hangar/VMs',
+    networks: [
+      { source: 'NAT', cards: 1, suggested: { kind: 'nat' } },
+      { source: 'HostOnly', cards: 1, suggested: { kind: 'nat' } },
+    ],
     ...over,
   };
 }

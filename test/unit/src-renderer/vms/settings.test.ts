@@ -23,7 +23,7 @@ const details: VmDetails = {
   maxRestartsPerMinute: 3,
   disks: [{ id: 'disk0', bus: 'virtio', path: '/vms/web/disk0.qcow2', format: 'qcow2', virtualSizeBytes: 20 * 1024 ** 3, chain: ['/vms/web/disk0.qcow2'] }],
   opticals: [{ id: 'cd0', bus: 'ide', path: '/isos/debian.iso' }],
-  nics: [{ id: 'net0', model: 'virtio', mac: '52:54:00:12:34:56', forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 }] }],
+  nics: [{ id: 'net0', model: 'virtio', mac: '52:54:00:12:34:56', network: null, networkId: null, linkUp: true, forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 }], ipAddresses: [] }],
   boot: { order: ['disk', 'optical'] },
   display: { vga: 'virtio', vnc: true },
   serial: true,

@@ -3,7 +3,7 @@
 // adopted (never made twice) by an owner that starts again, removed when the network is deleted.
 // The decisions are pure (model.ts, reconcile.ts, dnsmasq.ts, nftables.ts); this file carries them out.
 import { randomUUID, randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { HangarError, invalidInput, type ErrorIssue } from '../../src-vmm/base/errors.js';
@@ -28,6 +28,8 @@ export interface NetworkManagerDeps {
   tools?: HostTools;
   /** whether this owner may make bridges, taps and nftables rules (default: it holds CAP_NET_ADMIN) */
   privileged?: boolean;
+  /** a network's leases changed: the VMs with cards on it (their addresses may have changed) */
+  leasesChanged?: (vmIds: string[]) => void;
 }
 
 export interface NetworkDetails {
@@ -59,6 +61,7 @@ export class NetworkManager {
   readonly privileged: boolean;
   private readonly tools: HostTools;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly leaseWatchers = new Map<string, FSWatcher>();
 
   constructor(private readonly d: NetworkManagerDeps) {
     this.tag = homeTag(d.home);
@@ -393,6 +396,29 @@ export class NetworkManager {
     });
   }
 
+  /** Stops watching lease files (the networks themselves stay up, as the VMs do). */
+  dispose(): void {
+    for (const w of this.leaseWatchers.values()) w.close();
+    this.leaseWatchers.clear();
+  }
+
+  /** Tells whoever listens when dnsmasq writes the network's leases, so lists show addresses as they come. */
+  private watchLeases(n: NetworkRecord): void {
+    if (!this.d.leasesChanged || this.leaseWatchers.has(n.id)) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const w = watch(this.folder(n.id), { persistent: false }, (_event, file) => {
+        if (file !== null && file !== 'leases') return;
+        clearTimeout(timer);
+        timer = setTimeout(() => this.d.leasesChanged?.(this.usersOf(n.id).map((r) => r.id)), 200);
+      });
+      w.on('error', () => this.leaseWatchers.delete(n.id));
+      this.leaseWatchers.set(n.id, w);
+    } catch (e) {
+      this.d.log(`network '${n.name}': cannot watch its leases: ${(e as Error).message}`);
+    }
+  }
+
   // ------------------------------------------------------------------ the host's parts
 
   private folder(networkId: string): string {
@@ -506,7 +532,10 @@ export class NetworkManager {
       this.tools.sysctl('net/ipv4/ip_forward', '1');
     }
     await this.applyTable(n, starting, extra);
-    if (needsDnsmasq(n)) await this.ensureDnsmasq(n);
+    if (needsDnsmasq(n)) {
+      await this.ensureDnsmasq(n);
+      this.watchLeases(n);
+    }
   }
 
   /** The network's nftables table, with the port forwards of its running (and starting) VMs. */
@@ -599,6 +628,8 @@ export class NetworkManager {
     const running = this.dnsmasqPid(files) !== null;
     if (!this.privileged && (ours || running)) throw this.needsPrivilege(n);
     await this.stopDnsmasq(files);
+    this.leaseWatchers.get(n.id)?.close();
+    this.leaseWatchers.delete(n.id);
     if (tables.includes(table)) await this.tools.nft(nftDeleteScript(table));
     if (ours) await this.tools.ip('link', 'del', 'dev', n.bridge);
     rmSync(this.folder(n.id), { recursive: true, force: true });

@@ -91,7 +91,8 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       (info) => broadcast('task.progress', info),
     );
 
-    const networks = new NetworkManager({ home: paths.home, inventory, log });
+    const networks = new NetworkManager({ home: paths.home, inventory, log, leasesChanged: (ids) => ids.forEach((id) => broadcast('inventory.changed', { id })) });
+    store.add(toDisposable(() => networks.dispose()));
     log(`networks: ${networks.privileged ? 'CAP_NET_ADMIN held: bridges, taps and nftables rules can be made' : 'no CAP_NET_ADMIN: internal networks without DHCP run on QEMU multicast sockets; other networks cannot start'}`);
 
     // eslint-disable-next-line prefer-const

@@ -9,3 +9,4 @@ export { FileDialog } from './FileDialog.js';
 export { CloneWizard, ClonesSection, type CloneAnswers, type CloneErrorField, type CloneStep } from './CloneWizard.js';
 export { SnapshotsView, CURRENT_STATE, type SnapshotButton, type SnapshotMenuItem, type SnapshotOutlineRow } from './SnapshotsView.js';
 export { chooseOption, fieldError, waitUntil, watchProgressBar } from './util.js';
+export { NetworksDialog } from './NetworksDialog.js';

@@ -24,6 +24,9 @@ import {
 } from '../../src-vmm/model/index.js';
 import { MachinePlan } from '../appliances/plan.js';
 import { MachineEdits } from '../appliances/review.js';
+import { NetworkMapping, SourceNetwork } from '../appliances/networkMap.js';
+import { NETWORK_MODES, NetworkCreateInput } from '../networks/model.js';
+import { choiceValues } from '../../src-vmm/model/index.js';
 
 const Ref = z.string().min(1, 'a VM name or id is needed').max(4096);
 const Accel = SystemSection.shape.accel;
@@ -47,11 +50,20 @@ export const DiskChoice = z.union([
 ]);
 export type DiskChoice = z.infer<typeof DiskChoice>;
 
-/** A network card of a new VM: its model (the OS type's when absent) and its NAT port forwards. */
+/** A network by its name or id, as people and the interface name one. */
+const NetworkRef = z.string().min(1, 'a network name or id is needed').max(4096);
+
+/**
+ * A network card of a new VM: its model (the OS type's when absent), the network it is on (none:
+ * user-mode NAT of its own), its MAC (absent: a new one), its port forwards (NAT only) and its cable.
+ */
 export const NicRequest = z
   .object({
     model: Nic.shape.model.optional(),
     forwards: Nic.shape.forwards.optional(),
+    network: NetworkRef.optional(),
+    mac: MacAddress.optional(),
+    linkUp: z.boolean().optional(),
   })
   .strict();
 
@@ -65,6 +77,10 @@ export const NicEdit = z
     model: Nic.shape.model.optional(),
     mac: MacAddress.optional(),
     forwards: Nic.shape.forwards.optional(),
+    /** a network's name or id; null: user-mode NAT; absent: as it is */
+    network: NetworkRef.nullable().optional(),
+    /** the cable; absent: as it is */
+    linkUp: z.boolean().optional(),
   })
   .strict();
 
@@ -152,6 +168,8 @@ export const VmSummary = z.object({
   accelerator: z.enum(['kvm', 'tcg']),
   /** what the guest agent says (host name, OS, addresses), while the VM runs */
   guest: GuestInfo.optional(),
+  /** the addresses its cards hold (DHCP leases of Hangar's networks), while it runs */
+  ipAddresses: z.array(z.string()).optional(),
 });
 export type VmSummary = z.infer<typeof VmSummary>;
 
@@ -236,6 +254,8 @@ export const ImportReview = z.object({
   machines: z.array(MachinePlan),
   warnings: z.array(z.string()),
   targetFolder: z.string(),
+  /** the networks the appliance's cards name, and the Hangar network each maps to unless the import says otherwise */
+  networks: z.array(SourceNetwork),
 });
 export type ImportReview = z.infer<typeof ImportReview>;
 
@@ -260,7 +280,20 @@ export const VmDetails = z.object({
   qemuPid: z.number().optional(),
   disks: z.array(DiskDetails),
   opticals: z.array(z.object({ id: z.string(), bus: z.string(), path: z.string().nullable() })),
-  nics: z.array(z.object({ id: z.string(), model: z.string(), mac: z.string(), forwards: z.array(PortForward) })),
+  nics: z.array(
+    z.object({
+      id: z.string(),
+      model: z.string(),
+      mac: z.string(),
+      /** the network's name; null: user-mode NAT */
+      network: z.string().nullable(),
+      networkId: z.string().nullable(),
+      linkUp: z.boolean(),
+      forwards: z.array(PortForward),
+      /** what the card holds now (DHCP leases of Hangar's networks) */
+      ipAddresses: z.array(z.string()),
+    }),
+  ),
   boot: z.object({ order: z.array(z.string()), kernel: z.string().optional(), initrd: z.string().optional(), append: z.string().optional() }),
   display: z.object({ vga: z.string(), vnc: z.boolean() }),
   serial: z.boolean(),
@@ -348,6 +381,28 @@ export const TaskInfo = z.object({
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
 const RefInput = z.object({ ref: Ref }).strict();
+
+export const NetworkMode = z.enum(choiceValues(NETWORK_MODES));
+export const NetworkItem = z.object({
+  id: z.string(),
+  name: z.string(),
+  mode: NetworkMode,
+  subnet: z.string().nullable(),
+  dhcp: z.boolean(),
+  bridge: z.string(),
+  /** the VMs with a card on it */
+  vms: z.array(z.string()),
+});
+export type NetworkItem = z.infer<typeof NetworkItem>;
+export const NetworkDetails = NetworkItem.extend({
+  gateway: z.string().nullable(),
+  dhcpRange: z.object({ first: z.string(), last: z.string() }).nullable(),
+  transport: z.enum(['bridge', 'multicast']),
+  up: z.boolean(),
+  reservations: z.array(z.object({ vm: z.string(), nic: z.string(), mac: z.string(), address: z.string(), hostname: z.string().nullable(), leased: z.boolean() })),
+});
+export type NetworkDetails = z.infer<typeof NetworkDetails>;
+export { NetworkCreateInput };
 const Ok = z.null();
 
 export const hangarApi = {
@@ -438,7 +493,14 @@ export const hangarApi = {
   'appliance.review': method(z.object({ path: AbsPath }).strict(), ImportReview),
   /** imports every machine of the appliance with the review's edits (by machine index); all or nothing */
   'appliance.import': method(
-    z.object({ path: AbsPath, machines: z.array(MachineEdits).max(256).default([]) }).strict(),
+    z
+      .object({
+        path: AbsPath,
+        machines: z.array(MachineEdits).max(256).default([]),
+        /** where the appliance's networks go (by source name); those not listed take the review's suggestion */
+        networks: z.array(NetworkMapping).max(64).default([]),
+      })
+      .strict(),
     z.object({ vms: z.array(VmDetails) }),
     { long: true },
   ),
@@ -500,6 +562,12 @@ export const hangarApi = {
   /** a headless owner lets another owner (hangar serve, the desktop app) take the home; its VMs keep running */
   'owner.handover': method(z.object({ to: z.string().max(200) }).strict(), z.object({ pid: z.number() })),
   'owner.shutdown': method(z.object({ force: z.boolean().default(false) }).strict(), z.object({ stoppedVms: z.array(z.string()) })),
+  'network.list': method(z.object({}).strict(), z.object({ networks: z.array(NetworkItem), privileged: z.boolean() })),
+  'network.show': method(RefInput, NetworkDetails),
+  /** a network in the inventory; its bridge, dnsmasq and rules are made when a VM first uses it */
+  'network.create': method(NetworkCreateInput, NetworkDetails),
+  /** refused while VMs have cards on it (naming them); what the host has of it goes too */
+  'network.delete': method(RefInput, z.object({ id: z.string() })),
 } satisfies Contract;
 export type HangarApi = typeof hangarApi;
 

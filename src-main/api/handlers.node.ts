@@ -15,9 +15,11 @@ import type { SnapshotService } from '../snapshots/snapshotService.node.js';
 import type { CloneService } from '../clones/cloneService.node.js';
 import type { ImportService } from '../appliances/importService.node.js';
 import type { ExportService } from '../appliances/exportService.node.js';
+import type { NetworkManager } from '../networks/networkManager.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
+  networks: NetworkManager;
   snapshots: SnapshotService;
   clones: CloneService;
   imports: ImportService;
@@ -137,8 +139,8 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       return d.vms.details(row);
     },
     'appliance.review': async ({ path }) => d.imports.review(path),
-    'appliance.import': async ({ path, machines }, ctx) => {
-      const rows = await d.imports.import(path, machines, { signal: ctx.signal, onProgress: progressOf(ctx) });
+    'appliance.import': async ({ path, machines, networks }, ctx) => {
+      const rows = await d.imports.import(path, machines, { signal: ctx.signal, onProgress: progressOf(ctx) }, networks);
       for (const row of rows) d.inventoryChanged(row.id);
       return { vms: await Promise.all(rows.map((row) => d.vms.details(row))) };
     },
@@ -186,6 +188,21 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       return null;
     },
     'owner.shutdown': async ({ force }) => d.shutdown(force),
+    'network.list': async () => ({
+      networks: d.networks.list().map((n) => ({ id: n.id, name: n.name, mode: n.mode, subnet: n.subnet, dhcp: n.dhcp, bridge: n.bridge, vms: d.networks.usersOf(n.id).map((r) => r.name) })),
+      privileged: d.networks.privileged,
+    }),
+    'network.show': async ({ ref }) => d.networks.details(d.networks.find(ref)),
+    'network.create': async (input) => {
+      const n = await d.networks.create(input);
+      d.inventoryChanged();
+      return d.networks.details(n);
+    },
+    'network.delete': async ({ ref }) => {
+      const r = await d.networks.delete(ref);
+      d.inventoryChanged();
+      return r;
+    },
     'owner.handover': async ({ to }) => d.handover(to),
   };
 }

@@ -28,3 +28,15 @@ export const SHARE_TAG_TAKEN = 'SHARE_TAG_TAKEN';
 export const AGENT_ABSENT = 'AGENT_ABSENT';
 /** A running VM with shared folders cannot keep its RAM state, and no agent answers to freeze its file systems. data: { vm, tags } */
 export const SHARES_NEED_QUIESCE = 'SHARES_NEED_QUIESCE';
+/** A bridged network names no bridge, or one the host does not have. data: { bridge?, bridges: string[] (the host's bridges) } */
+export const NETWORK_BRIDGE_MISSING = 'NETWORK_BRIDGE_MISSING';
+/** A new network's subnet overlaps another network's or the host's. data: { network? , iface? } */
+export const NETWORK_SUBNET_OVERLAP = 'NETWORK_SUBNET_OVERLAP';
+/** A network cannot be deleted while VMs have cards on it. data: { network, vms: string[] } */
+export const NETWORK_IN_USE = 'NETWORK_IN_USE';
+/** A network needs host privileges (CAP_NET_ADMIN) that the owner lacks. data: { network, mode } */
+export const NETWORK_NEEDS_PRIVILEGE = 'NETWORK_NEEDS_PRIVILEGE';
+/** A card's model, MAC or network cannot change while the VM runs (remove it and add another). data: { vm, nic } */
+export const NIC_CHANGE_NEEDS_STOP = 'NIC_CHANGE_NEEDS_STOP';
+/** No network of that name. data: { network } */
+export const NETWORK_NOT_FOUND = 'NETWORK_NOT_FOUND';

@@ -161,7 +161,8 @@ export class ExportService {
           machines.push({ config: s.config, disks, product: req.product ?? null, eula: req.eula ?? null });
         }
 
-        const descriptor = writeDescriptor({ ovfVersion: req.ovfVersion, profile: req.profile, machines, ...(machines.length > 1 ? { collectionName: stem } : {}) });
+        const networks = Object.fromEntries(this.d.inventory.networks.list().map((n) => [n.id, { name: n.name, mode: n.mode }]));
+        const descriptor = writeDescriptor({ ovfVersion: req.ovfVersion, profile: req.profile, machines, networks, ...(machines.length > 1 ? { collectionName: stem } : {}) });
         warnings.push(...descriptor.warnings);
         const ovfName = `${stem}.ovf`;
         const ovfBytes = Buffer.from(descriptor.xml, 'utf8');

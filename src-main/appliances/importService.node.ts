@@ -21,6 +21,9 @@ import { openPackage, readAt, type AppliancePackage, type Region } from './packa
 import { PAYLOAD_HEAD_BYTES, chunkName, claimedFormat, contentMatchesClaim, detectPayload, qemuDriverFor, resolveHref } from './payload.js';
 import type { AppliancePlan, MachinePlan, PlannedDisk, SourceFile } from './plan.js';
 import { applyEdits, configFromPlan, uniqueName, type MachineEdits } from './review.js';
+import { describeTarget, resolveMappings, sourceNetworks, type NetworkMapping, type SourceNetwork } from './networkMap.js';
+import type { NetworkManager } from '../networks/networkManager.node.js';
+import { invalidInput } from '../../src-vmm/base/errors.js';
 import { algorithmLabel, stageParts, verifyRegion, type DigestAlgorithm, type ExpectedDigest, type StagePart } from './transfer.node.js';
 
 export interface ImportServiceDeps {
@@ -30,6 +33,8 @@ export interface ImportServiceDeps {
   tasks: TaskRunner;
   ovmfVars: (secureBoot: boolean) => string | null;
   log: (line: string) => void;
+  /** makes the networks an import creates (without it, an import can only choose existing ones) */
+  networks?: NetworkManager;
 }
 
 export interface ImportReview {
@@ -45,6 +50,8 @@ export interface ImportReview {
   warnings: string[];
   /** where the machines' folders will be made */
   targetFolder: string;
+  /** the networks the cards name, each with the Hangar network it maps to unless the import says otherwise */
+  networks: SourceNetwork[];
 }
 
 interface Progress {
@@ -69,11 +76,39 @@ export class ImportService {
     return review;
   }
 
-  /** Imports every machine of the appliance, with the user's edits (by machine index). */
-  async import(file: string, edits: MachineEdits[], p: Progress): Promise<VmRow[]> {
+  /**
+   * Imports every machine of the appliance, with the user's edits (by machine index) and where its
+   * networks go (by source name; the others as the review suggests). Networks the import is to create
+   * are made after every check and removed again when the import fails.
+   */
+  async import(file: string, edits: MachineEdits[], p: Progress, mappings: NetworkMapping[] = []): Promise<VmRow[]> {
     const { pkg, review, manifest } = await this.read(file);
     if (edits.length > review.machines.length) throw new HangarError('INVALID_INPUT', `the appliance has ${review.machines.length} machines, the edits name ${edits.length}`);
     const machines = review.machines.map((m, i) => applyEdits(m, edits[i]));
+
+    // Where each source network goes, as network ids (new ones get their ids now, and are made below).
+    const { targets, problems } = resolveMappings(review.networks, mappings);
+    if (problems.length) throw invalidInput(problems.map((pr) => ({ path: `networks[${pr.index}].source`, message: pr.message })));
+    const networkIds = new Map<string, string | undefined>();
+    const toCreate: { id: string; target: Extract<NetworkMapping['target'], { kind: 'create' }> }[] = [];
+    for (const [source, target] of targets) {
+      if (target.kind === 'nat') networkIds.set(source, undefined);
+      else if (target.kind === 'network') {
+        const n = this.d.inventory.networks.findByRef(target.network);
+        const index = mappings.findIndex((m) => m.source === source);
+        if (!n) throw invalidInput([{ path: index >= 0 ? `networks[${index}].target.network` : 'networks', message: `no network named or with id '${target.network}' for the appliance's network '${source}'` }]);
+        networkIds.set(source, n.id);
+      } else {
+        const same = toCreate.find((c) => c.target.name.toLowerCase() === target.name.toLowerCase());
+        if (same) networkIds.set(source, same.id);
+        else {
+          if (!this.d.networks) throw new HangarError('UNSUPPORTED', 'this import cannot create networks');
+          const id = randomUUID();
+          toCreate.push({ id, target });
+          networkIds.set(source, id);
+        }
+      }
+    }
 
     // Everything that can be checked without writing is checked before the first byte is written.
     const names = new Set<string>();
@@ -82,7 +117,7 @@ export class ImportService {
       const paths = vmPaths(this.d.home, id);
       const diskPaths = m.disks.filter((d) => d.include).map((_, i) => join(paths.disks, `disk${i}.qcow2`));
       const isoPaths = m.opticals.map((o, i) => (o.file ? join(paths.disks, `cd${i}.iso`) : null));
-      const config = configFromPlan(m, { id, diskPaths, isoPaths, macs: this.macsFor(m, edits[machines.indexOf(m)]?.macPolicy ?? 'new') });
+      const config = configFromPlan(m, { id, diskPaths, isoPaths, macs: this.macsFor(m, edits[machines.indexOf(m)]?.macPolicy ?? 'new'), networks: m.nics.map((n) => networkIds.get(n.network)) });
       if (names.has(config.name)) throw new HangarError('INVALID_INPUT', `two machines of the appliance would both be named '${config.name}'`);
       names.add(config.name);
       const other = this.d.inventory.vms.findByName(config.name);
@@ -106,7 +141,13 @@ export class ImportService {
     let before = 0;
 
     const imported: VmRow[] = [];
+    const created: string[] = [];
     try {
+      for (const c of toCreate) {
+        const n = await this.d.networks!.create({ name: c.target.name, mode: c.target.mode, ...(c.target.subnet ? { subnet: c.target.subnet } : {}), ...(c.target.bridge ? { bridge: c.target.bridge } : {}) }, { id: c.id });
+        created.push(n.id);
+        this.d.log(`import of ${file}: made ${describeTarget(c.target)}`);
+      }
       for (const [mi, { plan, config, paths }] of planned.entries()) {
         const row = await this.d.tasks.run('vm.import', { id: config.id, name: config.name }, { signal: p.signal, onProgress: () => {} }, async (task) => {
           const report = (f: number, message: string) => {
@@ -132,6 +173,7 @@ export class ImportService {
           this.d.log(`import of ${file}: could not remove the imported machine ${row.name} (${row.id}): ${(undo as Error).message}`);
         }
       }
+      for (const id of created) await this.d.networks!.delete(id).catch((undo: unknown) => this.d.log(`import of ${file}: could not remove the network it made: ${(undo as Error).message}`));
       throw asNoSpace(e, vmsDir, { neededBytes: room.bytes, atLeast: room.atLeast });
     }
     p.onProgress(1, 'imported');
@@ -252,6 +294,7 @@ export class ImportService {
       machines,
       warnings,
       targetFolder: join(this.d.home, 'VMs'),
+      networks: sourceNetworks(machines, this.d.inventory.networks.list()),
     };
     return { pkg, review, manifest };
   }

@@ -1053,10 +1053,10 @@ class MachineMapper {
     const named = [...networks].filter((n) => !/^nat$/i.test(n));
     if (named.length) {
       notes.add(
-        `Hangar connects every network card to a NAT network of its own; the appliance's network${named.length > 1 ? 's' : ''} ${named
+        `The appliance's network${named.length > 1 ? 's' : ''} ${named
           .slice(0, 4)
           .map((x) => `'${clip(x, 40)}'`)
-          .join(', ')}${named.length > 4 ? ', …' : ''} ${named.length > 1 ? 'are' : 'is'} not recreated.`,
+          .join(', ')}${named.length > 4 ? ', …' : ''} ${named.length > 1 ? 'are' : 'is'} mapped at import to the Hangar network of the same name, or else to user-mode NAT; the review can choose another or create one.`,
       );
     }
     return out;

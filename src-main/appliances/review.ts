@@ -87,6 +87,8 @@ export interface ConfigPaths {
   isoPaths: (string | null)[];
   /** one MAC per NIC, in plan order */
   macs: string[];
+  /** the Hangar network id of each NIC, in plan order (absent or undefined: user-mode NAT) */
+  networks?: (string | undefined)[];
 }
 
 /** The configuration an imported machine is registered with, validated (composed as any new VM's). */
@@ -102,7 +104,7 @@ export function configFromPlan(m: MachinePlan, p: ConfigPaths): VmConfig {
     firmware: m.firmware,
     disks: included.map((d, i) => ({ bus: d.bus, path: p.diskPaths[i]!, format: 'qcow2' as const })),
     opticals: m.opticals.map((o, i) => ({ bus: o.bus, path: p.isoPaths[i] ?? null })),
-    nics: m.nics.map((n, i) => ({ model: n.model, mac: p.macs[i]! })),
+    nics: m.nics.map((n, i) => ({ model: n.model, mac: p.macs[i]!, ...(p.networks?.[i] !== undefined ? { network: p.networks[i] } : {}) })),
     // The review fitted the machine already; what the person chose against it is reported.
     fit: 'none',
   });

@@ -51,7 +51,21 @@ export interface DescriptorOptions {
   machines: ExportMachine[];
   /** name of the VirtualSystemCollection when there are several machines */
   collectionName?: string;
+  /** Hangar's networks by id (the cards' `network`), so each card's Connection names its network */
+  networks?: Record<string, { name: string; mode: string }>;
 }
+
+/** The network a card is exported on: its Hangar network's name, or 'NAT' (user-mode NAT of its own). */
+export function connectionOf(n: { network?: string | undefined }, networks: DescriptorOptions['networks']): string {
+  return n.network === undefined ? 'NAT' : (networks?.[n.network]?.name ?? 'NAT');
+}
+
+const MODE_DESCRIPTIONS: Record<string, string> = {
+  nat: 'A NAT network: the machines on it see each other and the host, and reach out through NAT',
+  hostonly: 'A host-only network: the machines on it see each other and the host only',
+  internal: 'An internal network: the machines on it see only each other',
+  bridged: "A bridged network: the machines on it join the host's LAN",
+};
 
 export const STREAM_OPTIMIZED_VMDK = 'http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized';
 
@@ -61,7 +75,7 @@ export const VMWARE_HARDWARE_VERSION = 'vmx-14';
 /** Every profile, and both OVF versions. */
 const COMMON_NOTES = [
   'Disks are streamOptimized VMDK files; References give each file size, the DiskSection each capacity and populated size.',
-  "Network cards are attached to one network, 'NAT'; MAC addresses are not exported (each import gets new ones) and port forwards are not part of an appliance.",
+  "Each network card names its network: a Hangar network's name, or 'NAT' for a card with user-mode NAT of its own; MAC addresses are not exported (each import gets new ones) and port forwards are not part of an appliance.",
   'CD/DVD drives are exported empty: ISO images are not part of the appliance.',
   'Display, serial console and USB tablet are not described: every target adds its own.',
 ];
@@ -577,11 +591,12 @@ class MachineWriter {
       const { subtype, note } = nicSubtype(o.profile, n.model, os);
       if (note) this.note(`network card ${i + 1} (${NIC_LABEL[n.model]}): ${note}`);
       if (n.forwards.length > 0) this.note(`the port forwards of network card ${i + 1} are not part of the appliance`);
+      const connection = connectionOf(n, o.networks);
       return (instanceId) =>
         item(v2 ? 'EthernetPortItem' : 'Item', {
         AutomaticAllocation: 'true',
-        Connection: 'NAT',
-        Description: `${subtype} ethernet adapter on "NAT"`,
+        Connection: connection,
+        Description: `${subtype} ethernet adapter on "${connection}"`,
         ElementName: `Network adapter ${i + 1}`,
         InstanceID: instanceId,
         ResourceSubType: subtype,
@@ -654,6 +669,21 @@ function uniqueIds(names: string[], taken: Set<string>): string[] {
  * warnings: one sentence per thing the target cannot carry. Throws INVALID_INPUT when there is no
  * machine, or a machine's exported disks do not match its configuration.
  */
+/** One Network element per network a card names, in the order the cards name them. */
+function networkElements(o: DescriptorOptions): XNode[] {
+  const seen = new Map<string, string>();
+  for (const m of o.machines) {
+    for (const n of m.config.nics) {
+      const name = connectionOf(n, o.networks);
+      if (seen.has(name)) continue;
+      const mode = n.network === undefined ? undefined : o.networks?.[n.network]?.mode;
+      seen.set(name, mode ? (MODE_DESCRIPTIONS[mode] ?? `A ${mode} network`) : 'Network address translation: each network card gets its own NAT network');
+    }
+  }
+  if (seen.size === 0) seen.set('NAT', 'Network address translation: each network card gets its own NAT network');
+  return [...seen].map(([name, description]) => el('Network', { 'ovf:name': name }, [txt('Description', description)]));
+}
+
 export function writeDescriptor(o: DescriptorOptions): { xml: string; warnings: string[] } {
   if (o.machines.length === 0) throw new HangarError('INVALID_INPUT', 'an appliance needs at least one VM');
   const v2 = o.ovfVersion === '2.0';
@@ -710,7 +740,7 @@ export function writeDescriptor(o: DescriptorOptions): { xml: string; warnings: 
   const envelope = el('Envelope', attrs, [
     el('References', {}, files),
     el('DiskSection', {}, [txt('Info', 'List of the virtual disks'), ...disks]),
-    el('NetworkSection', {}, [txt('Info', 'The list of logical networks'), el('Network', { 'ovf:name': 'NAT' }, [txt('Description', 'Network address translation: each network card gets its own NAT network')])]),
+    el('NetworkSection', {}, [txt('Info', 'The list of logical networks'), ...networkElements(o)]),
     content,
   ]);
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];

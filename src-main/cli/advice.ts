@@ -12,6 +12,11 @@ import {
   NESTED_NEEDS_KVM,
   SHARES_BLOCK_SAVE,
   SHARES_NEED_QUIESCE,
+  NETWORK_BRIDGE_MISSING,
+  NETWORK_IN_USE,
+  NETWORK_NOT_FOUND,
+  NETWORK_SUBNET_OVERLAP,
+  NIC_CHANGE_NEEDS_STOP,
   UNKNOWN_OS_TYPE,
   VIRTIOFS_UNAVAILABLE,
   VMS_RUNNING,
@@ -56,6 +61,18 @@ export function cliAdvice(e: HangarError): string | undefined {
         return `install qemu-guest-agent in the guest, shut the VM down first ('hangar stop ${vm}'), or take the snapshot as a power cut would leave the disks with --quiesce off`;
       case UNKNOWN_OS_TYPE:
         return "see 'hangar ostypes'";
+      case NETWORK_NOT_FOUND:
+        return "see 'hangar network list'";
+      case NETWORK_IN_USE:
+        return "remove their cards with 'hangar modify VM --nic-remove NIC' first";
+      case NETWORK_SUBNET_OVERLAP:
+        return 'choose another with --subnet, or leave --subnet out for a free one';
+      case NETWORK_BRIDGE_MISSING: {
+        const bridges = Array.isArray(issue.data?.bridges) ? (issue.data.bridges as string[]) : [];
+        return bridges.length ? `name one of this host's bridges with --bridge: ${bridges.join(', ')}` : 'this host has no bridge: make one first (ip link add NAME type bridge), then name it with --bridge';
+      }
+      case NIC_CHANGE_NEEDS_STOP:
+        return `stop it first ('hangar stop ${vm}'), or --nic-remove the card and add another with --nic`;
     }
   }
   return undefined;

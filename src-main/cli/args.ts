@@ -2,7 +2,8 @@
 // turns argv into a typed request or a usage error (exit status 2).
 import { HangarError } from '../../src-vmm/base/errors.js';
 
-export type FlagKind = 'string' | 'int' | 'number' | 'bool' | 'list';
+/** 'pair': a flag followed by two values (`--nic-link NIC up`), kept as 'NIC=up' entries of a list */
+export type FlagKind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'pair';
 
 export interface FlagSpec {
   kind: FlagKind;
@@ -31,8 +32,12 @@ const hardwareFlags: Record<string, FlagSpec> = {
   flatten: { kind: 'bool', help: 'with --disk-image: copy the image, and every file it reads (backing file, data file, extents), into one new qcow2 in the VM\'s folder' },
   iso: { kind: 'string', value: 'FILE', help: 'installation or live ISO in the optical drive' },
   firmware: { kind: 'string', value: 'bios|uefi', help: 'firmware' },
-  nic: { kind: 'string', value: 'virtio|e1000|none', help: 'network card model (NAT)' },
-  forward: { kind: 'list', value: 'tcp:HOSTPORT:GUESTPORT', help: 'NAT port forward (repeatable)' },
+  nic: {
+    kind: 'list',
+    value: 'MODEL[,network=NAME][,mac=MAC]|none',
+    help: "a network card (repeatable, up to 8; with modify the Nth --nic sets the Nth card): model virtio, e1000, …; on network NAME (see 'hangar network list'), else user-mode NAT; forward=tcp:H:G adds a port forward; 'none': no cards",
+  },
+  forward: { kind: 'list', value: 'tcp:HOSTPORT:GUESTPORT', help: 'port forward to the first card (user-mode NAT or a nat network; repeatable)' },
   kernel: { kind: 'string', value: 'FILE', help: 'boot this kernel directly' },
   initrd: { kind: 'string', value: 'FILE', help: 'initrd for --kernel' },
   append: { kind: 'string', value: 'TEXT', help: 'kernel command line for --kernel' },
@@ -66,9 +71,11 @@ export const COMMANDS: CommandSpec[] = [
       ...hardwareFlags,
       nested: { kind: 'string', value: 'on|off', help: 'nested virtualization (KVM only)' },
       unshare: { kind: 'list', value: 'TAG', help: 'stop sharing the folder with this tag (repeatable)' },
+      'nic-remove': { kind: 'list', value: 'NIC', help: 'remove a network card (its id, such as net1; repeatable); also while the VM runs' },
+      'nic-link': { kind: 'pair', value: 'NIC up|down', help: "connect or disconnect a card's cable; also while the VM runs" },
       ...json,
     },
-    summary: 'change a stopped VM (--disk and --disk-image add a disk; --iso none ejects)',
+    summary: 'change a VM: its hardware while stopped (--disk and --disk-image add a disk; --iso none ejects); network cards, cables and port forwards also while it runs',
   },
   {
     name: 'delete',
@@ -139,6 +146,11 @@ export const COMMANDS: CommandSpec[] = [
       cpus: { kind: 'int', value: 'N', help: 'virtual CPUs (every machine)' },
       memory: { kind: 'int', value: 'MiB', help: 'memory in MiB (every machine)' },
       'dry-run': { kind: 'bool', help: 'print the mapped machines and warnings (what the review dialog shows); write nothing' },
+      network: {
+        kind: 'list',
+        value: 'SOURCE=NETWORK',
+        help: "where the appliance's network SOURCE goes: a Hangar network, or none for user-mode NAT (repeatable; default: the Hangar network of the same name, else user-mode NAT)",
+      },
       ...json,
     },
     summary: 'import an OVF appliance (.ova, or .ovf with its files)',
@@ -183,6 +195,21 @@ export const COMMANDS: CommandSpec[] = [
     summary: "change a snapshot's name or description",
   },
   {
+    name: 'network create',
+    args: ['NAME'],
+    flags: {
+      mode: { kind: 'string', value: 'nat|hostonly|internal|bridged', help: 'nat: VMs see each other and this host and reach out through NAT; hostonly: without the way out; internal: VMs only; bridged: join a bridge of this host' },
+      subnet: { kind: 'string', value: 'CIDR', help: 'IPv4 subnet such as 10.77.0.0/24 (default: a free /24)' },
+      dhcp: { kind: 'string', value: 'on|off', help: 'hand out addresses (default: on, off for internal)' },
+      bridge: { kind: 'string', value: 'BR', help: "bridged: this host's bridge to join; other modes: the name of the bridge Hangar makes (default hgbrN)" },
+      ...json,
+    },
+    summary: 'a network for VMs; its bridge, DHCP and NAT are made when a VM first uses it',
+  },
+  { name: 'network list', args: [], flags: { ...json }, summary: 'the networks with their mode, subnet and VMs' },
+  { name: 'network show', args: ['NAME'], flags: { ...json }, summary: "a network: its addresses, the VMs' reservations and leases" },
+  { name: 'network delete', args: ['NAME'], flags: { ...json }, summary: 'delete a network no VM uses, with its bridge, DHCP and rules' },
+  {
     name: 'serve',
     args: [],
     flags: {
@@ -215,10 +242,13 @@ export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
+/** Commands with sub-commands, and what each offers. */
+const GROUPS: Record<string, string> = { snapshot: 'take, list, restore, delete, edit', network: 'create, list, show, delete' };
+
 export function parseArgs(argv: string[]): ParsedCommand {
-  const grouped = argv[0] === 'snapshot';
-  if (grouped && (!argv[1] || argv[1].startsWith('-'))) throw usageError("'snapshot' needs one of take, list, restore, delete, edit");
-  const name = grouped ? `snapshot ${argv[1]}` : argv[0];
+  const grouped = argv[0] !== undefined && argv[0] in GROUPS;
+  if (grouped && (!argv[1] || argv[1].startsWith('-'))) throw usageError(`'${argv[0]}' needs one of ${GROUPS[argv[0]!]}`);
+  const name = grouped ? `${argv[0]} ${argv[1]}` : argv[0];
   const rest = argv.slice(grouped ? 2 : 1);
   if (!name) throw usageError("no command given: see 'hangar help'");
   const spec = findCommand(name);
@@ -250,6 +280,15 @@ export function parseArgs(argv: string[]): ParsedCommand {
     if (f.kind === 'bool') {
       if (inline !== undefined) throw usageError(`--${flagName} takes no value`);
       flags[flagName] = true;
+      continue;
+    }
+    if (f.kind === 'pair') {
+      // `--nic-link NIC up`, or `--nic-link=NIC:up`
+      const [a, b] = inline !== undefined ? inline.split(':') : [rest[++i], rest[++i]];
+      if (a === undefined || b === undefined || a === '' || b === '' || a.startsWith('--') || b.startsWith('--')) throw usageError(`--${flagName} needs two values (${f.value ?? 'A B'})`);
+      const list = (flags[flagName] as string[] | undefined) ?? [];
+      list.push(`${a}=${b}`);
+      flags[flagName] = list;
       continue;
     }
     const value = inline ?? rest[++i];
@@ -328,6 +367,42 @@ export function parseShare(text: string): ShareFlag {
     else throw usageError(`--share: unknown option '${o}' (options: tag=TAG, ro, rw, mode=virtiofs|9p)`);
   }
   return share;
+}
+
+/** A card as `--nic` describes it. */
+export interface NicSpec {
+  model: string;
+  network?: string;
+  mac?: string;
+  forwards?: ReturnType<typeof parseForward>[];
+}
+
+/**
+ * `--nic MODEL[,network=NAME][,mac=MAC][,forward=tcp:H:G]...`: the model first, then options. Model
+ * names and MACs are checked by the caller (which knows the model list) and by the owner.
+ */
+export function parseNicSpec(text: string, models: readonly string[]): NicSpec {
+  const [model, ...options] = text.split(',');
+  if (!model || !models.includes(model)) throw usageError(`--nic '${text}': the model must be one of ${models.join(', ')} (or --nic none)`);
+  const spec: NicSpec = { model };
+  for (const o of options) {
+    const eq = o.indexOf('=');
+    const key = eq < 0 ? o : o.slice(0, eq);
+    const value = eq < 0 ? '' : o.slice(eq + 1);
+    if (value === '') throw usageError(`--nic '${text}': '${key}' needs a value (network=NAME, mac=MAC, forward=tcp:HOSTPORT:GUESTPORT)`);
+    if (key === 'network') {
+      if (spec.network !== undefined) throw usageError(`--nic '${text}': network is given twice`);
+      spec.network = value;
+    } else if (key === 'mac') {
+      if (spec.mac !== undefined) throw usageError(`--nic '${text}': mac is given twice`);
+      spec.mac = value.toLowerCase();
+    } else if (key === 'forward') {
+      (spec.forwards ??= []).push(parseForward(value));
+    } else {
+      throw usageError(`--nic '${text}': unknown option '${key}' (network=, mac= or forward=)`);
+    }
+  }
+  return spec;
 }
 
 export function parseOnOff(flag: string, v: string): boolean {

@@ -16,6 +16,7 @@ import { hangarApi, type HangarApi, type VmDetails } from '../api/contract.js';
 import { homePaths, resolveHome, vmPaths } from '../home.js';
 import type { MachinePlan } from '../appliances/plan.js';
 import { applyEdits, type MachineEdits } from '../appliances/review.js';
+import { resolveMappings, type NetworkMapping, type NetworkTarget } from '../appliances/networkMap.js';
 import { liveLockHolder } from '../owner/lock.node.js';
 import { startOwner } from '../owner/owner.node.js';
 import { takeOverHome } from '../owner/takeover.node.js';
@@ -26,8 +27,8 @@ import { cliAdvice } from './advice.js';
 import { openFile } from './open.node.js';
 import { portToTry } from '../web/webLink.js';
 import { loadWebLink, saveWebLink } from '../web/webLink.node.js';
-import { helpText, parseArgs, parseForward, parseOnOff, parseShare, usageError, type ParsedCommand } from './args.js';
-import { formatBytes, formatDetails, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
+import { helpText, parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare, usageError, type NicSpec, type ParsedCommand } from './args.js';
+import { formatBytes, formatDetails, formatNetwork, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 import { TerminalFilter } from './terminalFilter.js';
 
 type Api = Client<HangarApi>;
@@ -38,7 +39,7 @@ const cliEntry = fileURLToPath(import.meta.url);
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '__owner') return runOwnerDaemon();
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`${helpText(argv[1])}\n`);
+    process.stdout.write(`${helpText(argv[1] && ['snapshot', 'network'].includes(argv[1]) && argv[2] ? `${argv[1]} ${argv[2]}` : argv[1])}\n`);
     return 0;
   }
   if (argv[0] === '--version' || argv[0] === 'version') {
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv.includes('--help')) {
-    process.stdout.write(`${helpText(argv[0])}\n`);
+    process.stdout.write(`${helpText(['snapshot', 'network'].includes(argv[0]!) && argv[1] && !argv[1].startsWith('-') ? `${argv[0]} ${argv[1]}` : argv[0])}\n`);
     return 0;
   }
   let parsed: ParsedCommand | undefined;
@@ -266,14 +267,32 @@ type NicRequest = NonNullable<CreateInput['nics']>[number];
 /** What a command sends, checked and converted from its flags before anything reaches the owner. */
 type Request =
   | { kind: 'create'; input: CreateInput; defaultDisk: boolean }
-  /** `nic`: a change to the first network card, made against the VM's cards as they are */
-  | { kind: 'modify'; input: ModifyInput; nic?: { model?: NicRequest['model'] | 'none'; forwards?: NicRequest['forwards'] } }
+  /** `cards`: changes to the network cards, made against the VM's cards as they are */
+  | { kind: 'modify'; input: ModifyInput; cards?: CardChanges }
   | { kind: 'screenshot'; input: { ref: string; file: string } }
   | { kind: 'start'; input: { ref: string; waitSerial?: string; timeoutS?: number } }
   | { kind: 'stop'; input: { ref: string; force: boolean; timeoutS?: number } }
   | { kind: 'other' };
 
 const NIC_MODEL_VALUES: readonly string[] = NIC_MODELS.map((m) => m.value);
+
+/** What modify's card flags ask: the Nth --nic sets the Nth card (or adds one), --forward the first card's forwards. */
+interface CardChanges {
+  specs: NicSpec[] | 'none';
+  forwards?: NicRequest['forwards'];
+  remove: string[];
+  links: { nic: string; up: boolean }[];
+}
+
+function nicSpecs(f: ParsedCommand['flags']): NicSpec[] | 'none' | undefined {
+  const texts = f.nic as string[] | undefined;
+  if (texts === undefined) return undefined;
+  if (texts.includes('none')) {
+    if (texts.length > 1) throw usageError('--nic none means no network cards: it cannot be given with other --nic');
+    return 'none';
+  }
+  return texts.map((t) => parseNicSpec(t, NIC_MODEL_VALUES));
+}
 
 /** Checks and converts flags before anything is sent: bad usage never reaches the owner. */
 function buildRequest(p: ParsedCommand): Request {
@@ -286,10 +305,9 @@ function buildRequest(p: ParsedCommand): Request {
     if (f.flatten === true && f['disk-image'] === undefined) throw usageError('--flatten copies the image given with --disk-image');
     if (f.firmware !== undefined && f.firmware !== 'bios' && f.firmware !== 'uefi') throw usageError(`--firmware takes bios or uefi, not '${f.firmware}'`);
     if (f.accel !== undefined && !['auto', 'kvm', 'tcg'].includes(String(f.accel))) throw usageError(`--accel takes auto, kvm or tcg, not '${f.accel}'`);
-    if (f.nic !== undefined && f.nic !== 'none' && !NIC_MODEL_VALUES.includes(String(f.nic))) throw usageError(`--nic takes one of ${[...NIC_MODEL_VALUES, 'none'].join(', ')}, not '${f.nic}'`);
-    const nicModel = f.nic === undefined || f.nic === 'none' ? undefined : (String(f.nic) as NonNullable<NicRequest['model']>);
+    const specs = nicSpecs(f);
     const forwards = f.forward === undefined ? undefined : (f.forward as string[]).map(parseForward);
-    if (f.nic === 'none' && forwards?.length) throw usageError('port forwards need a network card (--nic is none)');
+    if (specs === 'none' && forwards?.length) throw usageError('port forwards need a network card (--nic is none)');
     const system = {
       ...(f.cpus !== undefined ? { cpus: Number(f.cpus) } : {}),
       ...(f.memory !== undefined ? { memoryMiB: Number(f.memory) } : {}),
@@ -333,7 +351,7 @@ function buildRequest(p: ParsedCommand): Request {
         ...common,
         ...(disk ? { disk } : {}),
         ...(f.iso !== undefined ? { iso: path(f.iso) } : {}),
-        ...(f.nic === 'none' ? { nics: [] } : nicModel !== undefined || forwards !== undefined ? { nics: [{ ...(nicModel ? { model: nicModel } : {}), ...(forwards ? { forwards } : {}) }] } : {}),
+        ...(specs === 'none' ? { nics: [] } : specs !== undefined || forwards !== undefined ? { nics: nicRequests(specs ?? [{}], forwards) } : {}),
         ...(Object.keys(boot).length ? { boot } : {}),
         ...(shares ? { shares } : {}),
       };
@@ -356,8 +374,15 @@ function buildRequest(p: ParsedCommand): Request {
       ...(shares ? { addShares: shares } : {}),
       ...(f.unshare !== undefined ? { removeShares: f.unshare as string[] } : {}),
     };
-    const nic = f.nic !== undefined || forwards !== undefined ? { ...(f.nic !== undefined ? { model: f.nic === 'none' ? ('none' as const) : nicModel } : {}), ...(forwards ? { forwards } : {}) } : undefined;
-    return { kind: 'modify', input, ...(nic ? { nic } : {}) };
+    const remove = (f['nic-remove'] as string[] | undefined) ?? [];
+    const links = ((f['nic-link'] as string[] | undefined) ?? []).map((pair) => {
+      const [nic, state] = pair.split('=') as [string, string];
+      if (state !== 'up' && state !== 'down') throw usageError(`--nic-link ${nic} takes up or down, not '${state}'`);
+      return { nic, up: state === 'up' };
+    });
+    if (specs === 'none' && (remove.length || links.length)) throw usageError('--nic none removes every card: it cannot be given with --nic-remove or --nic-link');
+    const touched = specs !== undefined || forwards !== undefined || remove.length > 0 || links.length > 0;
+    return { kind: 'modify', input, ...(touched ? { cards: { specs: specs ?? [], ...(forwards ? { forwards } : {}), remove, links } } : {}) };
   }
   if (p.command === 'screenshot') {
     if (f.output === undefined) throw usageError('screenshot needs -o FILE.png');
@@ -374,17 +399,60 @@ function buildRequest(p: ParsedCommand): Request {
   return { kind: 'other' };
 }
 
+/** create: the cards as --nic lists them, --forward adding to the first one's forwards. */
+function nicRequests(specs: (NicSpec | Record<string, never>)[], forwards: NicRequest['forwards']): NicRequest[] {
+  return specs.map((sp, i) => {
+    const own = 'model' in sp ? sp : undefined;
+    const fw = [...(own?.forwards ?? []), ...(i === 0 ? (forwards ?? []) : [])];
+    return {
+      ...(own ? { model: own.model as NonNullable<NicRequest['model']> } : {}),
+      ...(own?.network !== undefined ? { network: own.network } : {}),
+      ...(own?.mac !== undefined ? { mac: own.mac } : {}),
+      ...(fw.length || (i === 0 && forwards) ? { forwards: fw } : {}),
+    };
+  });
+}
+
 /**
- * `modify --nic/--forward` changes the first network card (adding one when there is none; `none`
- * removes them all): the list the API takes, made from the VM's cards as they are.
+ * modify: the list the API takes, made from the VM's cards as they are. The Nth --nic sets the Nth
+ * card (model, network: none means user-mode NAT, MAC, forwards; a card that changes network drops
+ * forwards not given again) or adds one; --forward sets the first card's forwards; --nic-remove and
+ * --nic-link name cards by id; `none` removes them all.
  */
-function nicsAfter(current: VmDetails['nics'], nic: NonNullable<Extract<Request, { kind: 'modify' }>['nic']>): NonNullable<ModifyInput['nics']> {
-  if (nic.model === 'none') return [];
-  const [first, ...rest] = current;
-  return [
-    { ...(first ? { id: first.id } : {}), ...(nic.model ? { model: nic.model } : {}), ...(nic.forwards ? { forwards: nic.forwards } : {}) },
-    ...rest.map((n) => ({ id: n.id })),
-  ];
+function nicsAfter(current: VmDetails['nics'], vm: string, ch: CardChanges): NonNullable<ModifyInput['nics']> {
+  if (ch.specs === 'none') return [];
+  const list: NonNullable<ModifyInput['nics']> = current.map((n) => ({ id: n.id }));
+  ch.specs.forEach((sp, i) => {
+    const card = current[i];
+    const network = sp.network ?? null;
+    const moved = card !== undefined && (card.networkId === null ? network !== null : network === null || (network !== card.network && network !== card.networkId));
+    const entry = {
+      model: sp.model as NonNullable<NicRequest['model']>,
+      network,
+      ...(sp.mac !== undefined ? { mac: sp.mac } : {}),
+      ...(sp.forwards ? { forwards: sp.forwards } : moved ? { forwards: [] } : {}),
+    };
+    if (card) list[i] = { id: card.id, ...entry };
+    else list.push(entry);
+  });
+  if (ch.forwards) {
+    if (!list[0]) list.push({ forwards: ch.forwards });
+    else list[0] = { ...list[0], forwards: ch.forwards };
+  }
+  const known = (nic: string) => {
+    if (!current.some((n) => n.id === nic)) throw usageError(`VM '${vm}' has no network card '${nic}' (its cards: ${current.map((n) => n.id).join(', ') || 'none'})`);
+  };
+  for (const l of ch.links) {
+    known(l.nic);
+    const i = list.findIndex((n) => n.id === l.nic);
+    list[i] = { ...list[i], linkUp: l.up };
+  }
+  for (const r of ch.remove) {
+    known(r);
+    const i = list.findIndex((n) => n.id === r);
+    if (i >= 0) list.splice(i, 1);
+  }
+  return list;
 }
 
 function parseSizeFlag(text: string): number {
@@ -400,8 +468,45 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
   switch (p.command) {
     case 'list': {
       const r = await api.call('vm.list', {});
-      const guest = (v: (typeof r.vms)[number]) => (v.guest?.agent === 'connected' ? [v.guest.hostname, v.guest.ipAddresses[0]].filter(Boolean).join(' ') : '');
+      // What the guest agent says and the addresses Hangar's networks leased, together.
+      const guest = (v: (typeof r.vms)[number]) => {
+        const agent = v.guest?.agent === 'connected' ? v.guest : null;
+        const addresses = [...new Set([...(agent?.ipAddresses ?? []), ...(v.ipAddresses ?? [])])];
+        return [agent?.hostname, ...addresses].filter(Boolean).join(' ');
+      };
       print(p, r, () => formatTable(['NAME', 'STATE', 'OS', 'ACCEL', 'GUEST', 'ID'], r.vms.map((v) => [v.name, v.state, v.osType, v.accelerator, guest(v), v.id])));
+      return 0;
+    }
+    case 'network create': {
+      const f = p.flags;
+      if (typeof f.mode !== 'string') throw usageError('network create needs --mode nat|hostonly|internal|bridged');
+      if (!['nat', 'hostonly', 'internal', 'bridged'].includes(f.mode)) throw usageError(`--mode takes nat, hostonly, internal or bridged, not '${f.mode}'`);
+      const input = {
+        name: ref,
+        mode: f.mode as 'nat' | 'hostonly' | 'internal' | 'bridged',
+        ...(typeof f.subnet === 'string' ? { subnet: f.subnet } : {}),
+        ...(typeof f.dhcp === 'string' ? { dhcp: parseOnOff('dhcp', f.dhcp) } : {}),
+        ...(typeof f.bridge === 'string' ? { bridge: f.bridge } : {}),
+      };
+      const r = await api.call('network.create', input);
+      print(p, r, () => formatNetwork(r));
+      return 0;
+    }
+    case 'network list': {
+      const r = await api.call('network.list', {});
+      print(p, { networks: r.networks, privileged: r.privileged }, () =>
+        formatTable(['NAME', 'MODE', 'SUBNET', 'DHCP', 'BRIDGE', 'VMS'], r.networks.map((n) => [n.name, n.mode, n.subnet ?? '-', n.dhcp ? 'on' : 'off', n.bridge, n.vms.join(', ')])),
+      );
+      return 0;
+    }
+    case 'network show': {
+      const r = await api.call('network.show', { ref });
+      print(p, r, () => formatNetwork(r));
+      return 0;
+    }
+    case 'network delete': {
+      const r = await api.call('network.delete', { ref });
+      print(p, r, () => `deleted network '${ref}'`);
       return 0;
     }
     case 'show':
@@ -422,8 +527,8 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     }
     case 'modify': {
       if (req.kind !== 'modify') break;
-      const nic = req.nic;
-      const input = nic ? { ...req.input, nics: nicsAfter((await api.call('vm.show', { ref })).nics, nic) } : req.input;
+      const cards = req.cards;
+      const input = cards ? { ...req.input, nics: nicsAfter((await api.call('vm.show', { ref })).nics, ref, cards) } : req.input;
       printVm(p, await withProgress(p, 'modifying', (opts) => api.call('vm.modify', input, opts)));
       return 0;
     }
@@ -605,6 +710,17 @@ function importEdits(p: ParsedCommand, machines: number): MachineEdits[] {
   }));
 }
 
+/** `--network SOURCE=NETWORK` (NETWORK 'none': user-mode NAT), as the import's mappings. */
+function importMappings(p: ParsedCommand): NetworkMapping[] {
+  return ((p.flags.network as string[] | undefined) ?? []).map((text) => {
+    const eq = text.lastIndexOf('=');
+    if (eq <= 0 || eq === text.length - 1) throw usageError(`--network '${text}' is not of the form SOURCE=NETWORK (or SOURCE=none for user-mode NAT)`);
+    const source = text.slice(0, eq);
+    const target = text.slice(eq + 1);
+    return { source, target: target === 'none' ? { kind: 'nat' as const } : { kind: 'network' as const, network: target } };
+  });
+}
+
 interface ImportedMachineJson {
   name: string;
   osType: string;
@@ -612,12 +728,13 @@ interface ImportedMachineJson {
   memoryMiB: number;
   firmware: string;
   disks: { bus: string; capacityBytes: number; sourceFile: string | null }[];
-  nics: { model: string; sourceModel: string }[];
+  /** `sourceNetwork`: the appliance's; `network`: the Hangar network it goes on (null: user-mode NAT) */
+  nics: { model: string; sourceModel: string; sourceNetwork: string; network: string | null }[];
   warnings: string[];
   id?: string;
 }
 
-function machineJson(m: MachinePlan, extraWarnings: string[]): ImportedMachineJson {
+function machineJson(m: MachinePlan, extraWarnings: string[], targets: Map<string, NetworkTarget>): ImportedMachineJson {
   return {
     name: m.name,
     osType: m.osType,
@@ -625,7 +742,10 @@ function machineJson(m: MachinePlan, extraWarnings: string[]): ImportedMachineJs
     memoryMiB: m.memoryMiB,
     firmware: m.firmware,
     disks: m.disks.filter((d) => d.include).map((d) => ({ bus: d.bus, capacityBytes: d.capacityBytes, sourceFile: d.file?.href ?? null })),
-    nics: m.nics.map((n) => ({ model: n.model, sourceModel: n.sourceModel })),
+    nics: m.nics.map((n) => {
+      const t = targets.get(n.network);
+      return { model: n.model, sourceModel: n.sourceModel, sourceNetwork: n.network, network: !t || t.kind === 'nat' ? null : t.kind === 'network' ? t.network : t.name };
+    }),
     warnings: [...extraWarnings, ...m.warnings],
   };
 }
@@ -638,7 +758,7 @@ function formatMachine(m: ImportedMachineJson): string {
     `  memory    ${m.memoryMiB} MiB`,
     `  firmware  ${m.firmware}`,
     ...m.disks.map((d, i) => `  disk ${i}    ${d.bus}, ${formatBytes(d.capacityBytes)}${d.sourceFile ? `, from ${d.sourceFile}` : ', new empty disk'}`),
-    ...m.nics.map((n, i) => `  NIC ${i}     ${n.model}${n.sourceModel ? ` (was ${n.sourceModel})` : ''}`),
+    ...m.nics.map((n, i) => `  NIC ${i}     ${n.model}${n.sourceModel ? ` (was ${n.sourceModel})` : ''}, ${n.network === null ? 'user-mode NAT' : `network '${n.network}'`}${n.sourceNetwork ? ` (was '${n.sourceNetwork}')` : ''}`),
     ...m.warnings.map((w) => `  warning: ${w}`),
   ];
   return lines.join('\n');
@@ -689,13 +809,16 @@ async function runImport(api: Api, p: ParsedCommand): Promise<number> {
   const review = await api.call('appliance.review', { path: file });
   const edits = importEdits(p, review.machines.length);
   const planned = review.machines.map((m, i) => applyEdits(m, edits[i]));
+  const mappings = importMappings(p);
+  const { targets, problems } = resolveMappings(review.networks, mappings);
+  if (problems.length) throw usageError(`--network: ${problems[0]!.message}`);
   if (p.flags['dry-run'] === true) {
-    const machines = planned.map((m, i) => machineJson(m, i === 0 ? review.warnings : []));
+    const machines = planned.map((m, i) => machineJson(m, i === 0 ? review.warnings : [], targets));
     print(p, { machines, warnings: review.warnings, manifest: review.manifest, certificate: review.certificate }, () => machines.map(formatMachine).join('\n\n'));
     return 0;
   }
-  const r = await withProgress(p, 'importing', (opts) => api.call('appliance.import', { path: file, machines: edits }, opts));
-  const machines = planned.map((m, i) => ({ ...machineJson(m, i === 0 ? review.warnings : []), id: r.vms[i]?.id ?? '' }));
+  const r = await withProgress(p, 'importing', (opts) => api.call('appliance.import', { path: file, machines: edits, networks: mappings }, opts));
+  const machines = planned.map((m, i) => ({ ...machineJson(m, i === 0 ? review.warnings : [], targets), id: r.vms[i]?.id ?? '' }));
   print(p, { machines, warnings: review.warnings }, () => machines.map(formatMachine).join('\n\n'));
   return 0;
 }

@@ -1,5 +1,5 @@
 // Human output of the CLI: tables, VM details, a progress bar (pure formatting; streams are passed in).
-import type { VmDetails } from '../api/contract.js';
+import type { NetworkDetails, VmDetails } from '../api/contract.js';
 import { mountCommand } from '../../src-vmm/model/shares.js';
 
 /**
@@ -61,7 +61,9 @@ export function formatDetails(vm: VmDetails): string {
   for (const o of vm.opticals) lines.push(`optical ${o.id}: ${o.bus}, ${o.path ?? '(empty)'}`);
   for (const n of vm.nics) {
     const fw = n.forwards.map((f) => `${f.protocol}:${f.hostAddress}:${f.hostPort}->${f.guestPort}`).join(', ');
-    lines.push(`nic ${n.id}:    ${n.model}, NAT, mac ${n.mac}${fw ? `, forwards ${fw}` : ''}`);
+    const on = n.network === null ? 'NAT' : `network '${n.network}'`;
+    const extra = [!n.linkUp ? 'cable disconnected' : '', n.ipAddresses.length ? `address ${n.ipAddresses.join(' ')}` : '', fw ? `forwards ${fw}` : ''].filter(Boolean);
+    lines.push(`nic ${n.id}:    ${n.model}, ${on}, mac ${n.mac}${extra.length ? `, ${extra.join(', ')}` : ''}`);
   }
   for (const sh of vm.shares) lines.push(`share ${sh.tag}: ${sh.hostPath} (${sh.readOnly ? 'read-only' : 'read-write'}, ${sh.mode === 'virtiofs' ? 'virtio-fs' : '9p'}); in the guest: ${mountCommand(sh)}`);
   if (vm.boot.kernel) lines.push(`kernel:      ${vm.boot.kernel}${vm.boot.initrd ? ` + ${vm.boot.initrd}` : ''}${vm.boot.append ? ` '${vm.boot.append}'` : ''}`);
@@ -69,6 +71,20 @@ export function formatDetails(vm: VmDetails): string {
   for (const d of vm.dependents ?? []) lines.push(`clone:       '${d.vmName}' depends on it${d.snapshotName ? ` (snapshot '${d.snapshotName}')` : ''}`);
   lines.push(`folder:      ${vm.folder}`);
   for (const p of vm.problems ?? []) lines.push(`PROBLEM:     ${p}`);
+  return lines.join('\n');
+}
+
+export function formatNetwork(n: NetworkDetails): string {
+  const lines = [
+    `name:        ${n.name}`,
+    `id:          ${n.id}`,
+    `mode:        ${n.mode}`,
+    `subnet:      ${n.subnet ?? '-'}${n.gateway ? ` (this host: ${n.gateway})` : ''}`,
+    `dhcp:        ${n.dhcp ? `on${n.dhcpRange ? `, pool ${n.dhcpRange.first} - ${n.dhcpRange.last}` : ''}` : 'off'}`,
+    `bridge:      ${n.transport === 'multicast' ? `none (QEMU multicast socket: no privileges to make ${n.bridge})` : `${n.bridge}${n.up ? ', up' : ', made when a VM uses it'}`}`,
+    `vms:         ${n.vms.length ? n.vms.join(', ') : '(none)'}`,
+  ];
+  for (const r of n.reservations) lines.push(`address:     ${r.address} ${r.vm} (${r.nic}, ${r.mac})${r.hostname ? ` as '${r.hostname}'` : ''}${r.leased ? ', leased' : ''}`);
   return lines.join('\n');
 }
 

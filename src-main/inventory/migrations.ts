@@ -128,6 +128,41 @@ ALTER TABLE snapshots ADD COLUMN facts TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE snapshots ADD COLUMN quiesced INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 5,
+    name: 'networks and their address reservations',
+    sql: `
+CREATE TABLE networks (
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  -- the lower-cased name: network names are unique without regard to case
+  name_key   TEXT NOT NULL UNIQUE,
+  -- 'nat' | 'hostonly' | 'internal' | 'bridged'
+  mode       TEXT NOT NULL,
+  -- CIDR, or NULL (bridged; internal without DHCP)
+  subnet     TEXT,
+  dhcp       INTEGER NOT NULL,
+  -- the bridge Hangar makes (or, bridged, the host's own)
+  bridge     TEXT NOT NULL,
+  -- internal networks run without privileges: the multicast group:port of QEMU's socket netdev
+  mcast      TEXT,
+  created_at TEXT NOT NULL
+);
+
+-- The address each card on a network is given (dnsmasq's dhcp-host entries), kept stable across starts.
+CREATE TABLE network_reservations (
+  network_id TEXT NOT NULL REFERENCES networks(id) ON DELETE CASCADE,
+  mac        TEXT NOT NULL,
+  address    TEXT NOT NULL,
+  -- the DNS name dnsmasq answers for it (the VM's name as a DNS label), or NULL
+  hostname   TEXT,
+  vm_id      TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  PRIMARY KEY (network_id, mac),
+  UNIQUE (network_id, address)
+);
+CREATE INDEX network_reservations_vm ON network_reservations(vm_id);
+`,
+  },
 ];
 
 /** The schema version this build writes and understands. */

@@ -28,6 +28,7 @@ import { acquireOwnerLock } from './lock.node.js';
 import { makePrivate, usePrivateUmask } from '../files/modes.node.js';
 import { CrashRestarts } from './crashRestarts.js';
 import { recoveryOf } from '../../src-vmm/model/recovery.js';
+import { NetworkManager } from '../networks/networkManager.node.js';
 
 export type OwnerKind = 'headless owner' | 'hangar serve' | 'the desktop app';
 
@@ -98,6 +99,10 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       (info) => broadcast('task.progress', info),
     );
 
+    const networks = new NetworkManager({ home: paths.home, inventory, log, leasesChanged: (ids) => ids.forEach((id) => broadcast('inventory.changed', { id })) });
+    store.add(toDisposable(() => networks.dispose()));
+    log(`networks: ${networks.privileged ? 'CAP_NET_ADMIN held: bridges, taps and nftables rules can be made' : 'no CAP_NET_ADMIN: internal networks without DHCP run on QEMU multicast sockets; other networks cannot start'}`);
+
     // eslint-disable-next-line prefer-const
     let vms: VmService;
     const recordState = (vmId: string, state: VmState, reason?: string, accelerator?: 'kvm' | 'tcg') => {
@@ -105,6 +110,10 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       if (!row) return;
       if (!isActive(state) && vms?.setGuest(vmId, null)) broadcast('vm.guestChanged', { id: vmId, guest: { agent: 'absent', hostname: null, osName: null, ipAddresses: [] } });
       inventory.vms.setState(vmId, state, reason, accelerator);
+      // A VM that ended gives back its taps (and its port forwards on nat networks).
+      if (state === 'stopped' || state === 'saved' || state === 'aborted') {
+        networks.vmEnded(vmId).catch((e: unknown) => log(`vm=${vmId} network clean-up failed: ${(e as Error).message}`));
+      }
       broadcast('vm.stateChanged', { id: vmId, name: row.name, state, ...(reason ? { reason } : {}) });
       vms?.vmStates.fire({ id: vmId, state, ...(reason ? { reason } : {}) });
     };
@@ -165,6 +174,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
         vms.vmStates.fire({ id: vm.id, state, ...(reason ? { reason } : {}) });
       },
       console: consoleBytes,
+      networks,
     });
 
     // Reconcile: VMs that were active when the last owner stopped are re-attached, or their end recorded.
@@ -197,6 +207,9 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       }
     }
 
+    // Networks of the VMs that run are brought up again (adopted, never made twice); leftovers go.
+    await networks.reconcile().catch((e: unknown) => log(`networks: reconcile failed: ${(e as Error).message}`));
+
     const snapshots = new SnapshotService({
       home: paths.home,
       inventory,
@@ -223,7 +236,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       provision: vms.provisionDeps(),
       changed: (id) => broadcast('inventory.changed', { id }),
     });
-    const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: (secureBoot) => (secureBoot ? (host.ovmfSecureBoot?.vars ?? null) : (host.ovmf?.vars ?? null)), log });
+    const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: (secureBoot) => (secureBoot ? (host.ovmfSecureBoot?.vars ?? null) : (host.ovmf?.vars ?? null)), log, networks });
     const exports = new ExportService({ inventory, qemuImg, tasks, snapshots, imports, find: (ref) => vms.find(ref), log });
     vms.relations = (row) => ({ linkedTo: clones.linkedTo(row), dependents: clones.dependents(row) });
 
@@ -233,6 +246,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     const shutdownRequested = new Promise<void>((r) => (requestShutdown = r));
     const handlers = createHandlers({
       vms,
+      networks,
       snapshots,
       clones,
       imports,

@@ -3,10 +3,12 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, accessSync, readFileSync, readdirSync, fchmodSync, fstatSync, ftruncateSync, writeSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
-import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM, SHARES_BLOCK_SAVE, VIRTIOFS_UNAVAILABLE } from '../api/issueCodes.js';
+import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode, type ErrorIssue } from '../../src-vmm/base/errors.js';
+import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM, NETWORK_NOT_FOUND, NIC_CHANGE_NEEDS_STOP, SHARES_BLOCK_SAVE, VIRTIOFS_UNAVAILABLE } from '../api/issueCodes.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
-import { applyChange, composeConfig, getOsType, hasSecureBoot, hasTpm, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, sharesOf, validateConfig, type MachineChange, type ShareMode, type VmConfig } from '../../src-vmm/model/index.js';
+import { applyChange, composeConfig, getOsType, hasSecureBoot, hasTpm, isLinkUp, MAX_NICS, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, sharesOf, validateConfig, type MachineChange, type Nic, type ShareMode, type VmConfig } from '../../src-vmm/model/index.js';
+import { nicPorts } from '../../src-vmm/qemu/devices.js';
+import type { NetworkManager } from '../networks/networkManager.node.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
@@ -42,6 +44,7 @@ export interface VmServiceDeps {
   emitState: (vm: { id: string; name: string }, state: VmState, reason?: string) => void;
   /** console bytes of every VM (base64), for subscribers and serial waits */
   console: Emitter<{ id: string; data: string }>;
+  networks: NetworkManager;
 }
 
 export class VmService {
@@ -112,7 +115,8 @@ export class VmService {
   summary(row: VmRow): VmSummary {
     const { accelerator } = row.accelerator && isActive(row.state) ? { accelerator: row.accelerator } : this.accelFor(row.config);
     const guest = isActive(row.state) ? this.guests.get(row.id) : undefined;
-    return { id: row.id, name: row.name, state: row.state, osType: row.config.osType, accelerator, ...(guest ? { guest } : {}) };
+    const ipAddresses = Object.values(this.d.networks.addresses(row)).flat();
+    return { id: row.id, name: row.name, state: row.state, osType: row.config.osType, accelerator, ...(guest ? { guest } : {}), ...(ipAddresses.length ? { ipAddresses } : {}) };
   }
 
   /** Records what a VM's guest agent said; false when nothing changed. */
@@ -169,6 +173,7 @@ export class VmService {
     );
     const status = this.d.supervisor.get(row.id)?.status;
     const os = getOsType(c.osType);
+    const addresses = this.d.networks.addresses(row);
     return {
       id: row.id,
       name: row.name,
@@ -190,7 +195,19 @@ export class VmService {
       ...(active && status?.qemuPid ? { qemuPid: status.qemuPid } : {}),
       disks,
       opticals: c.opticals.map((o) => ({ id: o.id, bus: o.bus, path: o.path })),
-      nics: c.nics.map((n) => ({ id: n.id, model: n.model, mac: n.mac, forwards: n.forwards })),
+      nics: c.nics.map((n) => {
+        const network = n.network === undefined ? undefined : this.d.inventory.networks.get(n.network);
+        return {
+          id: n.id,
+          model: n.model,
+          mac: n.mac,
+          network: n.network === undefined ? null : (network?.name ?? `(deleted network ${n.network})`),
+          networkId: n.network ?? null,
+          linkUp: isLinkUp(n),
+          forwards: n.forwards,
+          ipAddresses: addresses[n.id] ?? [],
+        };
+      }),
       boot: {
         order: c.boot.order,
         ...(c.boot.kernel ? { kernel: c.boot.kernel } : {}),
@@ -218,7 +235,16 @@ export class VmService {
     const id = randomUUID();
     const paths = vmPaths(this.d.home, id);
     const macs = this.usedMacs();
-    const nics = (input.nics ?? [{}]).map((n) => ({ ...(n.model ? { model: n.model } : {}), forwards: n.forwards ?? [], mac: this.newMac(macs) }));
+    const cardProblems: ErrorIssue[] = [];
+    const nics = (input.nics ?? [{}]).map((n, i) => {
+      const network = n.network === undefined ? undefined : this.networkId(n.network, `nics[${i}].network`, cardProblems);
+      if (n.mac !== undefined && macs.has(n.mac)) cardProblems.push({ path: `nics[${i}].mac`, message: `MAC address ${n.mac} is used by another VM` });
+      const mac = n.mac ?? this.newMac(macs);
+      macs.add(mac);
+      return { ...(n.model ? { model: n.model } : {}), forwards: n.forwards ?? [], mac, ...(network ? { network } : {}), ...(n.linkUp === false ? { linkUp: false } : {}) };
+    });
+    cardProblems.push(...this.d.networks.cardIssues(nics));
+    if (cardProblems.length) throw invalidInput(cardProblems);
     const compose = (disk: { path: string; format: 'qcow2' | 'raw' } | null) =>
       composeConfig({
         id,
@@ -391,6 +417,13 @@ export class VmService {
     }
   }
 
+  /** A network named in a request, as its id; a problem at `path` when there is none of that name or id. */
+  private networkId(ref: string, path: string, problems: ErrorIssue[]): string | undefined {
+    const n = this.d.inventory.networks.findByRef(ref);
+    if (!n) problems.push({ path, message: `no network named or with id '${ref}'`, code: NETWORK_NOT_FOUND, data: { network: ref } });
+    return n?.id;
+  }
+
   private usedMacs(): Set<string> {
     const macs = new Set<string>();
     for (const r of this.d.inventory.vms.list()) for (const n of r.config.nics) macs.add(n.mac);
@@ -414,8 +447,10 @@ export class VmService {
     const c = row.config;
     // What may change while the VM runs or keeps a saved state: its name, description and crash policy.
     const live = new Set(['ref', 'name', 'description', 'recovery']);
-    const hardware = Object.entries(input).some(([k, v]) => v !== undefined && !live.has(k));
-    if (hardware && (isActive(row.state) || row.state === 'saved')) {
+    const hardware = Object.entries(input).filter(([k, v]) => v !== undefined && !live.has(k)).map(([k]) => k);
+    // Network cards may also change while it runs: plugged in and out, cables, port forwards.
+    const cardsLive = isActive(row.state) && hardware.length > 0 && hardware.every((k) => k === 'nics');
+    if (hardware.length && (isActive(row.state) || row.state === 'saved') && !cardsLive) {
       throw new HangarError(
         'STATE_CONFLICT',
         row.state === 'saved'
@@ -436,11 +471,17 @@ export class VmService {
     if (input.name !== undefined) this.assertNameFree(input.name, row.id);
     this.checkShares(input.addShares ?? [], 'addShares');
     const macs = this.usedMacs();
-    const nics = input.nics?.map((n) => {
+    const othersMacs = new Set([...macs].filter((m) => !c.nics.some((n) => n.mac === m)));
+    const cardProblems: ErrorIssue[] = [];
+    const nics = input.nics?.map((n, i) => {
       const before = n.id ? c.nics.find((x) => x.id === n.id) : undefined;
-      if (n.id && !before) throw invalidInput([{ path: 'nics', message: `VM '${row.name}' has no network card '${n.id}'` }]);
-      return { ...n, mac: n.mac ?? before?.mac ?? this.newMac(macs) };
+      if (n.id && !before) throw invalidInput([{ path: `nics[${i}].id`, message: `VM '${row.name}' has no network card '${n.id}'` }]);
+      if (n.mac !== undefined && othersMacs.has(n.mac)) cardProblems.push({ path: `nics[${i}].mac`, message: `MAC address ${n.mac} is used by another VM` });
+      const network = n.network === undefined ? undefined : n.network === null ? null : (this.networkId(n.network, `nics[${i}].network`, cardProblems) ?? null);
+      const { network: _ref, ...rest } = n;
+      return { ...rest, mac: n.mac ?? before?.mac ?? this.newMac(macs), ...(network !== undefined ? { network } : {}) };
     });
+    if (cardProblems.length) throw invalidInput(cardProblems);
     const change = (addDisk: { path: string; format: 'qcow2' | 'raw' } | null): MachineChange => ({
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.osType !== undefined ? { osType: input.osType } : {}),
@@ -465,6 +506,11 @@ export class VmService {
     const preview = applyChange(c, change(input.addDisk ? { path: newDiskPath, format: 'qcow2' } : null));
     if (!preview.ok) throw configInvalid(preview.issues, issuesAt);
     this.assertHostCanRun(preview.value);
+    if (nics) {
+      const problems = this.d.networks.cardIssues(preview.value.nics);
+      if (problems.length) throw invalidInput(problems);
+    }
+    if (cardsLive) return this.modifyCardsLive(row, preview.value, opts);
     const diskPlan = input.addDisk ? await this.planDisk(input.addDisk, 'addDisk') : undefined;
 
     return this.d.tasks.run('vm.modify', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
@@ -570,6 +616,77 @@ export class VmService {
       .map((s) => s.name);
   }
 
+  /**
+   * Card changes while the VM runs, each through the VMM host: cards plugged in (their tap or group
+   * first), cables, the forwards of user-mode cards; cards unplugged last. A card's model, MAC or network
+   * cannot change while it runs. A failure undoes what was done before it; the config is saved last.
+   */
+  private async modifyCardsLive(row: VmRow, next: VmConfig, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<VmRow> {
+    const before = new Map(row.config.nics.map((n) => [n.id, n]));
+    const afterIds = new Set(next.nics.map((n) => n.id));
+    const removed = row.config.nics.filter((n) => !afterIds.has(n.id));
+    const added = next.nics.filter((n) => !before.has(n.id));
+    const kept = next.nics.filter((n) => before.has(n.id));
+    next.nics.forEach((n, i) => {
+      const b = before.get(n.id);
+      if (b && (b.model !== n.model || b.mac !== n.mac || b.network !== n.network)) {
+        const what = b.model !== n.model ? 'model' : b.mac !== n.mac ? 'MAC address' : 'network';
+        const message = `the ${what} of network card ${n.id} cannot change while VM '${row.name}' runs: stop it, or remove the card and add another`;
+        throw new HangarError('STATE_CONFLICT', message, { details: { issues: [{ path: `nics[${i}]`, message, code: NIC_CHANGE_NEEDS_STOP, data: { vm: row.name, nic: n.id } }] } });
+      }
+    });
+    if (!this.d.supervisor.get(row.id)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is ${row.state}, but its VMM host does not answer`);
+    this.d.networks.assertForwardsFree(row, next.nics);
+    const same = (a: Nic['forwards'], b: Nic['forwards']) => JSON.stringify(a) === JSON.stringify(b);
+    const key = (f: Nic['forwards'][number]) => `${f.protocol}:${f.hostAddress}:${f.hostPort}:${f.guestPort}`;
+    return this.d.tasks.run('vm.modify', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
+      const undo: (() => Promise<unknown>)[] = [];
+      const call = this.d.supervisor.call.bind(this.d.supervisor, row.id);
+      const natChanged = new Set<string>();
+      try {
+        for (const n of added) {
+          task.phase(`plugging in network card ${n.id}`);
+          const attachment = await this.d.networks.attachCard(row, n);
+          undo.push(() => this.d.networks.detachCard(row, n.id));
+          await call('host.nicAdd', { nic: n, ...(attachment ? { attachment } : {}) }, { timeoutMs: 60_000 });
+          undo.push(() => call('host.nicRemove', { nicId: n.id }, { timeoutMs: 60_000 }));
+          if (n.network !== undefined && n.forwards.length) natChanged.add(n.network);
+        }
+        for (const n of kept) {
+          const b = before.get(n.id)!;
+          if (isLinkUp(n) !== isLinkUp(b)) {
+            task.phase(`${isLinkUp(n) ? 'connecting' : 'disconnecting'} the cable of ${n.id}`);
+            await call('host.nicLink', { nicId: n.id, up: isLinkUp(n) });
+            undo.push(() => call('host.nicLink', { nicId: n.id, up: isLinkUp(b) }));
+          }
+          if (!same(n.forwards, b.forwards)) {
+            if (n.network !== undefined) {
+              natChanged.add(n.network);
+              continue;
+            }
+            const add = n.forwards.filter((f) => !b.forwards.some((g) => key(g) === key(f)));
+            const remove = b.forwards.filter((f) => !n.forwards.some((g) => key(g) === key(f)));
+            task.phase(`changing the port forwards of ${n.id}`);
+            await call('host.nicForwards', { nicId: n.id, add, remove });
+            undo.push(() => call('host.nicForwards', { nicId: n.id, add: remove, remove: add }));
+          }
+        }
+        for (const n of removed) {
+          task.phase(`unplugging network card ${n.id}`);
+          await call('host.nicRemove', { nicId: n.id }, { timeoutMs: 60_000 });
+          await this.d.networks.detachCard(row, n.id);
+          if (n.network !== undefined && n.forwards.length) natChanged.add(n.network);
+        }
+      } catch (e) {
+        for (const step of undo.reverse()) await step().catch((u: unknown) => this.d.log(`vm=${row.id} undoing a card change failed: ${(u as Error).message}`));
+        throw e;
+      }
+      const updated = this.d.inventory.vms.updateConfig(row.id, next);
+      if (natChanged.size) await this.d.networks.refreshForwards(updated, natChanged);
+      return updated;
+    });
+  }
+
   // ---------------------------------------------------------------- delete
 
   delete(ref: string, keepFiles: boolean, keepShared = false): { id: string; keptFiles: string[] } {
@@ -654,6 +771,8 @@ export class VmService {
     this.assertHostCanRun(c);
     const paths = vmPaths(this.d.home, row.id);
     const incoming = row.state === 'saved' && existsSync(paths.savedState);
+    // How each card reaches its network: checked now (privileges, networks that exist), made in the task.
+    const attachments = this.d.networks.planAttachments(row);
     const virtiofsd = hostReport.virtiofsd ?? { binary: null, reason: 'virtiofsd was not looked for' };
     for (const share of sharesOf(c)) {
       if (share.mode === 'virtiofs' && virtiofsd.binary === null) {
@@ -668,6 +787,7 @@ export class VmService {
       virtiofsd,
       ovmfSecureBoot: hostReport.ovmfSecureBoot ?? null,
       swtpm: hostReport.swtpm ?? { binary: null, reason: 'swtpm was not looked for' },
+      ...(Object.keys(attachments).length ? { nics: attachments } : {}),
     };
     const launch = buildQemuLaunch(c, facts, {
       runDir: paths.run,
@@ -712,6 +832,8 @@ export class VmService {
       saveStateFile: paths.savedState,
       waitForBoot: true,
       ...(launch.helpers.length ? { helpers: launch.helpers, helpersLog: paths.helpersLog } : {}),
+      ...(c.nics.some((n) => !isLinkUp(n)) ? { linkDown: c.nics.filter((n) => !isLinkUp(n)).map((n) => n.id) } : {}),
+      ...(c.system.chipset === 'q35' ? { nicPorts: { used: nicPorts(c), count: MAX_NICS } } : {}),
     };
     return this.d.tasks.run('vm.start', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       this.d.inventory.vms.setState(row.id, 'starting', undefined, accelerator);
@@ -725,7 +847,13 @@ export class VmService {
         matched = w.matched;
         stopWatching = w.dispose;
       }
+      let releaseCards: (() => Promise<void>) | undefined;
       try {
+        if (Object.keys(attachments).length) {
+          task.phase('bringing up its networks');
+          releaseCards = (await this.d.networks.prepareLaunch(row)).release;
+          task.phase('starting QEMU');
+        }
         await this.d.supervisor.launch(spec, paths);
         const status = await this.d.supervisor.call(row.id, 'host.boot', {}, { timeoutMs: 600_000 });
         if (status.state === 'aborted' || status.state === 'stopped') {
@@ -749,6 +877,7 @@ export class VmService {
           const reason = isHangarError(e) ? e.message : String(e);
           this.d.inventory.vms.setState(row.id, 'aborted', reason);
           this.d.emitState(row, 'aborted', reason);
+          await releaseCards?.().catch(() => undefined);
         }
         throw e;
       } finally {

@@ -5,6 +5,7 @@ import ArchiveIcon from '@mui/icons-material/Archive';
 import ArrowDropDownIcon from '@mui/icons-material/ArrowDropDown';
 import ContentCopyIcon from '@mui/icons-material/ContentCopy';
 import DeleteIcon from '@mui/icons-material/Delete';
+import LanIcon from '@mui/icons-material/Lan';
 import PauseIcon from '@mui/icons-material/Pause';
 import PendingActionsIcon from '@mui/icons-material/PendingActions';
 import PlayArrowIcon from '@mui/icons-material/PlayArrow';
@@ -48,6 +49,7 @@ import { forgetConsole } from '../consoles/registry.js';
 import { ExportDialog } from '../appliances/ExportDialog.js';
 import { ImportDialog } from '../appliances/ImportDialog.js';
 import { SettingsDialog } from '../vms/SettingsDialog.js';
+import { NetworksDialog } from '../networks/NetworksDialog.js';
 import type { VmSummary } from '../api/apiTypes.js';
 import { hashWithoutImport, importPathFromHash } from '../../src-main/desktop/deepLink.js';
 import { runningCount } from '../tasks/tasks.js';
@@ -105,6 +107,7 @@ export function MainWindow() {
   const selected: VmSummary | null = vms.find((v) => v.id === selectedId) ?? null;
   const [wizardOpen, setWizardOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [networksOpen, setNetworksOpen] = useState(false);
   const [deleteOpen, setDeleteOpen] = useState(false);
   const [cloneRequest, setCloneRequest] = useState<CloneRequest | null>(null);
   const openClone = useCallback((r: CloneRequest) => setCloneRequest(r), []);
@@ -365,6 +368,7 @@ export function MainWindow() {
           </Menu>
           <ToolButton compact={compact} icon={<DeleteIcon />} label="Delete" tip="Delete the virtual machine (Del)" onClick={() => setDeleteOpen(true)} blockedBy={blockReason('delete')} />
           <Box sx={{ flex: 1 }} />
+          <ToolButton compact={compact} icon={<LanIcon />} label="Networks" tip="Hangar's networks: NAT, host-only, internal, bridged" onClick={() => setNetworksOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
           <Tooltip title={tasksOpen ? 'Hide tasks' : 'Show tasks'}>
             <IconButton color="inherit" onClick={() => setTasksOpen((o) => !o)} aria-label="Tasks" aria-pressed={tasksOpen}>
               <Badge badgeContent={running} color="secondary">
@@ -476,6 +480,7 @@ export function MainWindow() {
         onClose={() => setExportRequest(null)}
       />
       <SettingsDialog open={settingsOpen} vm={selected} existingNames={names} onClose={() => setSettingsOpen(false)} />
+      <NetworksDialog open={networksOpen} onClose={() => setNetworksOpen(false)} />
       <DeleteVmDialog vm={selected} open={deleteOpen} onClose={() => setDeleteOpen(false)} onDeleted={() => reloadList()} />
     </Box>
   );

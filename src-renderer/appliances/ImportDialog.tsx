@@ -44,6 +44,8 @@ import { FIRMWARES } from '../../src-vmm/model/firmware.js';
 import { MAX_CPUS, MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../../src-vmm/model/limits.js';
 import { NIC_MODELS } from '../../src-vmm/model/nics.js';
 import { CHIPSETS } from '../../src-vmm/model/system.js';
+import { NETWORK_MODES, type NetworkMode } from '../../src-main/networks/model.js';
+import type { NetworkTarget } from '../../src-main/appliances/networkMap.js';
 import { useApiQuery, useTask } from '../api/hooks.js';
 import { useOsTypes } from '../app/catalogue.js';
 import { FileField } from '../components/FileField.js';
@@ -63,6 +65,10 @@ import {
   safeLink,
   sourceFileLabel,
   toImportInput,
+  networkChoicesFromReview,
+  proposedNetwork,
+  validateNetworkChoices,
+  type NetworkChoices,
   validateAll,
   type DiskBus,
   type Firmware,
@@ -210,7 +216,12 @@ function ReviewSteps({ path, existingNames, onBack, onClose, onImported, onBusy 
 
   const ctx: ImportContext = useMemo(() => ({ existingNames, osTypes }), [existingNames, osTypes]);
   const issues = useMemo(() => (review && drafts ? validateAll(review, drafts, ctx) : []), [review, drafts, ctx]);
-  const valid = review !== undefined && review.machines.length > 0 && issues.every((m) => m.length === 0);
+  // Where the appliance's networks go: the review's suggestions until the user chooses.
+  const hangarNetworks = useApiQuery('network.list', {}, []).data?.networks ?? NO_NETWORKS;
+  const [chosen, setChosen] = useState<NetworkChoices | null>(null);
+  const choices = review ? { ...networkChoicesFromReview(review), ...(chosen ?? {}) } : {};
+  const networkIssues = validateNetworkChoices(choices, hangarNetworks);
+  const valid = review !== undefined && review.machines.length > 0 && issues.every((m) => m.length === 0) && networkIssues.length === 0;
 
   const update = (index: number, patch: Partial<MachineDraft>) => {
     if (!review) return;
@@ -220,7 +231,7 @@ function ReviewSteps({ path, existingNames, onBack, onClose, onImported, onBusy 
   const start = async () => {
     if (!review || !drafts || !valid) return;
     setStage('import');
-    const out = await task.run(toImportInput(review, drafts));
+    const out = await task.run(toImportInput(review, drafts, choices));
     if (out) {
       onImported(out.vms.map((v) => v.id));
       onClose();
@@ -309,7 +320,15 @@ function ReviewSteps({ path, existingNames, onBack, onClose, onImported, onBusy 
             </Alert>
           )}
           {review && drafts && (
-            <ReviewForm review={review} drafts={drafts} issues={issues} tab={Math.min(tab, review.machines.length - 1)} onTab={setTab} update={update} />
+            <ReviewForm
+              review={review}
+              drafts={drafts}
+              issues={issues}
+              tab={Math.min(tab, review.machines.length - 1)}
+              onTab={setTab}
+              update={update}
+              networks={{ choices, issues: networkIssues, hangar: hangarNetworks, choose: (source, t) => setChosen((c) => ({ ...(c ?? {}), [source]: t })) }}
+            />
           )}
         </Box>
       </DialogContent>
@@ -368,13 +387,15 @@ interface ReviewFormProps {
   tab: number;
   onTab: (tab: number) => void;
   update: (index: number, patch: Partial<MachineDraft>) => void;
+  networks: NetworksProps;
 }
 
-function ReviewForm({ review, drafts, issues, tab, onTab, update }: ReviewFormProps) {
+function ReviewForm({ review, drafts, issues, tab, onTab, update, networks }: ReviewFormProps) {
   const many = review.machines.length > 1;
   return (
     <Stack spacing={3}>
       <PackageSection review={review} />
+      {review.networks.length > 0 && <NetworksSection review={review} {...networks} />}
       {review.machines.length === 0 ? (
         <Alert severity="error">The appliance describes no virtual machine.</Alert>
       ) : (
@@ -410,6 +431,97 @@ function ReviewForm({ review, drafts, issues, tab, onTab, update }: ReviewFormPr
         </Box>
       )}
     </Stack>
+  );
+}
+
+const NO_NETWORKS: readonly { id: string; name: string; mode: string }[] = [];
+
+interface NetworksProps {
+  choices: NetworkChoices;
+  issues: FieldIssue[];
+  hangar: readonly { id: string; name: string; mode: string }[];
+  choose: (source: string, target: NetworkTarget) => void;
+}
+
+/** The appliance's networks, each mapped to NAT of its own, a Hangar network, or a new one the import makes. */
+function NetworksSection({ review, choices, issues, hangar, choose }: NetworksProps & { review: ImportReview }) {
+  const valueOf = (t: NetworkTarget | undefined) => (!t || t.kind === 'nat' ? 'nat' : t.kind === 'create' ? 'create' : `net:${t.network.toLowerCase()}`);
+  return (
+    <Section title="Networks">
+      <Table size="small" aria-label="Networks of the appliance">
+        <TableHead>
+          <TableRow>
+            <TableCell>Network in the appliance</TableCell>
+            <TableCell sx={{ width: 80 }}>Cards</TableCell>
+            <TableCell>In Hangar</TableCell>
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {review.networks.map((n) => {
+            const t = choices[n.source];
+            const error = issueFor(issues, `network.${n.source}`);
+            return (
+              <TableRow key={n.source}>
+                <TableCell>{networkLabel(n.source)}</TableCell>
+                <TableCell>{n.cards}</TableCell>
+                <TableCell>
+                  <Stack direction="row" spacing={1.5} sx={{ flexWrap: 'wrap', rowGap: 1 }}>
+                    <TextField
+                      select
+                      size="small"
+                      value={valueOf(t)}
+                      onChange={(e) => {
+                        const v = e.target.value;
+                        choose(n.source, v === 'nat' ? { kind: 'nat' } : v === 'create' ? proposedNetwork(n.source) : { kind: 'network', network: hangar.find((h) => `net:${h.name.toLowerCase()}` === v)!.name });
+                      }}
+                      slotProps={{ htmlInput: { 'aria-label': `Hangar network for ${n.source || 'the unnamed network'}` } }}
+                      sx={{ minWidth: 240 }}
+                    >
+                      <MenuItem value="nat">NAT (user mode, each card its own)</MenuItem>
+                      {hangar.map((h) => (
+                        <MenuItem key={h.id} value={`net:${h.name.toLowerCase()}`}>
+                          Network “{h.name}” ({NETWORK_MODES.find((m) => m.value === h.mode)?.label ?? h.mode})
+                        </MenuItem>
+                      ))}
+                      <MenuItem value="create">A new network…</MenuItem>
+                    </TextField>
+                    {t?.kind === 'create' && (
+                      <>
+                        <TextField
+                          size="small"
+                          label="Name"
+                          value={t.name}
+                          onChange={(e) => choose(n.source, { ...t, name: e.target.value })}
+                          error={!!error}
+                          helperText={error}
+                          slotProps={{ htmlInput: { 'aria-label': `Name of the new network for ${n.source || 'the unnamed network'}` } }}
+                          sx={{ width: 180 }}
+                        />
+                        <TextField
+                          select
+                          size="small"
+                          label="Mode"
+                          value={t.mode}
+                          onChange={(e) => choose(n.source, { ...t, mode: e.target.value as NetworkMode })}
+                          slotProps={{ htmlInput: { 'aria-label': `Mode of the new network for ${n.source || 'the unnamed network'}` } }}
+                          sx={{ width: 170 }}
+                        >
+                          {NETWORK_MODES.filter((m) => m.value !== 'bridged').map((m) => (
+                            <MenuItem key={m.value} value={m.value}>
+                              {m.label}
+                            </MenuItem>
+                          ))}
+                        </TextField>
+                      </>
+                    )}
+                  </Stack>
+                </TableCell>
+              </TableRow>
+            );
+          })}
+        </TableBody>
+      </Table>
+    </Section>
   );
 }
 

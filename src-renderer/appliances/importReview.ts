@@ -8,6 +8,8 @@ import type { ApiInput, ApiOutput, OsTypeInfo } from '../api/apiTypes.js';
 import { cpusIssues, issuesToFields, memoryIssues, nameIssues, numberFromText, pathIssues, type FieldIssue } from '../components/fields.js';
 import { formatBytes } from '../components/size.js';
 import { nameKey } from '../../src-main/inventory/rows.js';
+import { networkNameProblems, type NetworkMode } from '../../src-main/networks/model.js';
+import type { NetworkMapping, NetworkTarget } from '../../src-main/appliances/networkMap.js';
 
 export type ImportReview = ApiOutput<'appliance.review'>;
 export type ImportInput = ApiInput<'appliance.import'>;
@@ -104,9 +106,37 @@ export function toMachineEdits(plan: MachinePlan, draft: MachineDraft): MachineE
   return edits;
 }
 
-/** The `appliance.import` input for valid drafts (one per machine, by index). */
-export function toImportInput(review: ImportReview, drafts: readonly MachineDraft[]): ImportInput {
-  return { path: review.file, machines: review.machines.map((m, i) => toMachineEdits(m, drafts[i]!)) };
+/** Where each of the appliance's networks goes, as chosen (by source name); see networkChoicesFromReview. */
+export type NetworkChoices = Record<string, NetworkTarget>;
+
+/** The review's suggestions: the Hangar network of the same name, else user-mode NAT. */
+export function networkChoicesFromReview(review: ImportReview): NetworkChoices {
+  return Object.fromEntries(review.networks.map((n) => [n.source, n.suggested]));
+}
+
+/** What "create" proposes for a source network: its name made a valid network name, host-only. */
+export function proposedNetwork(source: string): { kind: 'create'; name: string; mode: NetworkMode } {
+  const name = source.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 32) || 'imported';
+  return { kind: 'create', name, mode: 'hostonly' };
+}
+
+/** Problems of the network choices, at fields `network.<source>`: names of networks to create. */
+export function validateNetworkChoices(choices: NetworkChoices, existingNetworks: readonly { name: string }[]): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  // (two source networks may both ask for one new network by the same name: they share it)
+  for (const [source, t] of Object.entries(choices)) {
+    if (t.kind !== 'create') continue;
+    const field = `network.${source}`;
+    for (const message of networkNameProblems(t.name)) issues.push({ field, message });
+    if (existingNetworks.some((n) => n.name.toLowerCase() === t.name.toLowerCase())) issues.push({ field, message: `a network named '${t.name}' already exists: choose it instead` });
+  }
+  return issues;
+}
+
+/** The `appliance.import` input for valid drafts (one per machine, by index) and network choices. */
+export function toImportInput(review: ImportReview, drafts: readonly MachineDraft[], networks: NetworkChoices = networkChoicesFromReview(review)): ImportInput {
+  const mappings: NetworkMapping[] = review.networks.map((n) => ({ source: n.source, target: networks[n.source] ?? n.suggested }));
+  return { path: review.file, machines: review.machines.map((m, i) => toMachineEdits(m, drafts[i]!)), ...(mappings.length ? { networks: mappings } : {}) };
 }
 
 const PREVIEW_ID = '00000000-0000-4000-8000-000000000000';

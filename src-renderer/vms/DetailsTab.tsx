@@ -146,8 +146,11 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
             <Box key={n.id} role="group" aria-label={`Network card ${n.id}`}>
               <Rows
                 rows={[
-                  ['Card', `${n.id} · ${n.model} · NAT`],
+                  ['Card', `${n.id} · ${n.model}`],
+                  ['Attached to', n.network === null ? 'NAT (user mode)' : `Network “${n.network}”`],
+                  ['Cable', n.linkUp ? 'Connected' : 'Disconnected'],
                   ['MAC address', <Box component="span" sx={mono}>{n.mac}</Box>],
+                  ['IP address', n.ipAddresses.length ? <Box component="span" sx={mono}>{n.ipAddresses.join(', ')}</Box> : 'None known'],
                   [
                     'Port forwards',
                     n.forwards.length === 0 ? (

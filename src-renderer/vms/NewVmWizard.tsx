@@ -29,7 +29,8 @@ import {
   Typography,
 } from '@mui/material';
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { useOnline, useTask } from '../api/hooks.js';
+import { useApiQuery, useOnline, useTask } from '../api/hooks.js';
+import { NETWORK_MODES } from '../../src-main/networks/model.js';
 import { useHostInfo, useOsTypes } from '../app/catalogue.js';
 import { countOf } from '../components/format.js';
 import { hostLimitAdvice, hostLimitsLine, hostLimitsOf } from '../components/hostLimits.js';
@@ -68,7 +69,8 @@ export function NewVmWizard(props: NewVmWizardProps) {
 function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
   const titleId = useId();
   const osTypes = useOsTypes();
-  const ctx: WizardContext = useMemo(() => ({ osTypes, existingNames }), [osTypes, existingNames]);
+  const networkList = useApiQuery('network.list', {}, []).data?.networks;
+  const ctx: WizardContext = useMemo(() => ({ osTypes, existingNames, ...(networkList ? { networks: networkList } : {}) }), [osTypes, existingNames, networkList]);
   const [draft, setDraft] = useState<NewVmDraft>(() => initialDraft(osTypes));
   const { step, setStep, attempted, isLast, back, next: nextIf, readyToSubmit } = useWizardSteps(WIZARD_STEPS.length);
   const [dirty, setDirty] = useState<ReadonlySet<string>>(new Set());
@@ -201,6 +203,23 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
               </Typography>
               <MemoryAndCpuFields values={draft} onChange={set} error={shown} advice={advice} sx={{ maxWidth: 420 }} />
               <LimitWarning advice={advice} />
+              <TextField
+                select
+                label="Network"
+                value={draft.network}
+                onChange={(e) => set('network', e.target.value)}
+                error={!!shown('network')}
+                helperText={shown('network') ?? 'Its network card: NAT of its own, or one of Hangar’s networks (Networks in the toolbar makes more).'}
+                size="small"
+                sx={{ maxWidth: 420 }}
+              >
+                <MenuItem value="">NAT (user mode, this VM only)</MenuItem>
+                {(networkList ?? []).map((n) => (
+                  <MenuItem key={n.id} value={n.id}>
+                    {n.name} — {NETWORK_MODES.find((m) => m.value === n.mode)?.label ?? n.mode}
+                  </MenuItem>
+                ))}
+              </TextField>
             </Stack>
           )}
           {step === 3 && (

@@ -1,6 +1,7 @@
 // The Settings dialog: General, System, Storage, Network and Display tabs over the pure logic in
 // settings.ts, saved with `vm.modify`. While the VM runs (or has a saved state) only the
-// name and description can change, and the dialog says why in the API's words.
+// name and description can change, and the dialog says why in the API's words; while it runs, its
+// network cards can also be plugged in and out, their cables and port forwards changed.
 import AddIcon from '@mui/icons-material/Add';
 import DeleteIcon from '@mui/icons-material/Delete';
 import EjectIcon from '@mui/icons-material/Eject';
@@ -50,9 +51,12 @@ import type { VmDetails, VmState } from '../api/apiTypes.js';
 import { issueFor, type FieldIssue } from '../components/fields.js';
 import { formatDiskSize } from '../components/format.js';
 import {
+  cardCount,
+  changeAllowed,
   diskRemoveBlock,
   draftFromDetails,
   nestedBlockReason,
+  newCard,
   newForward,
   placeModifyError,
   SETTINGS_TABS,
@@ -60,10 +64,15 @@ import {
   tabOfField,
   toModifyInput,
   validateSettings,
+  type CardDraft,
   type NicChoice,
   type SettingsDraft,
+  type SettingsLock,
   type SettingsTab,
 } from './settings.js';
+import { MAX_NICS } from '../../src-vmm/model/limits.js';
+import { NETWORK_MODES } from '../../src-main/networks/model.js';
+import type { ApiOutput } from '../api/apiTypes.js';
 import type { DiskMode } from './newVm.js';
 
 export interface SettingsDialogProps {
@@ -107,9 +116,9 @@ function SettingsForm({ details, state, existingNames, onClose, onChanged }: { d
     [details, draft, existingNames, osTypes],
   );
   const change = toModifyInput(details, draft);
-  const hardwareChanged = change !== null && Object.keys(change).some((k) => !['ref', 'name', 'description'].includes(k));
   const online = useOnline();
-  const canSave = online && change !== null && issues.length === 0 && !save.running && !(locked && hardwareChanged);
+  const canSave = online && change !== null && issues.length === 0 && !save.running && changeAllowed(lock, change);
+  const networks = useApiQuery('network.list', {}, []).data?.networks ?? [];
   // The owner's refusal, placed on the fields it names (until the next edit).
   const [served, setServed] = useState<ReturnType<typeof placeModifyError> | null>(null);
   useEffect(() => {
@@ -145,7 +154,7 @@ function SettingsForm({ details, state, existingNames, onClose, onChanged }: { d
       <DialogContent dividers sx={{ p: 0, minHeight: 440, display: 'flex', flexDirection: 'column' }}>
         {lock.reason && (
           <Alert severity="info" sx={{ m: 2, mb: 0 }}>
-            {lock.reason}. The name and description can still be changed.
+            {lock.reason}. The name and description can still be changed{lock.cardsLive ? ', and network cards plugged in or out, their cables connected or not, the first card’s port forwards changed' : ''}.
           </Alert>
         )}
         <Box sx={{ borderBottom: 1, borderColor: 'divider', px: 2 }}>
@@ -166,7 +175,7 @@ function SettingsForm({ details, state, existingNames, onClose, onChanged }: { d
           {tab === 'general' && <GeneralTab draft={draft} upd={upd} err={err} locked={locked} />}
           {tab === 'system' && <SystemTab draft={draft} upd={upd} err={err} locked={locked} />}
           {tab === 'storage' && <StorageTab details={details} draft={draft} upd={upd} err={err} locked={locked} lockReason={lock.reason} onChanged={onChanged} />}
-          {tab === 'network' && <NetworkTab details={details} draft={draft} upd={upd} issues={issues} locked={locked} />}
+          {tab === 'network' && <NetworkTab details={details} draft={draft} upd={upd} issues={[...issues, ...(served?.fields ?? [])]} locked={locked} lock={lock} networks={networks} />}
           {tab === 'display' && <DisplayTab details={details} />}
         </Box>
         {save.running && (
@@ -406,35 +415,63 @@ function RemoveDiskButton({ disk, block, onClick }: { disk: { id: string }; bloc
 
 const NIC_CHOICES: { value: NicChoice; label: string }[] = [...NIC_MODELS.map((m) => ({ value: m.value as NicChoice, label: m.label })), { value: 'none', label: 'Not attached' }];
 
-function NetworkTab({ details, draft, upd, issues, locked }: Omit<TabProps, 'err'> & { details: VmDetails; issues: readonly FieldIssue[] }) {
+type NetworkItem = ApiOutput<'network.list'>['networks'][number];
+const modeLabel = (mode: string) => NETWORK_MODES.find((m) => m.value === mode)?.label ?? mode;
+
+/** The network a card is attached to: user-mode NAT of its own, or one of Hangar's networks. */
+function AttachedTo({ value, onChange, networks, disabled, label, error }: { value: string; onChange: (v: string) => void; networks: readonly NetworkItem[]; disabled: boolean; label: string; error?: string | undefined }) {
+  return (
+    <TextField select label={label} size="small" value={value} onChange={(e) => onChange(e.target.value)} disabled={disabled} sx={{ minWidth: 240 }} error={!!error} helperText={error}>
+      <MenuItem value="">NAT (user mode, this card only)</MenuItem>
+      {networks.map((n) => (
+        <MenuItem key={n.id} value={n.id}>
+          {n.name} — {modeLabel(n.mode)}
+        </MenuItem>
+      ))}
+    </TextField>
+  );
+}
+
+function NetworkTab({ details, draft, upd, issues, locked, lock, networks }: Omit<TabProps, 'err'> & { details: VmDetails; issues: readonly FieldIssue[]; lock: SettingsLock; networks: readonly NetworkItem[] }) {
   const nic = details.nics[0];
+  // While the VM runs: cables, the first card's forwards, and cards plugged in or out; never a card's model or network.
+  const live = !locked || lock.cardsLive;
   const setRow = (i: number, patch: Partial<SettingsDraft['forwards'][number]>) => upd({ forwards: draft.forwards.map((f, j) => (j === i ? { ...f, ...patch } : f)) });
+  const setCard = (i: number, patch: Partial<CardDraft>) => upd({ moreCards: draft.moreCards.map((c, j) => (j === i ? { ...c, ...patch } : c)) });
   const noNic = draft.nic === 'none';
+  const natOk = draft.network === '' || networks.find((n) => n.id === draft.network)?.mode === 'nat';
   const cellErr = (i: number, key: string) => issueFor(issues, `forwards.${i}.${key}`);
   return (
     <Stack spacing={2.5}>
-      <Stack direction="row" spacing={2} sx={{ alignItems: 'flex-start' }}>
-        <TextField select label="Network card" size="small" value={draft.nic} onChange={(e) => upd({ nic: e.target.value as NicChoice })} disabled={locked} sx={{ minWidth: 280 }} helperText="NAT: the guest reaches the network through the host.">
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'flex-start', flexWrap: 'wrap', rowGap: 1 }}>
+        <TextField select label="Network card" size="small" value={draft.nic} onChange={(e) => upd({ nic: e.target.value as NicChoice })} disabled={locked} sx={{ minWidth: 240 }} helperText="NAT: the guest reaches the network through the host.">
           {NIC_CHOICES.map((m) => (
             <MenuItem key={m.value} value={m.value}>
               {m.label}
             </MenuItem>
           ))}
         </TextField>
+        {!noNic && <AttachedTo label="Attached to" value={draft.network} onChange={(v) => upd({ network: v, ...(v !== '' && networks.find((n) => n.id === v)?.mode !== 'nat' ? { forwards: [] } : {}) })} networks={networks} disabled={locked} error={issueFor(issues, 'network')} />}
+        {!noNic && <FormControlLabel control={<Checkbox checked={draft.linkUp} onChange={(e) => upd({ linkUp: e.target.checked })} disabled={!live} />} label="Cable connected" />}
         {nic && <Chip label={`MAC ${nic.mac}`} variant="outlined" sx={{ mt: 0.5, fontFamily: 'monospace' }} />}
+        {nic && nic.ipAddresses.length > 0 && <Chip label={`Address ${nic.ipAddresses.join(', ')}`} variant="outlined" sx={{ mt: 0.5 }} />}
       </Stack>
       <Box>
         <Stack direction="row" sx={{ alignItems: 'center', mb: 1 }}>
           <Typography variant="subtitle2" component="h3" sx={{ flex: 1 }}>
             Port forwards
           </Typography>
-          <Button size="small" startIcon={<AddIcon />} onClick={() => upd({ forwards: [...draft.forwards, newForward()] })} disabled={locked || noNic}>
+          <Button size="small" startIcon={<AddIcon />} onClick={() => upd({ forwards: [...draft.forwards, newForward()] })} disabled={!live || noNic || !natOk}>
             Add forward
           </Button>
         </Stack>
         {noNic ? (
           <Typography variant="body2" color="text.secondary">
             Port forwards need a network card.
+          </Typography>
+        ) : !natOk ? (
+          <Typography variant="body2" color="text.secondary">
+            Port forwards need NAT: user-mode NAT, or a NAT network.
           </Typography>
         ) : draft.forwards.length === 0 ? (
           <Typography variant="body2" color="text.secondary">
@@ -455,18 +492,18 @@ function NetworkTab({ details, draft, upd, issues, locked }: Omit<TabProps, 'err
               {draft.forwards.map((f, i) => (
                 <TableRow key={i}>
                   <TableCell sx={{ verticalAlign: 'top' }}>
-                    <TextField select size="small" fullWidth value={f.protocol} onChange={(e) => setRow(i, { protocol: e.target.value as 'tcp' | 'udp' })} disabled={locked} slotProps={{ htmlInput: { 'aria-label': `Protocol of forward ${i + 1}` } }}>
+                    <TextField select size="small" fullWidth value={f.protocol} onChange={(e) => setRow(i, { protocol: e.target.value as 'tcp' | 'udp' })} disabled={!live} slotProps={{ htmlInput: { 'aria-label': `Protocol of forward ${i + 1}` } }}>
                       <MenuItem value="tcp">TCP</MenuItem>
                       <MenuItem value="udp">UDP</MenuItem>
                     </TextField>
                   </TableCell>
-                  <Cell value={f.hostAddress} label={`Host address of forward ${i + 1}`} onChange={(v) => setRow(i, { hostAddress: v })} error={cellErr(i, 'hostAddress')} disabled={locked} />
-                  <Cell value={f.hostPort} label={`Host port of forward ${i + 1}`} onChange={(v) => setRow(i, { hostPort: v })} error={cellErr(i, 'hostPort')} disabled={locked} />
-                  <Cell value={f.guestPort} label={`Guest port of forward ${i + 1}`} onChange={(v) => setRow(i, { guestPort: v })} error={cellErr(i, 'guestPort')} disabled={locked} />
+                  <Cell value={f.hostAddress} label={`Host address of forward ${i + 1}`} onChange={(v) => setRow(i, { hostAddress: v })} error={cellErr(i, 'hostAddress')} disabled={!live} />
+                  <Cell value={f.hostPort} label={`Host port of forward ${i + 1}`} onChange={(v) => setRow(i, { hostPort: v })} error={cellErr(i, 'hostPort')} disabled={!live} />
+                  <Cell value={f.guestPort} label={`Guest port of forward ${i + 1}`} onChange={(v) => setRow(i, { guestPort: v })} error={cellErr(i, 'guestPort')} disabled={!live} />
                   <TableCell sx={{ verticalAlign: 'top' }}>
                     <Tooltip title="Remove">
                       <span>
-                        <IconButton aria-label={`Remove forward ${i + 1}`} onClick={() => upd({ forwards: draft.forwards.filter((_, j) => j !== i) })} disabled={locked}>
+                        <IconButton aria-label={`Remove forward ${i + 1}`} onClick={() => upd({ forwards: draft.forwards.filter((_, j) => j !== i) })} disabled={!live}>
                           <DeleteIcon fontSize="small" />
                         </IconButton>
                       </span>
@@ -476,6 +513,56 @@ function NetworkTab({ details, draft, upd, issues, locked }: Omit<TabProps, 'err
               ))}
             </TableBody>
           </Table>
+        )}
+      </Box>
+      <Box>
+        <Stack direction="row" sx={{ alignItems: 'center', mb: 1 }}>
+          <Typography variant="subtitle2" component="h3" sx={{ flex: 1 }}>
+            More network cards
+          </Typography>
+          <Button size="small" startIcon={<AddIcon />} onClick={() => upd({ moreCards: [...draft.moreCards, newCard(draft)] })} disabled={!live || cardCount(draft) >= MAX_NICS}>
+            Add network card
+          </Button>
+        </Stack>
+        {issueFor(issues, 'cards') && (
+          <Alert severity="error" sx={{ mb: 1 }}>
+            {issueFor(issues, 'cards')}
+          </Alert>
+        )}
+        {draft.moreCards.length === 0 ? (
+          <Typography variant="body2" color="text.secondary">
+            No other cards. A VM can have up to {MAX_NICS}, each on a network of its own choosing.
+          </Typography>
+        ) : (
+          <Stack spacing={1.5} role="list" aria-label="More network cards">
+            {draft.moreCards.map((c, i) => {
+              const before = c.id ? details.nics.find((n) => n.id === c.id) : undefined;
+              // A card that exists keeps its model and network while the VM runs.
+              const fixed = locked && before !== undefined;
+              const label = `card ${i + 2}`;
+              return (
+                <Stack key={c.id ?? `new-${i}`} role="listitem" aria-label={`Network ${label}`} direction="row" spacing={2} sx={{ alignItems: 'flex-start', flexWrap: 'wrap', rowGap: 1 }}>
+                  <TextField select size="small" label={`Model of ${label}`} value={c.model} onChange={(e) => setCard(i, { model: e.target.value as CardDraft['model'] })} disabled={fixed || !live} sx={{ minWidth: 200 }} error={!!issueFor(issues, `cards.${i}`)} helperText={issueFor(issues, `cards.${i}`)}>
+                    {NIC_MODELS.map((m) => (
+                      <MenuItem key={m.value} value={m.value}>
+                        {m.label}
+                      </MenuItem>
+                    ))}
+                  </TextField>
+                  <AttachedTo label={`Network of ${label}`} value={c.network} onChange={(v) => setCard(i, { network: v })} networks={networks} disabled={fixed || !live} />
+                  <FormControlLabel control={<Checkbox checked={c.linkUp} onChange={(e) => setCard(i, { linkUp: e.target.checked })} disabled={!live} />} label="Cable connected" />
+                  {before && <Chip label={`MAC ${before.mac}`} variant="outlined" sx={{ mt: 0.5, fontFamily: 'monospace' }} />}
+                  <Tooltip title="Remove card">
+                    <span>
+                      <IconButton aria-label={`Remove network ${label}`} onClick={() => upd({ moreCards: draft.moreCards.filter((_, j) => j !== i) })} disabled={!live}>
+                        <DeleteIcon fontSize="small" />
+                      </IconButton>
+                    </span>
+                  </Tooltip>
+                </Stack>
+              );
+            })}
+          </Stack>
         )}
       </Box>
     </Stack>

@@ -108,7 +108,7 @@ export function VmList({ vms, total, osTypes, selectedId, onSelect, query, onQue
               </ListItemAvatar>
               <ListItemText
                 primary={vm.name}
-                secondary={`${vm.accelerator.toUpperCase()} · ${os?.label ?? vm.osType}`}
+                secondary={`${vm.accelerator.toUpperCase()} · ${os?.label ?? vm.osType}${vm.ipAddresses?.length ? ` · ${vm.ipAddresses.join(', ')}` : ''}`}
                 slotProps={{ primary: { noWrap: true, title: vm.name, sx: { fontWeight: 500 } }, secondary: { noWrap: true } }}
                 sx={{ minWidth: 0, mr: 1 }}
               />

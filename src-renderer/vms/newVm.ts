@@ -33,6 +33,8 @@ export interface NewVmDraft {
   diskImage: string;
   /** copy the image (with every file it reads) into the VM's folder instead of using it in place */
   flatten: boolean;
+  /** the network its card is on, by id; '' is user-mode NAT of its own */
+  network: string;
   /** fields the user changed by hand keep their value when the OS type changes */
   touched: { memoryMiB?: boolean; cpus?: boolean; diskSize?: boolean };
 }
@@ -40,6 +42,8 @@ export interface NewVmDraft {
 export interface WizardContext {
   osTypes: readonly OsTypeInfo[];
   existingNames: readonly string[];
+  /** the networks a card may be on (absent: none known yet) */
+  networks?: readonly { id: string; name: string; mode: string }[];
 }
 
 const FALLBACK_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 20 };
@@ -62,6 +66,7 @@ export function initialDraft(osTypes: readonly OsTypeInfo[]): NewVmDraft {
     diskSize: gibText(d.diskGiB),
     diskImage: '',
     flatten: false,
+    network: '',
     touched: {},
   };
 }
@@ -94,8 +99,11 @@ export function validateStep(step: number, draft: NewVmDraft, ctx: WizardContext
     }
     case 'media':
       return draft.isoPath.trim() === '' ? [] : issuesToFields('isoPath', pathIssues(draft.isoPath, 'an ISO image'));
-    case 'hardware':
-      return [...issuesToFields('memoryMiB', memoryIssues(draft.memoryMiB)), ...issuesToFields('cpus', cpusIssues(draft.cpus))];
+    case 'hardware': {
+      const issues = [...issuesToFields('memoryMiB', memoryIssues(draft.memoryMiB)), ...issuesToFields('cpus', cpusIssues(draft.cpus))];
+      if (draft.network !== '' && ctx.networks && !ctx.networks.some((n) => n.id === draft.network)) issues.push({ field: 'network', message: 'that network no longer exists' });
+      return issues;
+    }
     case 'disk':
       switch (draft.diskMode) {
         case 'new': {
@@ -133,6 +141,7 @@ export function toCreateInput(draft: NewVmDraft): VmCreateInput {
     const r = parseSize(draft.diskSize);
     if (r.ok) input.disk = { sizeBytes: r.bytes };
   } else if (draft.diskMode === 'existing') input.disk = { image: draft.diskImage.trim(), ...(draft.flatten ? { flatten: true } : {}) };
+  if (draft.network !== '') input.nics = [{ network: draft.network }];
   return input;
 }
 
@@ -143,10 +152,11 @@ export function fieldForCreatePath(path: string, draft: Pick<NewVmDraft, 'diskMo
   if (under(path, 'system.memoryMiB')) return 'memoryMiB';
   if (under(path, 'system.cpus')) return 'cpus';
   if (under(path, 'disk')) return draft.diskMode === 'existing' ? 'diskImage' : 'diskSize';
+  if (under(path, 'nics')) return 'network';
   return undefined;
 }
 
-const STEP_OF_FIELD: Readonly<Record<string, number>> = { name: 0, osType: 0, isoPath: 1, memoryMiB: 2, cpus: 2, diskSize: 3, diskImage: 3 };
+const STEP_OF_FIELD: Readonly<Record<string, number>> = { name: 0, osType: 0, isoPath: 1, memoryMiB: 2, cpus: 2, network: 2, diskSize: 3, diskImage: 3 };
 
 export interface CreateErrorPlacement {
   /** the step to show: the first that holds a problem, else the summary */
@@ -189,6 +199,7 @@ export function summaryRows(draft: NewVmDraft, ctx: WizardContext): SummaryRow[]
     { label: 'Installation medium', value: draft.isoPath.trim() || 'None' },
     { label: 'Memory', value: `${draft.memoryMiB.trim()} MiB` },
     { label: 'CPUs', value: draft.cpus.trim() },
+    { label: 'Network', value: draft.network === '' ? 'NAT (user mode)' : (ctx.networks?.find((n) => n.id === draft.network)?.name ?? draft.network) },
     { label: 'Hard disk', value: disk },
   ];
 }

@@ -17,6 +17,8 @@ import { parseSize } from '../components/size.js';
 import { placeServerError, under } from '../api/serverIssues.js';
 import { IMAGE_READS_OTHER_FILES } from '../../src-main/api/issueCodes.js';
 import { hardwareLockReason } from './vmState.js';
+import { isActive } from '../../src-vmm/protocol/states.js';
+import { MAX_NICS } from '../../src-vmm/model/limits.js';
 import type { DiskMode } from './newVm.js';
 
 export type VmModifyInput = ApiInput<'vm.modify'>;
@@ -50,7 +52,21 @@ export interface SettingsDraft {
   iso: string;
   nic: NicChoice;
   forwards: ForwardDraft[];
+  /** the first card's network id; '' is user-mode NAT */
+  network: string;
+  /** the first card's cable */
+  linkUp: boolean;
+  /** the cards after the first, as they are to be (a new one has no id) */
+  moreCards: CardDraft[];
   addDisk: { mode: DiskMode; size: string; image: string; flatten: boolean };
+}
+
+/** A network card after the first: its model, its network ('' for user-mode NAT) and its cable. */
+export interface CardDraft {
+  id?: string;
+  model: Exclude<NicChoice, 'none'>;
+  network: string;
+  linkUp: boolean;
 }
 
 export function draftFromDetails(d: VmDetails): SettingsDraft {
@@ -69,8 +85,21 @@ export function draftFromDetails(d: VmDetails): SettingsDraft {
     iso: d.opticals[0]?.path ?? '',
     nic: (nic?.model as NicChoice | undefined) ?? 'none',
     forwards: (nic?.forwards ?? []).map((f) => ({ protocol: f.protocol, hostAddress: f.hostAddress, hostPort: String(f.hostPort), guestPort: String(f.guestPort) })),
+    network: nic?.networkId ?? '',
+    linkUp: nic?.linkUp ?? true,
+    moreCards: d.nics.slice(1).map((n) => ({ id: n.id, model: n.model as CardDraft['model'], network: n.networkId ?? '', linkUp: n.linkUp })),
     addDisk: { mode: 'none', size: '20G', image: '', flatten: false },
   };
+}
+
+/** A new card for the list: the first card's model (or VirtIO), on user-mode NAT, cable connected. */
+export function newCard(draft: Pick<SettingsDraft, 'nic'>): CardDraft {
+  return { model: draft.nic === 'none' ? 'virtio' : draft.nic, network: '', linkUp: true };
+}
+
+/** How many cards the draft has. */
+export function cardCount(draft: Pick<SettingsDraft, 'nic' | 'moreCards'>): number {
+  return (draft.nic === 'none' ? 0 : 1) + draft.moreCards.length;
 }
 
 export function newForward(): ForwardDraft {
@@ -82,7 +111,7 @@ export function tabOfField(field: string): SettingsTab {
   if (field === 'name' || field === 'osType' || field === 'description') return 'general';
   if (field === 'cpus' || field === 'memoryMiB' || field === 'firmware' || field === 'nested' || field === 'accel' || field === 'restartLimit') return 'system';
   if (field === 'iso' || field.startsWith('addDisk')) return 'storage';
-  if (field === 'nic' || field.startsWith('forwards')) return 'network';
+  if (field === 'nic' || field.startsWith('forwards') || field === 'network' || field.startsWith('cards')) return 'network';
   return 'general';
 }
 
@@ -107,6 +136,7 @@ export function validateSettings(details: VmDetails, draft: SettingsDraft, ctx: 
   }
   if (draft.iso.trim() !== '') issues.push(...issuesToFields('iso', pathIssues(draft.iso, 'an ISO image')));
   if (draft.nic !== 'none') issues.push(...forwardIssues(draft.forwards));
+  if (cardCount(draft) > MAX_NICS) issues.push({ field: 'cards', message: `a VM can have at most ${MAX_NICS} network cards` });
   if (draft.addDisk.mode === 'new') {
     const r = parseSize(draft.addDisk.size);
     if (!r.ok) issues.push({ field: 'addDisk.size', message: r.message });
@@ -148,19 +178,30 @@ export function toModifyInput(details: VmDetails, draft: SettingsDraft): VmModif
   const iso = draft.iso.trim();
   if (iso !== base.iso) input.iso = iso === '' ? null : iso;
   const forwardsChanged = draft.nic !== 'none' && !sameForwards(draft.forwards, base.forwards);
-  if (draft.nic !== base.nic || forwardsChanged) {
-    // The first card changes (or goes); any others stay as they are.
-    const [first, ...rest] = details.nics;
+  const firstChanged = draft.network !== base.network || draft.linkUp !== base.linkUp;
+  const moreChanged = JSON.stringify(draft.moreCards) !== JSON.stringify(base.moreCards);
+  if (draft.nic !== base.nic || forwardsChanged || firstChanged || moreChanged) {
+    // The list as it is to be: the first card (changed, or gone), then the others.
+    const [first] = details.nics;
+    const card = (c: CardDraft, before: VmDetails['nics'][number] | undefined) => ({
+      ...(c.id ? { id: c.id } : {}),
+      ...(before?.model !== c.model ? { model: c.model } : {}),
+      ...((before?.networkId ?? '') !== c.network || !before ? { network: c.network === '' ? null : c.network } : {}),
+      ...(before?.linkUp !== c.linkUp && (before || !c.linkUp) ? { linkUp: c.linkUp } : {}),
+    });
+    const others = draft.moreCards.map((c) => card(c, details.nics.find((n) => n.id === c.id)));
     input.nics =
       draft.nic === 'none'
-        ? []
+        ? others
         : [
             {
               ...(first ? { id: first.id } : {}),
               model: draft.nic,
+              ...(draft.network !== base.network || !first ? { network: draft.network === '' ? null : draft.network } : {}),
+              ...(draft.linkUp !== base.linkUp ? { linkUp: draft.linkUp } : {}),
               ...(forwardsChanged ? { forwards: draft.forwards.map((f) => forwardFromDraft(f)).filter((f) => f !== null) } : {}),
             },
-            ...rest.map((n) => ({ id: n.id })),
+            ...others,
           ];
   }
   if (draft.addDisk.mode === 'new') {
@@ -183,6 +224,9 @@ export function fieldForModifyPath(path: string, draft: Pick<SettingsDraft, 'add
   // The first card's forwards: nics[0].forwards[i].hostPort → forwards.i.hostPort
   const forward = /^nics\[0\]\.forwards\[(\d+)\](?:\.(\w+))?/.exec(path);
   if (forward) return `forwards.${forward[1]}.${forward[2] ?? 'hostPort'}`;
+  if (under(path, 'nics[0].network')) return 'network';
+  const card = /^nics\[(\d+)\]/.exec(path);
+  if (card && Number(card[1]) > 0) return `cards.${Number(card[1]) - 1}`;
   if (under(path, 'nics')) return 'nic';
   return undefined;
 }
@@ -201,13 +245,25 @@ export function placeModifyError(e: { message: string; details?: unknown }, draf
 export interface SettingsLock {
   /** hardware fields (everything but name and description) are read-only */
   hardwareLocked: boolean;
+  /**
+   * while it runs: cards can still be added and removed, their cables and the first card's port
+   * forwards changed (not a card's model or network)
+   */
+  cardsLive: boolean;
   /** the API's reason, shown above the tabs */
   reason: string | null;
 }
 
 export function settingsLock(vm: { name: string; state: VmState }): SettingsLock {
   const reason = hardwareLockReason(vm);
-  return { hardwareLocked: reason !== null, reason };
+  return { hardwareLocked: reason !== null, cardsLive: reason !== null && isActive(vm.state), reason };
+}
+
+/** Whether a change may be saved under the lock: anything while stopped; while running, only cards (and name, description). */
+export function changeAllowed(lock: SettingsLock, change: VmModifyInput | null): boolean {
+  if (!change || !lock.hardwareLocked) return true;
+  const hardware = Object.keys(change).filter((k) => !['ref', 'name', 'description', 'recovery'].includes(k));
+  return hardware.length === 0 || (lock.cardsLive && hardware.every((k) => k === 'nics'));
 }
 
 /**

@@ -15,9 +15,9 @@ export function allowedActions(state: VmState): readonly HostAction[] {
     case 'starting':
       return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards'];
     case 'paused':
-      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'guestInfo'];
+      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'guestInfo', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards'];
     case 'stopping':
       // A guest that shuts down while a live snapshot fails still writes to the new overlays until QEMU
       // exits: switching back must stay possible. A guest that ignored the ACPI button is asked through its agent.
@@ -80,6 +80,14 @@ export function describeAction(action: HostAction): string {
       return 'run a command in the guest';
     case 'guestShutdown':
       return 'ask the guest agent to shut down';
+    case 'nicAdd':
+      return 'plug in a network card';
+    case 'nicRemove':
+      return 'unplug a network card';
+    case 'nicLink':
+      return "change a network card's cable";
+    case 'nicForwards':
+      return 'change port forwards';
   }
 }
 

@@ -14,6 +14,7 @@ import { serve, type ConnectionContext, type Handlers } from '../base/rpc.js';
 import { listenUnix } from '../base/socketTransport.node.js';
 import { QmpClient } from '../qmp/client.node.js';
 import { localMigrationParameters, snapshotTransaction, topNodeOf } from '../qmp/block.js';
+import { freeNicPort, hostfwdAddCommand, hostfwdRemoveCommand, netdevId, netdevProps, nicDeviceProps } from '../qemu/devices.js';
 import { hostApi, type GuestInfo, type HostSpec, type HostStatus, type HostStatusFile, type QuiesceMode } from '../protocol/contract.js';
 import type { VmState } from '../protocol/states.js';
 import { BlockJobs } from './blockJobs.node.js';
@@ -25,6 +26,8 @@ import { permissionHint, qemuCommand, type QemuPrivileges } from '../qemu/privil
 import { detectQemuPrivileges } from '../qemu/privileges.node.js';
 
 const QMP_CONNECT_TIMEOUT_MS = 60_000;
+/** How long a guest may take to release an unplugged card (ACPI or PCIe hot-plug, a few seconds under TCG). */
+const NIC_UNPLUG_TIMEOUT_MS = 30_000;
 const STDERR_TAIL_LINES = 20;
 
 export class VmmHost {
@@ -54,6 +57,10 @@ export class VmmHost {
   private readonly agent: GuestAgent | undefined;
   /** why a helper (virtiofsd, swtpm) ended the VM, when one did */
   private helperFailure: string | undefined;
+  /** q35: the root port each card sits on (cards plugged in later take free ones) */
+  private readonly nicPorts: { used: Record<string, string>; count: number } | undefined;
+  /** cards were plugged in or out since the launch: a saved state would not match the next launch's devices */
+  private cardsChanged = false;
   private readonly exitPromise: Promise<void>;
   private resolveExit!: () => void;
 
@@ -80,6 +87,7 @@ export class VmmHost {
         this.killQemu();
       },
     });
+    this.nicPorts = spec.nicPorts ? { used: { ...spec.nicPorts.used }, count: spec.nicPorts.count } : undefined;
   }
 
   /** Resolves when QEMU has exited and the final state is recorded. */
@@ -182,6 +190,8 @@ export class VmmHost {
     this.qmpReady = true;
     if (spec.serialSocket) await Promise.race([this.connectSerial(spec.serialSocket), qemuGone]);
     if (spec.incomingStateFile) await Promise.race([this.restoreState(spec.incomingStateFile), qemuGone]);
+    // Unplugged cables, before the guest runs (QEMU has no launch option for a card's link).
+    for (const nicId of spec.linkDown ?? []) await Promise.race([this.qmp.execute('set_link', { name: nicId, up: false }), qemuGone]);
     if (spec.waitForBoot) await Promise.race([this.bootGate, qemuGone]);
     if (this.exited) return;
     await this.qmp.execute('cont');
@@ -309,11 +319,13 @@ export class VmmHost {
       },
       'host.save': async (_input, ctx) => {
         guard('save');
+        this.assertSavable();
         await this.save(ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the machine state' }));
         return null;
       },
       'host.snapshotLive': async (input, ctx) => {
         guard('snapshotLive');
+        this.assertSavable();
         const r = await this.snapshotLive(input, ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the running state' }));
         return { ...r, pauseMs: Math.round(this.lastPauseMs) };
       },
@@ -354,6 +366,58 @@ export class VmmHost {
         this.setState('stopping', 'the guest agent was asked to shut the guest down');
         return null;
       },
+      'host.nicAdd': async ({ nic, attachment }) => {
+        guard('nicAdd');
+        const bus = this.nicPorts ? freeNicPort(Object.values(this.nicPorts.used), this.nicPorts.count) : undefined;
+        if (this.nicPorts && !bus) throw new HangarError('STATE_CONFLICT', 'every PCIe port for network cards is taken');
+        await this.qmp.execute('netdev_add', netdevProps(nic, attachment));
+        try {
+          await this.qmp.execute('device_add', nicDeviceProps(nic, { pxe: false, ...(bus ? { bus } : {}) }));
+        } catch (e) {
+          await this.qmp.execute('netdev_del', { id: netdevId(nic.id) }).catch(() => undefined);
+          throw e;
+        }
+        if (bus && this.nicPorts) this.nicPorts.used[nic.id] = bus;
+        this.cardsChanged = true;
+        if (nic.linkUp === false) await this.qmp.execute('set_link', { name: nic.id, up: false });
+        this.log(`network card ${nic.id} plugged in${bus ? ` on ${bus}` : ''}`);
+        return null;
+      },
+      'host.nicRemove': async ({ nicId }) => {
+        guard('nicRemove');
+        // Listen first: the guest may release the card before device_del's reply arrives.
+        const gone = this.qmp.waitForEvent('DEVICE_DELETED', (d) => d.device === nicId, { timeoutMs: NIC_UNPLUG_TIMEOUT_MS });
+        gone.catch(() => undefined);
+        await this.qmp.execute('device_del', { id: nicId });
+        try {
+          await gone;
+        } catch {
+          throw new HangarError('TIMEOUT', `the guest did not release network card ${nicId} within ${NIC_UNPLUG_TIMEOUT_MS / 1000} s (it goes when the guest lets it go, or at the next stop)`);
+        }
+        this.cardsChanged = true;
+        if (this.nicPorts) delete this.nicPorts.used[nicId];
+        await this.qmp.execute('netdev_del', { id: netdevId(nicId) });
+        this.log(`network card ${nicId} unplugged`);
+        return null;
+      },
+      'host.nicLink': async ({ nicId, up }) => {
+        guard('nicLink');
+        await this.qmp.execute('set_link', { name: nicId, up });
+        return null;
+      },
+      'host.nicForwards': async ({ nicId, add, remove }) => {
+        guard('nicForwards');
+        // HMP reports as text: hostfwd_add says nothing unless it failed; hostfwd_remove always says
+        // whether the rule was 'removed' (a rule already gone is no failure).
+        const hmp = async (command: string, fine: (said: string) => boolean) => {
+          const said = (await this.qmp.execute('human-monitor-command', { 'command-line': command })).trim();
+          if (!fine(said)) throw new HangarError('QEMU_FAILED', `${command}: ${said}`);
+          if (said) this.log(`${command}: ${said}`);
+        };
+        for (const f of remove) await hmp(hostfwdRemoveCommand(nicId, f), (said) => /removed|not found/.test(said));
+        for (const f of add) await hmp(hostfwdAddCommand(nicId, f), (said) => said === '');
+        return null;
+      },
       'host.consoleWrite': async ({ data }) => {
         guard('consoleWrite');
         const sock = this.serialSocket;
@@ -362,6 +426,12 @@ export class VmmHost {
         return null;
       },
     };
+  }
+
+  private assertSavable(): void {
+    if (this.cardsChanged) {
+      throw new HangarError('STATE_CONFLICT', 'network cards were plugged in or out while this VM runs, so a saved state would not fit its next start: shut it down and start it again first');
+    }
   }
 
   /** Saves the state and quits QEMU: the VM ends 'saved'. */

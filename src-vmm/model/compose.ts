@@ -86,8 +86,8 @@ export interface MachineChoices {
   disks?: { id?: string; bus?: DiskBus; path: string; format: DiskFormat; readOnly?: boolean }[];
   /** drives, with an ISO or empty (null); a drive without a bus gets the OS type's */
   opticals?: { id?: string; bus?: OpticalBus; path: string | null }[];
-  /** MACs are the caller's (unique in its inventory); a NIC without a model gets the OS type's */
-  nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[] }[];
+  /** MACs are the caller's (unique in its inventory); a NIC without a model gets the OS type's; without a network, user-mode NAT */
+  nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[]; network?: string; linkUp?: boolean }[];
   boot?: { order?: BootDevice[]; kernel?: string; initrd?: string; append?: string };
   display?: { vga?: VgaType; vnc?: boolean };
   nested?: boolean;
@@ -133,7 +133,7 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
     firmware: { type: firmware, ...((m.secureBoot ?? (firmware === 'uefi' && def.secureBoot)) ? { secureBoot: true } : {}) },
     disks: (m.disks ?? []).map((d, i) => ({ id: d.id ?? `disk${i}`, bus: d.bus ?? def.diskBus, path: d.path, format: d.format, readOnly: d.readOnly ?? false })),
     opticals: (m.opticals ?? []).map((o, i) => ({ id: o.id ?? `cd${i}`, bus: o.bus ?? def.opticalBus, path: o.path })),
-    nics: (m.nics ?? []).map((n, i) => ({ id: n.id ?? `net${i}`, model: n.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? [] })),
+    nics: (m.nics ?? []).map((n, i) => nicOf({ id: n.id ?? `net${i}`, model: n.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? [], network: n.network, linkUp: n.linkUp })),
     display: { vga: m.display?.vga ?? def.vga, vnc: m.display?.vnc ?? true },
     serial: { enabled: true },
     features: { nested: m.nested ?? false },
@@ -175,7 +175,8 @@ export interface MachineChange {
   nested?: boolean;
   recovery?: Partial<RecoverySection>;
   iso?: string | null;
-  nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[] }[];
+  /** `network`: a network id, null for user-mode NAT, absent to keep the card's; `linkUp` absent keeps the cable's state */
+  nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[]; network?: string | null; linkUp?: boolean }[];
   addDisks?: { path: string; format: DiskFormat; bus?: DiskBus }[];
   boot?: { kernel?: string | null; initrd?: string | null; append?: string | null };
   /** shared folders to add (after the existing ones) */
@@ -210,7 +211,14 @@ export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, Co
   const nics = ch.nics
     ? ch.nics.map((n) => {
         const before = n.id ? c.nics.find((x) => x.id === n.id) : undefined;
-        return { id: before?.id ?? n.id ?? newId('net'), model: n.model ?? before?.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? before?.forwards ?? [] };
+        return nicOf({
+          id: before?.id ?? n.id ?? newId('net'),
+          model: n.model ?? before?.model ?? def.nicModel,
+          mac: n.mac,
+          forwards: n.forwards ?? before?.forwards ?? [],
+          network: n.network === undefined ? before?.network : (n.network ?? undefined),
+          linkUp: n.linkUp ?? before?.linkUp,
+        });
       })
     : c.nics;
   const boot: Record<string, unknown> = { ...c.boot };
@@ -248,6 +256,18 @@ export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, Co
   // A switch to UEFI takes q35 along, and q35's AHCI takes the IDE devices.
   const fitted = fitToChipset(next as typeof next & Fittable).config;
   return validateConfig(fitted);
+}
+
+/** A card as the config stores it: no network means user-mode NAT, no linkUp means connected (neither is written). */
+function nicOf(n: { id: string; model: NicModel; mac: string; forwards: PortForward[]; network?: string | undefined; linkUp?: boolean | undefined }) {
+  return {
+    id: n.id,
+    model: n.model,
+    mac: n.mac,
+    forwards: n.forwards,
+    ...(n.network !== undefined ? { network: n.network } : {}),
+    ...(n.linkUp === false ? { linkUp: false } : {}),
+  };
 }
 
 function dropUndefined<T extends object>(o: T): Partial<T> {

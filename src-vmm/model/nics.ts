@@ -1,4 +1,5 @@
-// Network cards: each is a user-mode (NAT) network with optional port forwards from the host.
+// Network cards: each is on a Hangar network (by the network's id), or on a user-mode (NAT) network of
+// its own with optional port forwards from the host; its cable can be unplugged.
 import { z } from 'zod';
 import { choiceValues, describeChoices } from './choice.js';
 import { MAX_FORWARDS_PER_NIC, MAX_NICS } from './limits.js';
@@ -47,8 +48,17 @@ export const Nic = z
     model: z.enum(choiceValues(NIC_MODELS), { error: `NIC model must be ${describeChoices(NIC_MODELS)}` }),
     mac: MacAddress,
     forwards: z.array(PortForward).max(MAX_FORWARDS_PER_NIC, `a NIC can have at most ${MAX_FORWARDS_PER_NIC} port forwards`),
+    /** the id of the Hangar network the card is on; absent: user-mode NAT of its own (configs before networks have none) */
+    network: z.uuid({ error: 'network must be a network id' }).optional(),
+    /** the cable: absent means connected */
+    linkUp: z.boolean({ error: 'linkUp must be true or false' }).optional(),
   })
   .strict();
 export type Nic = z.infer<typeof Nic>;
 
 export const NicsSection = z.array(Nic).max(MAX_NICS, `a VM can have at most ${MAX_NICS} network cards`);
+
+/** Whether a card's cable is connected (configs saved before the setting existed: yes). */
+export function isLinkUp(nic: Pick<Nic, 'linkUp'>): boolean {
+  return nic.linkUp !== false;
+}

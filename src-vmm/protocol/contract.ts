@@ -3,6 +3,13 @@
 import { z } from 'zod';
 import { method, type Contract } from '../base/rpc.js';
 import { VmState } from './states.js';
+import { Nic, PortForward } from '../model/index.js';
+
+/** How a card reaches its network (see qemu/devices.ts NicAttachment); absent: user-mode NAT. */
+export const NicAttachmentSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tap'), ifname: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/) }).strict(),
+  z.object({ kind: z.literal('mcast'), group: z.string().regex(/^239\.\d{1,3}\.\d{1,3}\.\d{1,3}$/), port: z.number().int().min(1).max(65535) }).strict(),
+]);
 
 export const Empty = z.object({}).strict();
 export const Ok = z.null();
@@ -125,6 +132,17 @@ export const hostApi = {
   ),
   /** asks the guest, through its agent, to power off (for a guest that ignores the ACPI power button) */
   'host.guestShutdown': method(Empty, Ok),
+  /**
+   * Plugs a network card into the running machine: its backend (netdev_add) and the device (device_add,
+   * on q35 into a free PCIe root port), both built by qemu/devices.ts as at launch.
+   */
+  'host.nicAdd': method(z.object({ nic: Nic, attachment: NicAttachmentSchema.optional() }).strict(), Ok),
+  /** Unplugs a card: the guest is asked to release it (device_del), then its backend goes. */
+  'host.nicRemove': method(z.object({ nicId: z.string().min(1).max(64) }).strict(), Ok),
+  /** Connects or disconnects a card's cable (the guest sees its link go down or up). */
+  'host.nicLink': method(z.object({ nicId: z.string().min(1).max(64), up: z.boolean() }).strict(), Ok),
+  /** Changes the port forwards of a user-mode card while it runs. */
+  'host.nicForwards': method(z.object({ nicId: z.string().min(1).max(64), add: z.array(PortForward).max(64), remove: z.array(PortForward).max(64) }).strict(), Ok),
 } satisfies Contract;
 export type HostApi = typeof hostApi;
 
@@ -180,6 +198,10 @@ export const HostSpec = z.object({
   helpers: z.array(HelperSpec).optional(),
   /** where the helpers' output goes */
   helpersLog: z.string().optional(),
+  /** cards whose cable is unplugged: disconnected before the guest runs */
+  linkDown: z.array(z.string()).optional(),
+  /** q35: the PCIe root port each card of the launch sits on, and how many ports there are (for cards plugged in later) */
+  nicPorts: z.object({ used: z.record(z.string(), z.string()), count: z.number().int().min(0).max(32) }).optional(),
 });
 export type HostSpec = z.infer<typeof HostSpec>;
 

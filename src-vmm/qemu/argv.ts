@@ -2,7 +2,7 @@
 // Pure: reads no host state; whatever it needs to know about the host arrives in HostFacts.
 // Built from named sections in a fixed order, so a golden file diff points at one section.
 import { HangarError } from '../base/errors.js';
-import { formatIssues, hasSecureBoot, hasTpm, isAbsolutePath, sharesOf, validateConfig, type VmConfig } from '../model/index.js';
+import { formatIssues, hasSecureBoot, hasTpm, isAbsolutePath, MAX_NICS, sharesOf, validateConfig, type VmConfig } from '../model/index.js';
 import {
   AGENT_CHARDEV_ID,
   AGENT_PORT_ID,
@@ -19,11 +19,13 @@ import {
   displayDeviceProps,
   firmwareBlockdevs,
   fsdevProps,
-  hostfwdRule,
   memoryBackendProps,
-  netdevId,
   ninePDeviceProps,
+  netdevArg,
+  netdevProps,
   nicDeviceProps,
+  nicPortProps,
+  nicPorts,
   opticalBlockdevs,
   opticalDeviceProps,
   serialDeviceProps,
@@ -37,6 +39,7 @@ import {
   virtioSerialProps,
   type BlockdevProps,
   type DeviceProps,
+  type NicAttachment,
   type StorageLayout,
 } from './devices.js';
 import { escapeQemuOpt, qemuOpts } from './escape.js';
@@ -59,6 +62,11 @@ export interface HostFacts {
   ovmfSecureBoot?: { code: string; vars: string } | null;
   /** swtpm, for a TPM: its path, or null when it is not installed (with the reason). Absent: not looked for. */
   swtpm?: { binary: string } | { binary: null; reason: string };
+  /**
+   * How each card on a Hangar network is attached (by card id), as the owner's network manager set it
+   * up for this launch; a card without a network is user-mode NAT and has no entry.
+   */
+  nics?: Record<string, NicAttachment>;
 }
 
 export interface RunPaths {
@@ -254,14 +262,24 @@ function diskArgs({ config, layout, boot }: BuildContext): Section {
   return { args, files };
 }
 
-function nicArgs({ config, boot }: BuildContext): Section {
+function nicArgs({ config, host, boot }: BuildContext): Section {
   const pxe = config.boot.order.includes('network');
+  const ports = nicPorts(config);
   const args: string[] = [];
+  // q35: a root port per card, present and to come (see nicPortProps), so cards can be plugged in and out.
+  if (config.system.chipset === 'q35') for (let i = 0; i < MAX_NICS; i++) args.push(...device(nicPortProps(i)));
   for (const nic of config.nics) {
+    const attachment = host.nics?.[nic.id];
+    if (nic.network !== undefined && !attachment) {
+      throw new HangarError('INVALID_INPUT', `network card ${nic.id} is on a network, but the launch has no attachment for it`);
+    }
+    if (nic.network === undefined && attachment) {
+      throw new HangarError('INVALID_INPUT', `network card ${nic.id} uses user-mode NAT, but the launch attaches it to a network`);
+    }
     // User-mode networking (slirp): NAT without host privileges; forwards bind on the host address.
-    const netdev = [`user,${qemuOpts([['id', netdevId(nic.id)]])}`, ...nic.forwards.map((f) => qemuOpts([['hostfwd', hostfwdRule(f)]]))].join(',');
-    args.push('-netdev', netdev);
-    args.push(...device(nicDeviceProps(nic, { bootIndex: boot.get(nic.id), pxe })));
+    // A card on a network: its tap or multicast group; a nat network's forwards are the host's (nftables).
+    args.push('-netdev', netdevArg(netdevProps(nic, attachment)));
+    args.push(...device(nicDeviceProps(nic, { bootIndex: boot.get(nic.id), pxe, ...(ports[nic.id] ? { bus: ports[nic.id] } : {}) })));
   }
   return { args, files: [] };
 }

@@ -224,12 +224,13 @@ export const NIC_DRIVERS: Record<NicModel, string> = {
  * `pxe: false` sets an empty romfile: without network boot the iPXE option ROM is dead weight, and
  * the VM then starts even where QEMU's ROM package is missing.
  */
-export function nicDeviceProps(nic: Nic, opts: { bootIndex?: number; pxe?: boolean } = {}): DeviceProps {
+export function nicDeviceProps(nic: Nic, opts: { bootIndex?: number; pxe?: boolean; bus?: string } = {}): DeviceProps {
   return {
     driver: NIC_DRIVERS[nic.model],
     id: nic.id,
     netdev: netdevId(nic.id),
     mac: nic.mac,
+    ...(opts.bus !== undefined ? { bus: opts.bus } : ({} as Record<string, QemuValue>)),
     ...(opts.pxe === false ? { romfile: '' } : ({} as Record<string, QemuValue>)),
     ...withBootIndex(opts.bootIndex),
   };
@@ -240,13 +241,89 @@ export function hostfwdRule(f: Nic['forwards'][number]): string {
   return `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`;
 }
 
+/**
+ * How a card on a Hangar network reaches it, decided by the owner (a host fact of the launch):
+ * - tap: a persistent tap Hangar made for the card (owned by QEMU's user, already on the network's
+ *   bridge), which QEMU opens by name; QEMU needs no privilege and spawns nothing (its sandbox forbids it);
+ * - mcast: QEMU's socket netdev on a multicast group bound to loopback, the unprivileged way for VMs
+ *   to share an internal network (every QEMU that joins the group sees the others' frames).
+ * A card without a network is user-mode NAT (slirp) and needs no attachment.
+ */
+export type NicAttachment = { kind: 'tap'; ifname: string } | { kind: 'mcast'; group: string; port: number };
+
+/** The address QEMU's multicast socket netdevs bind to: loopback, so frames never leave this host. */
+export const MCAST_LOCAL_ADDRESS = '127.0.0.1';
+
+/** A card's backend, as QMP netdev_add arguments; rendered once more as the -netdev option (netdevArg). */
+export type NetdevProps =
+  | { type: 'user'; id: string; hostfwd?: { str: string }[] }
+  | { type: 'tap'; id: string; ifname: string; script: 'no'; downscript: 'no' }
+  | { type: 'socket'; id: string; mcast: string; localaddr: string };
+
+export function netdevProps(nic: Nic, attachment?: NicAttachment): NetdevProps {
+  const id = netdevId(nic.id);
+  if (!attachment) return { type: 'user', id, ...(nic.forwards.length ? { hostfwd: nic.forwards.map((f) => ({ str: hostfwdRule(f) })) } : {}) };
+  // script=no, downscript=no: the tap exists and is on its bridge; QEMU must not run ifup scripts.
+  if (attachment.kind === 'tap') return { type: 'tap', id, ifname: attachment.ifname, script: 'no', downscript: 'no' };
+  return { type: 'socket', id, mcast: `${attachment.group}:${attachment.port}`, localaddr: MCAST_LOCAL_ADDRESS };
+}
+
+/** The same properties as the -netdev option's text: `user,id=net0_netdev,hostfwd=tcp:…`. */
+export function netdevArg(p: NetdevProps): string {
+  switch (p.type) {
+    case 'user':
+      return [`user,${qemuOpts([['id', p.id]])}`, ...(p.hostfwd ?? []).map((h) => qemuOpts([['hostfwd', h.str]]))].join(',');
+    case 'tap':
+      return `tap,${qemuOpts([['id', p.id], ['ifname', p.ifname], ['script', p.script], ['downscript', p.downscript]])}`;
+    case 'socket':
+      return `socket,${qemuOpts([['id', p.id], ['mcast', p.mcast], ['localaddr', p.localaddr]])}`;
+  }
+}
+
+/**
+ * The HMP commands that change a running user-mode card's forwards (QMP has none in QEMU 7.2): the
+ * same rule text as at launch. HMP answers errors as text, which the caller must treat as a failure.
+ */
+export function hostfwdAddCommand(nicId: string, f: Nic['forwards'][number]): string {
+  return `hostfwd_add ${netdevId(nicId)} ${hostfwdRule(f)}`;
+}
+
+export function hostfwdRemoveCommand(nicId: string, f: Nic['forwards'][number]): string {
+  return `hostfwd_remove ${netdevId(nicId)} ${f.protocol}:${f.hostAddress}:${f.hostPort}`;
+}
+
 /** The user-mode (NAT) backend of a NIC, as QMP netdev_add arguments. */
 export function netdevUserProps(nic: Nic): { type: 'user'; id: string; hostfwd?: { str: string }[] } {
-  return {
-    type: 'user',
-    id: netdevId(nic.id),
-    ...(nic.forwards.length ? { hostfwd: nic.forwards.map((f) => ({ str: hostfwdRule(f) })) } : {}),
-  };
+  return netdevProps(nic) as { type: 'user'; id: string; hostfwd?: { str: string }[] };
+}
+
+/**
+ * On q35, every card sits behind a PCIe root port of its own, with a spare port for each card a VM may
+ * still get: q35's root bus does not hot-plug, its root ports do (libvirt does the same). Card i of the
+ * launch takes port i; a card plugged in later takes the lowest free port.
+ */
+export function nicPortId(index: number): string {
+  return `nicport_${index}`;
+}
+
+export function nicPortProps(index: number): DeviceProps {
+  // chassis: a root port needs a (chassis, slot) pair of its own. io-reserve 0: no I/O window for an
+  // empty port (virtio-net and e1000 work through memory BARs), so eight ports never exhaust the
+  // firmware's 64 KiB of I/O space.
+  return { driver: 'pcie-root-port', id: nicPortId(index), chassis: index + 1, 'io-reserve': 0 };
+}
+
+/** The port each card of a q35 launch takes, by card id (empty for pc, whose root bus hot-plugs itself). */
+export function nicPorts(config: Pick<VmConfig, 'system' | 'nics'>): Record<string, string> {
+  if (config.system.chipset !== 'q35') return {};
+  return Object.fromEntries(config.nics.map((n, i) => [n.id, nicPortId(i)]));
+}
+
+/** The lowest port no card uses, or undefined when all are taken. */
+export function freeNicPort(used: Iterable<string>, ports: number): string | undefined {
+  const taken = new Set(used);
+  for (let i = 0; i < ports; i++) if (!taken.has(nicPortId(i))) return nicPortId(i);
+  return undefined;
 }
 
 const VGA_DRIVERS: Record<Exclude<VgaType, 'none'>, string> = { std: 'VGA', virtio: 'virtio-vga', cirrus: 'cirrus-vga' };

@@ -278,6 +278,15 @@ export interface QmpCommands {
   'query-chardev': Cmd<NoArgs, { label: string; filename: string; 'frontend-open': boolean }[]>;
   /** The QAPI schema as SchemaInfo entries; large (about 200 KiB), so callers inspect what they need. */
   'query-qmp-schema': Cmd<NoArgs, unknown[]>;
+  /** A network backend (Netdev: type user, tap, socket, …), as qemu/devices.ts netdevProps builds it. */
+  netdev_add: Cmd<{ type: string; id: string; [key: string]: unknown }, QmpEmpty>;
+  netdev_del: Cmd<{ id: string }, QmpEmpty>;
+  /** A device, as qemu/devices.ts builds its properties (the same object as -device at launch). */
+  device_add: Cmd<{ driver: string; id: string; [key: string]: unknown }, QmpEmpty>;
+  /** Asks the guest to release a device; DEVICE_DELETED says when it is gone. */
+  device_del: Cmd<{ id: string }, QmpEmpty>;
+  /** A network card's link (its cable), by the card's device id. */
+  set_link: Cmd<{ name: string; up: boolean }, QmpEmpty>;
 }
 
 export type QmpCommandName = keyof QmpCommands;
@@ -296,6 +305,8 @@ export interface QmpEvents {
   JOB_STATUS_CHANGE: { id: string; status: QmpJobStatus };
   /** The guest opened or closed a virtio-serial port (`id` is the port device's id). */
   VSERPORT_CHANGE: { id: string; open: boolean };
+  /** A device (device_del) is gone: `device` is its id. */
+  DEVICE_DELETED: { device?: string; path: string };
 }
 
 export type QmpEventName = keyof QmpEvents;

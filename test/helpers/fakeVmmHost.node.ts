@@ -255,6 +255,11 @@ class FakeHost implements Disposable {
         // The real host writes the RAM in the background where the kernel allows it; the fake says it waited.
         return { pauseMs: 0, stateSaved: saveState && stateError === undefined, ...(stateError ? { stateError } : {}), thumbnail, method: 'paused' as const, quiesced: false };
       },
+      // Cards plugged in and out, cables and forwards: the preview has no network to change.
+      'host.nicAdd': async () => (this.guard('nicAdd'), null),
+      'host.nicRemove': async () => (this.guard('nicRemove'), null),
+      'host.nicLink': async () => (this.guard('nicLink'), null),
+      'host.nicForwards': async () => (this.guard('nicForwards'), null),
       // The preview's guests run no agent: the interface shows how to install one.
       'host.guestInfo': async () => ({ agent: 'absent' as const, hostname: null, osName: null, ipAddresses: [] }),
       'host.guestExec': async () => {

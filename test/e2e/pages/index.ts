@@ -10,3 +10,4 @@ export { ExportDialog } from './ExportDialog.js';
 export { CloneWizard, ClonesSection, type CloneAnswers, type CloneErrorField, type CloneStep } from './CloneWizard.js';
 export { SnapshotsView, CURRENT_STATE, type SnapshotButton, type SnapshotMenuItem, type SnapshotOutlineRow } from './SnapshotsView.js';
 export { chooseOption, fieldError, focusedElement, isFocused, settle, waitUntil, watchProgressBar } from './util.js';
+export { NetworksDialog } from './NetworksDialog.js';

@@ -124,7 +124,7 @@ describe('planAppliance: VMware', () => {
     assert.deepEqual(m.nics, [{ model: 'vmxnet3', sourceModel: 'VmxNet3', mac: null, network: 'VM Network' }]);
     warned(m, /SCSI controller \(lsilogic\).*no exact equivalent.*VirtIO SCSI/);
     warned(m, /4 virtual CPUs as 2 cores per socket/);
-    warned(m, /NAT network.*'VM Network'/);
+    warned(m, /network 'VM Network' is mapped at import to the Hangar network of the same name/);
     assert.deepEqual(p.warnings, []);
   });
 
@@ -487,7 +487,7 @@ describe('planAppliance: VirtualBox', () => {
       { model: 'e1000', sourceModel: '82545EM', mac: '08:00:27:aa:bb:cd', network: 'Bridged' },
     ]);
     notWarned(m, /does not say which adapter/);
-    warned(m, /'Bridged' is not recreated/);
+    warned(m, /network 'Bridged' is mapped at import to the Hangar network of the same name, or else to user-mode NAT/);
   });
 
   test('vbox:Machine firmware BIOS wins; EFI32 warns; an unknown adapter type gets the default', () => {

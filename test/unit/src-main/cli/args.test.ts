@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseArgs, parseForward, parseOnOff, parseShare, helpText, COMMANDS } from '../../../../src-main/cli/args.js';
+import { parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare, helpText, COMMANDS } from '../../../../src-main/cli/args.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 
 const usage = (fn: () => unknown, message: RegExp) =>
@@ -72,5 +72,41 @@ describe('hangar argument parsing', () => {
       assert.match(helpText(), new RegExp(`\\n  ${c}\\b`));
     }
     assert.match(helpText('start'), /--wait-serial TEXT/);
+  });
+
+  test('networks: network create|list|show|delete, as the contract names them', () => {
+    const p = parseArgs(['network', 'create', 'lab', '--mode', 'nat', '--subnet', '10.77.0.0/24', '--dhcp', 'on', '--json']);
+    assert.equal(p.command, 'network create');
+    assert.deepEqual(p.args, ['lab']);
+    assert.deepEqual(p.flags, { mode: 'nat', subnet: '10.77.0.0/24', dhcp: 'on', json: true });
+    assert.equal(parseArgs(['network', 'list', '--json']).command, 'network list');
+    assert.deepEqual(parseArgs(['network', 'delete', 'lab']).args, ['lab']);
+    usage(() => parseArgs(['network']), /'network' needs one of create, list, show, delete/);
+    usage(() => parseArgs(['network', 'rename', 'x']), /unknown command 'network rename'/);
+    for (const c of ['network create', 'network list', 'network show', 'network delete']) assert.match(helpText(), new RegExp(`\\n  ${c}\\b`));
+  });
+
+  test('--nic is repeatable; --nic-link takes a card and up or down', () => {
+    const p = parseArgs(['modify', 'vm', '--nic', 'virtio', '--nic', 'e1000,network=lab', '--nic-remove', 'net2', '--nic-link', 'net1', 'down', '--nic-link=net0:up']);
+    assert.deepEqual(p.flags, { nic: ['virtio', 'e1000,network=lab'], 'nic-remove': ['net2'], 'nic-link': ['net1=down', 'net0=up'] });
+    usage(() => parseArgs(['modify', 'vm', '--nic-link', 'net1']), /--nic-link needs two values \(NIC up\|down\)/);
+    usage(() => parseArgs(['modify', 'vm', '--nic-link', 'net1', '--json']), /needs two values/);
+    usage(() => parseArgs(['create', '--name', 'x', '--nic-link', 'net0', 'up']), /unknown option '--nic-link' for 'create'/);
+  });
+
+  test('a --nic spec: the model, then network=, mac= and forward= options', () => {
+    const models = ['virtio', 'e1000'];
+    assert.deepEqual(parseNicSpec('virtio', models), { model: 'virtio' });
+    assert.deepEqual(parseNicSpec('e1000,network=lab,mac=0A:48:47:00:00:01,forward=tcp:8080:80', models), {
+      model: 'e1000',
+      network: 'lab',
+      mac: '0a:48:47:00:00:01',
+      forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 }],
+    });
+    usage(() => parseNicSpec('ne2000', models), /--nic 'ne2000': the model must be one of virtio, e1000 \(or --nic none\)/);
+    usage(() => parseNicSpec('virtio,net=lab', models), /unknown option 'net' \(network=, mac= or forward=\)/);
+    usage(() => parseNicSpec('virtio,network=', models), /'network' needs a value/);
+    usage(() => parseNicSpec('virtio,network=a,network=b', models), /network is given twice/);
+    usage(() => parseNicSpec('virtio,forward=tcp:1:99999', models), /outside 1\.\.65535/);
   });
 });

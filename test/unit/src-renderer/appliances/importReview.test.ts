@@ -25,10 +25,14 @@ import {
   validateAll,
   validateMachine,
   type CertificateReport,
+  type NetworkChoices,
   type ImportContext,
   type ImportReview,
   type MachineDraft,
   type MachinePlan,
+  networkChoicesFromReview,
+  proposedNetwork,
+  validateNetworkChoices,
 } from '../../../../src-renderer/appliances/importReview.js';
 
 const osTypes = ['linux', 'windows11', 'windows7', 'other'].map((id) => ({
@@ -85,6 +89,10 @@ function review(machines: MachinePlan[] = [plan()], over: Partial<ImportReview> 
     machines,
     warnings: [],
     targetFolder: '/home/u/.local/share/hangar/VMs',
+    networks: [
+      { source: 'NAT', cards: 1, suggested: { kind: 'nat' } },
+      { source: 'HostOnly', cards: 1, suggested: { kind: 'nat' } },
+    ],
     ...over,
   };
 }
@@ -388,5 +396,23 @@ describe('the #import= link', () => {
     assert.equal(hashWithoutImport('#import=%2Fa.ova'), '');
     assert.equal(hashWithoutImport('#x=1&import=%2Fa.ova&y'), '#x=1&y');
     assert.equal(hashWithoutImport(''), '');
+  });
+});
+
+describe("the appliance's networks", () => {
+  test('suggestions first; a choice per source network; a new network\'s name is checked', () => {
+    const r = review();
+    const choices = networkChoicesFromReview(r);
+    assert.deepEqual({ ...choices }, { NAT: { kind: 'nat' }, HostOnly: { kind: 'nat' } });
+    assert.deepEqual(toImportInput(r, draftsFromReview(r), choices).networks, [
+      { source: 'NAT', target: { kind: 'nat' } },
+      { source: 'HostOnly', target: { kind: 'nat' } },
+    ]);
+    assert.deepEqual(proposedNetwork('VM Network'), { kind: 'create', name: 'VM-Network', mode: 'hostonly' });
+    const chosen: NetworkChoices = { ...choices, HostOnly: { kind: 'create', name: 'ho', mode: 'hostonly' } };
+    assert.deepEqual(validateNetworkChoices(chosen, []), []);
+    assert.deepEqual(validateNetworkChoices(chosen, [{ name: 'HO' }]), [{ field: 'network.HostOnly', message: "a network named 'ho' already exists: choose it instead" }]);
+    assert.equal(validateNetworkChoices({ x: { kind: 'create', name: 'bad name', mode: 'nat' } }, [])[0]!.field, 'network.x');
+    assert.deepEqual(toImportInput(r, draftsFromReview(r), chosen).networks![1], { source: 'HostOnly', target: { kind: 'create', name: 'ho', mode: 'hostonly' } });
   });
 });

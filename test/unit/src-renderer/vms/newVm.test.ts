@@ -160,7 +160,21 @@ describe('the whole wizard', () => {
       { label: 'Installation medium', value: 'None' },
       { label: 'Memory', value: '2048 MiB' },
       { label: 'CPUs', value: '2' },
+      { label: 'Network', value: 'NAT (user mode)' },
       { label: 'Hard disk', value: 'New disk, 64 GiB' },
     ]);
+  });
+
+  test('a network for its card: by id in the create input, its name in the summary; one that is gone is a problem of the hardware step', () => {
+    const lab = { id: '5b0e4c4e-1f7a-4d0a-9a53-2f4b1f6a7c01', name: 'lab', mode: 'nat' };
+    const withNets = { ...ctx, networks: [lab] };
+    const d = { ...valid(), network: lab.id };
+    assert.deepEqual(toCreateInput(d).nics, [{ network: lab.id }]);
+    assert.equal(toCreateInput(valid()).nics, undefined, 'without one: the OS type\'s card on user-mode NAT');
+    assert.equal(summaryRows(d, withNets).find((r) => r.label === 'Network')?.value, 'lab');
+    assert.deepEqual(validateStep(2, d, withNets), []);
+    assert.deepEqual(validateStep(2, d, { ...ctx, networks: [] }), [{ field: 'network', message: 'that network no longer exists' }]);
+    const placed = placeCreateError({ message: 'x', details: { issues: [{ path: 'nics[0].network', message: "no network named or with id 'x'" }] } }, d);
+    assert.deepEqual([placed.step, placed.fields[0]?.field], [2, 'network']);
   });
 });

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VmModifyInput } from '../../../../src-main/api/contract.js';
 import type { VmDetails } from '../../../../src-renderer/api/apiTypes.js';
-import { diskRemoveBlock, draftFromDetails, nestedBlockReason, newForward, placeModifyError, settingsLock, tabOfField, toModifyInput, validateSettings, type SettingsDraft } from '../../../../src-renderer/vms/settings.js';
+import { changeAllowed, diskRemoveBlock, draftFromDetails, fieldForModifyPath, nestedBlockReason, newCard, newForward, placeModifyError, settingsLock, tabOfField, toModifyInput, validateSettings, type SettingsDraft } from '../../../../src-renderer/vms/settings.js';
 
 const details: VmDetails = {
   id: '5b0c1f9e-8a44-4c3a-9d52-1f7e3f1f0a11',
@@ -23,7 +23,7 @@ const details: VmDetails = {
   maxRestartsPerMinute: 3,
   disks: [{ id: 'disk0', bus: 'virtio', path: '/vms/web/disk0.qcow2', format: 'qcow2', virtualSizeBytes: 20 * 1024 ** 3, chain: ['/vms/web/disk0.qcow2'] }],
   opticals: [{ id: 'cd0', bus: 'ide', path: '/isos/debian.iso' }],
-  nics: [{ id: 'net0', model: 'virtio', mac: '52:54:00:12:34:56', forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 }] }],
+  nics: [{ id: 'net0', model: 'virtio', mac: '52:54:00:12:34:56', network: null, networkId: null, linkUp: true, forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 }], ipAddresses: [] }],
   boot: { order: ['disk', 'optical'] },
   display: { vga: 'virtio', vnc: true },
   serial: true,
@@ -59,6 +59,9 @@ describe('the settings draft', () => {
         iso: '/isos/debian.iso',
         nic: 'virtio',
         forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: '2222', guestPort: '22' }],
+        network: '',
+        linkUp: true,
+        moreCards: [],
         addDisk: { mode: 'none', size: '20G', image: '', flatten: false },
       },
     );
@@ -174,6 +177,26 @@ describe('the vm.modify input', () => {
     assert.deepEqual(check(toModifyInput(details, { ...base(), nic: 'none' })), { ref: details.id, nics: [] });
   });
 
+  test('cards on networks: the first card\'s network and cable, more cards added, changed and removed by id', () => {
+    const first = details.nics[0]!.id;
+    const lab = '5b0e4c4e-1f7a-4d0a-9a53-2f4b1f6a7c01';
+    assert.deepEqual(check(toModifyInput(details, { ...base(), network: lab, linkUp: false })), { ref: details.id, nics: [{ id: first, model: 'virtio', network: lab, linkUp: false }] });
+    const added = toModifyInput(details, { ...base(), moreCards: [{ model: 'e1000', network: lab, linkUp: true }, { model: 'virtio', network: '', linkUp: false }] });
+    assert.deepEqual(check(added), { ref: details.id, nics: [{ id: first, model: 'virtio' }, { model: 'e1000', network: lab }, { model: 'virtio', network: null, linkUp: false }] });
+    const two: VmDetails = { ...details, nics: [details.nics[0]!, { ...details.nics[0]!, id: 'net1', mac: '52:54:00:12:34:57', network: 'lab', networkId: lab, forwards: [] }] };
+    const d2 = draftFromDetails(two);
+    assert.deepEqual(d2.moreCards, [{ id: 'net1', model: 'virtio', network: lab, linkUp: true }]);
+    assert.equal(toModifyInput(two, d2), null, 'nothing changed');
+    assert.deepEqual(check(toModifyInput(two, { ...d2, moreCards: [{ ...d2.moreCards[0]!, linkUp: false }] })), { ref: two.id, nics: [{ id: first, model: 'virtio' }, { id: 'net1', linkUp: false }] });
+    assert.deepEqual(check(toModifyInput(two, { ...d2, moreCards: [] })), { ref: two.id, nics: [{ id: first, model: 'virtio' }] }, 'a card left out is removed');
+    assert.deepEqual(check(toModifyInput(two, { ...d2, nic: 'none' })), { ref: two.id, nics: [{ id: 'net1' }] }, 'the first card goes, the others stay');
+    const nine = { ...base(), moreCards: Array.from({ length: 8 }, () => newCard(base())) };
+    assert.ok(issues(nine).includes('cards: a VM can have at most 8 network cards'));
+    assert.equal(tabOfField('cards'), 'network');
+    assert.equal(fieldForModifyPath('nics[2].network', base()), 'cards.1');
+    assert.equal(fieldForModifyPath('nics[0].network', base()), 'network');
+  });
+
   test('adding a disk', () => {
     assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'new', size: '10G', image: '', flatten: false } })), { ref: details.id, addDisk: { sizeBytes: 10 * 1024 ** 3 } });
     assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'existing', size: '', image: '/img/b.qcow2', flatten: false } })), { ref: details.id, addDisk: { image: '/img/b.qcow2' } });
@@ -208,10 +231,20 @@ describe('the owner\'s refusals on the dialog\'s fields', () => {
 
 describe('what the dialog may change', () => {
   test('everything when stopped or aborted; name and description otherwise', () => {
-    assert.deepEqual(settingsLock({ name: 'web', state: 'stopped' }), { hardwareLocked: false, reason: null });
-    assert.deepEqual(settingsLock({ name: 'web', state: 'aborted' }), { hardwareLocked: false, reason: null });
-    assert.deepEqual(settingsLock({ name: 'web', state: 'running' }), { hardwareLocked: true, reason: "VM 'web' is running: stop it before changing its hardware" });
+    assert.deepEqual(settingsLock({ name: 'web', state: 'stopped' }), { hardwareLocked: false, cardsLive: false, reason: null });
+    assert.deepEqual(settingsLock({ name: 'web', state: 'aborted' }), { hardwareLocked: false, cardsLive: false, reason: null });
+    assert.deepEqual(settingsLock({ name: 'web', state: 'running' }), { hardwareLocked: true, cardsLive: true, reason: "VM 'web' is running: stop it before changing its hardware" });
     assert.equal(settingsLock({ name: 'web', state: 'saved' }).hardwareLocked, true);
+    assert.equal(settingsLock({ name: 'web', state: 'saved' }).cardsLive, false, 'a saved state would not fit other cards');
+  });
+
+  test('while it runs, network cards may change (plugged in and out, cables, forwards); other hardware may not', () => {
+    const running = settingsLock({ name: 'web', state: 'running' });
+    const cards = toModifyInput(details, { ...base(), moreCards: [newCard(base())] });
+    assert.equal(changeAllowed(running, cards), true);
+    assert.equal(changeAllowed(running, toModifyInput(details, { ...base(), cpus: '4' })), false);
+    assert.equal(changeAllowed(running, toModifyInput(details, { ...base(), name: 'web2' })), true);
+    assert.equal(changeAllowed(settingsLock({ name: 'web', state: 'saved' }), cards), false);
   });
 });
 

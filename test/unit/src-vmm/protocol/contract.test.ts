@@ -24,6 +24,10 @@ const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
   'host.guestInfo': { refresh: true },
   'host.guestExec': { path: 'uname', args: ['-a'], timeoutMs: 30_000 },
   'host.guestShutdown': {},
+  'host.nicAdd': { nic: { id: 'net1', model: 'virtio', mac: '0a:48:47:00:00:01', forwards: [] }, attachment: { kind: 'tap', ifname: 'hgt0123456789ab' } },
+  'host.nicRemove': { nicId: 'net1' },
+  'host.nicLink': { nicId: 'net1', up: false },
+  'host.nicForwards': { nicId: 'net0', add: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 }], remove: [] },
 };
 
 describe('the VMM host contract', () => {
@@ -49,6 +53,18 @@ describe('the VMM host contract', () => {
     const live = hostApi['host.snapshotLive'].input;
     assert.equal(live.safeParse({ ...samples['host.snapshotLive'], quiesce: 'maybe' }).success, false);
     assert.equal(live.safeParse({ ...samples['host.snapshotLive'], quiesce: 'required', saveState: false }).success, true);
+  });
+
+  test('the card actions check their shapes: a tap by a plain interface name, a multicast group in 239/8', () => {
+    const add = hostApi['host.nicAdd'].input;
+    const nic = { id: 'net1', model: 'virtio', mac: '0a:48:47:00:00:01', forwards: [] };
+    assert.ok(add.safeParse({ nic }).success, 'without an attachment: user-mode NAT');
+    assert.ok(add.safeParse({ nic, attachment: { kind: 'mcast', group: '239.255.1.2', port: 45000 } }).success);
+    assert.equal(add.safeParse({ nic, attachment: { kind: 'tap', ifname: 'tap0; rm -rf /' } }).success, false);
+    assert.equal(add.safeParse({ nic, attachment: { kind: 'tap', ifname: 'a-name-that-is-too-long' } }).success, false);
+    assert.equal(add.safeParse({ nic, attachment: { kind: 'mcast', group: '10.0.0.1', port: 1 } }).success, false, 'not multicast');
+    assert.equal(add.safeParse({ nic: { ...nic, mac: 'ff:ff:ff:ff:ff:ff' } }).success, false, 'the card is the model\'s own schema');
+    assert.equal(hostApi['host.nicLink'].input.safeParse({ nicId: 'net1' }).success, false, 'up or down is said');
   });
 
   test('the block actions check their shapes', () => {

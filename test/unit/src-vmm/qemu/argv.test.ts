@@ -17,6 +17,12 @@ import {
   bootIndices,
   diskDeviceProps,
   netdevUserProps,
+  netdevArg,
+  netdevProps,
+  hostfwdAddCommand,
+  hostfwdRemoveCommand,
+  freeNicPort,
+  nicPorts,
   nicDeviceProps,
   nvmeSerial,
   opticalDeviceProps,
@@ -329,6 +335,42 @@ describe('device properties', () => {
       boot: { order: ['optical', 'disk'] },
     });
     assert.deepEqual([...bootIndices(c)], [['cd0', 1], ['d0', 2], ['d1', 3]]);
+  });
+
+  test('a card on a network: one set of netdev properties for launch (-netdev text) and hot-plug (netdev_add)', () => {
+    const nic: Nic = { id: 'net1', model: 'e1000', mac: '0a:48:47:00:00:02', forwards: [], network: '5b0e4c4e-1f7a-4d0a-9a53-2f4b1f6a7c01' };
+    const tap = netdevProps(nic, { kind: 'tap', ifname: 'hgt0123456789ab' });
+    assert.deepEqual(tap, { type: 'tap', id: 'net1_netdev', ifname: 'hgt0123456789ab', script: 'no', downscript: 'no' });
+    assert.equal(netdevArg(tap), 'tap,id=net1_netdev,ifname=hgt0123456789ab,script=no,downscript=no');
+    const mcast = netdevProps(nic, { kind: 'mcast', group: '239.255.1.2', port: 45000 });
+    assert.deepEqual(mcast, { type: 'socket', id: 'net1_netdev', mcast: '239.255.1.2:45000', localaddr: '127.0.0.1' }, 'bound to loopback: frames never leave the host');
+    const user: Nic = { id: 'net0', model: 'virtio', mac: '0a:48:47:00:00:01', forwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 2222, guestPort: 22 }] };
+    assert.equal(netdevArg(netdevProps(user)), 'user,id=net0_netdev,hostfwd=tcp:127.0.0.1:2222-:22');
+    assert.equal(hostfwdAddCommand('net0', user.forwards[0]!), 'hostfwd_add net0_netdev tcp:127.0.0.1:2222-:22');
+    assert.equal(hostfwdRemoveCommand('net0', user.forwards[0]!), 'hostfwd_remove net0_netdev tcp:127.0.0.1:2222');
+  });
+
+  test('q35: every card behind a root port of its own, eight ports in all, cards plugged in later take the lowest free one', () => {
+    const nics: Nic[] = [
+      { id: 'net0', model: 'virtio', mac: '0a:48:47:00:00:01', forwards: [] },
+      { id: 'net3', model: 'e1000e', mac: '0a:48:47:00:00:02', forwards: [] },
+    ];
+    const c = config({ system: { ...config().system, chipset: 'q35' }, nics });
+    assert.deepEqual(nicPorts(c), { net0: 'nicport_0', net3: 'nicport_1' });
+    assert.deepEqual(nicPorts({ ...c, system: { ...c.system, chipset: 'pc' } }), {}, "pc's root bus hot-plugs itself");
+    const argv = build(c).argv;
+    assert.equal(values(argv, '-device').filter((d) => d.includes('"pcie-root-port"')).length, 8);
+    assert.ok(values(argv, '-device').some((d) => d.includes('"id":"net3"') && d.includes('"bus":"nicport_1"')));
+    assert.equal(freeNicPort(['nicport_0', 'nicport_1'], 8), 'nicport_2');
+    assert.equal(freeNicPort(['nicport_1'], 8), 'nicport_0');
+    assert.equal(freeNicPort(Array.from({ length: 8 }, (_, i) => `nicport_${i}`), 8), undefined);
+  });
+
+  test('a card on a network needs its attachment, and a user-mode card must not have one', () => {
+    const onNet: Nic = { id: 'net0', model: 'virtio', mac: '0a:48:47:00:00:01', forwards: [], network: '5b0e4c4e-1f7a-4d0a-9a53-2f4b1f6a7c01' };
+    assert.throws(() => build(config({ nics: [onNet] })), /net0 is on a network, but the launch has no attachment/);
+    const user: Nic = { id: 'net0', model: 'virtio', mac: '0a:48:47:00:00:01', forwards: [] };
+    assert.throws(() => build(config({ nics: [user] }), { nics: { net0: { kind: 'tap', ifname: 'hgt0' } } }), /uses user-mode NAT, but the launch attaches it/);
   });
 });
 

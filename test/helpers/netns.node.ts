@@ -1,0 +1,129 @@
+// A network namespace of a test's own (`ip netns add`), so that bridges, taps, dnsmasq and nftables
+// rules never touch the machine's own network: the owner, its VMs and every hangar command of the test
+// run inside it, and the test's own traffic goes only to addresses inside it. Needs root.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cliPath, type CliResult } from './cli.node.js';
+
+export class TestNetns {
+  private constructor(readonly name: string) {}
+
+  /** A new namespace with its loopback up. */
+  static create(prefix = 'hgtest'): TestNetns {
+    const name = `${prefix}-${randomBytes(4).toString('hex')}`;
+    execFileSync('ip', ['netns', 'add', name]);
+    const ns = new TestNetns(name);
+    ns.run('ip', 'link', 'set', 'lo', 'up');
+    return ns;
+  }
+
+  /** Runs a command inside the namespace and returns its stdout (throws on a non-zero exit). */
+  run(cmd: string, ...args: string[]): string {
+    return execFileSync('ip', ['netns', 'exec', this.name, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  }
+
+  /** Runs a command inside the namespace: its exit status and output, never a throw. */
+  try(cmd: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
+    try {
+      return { code: 0, stdout: this.run(cmd, ...args), stderr: '' };
+    } catch (e) {
+      const err = e as { status?: number; stdout?: string; stderr?: string };
+      return { code: err.status ?? -1, stdout: String(err.stdout ?? ''), stderr: String(err.stderr ?? '') };
+    }
+  }
+
+  /**
+   * The hangar CLI inside the namespace, for one home. `unprivileged`: without CAP_NET_ADMIN (dropped
+   * from the bounding set, so the owner the CLI starts has none either), as a user's desktop runs.
+   */
+  cli(home: string, opts: { unprivileged?: boolean } = {}) {
+    const prefix = opts.unprivileged ? ['setpriv', '--bounding-set=-net_admin', '--'] : [];
+    const h = (...args: string[]): Promise<CliResult> =>
+      new Promise((resolve, reject) => {
+        const child = spawn('ip', ['netns', 'exec', this.name, ...prefix, process.execPath, cliPath, ...args], {
+          env: { ...process.env, HANGAR_HOME: home },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`hangar ${args.join(' ')} did not finish within 300 s; stderr: ${stderr}`));
+        }, 300_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          let json: unknown;
+          if (args.includes('--json')) {
+            try {
+              json = JSON.parse(stdout);
+            } catch {
+              json = undefined;
+            }
+          }
+          resolve({ code: code ?? -1, stdout, stderr, json });
+        });
+      });
+    const ok = async (...args: string[]) => {
+      const r = await h(...args);
+      if (r.code !== 0) throw new Error(`hangar ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+      return r;
+    };
+    return { h, ok };
+  }
+
+  /** An HTTP GET from inside the namespace (node's own client; a 5 s limit): exit status 0 and the body, or not 0. */
+  httpGet(url: string): { code: number; stdout: string } {
+    const script = `require('http').get(process.argv[1],{timeout:5000},(r)=>{let b='';r.on('data',(d)=>b+=d);r.on('end',()=>{process.stdout.write(b);process.exit(r.statusCode===200?0:1)})}).on('error',()=>process.exit(1)).on('timeout',function(){this.destroy()})`;
+    const r = this.try(process.execPath, '-e', script, url);
+    return { code: r.code, stdout: r.stdout };
+  }
+
+  /** The processes inside the namespace (the owner, VMM hosts, QEMUs, dnsmasq). */
+  pids(): number[] {
+    try {
+      return execFileSync('ip', ['netns', 'pids', this.name], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Processes of the namespace whose command line contains `text`. */
+  processes(text: string): { pid: number; cmdline: string }[] {
+    return this.pids().flatMap((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        return cmdline.includes(text) ? [{ pid, cmdline }] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Ends whatever still runs inside (bounded), then removes the namespace. */
+  async destroy(): Promise<void> {
+    for (let round = 0; round < 50; round++) {
+      const pids = this.pids();
+      if (pids.length === 0) break;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try {
+      execFileSync('ip', ['netns', 'del', this.name]);
+    } catch {
+      /* already gone */
+    }
+  }
+}

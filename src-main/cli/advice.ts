@@ -7,8 +7,12 @@ import {
   GUEST_IGNORED_POWER_BUTTON,
   IMAGE_READS_OTHER_FILES,
   KVM_UNAVAILABLE,
+  LIBRARY_IMAGE_IN_USE,
+  LIBRARY_IMAGE_NOT_FOUND,
   LINKED_CLONES_DEPEND,
   NESTED_NEEDS_KVM,
+  PASSWORD_NEEDS_USER,
+  UNATTENDED_UNAVAILABLE,
   UNKNOWN_OS_TYPE,
   VMS_RUNNING,
 } from '../api/issueCodes.js';
@@ -41,6 +45,14 @@ export function cliAdvice(e: HangarError): string | undefined {
         return 'or use --force to power them off';
       case UNKNOWN_OS_TYPE:
         return "see 'hangar ostypes'";
+      case LIBRARY_IMAGE_IN_USE:
+        return "delete those VMs first, or make them standalone with 'hangar promote VM'";
+      case LIBRARY_IMAGE_NOT_FOUND:
+        return "see 'hangar image list', or give the image's file";
+      case UNATTENDED_UNAVAILABLE:
+        return "create the VM without --unattended and install it on its console ('hangar console VM') or display";
+      case PASSWORD_NEEDS_USER:
+        return 'add --user USER';
     }
   }
   return undefined;

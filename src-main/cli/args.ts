@@ -42,14 +42,27 @@ const hardwareFlags: Record<string, FlagSpec> = {
   'restart-limit': { kind: 'int', value: 'N', help: 'at most N automatic restarts within a minute (1-10, default 3)' },
 };
 
+/** Quick create: a VM from a library image (cloud-init) or an unattended installation. */
+const quickCreateFlags: Record<string, FlagSpec> = {
+  image: { kind: 'string', value: 'NAME|FILE', help: "a library image ('hangar image list') or an image file (added to the library): a cloud image becomes an overlay with a cloud-init seed; an ISO goes in the drive" },
+  user: { kind: 'string', value: 'USER', help: 'the account cloud-init (or the unattended installer) makes; default: your login name' },
+  'ssh-key': { kind: 'string', value: 'FILE.pub', help: "a public key for the account ('hangar ssh' uses the private key beside it); default: a new key made for the VM" },
+  password: { kind: 'string', value: 'PASSWORD', help: "the account's password (needs --user)" },
+  hostname: { kind: 'string', value: 'NAME', help: "the guest's hostname (default: from the VM's name)" },
+  'user-data': { kind: 'string', value: 'FILE', help: 'your own cloud-config (#cloud-config YAML), merged with Hangar\'s' },
+  unattended: { kind: 'bool', help: 'with --iso (or an ISO --image): install the OS without a question (needs --user and --password)' },
+  locale: { kind: 'string', value: 'LOCALE', help: 'with --unattended: the locale, such as en_US' },
+  timezone: { kind: 'string', value: 'ZONE', help: 'with --unattended: the time zone, such as Europe/Paris' },
+};
+
 export const COMMANDS: CommandSpec[] = [
   { name: 'list', args: [], flags: { ...json }, summary: 'VMs with id, name, state, os' },
   { name: 'show', args: ['VM'], flags: { ...json }, summary: 'full config, state, disks with chains, snapshots' },
   {
     name: 'create',
     args: [],
-    flags: { name: { kind: 'string', value: 'NAME', help: 'the new VM\'s name' }, ...hardwareFlags, ...json },
-    summary: 'create a VM',
+    flags: { name: { kind: 'string', value: 'NAME', help: 'the new VM\'s name' }, ...hardwareFlags, ...quickCreateFlags, ...json },
+    summary: 'create a VM (from an ISO, a disk image, a kernel, or a library image with cloud-init)',
   },
   {
     name: 'modify',
@@ -150,6 +163,25 @@ export const COMMANDS: CommandSpec[] = [
     summary: "change a snapshot's name or description",
   },
   {
+    name: 'image add',
+    args: ['FILE'],
+    flags: {
+      name: { kind: 'string', value: 'NAME', help: "the image's name in the library (default: the file's name)" },
+      flatten: { kind: 'bool', help: 'copy a disk image with every file it reads (backing file, data file, extents) into one image' },
+      ...json,
+    },
+    summary: 'keep an image (a cloud image, or an ISO) in the library, read-only, with its detected OS',
+  },
+  { name: 'image list', args: [], flags: { ...json }, summary: 'the images of the library and the VMs made from each' },
+  { name: 'image remove', args: ['IMAGE'], flags: { ...json }, summary: 'remove an image from the library (refused while VMs are made from it)' },
+  {
+    name: 'ssh',
+    args: ['VM', 'CMD...'],
+    flags: { wait: { kind: 'number', value: 'S', help: "wait up to S seconds for the guest's SSH server to answer" } },
+    summary: "the system's ssh client to a VM made from a cloud image (its forwarded port, its account and key); -- CMD runs CMD",
+  },
+  { name: 'detect', args: ['FILE'], flags: { ...json }, summary: "the OS of an ISO or disk image, with libosinfo's database" },
+  {
     name: 'serve',
     args: [],
     flags: {
@@ -182,10 +214,15 @@ export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
+/** Commands in groups ('snapshot take', 'image add'): the group's subcommands. */
+function subcommands(group: string | undefined): string[] {
+  return group ? COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.slice(group.length + 1)) : [];
+}
+
 export function parseArgs(argv: string[]): ParsedCommand {
-  const grouped = argv[0] === 'snapshot';
-  if (grouped && (!argv[1] || argv[1].startsWith('-'))) throw usageError("'snapshot' needs one of take, list, restore, delete, edit");
-  const name = grouped ? `snapshot ${argv[1]}` : argv[0];
+  const grouped = subcommands(argv[0]).length > 0;
+  if (grouped && (!argv[1] || argv[1].startsWith('-'))) throw usageError(`'${argv[0]}' needs one of ${subcommands(argv[0]).join(', ')}`);
+  const name = grouped ? `${argv[0]} ${argv[1]}` : argv[0];
   const rest = argv.slice(grouped ? 2 : 1);
   if (!name) throw usageError("no command given: see 'hangar help'");
   const spec = findCommand(name);
@@ -238,7 +275,9 @@ export function parseArgs(argv: string[]): ParsedCommand {
     }
   }
   const variadic = spec.args.at(-1)?.endsWith('...');
-  if (args.length < spec.args.length) throw usageError(`'${name}' needs ${spec.args.map((a) => a).join(' ')}: see 'hangar help ${name}'`);
+  // A trailing CMD... may be empty (hangar ssh VM opens a shell); VM... needs one.
+  const required = variadic && spec.args.at(-1) === 'CMD...' ? spec.args.length - 1 : spec.args.length;
+  if (args.length < required) throw usageError(`'${name}' needs ${spec.args.map((a) => a).join(' ')}: see 'hangar help ${name}'`);
   if (!variadic && args.length > spec.args.length) throw usageError(`unexpected argument '${args[spec.args.length]}' for '${name}'`);
   return { command: name, args, flags };
 }

@@ -24,6 +24,7 @@ const ACTIVITIES: Record<string, string> = {
   'snapshot.restore': 'restoring a snapshot',
   'snapshot.delete': 'deleting a snapshot',
   'appliance.export': 'being exported',
+  'vm.install': 'installing its OS',
 };
 
 /**
@@ -82,10 +83,12 @@ export class TaskRunner {
       onProgress?: (fraction: number, message?: string) => void;
       /** other VMs the task reads, held like its own so that nothing changes or deletes them meanwhile */
       holds?: { id: string; name: string }[];
+      /** false: the task follows its VM without holding it (an unattended installation: stop stays possible) */
+      hold?: boolean;
     },
     fn: (ctx: TaskContext) => Promise<T>,
   ): Promise<T> {
-    const held = [...(vm ? [vm] : []), ...(opts.holds ?? [])];
+    const held = [...(vm && opts.hold !== false ? [vm] : []), ...(opts.holds ?? [])];
     for (const v of held) this.assertFree(v);
     const id = randomUUID();
     const ac = new AbortController();

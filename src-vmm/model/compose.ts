@@ -15,6 +15,7 @@ import type { NicModel, PortForward } from './nics.js';
 import type { BootDevice } from './boot.js';
 import type { VgaType } from './display.js';
 import type { RecoverySection } from './recovery.js';
+import type { CloudInitSection, InstallSection } from './guestAccess.js';
 
 /** IDE is not on q35: the bus an IDE device takes there instead. */
 export function busOnChipset<B extends string>(bus: B, chipset: Chipset): B | 'sata' {
@@ -78,6 +79,10 @@ export interface MachineChoices {
   display?: { vga?: VgaType; vnc?: boolean };
   nested?: boolean;
   recovery?: Partial<RecoverySection>;
+  /** a VM made from a cloud image: its account, keys and seed (the seed is one of `opticals`) */
+  cloudInit?: CloudInitSection;
+  /** an unattended installation to run (the media is one of `opticals`) */
+  install?: InstallSection;
   /**
    * 'chipset' (default): IDE devices move to SATA on q35; 'buses': chosen IDE devices make a BIOS
    * machine pc; 'none': the buses were fitted already (an import's review) and a bus the person
@@ -122,6 +127,8 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
       ...(m.boot?.append !== undefined ? { append: m.boot.append } : {}),
     },
     ...(recovery ? { recovery: { restartOnCrash: recovery.restartOnCrash ?? false, maxRestartsPerMinute: recovery.maxRestartsPerMinute ?? 3 } } : {}),
+    ...(m.cloudInit ? { cloudInit: m.cloudInit } : {}),
+    ...(m.install ? { install: m.install } : {}),
   };
   // Even unfitted, UEFI means q35: the buses are what is left as chosen.
   const fitted =
@@ -154,6 +161,8 @@ export interface MachineChange {
   nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[] }[];
   addDisks?: { path: string; format: DiskFormat; bus?: DiskBus }[];
   boot?: { kernel?: string | null; initrd?: string | null; append?: string | null };
+  /** null: the unattended installation has finished (its section goes; eject the media with `iso`) */
+  install?: null;
 }
 
 /** The config with the change applied, fitted to its chipset and validated; the given config is left as it was. */
@@ -190,8 +199,9 @@ export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, Co
     delete boot.append;
   }
   const recovery = ch.recovery ? { ...(c.recovery ?? { restartOnCrash: false, maxRestartsPerMinute: 3 }), ...dropUndefined(ch.recovery) } : c.recovery;
+  const { install: _finished, ...kept } = c;
   const next = {
-    ...c,
+    ...(ch.install === null ? kept : c),
     ...dropUndefined({ name: ch.name, osType: ch.osType, description: ch.description }),
     system: { ...c.system, ...dropUndefined(ch.system ?? {}) },
     firmware: { type: firmware },

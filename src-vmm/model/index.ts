@@ -12,6 +12,7 @@ export * from './serial.js';
 export * from './features.js';
 export * from './boot.js';
 export * from './recovery.js';
+export * from './guestAccess.js';
 export * from './osCatalogue.js';
 export * from './migrations.js';
 export * from './config.js';

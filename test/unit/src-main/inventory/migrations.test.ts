@@ -18,7 +18,7 @@ test('pendingMigrations: the ones above the current version, in order', () => {
   assert.deepEqual(pendingMigrations(0, list).map((m) => m.version), [1, 2, 3]);
   assert.deepEqual(pendingMigrations(2, list).map((m) => m.version), [3]);
   assert.deepEqual(pendingMigrations(3, list), []);
-  assert.deepEqual(pendingMigrations(0).map((m) => m.version), [1]);
+  assert.deepEqual(pendingMigrations(0).map((m) => m.version), MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
 });
 
 test('schema v1 declares the tables and foreign keys the inventory relies on', () => {
@@ -27,4 +27,12 @@ test('schema v1 declares the tables and foreign keys the inventory relies on', (
   assert.match(sql, /name_key\s+TEXT NOT NULL UNIQUE/);
   assert.match(sql, /vm_id\s+TEXT REFERENCES vms\(id\) ON DELETE CASCADE/);
   assert.match(sql, /backing_path TEXT REFERENCES images\(path\),/);
+});
+
+test('the image library migration declares its table (found by name: numbers change when features merge)', () => {
+  const m = MIGRATIONS.find((x) => x.name === 'the image library');
+  assert.ok(m);
+  assert.match(m.sql, /CREATE TABLE library_images \(/);
+  assert.match(m.sql, /name_key\s+TEXT NOT NULL UNIQUE/);
+  assert.match(m.sql, /path\s+TEXT NOT NULL UNIQUE/);
 });

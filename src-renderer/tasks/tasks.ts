@@ -48,6 +48,8 @@ const TITLES: Record<string, string> = {
   'snapshot.take': 'Take snapshot',
   'snapshot.delete': 'Delete snapshot',
   'snapshot.restore': 'Restore snapshot',
+  'vm.install': 'Unattended installation',
+  'image.add': 'Add to the image library',
 };
 
 /** A task kind for people: 'vm.create' → 'Create VM'; unknown kinds are shown as they are. */

@@ -16,8 +16,8 @@ export interface WebSession {
   stop(): Promise<void>;
 }
 
-export async function startWebSession(home: string, viewport = { width: 1280, height: 800 }): Promise<WebSession> {
-  const serve = spawn(process.execPath, [cliPath, 'serve'], { env: { ...process.env, HANGAR_HOME: home } });
+export async function startWebSession(home: string, viewport = { width: 1280, height: 800 }, env: Record<string, string> = {}): Promise<WebSession> {
+  const serve = spawn(process.execPath, [cliPath, 'serve'], { env: { ...process.env, ...env, HANGAR_HOME: home } });
   let out = '';
   serve.stdout.on('data', (d: Buffer) => (out += d.toString()));
   serve.stderr.on('data', (d: Buffer) => (out += d.toString()));

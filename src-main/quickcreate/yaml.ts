@@ -339,7 +339,7 @@ class Reader {
         }
         this.pos += next;
         const v = this.blockNode(indent);
-        return this.remember(props.anchor, v);
+        return this.remember(props.anchor, applyTag(props.tag, v));
       }
       this.pos = save;
       return this.remember(props.anchor, null);
@@ -349,13 +349,13 @@ class Reader {
       return this.remember(props.anchor, this.blockSequence(this.column()));
     }
     if (!inMapping && this.looksLikeKey()) return this.remember(props.anchor, this.blockMapping(this.column()));
-    const v = this.inlineValue(indent, 'block');
-    return this.remember(props.anchor, v);
+    return this.inlineValue(indent, 'block', props);
   }
 
   /** Anchors and tags before a node. */
-  private properties(): { anchor?: string } {
+  private properties(): { anchor?: string; tag?: string } {
     let anchor: string | undefined;
+    let tag: string | undefined;
     for (;;) {
       const c = this.ch();
       if (c === '&') {
@@ -366,9 +366,9 @@ class Reader {
       } else if (c === '!') {
         const start = this.pos;
         while (!this.isSep(this.ch()) && !',[]{}'.includes(this.ch())) this.pos++;
-        const tag = this.src.slice(start, this.pos);
+        tag = this.src.slice(start, this.pos);
         if (!STANDARD_TAGS.has(tag) && !tag.startsWith('!<tag:yaml.org,2002:')) this.fail(`the tag ${tag} is not one cloud-init can read (only the standard tags such as !!str)`, start);
-      } else return anchor === undefined ? {} : { anchor };
+      } else return { ...(anchor !== undefined ? { anchor } : {}), ...(tag !== undefined ? { tag } : {}) };
       this.skipBlanks();
     }
   }
@@ -379,8 +379,8 @@ class Reader {
   }
 
   /** A value that starts here on this line: alias, flow collection, quoted, block or plain scalar. */
-  private inlineValue(parentIndent: number, context: 'block' | 'document'): YamlValue {
-    const props = this.properties();
+  private inlineValue(parentIndent: number, context: 'block' | 'document', outer: { anchor?: string; tag?: string } = {}): YamlValue {
+    const props = { ...outer, ...this.properties() };
     const c = this.ch();
     let v: YamlValue;
     if (c === '*') v = this.alias();
@@ -390,11 +390,11 @@ class Reader {
     else if (c === '|' || c === '>') return this.remember(props.anchor, this.blockScalar(parentIndent));
     else if (c === '@' || c === '`') this.fail(`a plain value cannot start with '${c}': quote it`);
     else if ((c === '%' && this.column() === 0) || c === '\t') this.fail(`unexpected '${c === '\t' ? 'tab' : c}'`);
-    else v = this.plainBlock(parentIndent);
+    else v = this.plainBlock(parentIndent, props.tag === '!!str');
     this.skipBlanks();
     if (this.ch() === ':' && this.isSep(this.ch(this.pos + 1))) this.fail(context === 'block' ? 'a mapping cannot start here: is a line break or an indentation missing?' : 'unexpected mapping');
     if (!this.restOfLineIsEmpty()) this.fail('unexpected text after a value');
-    return this.remember(props.anchor, v);
+    return this.remember(props.anchor, applyTag(props.tag, v));
   }
 
   private alias(): YamlValue {
@@ -409,7 +409,7 @@ class Reader {
   }
 
   /** A plain scalar in block context, with its continuation lines (indented more than the parent). */
-  private plainBlock(parentIndent: number): YamlValue {
+  private plainBlock(parentIndent: number, raw = false): YamlValue {
     const parts: string[] = [this.plainLine()];
     let single = true;
     for (;;) {
@@ -455,7 +455,7 @@ class Reader {
       if (this.ch() === ':' && this.isSep(this.ch(this.pos + 1))) this.fail('a mapping key cannot span lines: is an indentation missing above?');
     }
     const text = parts.join('');
-    return single ? resolvePlain(text) : text;
+    return single && !raw ? resolvePlain(text) : text;
   }
 
   /** One line of a plain scalar: up to ': ', ' #' or the line's end; trailing blanks dropped. */
@@ -490,7 +490,7 @@ class Reader {
     for (;;) {
       if (this.eof(i)) break;
       const lineStart = i + (this.ch(i) === '\r' ? 1 : 0) + (this.ch(i + (this.ch(i) === '\r' ? 1 : 0)) === '\n' ? 1 : 0);
-      if (lineStart === i) break;
+      if (lineStart === i || this.eof(lineStart)) break;
       let j = lineStart;
       while (this.ch(j) === ' ') j++;
       let end = j;
@@ -736,9 +736,35 @@ class Reader {
         this.pos++;
       }
       if (this.pos === start) this.fail(`unexpected '${this.ch()}' in a flow collection`);
-      v = resolvePlain(this.src.slice(start, this.pos).replace(/\s*\r?\n\s*/g, ' ').trim());
+      const text = this.src.slice(start, this.pos).replace(/\s*\r?\n\s*/g, ' ').trim();
+      v = props.tag === '!!str' ? text : resolvePlain(text);
     }
-    return this.remember(props.anchor, v);
+    return this.remember(props.anchor, applyTag(props.tag, v));
+  }
+}
+
+/** A standard tag's meaning for a scalar (what safe_load constructs); collections keep their value. */
+function applyTag(tag: string | undefined, v: YamlValue): YamlValue {
+  if (tag === undefined || v === null || typeof v === 'object') return tag === '!!null' ? null : v;
+  const text = String(v);
+  switch (tag) {
+    case '!!str':
+      return text;
+    case '!!int':
+    case '!!float': {
+      const n = resolvePlain(text);
+      if (typeof n !== 'number') throw new YamlError(`'${text}' is not a number (${tag})`, 0, 0);
+      return n;
+    }
+    case '!!bool': {
+      const b = resolvePlain(text);
+      if (typeof b !== 'boolean') throw new YamlError(`'${text}' is not a boolean (${tag})`, 0, 0);
+      return b;
+    }
+    case '!!null':
+      return null;
+    default:
+      return v;
   }
 }
 

@@ -78,12 +78,16 @@ export function seedFiles(r: SeedRequest): { 'meta-data': string; 'user-data': s
     ],
     disable_root: true,
     ssh_pwauth: r.passwordHash !== undefined,
-    // The guest's host key is Hangar's: no key of the image's is kept, none is made at boot.
+    // The guest's host key is Hangar's: no key of the image's is kept, and the one type made at boot
+    // (ed25519) is there already, so none is made.
     ssh_deletekeys: true,
-    ssh_genkeytypes: [],
+    ssh_genkeytypes: ['ed25519'],
     ssh_keys: { ed25519_private: r.hostKey.privateKey, ed25519_public: r.hostKey.publicKey.trim() },
     growpart: { mode: 'auto', devices: ['/'] },
     resize_rootfs: true,
+    // C.UTF-8, which glibc always has: cloud-init would otherwise set en_US.UTF-8, and its update-locale
+    // fails on an image where that locale is not generated. A locale in the person's cloud-config wins.
+    ...(userDataSetsLocale(r.userData) ? {} : { locale: 'C.UTF-8' }),
   };
   const hangarPart = `${CLOUD_CONFIG_HEADER}\n${JSON.stringify(own, null, 2)}\n`;
   // meta-data is YAML too: JSON keeps every hostname exactly as given.
@@ -112,6 +116,17 @@ export function seedFiles(r: SeedRequest): { 'meta-data': string; 'user-data': s
     '',
   ].join('\n');
   return { 'meta-data': metaData, 'user-data': userData };
+}
+
+/** Whether a person's (already checked) cloud-config has a top-level `locale`. */
+function userDataSetsLocale(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  try {
+    const doc = parseYaml(text);
+    return doc !== null && typeof doc === 'object' && !Array.isArray(doc) && doc.locale !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** UTF-8 text as base64 (no Buffer: the interface uses this module too). */

@@ -22,6 +22,16 @@ describe('cloud-init seed', () => {
     assert.equal(userDataProblem(f['user-data']), null, "Hangar's own user-data passes its own check");
   });
 
+  test("the locale is C.UTF-8 (glibc always has it), unless the person's cloud-config names one", () => {
+    const plain = parseYaml(seedFiles({ instanceId: 'i', hostname: 'h', user: 'bob', authorizedKeys: [], hostKey })['user-data']) as Record<string, unknown>;
+    assert.equal(plain.locale, 'C.UTF-8');
+    const withOwn = seedFiles({ instanceId: 'i', hostname: 'h', user: 'bob', authorizedKeys: [], hostKey, userData: '#cloud-config\nlocale: fr_FR.UTF-8\n', boundary: 'B' });
+    const hangarPart = Buffer.from(withOwn['user-data'].split('--B')[1]!.split('\n\n')[1]!, 'base64').toString('utf8');
+    assert.equal((parseYaml(hangarPart) as Record<string, unknown>).locale, undefined, "Hangar's part leaves the locale to the person's");
+    const withoutLocale = seedFiles({ instanceId: 'i', hostname: 'h', user: 'bob', authorizedKeys: [], hostKey, userData: '#cloud-config\nruncmd: [true]\n', boundary: 'B' });
+    assert.match(Buffer.from(withoutLocale['user-data'].split('--B')[1]!.split('\n\n')[1]!, 'base64').toString('utf8'), /"locale": "C\.UTF-8"/);
+  });
+
   test('a password goes in as its hash and allows password logins', () => {
     const f = seedFiles({ instanceId: 'i', hostname: 'h', user: 'bob', authorizedKeys: [], passwordHash: '$6$salt$hash', hostKey });
     const doc = parseYaml(f['user-data']) as { users: Record<string, unknown>[]; ssh_pwauth: boolean };

@@ -10,6 +10,8 @@ import {
   DeviceId,
   FeaturesSection,
   FirmwareSection,
+  Hostname,
+  LinuxUser,
   MacAddress,
   MAX_DESCRIPTION_LENGTH,
   MAX_NICS,
@@ -23,6 +25,7 @@ import {
   SystemSection,
 } from '../../src-vmm/model/index.js';
 import { MachinePlan } from '../appliances/plan.js';
+import { MAX_USER_DATA_BYTES } from '../quickcreate/cloudConfig.js';
 import { MachineEdits } from '../appliances/review.js';
 import { NetworkMapping, SourceNetwork } from '../appliances/networkMap.js';
 import { NETWORK_MODES, NetworkCreateInput } from '../networks/model.js';
@@ -100,6 +103,39 @@ const ShareRequests = z.array(ShareRequest).max(MAX_SHARES, `a VM can have at mo
 const SystemChoices = SystemSection.pick({ cpus: true, memoryMiB: true, accel: true }).partial().strict();
 
 /**
+ * Quick create from a cloud image: the account cloud-init makes, how it is reached, and a person's own
+ * cloud-config. Every part is optional: the account defaults to the person's login name, the key to a
+ * new one Hangar makes for the VM, the hostname to the VM's name.
+ */
+export const CloudInitInput = z
+  .object({
+    user: LinuxUser.optional(),
+    /** an OpenSSH public key file (id_ed25519.pub); `hangar ssh` uses the private key beside it */
+    sshKeyFile: AbsPath.optional(),
+    /** the account's password (also for the console); stored only as a hash in the seed */
+    password: z.string().min(1, 'the password must not be empty').max(1024).optional(),
+    hostname: Hostname.optional(),
+    /** cloud-config (YAML whose first line is #cloud-config), merged with Hangar's */
+    userData: z.string().max(MAX_USER_DATA_BYTES).optional(),
+  })
+  .strict();
+export type CloudInitInput = z.infer<typeof CloudInitInput>;
+
+/** An unattended installation from installer media whose install scripts libosinfo knows. */
+export const UnattendedInput = z
+  .object({
+    user: LinuxUser,
+    password: z.string().min(1, 'the password must not be empty').max(256),
+    hostname: Hostname.optional(),
+    /** a locale such as en_US (default en_US) */
+    locale: z.string().regex(/^[a-z]{2,3}_[A-Z]{2}$/, 'locale must look like en_US').optional(),
+    /** a time zone such as Europe/Paris (default UTC) */
+    timezone: z.string().max(64).regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/, 'timezone must be a zone such as Europe/Paris or UTC').optional(),
+  })
+  .strict();
+export type UnattendedInput = z.infer<typeof UnattendedInput>;
+
+/**
  * A new VM, in the model's own sections (errors point at 'system.cpus', 'nics[0].forwards[1]', …);
  * whatever is left out follows from the OS type.
  */
@@ -122,6 +158,15 @@ export const VmCreateInput = z
     shares: ShareRequests.optional(),
     /** a TPM 2.0 (swtpm); absent: the OS type's default (on for Windows 11) */
     tpm: z.boolean().optional(),
+    /**
+     * A library image (its name or id) or the absolute path of an image file, which is added to the
+     * library first: the VM's disk is an overlay on it (a cloud image), or it is the VM's ISO.
+     */
+    image: z.string().min(1, 'an image name or file is needed').max(4096).optional(),
+    /** with a cloud image: the cloud-init seed's contents */
+    cloudInit: CloudInitInput.optional(),
+    /** with an ISO (iso, or an ISO image): install it without a question */
+    unattended: UnattendedInput.optional(),
   })
   .strict();
 export type VmCreateInput = z.infer<typeof VmCreateInput>;
@@ -315,8 +360,50 @@ export const VmDetails = z.object({
   dependents: z.array(z.object({ vmId: z.string(), vmName: z.string(), snapshotId: z.string().nullable(), snapshotName: z.string().nullable() })).optional(),
   /** disagreements between the inventory and the files on disk, found at start-up (never fixed silently) */
   problems: z.array(z.string()).optional(),
+  /** made from a cloud image: the account and the forwarded SSH port (`hangar ssh`) */
+  cloudInit: z.object({ user: z.string(), hostname: z.string(), sshPort: z.number().nullable(), identityFile: z.string().nullable() }).nullable().optional(),
+  /** the library image the VM's disk is based on */
+  baseImage: z.object({ id: z.string(), name: z.string() }).nullable().optional(),
+  /** an unattended installation that has not finished: what is being installed */
+  install: z.object({ osName: z.string(), media: z.string() }).nullable().optional(),
 });
 export type VmDetails = z.infer<typeof VmDetails>;
+
+export const LibraryImage = z.object({
+  id: z.string(),
+  name: z.string(),
+  path: z.string(),
+  kind: z.enum(['disk', 'iso']),
+  format: z.string(),
+  virtualSizeBytes: z.number(),
+  sizeBytes: z.number(),
+  osType: z.string().nullable(),
+  osinfoId: z.string().nullable(),
+  osName: z.string().nullable(),
+  osVersion: z.string().nullable(),
+  source: z.string(),
+  createdAt: z.string(),
+  /** the VMs made from it */
+  vms: z.array(z.string()),
+});
+export type LibraryImage = z.infer<typeof LibraryImage>;
+
+/** What an ISO or disk image is, by libosinfo's database: `known` false for media it does not know. */
+export const Detection = z.object({
+  file: z.string(),
+  kind: z.enum(['iso', 'disk']),
+  known: z.boolean(),
+  osType: z.string().nullable(),
+  osinfoId: z.string().nullable(),
+  name: z.string().nullable(),
+  version: z.string().nullable(),
+  /** Hangar can install it without a question */
+  unattended: z.boolean(),
+  /** why not, when it cannot (unknown media included) */
+  unattendedUnavailable: z.string().nullable(),
+  live: z.boolean(),
+});
+export type Detection = z.infer<typeof Detection>;
 
 export const HostInfo = z.object({
   qemuVersion: z.string(),
@@ -568,6 +655,24 @@ export const hangarApi = {
   'network.create': method(NetworkCreateInput, NetworkDetails),
   /** refused while VMs have cards on it (naming them); what the host has of it goes too */
   'network.delete': method(RefInput, z.object({ id: z.string() })),
+  /** adds an image (a cloud image, or an ISO) to the library: copied once into the home, read-only */
+  'image.add': method(
+    z.object({ path: AbsPath, name: z.string().max(10_000).optional(), /** copy a disk image with every file it reads */ flatten: z.boolean().default(false) }).strict(),
+    LibraryImage,
+    { long: true },
+  ),
+  'image.list': method(z.object({}).strict(), z.object({ images: z.array(LibraryImage) })),
+  /** refused while VMs are made from it */
+  'image.remove': method(z.object({ ref: z.string().min(1, 'an image name or id is needed').max(4096) }).strict(), z.object({ id: z.string() })),
+  /** the OS of an ISO or disk image, with libosinfo's database */
+  'os.detect': method(z.object({ path: AbsPath }).strict(), Detection),
+  /** how `hangar ssh` reaches a VM made from a cloud image */
+  'vm.sshInfo': method(
+    RefInput,
+    z.object({ id: z.string(), name: z.string(), state: VmState, host: z.string(), port: z.number(), user: z.string(), identityFile: z.string().nullable(), knownHostsFile: z.string(), hostKeyAlias: z.string() }),
+  ),
+  /** the person's public keys (~/.ssh/*.pub), for the New VM wizard's default */
+  'ssh.keys': method(z.object({}).strict(), z.object({ keys: z.array(z.object({ path: z.string(), type: z.string(), comment: z.string() })) })),
 } satisfies Contract;
 export type HangarApi = typeof hangarApi;
 

@@ -8,6 +8,7 @@ import { listFolder } from '../files/listFolder.node.js';
 import { userFolders } from '../files/userFolders.node.js';
 import { PathGuard } from '../files/pathGuard.node.js';
 import type { HangarInventory } from '../inventory/hangarInventory.node.js';
+import type { LibraryImageRow } from '../inventory/types.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { hangarApi } from './contract.js';
 import type { VmService } from '../vms/vmService.node.js';
@@ -16,6 +17,8 @@ import type { CloneService } from '../clones/cloneService.node.js';
 import type { ImportService } from '../appliances/importService.node.js';
 import type { ExportService } from '../appliances/exportService.node.js';
 import type { NetworkManager } from '../networks/networkManager.node.js';
+import type { LibraryService } from '../library/libraryService.node.js';
+import type { QuickCreateService } from '../quickcreate/quickCreate.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
@@ -24,6 +27,8 @@ export interface HandlerDeps {
   clones: CloneService;
   imports: ImportService;
   exports: ExportService;
+  library: LibraryService;
+  quick: QuickCreateService;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -85,7 +90,9 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
     'vm.list': async () => ({ vms: d.vms.list() }),
     'vm.show': async ({ ref }) => d.vms.details(d.vms.find(ref)),
     'vm.create': async (input, ctx) => {
-      const row = await d.vms.create(input, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      const p = { signal: ctx.signal, onProgress: progressOf(ctx) };
+      const quick = input.image !== undefined || input.cloudInit !== undefined || input.unattended !== undefined;
+      const row = quick ? await d.quick.create(input, p) : await d.vms.create(input, p);
       d.inventoryChanged(row.id);
       return d.vms.details(row);
     },
@@ -203,6 +210,34 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       d.inventoryChanged();
       return r;
     },
+    'image.add': async ({ path, name, flatten }, ctx) => {
+      const row = await d.library.add({ path, ...(name !== undefined ? { name } : {}), flatten }, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      return libraryImageView(row, d.library.usedBy(row));
+    },
+    'image.list': async () => ({ images: d.library.list().map((r) => libraryImageView(r, r.vms)) }),
+    'image.remove': async ({ ref }) => d.library.remove(ref),
+    'os.detect': async ({ path }, ctx) => d.quick.detect(path, ctx.signal),
+    'vm.sshInfo': async ({ ref }) => d.quick.sshInfo(ref),
+    'ssh.keys': async () => d.quick.sshKeys(),
     'owner.handover': async ({ to }) => d.handover(to),
+  };
+}
+
+function libraryImageView(r: LibraryImageRow, vms: string[]) {
+  return {
+    id: r.id,
+    name: r.name,
+    path: r.path,
+    kind: r.kind,
+    format: r.format,
+    virtualSizeBytes: r.virtualSize,
+    sizeBytes: r.sizeBytes,
+    osType: r.osType,
+    osinfoId: r.osinfoId,
+    osName: r.osName,
+    osVersion: r.osVersion,
+    source: r.source,
+    createdAt: r.createdAt,
+    vms,
   };
 }

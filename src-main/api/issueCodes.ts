@@ -40,3 +40,11 @@ export const NETWORK_NEEDS_PRIVILEGE = 'NETWORK_NEEDS_PRIVILEGE';
 export const NIC_CHANGE_NEEDS_STOP = 'NIC_CHANGE_NEEDS_STOP';
 /** No network of that name. data: { network } */
 export const NETWORK_NOT_FOUND = 'NETWORK_NOT_FOUND';
+/** VMs are made from a library image (their disks are based on it, or it is in their drive). data: { image, vms: string[] } */
+export const LIBRARY_IMAGE_IN_USE = 'LIBRARY_IMAGE_IN_USE';
+/** No library image has that name, and it is no file either. data: { image } */
+export const LIBRARY_IMAGE_NOT_FOUND = 'LIBRARY_IMAGE_NOT_FOUND';
+/** Hangar cannot install this media unattended. data: { media, os?: string, reason } */
+export const UNATTENDED_UNAVAILABLE = 'UNATTENDED_UNAVAILABLE';
+/** A password was given without the account it is for. data: {} */
+export const PASSWORD_NEEDS_USER = 'PASSWORD_NEEDS_USER';

@@ -8,6 +8,8 @@ import {
   GUEST_IGNORED_POWER_BUTTON,
   IMAGE_READS_OTHER_FILES,
   KVM_UNAVAILABLE,
+  LIBRARY_IMAGE_IN_USE,
+  LIBRARY_IMAGE_NOT_FOUND,
   LINKED_CLONES_DEPEND,
   NESTED_NEEDS_KVM,
   SHARES_BLOCK_SAVE,
@@ -17,6 +19,8 @@ import {
   NETWORK_NOT_FOUND,
   NETWORK_SUBNET_OVERLAP,
   NIC_CHANGE_NEEDS_STOP,
+  PASSWORD_NEEDS_USER,
+  UNATTENDED_UNAVAILABLE,
   UNKNOWN_OS_TYPE,
   VIRTIOFS_UNAVAILABLE,
   VMS_RUNNING,
@@ -73,6 +77,14 @@ export function cliAdvice(e: HangarError): string | undefined {
       }
       case NIC_CHANGE_NEEDS_STOP:
         return `stop it first ('hangar stop ${vm}'), or --nic-remove the card and add another with --nic`;
+      case LIBRARY_IMAGE_IN_USE:
+        return "delete those VMs first, or make them standalone with 'hangar promote VM'";
+      case LIBRARY_IMAGE_NOT_FOUND:
+        return "see 'hangar image list', or give the image's file";
+      case UNATTENDED_UNAVAILABLE:
+        return "create the VM without --unattended and install it on its console ('hangar console VM') or display";
+      case PASSWORD_NEEDS_USER:
+        return 'add --user USER';
     }
   }
   return undefined;

@@ -54,14 +54,27 @@ const hardwareFlags: Record<string, FlagSpec> = {
   },
 };
 
+/** Quick create: a VM from a library image (cloud-init) or an unattended installation. */
+const quickCreateFlags: Record<string, FlagSpec> = {
+  image: { kind: 'string', value: 'NAME|FILE', help: "a library image ('hangar image list') or an image file (added to the library): a cloud image becomes an overlay with a cloud-init seed; an ISO goes in the drive" },
+  user: { kind: 'string', value: 'USER', help: 'the account cloud-init (or the unattended installer) makes; default: your login name' },
+  'ssh-key': { kind: 'string', value: 'FILE.pub', help: "a public key for the account ('hangar ssh' uses the private key beside it); default: a new key made for the VM" },
+  password: { kind: 'string', value: 'PASSWORD', help: "the account's password (needs --user)" },
+  hostname: { kind: 'string', value: 'NAME', help: "the guest's hostname (default: from the VM's name)" },
+  'user-data': { kind: 'string', value: 'FILE', help: 'your own cloud-config (#cloud-config YAML), merged with Hangar\'s' },
+  unattended: { kind: 'bool', help: 'with --iso (or an ISO --image): install the OS without a question (needs --user and --password)' },
+  locale: { kind: 'string', value: 'LOCALE', help: 'with --unattended: the locale, such as en_US' },
+  timezone: { kind: 'string', value: 'ZONE', help: 'with --unattended: the time zone, such as Europe/Paris' },
+};
+
 export const COMMANDS: CommandSpec[] = [
   { name: 'list', args: [], flags: { ...json }, summary: 'VMs with id, name, state, os' },
   { name: 'show', args: ['VM'], flags: { ...json }, summary: 'full config, state, disks with chains, snapshots' },
   {
     name: 'create',
     args: [],
-    flags: { name: { kind: 'string', value: 'NAME', help: 'the new VM\'s name' }, ...hardwareFlags, ...json },
-    summary: 'create a VM',
+    flags: { name: { kind: 'string', value: 'NAME', help: 'the new VM\'s name' }, ...hardwareFlags, ...quickCreateFlags, ...json },
+    summary: 'create a VM (from an ISO, a disk image, a kernel, or a library image with cloud-init)',
   },
   {
     name: 'modify',
@@ -210,6 +223,25 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'network show', args: ['NAME'], flags: { ...json }, summary: "a network: its addresses, the VMs' reservations and leases" },
   { name: 'network delete', args: ['NAME'], flags: { ...json }, summary: 'delete a network no VM uses, with its bridge, DHCP and rules' },
   {
+    name: 'image add',
+    args: ['FILE'],
+    flags: {
+      name: { kind: 'string', value: 'NAME', help: "the image's name in the library (default: the file's name)" },
+      flatten: { kind: 'bool', help: 'copy a disk image with every file it reads (backing file, data file, extents) into one image' },
+      ...json,
+    },
+    summary: 'keep an image (a cloud image, or an ISO) in the library, read-only, with its detected OS',
+  },
+  { name: 'image list', args: [], flags: { ...json }, summary: 'the images of the library and the VMs made from each' },
+  { name: 'image remove', args: ['IMAGE'], flags: { ...json }, summary: 'remove an image from the library (refused while VMs are made from it)' },
+  {
+    name: 'ssh',
+    args: ['VM', 'CMD...'],
+    flags: { wait: { kind: 'number', value: 'S', help: "wait up to S seconds for the guest's SSH server to answer" } },
+    summary: "the system's ssh client to a VM made from a cloud image (its forwarded port, its account and key); -- CMD runs CMD",
+  },
+  { name: 'detect', args: ['FILE'], flags: { ...json }, summary: "the OS of an ISO or disk image, with libosinfo's database" },
+  {
     name: 'serve',
     args: [],
     flags: {
@@ -242,12 +274,14 @@ export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
-/** Commands with sub-commands, and what each offers. */
-const GROUPS: Record<string, string> = { snapshot: 'take, list, restore, delete, edit', network: 'create, list, show, delete' };
+/** Commands in groups ('snapshot take', 'image add'): the group's subcommands. */
+function subcommands(group: string | undefined): string[] {
+  return group ? COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.slice(group.length + 1)) : [];
+}
 
 export function parseArgs(argv: string[]): ParsedCommand {
-  const grouped = argv[0] !== undefined && argv[0] in GROUPS;
-  if (grouped && (!argv[1] || argv[1].startsWith('-'))) throw usageError(`'${argv[0]}' needs one of ${GROUPS[argv[0]!]}`);
+  const grouped = subcommands(argv[0]).length > 0;
+  if (grouped && (!argv[1] || argv[1].startsWith('-'))) throw usageError(`'${argv[0]}' needs one of ${subcommands(argv[0]).join(', ')}`);
   const name = grouped ? `${argv[0]} ${argv[1]}` : argv[0];
   const rest = argv.slice(grouped ? 2 : 1);
   if (!name) throw usageError("no command given: see 'hangar help'");
@@ -310,7 +344,9 @@ export function parseArgs(argv: string[]): ParsedCommand {
     }
   }
   const variadic = spec.args.at(-1)?.endsWith('...');
-  if (args.length < spec.args.length) throw usageError(`'${name}' needs ${spec.args.map((a) => a).join(' ')}: see 'hangar help ${name}'`);
+  // A trailing CMD... may be empty (hangar ssh VM opens a shell); VM... needs one.
+  const required = variadic && spec.args.at(-1) === 'CMD...' ? spec.args.length - 1 : spec.args.length;
+  if (args.length < required) throw usageError(`'${name}' needs ${spec.args.map((a) => a).join(' ')}: see 'hangar help ${name}'`);
   if (!variadic && args.length > spec.args.length) throw usageError(`unexpected argument '${args[spec.args.length]}' for '${name}'`);
   return { command: name, args, flags };
 }

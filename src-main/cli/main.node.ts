@@ -2,7 +2,7 @@
 // `hangar`: every capability of the app, scriptable. A client of the home's owner (started on demand).
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { constants as osConstants, homedir } from 'node:os';
 import { createConnection } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
     if (parsed.command === 'shutdown') return await shutdownOwner(parsed);
     if (parsed.command === 'serve') return await serveWeb(parsed);
     if (parsed.command === 'open') return await runOpen(parsed);
+    if (parsed.command === 'ssh') return await runSsh(parsed);
     const api = await connectToOwner();
     try {
       return await runCommand(api, parsed, request);
@@ -258,6 +259,67 @@ async function runOpen(p: ParsedCommand): Promise<number> {
   return 0;
 }
 
+/**
+ * `hangar ssh VM [-- CMD...]`: the system's ssh client, to the VM's forwarded port, as its account, with
+ * its key, checking the guest's host key against the one Hangar gave it (no trust on first use).
+ * Exits with ssh's status (255: ssh itself failed).
+ */
+async function runSsh(p: ParsedCommand): Promise<number> {
+  const waitS = typeof p.flags.wait === 'number' ? p.flags.wait : 0;
+  if (waitS < 0) throw usageError('--wait must be 0 seconds or more');
+  const api = await connectToOwner();
+  let info;
+  try {
+    info = await api.call('vm.sshInfo', { ref: p.args[0]! });
+  } finally {
+    api.dispose();
+  }
+  if (waitS > 0) {
+    const up = await waitForSshBanner(info.host, info.port, waitS * 1000);
+    if (!up) throw new HangarError('TIMEOUT', `the SSH server of '${info.name}' did not answer on ${info.host}:${info.port} within ${waitS} s`);
+  }
+  const args = [
+    '-p', String(info.port),
+    ...(info.identityFile ? ['-i', info.identityFile, '-o', 'IdentitiesOnly=yes'] : []),
+    '-o', `UserKnownHostsFile=${info.knownHostsFile}`,
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `HostKeyAlias=${info.hostKeyAlias}`,
+    '-o', 'CheckHostIP=no',
+    '-o', 'LogLevel=ERROR',
+    '-o', 'ConnectTimeout=20',
+    `${info.user}@${info.host}`,
+    ...(p.args.length > 1 ? ['--', ...p.args.slice(1)] : []),
+  ];
+  return new Promise<number>((resolvePromise, reject) => {
+    const child = spawn('ssh', args, { stdio: 'inherit' });
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new HangarError('UNSUPPORTED', 'the ssh client is not installed: install the Debian package openssh-client') : e),
+    );
+    child.on('exit', (code, signal) => resolvePromise(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 255)));
+  });
+}
+
+/** Whether an SSH server answers (its banner, 'SSH-…') on host:port within the time. */
+async function waitForSshBanner(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolveBanner) => {
+      const sock = createConnection({ host, port });
+      const done = (v: boolean) => {
+        sock.destroy();
+        resolveBanner(v);
+      };
+      sock.setTimeout(5000, () => done(false));
+      sock.once('data', (d: Buffer) => done(d.toString('latin1').startsWith('SSH-')));
+      sock.once('error', () => done(false));
+      sock.once('close', () => done(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return false;
+}
+
 // ------------------------------------------------------------------ commands
 
 type CreateInput = z.input<typeof hangarApi['vm.create']['input']>;
@@ -301,6 +363,9 @@ function buildRequest(p: ParsedCommand): Request {
   if (p.command === 'create' || p.command === 'modify') {
     const modify = p.command === 'modify';
     if (!modify && f.name === undefined) throw usageError('create needs --name NAME');
+    const quick = modify ? undefined : quickCreateRequest(f);
+    if (quick && f['disk-image'] !== undefined) throw usageError('--image and --disk-image cannot be used together (the library image is the disk)');
+    if (quick && f.kernel !== undefined) throw usageError('--kernel cannot be used with --image or --unattended');
     if (f.disk !== undefined && f['disk-image'] !== undefined) throw usageError('--disk and --disk-image cannot be used together');
     if (f.flatten === true && f['disk-image'] === undefined) throw usageError('--flatten copies the image given with --disk-image');
     if (f.firmware !== undefined && f.firmware !== 'bios' && f.firmware !== 'uefi') throw usageError(`--firmware takes bios or uefi, not '${f.firmware}'`);
@@ -350,12 +415,14 @@ function buildRequest(p: ParsedCommand): Request {
         name: String(f.name),
         ...common,
         ...(disk ? { disk } : {}),
+        ...(quick ?? {}),
         ...(f.iso !== undefined ? { iso: path(f.iso) } : {}),
         ...(specs === 'none' ? { nics: [] } : specs !== undefined || forwards !== undefined ? { nics: nicRequests(specs ?? [{}], forwards) } : {}),
         ...(Object.keys(boot).length ? { boot } : {}),
         ...(shares ? { shares } : {}),
       };
-      return { kind: 'create', input, defaultDisk: f.disk === undefined && f['disk-image'] === undefined };
+      // A VM from a library image gets its disk from the image (--disk grows it); an unattended one the OS type's size.
+      return { kind: 'create', input, defaultDisk: f.disk === undefined && f['disk-image'] === undefined && f.image === undefined && f.unattended === undefined };
     }
     const optional = (v: unknown) => (v === 'none' ? null : path(v));
     const boot = {
@@ -455,6 +522,59 @@ function nicsAfter(current: VmDetails['nics'], vm: string, ch: CardChanges): Non
   return list;
 }
 
+/**
+ * The quick-create part of `create`: --image (a library image, or a file), cloud-init's flags, or an
+ * unattended installation's. Usage errors for flags given without what they belong to.
+ */
+function quickCreateRequest(f: ParsedCommand['flags']): Pick<CreateInput, 'image' | 'cloudInit' | 'unattended'> | undefined {
+  const text = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
+  const cloudFlags = ['user', 'ssh-key', 'password', 'hostname', 'user-data'].filter((k) => f[k] !== undefined);
+  const installFlags = ['locale', 'timezone'].filter((k) => f[k] !== undefined);
+  if (f.unattended === true) {
+    if (f.iso === undefined && f.image === undefined) throw usageError('--unattended installs from installer media: give --iso FILE (or an ISO as --image)');
+    for (const k of ['ssh-key', 'user-data']) if (f[k] !== undefined) throw usageError(`--${k} is for cloud images; an unattended installation takes --user, --password, --hostname, --locale and --timezone`);
+    if (f.password !== undefined && f.user === undefined) throw usageError('--password needs --user: the password is for that account');
+    if (f.user === undefined || f.password === undefined) throw usageError('--unattended needs --user USER and --password PASSWORD (the account the installer makes)');
+    return {
+      ...(f.image !== undefined ? { image: imageRef(String(f.image)) } : {}),
+      unattended: {
+        user: String(f.user),
+        password: String(f.password),
+        ...(text('hostname') ? { hostname: text('hostname')! } : {}),
+        ...(text('locale') ? { locale: text('locale')! } : {}),
+        ...(text('timezone') ? { timezone: text('timezone')! } : {}),
+      },
+    };
+  }
+  if (installFlags.length) throw usageError(`--${installFlags[0]} is for an unattended installation (--unattended)`);
+  if (f.image === undefined) {
+    if (cloudFlags.length) throw usageError(`--${cloudFlags[0]} is for a VM made from a cloud image (--image) or an unattended installation (--unattended)`);
+    return undefined;
+  }
+  let userData: string | undefined;
+  if (f['user-data'] !== undefined) {
+    const file = resolvePath(String(f['user-data']));
+    try {
+      userData = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw usageError(`--user-data: cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+  }
+  const cloudInit = {
+    ...(text('user') !== undefined ? { user: text('user')! } : {}),
+    ...(f['ssh-key'] !== undefined ? { sshKeyFile: resolvePath(String(f['ssh-key'])) } : {}),
+    ...(text('password') !== undefined ? { password: text('password')! } : {}),
+    ...(text('hostname') !== undefined ? { hostname: text('hostname')! } : {}),
+    ...(userData !== undefined ? { userData } : {}),
+  };
+  return { image: imageRef(String(f.image)), ...(Object.keys(cloudInit).length ? { cloudInit } : {}) };
+}
+
+/** --image NAME|FILE: a path (with a '/') becomes absolute; a bare word is a library name (or a file here, see runCommand). */
+function imageRef(v: string): string {
+  return v.includes('/') ? resolvePath(v) : v;
+}
+
 function parseSizeFlag(text: string): number {
   try {
     return parseSize(text);
@@ -515,6 +635,13 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     case 'create': {
       if (req.kind !== 'create') break;
       let input = req.input;
+      if (input.image !== undefined && !input.image.startsWith('/')) {
+        // A bare word names a library image; when the library has none by that name, a file here.
+        const { images } = await api.call('image.list', {});
+        const ref = input.image;
+        const known = images.some((i) => i.id === ref || i.name.toLowerCase() === ref.toLowerCase());
+        if (!known && existsSync(ref)) input = { ...input, image: resolvePath(ref) };
+      }
       if (req.defaultDisk) {
         // Without --disk a VM gets a new disk of its OS type's size (an unknown type is the owner's to refuse).
         const { osTypes } = await api.call('os.list', {});
@@ -664,6 +791,50 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
         ...(typeof p.flags.description === 'string' ? { description: p.flags.description } : {}),
       });
       print(p, r, () => `snapshot '${r.name}' (${r.id})`);
+      return 0;
+    }
+    case 'image add': {
+      const file = resolvePath(p.args[0]!);
+      const r = await withProgress(p, 'adding', (opts) =>
+        api.call('image.add', { path: file, ...(typeof p.flags.name === 'string' ? { name: p.flags.name } : {}), flatten: p.flags.flatten === true }, opts),
+      );
+      print(p, r, () => `added '${r.name}' (${r.kind === 'iso' ? 'ISO' : `${r.format}, ${formatBytes(r.virtualSizeBytes)}`}${r.osName ? `, ${r.osName}` : ', OS unknown'}) as ${r.path}`);
+      return 0;
+    }
+    case 'image list': {
+      const r = await api.call('image.list', {});
+      print(p, r, () =>
+        r.images.length === 0
+          ? "the image library is empty ('hangar image add FILE' adds one)"
+          : formatTable(
+              ['NAME', 'KIND', 'OS', 'SIZE', 'VMS', 'ID'],
+              r.images.map((i) => [i.name, i.kind, i.osName ?? i.osType ?? 'unknown', formatBytes(i.kind === 'iso' ? i.sizeBytes : i.virtualSizeBytes), i.vms.join(', '), i.id]),
+            ),
+      );
+      return 0;
+    }
+    case 'image remove': {
+      const r = await api.call('image.remove', { ref });
+      print(p, r, () => `removed '${ref}' from the image library`);
+      return 0;
+    }
+    case 'detect': {
+      const file = resolvePath(ref);
+      if (!existsSync(file)) throw usageError(`${file} does not exist`);
+      const r = await api.call('os.detect', { path: file });
+      if (!r.known) {
+        if (p.flags.json) process.stdout.write(`${JSON.stringify('unknown')}\n`);
+        else process.stdout.write(`unknown: ${r.kind === 'iso' ? "libosinfo's database does not know this media" : 'no OS Hangar can name was found on this disk image'}\n`);
+        return 0;
+      }
+      const out = { osType: r.osType, osinfoId: r.osinfoId, name: r.name, version: r.version, unattended: r.unattended, kind: r.kind, live: r.live, ...(r.unattendedUnavailable ? { unattendedUnavailable: r.unattendedUnavailable } : {}) };
+      print(p, out, () =>
+        [
+          `${r.name}${r.osinfoId ? ` (${r.osinfoId})` : ''}`,
+          `OS type:     ${r.osType}`,
+          `unattended:  ${r.unattended ? 'available (hangar create --iso FILE --unattended --user U --password P)' : `not available${r.unattendedUnavailable ? `: ${r.unattendedUnavailable}` : ''}`}`,
+        ].join('\n'),
+      );
       return 0;
     }
     case 'tasks': {

@@ -68,6 +68,9 @@ export function formatDetails(vm: VmDetails): string {
   for (const sh of vm.shares) lines.push(`share ${sh.tag}: ${sh.hostPath} (${sh.readOnly ? 'read-only' : 'read-write'}, ${sh.mode === 'virtiofs' ? 'virtio-fs' : '9p'}); in the guest: ${mountCommand(sh)}`);
   if (vm.boot.kernel) lines.push(`kernel:      ${vm.boot.kernel}${vm.boot.initrd ? ` + ${vm.boot.initrd}` : ''}${vm.boot.append ? ` '${vm.boot.append}'` : ''}`);
   if (vm.linkedTo) lines.push(`linked to:   '${vm.linkedTo.vmName}'${vm.linkedTo.snapshotName ? `, snapshot '${vm.linkedTo.snapshotName}'` : ''}`);
+  if (vm.baseImage) lines.push(`image:       '${vm.baseImage.name}' (from the image library)`);
+  if (vm.cloudInit) lines.push(`ssh:         ${vm.cloudInit.user}@127.0.0.1 port ${vm.cloudInit.sshPort ?? '(none)'} (hangar ssh ${vm.name}), hostname ${vm.cloudInit.hostname}`);
+  if (vm.install) lines.push(`install:     ${vm.install.osName}, unattended, from ${vm.install.media} (starts with the VM)`);
   for (const d of vm.dependents ?? []) lines.push(`clone:       '${d.vmName}' depends on it${d.snapshotName ? ` (snapshot '${d.snapshotName}')` : ''}`);
   lines.push(`folder:      ${vm.folder}`);
   for (const p of vm.problems ?? []) lines.push(`PROBLEM:     ${p}`);

@@ -73,7 +73,8 @@ export class CloneService {
     for (const img of this.d.inventory.images.listForVm(vm.id)) {
       if (!img.backingPath) continue;
       const base = this.d.inventory.images.get(img.backingPath);
-      if (!base || base.vmId === vm.id) continue;
+      // A library image is not a clone's source (details say baseImage instead).
+      if (!base || base.vmId === vm.id || base.role === 'library') continue;
       // vmId null: the source was deleted with --keep-shared; its images stay for this clone.
       const src = base.vmId ? this.d.inventory.vms.get(base.vmId) : undefined;
       const snap = base.vmId ? this.d.inventory.snapshots.listForVm(base.vmId).find((s) => s.disks.some((x) => x.path === base.path)) : undefined;
@@ -330,7 +331,9 @@ export class CloneService {
   async promote(ref: string, p: Progress): Promise<VmRow> {
     const vm = this.d.find(ref);
     const link = this.linkedTo(vm);
-    if (!link) throw new HangarError('INVALID_INPUT', `VM '${vm.name}' is not a linked clone`);
+    // A VM made from a library image is promoted the same way: its disks take in the image's data.
+    const onLibrary = this.d.inventory.images.listForVm(vm.id).some((img) => img.backingPath !== null && this.d.inventory.images.get(img.backingPath)?.role === 'library');
+    if (!link && !onLibrary) throw new HangarError('INVALID_INPUT', `VM '${vm.name}' is not a linked clone`);
     if (isActive(vm.state) && !this.d.supervisor.get(vm.id)) throw new HangarError('STATE_CONFLICT', `VM '${vm.name}' is ${vm.state} but its VMM host does not answer`);
     return this.d.tasks.run('vm.promote', vm, { signal: p.signal, onProgress: p.onProgress }, async (task) => {
       const foreign = this.d.inventory.images.listForVm(vm.id).filter((img) => {

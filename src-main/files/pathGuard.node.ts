@@ -27,6 +27,8 @@ export class PathGuard {
       return vm ? `belongs to VM '${vm.name}'` : `is inside Hangar's VM folders (${vmsDir})`;
     }
     const home = realOrResolved(this.home);
+    const library = realOrResolved(join(this.home, 'library'));
+    if (real === library || real.startsWith(library + sep)) return `is in Hangar's image library (${library})`;
     const cache = realOrResolved(join(this.home, 'cache'));
     if (real === cache || real.startsWith(cache + sep)) return `is inside Hangar's cache (${cache})`;
     if (dirname(real) === home && /^(inventory\.|owner\.)/.test(basename(real))) return `is one of Hangar's own files (in ${home})`;
@@ -37,6 +39,7 @@ export class PathGuard {
       const other = statOrNull(img.path);
       if (!other || other.dev !== st.dev || other.ino !== st.ino) continue;
       const vm = img.vmId ? this.inventory.vms.get(img.vmId) : undefined;
+      if (!vm && img.role === 'library') return `is in Hangar's image library (${img.path})`;
       return vm ? `is a disk of VM '${vm.name}'${img.path === path ? '' : ` (${img.path})`}` : `is an image Hangar keeps for linked clones (${img.path})`;
     }
     return null;

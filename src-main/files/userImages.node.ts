@@ -33,7 +33,12 @@ export interface UserImageDeps {
  * How a VM may use the image at `path`, or INVALID_INPUT saying why not. `field` is where the path
  * came from in the caller's input ('disk.image'), so a form can show the problem at that field.
  */
-export async function planUserImage(path: string, o: { flatten: boolean; field: string; what?: string }, d: UserImageDeps): Promise<UserImagePlan> {
+export async function planUserImage(
+  path: string,
+  /** copy: the image is always copied (the image library keeps its own): never used in place, so it need not be writable */
+  o: { flatten: boolean; field: string; what?: string; copy?: boolean },
+  d: UserImageDeps,
+): Promise<UserImagePlan> {
   const what = o.what ?? 'disk image';
   const invalid = (message: string, extra: { code?: string; data?: Record<string, unknown> } = {}) =>
     new HangarError('INVALID_INPUT', message, { details: { issues: [{ path: o.field, message, ...extra }] } });
@@ -54,7 +59,7 @@ export async function planUserImage(path: string, o: { flatten: boolean; field: 
     throw invalid(`${what} ${path} ${describeReferences(refs)}`, { code: IMAGE_READS_OTHER_FILES, data: { references: refs } });
   }
   if (o.flatten) return { mode: 'flatten', image, readsFrom: await followReferences(path, refs, { what, invalid }, d) };
-  if (IN_PLACE_FORMATS.has(image.format)) {
+  if (IN_PLACE_FORMATS.has(image.format) && !o.copy) {
     try {
       accessSync(path, fsc.R_OK | fsc.W_OK);
     } catch {

@@ -6,7 +6,7 @@ import { isAbsolute } from 'node:path';
 import type Database from 'better-sqlite3';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { VM_STATES, type VmState } from '../../src-vmm/protocol/states.js';
-import { nameKey, parseImageRow, parseSnapshotRow, parseTaskRow, parseVmRow } from './rows.js';
+import { nameKey, parseImageRow, parseLibraryRow, parseSnapshotRow, parseTaskRow, parseVmRow } from './rows.js';
 import {
   ACCELERATORS,
   IMAGE_ROLES,
@@ -18,6 +18,8 @@ import {
   type ImageRow,
   type Inventory,
   type InventoryOptions,
+  type LibraryImageRow,
+  type LibraryRepository,
   type QuarantineRow,
   type SnapshotRepository,
   type SnapshotRow,
@@ -340,6 +342,59 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
     dependents: (path) => readImages(i.dependents.all(path)),
   };
 
+  // ------------------------------------------------------------------ the image library
+
+  const l = {
+    get: db.prepare<[string], Raw>('SELECT * FROM library_images WHERE id = ?'),
+    byKey: db.prepare<[string], Raw>('SELECT * FROM library_images WHERE name_key = ?'),
+    byPath: db.prepare<[string], Raw>('SELECT * FROM library_images WHERE path = ?'),
+    all: db.prepare<[], Raw>('SELECT * FROM library_images ORDER BY created_at, rowid'),
+    nameOfKey: db.prepare<[string], string>('SELECT name FROM library_images WHERE name_key = ?').pluck(),
+    insert: db.prepare(
+      `INSERT INTO library_images (id, name, name_key, path, kind, format, virtual_size, size_bytes, os_type, osinfo_id, os_name, os_version, source, sha256, created_at)
+       VALUES (@id, @name, @nameKey, @path, @kind, @format, @virtualSize, @sizeBytes, @osType, @osinfoId, @osName, @osVersion, @source, @sha256, @createdAt)`,
+    ),
+    delete: db.prepare<[string]>('DELETE FROM library_images WHERE id = ?'),
+  };
+
+  const readLibrary = (raws: Raw[]): LibraryImageRow[] => {
+    const out: LibraryImageRow[] = [];
+    for (const raw of raws) {
+      const r = parseLibraryRow(raw);
+      if (r.ok) out.push(r.value);
+      else reportOnce(`library:${String(raw.id)}`, `inventory: library image ${String(raw.id)} is not valid (${r.reason}); it is left out`);
+    }
+    return out;
+  };
+
+  const library: LibraryRepository = {
+    insert(input) {
+      if (!isAbsolute(input.path)) throw new HangarError('INVALID_INPUT', `a library image's path must be absolute, not '${input.path}'`);
+      return transaction(() => {
+        if (input.kind === 'disk') assertImageKnown(input.path, 'the library image');
+        try {
+          l.insert.run({ ...input, nameKey: nameKey(input.name), createdAt: input.createdAt ?? now() });
+        } catch (e) {
+          const code = sqliteCode(e);
+          if (code === 'SQLITE_CONSTRAINT_UNIQUE' && l.nameOfKey.get(nameKey(input.name)) !== undefined) {
+            throw new HangarError('ALREADY_EXISTS', `the library already has an image named '${l.nameOfKey.get(nameKey(input.name))}'`, { cause: e });
+          }
+          if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new HangarError('ALREADY_EXISTS', `${input.path} is already in the library`, { cause: e });
+          throw e;
+        }
+        const row = readLibrary(l.get.all(input.id))[0];
+        if (!row) throw new HangarError('INTERNAL', `library image ${input.id} was written but does not read back`);
+        return row;
+      });
+    },
+    get: (id) => readLibrary(l.get.all(id))[0],
+    findByName: (name) => readLibrary(l.byKey.all(nameKey(name)))[0],
+    findByRef: (ref) => library.get(ref) ?? library.findByName(ref),
+    findByPath: (path) => readLibrary(l.byPath.all(path))[0],
+    list: () => readLibrary(l.all.all()),
+    delete: (id) => l.delete.run(id).changes > 0,
+  };
+
   // ------------------------------------------------------------------ snapshots
 
   const s = {
@@ -545,6 +600,7 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
   return {
     vms,
     images,
+    library,
     snapshots,
     tasks,
     quarantine: {

@@ -163,6 +163,36 @@ CREATE TABLE network_reservations (
 CREATE INDEX network_reservations_vm ON network_reservations(vm_id);
 `,
   },
+  {
+    version: 6,
+    name: 'the image library',
+    sql: `
+-- Base images kept once in the home (<home>/library/), read-only: cloud images and ISOs. A disk image is
+-- also a row of images (role 'library', owned by no VM): the overlays of VMs made from it name it as
+-- their backing image, so the backing links count who uses it, as they do for a linked clone's base.
+CREATE TABLE library_images (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL,
+  -- the lower-cased name: library names are unique without regard to case
+  name_key     TEXT NOT NULL UNIQUE,
+  path         TEXT NOT NULL UNIQUE,
+  -- 'disk' (a qcow2 VMs are overlays on) | 'iso' (installer or live media)
+  kind         TEXT NOT NULL,
+  format       TEXT NOT NULL,
+  virtual_size INTEGER NOT NULL,
+  size_bytes   INTEGER NOT NULL,
+  -- what detection found (libosinfo's database): Hangar's OS type, libosinfo's id, its name and version
+  os_type      TEXT,
+  osinfo_id    TEXT,
+  os_name      TEXT,
+  os_version   TEXT,
+  -- the file it was added from, and the SHA-256 of what was kept
+  source       TEXT NOT NULL,
+  sha256       TEXT NOT NULL,
+  created_at   TEXT NOT NULL
+);
+`,
+  },
 ];
 
 /** The schema version this build writes and understands. */

@@ -5,8 +5,10 @@ import { VM_STATES } from '../../src-vmm/protocol/states.js';
 import {
   ACCELERATORS,
   IMAGE_ROLES,
+  LIBRARY_KINDS,
   TASK_STATES,
   type Accelerator,
+  type LibraryImageRow,
   type ConfigBase,
   type ImageRow,
   type ParseResult,
@@ -209,6 +211,49 @@ export function parseTaskRow(raw: unknown): ParseResult<TaskRow> {
       finishedAt: row.finished_at,
       subject: row.subject ?? null,
       outcome: row.outcome ?? null,
+    },
+  };
+}
+
+const LibraryDbRow = z.object({
+  id: text.min(1),
+  name: text.min(1),
+  name_key: text,
+  path: text.min(1),
+  kind: z.enum(LIBRARY_KINDS),
+  format: text,
+  virtual_size: z.number().int().nonnegative(),
+  size_bytes: z.number().int().nonnegative(),
+  os_type: textOrNull,
+  osinfo_id: textOrNull,
+  os_name: textOrNull,
+  os_version: textOrNull,
+  source: text,
+  sha256: text,
+  created_at: text,
+});
+
+export function parseLibraryRow(raw: unknown): ParseResult<LibraryImageRow> {
+  const r = LibraryDbRow.safeParse(raw);
+  if (!r.success) return { ok: false, reason: `malformed row (${issues(r.error)})` };
+  const row = r.data;
+  return {
+    ok: true,
+    value: {
+      id: row.id,
+      name: row.name,
+      path: row.path,
+      kind: row.kind,
+      format: row.format,
+      virtualSize: row.virtual_size,
+      sizeBytes: row.size_bytes,
+      osType: row.os_type,
+      osinfoId: row.osinfo_id,
+      osName: row.os_name,
+      osVersion: row.os_version,
+      source: row.source,
+      sha256: row.sha256,
+      createdAt: row.created_at,
     },
   };
 }

@@ -36,8 +36,9 @@ export interface VmRow<TConfig> {
   updatedAt: string;
 }
 
-export const IMAGE_ROLES = ['disk', 'frozen', 'base'] as const;
-/** disk: a VM's current top image; frozen: a snapshot's read-only image; base: shared by linked clones */
+export const IMAGE_ROLES = ['disk', 'frozen', 'base', 'library'] as const;
+/** disk: a VM's current top image; frozen: a snapshot's read-only image; base: shared by linked clones;
+ * library: a base image of the image library (owned by no VM, kept until the library lets it go) */
 export type ImageRole = (typeof IMAGE_ROLES)[number];
 
 export interface ImageRow {
@@ -211,9 +212,48 @@ export interface TaskRepository {
   markInterrupted(): number;
 }
 
+export const LIBRARY_KINDS = ['disk', 'iso'] as const;
+export type LibraryKind = (typeof LIBRARY_KINDS)[number];
+
+/** A base image of the image library. */
+export interface LibraryImageRow {
+  id: string;
+  name: string;
+  /** absolute, in <home>/library/ */
+  path: string;
+  kind: LibraryKind;
+  format: string;
+  virtualSize: number;
+  sizeBytes: number;
+  osType: string | null;
+  osinfoId: string | null;
+  osName: string | null;
+  osVersion: string | null;
+  source: string;
+  sha256: string;
+  createdAt: string;
+}
+
+export type LibraryImageInput = Omit<LibraryImageRow, 'createdAt'> & { createdAt?: string };
+
+export interface LibraryRepository {
+  /** ALREADY_EXISTS for a name (any case) or a path the library has; a disk image's images row must exist */
+  insert(input: LibraryImageInput): LibraryImageRow;
+  get(id: string): LibraryImageRow | undefined;
+  findByName(name: string): LibraryImageRow | undefined;
+  /** an exact id, else a case-insensitive name */
+  findByRef(ref: string): LibraryImageRow | undefined;
+  findByPath(path: string): LibraryImageRow | undefined;
+  /** in the order they were added */
+  list(): LibraryImageRow[];
+  /** Returns whether a row was deleted. */
+  delete(id: string): boolean;
+}
+
 export interface Inventory<TConfig extends ConfigBase> {
   vms: VmRepository<TConfig>;
   images: ImageRepository;
+  library: LibraryRepository;
   snapshots: SnapshotRepository<TConfig>;
   tasks: TaskRepository;
   quarantine: { list(): QuarantineRow[] };

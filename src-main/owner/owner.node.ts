@@ -19,6 +19,10 @@ import { SnapshotService } from '../snapshots/snapshotService.node.js';
 import { CloneService } from '../clones/cloneService.node.js';
 import { ImportService } from '../appliances/importService.node.js';
 import { ExportService } from '../appliances/exportService.node.js';
+import { LibraryService } from '../library/libraryService.node.js';
+import { QuickCreateService } from '../quickcreate/quickCreate.node.js';
+import { detectOs } from '../quickcreate/detect.node.js';
+import { PathGuard } from '../files/pathGuard.node.js';
 import { homePaths, vmPaths } from '../home.js';
 import { openHangarInventory } from '../inventory/hangarInventory.node.js';
 import { nodeHostForker, type HostForker } from '../supervisor/fork.node.js';
@@ -239,6 +243,28 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     const imports = new ImportService({ home: paths.home, inventory, qemuImg, tasks, ovmfVars: (secureBoot) => (secureBoot ? (host.ovmfSecureBoot?.vars ?? null) : (host.ovmf?.vars ?? null)), log, networks });
     const exports = new ExportService({ inventory, qemuImg, tasks, snapshots, imports, find: (ref) => vms.find(ref), log });
     vms.relations = (row) => ({ linkedTo: clones.linkedTo(row), dependents: clones.dependents(row) });
+    const library = new LibraryService({
+      home: paths.home,
+      inventory,
+      qemuImg,
+      tasks,
+      guard: () => new PathGuard(paths.home, inventory),
+      detect: (file, kind, signal) => detectOs(file, kind, { qemuImg, signal, log }),
+      log,
+      changed: () => broadcast('inventory.changed', {}),
+    });
+    const quick = new QuickCreateService({
+      home: paths.home,
+      inventory,
+      qemuImg,
+      tasks,
+      vms,
+      library,
+      console: consoleBytes,
+      log,
+      changed: (id) => broadcast('inventory.changed', { id }),
+    });
+    store.add(vms.vmStates.event((e) => quick.onState(e.id, e.state)));
 
     await vms.reconcile();
 
@@ -251,6 +277,8 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       clones,
       imports,
       exports,
+      library,
+      quick,
       tasks,
       inventory,
       host: () => host,

@@ -25,6 +25,7 @@ const ACTIVITIES: Record<string, string> = {
   'snapshot.delete': 'deleting a snapshot',
   'appliance.export': 'being exported',
   'vm.stop': 'shutting down',
+  'vm.install': 'installing its OS',
 };
 
 /**

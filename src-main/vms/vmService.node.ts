@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode, type ErrorIssue } from '../../src-vmm/base/errors.js';
 import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM, NETWORK_NOT_FOUND, NIC_CHANGE_NEEDS_STOP, SHARES_BLOCK_SAVE, VIRTIOFS_UNAVAILABLE } from '../api/issueCodes.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
-import { applyChange, composeConfig, getOsType, hasSecureBoot, hasTpm, isLinkUp, MAX_NICS, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, sharesOf, validateConfig, type MachineChange, type Nic, type ShareMode, type VmConfig } from '../../src-vmm/model/index.js';
+import { applyChange, composeConfig, getOsType, hasSecureBoot, hasTpm, isLinkUp, MAX_NICS, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, sharesOf, sshForward, validateConfig, type MachineChange, type Nic, type ShareMode, type VmConfig } from '../../src-vmm/model/index.js';
 import { nicPorts } from '../../src-vmm/qemu/devices.js';
 import type { NetworkManager } from '../networks/networkManager.node.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
@@ -226,12 +226,39 @@ export class VmService {
       currentSnapshotId: this.d.inventory.snapshots.current(row.id)?.id ?? null,
       ...(this.problems.get(row.id)?.length ? { problems: this.problems.get(row.id) } : {}),
       ...(this.relations ? this.relations(row) : {}),
+      cloudInit: c.cloudInit ? { user: c.cloudInit.user, hostname: c.cloudInit.hostname, sshPort: sshForward(c.nics)?.hostPort ?? null, identityFile: c.cloudInit.identityFile } : null,
+      baseImage: this.baseImageOf(row.id),
+      install: c.install ? { osName: c.install.osName, media: c.install.media } : null,
     };
+  }
+
+  /** The library image a VM's disks are based on (through any chain), or null. */
+  baseImageOf(vmId: string): { id: string; name: string } | null {
+    for (const img of this.d.inventory.images.listForVm(vmId)) {
+      const seen = new Set<string>();
+      for (let p = img.backingPath; p && !seen.has(p); ) {
+        seen.add(p);
+        const base = this.d.inventory.images.get(p);
+        if (!base) break;
+        if (base.role === 'library') {
+          const lib = this.d.inventory.library.findByPath(base.path);
+          return lib ? { id: lib.id, name: lib.name } : null;
+        }
+        p = base.backingPath;
+      }
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------- create
 
-  async create(input: VmCreateInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<VmRow> {
+  /** A VM with an ISO of the image library in its drive (the library's file, which the path checks would refuse). */
+  createWithLibraryIso(input: VmCreateInput, iso: string, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<VmRow> {
+    const { image: _image, cloudInit: _cloudInit, unattended: _unattended, ...rest } = input;
+    return this.create({ ...rest, iso }, opts, { libraryIso: iso });
+  }
+
+  async create(input: VmCreateInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }, o: { libraryIso?: string } = {}): Promise<VmRow> {
     const id = randomUUID();
     const paths = vmPaths(this.d.home, id);
     const macs = this.usedMacs();
@@ -268,7 +295,7 @@ export class VmService {
     if (!planned.ok) throw configInvalid(planned.issues, CREATE_PATHS);
     assertNewName(input.name);
     this.assertNameFree(input.name);
-    if (input.iso) this.assertUsableFile(input.iso, 'ISO', assertIso, 'iso');
+    if (input.iso && input.iso !== o.libraryIso) this.assertUsableFile(input.iso, 'ISO', assertIso, 'iso');
     if (input.boot?.kernel) this.assertUsableFile(input.boot.kernel, 'kernel', (p) => assertReadableFile(p, 'kernel'), 'boot.kernel');
     if (input.boot?.initrd) this.assertUsableFile(input.boot.initrd, 'initrd', (p) => assertReadableFile(p, 'initrd'), 'boot.initrd');
     this.checkShares(input.shares ?? [], 'shares');
@@ -409,7 +436,8 @@ export class VmService {
     }
   }
 
-  private assertNameFree(name: string, exceptId?: string): void {
+  /** ALREADY_EXISTS (at 'name') when another VM has the name. */
+  assertNameFree(name: string, exceptId?: string): void {
     const other = this.d.inventory.vms.findByName(name);
     if (other && other.id !== exceptId) {
       const message = `a VM named '${other.name}' already exists`;
@@ -424,13 +452,15 @@ export class VmService {
     return n?.id;
   }
 
-  private usedMacs(): Set<string> {
+  /** Every MAC address the inventory's VMs use. */
+  usedMacs(): Set<string> {
     const macs = new Set<string>();
     for (const r of this.d.inventory.vms.list()) for (const n of r.config.nics) macs.add(n.mac);
     return macs;
   }
 
-  private newMac(used: Set<string>): string {
+  /** A new locally administered MAC that is not in `used` (which then holds it). */
+  newMac(used: Set<string>): string {
     for (;;) {
       const mac = randomMac(() => randomInt(0, 2 ** 32) / 2 ** 32);
       if (!used.has(mac)) {
@@ -741,7 +771,7 @@ export class VmService {
     for (let again = true; again; ) {
       again = false;
       for (const img of this.d.inventory.images.list()) {
-        if (img.vmId !== null || this.d.inventory.images.dependents(img.path).length > 0) continue;
+        if (img.vmId !== null || img.role === 'library' || this.d.inventory.images.dependents(img.path).length > 0) continue;
         this.d.inventory.images.delete(img.path);
         if (img.owned) rmSync(img.path, { force: true });
         removed.push(img.path);
@@ -1188,7 +1218,7 @@ function openUserFile(file: string): number {
 }
 
 /** The rules only new names meet (see newVmNameProblems); the basic ones are the config's. */
-function assertNewName(name: string): void {
+export function assertNewName(name: string): void {
   const problems = newVmNameProblems(name);
   if (problems.length) throw invalidInput(problems.map((message) => ({ path: 'name', message })));
 }

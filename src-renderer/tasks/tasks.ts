@@ -52,6 +52,8 @@ const TITLES: Record<string, string> = {
   'snapshot.take': 'Take snapshot',
   'snapshot.delete': 'Delete snapshot',
   'snapshot.restore': 'Restore snapshot',
+  'vm.install': 'Unattended installation',
+  'image.add': 'Add to the image library',
 };
 
 /**

@@ -169,6 +169,24 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
           ))}
         </Stack>
       </Section>
+      {(d.cloudInit || d.baseImage || d.install) && (
+        <Section title="Quick create">
+          <Rows
+            rows={[
+              ...(d.baseImage ? ([['Image', `“${d.baseImage.name}” from the image library (the disk is an overlay on it)`]] as [string, ReactNode][]) : []),
+              ...(d.cloudInit
+                ? ([
+                    ['Account', d.cloudInit.user],
+                    ['Hostname', d.cloudInit.hostname],
+                    ['SSH', <Box component="span" sx={mono}>{`hangar ssh ${d.name}  (${d.cloudInit.user}@127.0.0.1 -p ${d.cloudInit.sshPort ?? '?'})`}</Box>],
+                    ['Key', d.cloudInit.identityFile ? <Box component="span" sx={mono}>{d.cloudInit.identityFile}</Box> : 'your own SSH set-up (agent, ~/.ssh)'],
+                  ] as [string, ReactNode][])
+                : []),
+              ...(d.install ? ([['Installation', `${d.install.osName}, unattended: runs when the VM starts; the media is ejected at the end`]] as [string, ReactNode][]) : []),
+            ]}
+          />
+        </Section>
+      )}
       {(d.linkedTo || (d.dependents?.length ?? 0) > 0) && <ClonesSection details={d} />}
       <Section title="Display and console">
         <Rows

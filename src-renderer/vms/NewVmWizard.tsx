@@ -29,7 +29,7 @@ import {
   Typography,
 } from '@mui/material';
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { useApiQuery, useOnline, useTask } from '../api/hooks.js';
+import { useApi, useApiQuery, useOnline, useTask } from '../api/hooks.js';
 import { NETWORK_MODES } from '../../src-main/networks/model.js';
 import { useHostInfo, useOsTypes } from '../app/catalogue.js';
 import { countOf } from '../components/format.js';
@@ -39,8 +39,12 @@ import { FileField } from '../components/FileField.js';
 import { LimitWarning, MemoryAndCpuFields } from '../components/MemoryAndCpuFields.js';
 import { issueFor } from '../components/fields.js';
 import {
+  detectionText,
   editDraft,
   firstInvalidStep,
+  NEW_KEY,
+  stepLabels,
+  withDetection,
   initialDraft,
   placeCreateError,
   type CreateErrorPlacement,
@@ -51,8 +55,10 @@ import {
   WIZARD_STEPS,
   type DiskMode,
   type NewVmDraft,
+  type VmSource,
   type WizardContext,
 } from './newVm.js';
+import { pathIssues } from '../components/fields.js';
 import { formatBytes, parseSize } from '../components/size.js';
 
 export interface NewVmWizardProps {
@@ -90,6 +96,38 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
     }
     focusStepStart(stepRef.current, createRef.current);
   }, [step]);
+  const api = useApi();
+  const library = useApiQuery('image.list', {}, []);
+  const sshKeys = useApiQuery('ssh.keys', {}, []);
+  const cloudImages = (library.data?.images ?? []).filter((i) => i.kind === 'disk');
+  const imageName = (ref: string) => cloudImages.find((i) => i.id === ref)?.name ?? ref;
+
+  // A key from ~/.ssh is offered by default (the first, ed25519 first); a new key when there is none.
+  useEffect(() => {
+    const first = sshKeys.data?.keys[0];
+    if (first && !dirty.has('sshKey')) setDraft((d) => (d.sshKey === NEW_KEY ? { ...d, sshKey: first.path } : d));
+  }, [sshKeys.data]);
+  // The first library image is the default cloud image.
+  useEffect(() => {
+    const first = cloudImages[0];
+    if (first && !dirty.has('cloudImage')) setDraft((d) => (d.cloudImage === '' ? { ...d, cloudImage: first.id } : d));
+  }, [library.data]);
+  // An ISO picked is detected (libosinfo's database): its OS type and defaults fill in.
+  useEffect(() => {
+    const path = draft.isoPath.trim();
+    if (draft.source !== 'media' || path === '' || pathIssues(path, 'an ISO image').length || draft.detected?.path === path) return;
+    const ac = new AbortController();
+    const timer = setTimeout(() => {
+      api.call('os.detect', { path }, { signal: ac.signal }).then(
+        (d) => setDraft((cur) => withDetection(cur, { path, known: d.known, name: d.name, osType: d.osType, unattended: d.unattended, unattendedUnavailable: d.unattendedUnavailable }, osTypes)),
+        () => undefined,
+      );
+    }, 300);
+    return () => {
+      clearTimeout(timer);
+      ac.abort();
+    };
+  }, [draft.isoPath, draft.source, osTypes]);
 
   // The catalogue may arrive after the dialog opened.
   useEffect(() => {
@@ -134,6 +172,8 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
 
   const os = osTypes.find((o) => o.id === draft.osType);
   const size = parseSize(draft.diskSize);
+  const labels = stepLabels(draft);
+  const detection = draft.isoPath.trim() !== '' && draft.detected?.path === draft.isoPath.trim() ? draft.detected : null;
 
   return (
     <Dialog open onClose={create.running ? undefined : onClose} aria-labelledby={titleId} maxWidth="md" fullWidth>
@@ -142,7 +182,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
         <Stepper activeStep={step} alternativeLabel sx={{ mb: 3 }}>
           {WIZARD_STEPS.map((s, i) => (
             <Step key={s.key} completed={i < step}>
-              <StepLabel error={serverError?.step === i}>{s.label}</StepLabel>
+              <StepLabel error={serverError?.step === i}>{labels[i]}</StepLabel>
             </Step>
           ))}
         </Stepper>
@@ -151,7 +191,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
             {serverError.general.join(' ')}
           </Alert>
         )}
-        <Box role="group" aria-label={WIZARD_STEPS[step]!.label} ref={stepRef} onKeyDown={onStepKeyDown} sx={{ maxWidth: 560, mx: 'auto' }}>
+        <Box role="group" aria-label={labels[step]} ref={stepRef} onKeyDown={onStepKeyDown} sx={{ maxWidth: 560, mx: 'auto' }}>
           {step === 0 && (
             <Stack spacing={2.5}>
               <Typography variant="body2" color="text.secondary">
@@ -167,12 +207,19 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
                 fullWidth
                 size="small"
               />
+              <FormControl>
+                <FormLabel id={`${titleId}-source`}>Create from</FormLabel>
+                <RadioGroup row aria-labelledby={`${titleId}-source`} value={draft.source} onChange={(e) => set('source', e.target.value as VmSource)}>
+                  <FormControlLabel value="media" control={<Radio />} label="Installation media or a disk" />
+                  <FormControlLabel value="cloud" control={<Radio />} label="A cloud image" />
+                </RadioGroup>
+              </FormControl>
               <TextField
                 select
                 label="OS type"
                 value={osTypes.some((o) => o.id === draft.osType) ? draft.osType : ''}
                 onChange={(e) => {
-                  setDraft((d) => withOsType(d, e.target.value, osTypes));
+                  setDraft((d) => ({ ...withOsType(d, e.target.value, osTypes), touched: { ...d.touched, osType: true } }));
                   setServerError(null);
                 }}
                 error={!!shown('osType')}
@@ -188,12 +235,91 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
               </TextField>
             </Stack>
           )}
-          {step === 1 && (
+          {step === 1 && draft.source === 'media' && (
             <Stack spacing={2}>
               <Typography variant="body2" color="text.secondary">
                 Choose the installer ISO image the VM boots from. You can leave this empty and insert one later in Settings → Storage.
               </Typography>
               <FileField label="ISO image" value={draft.isoPath} onChange={(p) => set('isoPath', p)} filter="iso" error={shown('isoPath')} placeholder="/path/to/installer.iso" helperText="Optional" />
+              {detection && (
+                <Alert severity={detection.known ? 'success' : 'info'} aria-label="Detected operating system">
+                  {detectionText(detection, osTypes, draft.osType)}
+                </Alert>
+              )}
+              {detection?.known && (
+                <FormControlLabel
+                  control={<Checkbox checked={draft.unattended} disabled={!detection.unattended} onChange={(e) => set('unattended', e.target.checked)} />}
+                  label={detection.unattended ? 'Install unattended (no questions; the media is ejected at the end)' : `Unattended installation is not available: ${detection.unattendedUnavailable ?? 'unknown media'}`}
+                />
+              )}
+              {draft.unattended && (
+                <Stack direction="row" spacing={2}>
+                  <TextField label="User" value={draft.installUser} onChange={(e) => set('installUser', e.target.value)} error={!!shown('installUser')} helperText={shown('installUser') ?? 'The account the installer makes'} size="small" />
+                  <TextField label="Password" type="password" value={draft.installPassword} onChange={(e) => set('installPassword', e.target.value)} error={!!shown('installPassword')} helperText={shown('installPassword') ?? ' '} size="small" />
+                  <TextField label="Hostname" value={draft.hostname} onChange={(e) => set('hostname', e.target.value)} error={!!shown('hostname')} helperText={shown('hostname') ?? 'Default: from the name'} size="small" />
+                </Stack>
+              )}
+            </Stack>
+          )}
+          {step === 1 && draft.source === 'cloud' && (
+            <Stack spacing={2}>
+              <Typography variant="body2" color="text.secondary">
+                A cloud image boots ready to use: cloud-init makes your account on the first boot, and the VM is reached with SSH on a port of this computer (hangar ssh).
+              </Typography>
+              <TextField
+                select
+                label="Cloud image"
+                value={cloudImages.some((i) => i.id === draft.cloudImage) ? draft.cloudImage : draft.cloudImage.startsWith('/') ? 'file' : ''}
+                onChange={(e) => set('cloudImage', e.target.value === 'file' ? '/' : e.target.value)}
+                error={!!shown('cloudImage') && !draft.cloudImage.startsWith('/')}
+                helperText={(!draft.cloudImage.startsWith('/') && shown('cloudImage')) || (cloudImages.length ? 'From the image library' : 'The image library is empty: choose an image file (it is added to the library)')}
+                size="small"
+              >
+                {cloudImages.map((i) => (
+                  <MenuItem key={i.id} value={i.id}>
+                    {i.name}
+                    {i.osName ? ` (${i.osName})` : ''}
+                  </MenuItem>
+                ))}
+                <MenuItem value="file">Another image file…</MenuItem>
+              </TextField>
+              {draft.cloudImage.startsWith('/') && (
+                <FileField label="Image file" value={draft.cloudImage} onChange={(p) => set('cloudImage', p)} filter="disk" error={shown('cloudImage')} helperText="A cloud image (qcow2 or raw): kept in the library, the VM's disk is an overlay on it" />
+              )}
+              <Stack direction="row" spacing={2}>
+                <TextField label="User" value={draft.cloudUser} onChange={(e) => set('cloudUser', e.target.value)} error={!!shown('cloudUser')} helperText={shown('cloudUser') ?? 'Default: your login name'} size="small" />
+                <TextField label="Hostname" value={draft.hostname} onChange={(e) => set('hostname', e.target.value)} error={!!shown('hostname')} helperText={shown('hostname') ?? 'Default: from the name'} size="small" />
+              </Stack>
+              <TextField
+                select
+                label="SSH key"
+                value={draft.sshKey}
+                onChange={(e) => set('sshKey', e.target.value)}
+                error={!!shown('sshKey')}
+                helperText={shown('sshKey') ?? 'hangar ssh logs in with the private key beside it'}
+                size="small"
+              >
+                {(sshKeys.data?.keys ?? []).map((k) => (
+                  <MenuItem key={k.path} value={k.path}>
+                    {k.path} ({k.type}{k.comment ? `, ${k.comment}` : ''})
+                  </MenuItem>
+                ))}
+                {draft.sshKey !== NEW_KEY && !(sshKeys.data?.keys ?? []).some((k) => k.path === draft.sshKey) && <MenuItem value={draft.sshKey}>{draft.sshKey}</MenuItem>}
+                <MenuItem value={NEW_KEY}>Make a new key for this VM</MenuItem>
+              </TextField>
+              <TextField label="Password" type="password" value={draft.cloudPassword} onChange={(e) => set('cloudPassword', e.target.value)} error={!!shown('cloudPassword')} helperText={shown('cloudPassword') ?? 'Optional: also allows logging in on the console'} size="small" sx={{ maxWidth: 300 }} />
+              <TextField
+                label="User data"
+                value={draft.userData}
+                onChange={(e) => set('userData', e.target.value)}
+                error={!!shown('userData')}
+                helperText={shown('userData') ?? 'Optional: your own cloud-config (#cloud-config YAML), merged with Hangar\'s'}
+                multiline
+                minRows={3}
+                maxRows={10}
+                size="small"
+                slotProps={{ htmlInput: { spellCheck: false, style: { fontFamily: 'monospace' } } }}
+              />
             </Stack>
           )}
           {step === 2 && (
@@ -222,7 +348,24 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
               </TextField>
             </Stack>
           )}
-          {step === 3 && (
+          {step === 3 && draft.source === 'cloud' && (
+            <Stack spacing={2}>
+              <Typography variant="body2" color="text.secondary">
+                The VM's disk is an overlay on the cloud image (made at once, whatever the image's size); cloud-init grows its file system to the size chosen here.
+              </Typography>
+              <TextField
+                label="Disk size"
+                value={draft.diskSize}
+                onChange={(e) => set('diskSize', e.target.value)}
+                error={!!shown('diskSize')}
+                helperText={shown('diskSize') ?? (size.ok ? `${formatBytes(size.bytes)}, allocated as the guest writes. Units: K, M, G, T.` : ' ')}
+                size="small"
+                sx={{ maxWidth: 360 }}
+                autoFocus
+              />
+            </Stack>
+          )}
+          {step === 3 && draft.source === 'media' && (
             <Stack spacing={2}>
               <FormControl>
                 <FormLabel id={`${titleId}-disk`}>Hard disk</FormLabel>
@@ -266,7 +409,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
             <Stack spacing={2}>
               <Table size="small" aria-label="Summary">
                 <TableBody>
-                  {summaryRows(draft, ctx).map((r) => (
+                  {summaryRows(draft, { ...ctx, imageName }).map((r) => (
                     <TableRow key={r.label}>
                       <TableCell component="th" scope="row" sx={{ color: 'text.secondary', width: 180, border: 0 }}>
                         {r.label}

@@ -16,6 +16,7 @@ import type { BootDevice } from './boot.js';
 import type { VgaType } from './display.js';
 import type { RecoverySection } from './recovery.js';
 import { defaultShareTag, type ShareMode } from './shares.js';
+import type { CloudInitSection, InstallSection } from './guestAccess.js';
 
 /** IDE is not on q35: the bus an IDE device takes there instead. */
 export function busOnChipset<B extends string>(bus: B, chipset: Chipset): B | 'sata' {
@@ -100,6 +101,10 @@ export interface MachineChoices {
   tpm?: boolean;
   /** Secure Boot (UEFI only); absent: the OS type's default when the firmware is UEFI (on for Windows 11) */
   secureBoot?: boolean;
+  /** a VM made from a cloud image: its account, keys and seed (the seed is one of `opticals`) */
+  cloudInit?: CloudInitSection;
+  /** an unattended installation to run (the media is one of `opticals`) */
+  install?: InstallSection;
   /**
    * 'chipset' (default): IDE devices move to SATA on q35; 'buses': chosen IDE devices make a BIOS
    * machine pc; 'none': the buses were fitted already (an import's review) and a bus the person
@@ -146,6 +151,8 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
     ...(recovery ? { recovery: { restartOnCrash: recovery.restartOnCrash ?? false, maxRestartsPerMinute: recovery.maxRestartsPerMinute ?? 3 } } : {}),
     ...(m.shares?.length ? { shares: sharesFrom(m.shares, m.shareMode) } : {}),
     ...((m.tpm ?? def.tpm) ? { tpm: { version: '2.0' as const } } : {}),
+    ...(m.cloudInit ? { cloudInit: m.cloudInit } : {}),
+    ...(m.install ? { install: m.install } : {}),
   };
   // Even unfitted, UEFI means q35: the buses are what is left as chosen.
   const fitted =
@@ -188,6 +195,8 @@ export interface MachineChange {
   tpm?: boolean;
   /** Secure Boot; a switch to BIOS turns it off unless this says on */
   secureBoot?: boolean;
+  /** null: the unattended installation has finished (its section goes; eject the media with `iso`) */
+  install?: null;
 }
 
 /** The config with the change applied, fitted to its chipset and validated; the given config is left as it was. */
@@ -238,9 +247,11 @@ export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, Co
   // Secure Boot stays as it was unless changed; it goes with UEFI (a switch to BIOS takes it along).
   const secureBoot = ch.secureBoot ?? (firmware === 'uefi' && c.firmware.secureBoot === true);
   const tpm = ch.tpm ?? c.tpm !== undefined;
-  const { tpm: _oldTpm, ...rest } = c;
+  const { tpm: _oldTpm, install: _finished, ...rest } = c;
   const next = {
     ...rest,
+    // an unattended installation's section stays until it has finished (null)
+    ...(ch.install !== null && c.install ? { install: c.install } : {}),
     ...dropUndefined({ name: ch.name, osType: ch.osType, description: ch.description }),
     system: { ...c.system, ...dropUndefined(ch.system ?? {}) },
     firmware: { type: firmware, ...(secureBoot ? { secureBoot: true } : {}) },

@@ -7,6 +7,7 @@ import { DisksSection, OpticalsSection } from './disks.js';
 import { DisplaySection } from './display.js';
 import { FeaturesSection } from './features.js';
 import { FirmwareSection } from './firmware.js';
+import { CloudInitSection, InstallSection } from './guestAccess.js';
 import { MAX_DESCRIPTION_LENGTH, MAX_IDE_DEVICES_PC, MAX_SATA_DEVICES } from './limits.js';
 import { CURRENT_SCHEMA_VERSION, tooNewMessage } from './migrations.js';
 import { VmId, VmName } from './names.js';
@@ -53,6 +54,10 @@ export const VmConfigSchema = z
     shares: SharesSection.optional(),
     /** absent in configs saved before it, and when the VM has no TPM */
     tpm: TpmSection.optional(),
+    /** a VM made from a cloud image (absent otherwise, and in configs saved before it existed) */
+    cloudInit: CloudInitSection.optional(),
+    /** an unattended installation that has not finished yet */
+    install: InstallSection.optional(),
   })
   .strict();
 /** The schema under the name callers use for values and parsing alike (`VmConfig.parse`). */
@@ -152,6 +157,11 @@ export function crossFieldIssues(c: VmConfig): ConfigIssue[] {
       forwards.push(f);
     }),
   );
+
+  // The seed answers cloud-init on every boot (a VM without it would look like a new instance); the
+  // installer media stays until its installation has finished.
+  if (c.cloudInit && !c.opticals.some((o) => o.path === c.cloudInit!.seed)) add('cloudInit.seed', 'the cloud-init seed must stay in an optical drive');
+  if (c.install && !c.opticals.some((o) => o.path === c.install!.media)) add('install.media', 'the installer media must stay in an optical drive until the installation has finished');
 
   if (c.boot.kernel === undefined) {
     if (c.boot.initrd !== undefined) add('boot.initrd', 'an initrd needs a kernel (boot.kernel)');

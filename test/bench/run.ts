@@ -11,24 +11,27 @@ import { clonesBench } from './clones.bench.js';
 import { importBench } from './import.bench.js';
 import { exportBench } from './export.bench.js';
 import { loadBench } from './load.bench.js';
+import { installBench, quickCreateBench } from './quickcreate.bench.js';
 import { resultsMarkdown, type BenchFigure } from './results.js';
 
-const BENCHES = [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench], ['import', importBench], ['export', exportBench], ['load', loadBench]] as const;
+const BENCHES = [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench], ['import', importBench], ['export', exportBench], ['load', loadBench], ['quickcreate', quickCreateBench]] as const;
+/** Run only when named (`npm run bench -- install`): a complete unattended installation takes the better part of an hour. */
+const OPT_IN = [['install', installBench]] as const;
 const only = process.argv[2];
-if (only && !BENCHES.some(([name]) => name === only)) {
-  process.stderr.write(`bench: no benchmark '${only}' (${BENCHES.map(([n]) => n).join(', ')})\n`);
+if (only && ![...BENCHES, ...OPT_IN].some(([name]) => name === only)) {
+  process.stderr.write(`bench: no benchmark '${only}' (${[...BENCHES, ...OPT_IN].map(([n]) => n).join(', ')})\n`);
   process.exit(2);
 }
 // A run of one benchmark keeps the others' last figures: the results file always covers the suite.
 const resultsPath = join(repoRoot, 'test', 'bench', 'results.json');
 const previous = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as { benches?: Record<string, { date: string; figures: BenchFigure[] }> }) : {};
 const benches: Record<string, { date: string; figures: BenchFigure[] }> = { ...(previous.benches ?? {}) };
-for (const [name, bench] of BENCHES) {
-  if (only && only !== name) continue;
+for (const [name, bench] of [...BENCHES, ...OPT_IN]) {
+  if (only ? only !== name : OPT_IN.some(([n]) => n === name)) continue;
   process.stderr.write(`bench: ${name}…\n`);
   benches[name] = { date: new Date().toISOString(), figures: await bench() };
 }
-const figures: BenchFigure[] = BENCHES.flatMap(([name]) => benches[name]?.figures ?? []);
+const figures: BenchFigure[] = [...BENCHES, ...OPT_IN].flatMap(([name]) => benches[name]?.figures ?? []);
 const meta = {
   date: new Date().toISOString(),
   machine: `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, ${execFileSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`,

@@ -22,11 +22,11 @@ export interface WebSession {
 /**
  * `hangar serve` on a home, and the URL it prints; `stop` ends it as Ctrl-C would. `netns`: it runs
  * inside this network namespace (the test's own, see netns.node.ts), so that VMs on Hangar's networks
- * change nothing of the machine's own network.
+ * change nothing of the machine's own network. `env`: more of serve's environment (a person's HOME).
  */
-export async function startServe(home: string, opts: { netns?: string } = {}): Promise<{ serve: ChildProcess; url: string; output: () => string; stop: () => Promise<void> }> {
+export async function startServe(home: string, opts: { netns?: string; env?: Record<string, string> } = {}): Promise<{ serve: ChildProcess; url: string; output: () => string; stop: () => Promise<void> }> {
   const inNs = (cmd: string, args: string[]): [string, string[]] => (opts.netns ? ['ip', ['netns', 'exec', opts.netns, cmd, ...args]] : [cmd, args]);
-  const serve = spawn(...inNs(process.execPath, [cliPath, 'serve']), { env: { ...process.env, HANGAR_HOME: home } });
+  const serve = spawn(...inNs(process.execPath, [cliPath, 'serve']), { env: { ...process.env, ...opts.env, HANGAR_HOME: home } });
   let out = '';
   serve.stdout.on('data', (d: Buffer) => (out += d.toString()));
   serve.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -45,7 +45,7 @@ export async function startServe(home: string, opts: { netns?: string } = {}): P
 }
 
 /** Web mode and Chromium; `netns`: both run inside this network namespace (see startServe). */
-export async function startWebSession(home: string, viewport = { width: 1280, height: 800 }, opts: { netns?: string } = {}): Promise<WebSession> {
+export async function startWebSession(home: string, viewport = { width: 1280, height: 800 }, opts: { netns?: string; env?: Record<string, string> } = {}): Promise<WebSession> {
   const { serve, url } = await startServe(home, opts);
   // Chromium in the namespace: a launcher that enters it (ip netns exec execs, so Playwright's pipe to the browser stays).
   let launcherDir: string | undefined;

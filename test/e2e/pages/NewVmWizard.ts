@@ -3,7 +3,7 @@ import type { Locator, Page } from 'playwright-core';
 import { FileDialog } from './FileDialog.js';
 import { chooseOption, describedText, fieldError } from './util.js';
 
-export type WizardStep = 'Name and OS' | 'Installation media' | 'Memory and CPUs' | 'Hard disk' | 'Summary';
+export type WizardStep = 'Name and OS' | 'Installation media' | 'Cloud image' | 'Memory and CPUs' | 'Hard disk' | 'Summary';
 
 export interface NewVmAnswers {
   name: string;
@@ -31,7 +31,7 @@ export class NewVmWizard {
     return this.root.getByRole('group', { name, exact: true });
   }
   async currentStep(): Promise<WizardStep> {
-    for (const s of ['Name and OS', 'Installation media', 'Memory and CPUs', 'Hard disk', 'Summary'] as const) {
+    for (const s of ['Name and OS', 'Installation media', 'Cloud image', 'Memory and CPUs', 'Hard disk', 'Summary'] as const) {
       if (await this.step(s).isVisible()) return s;
     }
     throw new Error('the wizard shows no step');
@@ -60,6 +60,35 @@ export class NewVmWizard {
   }
   diskChoice(label: 'Create a new disk' | 'Use an existing disk image' | 'No disk'): Locator {
     return this.root.getByRole('radio', { name: label });
+  }
+  /** Quick create: where the VM comes from. */
+  source(label: 'Installation media or a disk' | 'A cloud image'): Locator {
+    return this.root.getByRole('radio', { name: label });
+  }
+  get cloudImageField(): Locator {
+    return this.root.getByRole('combobox', { name: /^Cloud image/ });
+  }
+  get sshKeyField(): Locator {
+    return this.root.getByRole('combobox', { name: /^SSH key/ });
+  }
+  get userField(): Locator {
+    return this.root.getByRole('textbox', { name: 'User', exact: true });
+  }
+  get passwordField(): Locator {
+    return this.root.getByLabel('Password', { exact: true });
+  }
+  get hostnameField(): Locator {
+    return this.root.getByRole('textbox', { name: 'Hostname', exact: true });
+  }
+  get userDataField(): Locator {
+    return this.root.getByRole('textbox', { name: 'User data' });
+  }
+  /** What detection of the ISO said. */
+  get detection(): Locator {
+    return this.root.getByRole('alert', { name: 'Detected operating system' });
+  }
+  get unattendedBox(): Locator {
+    return this.root.getByRole('checkbox', { name: /unattended/i });
   }
   /** The error under a field, or null. */
   error(field: Locator): Promise<string | null> {

@@ -35,3 +35,11 @@ test('a later migration records whether a snapshot was quiesced, defaulting old 
   assert.ok(m, 'the migration exists');
   assert.match(m.sql, /ALTER TABLE snapshots ADD COLUMN quiesced INTEGER NOT NULL DEFAULT 0/);
 });
+
+test('the image library migration declares its table (found by name: numbers change when features merge)', () => {
+  const m = MIGRATIONS.find((x) => x.name === 'the image library');
+  assert.ok(m);
+  assert.match(m.sql, /CREATE TABLE library_images \(/);
+  assert.match(m.sql, /name_key\s+TEXT NOT NULL UNIQUE/);
+  assert.match(m.sql, /path\s+TEXT NOT NULL UNIQUE/);
+});

@@ -178,3 +178,64 @@ describe('the whole wizard', () => {
     assert.deepEqual([placed.step, placed.fields[0]?.field], [2, 'network']);
   });
 });
+
+describe('quick create in the wizard', () => {
+  test('an ISO detected sets the OS type and its defaults, and offers unattended installation only where it is available', async () => {
+    const { withDetection, detectionText } = await import('../../../../src-renderer/vms/newVm.js');
+    const d = { ...valid(), isoPath: '/isos/win11.iso' };
+    const win = withDetection(d, { path: '/isos/win11.iso', known: true, name: 'Microsoft Windows 11', osType: 'windows11', unattended: false, unattendedUnavailable: 'no script' }, OS_TYPES);
+    assert.deepEqual([win.osType, win.memoryMiB, win.diskSize, win.unattended], ['windows11', '4096', '64G', false]);
+    assert.equal(detectionText(win.detected, OS_TYPES), 'Detected Microsoft Windows 11: OS type Windows 11.');
+    // an answer for another file than the one in the field now is dropped
+    assert.equal(withDetection(d, { path: '/isos/other.iso', known: true, name: 'x', osType: 'other', unattended: false, unattendedUnavailable: null }, OS_TYPES), d);
+    // an OS type chosen by hand is kept
+    const chosen = { ...d, osType: 'other', touched: { osType: true } };
+    const kept = withDetection(chosen, { path: '/isos/win11.iso', known: true, name: 'W', osType: 'windows11', unattended: false, unattendedUnavailable: null }, OS_TYPES);
+    assert.equal(kept.osType, 'other');
+    assert.equal(detectionText(kept.detected, OS_TYPES, kept.osType), 'Detected W, whose OS type is Windows 11; the OS type you chose, Other, is kept.');
+    const unknown = withDetection(d, { path: '/isos/win11.iso', known: false, name: null, osType: null, unattended: false, unattendedUnavailable: 'unknown' }, OS_TYPES);
+    assert.equal(unknown.osType, 'linux');
+    assert.match(detectionText(unknown.detected, OS_TYPES)!, /does not know this media: choose its OS type/);
+  });
+
+  test('unattended installation: the account is required and goes into the create input', () => {
+    const d = { ...valid(), isoPath: '/isos/debian.iso', unattended: true, installUser: '', installPassword: '' };
+    assert.deepEqual(messages(1, d), ['installUser: user must be a Linux account name: a lower-case letter or _, then up to 31 lower-case letters, digits, _ or -', 'installPassword: the account needs a password']);
+    const ok = { ...d, installUser: 'alice', installPassword: 'pw', hostname: 'box' };
+    assert.deepEqual(messages(1, ok), []);
+    const input = toCreateInput(ok);
+    assert.deepEqual(input.unattended, { user: 'alice', password: 'pw', hostname: 'box' });
+    assert.equal(VmCreateInput.safeParse(input).success, true);
+  });
+
+  test('from a cloud image: the step is the image and its account; problems are the API\'s', async () => {
+    const { stepLabels, NEW_KEY } = await import('../../../../src-renderer/vms/newVm.js');
+    const d: NewVmDraft = { ...valid(), source: 'cloud', cloudImage: '' };
+    assert.equal(stepLabels(d)[1], 'Cloud image');
+    assert.deepEqual(messages(1, d), ['cloudImage: choose a cloud image']);
+    const bad = { ...d, cloudImage: 'img-id', cloudUser: 'Root', cloudPassword: 'x', hostname: 'a_b', userData: 'runcmd: []', sshKey: 'relative.pub' };
+    assert.deepEqual(
+      messages(1, bad).map((m) => m.split(':')[0]),
+      ['cloudUser', 'sshKey', 'hostname', 'userData'],
+    );
+    assert.deepEqual(messages(1, { ...d, cloudImage: 'img-id', cloudPassword: 'x' }), ['cloudPassword: a password needs the account it is for: fill in the user']);
+    const good = { ...d, cloudImage: 'img-id', cloudUser: 'alice', sshKey: '/home/a/.ssh/id_ed25519.pub', userData: '#cloud-config\npackages: [git]\n', diskSize: '30G' };
+    assert.deepEqual(messages(1, good), []);
+    const input = toCreateInput(good);
+    assert.deepEqual({ image: input.image, cloudInit: input.cloudInit, disk: input.disk }, {
+      image: 'img-id',
+      cloudInit: { user: 'alice', sshKeyFile: '/home/a/.ssh/id_ed25519.pub', userData: '#cloud-config\npackages: [git]\n' },
+      disk: { sizeBytes: 30 * 2 ** 30 },
+    });
+    assert.equal(VmCreateInput.safeParse(input).success, true);
+    assert.deepEqual(toCreateInput({ ...good, sshKey: NEW_KEY, cloudUser: '', userData: '' }).cloudInit, {});
+    // the server's issues land on the cloud fields
+    const placed = placeCreateError(
+      { message: 'x', details: { issues: [{ path: 'cloudInit.sshKeyFile', message: 'SSH key file /k.pub is a private key' }, { path: 'image', message: 'no image' }] } },
+      good,
+    );
+    assert.deepEqual(placed.fields.map((f) => f.field), ['sshKey', 'cloudImage']);
+    assert.equal(placed.step, 1);
+    assert.ok(summaryRows(good, { ...ctx, imageName: () => 'debian' }).some((r) => r.label === 'Cloud image' && r.value === 'debian'));
+  });
+});

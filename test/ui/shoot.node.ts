@@ -188,9 +188,10 @@ async function views(browser: Browser, p: Preview): Promise<void> {
   wiz = await w.openNewVmWizard();
   await wiz.fill({ name: 'web2', iso: file('isos', 'missing.iso'), disk: 'none' });
   await wiz.create({ waitForClose: false });
-  await wiz.serverError.waitFor();
+  // placed by its path under the ISO field, on the step that has it
+  const isoError = (await waitUntil(() => wiz.error(wiz.isoField), (e) => e !== null, "the owner's error under the ISO field"))!;
   assert.equal(await wiz.currentStep(), 'Installation media');
-  assert.match(await wiz.serverError.innerText(), /missing\.iso does not exist/);
+  assert.match(isoError, /missing\.iso does not exist/);
   await shot(page, '11-wizard-server-error');
   await wiz.cancel();
 

@@ -102,7 +102,10 @@ CREATE TABLE quarantine (
 `,
   },
   {
-    version: 2,
+    // 6 in the merged order: main has 2 (task subject and outcome) and 3 (snapshot facts), the guest
+    // integration 4, networks 5. On this branch alone 2-5 are missing (checkMigrations refuses the gap
+    // until they are merged in).
+    version: 6,
     name: 'the image library',
     sql: `
 -- Base images kept once in the home (<home>/library/), read-only: cloud images and ISOs. A disk image is

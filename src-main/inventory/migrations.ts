@@ -102,7 +102,7 @@ CREATE TABLE quarantine (
 `,
   },
   {
-    version: 2,
+    version: 5,
     name: 'networks and their address reservations',
     sql: `
 CREATE TABLE networks (

@@ -189,6 +189,8 @@ describe('networks: nat, host-only, internal, hot-plug, cables, forwards, an own
     assert.equal(fetch('http://127.0.0.1:8081/index.html').stdout.trim(), 'served-by-web', 'forwards kept');
     // The new owner also cleans up after a VM that stops: its taps go, the forward with it.
     await ok('stop', 'lonely', '--force');
+    // (the owner removes the taps once the VM's host reports it stopped, just after `stop` returns)
+    await waitUntil(`lonely's tap to go (taps: ${taps().join(' ')})`, () => (taps().length === tapsBefore.length - 1 ? true : undefined), 30_000);
     assert.equal(taps().length, tapsBefore.length - 1, 'its tap on the host-only network (its user-mode card has none)');
     assert.notEqual(fetch('http://127.0.0.1:2224/index.html').code, 0);
   });

@@ -101,8 +101,28 @@ CREATE TABLE quarantine (
 );
 `,
   },
+  // 2 and 3 are main's (copied word for word so that the numbers match once this branch is merged).
   {
     version: 2,
+    name: 'tasks: subject and outcome',
+    sql: `
+-- What a task is about besides its VM (a snapshot's name, a clone's source), and its outcome in one
+-- sentence when it succeeded. Both are for people; rows written before have neither.
+ALTER TABLE tasks ADD COLUMN subject TEXT;
+ALTER TABLE tasks ADD COLUMN outcome TEXT;
+`,
+  },
+  {
+    version: 3,
+    name: 'snapshot facts',
+    sql: `
+-- Facts about how a snapshot was taken, as JSON: { liveMethod: 'background' | 'paused', pauseMs, … }.
+-- '{}' for snapshots taken before it existed.
+ALTER TABLE snapshots ADD COLUMN facts TEXT NOT NULL DEFAULT '{}';
+`,
+  },
+  {
+    version: 4,
     name: 'snapshots: quiesced',
     sql: `
 -- 1 when the guest's file systems were frozen by its agent around the snapshot's disk switch

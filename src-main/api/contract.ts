@@ -8,6 +8,7 @@ import {
   AbsPath,
   BootSection,
   DeviceId,
+  DisplaySection,
   FeaturesSection,
   FirmwareSection,
   MacAddress,
@@ -106,6 +107,8 @@ export const VmCreateInput = z
     shares: ShareRequests.optional(),
     /** a TPM 2.0 (swtpm); absent: the OS type's default (on for Windows 11) */
     tpm: z.boolean().optional(),
+    /** the display's clipboard shared with the guest (absent: on when the VM has a display) */
+    display: DisplaySection.pick({ clipboard: true }).strict().optional(),
   })
   .strict();
 export type VmCreateInput = z.infer<typeof VmCreateInput>;
@@ -138,6 +141,8 @@ export const VmModifyInput = z
     removeShares: z.array(ShareTag).max(MAX_SHARES).optional(),
     /** a TPM 2.0 on or off (its state is kept while it is off) */
     tpm: z.boolean().optional(),
+    /** the display's clipboard shared with the guest, or not */
+    display: DisplaySection.pick({ clipboard: true }).strict().optional(),
   })
   .strict();
 export type VmModifyInput = z.infer<typeof VmModifyInput>;
@@ -254,7 +259,7 @@ export const VmDetails = z.object({
   opticals: z.array(z.object({ id: z.string(), bus: z.string(), path: z.string().nullable() })),
   nics: z.array(z.object({ id: z.string(), model: z.string(), mac: z.string(), forwards: z.array(PortForward) })),
   boot: z.object({ order: z.array(z.string()), kernel: z.string().optional(), initrd: z.string().optional(), append: z.string().optional() }),
-  display: z.object({ vga: z.string(), vnc: z.boolean() }),
+  display: z.object({ vga: z.string(), vnc: z.boolean(), clipboard: z.boolean().optional() }),
   serial: z.boolean(),
   /** a TPM 2.0 (swtpm), its state in the VM's folder */
   tpm: z.boolean(),

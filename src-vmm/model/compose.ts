@@ -89,7 +89,7 @@ export interface MachineChoices {
   /** MACs are the caller's (unique in its inventory); a NIC without a model gets the OS type's */
   nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[] }[];
   boot?: { order?: BootDevice[]; kernel?: string; initrd?: string; append?: string };
-  display?: { vga?: VgaType; vnc?: boolean };
+  display?: { vga?: VgaType; vnc?: boolean; clipboard?: boolean };
   nested?: boolean;
   recovery?: Partial<RecoverySection>;
   /** host folders the guest mounts; a share without a tag gets its folder's name, without a mode `shareMode` */
@@ -134,7 +134,8 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
     disks: (m.disks ?? []).map((d, i) => ({ id: d.id ?? `disk${i}`, bus: d.bus ?? def.diskBus, path: d.path, format: d.format, readOnly: d.readOnly ?? false })),
     opticals: (m.opticals ?? []).map((o, i) => ({ id: o.id ?? `cd${i}`, bus: o.bus ?? def.opticalBus, path: o.path })),
     nics: (m.nics ?? []).map((n, i) => ({ id: n.id ?? `net${i}`, model: n.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? [] })),
-    display: { vga: m.display?.vga ?? def.vga, vnc: m.display?.vnc ?? true },
+    // A new VM with a display shares its clipboard unless asked not to (it does nothing without a guest agent).
+    display: { vga: m.display?.vga ?? def.vga, vnc: m.display?.vnc ?? true, ...((m.display?.clipboard ?? (m.display?.vga ?? def.vga) !== 'none') ? { clipboard: true } : {}) },
     serial: { enabled: true },
     features: { nested: m.nested ?? false },
     boot: {
@@ -187,6 +188,8 @@ export interface MachineChange {
   tpm?: boolean;
   /** Secure Boot; a switch to BIOS turns it off unless this says on */
   secureBoot?: boolean;
+  /** the display's clipboard shared with the guest */
+  clipboard?: boolean;
 }
 
 /** The config with the change applied, fitted to its chipset and validated; the given config is left as it was. */
@@ -237,6 +240,7 @@ export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, Co
     system: { ...c.system, ...dropUndefined(ch.system ?? {}) },
     firmware: { type: firmware, ...(secureBoot ? { secureBoot: true } : {}) },
     ...(tpm ? { tpm: c.tpm ?? { version: '2.0' as const } } : {}),
+    display: ch.clipboard === undefined ? c.display : { vga: c.display.vga, vnc: c.display.vnc, ...(ch.clipboard ? { clipboard: true } : {}) },
     disks,
     opticals,
     nics,

@@ -312,6 +312,8 @@ export const OsTypeInfo = z.object({
     chipset: z.string(),
     diskBus: z.string(),
     nicModel: z.string(),
+    tpm: z.boolean().optional(),
+    secureBoot: z.boolean().optional(),
   }),
 });
 

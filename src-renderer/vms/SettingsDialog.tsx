@@ -62,6 +62,7 @@ import {
   type SettingsTab,
 } from './settings.js';
 import type { DiskMode } from './newVm.js';
+import { SharesEditor } from './SharesEditor.js';
 
 export interface SettingsDialogProps {
   open: boolean;
@@ -163,7 +164,15 @@ function SettingsForm({ details, state, existingNames, onClose }: { details: VmD
           {tab === 'system' && <SystemTab draft={draft} upd={upd} err={err} locked={locked} />}
           {tab === 'storage' && <StorageTab details={details} draft={draft} upd={upd} err={err} locked={locked} />}
           {tab === 'network' && <NetworkTab details={details} draft={draft} upd={upd} issues={issues} locked={locked} />}
-          {tab === 'display' && <DisplayTab details={details} />}
+          {tab === 'shares' && (
+            <Stack spacing={2}>
+              <SharesEditor shares={draft.shares} onChange={(v) => upd({ shares: v })} error={err} disabled={locked} />
+              <Typography variant="caption" color="text.secondary">
+                A VM with shared folders cannot have its running state saved (QEMU cannot save them): its snapshots while it runs hold its disks, with the file systems frozen by the guest agent.
+              </Typography>
+            </Stack>
+          )}
+          {tab === 'display' && <DisplayTab details={details} draft={draft} upd={upd} locked={locked} />}
         </Box>
         {save.running && (
           <Box sx={{ px: 3, pb: 2 }}>
@@ -253,6 +262,23 @@ function SystemTab({ draft, upd, err, locked }: TabProps) {
           </MenuItem>
         ))}
       </TextField>
+      <Stack direction="row" spacing={3}>
+        <Box>
+          <FormControlLabel
+            control={<Switch checked={draft.secureBoot} onChange={(e) => upd({ secureBoot: e.target.checked })} disabled={locked || draft.firmware !== 'uefi'} />}
+            label="Secure Boot"
+          />
+          <Typography variant="caption" color={err('secureBoot') ? 'error' : 'text.secondary'} sx={{ display: 'block' }}>
+            {err('secureBoot') ?? "UEFI only, with Microsoft's keys; switching it resets the UEFI variables."}
+          </Typography>
+        </Box>
+        <Box>
+          <FormControlLabel control={<Switch checked={draft.tpm} onChange={(e) => upd({ tpm: e.target.checked })} disabled={locked} />} label="TPM 2.0" />
+          <Typography variant="caption" color={err('tpm') ? 'error' : 'text.secondary'} sx={{ display: 'block' }}>
+            {err('tpm') ?? 'Emulated by swtpm; its state stays with the VM.'}
+          </Typography>
+        </Box>
+      </Stack>
       <TextField select label="Accelerator" size="small" value={draft.accel} onChange={(e) => upd({ accel: e.target.value as SettingsDraft['accel'] })} disabled={locked} helperText="Automatic uses KVM when this host supports it, else TCG.">
         {ACCELS.map((a) => (
           <MenuItem key={a.value} value={a.value}>
@@ -465,7 +491,7 @@ function Cell({ value, label, onChange, error, disabled }: { value: string; labe
   );
 }
 
-function DisplayTab({ details }: { details: VmDetails }) {
+function DisplayTab({ details, draft, upd, locked }: { details: VmDetails; draft: SettingsDraft; upd: (patch: Partial<SettingsDraft>) => void; locked: boolean }) {
   const rows: [string, ReactNode][] = [
     ['Graphics card', details.display.vga],
     ['Remote display (VNC)', details.display.vnc ? 'On, on this computer only (shown in the Display tab)' : 'Off'],
@@ -481,9 +507,15 @@ function DisplayTab({ details }: { details: VmDetails }) {
           <Typography variant="body2">{v}</Typography>
         </Stack>
       ))}
-      <Typography variant="caption" color="text.secondary" sx={{ pt: 2 }}>
-        The display settings cannot be changed here yet.
-      </Typography>
+      <Box sx={{ pt: 2 }}>
+        <FormControlLabel
+          control={<Switch checked={draft.clipboard} onChange={(e) => upd({ clipboard: e.target.checked })} disabled={locked || details.display.vga === 'none'} />}
+          label="Share the clipboard with the guest"
+        />
+        <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
+          Text copied in the Display tab reaches the guest and back, when the guest runs spice-vdagent.
+        </Typography>
+      </Box>
     </Stack>
   );
 }

@@ -4,6 +4,7 @@ import type { ApiInput, OsTypeInfo } from '../api/apiTypes.js';
 import { placeServerError, under } from '../api/serverIssues.js';
 import { IMAGE_READS_OTHER_FILES } from '../../src-main/api/issueCodes.js';
 import { cpusIssues, issuesToFields, memoryIssues, nameIssues, pathIssues, type FieldIssue } from '../components/fields.js';
+import { effectiveTag, shareField, shareIssues, shareRequest, type ShareDraft } from './guestIntegration.js';
 
 type VmCreateInput = ApiInput<'vm.create'>;
 import { formatBytes, gibText, parseSize } from '../components/size.js';
@@ -15,6 +16,7 @@ export const WIZARD_STEPS = [
   { key: 'media', label: 'Installation media' },
   { key: 'hardware', label: 'Memory and CPUs' },
   { key: 'disk', label: 'Hard disk' },
+  { key: 'guest', label: 'Guest integration' },
   { key: 'summary', label: 'Summary' },
 ] as const;
 export type WizardStepKey = (typeof WIZARD_STEPS)[number]['key'];
@@ -33,8 +35,14 @@ export interface NewVmDraft {
   diskImage: string;
   /** copy the image (with every file it reads) into the VM's folder instead of using it in place */
   flatten: boolean;
+  firmware: 'bios' | 'uefi';
+  /** UEFI only */
+  secureBoot: boolean;
+  tpm: boolean;
+  clipboard: boolean;
+  shares: ShareDraft[];
   /** fields the user changed by hand keep their value when the OS type changes */
-  touched: { memoryMiB?: boolean; cpus?: boolean; diskSize?: boolean };
+  touched: { memoryMiB?: boolean; cpus?: boolean; diskSize?: boolean; firmware?: boolean; secureBoot?: boolean; tpm?: boolean };
 }
 
 export interface WizardContext {
@@ -42,7 +50,7 @@ export interface WizardContext {
   existingNames: readonly string[];
 }
 
-const FALLBACK_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 20 };
+const FALLBACK_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 20, firmware: 'bios', tpm: false, secureBoot: false };
 
 function defaultsOf(osType: string, osTypes: readonly OsTypeInfo[]) {
   return osTypes.find((o) => o.id === osType)?.defaults ?? FALLBACK_DEFAULTS;
@@ -62,6 +70,11 @@ export function initialDraft(osTypes: readonly OsTypeInfo[]): NewVmDraft {
     diskSize: gibText(d.diskGiB),
     diskImage: '',
     flatten: false,
+    firmware: d.firmware === 'uefi' ? 'uefi' : 'bios',
+    secureBoot: d.firmware === 'uefi' && d.secureBoot === true,
+    tpm: d.tpm === true,
+    clipboard: true,
+    shares: [],
     touched: {},
   };
 }
@@ -75,13 +88,20 @@ export function withOsType(draft: NewVmDraft, osType: string, osTypes: readonly 
     memoryMiB: draft.touched.memoryMiB ? draft.memoryMiB : String(d.memoryMiB),
     cpus: draft.touched.cpus ? draft.cpus : String(d.cpus),
     diskSize: draft.touched.diskSize ? draft.diskSize : gibText(d.diskGiB),
+    firmware: draft.touched.firmware ? draft.firmware : d.firmware === 'uefi' ? 'uefi' : 'bios',
+    secureBoot: draft.touched.secureBoot ? draft.secureBoot : (draft.touched.firmware ? draft.firmware : d.firmware) === 'uefi' && d.secureBoot === true,
+    tpm: draft.touched.tpm ? draft.tpm : d.tpm === true,
   };
 }
 
 /** Sets a field the user typed into, remembering that it was edited. */
 export function editDraft<K extends keyof Omit<NewVmDraft, 'touched'>>(draft: NewVmDraft, key: K, value: NewVmDraft[K]): NewVmDraft {
-  const touched = key === 'memoryMiB' || key === 'cpus' || key === 'diskSize' ? { ...draft.touched, [key]: true } : draft.touched;
-  return { ...draft, [key]: value, touched };
+  const remembered = ['memoryMiB', 'cpus', 'diskSize', 'firmware', 'secureBoot', 'tpm'];
+  const touched = remembered.includes(key) ? { ...draft.touched, [key]: true } : draft.touched;
+  const next = { ...draft, [key]: value, touched };
+  // BIOS has no Secure Boot.
+  if (key === 'firmware' && value === 'bios') next.secureBoot = false;
+  return next;
 }
 
 /** The problems of one step (0-based); an invalid step cannot advance. */
@@ -108,6 +128,11 @@ export function validateStep(step: number, draft: NewVmDraft, ctx: WizardContext
           return [];
       }
       return [];
+    case 'guest': {
+      const issues = shareIssues(draft.shares);
+      if (draft.secureBoot && draft.firmware !== 'uefi') issues.push({ field: 'secureBoot', message: 'Secure Boot needs UEFI firmware' });
+      return issues;
+    }
     case 'summary':
       return [];
     default:
@@ -133,6 +158,10 @@ export function toCreateInput(draft: NewVmDraft): VmCreateInput {
     const r = parseSize(draft.diskSize);
     if (r.ok) input.disk = { sizeBytes: r.bytes };
   } else if (draft.diskMode === 'existing') input.disk = { image: draft.diskImage.trim(), ...(draft.flatten ? { flatten: true } : {}) };
+  input.firmware = { type: draft.firmware, ...(draft.firmware === 'uefi' ? { secureBoot: draft.secureBoot } : {}) };
+  input.tpm = draft.tpm;
+  input.display = { clipboard: draft.clipboard };
+  if (draft.shares.length) input.shares = draft.shares.map(shareRequest);
   return input;
 }
 
@@ -143,10 +172,14 @@ export function fieldForCreatePath(path: string, draft: Pick<NewVmDraft, 'diskMo
   if (under(path, 'system.memoryMiB')) return 'memoryMiB';
   if (under(path, 'system.cpus')) return 'cpus';
   if (under(path, 'disk')) return draft.diskMode === 'existing' ? 'diskImage' : 'diskSize';
-  return undefined;
+  if (under(path, 'firmware.secureBoot')) return 'secureBoot';
+  if (under(path, 'firmware')) return 'firmware';
+  if (under(path, 'tpm')) return 'tpm';
+  return shareField(path);
 }
 
-const STEP_OF_FIELD: Readonly<Record<string, number>> = { name: 0, osType: 0, isoPath: 1, memoryMiB: 2, cpus: 2, diskSize: 3, diskImage: 3 };
+const STEP_OF_FIELD: Readonly<Record<string, number>> = { name: 0, osType: 0, isoPath: 1, memoryMiB: 2, cpus: 2, diskSize: 3, diskImage: 3, firmware: 4, secureBoot: 4, tpm: 4 };
+const stepOfField = (field: string) => STEP_OF_FIELD[field] ?? (field.startsWith('shares.') ? 4 : undefined);
 
 export interface CreateErrorPlacement {
   /** the step to show: the first that holds a problem, else the summary */
@@ -161,7 +194,7 @@ export interface CreateErrorPlacement {
 /** Where a `vm.create` error belongs in the wizard, from the problems it carries (never its wording). */
 export function placeCreateError(e: { message: string; details?: unknown }, draft: Pick<NewVmDraft, 'diskMode'>): CreateErrorPlacement {
   const placed = placeServerError(e, (p) => fieldForCreatePath(p, draft));
-  const steps = placed.fields.map((f) => STEP_OF_FIELD[f.field] ?? WIZARD_STEPS.length - 1);
+  const steps = placed.fields.map((f) => stepOfField(f.field) ?? WIZARD_STEPS.length - 1);
   const readsOtherFiles = placed.issues.some((i) => i.code === IMAGE_READS_OTHER_FILES);
   const fields = placed.fields.map((f) =>
     readsOtherFiles && f.field === 'diskImage' ? { ...f, message: `${f.message}. To use it, tick “Copy the image into the VM's folder”: the copy takes in what it reads.` } : f,
@@ -190,5 +223,9 @@ export function summaryRows(draft: NewVmDraft, ctx: WizardContext): SummaryRow[]
     { label: 'Memory', value: `${draft.memoryMiB.trim()} MiB` },
     { label: 'CPUs', value: draft.cpus.trim() },
     { label: 'Hard disk', value: disk },
+    { label: 'Firmware', value: draft.firmware === 'uefi' ? `UEFI${draft.secureBoot ? ', Secure Boot' : ''}` : 'BIOS' },
+    { label: 'TPM', value: draft.tpm ? 'TPM 2.0' : 'None' },
+    { label: 'Clipboard', value: draft.clipboard ? 'Shared with the guest' : 'Not shared' },
+    { label: 'Shared folders', value: draft.shares.length ? draft.shares.map((x) => `${effectiveTag(x)} → ${x.hostPath.trim()}${x.readOnly ? ' (read-only)' : ''}`).join('; ') : 'None' },
   ];
 }

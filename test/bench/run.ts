@@ -11,9 +11,10 @@ import { clonesBench } from './clones.bench.js';
 import { importBench } from './import.bench.js';
 import { exportBench } from './export.bench.js';
 import { loadBench } from './load.bench.js';
+import { guestBench } from './guest.bench.js';
 import { resultsMarkdown, type BenchFigure } from './results.js';
 
-const BENCHES = [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench], ['import', importBench], ['export', exportBench], ['load', loadBench]] as const;
+const BENCHES = [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench], ['import', importBench], ['export', exportBench], ['load', loadBench], ['guest', guestBench]] as const;
 const only = process.argv[2];
 if (only && !BENCHES.some(([name]) => name === only)) {
   process.stderr.write(`bench: no benchmark '${only}' (${BENCHES.map(([n]) => n).join(', ')})\n`);

@@ -51,7 +51,7 @@ describe('inventory database', () => {
       assert.ok(Number(db.pragma('busy_timeout', { simple: true })) >= 1000);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
       assert.deepEqual(tables, ['images', 'quarantine', 'snapshots', 'tasks', 'vm_current_snapshot', 'vms']);
-      assert.ok(lines.some((l) => /schema 0 → 1/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => new RegExp(`schema 0 → ${LATEST_VERSION}`).test(l)), lines.join('\n'));
     } finally {
       db.close();
     }

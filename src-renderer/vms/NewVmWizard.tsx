@@ -267,7 +267,7 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
               <Box>
                 <FormControlLabel control={<Switch checked={draft.clipboard} onChange={(e) => set('clipboard', e.target.checked)} />} label="Share the clipboard" />
                 <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
-                  Text copied in the Display tab reaches the guest, and back, when the guest runs spice-vdagent.
+                  Text copied in the Display tab reaches the guest, and back, when the guest runs spice-vdagent. QEMU cannot save the running state of a VM that shares its clipboard: its snapshots hold its disks alone.
                 </Typography>
               </Box>
               <SharesEditor shares={draft.shares} onChange={(v) => set('shares', v)} error={shown} />

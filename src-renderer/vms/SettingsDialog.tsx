@@ -513,7 +513,7 @@ function DisplayTab({ details, draft, upd, locked }: { details: VmDetails; draft
           label="Share the clipboard with the guest"
         />
         <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
-          Text copied in the Display tab reaches the guest and back, when the guest runs spice-vdagent.
+          Text copied in the Display tab reaches the guest and back, when the guest runs spice-vdagent. QEMU cannot save the running state of a VM that shares its clipboard: its snapshots hold its disks alone.
         </Typography>
       </Box>
     </Stack>

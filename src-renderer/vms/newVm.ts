@@ -73,7 +73,7 @@ export function initialDraft(osTypes: readonly OsTypeInfo[]): NewVmDraft {
     firmware: d.firmware === 'uefi' ? 'uefi' : 'bios',
     secureBoot: d.firmware === 'uefi' && d.secureBoot === true,
     tpm: d.tpm === true,
-    clipboard: true,
+    clipboard: false,
     shares: [],
     touched: {},
   };

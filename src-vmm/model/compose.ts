@@ -134,8 +134,9 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
     disks: (m.disks ?? []).map((d, i) => ({ id: d.id ?? `disk${i}`, bus: d.bus ?? def.diskBus, path: d.path, format: d.format, readOnly: d.readOnly ?? false })),
     opticals: (m.opticals ?? []).map((o, i) => ({ id: o.id ?? `cd${i}`, bus: o.bus ?? def.opticalBus, path: o.path })),
     nics: (m.nics ?? []).map((n, i) => ({ id: n.id ?? `net${i}`, model: n.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? [] })),
-    // A new VM with a display shares its clipboard unless asked not to (it does nothing without a guest agent).
-    display: { vga: m.display?.vga ?? def.vga, vnc: m.display?.vnc ?? true, ...((m.display?.clipboard ?? (m.display?.vga ?? def.vga) !== 'none') ? { clipboard: true } : {}) },
+    // The clipboard is asked for: QEMU 7.2's qemu-vdagent blocks migration, so a VM that shares its clipboard
+    // cannot have its running state saved (save, live snapshots with RAM).
+    display: { vga: m.display?.vga ?? def.vga, vnc: m.display?.vnc ?? true, ...(m.display?.clipboard ? { clipboard: true } : {}) },
     serial: { enabled: true },
     features: { nested: m.nested ?? false },
     boot: {

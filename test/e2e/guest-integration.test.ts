@@ -32,7 +32,7 @@ describe('guest integration in the interface', () => {
     await ok(
       'create', '--name', 'clip', '--memory', '384', '--nic', 'virtio', '--disk', 'none',
       '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', 'console=ttyS0,115200 quiet',
-      '--iso', guest.tools, '--share', `${shared},tag=work`,
+      '--iso', guest.tools, '--share', `${shared},tag=work`, '--clipboard', 'on',
     );
     await ok('start', 'clip', '--wait-serial', GUEST_TOOLS, '--timeout', '240');
     session = await startWebSession(home);
@@ -109,15 +109,15 @@ describe('guest integration in the interface', () => {
     assert.ok(!near(seen[0]!.width, seen[1]!.width) && !near(seen[0]!.height, seen[1]!.height), `the two views differ: ${JSON.stringify(seen)}`);
   });
 
-  test('the New VM wizard makes a VM with a shared folder, a TPM and the clipboard off', async () => {
+  test('the New VM wizard makes a VM with a shared folder, a TPM and the clipboard on', async () => {
     const wizard = await win.openNewVmWizard();
-    await wizard.fill({ name: 'wizard-guest', disk: 'none', tpm: true, clipboard: false, shares: [{ hostPath: shared, tag: 'docs', readOnly: true }] });
+    await wizard.fill({ name: 'wizard-guest', disk: 'none', tpm: true, clipboard: true, shares: [{ hostPath: shared, tag: 'docs', readOnly: true }] });
     await page.screenshot({ path: join(shots, 'wizard-summary.png') });
     await wizard.create();
     await win.waitForVm('wizard-guest');
     const vm = (await ok('show', 'wizard-guest', '--json')).json;
     assert.equal(vm.tpm, true);
-    assert.equal(vm.display.clipboard, false);
+    assert.equal(vm.display.clipboard, true);
     assert.deepEqual(vm.shares, [{ tag: 'docs', hostPath: shared, readOnly: true, mode: 'virtiofs' }]);
   });
 });

@@ -47,7 +47,7 @@ describe('the draft', () => {
 
   test('firmware, Secure Boot and the TPM follow the OS type until the user sets them; BIOS turns Secure Boot off', () => {
     let d = withOsType(initialDraft(OS_TYPES), 'windows11', OS_TYPES);
-    assert.deepEqual([d.firmware, d.secureBoot, d.tpm, d.clipboard], ['uefi', true, true, true]);
+    assert.deepEqual([d.firmware, d.secureBoot, d.tpm, d.clipboard], ['uefi', true, true, false]);
     d = withOsType(d, 'linux', OS_TYPES);
     assert.deepEqual([d.firmware, d.secureBoot, d.tpm], ['bios', false, false]);
     d = editDraft(withOsType(d, 'windows11', OS_TYPES), 'tpm', false);
@@ -158,7 +158,7 @@ describe('the whole wizard', () => {
       disk: { sizeBytes: 64 * 1024 ** 3 },
       firmware: { type: 'bios' },
       tpm: false,
-      display: { clipboard: true },
+      display: { clipboard: false },
     });
     assert.equal(VmCreateInput.safeParse(input).success, true);
     assert.deepEqual(toCreateInput({ ...d, diskMode: 'existing', diskImage: '/img/a.vmdk' }).disk, { image: '/img/a.vmdk' });
@@ -170,7 +170,7 @@ describe('the whole wizard', () => {
     // Guest integration: firmware, Secure Boot, TPM, clipboard and shares as the step shows them.
     const guest = toCreateInput({
       ...withOsType(valid(), 'windows11', OS_TYPES),
-      clipboard: false,
+      clipboard: true,
       shares: [
         { hostPath: ' /srv/docs ', tag: '', readOnly: true, mode: 'virtiofs' },
         { hostPath: '/srv/src', tag: 'code', readOnly: false, mode: '9p' },
@@ -179,7 +179,7 @@ describe('the whole wizard', () => {
     assert.deepEqual([guest.firmware, guest.tpm, guest.display, guest.shares], [
       { type: 'uefi', secureBoot: true },
       true,
-      { clipboard: false },
+      { clipboard: true },
       [
         { hostPath: '/srv/docs', readOnly: true, mode: 'virtiofs' },
         { hostPath: '/srv/src', tag: 'code', readOnly: false, mode: '9p' },
@@ -224,10 +224,10 @@ describe('the whole wizard', () => {
       { label: 'Hard disk', value: 'New disk, 64 GiB' },
       { label: 'Firmware', value: 'BIOS' },
       { label: 'TPM', value: 'None' },
-      { label: 'Clipboard', value: 'Shared with the guest' },
+      { label: 'Clipboard', value: 'Not shared' },
       { label: 'Shared folders', value: 'None' },
     ]);
     const guest = summaryRows({ ...withOsType(valid(), 'windows11', OS_TYPES), shares: [{ hostPath: '/srv/docs', tag: '', readOnly: true, mode: 'virtiofs' }] }, ctx).slice(6);
-    assert.deepEqual(guest.map((r) => r.value), ['UEFI, Secure Boot', 'TPM 2.0', 'Shared with the guest', 'docs → /srv/docs (read-only)']);
+    assert.deepEqual(guest.map((r) => r.value), ['UEFI, Secure Boot', 'TPM 2.0', 'Not shared', 'docs → /srv/docs (read-only)']);
   });
 });

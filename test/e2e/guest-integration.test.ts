@@ -63,14 +63,23 @@ describe('guest integration in the interface', () => {
   test('clipboard text set in the page arrives in the guest, and the guest’s comes back', async () => {
     const display = await win.openDisplay();
     await display.waitConnected(60_000);
-    // spice-vdagent connects to QEMU's vdagent once X is up in the guest.
-    await waitUntil('the guest clipboard agent', async () => ((await inGuest('pidof spice-vdagent || true')).trim() ? true : undefined), 120_000, 1_000);
-    await display.sendClipboard('hello from the page');
+    // spice-vdagent connects to QEMU's vdagent once X is up in the guest; its daemon then opens the port.
+    await waitUntil(
+      'the guest clipboard agent',
+      async () => ((await inGuest('pidof spice-vdagent >/dev/null && grep -q "opening vdagent virtio channel" /tmp/spice-vdagentd.log && echo up || true')).trim() === 'up' ? true : undefined),
+      120_000,
+      1_000,
+    );
+    // QEMU drops clipboard text that comes before the guest's agent has announced what it can do (a moment
+    // after the port opens), so the page sends again until the text is there, as a person would.
     // QEMU 7.2 hands the guest the VNC extended clipboard's text with its NUL terminator: one trailing NUL is
     // QEMU's, not the page's.
     await waitUntil(
       'the text in the guest clipboard',
-      async () => ((await inGuest('timeout 10 xclip -selection clipboard -o 2>/dev/null || true')).replace(/\0$/, '') === 'hello from the page' ? true : undefined),
+      async () => {
+        await display.sendClipboard('hello from the page');
+        return (await inGuest('timeout 10 xclip -selection clipboard -o 2>/dev/null || true')).replace(/\0$/, '') === 'hello from the page' ? true : undefined;
+      },
       60_000,
       1_000,
     );

@@ -8,6 +8,7 @@ import {
   AbsPath,
   BootSection,
   DeviceId,
+  DisplaySection,
   FeaturesSection,
   FirmwareSection,
   Hostname,
@@ -167,6 +168,8 @@ export const VmCreateInput = z
     cloudInit: CloudInitInput.optional(),
     /** with an ISO (iso, or an ISO image): install it without a question */
     unattended: UnattendedInput.optional(),
+    /** the display's clipboard shared with the guest (absent: on when the VM has a display) */
+    display: DisplaySection.pick({ clipboard: true }).strict().optional(),
   })
   .strict();
 export type VmCreateInput = z.infer<typeof VmCreateInput>;
@@ -199,6 +202,8 @@ export const VmModifyInput = z
     removeShares: z.array(ShareTag).max(MAX_SHARES).optional(),
     /** a TPM 2.0 on or off (its state is kept while it is off) */
     tpm: z.boolean().optional(),
+    /** the display's clipboard shared with the guest, or not */
+    display: DisplaySection.pick({ clipboard: true }).strict().optional(),
   })
   .strict();
 export type VmModifyInput = z.infer<typeof VmModifyInput>;
@@ -340,7 +345,7 @@ export const VmDetails = z.object({
     }),
   ),
   boot: z.object({ order: z.array(z.string()), kernel: z.string().optional(), initrd: z.string().optional(), append: z.string().optional() }),
-  display: z.object({ vga: z.string(), vnc: z.boolean() }),
+  display: z.object({ vga: z.string(), vnc: z.boolean(), clipboard: z.boolean().optional() }),
   serial: z.boolean(),
   /** a TPM 2.0 (swtpm), its state in the VM's folder */
   tpm: z.boolean(),
@@ -444,6 +449,8 @@ export const OsTypeInfo = z.object({
     chipset: z.string(),
     diskBus: z.string(),
     nicModel: z.string(),
+    tpm: z.boolean().optional(),
+    secureBoot: z.boolean().optional(),
   }),
 });
 

@@ -83,6 +83,8 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
             chipset: def.chipset,
             diskBus: def.diskBus,
             nicModel: def.nicModel,
+            tpm: def.tpm,
+            secureBoot: def.secureBoot,
           },
         };
       }),

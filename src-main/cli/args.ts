@@ -47,6 +47,7 @@ const hardwareFlags: Record<string, FlagSpec> = {
   'restart-limit': { kind: 'int', value: 'N', help: 'at most N automatic restarts within a minute (1-10, default 3)' },
   tpm: { kind: 'string', value: 'on|off', help: 'a TPM 2.0 (swtpm); Windows 11 has one by default' },
   'secure-boot': { kind: 'string', value: 'on|off', help: "UEFI Secure Boot with Microsoft's keys (needs --firmware uefi); Windows 11 has it by default" },
+  clipboard: { kind: 'string', value: 'on|off', help: "share the display's text clipboard with the guest (its spice-vdagent); off by default: QEMU cannot save the running state of a VM that shares it" },
   share: {
     kind: 'list',
     value: 'HOSTDIR[,tag=TAG][,ro][,mode=virtiofs|9p]',

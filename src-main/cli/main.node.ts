@@ -402,6 +402,7 @@ function buildRequest(p: ParsedCommand): Request {
       ...(Object.keys(system).length ? { system } : {}),
       ...(Object.keys(firmware).length ? { firmware } : {}),
       ...(f.tpm !== undefined ? { tpm: parseOnOff('tpm', String(f.tpm)) } : {}),
+      ...(f.clipboard !== undefined ? { display: { clipboard: parseOnOff('clipboard', String(f.clipboard)) } } : {}),
       ...(Object.keys(recovery).length ? { recovery } : {}),
     };
     if (!modify) {

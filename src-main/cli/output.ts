@@ -65,6 +65,7 @@ export function formatDetails(vm: VmDetails): string {
     const extra = [!n.linkUp ? 'cable disconnected' : '', n.ipAddresses.length ? `address ${n.ipAddresses.join(' ')}` : '', fw ? `forwards ${fw}` : ''].filter(Boolean);
     lines.push(`nic ${n.id}:    ${n.model}, ${on}, mac ${n.mac}${extra.length ? `, ${extra.join(', ')}` : ''}`);
   }
+  if (vm.display.vga !== 'none') lines.push(`display:     ${vm.display.vga}${vm.display.vnc ? ', VNC' : ''}${vm.display.clipboard ? ', clipboard shared' : ''}`);
   for (const sh of vm.shares) lines.push(`share ${sh.tag}: ${sh.hostPath} (${sh.readOnly ? 'read-only' : 'read-write'}, ${sh.mode === 'virtiofs' ? 'virtio-fs' : '9p'}); in the guest: ${mountCommand(sh)}`);
   if (vm.boot.kernel) lines.push(`kernel:      ${vm.boot.kernel}${vm.boot.initrd ? ` + ${vm.boot.initrd}` : ''}${vm.boot.append ? ` '${vm.boot.append}'` : ''}`);
   if (vm.linkedTo) lines.push(`linked to:   '${vm.linkedTo.vmName}'${vm.linkedTo.snapshotName ? `, snapshot '${vm.linkedTo.snapshotName}'` : ''}`);

@@ -101,6 +101,7 @@ CREATE TABLE quarantine (
 );
 `,
   },
+  // 2 and 3 are main's (copied word for word so that the numbers match once this branch is merged).
   {
     version: 2,
     name: 'tasks: subject and outcome',

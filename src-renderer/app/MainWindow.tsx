@@ -80,6 +80,7 @@ export function MainWindow() {
   const { reload: reloadList, setData: setList } = list;
   useEvent('vm.stateChanged', (e) => setList((d) => (d ? { vms: applyStateChange(d.vms, e) } : d)));
   useEvent('inventory.changed', () => reloadList());
+  useEvent('vm.guestChanged', (e) => setList((d) => (d ? { vms: d.vms.map((v) => (v.id === e.id ? { ...v, guest: e.guest } : v)) } : d)));
 
   const vms = useMemo(() => list.data?.vms ?? [], [list.data]);
   const [query, setQuery] = useState('');

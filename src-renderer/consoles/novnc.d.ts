@@ -18,6 +18,8 @@ declare module '@novnc/novnc' {
     compressionLevel: number;
     disconnect(): void;
     sendCtrlAltDel(): void;
+    /** sends text to the server's clipboard (the guest's, through QEMU's vdagent) */
+    clipboardPasteFrom(text: string): void;
     focus(options?: FocusOptions): void;
     blur(): void;
   }

@@ -7,6 +7,8 @@ import { StateChip } from '../components/StateChip.js';
 import type { VmDetails } from '../api/apiTypes.js';
 import { formatDateTime, formatDiskSize, formatForward } from '../components/format.js';
 import { formatMiB } from '../components/size.js';
+import { AGENT_INSTALL_HINT, guestFacts, mountCommand } from './guestIntegration.js';
+import { hasLiveGuest } from './vmState.js';
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
@@ -66,12 +68,14 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
           </Alert>
         )}
       </Section>
+      <GuestSection details={d} />
       <Section title="System">
         <Rows
           rows={[
             ['Processors', String(d.cpus)],
             ['Memory', formatMiB(d.memoryMiB)],
-            ['Firmware', d.firmware === 'uefi' ? 'UEFI' : 'BIOS'],
+            ['Firmware', d.firmware === 'uefi' ? `UEFI${d.secureBoot ? ', Secure Boot' : ''}` : 'BIOS'],
+            ['TPM', d.tpm ? 'TPM 2.0 (swtpm)' : 'None'],
             ['Chipset', d.chipset === 'q35' ? 'Q35' : 'i440FX'],
             [
               'Accelerator',
@@ -187,12 +191,39 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
           />
         </Section>
       )}
+      {d.shares.length > 0 && (
+        <Section title="Shared folders">
+          <Stack spacing={1.5}>
+            {d.shares.map((sh) => (
+              <Box key={sh.tag} role="group" aria-label={`Shared folder ${sh.tag}`}>
+                <Stack direction="row" spacing={1} sx={{ alignItems: 'center', mb: 0.5 }}>
+                  <Typography variant="body2" sx={{ fontWeight: 600 }}>
+                    {sh.tag}
+                  </Typography>
+                  <Chip size="small" variant="outlined" label={sh.mode === 'virtiofs' ? 'virtio-fs' : '9p'} />
+                  <Chip size="small" variant="outlined" label={sh.readOnly ? 'read-only' : 'read-write'} />
+                </Stack>
+                <Typography variant="body2" sx={{ ...mono, overflowWrap: 'anywhere' }}>
+                  {sh.hostPath}
+                </Typography>
+                <Typography variant="body2" color="text.secondary" sx={{ mt: 0.5 }}>
+                  In the guest:{' '}
+                  <Box component="code" sx={mono}>
+                    {mountCommand(sh)}
+                  </Box>
+                </Typography>
+              </Box>
+            ))}
+          </Stack>
+        </Section>
+      )}
       {(d.linkedTo || (d.dependents?.length ?? 0) > 0) && <ClonesSection details={d} />}
       <Section title="Display and console">
         <Rows
           rows={[
             ['Graphics', d.display.vga],
             ['Remote display', d.display.vnc ? 'VNC (shown in the Display tab)' : 'Off'],
+            ['Clipboard', d.display.clipboard ? 'Shared with the guest (spice-vdagent)' : 'Not shared'],
             ['Serial console', d.serial ? 'On (shown in the Console tab)' : 'Off'],
             ['Boot order', d.boot.order.join(', ')],
             ...(d.boot.kernel ? ([['Kernel', <Box component="span" sx={mono}>{d.boot.kernel}</Box>]] as [string, ReactNode][]) : []),
@@ -200,6 +231,30 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
         />
       </Section>
     </Box>
+  );
+}
+
+/** What the guest agent says, or that none answers and how to get one. */
+function GuestSection({ details: d }: { details: VmDetails }) {
+  const live = hasLiveGuest(d.state);
+  const facts = guestFacts(d.guest);
+  return (
+    <Section title="Guest">
+      {!live ? (
+        <Typography variant="body2" color="text.secondary">
+          Start the VM to see what its guest agent reports.
+        </Typography>
+      ) : facts.length ? (
+        <Rows rows={[['Guest agent', <Chip size="small" color="success" label="Connected" />], ...facts]} />
+      ) : (
+        <>
+          <Rows rows={[['Guest agent', <Chip size="small" label="Not answering" />]]} />
+          <Alert severity="info" variant="outlined" sx={{ mt: 1.5 }}>
+            {AGENT_INSTALL_HINT}
+          </Alert>
+        </>
+      )}
+    </Section>
   );
 }
 

@@ -1,4 +1,4 @@
-// The New VM wizard: five steps over the pure step logic in newVm.ts, then `vm.create` with
+// The New VM wizard: six steps over the pure step logic in newVm.ts, then `vm.create` with
 // progress. A step with problems does not advance; the server's error is shown on the step it is about.
 import { useWizardSteps } from '../components/useWizardSteps.js';
 import {
@@ -21,6 +21,7 @@ import {
   Step,
   StepLabel,
   Stepper,
+  Switch,
   Table,
   TableBody,
   TableCell,
@@ -38,6 +39,8 @@ import { focusStepStart } from '../components/wizardFocus.js';
 import { FileField } from '../components/FileField.js';
 import { LimitWarning, MemoryAndCpuFields } from '../components/MemoryAndCpuFields.js';
 import { issueFor } from '../components/fields.js';
+import { FIRMWARES } from '../../src-vmm/model/firmware.js';
+import { SharesEditor } from './SharesEditor.js';
 import {
   detectionText,
   editDraft,
@@ -406,6 +409,35 @@ function WizardBody({ existingNames, onClose, onCreated }: NewVmWizardProps) {
             </Stack>
           )}
           {step === 4 && (
+            <Stack spacing={2}>
+              <Typography variant="body2" color="text.secondary">
+                How the guest works with this computer. {os ? `The defaults are ${os.label}'s.` : ''}
+              </Typography>
+              <Stack direction="row" spacing={2} sx={{ alignItems: 'center' }}>
+                <TextField select label="Firmware" size="small" value={draft.firmware} onChange={(e) => set('firmware', e.target.value as NewVmDraft['firmware'])} sx={{ width: 200 }}>
+                  {FIRMWARES.map((f) => (
+                    <MenuItem key={f.value} value={f.value}>
+                      {f.label}
+                    </MenuItem>
+                  ))}
+                </TextField>
+                <FormControlLabel
+                  control={<Switch checked={draft.secureBoot} onChange={(e) => set('secureBoot', e.target.checked)} disabled={draft.firmware !== 'uefi'} />}
+                  label="Secure Boot"
+                />
+                <FormControlLabel control={<Switch checked={draft.tpm} onChange={(e) => set('tpm', e.target.checked)} />} label="TPM 2.0" />
+              </Stack>
+              {shown('secureBoot') && <Alert severity="error">{shown('secureBoot')}</Alert>}
+              <Box>
+                <FormControlLabel control={<Switch checked={draft.clipboard} onChange={(e) => set('clipboard', e.target.checked)} />} label="Share the clipboard" />
+                <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
+                  Text copied in the Display tab reaches the guest, and back, when the guest runs spice-vdagent. QEMU cannot save the running state of a VM that shares its clipboard: its snapshots hold its disks alone.
+                </Typography>
+              </Box>
+              <SharesEditor shares={draft.shares} onChange={(v) => set('shares', v)} error={shown} />
+            </Stack>
+          )}
+          {step === 5 && (
             <Stack spacing={2}>
               <Table size="small" aria-label="Summary">
                 <TableBody>

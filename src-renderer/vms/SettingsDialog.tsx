@@ -74,6 +74,7 @@ import { MAX_NICS } from '../../src-vmm/model/limits.js';
 import { NETWORK_MODES } from '../../src-main/networks/model.js';
 import type { ApiOutput } from '../api/apiTypes.js';
 import type { DiskMode } from './newVm.js';
+import { SharesEditor } from './SharesEditor.js';
 
 export interface SettingsDialogProps {
   open: boolean;
@@ -176,7 +177,15 @@ function SettingsForm({ details, state, existingNames, onClose, onChanged }: { d
           {tab === 'system' && <SystemTab draft={draft} upd={upd} err={err} locked={locked} />}
           {tab === 'storage' && <StorageTab details={details} draft={draft} upd={upd} err={err} locked={locked} lockReason={lock.reason} onChanged={onChanged} />}
           {tab === 'network' && <NetworkTab details={details} draft={draft} upd={upd} issues={[...issues, ...(served?.fields ?? [])]} locked={locked} lock={lock} networks={networks} />}
-          {tab === 'display' && <DisplayTab details={details} />}
+          {tab === 'shares' && (
+            <Stack spacing={2}>
+              <SharesEditor shares={draft.shares} onChange={(v) => upd({ shares: v })} error={err} disabled={locked} />
+              <Typography variant="caption" color="text.secondary">
+                A VM with shared folders cannot have its running state saved (QEMU cannot save them): its snapshots while it runs hold its disks, with the file systems frozen by the guest agent.
+              </Typography>
+            </Stack>
+          )}
+          {tab === 'display' && <DisplayTab details={details} draft={draft} upd={upd} locked={locked} />}
         </Box>
         {save.running && (
           <Box sx={{ px: 3, pb: 2 }}>
@@ -257,6 +266,23 @@ function SystemTab({ draft, upd, err, locked }: TabProps) {
           </MenuItem>
         ))}
       </TextField>
+      <Stack direction="row" spacing={3}>
+        <Box>
+          <FormControlLabel
+            control={<Switch checked={draft.secureBoot} onChange={(e) => upd({ secureBoot: e.target.checked })} disabled={locked || draft.firmware !== 'uefi'} />}
+            label="Secure Boot"
+          />
+          <Typography variant="caption" color={err('secureBoot') ? 'error' : 'text.secondary'} sx={{ display: 'block' }}>
+            {err('secureBoot') ?? "UEFI only, with Microsoft's keys; switching it resets the UEFI variables."}
+          </Typography>
+        </Box>
+        <Box>
+          <FormControlLabel control={<Switch checked={draft.tpm} onChange={(e) => upd({ tpm: e.target.checked })} disabled={locked} />} label="TPM 2.0" />
+          <Typography variant="caption" color={err('tpm') ? 'error' : 'text.secondary'} sx={{ display: 'block' }}>
+            {err('tpm') ?? 'Emulated by swtpm; its state stays with the VM.'}
+          </Typography>
+        </Box>
+      </Stack>
       <TextField select label="Accelerator" size="small" value={draft.accel} onChange={(e) => upd({ accel: e.target.value as SettingsDraft['accel'] })} disabled={locked} helperText="Automatic uses KVM when this host supports it, else TCG.">
         {ACCELS.map((a) => (
           <MenuItem key={a.value} value={a.value}>
@@ -577,7 +603,7 @@ function Cell({ value, label, onChange, error, disabled }: { value: string; labe
   );
 }
 
-function DisplayTab({ details }: { details: VmDetails }) {
+function DisplayTab({ details, draft, upd, locked }: { details: VmDetails; draft: SettingsDraft; upd: (patch: Partial<SettingsDraft>) => void; locked: boolean }) {
   const rows: [string, ReactNode][] = [
     ['Graphics card', details.display.vga],
     ['Remote display (VNC)', details.display.vnc ? 'On, on this computer only (shown in the Display tab)' : 'Off'],
@@ -593,9 +619,15 @@ function DisplayTab({ details }: { details: VmDetails }) {
           <Typography variant="body2">{v}</Typography>
         </Stack>
       ))}
-      <Typography variant="caption" color="text.secondary" sx={{ pt: 2 }}>
-        The display settings cannot be changed here yet.
-      </Typography>
+      <Box sx={{ pt: 2 }}>
+        <FormControlLabel
+          control={<Switch checked={draft.clipboard} onChange={(e) => upd({ clipboard: e.target.checked })} disabled={locked || details.display.vga === 'none'} />}
+          label="Share the clipboard with the guest"
+        />
+        <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
+          Text copied in the Display tab reaches the guest and back, when the guest runs spice-vdagent. QEMU cannot save the running state of a VM that shares its clipboard: its snapshots hold its disks alone.
+        </Typography>
+      </Box>
     </Stack>
   );
 }

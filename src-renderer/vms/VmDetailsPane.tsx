@@ -28,6 +28,7 @@ export function VmDetailsPane({ vm, tab, onTabChange }: { vm: VmSummary; tab: Pa
   const { reload } = q;
   useEvent('vm.stateChanged', (e) => e.id === vm.id && reload());
   useEvent('inventory.changed', (e) => (e.id === undefined || e.id === vm.id) && reload());
+  useEvent('vm.guestChanged', (e) => e.id === vm.id && reload());
   // The console stays mounted once opened, so switching tabs keeps its subscription.
   const [consoleOpened, setConsoleOpened] = useState(tab === 'console');
   if (tab === 'console' && !consoleOpened) setConsoleOpened(true);
@@ -80,7 +81,7 @@ export function VmDetailsPane({ vm, tab, onTabChange }: { vm: VmSummary; tab: Pa
           )}
         </Box>
         <Box role="tabpanel" id="vm-panel-display" aria-labelledby="vm-tab-display" hidden={tab !== 'display'} sx={{ height: '100%' }}>
-          {tab === 'display' && <DisplayView vm={vm} />}
+          {tab === 'display' && <DisplayView vm={vm} clipboard={details?.display.clipboard === true} />}
         </Box>
       </Box>
     </Stack>

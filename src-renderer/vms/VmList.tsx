@@ -1,5 +1,6 @@
 // The VM list on the left: a search box and a listbox navigable with the arrow keys, Home and End.
 import SearchIcon from '@mui/icons-material/Search';
+import { guestLine } from './guestIntegration.js';
 import { Alert, Box, InputAdornment, LinearProgress, ListItemAvatar, ListItemButton, ListItemText, Stack, TextField, Typography } from '@mui/material';
 import { useRef, type KeyboardEvent } from 'react';
 import { OsIcon } from '../components/OsIcon.js';
@@ -108,7 +109,7 @@ export function VmList({ vms, total, osTypes, selectedId, onSelect, query, onQue
               </ListItemAvatar>
               <ListItemText
                 primary={vm.name}
-                secondary={`${vm.accelerator.toUpperCase()} · ${os?.label ?? vm.osType}${vm.ipAddresses?.length ? ` · ${vm.ipAddresses.join(', ')}` : ''}`}
+                secondary={guestLine(vm.guest) ?? `${vm.accelerator.toUpperCase()} · ${os?.label ?? vm.osType}${vm.ipAddresses?.length ? ` · ${vm.ipAddresses.join(', ')}` : ''}`}
                 slotProps={{ primary: { noWrap: true, title: vm.name, sx: { fontWeight: 500 } }, secondary: { noWrap: true } }}
                 sx={{ minWidth: 0, mr: 1 }}
               />

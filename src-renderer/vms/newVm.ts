@@ -6,6 +6,7 @@ import { IMAGE_READS_OTHER_FILES } from '../../src-main/api/issueCodes.js';
 import { cpusIssues, issuesToFields, memoryIssues, messagesOf, nameIssues, pathIssues, type FieldIssue } from '../components/fields.js';
 import { Hostname, LinuxUser } from '../../src-vmm/model/guestAccess.js';
 import { userDataProblem } from '../../src-main/quickcreate/cloudConfig.js';
+import { effectiveTag, shareField, shareIssues, shareRequest, type ShareDraft } from './guestIntegration.js';
 
 type VmCreateInput = ApiInput<'vm.create'>;
 import { formatBytes, gibText, parseSize } from '../components/size.js';
@@ -17,6 +18,7 @@ export const WIZARD_STEPS = [
   { key: 'media', label: 'Installation media' },
   { key: 'hardware', label: 'Memory and CPUs' },
   { key: 'disk', label: 'Hard disk' },
+  { key: 'guest', label: 'Guest integration' },
   { key: 'summary', label: 'Summary' },
 ] as const;
 export type WizardStepKey = (typeof WIZARD_STEPS)[number]['key'];
@@ -56,8 +58,6 @@ export interface NewVmDraft {
   flatten: boolean;
   /** the network its card is on, by id; '' is user-mode NAT of its own */
   network: string;
-  /** fields the user changed by hand keep their value when the OS type changes */
-  touched: { memoryMiB?: boolean; cpus?: boolean; diskSize?: boolean; osType?: boolean };
   source: VmSource;
   /** a library image's id, or an image file's path (added to the library) */
   cloudImage: string;
@@ -74,6 +74,14 @@ export interface NewVmDraft {
   unattended: boolean;
   installUser: string;
   installPassword: string;
+  firmware: 'bios' | 'uefi';
+  /** UEFI only */
+  secureBoot: boolean;
+  tpm: boolean;
+  clipboard: boolean;
+  shares: ShareDraft[];
+  /** fields the user changed by hand keep their value when the OS type changes */
+  touched: { memoryMiB?: boolean; cpus?: boolean; diskSize?: boolean; osType?: boolean; firmware?: boolean; secureBoot?: boolean; tpm?: boolean };
 }
 
 export interface WizardContext {
@@ -83,7 +91,7 @@ export interface WizardContext {
   networks?: readonly { id: string; name: string; mode: string }[];
 }
 
-const FALLBACK_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 20 };
+const FALLBACK_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 20, firmware: 'bios', tpm: false, secureBoot: false };
 
 function defaultsOf(osType: string, osTypes: readonly OsTypeInfo[]) {
   return osTypes.find((o) => o.id === osType)?.defaults ?? FALLBACK_DEFAULTS;
@@ -104,6 +112,11 @@ export function initialDraft(osTypes: readonly OsTypeInfo[]): NewVmDraft {
     diskImage: '',
     flatten: false,
     network: '',
+    firmware: d.firmware === 'uefi' ? 'uefi' : 'bios',
+    secureBoot: d.firmware === 'uefi' && d.secureBoot === true,
+    tpm: d.tpm === true,
+    clipboard: false,
+    shares: [],
     touched: {},
     source: 'media',
     cloudImage: '',
@@ -148,13 +161,20 @@ export function withOsType(draft: NewVmDraft, osType: string, osTypes: readonly 
     memoryMiB: draft.touched.memoryMiB ? draft.memoryMiB : String(d.memoryMiB),
     cpus: draft.touched.cpus ? draft.cpus : String(d.cpus),
     diskSize: draft.touched.diskSize ? draft.diskSize : gibText(d.diskGiB),
+    firmware: draft.touched.firmware ? draft.firmware : d.firmware === 'uefi' ? 'uefi' : 'bios',
+    secureBoot: draft.touched.secureBoot ? draft.secureBoot : (draft.touched.firmware ? draft.firmware : d.firmware) === 'uefi' && d.secureBoot === true,
+    tpm: draft.touched.tpm ? draft.tpm : d.tpm === true,
   };
 }
 
 /** Sets a field the user typed into, remembering that it was edited. */
 export function editDraft<K extends keyof Omit<NewVmDraft, 'touched'>>(draft: NewVmDraft, key: K, value: NewVmDraft[K]): NewVmDraft {
-  const touched = key === 'memoryMiB' || key === 'cpus' || key === 'diskSize' ? { ...draft.touched, [key]: true } : draft.touched;
-  return { ...draft, [key]: value, touched };
+  const remembered = ['memoryMiB', 'cpus', 'diskSize', 'firmware', 'secureBoot', 'tpm'];
+  const touched = remembered.includes(key) ? { ...draft.touched, [key]: true } : draft.touched;
+  const next = { ...draft, [key]: value, touched };
+  // BIOS has no Secure Boot.
+  if (key === 'firmware' && value === 'bios') next.secureBoot = false;
+  return next;
 }
 
 /** The problems of one step (0-based); an invalid step cannot advance. */
@@ -206,6 +226,11 @@ export function validateStep(step: number, draft: NewVmDraft, ctx: WizardContext
           return [];
       }
       return [];
+    case 'guest': {
+      const issues = shareIssues(draft.shares);
+      if (draft.secureBoot && draft.firmware !== 'uefi') issues.push({ field: 'secureBoot', message: 'Secure Boot needs UEFI firmware' });
+      return issues;
+    }
     case 'summary':
       return [];
     default:
@@ -250,6 +275,10 @@ export function toCreateInput(draft: NewVmDraft): VmCreateInput {
     if (r.ok) input.disk = { sizeBytes: r.bytes };
   } else if (draft.diskMode === 'existing') input.disk = { image: draft.diskImage.trim(), ...(draft.flatten ? { flatten: true } : {}) };
   if (draft.network !== '') input.nics = [{ network: draft.network }];
+  input.firmware = { type: draft.firmware, ...(draft.firmware === 'uefi' ? { secureBoot: draft.secureBoot } : {}) };
+  input.tpm = draft.tpm;
+  input.display = { clipboard: draft.clipboard };
+  if (draft.shares.length) input.shares = draft.shares.map(shareRequest);
   return input;
 }
 
@@ -271,7 +300,10 @@ export function fieldForCreatePath(path: string, draft: Pick<NewVmDraft, 'diskMo
   if (under(path, 'system.cpus')) return 'cpus';
   if (under(path, 'disk')) return draft.diskMode === 'existing' ? 'diskImage' : 'diskSize';
   if (under(path, 'nics')) return 'network';
-  return undefined;
+  if (under(path, 'firmware.secureBoot')) return 'secureBoot';
+  if (under(path, 'firmware')) return 'firmware';
+  if (under(path, 'tpm')) return 'tpm';
+  return shareField(path);
 }
 
 const STEP_OF_FIELD: Readonly<Record<string, number>> = {
@@ -291,7 +323,11 @@ const STEP_OF_FIELD: Readonly<Record<string, number>> = {
   network: 2,
   diskSize: 3,
   diskImage: 3,
+  firmware: 4,
+  secureBoot: 4,
+  tpm: 4,
 };
+const stepOfField = (field: string) => STEP_OF_FIELD[field] ?? (field.startsWith('shares.') ? 4 : undefined);
 
 export interface CreateErrorPlacement {
   /** the step to show: the first that holds a problem, else the summary */
@@ -306,7 +342,7 @@ export interface CreateErrorPlacement {
 /** Where a `vm.create` error belongs in the wizard, from the problems it carries (never its wording). */
 export function placeCreateError(e: { message: string; details?: unknown }, draft: Pick<NewVmDraft, 'diskMode'> & { source?: VmSource }): CreateErrorPlacement {
   const placed = placeServerError(e, (p) => fieldForCreatePath(p, draft));
-  const steps = placed.fields.map((f) => STEP_OF_FIELD[f.field] ?? WIZARD_STEPS.length - 1);
+  const steps = placed.fields.map((f) => stepOfField(f.field) ?? WIZARD_STEPS.length - 1);
   const readsOtherFiles = placed.issues.some((i) => i.code === IMAGE_READS_OTHER_FILES);
   const fields = placed.fields.map((f) =>
     readsOtherFiles && f.field === 'diskImage' ? { ...f, message: `${f.message}. To use it, tick “Copy the image into the VM's folder”: the copy takes in what it reads.` } : f,
@@ -349,5 +385,9 @@ export function summaryRows(draft: NewVmDraft, ctx: WizardContext & { imageName?
     { label: 'CPUs', value: draft.cpus.trim() },
     { label: 'Network', value: draft.network === '' ? 'NAT (user mode)' : (ctx.networks?.find((n) => n.id === draft.network)?.name ?? draft.network) },
     { label: 'Hard disk', value: disk },
+    { label: 'Firmware', value: draft.firmware === 'uefi' ? `UEFI${draft.secureBoot ? ', Secure Boot' : ''}` : 'BIOS' },
+    { label: 'TPM', value: draft.tpm ? 'TPM 2.0' : 'None' },
+    { label: 'Clipboard', value: draft.clipboard ? 'Shared with the guest' : 'Not shared' },
+    { label: 'Shared folders', value: draft.shares.length ? draft.shares.map((x) => `${effectiveTag(x)} → ${x.hostPath.trim()}${x.readOnly ? ' (read-only)' : ''}`).join('; ') : 'None' },
   ];
 }

@@ -20,6 +20,7 @@ import { hardwareLockReason } from './vmState.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { MAX_NICS } from '../../src-vmm/model/limits.js';
 import type { DiskMode } from './newVm.js';
+import { shareField, shareIssues, shareRequest, type ShareDraft } from './guestIntegration.js';
 
 export type VmModifyInput = ApiInput<'vm.modify'>;
 /** The first card's model, or 'none' for no network card. */
@@ -32,6 +33,7 @@ export const SETTINGS_TABS = [
   { key: 'system', label: 'System' },
   { key: 'storage', label: 'Storage' },
   { key: 'network', label: 'Network' },
+  { key: 'shares', label: 'Shared folders' },
   { key: 'display', label: 'Display' },
 ] as const;
 export type SettingsTab = (typeof SETTINGS_TABS)[number]['key'];
@@ -59,6 +61,11 @@ export interface SettingsDraft {
   /** the cards after the first, as they are to be (a new one has no id) */
   moreCards: CardDraft[];
   addDisk: { mode: DiskMode; size: string; image: string; flatten: boolean };
+  secureBoot: boolean;
+  tpm: boolean;
+  clipboard: boolean;
+  /** the VM's shares (existing: kept unless removed) and new ones */
+  shares: ShareDraft[];
 }
 
 /** A network card after the first: its model, its network ('' for user-mode NAT) and its cable. */
@@ -89,6 +96,10 @@ export function draftFromDetails(d: VmDetails): SettingsDraft {
     linkUp: nic?.linkUp ?? true,
     moreCards: d.nics.slice(1).map((n) => ({ id: n.id, model: n.model as CardDraft['model'], network: n.networkId ?? '', linkUp: n.linkUp })),
     addDisk: { mode: 'none', size: '20G', image: '', flatten: false },
+    secureBoot: d.secureBoot,
+    tpm: d.tpm,
+    clipboard: d.display.clipboard === true,
+    shares: d.shares.map((x) => ({ hostPath: x.hostPath, tag: x.tag, readOnly: x.readOnly, mode: x.mode, existing: true })),
   };
 }
 
@@ -109,7 +120,9 @@ export function newForward(): ForwardDraft {
 /** Which tab a field lives on, to mark tabs that hold a problem. */
 export function tabOfField(field: string): SettingsTab {
   if (field === 'name' || field === 'osType' || field === 'description') return 'general';
-  if (field === 'cpus' || field === 'memoryMiB' || field === 'firmware' || field === 'nested' || field === 'accel' || field === 'restartLimit') return 'system';
+  if (['cpus', 'memoryMiB', 'firmware', 'nested', 'accel', 'restartLimit', 'secureBoot', 'tpm'].includes(field)) return 'system';
+  if (field.startsWith('shares')) return 'shares';
+  if (field === 'clipboard') return 'display';
   if (field === 'iso' || field.startsWith('addDisk')) return 'storage';
   if (field === 'nic' || field.startsWith('forwards') || field === 'network' || field.startsWith('cards')) return 'network';
   return 'general';
@@ -143,6 +156,8 @@ export function validateSettings(details: VmDetails, draft: SettingsDraft, ctx: 
   } else if (draft.addDisk.mode === 'existing') {
     issues.push(...issuesToFields('addDisk.image', pathIssues(draft.addDisk.image, 'a disk image')));
   }
+  if (draft.secureBoot && draft.firmware !== 'uefi') issues.push({ field: 'secureBoot', message: 'Secure Boot needs UEFI firmware' });
+  issues.push(...shareIssues(draft.shares));
   return issues;
 }
 
@@ -169,7 +184,18 @@ export function toModifyInput(details: VmDetails, draft: SettingsDraft): VmModif
   if (draft.memoryMiB.trim() !== base.memoryMiB) system.memoryMiB = Number(draft.memoryMiB.trim());
   if (draft.accel !== base.accel) system.accel = draft.accel;
   if (Object.keys(system).length) input.system = system;
-  if (draft.firmware !== base.firmware) input.firmware = { type: draft.firmware };
+  const firmware: NonNullable<VmModifyInput['firmware']> = {};
+  if (draft.firmware !== base.firmware) firmware.type = draft.firmware;
+  if (draft.secureBoot !== base.secureBoot) firmware.secureBoot = draft.secureBoot;
+  if (Object.keys(firmware).length) input.firmware = firmware;
+  if (draft.tpm !== base.tpm) input.tpm = draft.tpm;
+  if (draft.clipboard !== base.clipboard) input.display = { clipboard: draft.clipboard };
+  // Shares: the existing ones left out are removed; the new rows are added after those that stay.
+  const kept = new Set(draft.shares.filter((x) => x.existing).map((x) => x.tag));
+  const removed = base.shares.filter((x) => !kept.has(x.tag)).map((x) => x.tag);
+  const added = draft.shares.filter((x) => !x.existing);
+  if (removed.length) input.removeShares = removed;
+  if (added.length) input.addShares = added.map(shareRequest);
   if (draft.nested !== base.nested) input.features = { nested: draft.nested };
   const recovery: NonNullable<VmModifyInput['recovery']> = {};
   if (draft.restartOnCrash !== base.restartOnCrash) recovery.restartOnCrash = draft.restartOnCrash;
@@ -212,12 +238,17 @@ export function toModifyInput(details: VmDetails, draft: SettingsDraft): VmModif
 }
 
 /** The dialog's field for a path of the `vm.modify` request. */
-export function fieldForModifyPath(path: string, draft: Pick<SettingsDraft, 'addDisk'>): string | undefined {
+export function fieldForModifyPath(path: string, draft: Pick<SettingsDraft, 'addDisk'> & Partial<Pick<SettingsDraft, 'shares'>>): string | undefined {
   for (const f of ['name', 'osType', 'description', 'iso'] as const) if (path === f) return f;
   if (under(path, 'system.cpus')) return 'cpus';
   if (under(path, 'system.memoryMiB')) return 'memoryMiB';
   if (under(path, 'system.accel')) return 'accel';
+  if (under(path, 'firmware.secureBoot')) return 'secureBoot';
   if (under(path, 'firmware')) return 'firmware';
+  if (under(path, 'tpm')) return 'tpm';
+  if (under(path, 'display.clipboard')) return 'clipboard';
+  const share = shareField(path, draft.shares?.filter((x) => x.existing).length ?? 0);
+  if (share) return share;
   if (under(path, 'features.nested')) return 'nested';
   if (under(path, 'recovery')) return 'restartLimit';
   if (under(path, 'addDisk')) return draft.addDisk.mode === 'existing' ? 'addDisk.image' : 'addDisk.size';
@@ -232,7 +263,7 @@ export function fieldForModifyPath(path: string, draft: Pick<SettingsDraft, 'add
 }
 
 /** A `vm.modify` error on the dialog's fields (and what no field holds), from the problems it carries. */
-export function placeModifyError(e: { message: string; details?: unknown }, draft: Pick<SettingsDraft, 'addDisk'>): { fields: FieldIssue[]; general: string[]; readsOtherFiles: boolean } {
+export function placeModifyError(e: { message: string; details?: unknown }, draft: Pick<SettingsDraft, 'addDisk'> & Partial<Pick<SettingsDraft, 'shares'>>): { fields: FieldIssue[]; general: string[]; readsOtherFiles: boolean } {
   const placed = placeServerError(e, (p) => fieldForModifyPath(p, draft));
   const readsOtherFiles = placed.issues.some((i) => i.code === IMAGE_READS_OTHER_FILES);
   const fields = placed.fields.map((f) =>

@@ -90,7 +90,7 @@ export interface MachineChoices {
   /** MACs are the caller's (unique in its inventory); a NIC without a model gets the OS type's; without a network, user-mode NAT */
   nics?: { id?: string; model?: NicModel; mac: string; forwards?: PortForward[]; network?: string; linkUp?: boolean }[];
   boot?: { order?: BootDevice[]; kernel?: string; initrd?: string; append?: string };
-  display?: { vga?: VgaType; vnc?: boolean };
+  display?: { vga?: VgaType; vnc?: boolean; clipboard?: boolean };
   nested?: boolean;
   recovery?: Partial<RecoverySection>;
   /** host folders the guest mounts; a share without a tag gets its folder's name, without a mode `shareMode` */
@@ -139,7 +139,9 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
     disks: (m.disks ?? []).map((d, i) => ({ id: d.id ?? `disk${i}`, bus: d.bus ?? def.diskBus, path: d.path, format: d.format, readOnly: d.readOnly ?? false })),
     opticals: (m.opticals ?? []).map((o, i) => ({ id: o.id ?? `cd${i}`, bus: o.bus ?? def.opticalBus, path: o.path })),
     nics: (m.nics ?? []).map((n, i) => nicOf({ id: n.id ?? `net${i}`, model: n.model ?? def.nicModel, mac: n.mac, forwards: n.forwards ?? [], network: n.network, linkUp: n.linkUp })),
-    display: { vga: m.display?.vga ?? def.vga, vnc: m.display?.vnc ?? true },
+    // The clipboard is asked for: QEMU 7.2's qemu-vdagent blocks migration, so a VM that shares its clipboard
+    // cannot have its running state saved (save, live snapshots with RAM).
+    display: { vga: m.display?.vga ?? def.vga, vnc: m.display?.vnc ?? true, ...(m.display?.clipboard ? { clipboard: true } : {}) },
     serial: { enabled: true },
     features: { nested: m.nested ?? false },
     boot: {
@@ -197,6 +199,8 @@ export interface MachineChange {
   secureBoot?: boolean;
   /** null: the unattended installation has finished (its section goes; eject the media with `iso`) */
   install?: null;
+  /** the display's clipboard shared with the guest */
+  clipboard?: boolean;
 }
 
 /** The config with the change applied, fitted to its chipset and validated; the given config is left as it was. */
@@ -256,6 +260,7 @@ export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, Co
     system: { ...c.system, ...dropUndefined(ch.system ?? {}) },
     firmware: { type: firmware, ...(secureBoot ? { secureBoot: true } : {}) },
     ...(tpm ? { tpm: c.tpm ?? { version: '2.0' as const } } : {}),
+    display: ch.clipboard === undefined ? c.display : { vga: c.display.vga, vnc: c.display.vnc, ...(ch.clipboard ? { clipboard: true } : {}) },
     disks,
     opticals,
     nics,

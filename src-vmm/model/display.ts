@@ -15,6 +15,11 @@ export const DisplaySection = z
     vga: z.enum(choiceValues(VGA_TYPES), { error: `display adapter must be ${describeChoices(VGA_TYPES)}` }),
     /** serve the display over VNC; ignored when there is no display adapter */
     vnc: z.boolean({ error: 'vnc must be true or false' }),
+    /**
+     * share text clipboard between the display's viewer and the guest (QEMU's qemu-vdagent, the guest's
+     * spice-vdagent); absent in configs saved before it: off
+     */
+    clipboard: z.boolean({ error: 'clipboard must be true or false' }).optional(),
   })
   .strict();
 export type DisplaySection = z.infer<typeof DisplaySection>;

@@ -10,6 +10,9 @@ import {
   FIRMWARE_NODES,
   TPM_BACKEND_ID,
   TPM_CHARDEV_ID,
+  VDAGENT_CHARDEV_ID,
+  VDAGENT_PORT_ID,
+  VDAGENT_PORT_NAME,
   MEMORY_BACKEND_ID,
   QMP_CHARDEV_ID,
   SERIAL_CHARDEV_ID,
@@ -392,15 +395,24 @@ function serialArgs({ config, paths }: BuildContext): Section {
  * (org.qemu.guest_agent.0): when qemu-guest-agent runs in the guest, the VMM host talks to it through
  * this socket; when none runs, the port stays closed and nothing changes.
  */
-function channelArgs({ paths }: BuildContext): Section {
-  return {
-    args: [
-      ...device(virtioSerialProps()),
-      '-chardev', `socket,${qemuOpts([['id', AGENT_CHARDEV_ID], ['path', paths.agentSocket], ['server', true], ['wait', false]])}`,
-      ...device(serialPortProps({ id: AGENT_PORT_ID, chardev: AGENT_CHARDEV_ID, name: AGENT_PORT_NAME })),
-    ],
-    files: [{ path: paths.agentSocket, access: 'rw', role: 'agent-socket' }],
-  };
+function channelArgs({ config, paths }: BuildContext): Section {
+  const args = [
+    ...device(virtioSerialProps()),
+    '-chardev', `socket,${qemuOpts([['id', AGENT_CHARDEV_ID], ['path', paths.agentSocket], ['server', true], ['wait', false]])}`,
+    ...device(serialPortProps({ id: AGENT_PORT_ID, chardev: AGENT_CHARDEV_ID, name: AGENT_PORT_NAME })),
+  ];
+  // The clipboard: QEMU's own vdagent speaks to the guest's spice-vdagent on com.redhat.spice.0 and shares
+  // the text with VNC viewers (noVNC) through QEMU's clipboard. The pointer stays the USB tablet's.
+  if (clipboardOn(config)) {
+    args.push('-chardev', `qemu-vdagent,${qemuOpts([['id', VDAGENT_CHARDEV_ID], ['name', 'vdagent'], ['clipboard', true], ['mouse', false]])}`);
+    args.push(...device(serialPortProps({ id: VDAGENT_PORT_ID, chardev: VDAGENT_CHARDEV_ID, name: VDAGENT_PORT_NAME })));
+  }
+  return { args, files: [{ path: paths.agentSocket, access: 'rw', role: 'agent-socket' }] };
+}
+
+/** The clipboard is shared only where a viewer can see the display. */
+export function clipboardOn(config: VmConfig): boolean {
+  return config.display.clipboard === true && config.display.vga !== 'none' && config.display.vnc;
 }
 
 function qmpArgs({ paths }: BuildContext): Section {

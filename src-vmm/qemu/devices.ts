@@ -35,6 +35,10 @@ export const VIRTIO_SERIAL_ID = 'vserial_0';
 export const AGENT_CHARDEV_ID = 'qga0';
 export const AGENT_PORT_ID = 'qga_0';
 export const AGENT_PORT_NAME = 'org.qemu.guest_agent.0';
+/** The clipboard agent: QEMU's qemu-vdagent chardev and the port the guest's spice-vdagentd opens. */
+export const VDAGENT_CHARDEV_ID = 'vdagent0';
+export const VDAGENT_PORT_ID = 'vdagent_0';
+export const VDAGENT_PORT_NAME = 'com.redhat.spice.0';
 /** The TPM: its chardev (to swtpm), its backend and its device. */
 export const TPM_CHARDEV_ID = 'tpm0_chr';
 export const TPM_BACKEND_ID = 'tpm0';

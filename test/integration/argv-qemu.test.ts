@@ -395,7 +395,7 @@ describe('QEMU accepts the built command line', () => {
     assert.ok(statSync(paths.vncSocket).isSocket());
   });
 
-  test('guest integration: Secure Boot firmware with SMM, a TPM 2.0 (swtpm), virtio-fs and 9p shares, the agent channel', async () => {
+  test('guest integration: Secure Boot firmware with SMM, a TPM 2.0 (swtpm), virtio-fs and 9p shares, the agent and clipboard channels', async () => {
     const { dir, paths } = caseDir('guest');
     copyFileSync(OVMF_SB.vars, paths.nvramFile);
     mkdirSync(paths.tpmStateDir, { recursive: true, mode: 0o700 });
@@ -405,13 +405,14 @@ describe('QEMU accepts the built command line', () => {
       system: { chipset: 'q35', cpus: 1, memoryMiB: 256, accel: 'auto' },
       firmware: { type: 'uefi', secureBoot: true },
       tpm: { version: '2.0' },
+      display: { vga: 'virtio', vnc: true, clipboard: true },
       shares: [
         { tag: 'fs', hostPath: join(dir, 'fs'), readOnly: false, mode: 'virtiofs' },
         { tag: 'p9', hostPath: join(dir, 'p9'), readOnly: true, mode: '9p' },
       ],
     });
     const { qmp, devices } = await launch(c, paths);
-    assertDevices(devices, ['tpm_0', 'fs_0_dev', 'p9_1_dev', 'vserial_0', 'qga_0']);
+    assertDevices(devices, ['tpm_0', 'fs_0_dev', 'p9_1_dev', 'vserial_0', 'qga_0', 'vdagent_0']);
     const tpm = (await qmp.execute('query-tpm')) as { id: string; model: string; options: { type: string } }[];
     assert.deepEqual(tpm.map((t) => [t.id, t.model, t.options.type]), [['tpm0', 'tpm-crb', 'emulator']]);
     const nodes = (await qmp.execute('query-named-block-nodes', { flat: true })) as { 'node-name': string; file: string }[];

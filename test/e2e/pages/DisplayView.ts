@@ -44,6 +44,32 @@ export class DisplayView {
   async sendCtrlAltDel(): Promise<void> {
     await this.ctrlAltDelButton.click();
   }
+  get clipboardButton(): Locator {
+    return this.root.getByRole('button', { name: 'Clipboard' });
+  }
+  get clipboardPanel(): Locator {
+    return this.root.getByRole('region', { name: 'Clipboard' });
+  }
+  async openClipboard(): Promise<Locator> {
+    if (!(await this.clipboardPanel.isVisible())) await this.clipboardButton.click();
+    await this.clipboardPanel.waitFor();
+    return this.clipboardPanel;
+  }
+  /** Types text into the panel's "To the VM" field and sends it. */
+  async sendClipboard(text: string): Promise<void> {
+    const panel = await this.openClipboard();
+    await panel.getByRole('textbox', { name: 'To the VM' }).fill(text);
+    await panel.getByRole('button', { name: 'Send to the VM' }).click();
+  }
+  /** What the panel shows the guest put on its clipboard. */
+  async clipboardFromGuest(): Promise<string> {
+    const panel = await this.openClipboard();
+    return panel.getByRole('textbox', { name: 'From the VM' }).inputValue();
+  }
+  /** The screen element's size in CSS pixels: what noVNC asks the guest's display to become. */
+  async screenSize(): Promise<{ width: number; height: number }> {
+    return this.screen.evaluate((el) => ({ width: el.clientWidth, height: el.clientHeight }));
+  }
   /** A PNG of the screen as shown. */
   async screenshot(path?: string): Promise<Buffer> {
     return this.canvas.screenshot(path ? { path } : {});

@@ -1,9 +1,9 @@
-// The New VM wizard: five steps, then vm.create with progress.
+// The New VM wizard: six steps, then vm.create with progress.
 import type { Locator, Page } from 'playwright-core';
 import { FileDialog } from './FileDialog.js';
 import { chooseOption, describedText, fieldError } from './util.js';
 
-export type WizardStep = 'Name and OS' | 'Installation media' | 'Cloud image' | 'Memory and CPUs' | 'Hard disk' | 'Summary';
+export type WizardStep = 'Name and OS' | 'Installation media' | 'Cloud image' | 'Memory and CPUs' | 'Hard disk' | 'Guest integration' | 'Summary';
 
 export interface NewVmAnswers {
   name: string;
@@ -13,6 +13,10 @@ export interface NewVmAnswers {
   memoryMiB?: number;
   cpus?: number;
   disk?: { sizeText: string } | { image: string } | 'none';
+  tpm?: boolean;
+  clipboard?: boolean;
+  /** shared folders to add: the host folder, and optionally a tag and read-only */
+  shares?: { hostPath: string; tag?: string; readOnly?: boolean }[];
 }
 
 export class NewVmWizard {
@@ -31,7 +35,7 @@ export class NewVmWizard {
     return this.root.getByRole('group', { name, exact: true });
   }
   async currentStep(): Promise<WizardStep> {
-    for (const s of ['Name and OS', 'Installation media', 'Cloud image', 'Memory and CPUs', 'Hard disk', 'Summary'] as const) {
+    for (const s of ['Name and OS', 'Installation media', 'Cloud image', 'Memory and CPUs', 'Hard disk', 'Guest integration', 'Summary'] as const) {
       if (await this.step(s).isVisible()) return s;
     }
     throw new Error('the wizard shows no step');
@@ -166,6 +170,21 @@ export class NewVmWizard {
       await this.diskImageField.fill(a.disk.image);
     }
     await this.next();
+    await this.step('Guest integration').waitFor();
+    if (a.tpm !== undefined) await this.setSwitch('TPM 2.0', a.tpm);
+    if (a.clipboard !== undefined) await this.setSwitch('Share the clipboard', a.clipboard);
+    for (const [i, s] of (a.shares ?? []).entries()) {
+      await this.root.getByRole('button', { name: 'Add shared folder' }).click();
+      await this.root.getByRole('textbox', { name: `Host folder of shared folder ${i + 1}` }).fill(s.hostPath);
+      if (s.tag) await this.root.getByRole('textbox', { name: `Tag of shared folder ${i + 1}` }).fill(s.tag);
+      if (s.readOnly) await this.root.getByRole('group', { name: `Shared folder ${i + 1}` }).getByRole('checkbox', { name: 'Read-only' }).check();
+    }
+    await this.next();
     await this.step('Summary').waitFor();
+  }
+
+  async setSwitch(label: string, on: boolean): Promise<void> {
+    const sw = this.root.getByRole('switch', { name: label });
+    if ((await sw.isChecked()) !== on) await sw.click();
   }
 }

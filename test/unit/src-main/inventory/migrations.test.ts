@@ -33,6 +33,7 @@ test('schema v1 declares the tables and foreign keys the inventory relies on', (
 test('a later migration records whether a snapshot was quiesced, defaulting old rows to not', () => {
   const m = MIGRATIONS.find((x) => x.name === 'snapshots: quiesced');
   assert.ok(m, 'the migration exists');
+  assert.equal(m.version, 4, 'after main\'s 2 (task subject and outcome) and 3 (snapshot facts)');
   assert.match(m.sql, /ALTER TABLE snapshots ADD COLUMN quiesced INTEGER NOT NULL DEFAULT 0/);
 });
 

@@ -22,7 +22,9 @@ const os = (id: string, label: string, family: string, cpus: number, memoryMiB: 
   family,
   defaults: { cpus, memoryMiB, diskGiB, firmware: 'bios', chipset: 'pc', diskBus: 'virtio', nicModel: 'virtio' },
 });
-const OS_TYPES = [os('other', 'Other', 'other', 1, 512, 8), os('linux', 'Linux (modern, 64-bit)', 'linux', 2, 2048, 20), os('windows11', 'Windows 11', 'windows', 2, 4096, 64)];
+const win11 = os('windows11', 'Windows 11', 'windows', 2, 4096, 64);
+win11.defaults = { ...win11.defaults, firmware: 'uefi', chipset: 'q35', tpm: true, secureBoot: true };
+const OS_TYPES = [os('other', 'Other', 'other', 1, 512, 8), os('linux', 'Linux (modern, 64-bit)', 'linux', 2, 2048, 20), win11];
 const ctx: WizardContext = { osTypes: OS_TYPES, existingNames: ['debian-12', 'Web1'] };
 
 const messages = (step: number, d: NewVmDraft) => validateStep(step, d, ctx).map((i) => `${i.field}: ${i.message}`);
@@ -41,6 +43,31 @@ describe('the draft', () => {
     d = editDraft(d, 'memoryMiB', '6000');
     d = withOsType(d, 'other', OS_TYPES);
     assert.deepEqual([d.memoryMiB, d.cpus, d.diskSize], ['6000', '1', '8G']);
+  });
+
+  test('firmware, Secure Boot and the TPM follow the OS type until the user sets them; BIOS turns Secure Boot off', () => {
+    let d = withOsType(initialDraft(OS_TYPES), 'windows11', OS_TYPES);
+    assert.deepEqual([d.firmware, d.secureBoot, d.tpm, d.clipboard], ['uefi', true, true, false]);
+    d = withOsType(d, 'linux', OS_TYPES);
+    assert.deepEqual([d.firmware, d.secureBoot, d.tpm], ['bios', false, false]);
+    d = editDraft(withOsType(d, 'windows11', OS_TYPES), 'tpm', false);
+    d = withOsType(withOsType(d, 'linux', OS_TYPES), 'windows11', OS_TYPES);
+    assert.deepEqual([d.firmware, d.secureBoot, d.tpm], ['uefi', true, false]);
+    d = editDraft(d, 'firmware', 'bios');
+    assert.deepEqual([d.firmware, d.secureBoot], ['bios', false]);
+  });
+});
+
+describe('step 5: guest integration', () => {
+  const share = (hostPath: string, tag = '', readOnly = false) => ({ hostPath, tag, readOnly, mode: 'virtiofs' as const });
+  test('shared folders need absolute paths and distinct tags (a tag defaults to the folder name)', () => {
+    assert.deepEqual(messages(4, { ...valid(), shares: [share('/srv/docs'), share('/home/me/work', 'code')] }), []);
+    assert.deepEqual(messages(4, { ...valid(), shares: [share('')] }), ['shares.0.hostPath: choose a folder to share']);
+    assert.deepEqual(messages(4, { ...valid(), shares: [share('docs')] }), ['shares.0.hostPath: must be an absolute path']);
+    assert.deepEqual(messages(4, { ...valid(), shares: [share('/srv/docs'), share('/home/docs')] }), ["shares.1.tag: share tag 'docs' is used by more than one shared folder"]);
+  });
+  test('Secure Boot needs UEFI', () => {
+    assert.deepEqual(messages(4, { ...valid(), firmware: 'bios', secureBoot: true }), ['secureBoot: Secure Boot needs UEFI firmware']);
   });
 });
 
@@ -114,14 +141,25 @@ describe('the whole wizard', () => {
     assert.equal(firstInvalidStep({ ...valid(), name: '' }, ctx), 0);
     assert.equal(firstInvalidStep({ ...valid(), cpus: '0', diskSize: 'x' }, ctx), 2);
     assert.equal(firstInvalidStep({ ...valid(), diskSize: 'x' }, ctx), 3);
-    assert.equal(WIZARD_STEPS.length, 5);
+    assert.equal(WIZARD_STEPS.length, 6);
     assert.deepEqual(messages(4, valid()), []);
+    assert.deepEqual(messages(5, valid()), []);
+    assert.equal(firstInvalidStep({ ...valid(), shares: [{ hostPath: 'rel', tag: '', readOnly: false, mode: 'virtiofs' }] }, ctx), 4);
   });
 
   test('the create input is what the API accepts', () => {
     const d: NewVmDraft = { ...valid(), osType: 'windows11', isoPath: ' /isos/win.iso ', memoryMiB: '4096', cpus: '4', diskSize: '64G' };
     const input = toCreateInput(d);
-    assert.deepEqual(input, { name: 'web2', osType: 'windows11', system: { memoryMiB: 4096, cpus: 4 }, iso: '/isos/win.iso', disk: { sizeBytes: 64 * 1024 ** 3 } });
+    assert.deepEqual(input, {
+      name: 'web2',
+      osType: 'windows11',
+      system: { memoryMiB: 4096, cpus: 4 },
+      iso: '/isos/win.iso',
+      disk: { sizeBytes: 64 * 1024 ** 3 },
+      firmware: { type: 'bios' },
+      tpm: false,
+      display: { clipboard: false },
+    });
     assert.equal(VmCreateInput.safeParse(input).success, true);
     assert.deepEqual(toCreateInput({ ...d, diskMode: 'existing', diskImage: '/img/a.vmdk' }).disk, { image: '/img/a.vmdk' });
     assert.deepEqual(toCreateInput({ ...d, diskMode: 'existing', diskImage: '/img/a.vmdk', flatten: true }).disk, { image: '/img/a.vmdk', flatten: true });
@@ -129,6 +167,25 @@ describe('the whole wizard', () => {
     assert.equal('disk' in none, false);
     assert.equal('iso' in none, false);
     assert.equal(VmCreateInput.safeParse(none).success, true);
+    // Guest integration: firmware, Secure Boot, TPM, clipboard and shares as the step shows them.
+    const guest = toCreateInput({
+      ...withOsType(valid(), 'windows11', OS_TYPES),
+      clipboard: true,
+      shares: [
+        { hostPath: ' /srv/docs ', tag: '', readOnly: true, mode: 'virtiofs' },
+        { hostPath: '/srv/src', tag: 'code', readOnly: false, mode: '9p' },
+      ],
+    });
+    assert.deepEqual([guest.firmware, guest.tpm, guest.display, guest.shares], [
+      { type: 'uefi', secureBoot: true },
+      true,
+      { clipboard: true },
+      [
+        { hostPath: '/srv/docs', readOnly: true, mode: 'virtiofs' },
+        { hostPath: '/srv/src', tag: 'code', readOnly: false, mode: '9p' },
+      ],
+    ]);
+    assert.equal(VmCreateInput.safeParse(guest).success, true);
   });
 
   test('a server error goes back to the step that holds it, by the paths it carries', () => {
@@ -143,7 +200,11 @@ describe('the whole wizard', () => {
     assert.deepEqual(at(refusal('system.memoryMiB', 'memory must be at least 16 MiB')), { step: 2, fields: ['memoryMiB'], general: [] });
     assert.deepEqual(at(refusal('disk.image', 'disk image /img/a.qcow2 is a disk of VM \'x\''), 'existing'), { step: 3, fields: ['diskImage'], general: [] });
     // What no field holds stays on the summary, in the owner's words.
-    assert.deepEqual(at({ message: 'UEFI firmware (OVMF) is not installed: install the ovmf package' }), { step: 4, fields: [], general: ['UEFI firmware (OVMF) is not installed: install the ovmf package'] });
+    assert.deepEqual(at({ message: 'UEFI firmware (OVMF) is not installed: install the ovmf package' }), { step: 5, fields: [], general: ['UEFI firmware (OVMF) is not installed: install the ovmf package'] });
+    // Guest integration's problems go to its step, a share's to its row.
+    assert.deepEqual(at(refusal('shares[1].hostPath', '/srv/x does not exist')), { step: 4, fields: ['shares.1.hostPath'], general: [] });
+    assert.deepEqual(at(refusal('shares[0].tag', "share tag 'a' is used by more than one shared folder")), { step: 4, fields: ['shares.0.tag'], general: [] });
+    assert.deepEqual(at(refusal('firmware.secureBoot', 'Secure Boot needs UEFI firmware')), { step: 4, fields: ['secureBoot'], general: [] });
     // The message's wording does not matter: a path does.
     assert.deepEqual(at(refusal('system.cpus', 'the name of the ISO is wrong')), { step: 2, fields: ['cpus'], general: [] });
     // An image that reads other files: the wizard offers its copy.
@@ -162,7 +223,13 @@ describe('the whole wizard', () => {
       { label: 'CPUs', value: '2' },
       { label: 'Network', value: 'NAT (user mode)' },
       { label: 'Hard disk', value: 'New disk, 64 GiB' },
+      { label: 'Firmware', value: 'BIOS' },
+      { label: 'TPM', value: 'None' },
+      { label: 'Clipboard', value: 'Not shared' },
+      { label: 'Shared folders', value: 'None' },
     ]);
+    const guest = summaryRows({ ...withOsType(valid(), 'windows11', OS_TYPES), shares: [{ hostPath: '/srv/docs', tag: '', readOnly: true, mode: 'virtiofs' }] }, ctx).slice(6);
+    assert.deepEqual(guest.map((r) => r.value), ['UEFI, Secure Boot', 'TPM 2.0', 'Not shared', 'docs → /srv/docs (read-only)']);
   });
 
   test('a network for its card: by id in the create input, its name in the summary; one that is gone is a problem of the hardware step', () => {

@@ -63,6 +63,10 @@ describe('the settings draft', () => {
         linkUp: true,
         moreCards: [],
         addDisk: { mode: 'none', size: '20G', image: '', flatten: false },
+        secureBoot: false,
+        tpm: false,
+        clipboard: false,
+        shares: [],
       },
     );
     assert.deepEqual(issues(d), []);
@@ -201,6 +205,45 @@ describe('the vm.modify input', () => {
     assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'new', size: '10G', image: '', flatten: false } })), { ref: details.id, addDisk: { sizeBytes: 10 * 1024 ** 3 } });
     assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'existing', size: '', image: '/img/b.qcow2', flatten: false } })), { ref: details.id, addDisk: { image: '/img/b.qcow2' } });
     assert.deepEqual(check(toModifyInput(details, { ...base(), addDisk: { mode: 'existing', size: '', image: '/img/b.qcow2', flatten: true } })), { ref: details.id, addDisk: { image: '/img/b.qcow2', flatten: true } });
+  });
+});
+
+describe('guest integration in the dialog', () => {
+  const withShares: VmDetails = {
+    ...details,
+    display: { vga: 'virtio', vnc: true, clipboard: true },
+    shares: [
+      { tag: 'docs', hostPath: '/srv/docs', readOnly: true, mode: 'virtiofs' },
+      { tag: 'src', hostPath: '/srv/src', readOnly: false, mode: '9p' },
+    ],
+  };
+  const check = (input: ReturnType<typeof toModifyInput>) => {
+    assert.ok(input);
+    assert.equal(VmModifyInput.safeParse(input).success, true, JSON.stringify(input));
+    return input;
+  };
+  test('existing shares, the clipboard, the TPM and Secure Boot come from vm.show; only changes are sent', () => {
+    const d = draftFromDetails(withShares);
+    assert.deepEqual(d.shares.map((x) => [x.tag, x.existing]), [['docs', true], ['src', true]]);
+    assert.equal(d.clipboard, true);
+    assert.equal(toModifyInput(withShares, d), null);
+    assert.deepEqual(check(toModifyInput(withShares, { ...d, clipboard: false, tpm: true })), { ref: details.id, tpm: true, display: { clipboard: false } });
+    assert.deepEqual(check(toModifyInput(withShares, { ...d, firmware: 'uefi', secureBoot: true })), { ref: details.id, firmware: { type: 'uefi', secureBoot: true } });
+  });
+  test('a removed row is unshared by its tag, a new row is added', () => {
+    const d = draftFromDetails(withShares);
+    const next = { ...d, shares: [d.shares[1]!, { hostPath: '/home/me/notes', tag: '', readOnly: false, mode: 'virtiofs' as const }] };
+    assert.deepEqual(check(toModifyInput(withShares, next)), { ref: details.id, removeShares: ['docs'], addShares: [{ hostPath: '/home/me/notes', readOnly: false, mode: 'virtiofs' }] });
+    // An added row's refusal lands on that row (after the rows kept).
+    assert.deepEqual(placeModifyError({ message: 'x', details: { issues: [{ path: 'addShares[0].hostPath', message: '/home/me/notes does not exist' }] } }, next).fields.map((f) => f.field), ['shares.1.hostPath']);
+    assert.equal(tabOfField('shares.1.hostPath'), 'shares');
+    assert.equal(tabOfField('clipboard'), 'display');
+    assert.equal(tabOfField('tpm'), 'system');
+  });
+  test('the same rules as the wizard', () => {
+    const d = draftFromDetails(withShares);
+    assert.deepEqual(issues({ ...d, secureBoot: true }), ['secureBoot: Secure Boot needs UEFI firmware']);
+    assert.deepEqual(issues({ ...d, shares: [...d.shares, { hostPath: '/other/docs', tag: '', readOnly: false, mode: 'virtiofs' }] }), ["shares.2.tag: share tag 'docs' is used by more than one shared folder"]);
   });
 });
 

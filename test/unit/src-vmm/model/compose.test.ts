@@ -107,4 +107,15 @@ describe('changing a machine', () => {
     assert.ok(!r.ok);
     assert.deepEqual(r.issues.map((i) => i.path), ['system.memoryMiB']);
   });
+
+  test('the clipboard: only when asked for (it blocks saving the running state); a change switches it and keeps the rest of the display', () => {
+    assert.equal(base().display.clipboard, undefined);
+    const one = (display: { vga?: 'none' | 'std'; clipboard?: boolean }) => composed({ id: ID, name: 'n', osType: 'linux', display }).display;
+    assert.equal(one({ clipboard: true }).clipboard, true);
+    assert.equal(one({ clipboard: false }).clipboard, undefined);
+    const off = changed(changed(base(), { clipboard: true }), { clipboard: false });
+    assert.deepEqual(off.display, { vga: base().display.vga, vnc: true });
+    assert.deepEqual(changed(off, { clipboard: true }).display, { vga: base().display.vga, vnc: true, clipboard: true });
+    assert.deepEqual(changed(off, { system: { cpus: 2 } }).display, off.display);
+  });
 });

@@ -228,7 +228,7 @@ describe('the whole wizard', () => {
       { label: 'Clipboard', value: 'Not shared' },
       { label: 'Shared folders', value: 'None' },
     ]);
-    const guest = summaryRows({ ...withOsType(valid(), 'windows11', OS_TYPES), shares: [{ hostPath: '/srv/docs', tag: '', readOnly: true, mode: 'virtiofs' }] }, ctx).slice(6);
+    const guest = summaryRows({ ...withOsType(valid(), 'windows11', OS_TYPES), shares: [{ hostPath: '/srv/docs', tag: '', readOnly: true, mode: 'virtiofs' }] }, ctx).slice(7);
     assert.deepEqual(guest.map((r) => r.value), ['UEFI, Secure Boot', 'TPM 2.0', 'Not shared', 'docs → /srv/docs (read-only)']);
   });
 

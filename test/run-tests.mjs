@@ -29,8 +29,20 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`${layer}: ${files.length} test files`);
-// Integration and e2e tests boot real guests on a 2-core machine: one file at a time.
-const concurrency = layer === 'unit' ? 2 : 1;
-const args = ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files.map((f) => relative('.', f))];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, HANGAR_TEST: '1' } });
-process.exit(r.status ?? 1);
+// Integration tests mostly wait (for QEMU, for guests, for processes): two files at a time on a 2-core
+// machine, except those that touch something the whole machine shares (the desktop's MIME database,
+// the PATH, the fixture cache, network namespaces and nftables, sysctls, a disk that fills up, the
+// 20-VM load) or measure contention themselves: those run alone, afterwards. Unit tests: two at a time.
+// E2E tests drive Chromium and web mode: one at a time.
+const EXCLUSIVE = [/desktop-/, /npm-start/, /setup-electron/, /cli-open/, /fixtures/, /load/, /full-disk/, /networks/, /probe/, /qemu-privileges/, /concurrency/];
+const alone = layer === 'integration' ? files.filter((f) => EXCLUSIVE.some((re) => re.test(f))) : [];
+const together = files.filter((f) => !alone.includes(f));
+const concurrency = layer === 'e2e' ? 1 : 2;
+const run = (list, n) => {
+  if (list.length === 0) return 0;
+  const args = ['--enable-source-maps', '--test', `--test-concurrency=${n}`, '--test-reporter=spec', ...list.map((f) => relative('.', f))];
+  return spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, HANGAR_TEST: '1' } }).status ?? 1;
+};
+const first = run(together, concurrency);
+const second = run(alone, 1);
+process.exit(first || second);

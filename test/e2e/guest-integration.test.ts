@@ -4,7 +4,7 @@
 // the agent says and how to mount the shares; the New VM wizard makes a VM with shares and a TPM.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startWebSession, type WebSession } from '../helpers/webMode.node.js';
@@ -43,6 +43,7 @@ describe('guest integration in the interface', () => {
   after(async () => {
     await session?.stop();
     await cleanup();
+    rmSync(shared, { recursive: true, force: true });
   });
 
   test('the Details tab shows the guest agent’s facts and how to mount the shared folder', async () => {

@@ -22,6 +22,8 @@ export const UNKNOWN_OS_TYPE = 'UNKNOWN_OS_TYPE';
 export const VIRTIOFS_UNAVAILABLE = 'VIRTIOFS_UNAVAILABLE';
 /** A VM with shared folders cannot have its running state saved (QEMU blocks migration with virtio-fs and 9p). data: { vm, tags } */
 export const SHARES_BLOCK_SAVE = 'SHARES_BLOCK_SAVE';
+/** A VM that shares its clipboard cannot have its running state saved (QEMU 7.2's qemu-vdagent blocks migration). data: { vm } */
+export const CLIPBOARD_BLOCKS_SAVE = 'CLIPBOARD_BLOCKS_SAVE';
 /** A share tag is already used by another shared folder of the VM. data: { tag } */
 export const SHARE_TAG_TAKEN = 'SHARE_TAG_TAKEN';
 /** No guest agent answers in the VM (not installed, not running). data: { vm } */

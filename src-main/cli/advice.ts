@@ -13,6 +13,7 @@ import {
   LINKED_CLONES_DEPEND,
   NESTED_NEEDS_KVM,
   SHARES_BLOCK_SAVE,
+  CLIPBOARD_BLOCKS_SAVE,
   SHARES_NEED_QUIESCE,
   NETWORK_BRIDGE_MISSING,
   NETWORK_IN_USE,
@@ -59,6 +60,8 @@ export function cliAdvice(e: HangarError): string | undefined {
           : `share it with 9p instead: 'hangar modify ${vm} --unshare ${arg(issue.data.tag)} --share FOLDER,tag=${arg(issue.data.tag)},mode=9p'`;
       case SHARES_BLOCK_SAVE:
         return `shut it down with 'hangar stop ${vm}' instead, or remove the shares while it is stopped ('hangar modify ${vm} --unshare TAG')`;
+      case CLIPBOARD_BLOCKS_SAVE:
+        return `shut it down with 'hangar stop ${vm}' instead, or stop sharing the clipboard while it is stopped ('hangar modify ${vm} --clipboard off')`;
       case AGENT_ABSENT:
         return `install qemu-guest-agent in the guest and start it (Debian and Ubuntu: apt install qemu-guest-agent; Fedora: dnf install qemu-guest-agent; Windows: the virtio-win guest tools), then try again`;
       case SHARES_NEED_QUIESCE:

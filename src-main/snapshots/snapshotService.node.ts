@@ -181,12 +181,14 @@ export class SnapshotService {
     assertFreeSpace(paths.dir, neededBytes);
     const quiesce = input.quiesce ?? 'auto';
     const shareTags = sharesOf(vm.config).map((x) => x.tag);
-    // Shared folders: QEMU cannot migrate the machine, so no RAM state; the disks alone, frozen clean.
-    const saveState = shareTags.length === 0;
+    // Shared folders and a shared clipboard: QEMU cannot migrate the machine, so no RAM state; the disks
+    // alone, frozen clean.
+    const clipboard = vm.config.display.clipboard === true;
+    const saveState = shareTags.length === 0 && !clipboard;
     if (running && !saveState && quiesce === 'auto' && !input.crashConsistentOk) {
       this.d.tasks.assertFree(vm);
       const guest = await this.d.supervisor.call(vm.id, 'host.guestInfo', { refresh: true }, { timeoutMs: 15_000 }).catch(() => null);
-      if (guest?.agent !== 'connected') throw sharesNeedQuiesceError(vm.name, shareTags);
+      if (guest?.agent !== 'connected') throw sharesNeedQuiesceError(vm.name, shareTags, clipboard);
     }
     const mode: QuiesceMode = quiesce === 'off' ? 'no' : quiesce === 'on' ? 'required' : 'ifAvailable';
 

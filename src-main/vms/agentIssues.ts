@@ -21,10 +21,11 @@ export function isAgentAbsent(e: unknown): boolean {
  * A running VM with shared folders cannot keep its RAM state in a snapshot (QEMU cannot migrate it), and
  * without an agent its file systems cannot be frozen for a disk-only one.
  */
-export function sharesNeedQuiesceError(vm: string, tags: readonly string[]): HangarError {
+export function sharesNeedQuiesceError(vm: string, tags: readonly string[], clipboard = false): HangarError {
+  const what = [...(tags.length ? [`host folders (${tags.map((t) => `'${t}'`).join(', ')})`] : []), ...(clipboard ? ['its clipboard'] : [])].join(' and ');
   return withIssue(
     'STATE_CONFLICT',
-    `VM '${vm}' shares host folders (${tags.map((t) => `'${t}'`).join(', ')}), so its running state cannot be kept in a snapshot, and no guest agent answers to freeze its file systems for a snapshot of its disks alone`,
-    { code: SHARES_NEED_QUIESCE, data: { vm, tags: [...tags] } },
+    `VM '${vm}' shares ${what}, so its running state cannot be kept in a snapshot, and no guest agent answers to freeze its file systems for a snapshot of its disks alone`,
+    { code: SHARES_NEED_QUIESCE, data: { vm, tags: [...tags], clipboard } },
   );
 }

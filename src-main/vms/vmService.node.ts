@@ -4,7 +4,7 @@ import { randomUUID, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, accessSync, readFileSync, readdirSync, fchmodSync, fstatSync, ftruncateSync, writeSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode, type ErrorIssue } from '../../src-vmm/base/errors.js';
-import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM, NETWORK_NOT_FOUND, NIC_CHANGE_NEEDS_STOP, SHARES_BLOCK_SAVE, VIRTIOFS_UNAVAILABLE } from '../api/issueCodes.js';
+import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM, NETWORK_NOT_FOUND, NIC_CHANGE_NEEDS_STOP, SHARES_BLOCK_SAVE, CLIPBOARD_BLOCKS_SAVE, VIRTIOFS_UNAVAILABLE } from '../api/issueCodes.js';
 import { waitForEvent, Emitter } from '../../src-vmm/base/events.js';
 import { applyChange, composeConfig, getOsType, hasSecureBoot, hasTpm, isLinkUp, MAX_NICS, newVmNameProblems, nextDeviceId, randomMac, recoveryOf, sharesOf, sshForward, validateConfig, type MachineChange, type Nic, type ShareMode, type VmConfig } from '../../src-vmm/model/index.js';
 import { nicPorts } from '../../src-vmm/qemu/devices.js';
@@ -1068,6 +1068,9 @@ export class VmService {
     const tags = sharesOf(row.config).map((x) => x.tag);
     if (tags.length) {
       throw withIssue('STATE_CONFLICT', `VM '${row.name}' shares host folders (${tags.map((t) => `'${t}'`).join(', ')}), and QEMU cannot save the running state of a VM with shared folders`, { code: SHARES_BLOCK_SAVE, data: { vm: row.name, tags } });
+    }
+    if (row.config.display.clipboard === true) {
+      throw withIssue('STATE_CONFLICT', `VM '${row.name}' shares its clipboard with the display, and QEMU cannot save the running state of a VM that does`, { code: CLIPBOARD_BLOCKS_SAVE, data: { vm: row.name } });
     }
     return this.d.tasks.run('vm.save', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       const ended = waitForEvent(this.vmStates.event, (e) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state), { timeoutMs: 600_000 });

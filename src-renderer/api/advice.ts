@@ -3,7 +3,9 @@
 // (the command line words the same remedies with its flags: src-main/cli/advice.ts).
 import { errorIssues } from '../../src-vmm/base/errors.js';
 import {
+  CLIPBOARD_BLOCKS_SAVE,
   FILE_MISSING,
+  SHARES_BLOCK_SAVE,
   GUEST_IGNORED_POWER_BUTTON,
   IMAGE_READS_OTHER_FILES,
   KVM_UNAVAILABLE,
@@ -35,6 +37,10 @@ export function uiAdvice(e: { details?: unknown }): string | undefined {
         return 'Stop them first, or power them off.';
       case UNKNOWN_OS_TYPE:
         return 'Choose an OS type from the list.';
+      case SHARES_BLOCK_SAVE:
+        return 'Shut it down instead, or remove its shared folders in Settings while it is stopped.';
+      case CLIPBOARD_BLOCKS_SAVE:
+        return 'Shut it down instead, or turn the clipboard off in Settings → Display while it is stopped.';
     }
   }
   return undefined;

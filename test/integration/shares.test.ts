@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { cliIn, tempHome, waitUntil } from '../helpers/cli.node.js';
 import { guestShell } from '../helpers/guestShell.node.js';
 import { execFileSync } from 'node:child_process';
-import { fixtureGuest, GUEST_TOOLS } from '../fixtures/guest.node.js';
+import { fixtureGuest, GUEST_READY, GUEST_TOOLS } from '../fixtures/guest.node.js';
 
 /** Running processes whose program is `program` (a path's last part) and whose arguments mention `text`. */
 function processes(program: string, text: string): { pid: number; argv: string[] }[] {
@@ -160,6 +160,24 @@ describe('shared folders', () => {
     // The helpers end with the VM.
     await ok('stop', 'shared', '--force');
     await waitUntil('the helpers to end', () => (processes('virtiofsd', folder).length === 0 ? true : undefined), 15_000);
+  });
+
+  test('a VM that shares its clipboard keeps no running state either: save is refused up front, a snapshot holds its disks', async () => {
+    await ok('create', '--name', 'clipvm', ...kernel, '--disk', '16M', '--clipboard', 'on');
+    assert.equal((await ok('show', 'clipvm', '--json')).json.display.clipboard, true);
+    await ok('start', 'clipvm', '--wait-serial', GUEST_READY, '--timeout', '180');
+    const save = await h('save', 'clipvm');
+    assert.equal(save.code, 1, save.stderr);
+    assert.match(save.stderr, /shares its clipboard with the display, and QEMU cannot save the running state of a VM that does: shut it down .*--clipboard off/);
+    // Without an agent a snapshot is refused, saying why, unless a crash-consistent one is asked for.
+    const refused = await h('snapshot', 'take', 'clipvm', '--name', 'refused');
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /shares its clipboard, so its running state cannot be kept in a snapshot, and no guest agent answers/);
+    const snap = await ok('snapshot', 'take', 'clipvm', '--name', 'disks', '--quiesce', 'off', '--json');
+    assert.deepEqual([snap.json.live, snap.json.quiesced], [false, false], 'the disks alone, as a power cut would leave them');
+    assert.deepEqual((await ok('snapshot', 'list', 'clipvm', '--json')).json.snapshots.map((x: { name: string }) => x.name), ['disks'], 'the refused take left nothing');
+    assert.equal((await ok('show', 'clipvm', '--json')).json.state, 'running', 'the VM runs on');
+    await ok('stop', 'clipvm', '--force');
   });
 
   test('a VM whose virtiofsd dies ends aborted, saying which share; a missing share folder stops the start', async () => {

@@ -20,6 +20,8 @@ describe('advice by surface', () => {
     [codes.LINKED_CLONES_DEPEND, { vm: 'web', clones: ['c'] }],
     [codes.VMS_RUNNING, { vms: ['web'] }],
     [codes.UNKNOWN_OS_TYPE, { osType: 'beos' }],
+    [codes.SHARES_BLOCK_SAVE, { vm: 'web', tags: ['work'] }],
+    [codes.CLIPBOARD_BLOCKS_SAVE, { vm: 'web' }],
   ];
   test('every code has the interface\'s words, which name no command and no flag', () => {
     for (const [code, data] of cases) {
@@ -34,6 +36,7 @@ describe('advice by surface', () => {
     assert.equal(cliAdvice(coded(codes.KVM_UNAVAILABLE, { vm: 'a"$b' })), `use 'hangar modify "a\\"\\$b" --accel auto'`);
     assert.match(cliAdvice(coded(codes.LINKED_CLONES_DEPEND, { vm: 'web', clones: ['c'] })) ?? '', /--keep-shared/);
     assert.match(cliAdvice(coded(codes.IMAGE_READS_OTHER_FILES)) ?? '', /--flatten/);
+    assert.equal(cliAdvice(coded(codes.CLIPBOARD_BLOCKS_SAVE, { vm: 'web' })), "shut it down with 'hangar stop web' instead, or stop sharing the clipboard while it is stopped ('hangar modify web --clipboard off')");
   });
   test('an error without a code gets no advice, and its message stays as it is', () => {
     const plain = new HangarError('QEMU_FAILED', 'QEMU exited');

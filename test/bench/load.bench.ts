@@ -14,7 +14,7 @@ const VMS = Number(process.env.HANGAR_BENCH_LOAD_VMS ?? 20);
 export async function loadBench(): Promise<BenchFigure[]> {
   const { home, cleanup } = tempHome('hangar-bench-load-');
   try {
-    const r = await runLoad({ home, vms: VMS, memoryMiB: 96, guest: fixtureGuest(), log: (l) => process.stderr.write(`bench: load: ${l}\n`) });
+    const r = await runLoad({ home, vms: VMS, memoryMiB: 128, guest: fixtureGuest(), log: (l) => process.stderr.write(`bench: load: ${l}\n`) });
     // The same argvs, started bare and at once, each until its guest printed the ready line.
     const specs = r.folders.map((f) => JSON.parse(readFileSync(join(f, 'run', 'host-spec.json'), 'utf8')) as { qemu: { binary: string; argv: string[]; env: Record<string, string> }; qmpSocket: string; serialSocket: string });
     const t0 = performance.now();

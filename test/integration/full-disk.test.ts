@@ -136,7 +136,7 @@ describe('a full disk', () => {
   });
 
   test('with too little room, every operation is refused before it writes, and nothing changes', async () => {
-    const created = await ok('create', '--name', 'base', '--disk-image', bigVmdk, '--memory', '96', '--nic', 'none', '--json');
+    const created = await ok('create', '--name', 'base', '--disk-image', bigVmdk, '--memory', '128', '--nic', 'none', '--json');
     vmFolder = created.json.folder;
     await ok('snapshot', 'take', 'base', '--name', 'S0');
     pid = ownerPid();

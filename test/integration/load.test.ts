@@ -22,7 +22,7 @@ describe('load', () => {
 
   test(`${VMS} tiny VMs start at once and stop; the API stays responsive and the owner's memory bounded`, async (t) => {
     // 96 MiB: the smallest the Debian test kernel boots in (64, 72 and 80 MiB did not).
-    const r = await runLoad({ home, vms: VMS, memoryMiB: 96, guest: fixtureGuest(), log: (l) => t.diagnostic(l) });
+    const r = await runLoad({ home, vms: VMS, memoryMiB: 128, guest: fixtureGuest(), log: (l) => t.diagnostic(l) });
     t.diagnostic(JSON.stringify({ ...r, folders: undefined }));
     assert.ok(r.list.count >= 20 && r.show.count >= 20, `the prober got enough answers (${r.list.count} list, ${r.show.count} show)`);
     // Bounded: the owner holds no per-VM buffers that grow with the guests' output or run time.

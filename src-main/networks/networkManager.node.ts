@@ -10,7 +10,7 @@ import { HangarError, invalidInput, type ErrorIssue } from '../../src-vmm/base/e
 import { isActive } from '../../src-vmm/protocol/states.js';
 import type { Nic } from '../../src-vmm/model/index.js';
 import type { NicAttachment } from '../../src-vmm/qemu/devices.js';
-import { NETWORK_IN_USE, NETWORK_NEEDS_PRIVILEGE, NETWORK_NOT_FOUND } from '../api/issueCodes.js';
+import { NETWORK_BRIDGE_MISSING, NETWORK_IN_USE, NETWORK_NEEDS_PRIVILEGE, NETWORK_NOT_FOUND } from '../api/issueCodes.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import { isProcessAlive } from '../owner/lock.node.js';
 import { dhcpHostsFile, dnsHostsFile, dnsmasqConfig, leasedAddresses, needsDnsmasq, parseLeases, type DnsmasqFiles, type Lease } from './dnsmasq.js';
@@ -227,6 +227,25 @@ export class NetworkManager {
     const plans = this.planCards(row);
     this.assertForwardsFree(row, row.config.nics);
     return Object.fromEntries(plans.map((p) => [p.nic.id, p.attachment]));
+  }
+
+  /** The host bridges the VM's cards on bridged networks join: each must be there, or one line says which is not. */
+  async assertHostBridges(row: VmRow): Promise<void> {
+    const bridged = [...new Set(row.config.nics.flatMap((c) => (c.network ? [c.network] : [])))]
+      .map((id) => this.d.inventory.networks.get(id))
+      .filter((n): n is NetworkRecord => n?.mode === 'bridged');
+    if (bridged.length === 0) return;
+    const links = await this.tools.links();
+    for (const n of bridged) {
+      const br = links.find((l) => l.name === n.bridge);
+      if (!br || br.kind !== 'bridge') throw this.bridgeMissing(n, links);
+    }
+  }
+
+  private bridgeMissing(n: NetworkRecord, links: readonly HostLink[]): HangarError {
+    const message = `bridge ${n.bridge} of network '${n.name}' is not on this host (any more)`;
+    const bridges = links.filter((l) => l.kind === 'bridge').map((l) => l.name);
+    return new HangarError('NOT_FOUND', message, { details: { issues: [{ path: '', message, code: NETWORK_BRIDGE_MISSING, data: { network: n.name, bridge: n.bridge, bridges } }] } });
   }
 
   /**
@@ -499,7 +518,7 @@ export class NetworkManager {
     const links = await this.tools.links();
     if (n.mode === 'bridged') {
       const br = links.find((l) => l.name === n.bridge);
-      if (!br || br.kind !== 'bridge') throw new HangarError('NOT_FOUND', `bridge ${n.bridge} of network '${n.name}' is not on this host (any more)`);
+      if (!br || br.kind !== 'bridge') throw this.bridgeMissing(n, links);
       return;
     }
     const alias = networkAlias(this.tag, n.id);

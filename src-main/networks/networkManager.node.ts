@@ -19,7 +19,7 @@ import { forwardsAllowed, hostnameFor, planNetwork, type NetworkCreateInput, typ
 import { nftDeleteScript, nftReplaceScript, nftRuleset, nftTableName, NFT_TABLE_PREFIX, type NatForward } from './nftables.js';
 import { dnsmasqDecision, linkDecision, reconcileActions } from './reconcile.js';
 import { homeTag, networkAlias, parseAlias, tapAlias, tapName, type HostLink } from './hostState.js';
-import { HostTools, processHasNetAdmin } from './hostTools.node.js';
+import { bridgeHelperFor, HostTools, processHasNetAdmin } from './hostTools.node.js';
 
 export interface NetworkManagerDeps {
   home: string;
@@ -204,6 +204,11 @@ export class NetworkManager {
         plans.push({ nic, network: n, attachment: { kind: 'mcast', group: group!, port: Number(port) } });
       } else if (this.privileged) {
         plans.push({ nic, network: n, attachment: { kind: 'tap', ifname: tapName(this.tag, row.id, nic.id) } });
+      } else if (n.mode === 'bridged') {
+        // Without the privilege, QEMU's qemu-bridge-helper may still put the card on the host's bridge.
+        const h = bridgeHelperFor(n.bridge);
+        if (!('helper' in h)) throw this.needsPrivilege(n, h.why);
+        plans.push({ nic, network: n, attachment: { kind: 'bridge', bridge: n.bridge, helper: h.helper } });
       } else {
         throw this.needsPrivilege(n);
       }
@@ -211,14 +216,15 @@ export class NetworkManager {
     return plans;
   }
 
-  private needsPrivilege(n: NetworkRecord): HangarError {
+  /** `helperWhy`: a bridged network, and why qemu-bridge-helper cannot attach its cards instead. */
+  private needsPrivilege(n: NetworkRecord, helperWhy?: string): HangarError {
     const what =
       n.mode === 'bridged'
         ? `a tap on bridge ${n.bridge}`
         : n.mode === 'internal'
           ? `its bridge ${n.bridge} (an internal network with DHCP needs one)`
           : `its bridge ${n.bridge}, taps, dnsmasq and nftables rules`;
-    const message = `network '${n.name}' (${n.mode}) needs ${what}, which only a Hangar running with the CAP_NET_ADMIN capability can make: grant it once by running Hangar as root, or by starting it with that capability (setpriv --ambient-caps +net_admin,+net_bind_service,+net_raw)`;
+    const message = `network '${n.name}' (${n.mode}) needs ${what}, which only a Hangar running with the CAP_NET_ADMIN capability can make: grant it once by running Hangar as root, or by starting it with that capability (setpriv --ambient-caps +net_admin,+net_bind_service,+net_raw)${helperWhy ? `; or by letting qemu-bridge-helper attach it, which cannot now: ${helperWhy}` : ''}`;
     return new HangarError('UNSUPPORTED', message, { details: { issues: [{ path: '', message, code: NETWORK_NEEDS_PRIVILEGE, data: { network: n.name, mode: n.mode } }] } });
   }
 
@@ -300,6 +306,10 @@ export class NetworkManager {
   async attachCard(row: VmRow, nic: Nic): Promise<NicAttachment | undefined> {
     const [plan] = this.planCards(row, [nic]);
     if (!plan) return undefined;
+    if (plan.attachment.kind === 'bridge') {
+      // QEMU would have to spawn the helper, which its sandbox forbids (the VM runs with it).
+      throw new HangarError('UNSUPPORTED', `card ${nic.id} joins bridge ${plan.network.bridge} through qemu-bridge-helper, which only a VM that is starting can use: stop VM '${row.name}' to add it, or give Hangar the CAP_NET_ADMIN capability`);
+    }
     this.assertForwardsFree(row, [nic]);
     return this.exclusive(async () => {
       if (plan.attachment.kind === 'tap') {

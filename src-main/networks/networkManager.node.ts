@@ -204,19 +204,20 @@ export class NetworkManager {
         plans.push({ nic, network: n, attachment: { kind: 'mcast', group: group!, port: Number(port) } });
       } else if (this.privileged) {
         plans.push({ nic, network: n, attachment: { kind: 'tap', ifname: tapName(this.tag, row.id, nic.id) } });
-      } else if (n.mode === 'bridged') {
-        // Without the privilege, QEMU's qemu-bridge-helper may still put the card on the host's bridge.
+      } else {
+        // Without the privilege, QEMU's qemu-bridge-helper may still put the card on a bridge that
+        // exists: the host's (bridged), or one a privileged owner of this home made (checked, with its
+        // dnsmasq, before the start: assertHostBridges). Port forwards would need nftables rules.
         const h = bridgeHelperFor(n.bridge);
         if (!('helper' in h)) throw this.needsPrivilege(n, h.why);
+        if (nic.forwards.length) throw this.needsPrivilege(n, `the port forwards of card ${nic.id} need nftables rules`);
         plans.push({ nic, network: n, attachment: { kind: 'bridge', bridge: n.bridge, helper: h.helper } });
-      } else {
-        throw this.needsPrivilege(n);
       }
     }
     return plans;
   }
 
-  /** `helperWhy`: a bridged network, and why qemu-bridge-helper cannot attach its cards instead. */
+  /** `helperWhy`: why qemu-bridge-helper cannot attach its cards instead. */
   private needsPrivilege(n: NetworkRecord, helperWhy?: string): HangarError {
     const what =
       n.mode === 'bridged'
@@ -235,17 +236,57 @@ export class NetworkManager {
     return Object.fromEntries(plans.map((p) => [p.nic.id, p.attachment]));
   }
 
-  /** The host bridges the VM's cards on bridged networks join: each must be there, or one line says which is not. */
+  /**
+   * Before a VM starts, the bridges its cards join and this owner cannot make: the host's own (bridged
+   * networks), and, without the privilege, those qemu-bridge-helper joins (made earlier by a privileged
+   * owner of this home, with its dnsmasq). Each must be there, or one line says which is not.
+   */
   async assertHostBridges(row: VmRow): Promise<void> {
-    const bridged = [...new Set(row.config.nics.flatMap((c) => (c.network ? [c.network] : [])))]
-      .map((id) => this.d.inventory.networks.get(id))
-      .filter((n): n is NetworkRecord => n?.mode === 'bridged');
-    if (bridged.length === 0) return;
+    this.planCards(row); // what needs no look at the host is refused first
+    const networks = [...new Set(row.config.nics.flatMap((c) => (c.network ? [c.network] : [])))].flatMap((id) => {
+      const n = this.d.inventory.networks.get(id);
+      return n && (n.mode === 'bridged' || (!this.privileged && this.transportOf(n) === 'bridge')) ? [n] : [];
+    });
+    if (networks.length === 0) return;
     const links = await this.tools.links();
-    for (const n of bridged) {
-      const br = links.find((l) => l.name === n.bridge);
-      if (!br || br.kind !== 'bridge') throw this.bridgeMissing(n, links);
+    for (const n of networks) {
+      if (n.mode === 'bridged') {
+        const br = links.find((l) => l.name === n.bridge);
+        if (!br || br.kind !== 'bridge') throw this.bridgeMissing(n, links);
+      } else {
+        const why = this.notMadeYet(n, links);
+        if (why) throw this.needsPrivilege(n, why);
+      }
     }
+  }
+
+  /** Why a network of Hangar's is not ready for cards an unprivileged owner attaches: its bridge or its dnsmasq is missing. */
+  private notMadeYet(n: NetworkRecord, links: readonly HostLink[]): string | null {
+    const br = links.find((l) => l.name === n.bridge);
+    if (!br || br.kind !== 'bridge' || br.alias !== networkAlias(this.tag, n.id)) return `its bridge ${n.bridge} is not made yet (a privileged Hangar makes it when a VM first starts on it)`;
+    if (needsDnsmasq(n) && this.dnsmasqPid(this.files(n.id)) === null) return `its dnsmasq does not run (a privileged Hangar starts it when a VM starts on it)`;
+    return null;
+  }
+
+  /**
+   * Without the privilege, a network a privileged owner made: checked once more, its dnsmasq told of the
+   * reservations (where this user may: the same user made it), its leases watched. Nothing is made.
+   */
+  private async joinMadeNetwork(n: NetworkRecord): Promise<void> {
+    const why = this.notMadeYet(n, await this.tools.links());
+    if (why) throw this.needsPrivilege(n, why);
+    if (!needsDnsmasq(n)) return;
+    const files = this.files(n.id);
+    const rs = this.d.inventory.networks.reservations(n.id);
+    try {
+      writeFileSync(files.dhcpHosts, dhcpHostsFile(rs), { mode: 0o600 });
+      writeFileSync(files.dnsHosts, dnsHostsFile(rs), { mode: 0o600 });
+      process.kill(this.dnsmasqPid(files)!, 'SIGHUP');
+    } catch (e) {
+      // Its cards still get addresses from the pool, but not the reserved ones, nor names.
+      this.d.log(`network '${n.name}': cannot hand dnsmasq the reservations: ${(e as Error).message}`);
+    }
+    this.watchLeases(n);
   }
 
   private bridgeMissing(n: NetworkRecord, links: readonly HostLink[]): HangarError {
@@ -268,7 +309,8 @@ export class NetworkManager {
         for (const n of uniqueNetworks(plans)) {
           if (this.transportOf(n) === 'multicast') continue;
           this.syncReservations(n);
-          await this.bringUp(n, [row.id]);
+          if (this.privileged || n.mode === 'bridged') await this.bringUp(n, [row.id]);
+          else await this.joinMadeNetwork(n);
         }
         for (const p of plans) {
           if (p.attachment.kind !== 'tap') continue;

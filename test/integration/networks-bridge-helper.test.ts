@@ -6,7 +6,9 @@
 // /dev/net/tun node readable by all, as on a Debian host: in this container it is root's only), and
 // every network part inside a network namespace of the test's own: the machine itself is untouched.
 // The LAN is as in networks-bridged.test.ts: a bridge with the host's address, a router's DHCP, and
-// another machine behind a veth.
+// another machine behind a veth. Then a host-only network of Hangar's: refused while its bridge is not
+// made; made once by the same user's Hangar granted the capabilities (setpriv --ambient-caps, as the
+// refusal says); afterwards the user's Hangar without them attaches the card to it through the helper.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -34,6 +36,7 @@ describe('networks: qemu-bridge-helper, for an owner without CAP_NET_ADMIN', () 
   const holder = join(dir, 'ns');
   const mountNs = join(holder, 'mnt');
   const { h, ok } = ns.cli(home, { asUid: NOBODY, mountNs });
+  const privileged = ns.cli(home, { asUid: NOBODY, netAdmin: true, mountNs });
   const sh = guestCommands(h);
   const inMountNs = (...args: string[]) => execFileSync('nsenter', [`--mount=${mountNs}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
   const ports = (bridge: string) => (JSON.parse(ns.run('ip', '-j', 'link', 'show', 'master', bridge)) as { ifname: string }[]).map((l) => l.ifname).sort();
@@ -54,7 +57,7 @@ describe('networks: qemu-bridge-helper, for an owner without CAP_NET_ADMIN', () 
     // Inside it only: /etc/qemu/bridge.conf (the helper reads that path, fixed when it was built).
     mkdirSync(join(dir, 'etc-upper', 'qemu'), { recursive: true });
     mkdirSync(join(dir, 'etc-work'));
-    writeFileSync(join(dir, 'etc-upper', 'qemu', 'bridge.conf'), `# this test's LAN only\nallow ${LAN_BRIDGE}\n`, { mode: 0o644 });
+    writeFileSync(join(dir, 'etc-upper', 'qemu', 'bridge.conf'), `# this test's LAN only\nallow ${LAN_BRIDGE}\nallow hgho0\nallow hgnat0\n`, { mode: 0o644 });
     inMountNs('mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=/etc,upperdir=${join(dir, 'etc-upper')},workdir=${join(dir, 'etc-work')}`, '/etc');
     // The helper, setuid root as `chmod u+s` by an admin makes it, bound over Debian's.
     copyFileSync(HELPER, join(dir, 'qemu-bridge-helper'));
@@ -80,6 +83,8 @@ describe('networks: qemu-bridge-helper, for an owner without CAP_NET_ADMIN', () 
     const create = (name: string, network: string) => ok('create', '--name', name, '--disk', 'none', '--memory', '128', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', 'console=ttyS0 quiet', '--nic', `virtio,network=${network}`);
     await create('guest', 'lan');
     await create('denied', 'elsewhere');
+    await ok('network', 'create', 'ho', '--mode', 'hostonly', '--subnet', '192.168.79.0/24', '--bridge', 'hgho0');
+    await create('hovm', 'ho');
   });
 
   after(async () => {
@@ -146,5 +151,53 @@ describe('networks: qemu-bridge-helper, for an owner without CAP_NET_ADMIN', () 
     await waitUntil(`the tap to leave ${LAN_BRIDGE}`, () => (ports(LAN_BRIDGE).length === 1 ? true : undefined), 30_000);
     assert.deepEqual(ports(LAN_BRIDGE), ['lanpeer0']);
     assert.equal(ns.try('busybox', 'ping', '-c', '1', '-W', '3', LAN_MACHINE).code, 0);
+  });
+
+  test("a host-only network whose bridge is not made yet: refused in one line, naming the one-time step; nothing made", async () => {
+    const r = await h('start', 'hovm');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /network 'ho' \(hostonly\) needs its bridge hgho0, taps, dnsmasq and nftables rules, which only a Hangar running with the CAP_NET_ADMIN capability can make: .*setpriv --ambient-caps .*; or by letting qemu-bridge-helper attach it, which cannot now: its bridge hgho0 is not made yet/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal((await ok('show', 'hovm', '--json')).json.state, 'stopped');
+    assert.equal(ns.try('ip', 'link', 'show', 'dev', 'hgho0').code, 1, 'no bridge made');
+  });
+
+  test("made once by the user's Hangar granted the capabilities: its own tap, the sandbox kept; bridge and dnsmasq stay after it ends", async () => {
+    await ok('shutdown');
+    assert.equal((await privileged.ok('network', 'list', '--json')).json.privileged, true);
+    await privileged.ok('start', 'hovm', '--wait-serial', 'TESTGUEST NET', '--timeout', BOOT_TIMEOUT_S);
+    const [qemu] = ns.processes('qemu-system-x86_64');
+    assert.match(qemu!.cmdline, /-netdev tap,id=net0_netdev,ifname=hgt/);
+    assert.ok(qemu!.cmdline.includes('-sandbox'));
+    await privileged.ok('stop', 'hovm', '--force');
+    await waitUntil('its tap to go', () => (ports('hgho0').length === 0 ? true : undefined), 30_000);
+    await privileged.ok('shutdown');
+    assert.equal(ns.try('ip', 'link', 'show', 'dev', 'hgho0').code, 0, 'the bridge stays');
+    assert.equal(ns.processes(`dnsmasq --conf-file=${home}`).length, 1, 'its dnsmasq runs on');
+  });
+
+  test('then the same user without the privilege: the helper attaches the card to that bridge; the reserved address, the host reaches the guest', async () => {
+    assert.equal((await ok('network', 'list', '--json')).json.privileged, false);
+    const reserved = (await ok('network', 'show', 'ho', '--json')).json.reservations[0].address as string;
+    assert.match(reserved, /^192\.168\.79\.\d+$/);
+    await ok('start', 'hovm', '--wait-serial', 'TESTGUEST NET', '--timeout', BOOT_TIMEOUT_S);
+    const [qemu] = ns.processes('qemu-system-x86_64');
+    assert.match(qemu!.cmdline, new RegExp(`-netdev bridge,id=net0_netdev,br=hgho0,helper=${HELPER} `));
+    assert.match(readFileSync(`/proc/${qemu!.pid}/status`, 'utf8'), new RegExp(`\\nUid:\\s+${NOBODY}\\s`));
+    assert.equal(ports('hgho0').length, 1, "the helper's tap");
+    await waitUntil('the host to reach the guest at its reserved address', () => (ns.try('busybox', 'ping', '-c', '1', '-W', '2', reserved).code === 0 ? true : undefined), 60_000);
+    assert.equal(await sh.status('hovm', 'ping -c 1 -W 3 192.168.79.1'), 0, 'the guest reaches the host');
+    assert.deepEqual((await ok('show', 'hovm', '--json')).json.nics[0].ipAddresses, [reserved]);
+  });
+
+  test('a card with port forwards on a nat network: they would need nftables rules, so the helper cannot stand in; one line, nothing made', async () => {
+    await ok('network', 'create', 'natted', '--mode', 'nat', '--subnet', '192.168.80.0/24', '--bridge', 'hgnat0');
+    await ok('create', '--name', 'served', '--disk', 'none', '--memory', '128', '--kernel', guest.kernel, '--initrd', guest.initrd, '--nic', 'virtio,network=natted,forward=tcp:8080:80');
+    const r = await h('start', 'served');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /network 'natted' \(nat\) needs .*; or by letting qemu-bridge-helper attach it, which cannot now: the port forwards of card net0 need nftables rules/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal((await ok('show', 'served', '--json')).json.state, 'stopped');
+    assert.equal(ns.try('ip', 'link', 'show', 'dev', 'hgnat0').code, 1, 'no bridge made');
   });
 });

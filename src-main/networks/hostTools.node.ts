@@ -2,11 +2,12 @@
 // dnsmasq; and the few files under /proc that say what the process may do. Each failure is one line
 // that names the command and what the tool said.
 import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { hasNetAdmin, parseIpAddrs, parseIpLinks, parseIpRoutes, type HostLink } from './hostState.js';
 import type { HostNetworkFacts } from './model.js';
+import { bridgeAclVerdict, BRIDGE_ACL_FILE } from './bridgeAcl.js';
 
 const TOOLS = {
   ip: { binary: 'ip', pkg: 'iproute2' },
@@ -108,4 +109,40 @@ export function processHasNetAdmin(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Where distributions put qemu-bridge-helper (Debian: qemu-system-common). */
+export const BRIDGE_HELPER_PATHS = ['/usr/lib/qemu/qemu-bridge-helper', '/usr/libexec/qemu-bridge-helper'];
+
+/**
+ * qemu-bridge-helper, when an owner without CAP_NET_ADMIN may use it to join `bridge`: installed, setuid
+ * root (as the admin allows it: chmod u+s), this process not root (root without the capability cannot
+ * hand it one), and its access list allowing the bridge. Otherwise why not, in a few words.
+ */
+export function bridgeHelperFor(bridge: string): { helper: string } | { why: string } {
+  const found = BRIDGE_HELPER_PATHS.find((p) => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  });
+  if (!found) return { why: 'qemu-bridge-helper is not installed (Debian package qemu-system-common)' };
+  const st = statSync(found);
+  if (st.uid !== 0 || (st.mode & 0o4000) === 0) return { why: `${found} is not setuid root (an admin allows it once: chmod u+s ${found})` };
+  if (process.getuid?.() === 0) return { why: 'qemu-bridge-helper gives no privilege to root without CAP_NET_ADMIN' };
+  // A list only root may read is the helper's to judge; a missing one it refuses, and so does Hangar.
+  try {
+    accessSync(BRIDGE_ACL_FILE, constants.R_OK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EACCES') return { helper: found };
+  }
+  const verdict = bridgeAclVerdict(bridge, (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return null;
+    }
+  });
+  return verdict.allowed ? { helper: found } : { why: verdict.why };
 }

@@ -10,7 +10,7 @@ import { HangarError, invalidInput, type ErrorIssue } from '../../src-vmm/base/e
 import { isActive } from '../../src-vmm/protocol/states.js';
 import type { Nic } from '../../src-vmm/model/index.js';
 import type { NicAttachment } from '../../src-vmm/qemu/devices.js';
-import { NETWORK_IN_USE, NETWORK_NEEDS_PRIVILEGE, NETWORK_NOT_FOUND } from '../api/issueCodes.js';
+import { NETWORK_BRIDGE_MISSING, NETWORK_IN_USE, NETWORK_NEEDS_PRIVILEGE, NETWORK_NOT_FOUND } from '../api/issueCodes.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import { isProcessAlive } from '../owner/lock.node.js';
 import { dhcpHostsFile, dnsHostsFile, dnsmasqConfig, leasedAddresses, needsDnsmasq, parseLeases, type DnsmasqFiles, type Lease } from './dnsmasq.js';
@@ -19,7 +19,7 @@ import { forwardsAllowed, hostnameFor, planNetwork, type NetworkCreateInput, typ
 import { nftDeleteScript, nftReplaceScript, nftRuleset, nftTableName, NFT_TABLE_PREFIX, type NatForward } from './nftables.js';
 import { dnsmasqDecision, linkDecision, reconcileActions } from './reconcile.js';
 import { homeTag, networkAlias, parseAlias, tapAlias, tapName, type HostLink } from './hostState.js';
-import { HostTools, processHasNetAdmin } from './hostTools.node.js';
+import { bridgeHelperFor, HostTools, processHasNetAdmin } from './hostTools.node.js';
 
 export interface NetworkManagerDeps {
   home: string;
@@ -205,20 +205,27 @@ export class NetworkManager {
       } else if (this.privileged) {
         plans.push({ nic, network: n, attachment: { kind: 'tap', ifname: tapName(this.tag, row.id, nic.id) } });
       } else {
-        throw this.needsPrivilege(n);
+        // Without the privilege, QEMU's qemu-bridge-helper may still put the card on a bridge that
+        // exists: the host's (bridged), or one a privileged owner of this home made (checked, with its
+        // dnsmasq, before the start: assertHostBridges). Port forwards would need nftables rules.
+        const h = bridgeHelperFor(n.bridge);
+        if (!('helper' in h)) throw this.needsPrivilege(n, h.why);
+        if (nic.forwards.length) throw this.needsPrivilege(n, `the port forwards of card ${nic.id} need nftables rules`);
+        plans.push({ nic, network: n, attachment: { kind: 'bridge', bridge: n.bridge, helper: h.helper } });
       }
     }
     return plans;
   }
 
-  private needsPrivilege(n: NetworkRecord): HangarError {
+  /** `helperWhy`: why qemu-bridge-helper cannot attach its cards instead. */
+  private needsPrivilege(n: NetworkRecord, helperWhy?: string): HangarError {
     const what =
       n.mode === 'bridged'
         ? `a tap on bridge ${n.bridge}`
         : n.mode === 'internal'
           ? `its bridge ${n.bridge} (an internal network with DHCP needs one)`
           : `its bridge ${n.bridge}, taps, dnsmasq and nftables rules`;
-    const message = `network '${n.name}' (${n.mode}) needs ${what}, which only a Hangar running with the CAP_NET_ADMIN capability can make: grant it once by running Hangar as root, or by starting it with that capability (setpriv --ambient-caps +net_admin,+net_bind_service,+net_raw)`;
+    const message = `network '${n.name}' (${n.mode}) needs ${what}, which only a Hangar running with the CAP_NET_ADMIN capability can make: grant it once by running Hangar as root, or by starting it with that capability (setpriv --ambient-caps +net_admin,+net_bind_service,+net_raw)${helperWhy ? `; or by letting qemu-bridge-helper attach it, which cannot now: ${helperWhy}` : ''}`;
     return new HangarError('UNSUPPORTED', message, { details: { issues: [{ path: '', message, code: NETWORK_NEEDS_PRIVILEGE, data: { network: n.name, mode: n.mode } }] } });
   }
 
@@ -227,6 +234,65 @@ export class NetworkManager {
     const plans = this.planCards(row);
     this.assertForwardsFree(row, row.config.nics);
     return Object.fromEntries(plans.map((p) => [p.nic.id, p.attachment]));
+  }
+
+  /**
+   * Before a VM starts, the bridges its cards join and this owner cannot make: the host's own (bridged
+   * networks), and, without the privilege, those qemu-bridge-helper joins (made earlier by a privileged
+   * owner of this home, with its dnsmasq). Each must be there, or one line says which is not.
+   */
+  async assertHostBridges(row: VmRow): Promise<void> {
+    this.planCards(row); // what needs no look at the host is refused first
+    const networks = [...new Set(row.config.nics.flatMap((c) => (c.network ? [c.network] : [])))].flatMap((id) => {
+      const n = this.d.inventory.networks.get(id);
+      return n && (n.mode === 'bridged' || (!this.privileged && this.transportOf(n) === 'bridge')) ? [n] : [];
+    });
+    if (networks.length === 0) return;
+    const links = await this.tools.links();
+    for (const n of networks) {
+      if (n.mode === 'bridged') {
+        const br = links.find((l) => l.name === n.bridge);
+        if (!br || br.kind !== 'bridge') throw this.bridgeMissing(n, links);
+      } else {
+        const why = this.notMadeYet(n, links);
+        if (why) throw this.needsPrivilege(n, why);
+      }
+    }
+  }
+
+  /** Why a network of Hangar's is not ready for cards an unprivileged owner attaches: its bridge or its dnsmasq is missing. */
+  private notMadeYet(n: NetworkRecord, links: readonly HostLink[]): string | null {
+    const br = links.find((l) => l.name === n.bridge);
+    if (!br || br.kind !== 'bridge' || br.alias !== networkAlias(this.tag, n.id)) return `its bridge ${n.bridge} is not made yet (a privileged Hangar makes it when a VM first starts on it)`;
+    if (needsDnsmasq(n) && this.dnsmasqPid(this.files(n.id)) === null) return `its dnsmasq does not run (a privileged Hangar starts it when a VM starts on it)`;
+    return null;
+  }
+
+  /**
+   * Without the privilege, a network a privileged owner made: checked once more, its dnsmasq told of the
+   * reservations (where this user may: the same user made it), its leases watched. Nothing is made.
+   */
+  private async joinMadeNetwork(n: NetworkRecord): Promise<void> {
+    const why = this.notMadeYet(n, await this.tools.links());
+    if (why) throw this.needsPrivilege(n, why);
+    if (!needsDnsmasq(n)) return;
+    const files = this.files(n.id);
+    const rs = this.d.inventory.networks.reservations(n.id);
+    try {
+      writeFileSync(files.dhcpHosts, dhcpHostsFile(rs), { mode: 0o600 });
+      writeFileSync(files.dnsHosts, dnsHostsFile(rs), { mode: 0o600 });
+      process.kill(this.dnsmasqPid(files)!, 'SIGHUP');
+    } catch (e) {
+      // Its cards still get addresses from the pool, but not the reserved ones, nor names.
+      this.d.log(`network '${n.name}': cannot hand dnsmasq the reservations: ${(e as Error).message}`);
+    }
+    this.watchLeases(n);
+  }
+
+  private bridgeMissing(n: NetworkRecord, links: readonly HostLink[]): HangarError {
+    const message = `bridge ${n.bridge} of network '${n.name}' is not on this host (any more)`;
+    const bridges = links.filter((l) => l.kind === 'bridge').map((l) => l.name);
+    return new HangarError('NOT_FOUND', message, { details: { issues: [{ path: '', message, code: NETWORK_BRIDGE_MISSING, data: { network: n.name, bridge: n.bridge, bridges } }] } });
   }
 
   /**
@@ -243,7 +309,8 @@ export class NetworkManager {
         for (const n of uniqueNetworks(plans)) {
           if (this.transportOf(n) === 'multicast') continue;
           this.syncReservations(n);
-          await this.bringUp(n, [row.id]);
+          if (this.privileged || n.mode === 'bridged') await this.bringUp(n, [row.id]);
+          else await this.joinMadeNetwork(n);
         }
         for (const p of plans) {
           if (p.attachment.kind !== 'tap') continue;
@@ -281,6 +348,10 @@ export class NetworkManager {
   async attachCard(row: VmRow, nic: Nic): Promise<NicAttachment | undefined> {
     const [plan] = this.planCards(row, [nic]);
     if (!plan) return undefined;
+    if (plan.attachment.kind === 'bridge') {
+      // QEMU would have to spawn the helper, which its sandbox forbids (the VM runs with it).
+      throw new HangarError('UNSUPPORTED', `card ${nic.id} joins bridge ${plan.network.bridge} through qemu-bridge-helper, which only a VM that is starting can use: stop VM '${row.name}' to add it, or give Hangar the CAP_NET_ADMIN capability`);
+    }
     this.assertForwardsFree(row, [nic]);
     return this.exclusive(async () => {
       if (plan.attachment.kind === 'tap') {
@@ -499,7 +570,7 @@ export class NetworkManager {
     const links = await this.tools.links();
     if (n.mode === 'bridged') {
       const br = links.find((l) => l.name === n.bridge);
-      if (!br || br.kind !== 'bridge') throw new HangarError('NOT_FOUND', `bridge ${n.bridge} of network '${n.name}' is not on this host (any more)`);
+      if (!br || br.kind !== 'bridge') throw this.bridgeMissing(n, links);
       return;
     }
     const alias = networkAlias(this.tag, n.id);

@@ -787,6 +787,8 @@ export class VmService {
   // ---------------------------------------------------------------- lifecycle
 
   async start(ref: string, opts: { waitSerial?: string; timeoutS: number; signal: AbortSignal; onProgress: (f: number, m?: string) => void }) {
+    // A bridged network whose host bridge is gone refuses the start before it begins (the VM stays as it was).
+    await this.d.networks.assertHostBridges(this.find(ref));
     const row = this.find(ref);
     if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is already ${row.state}`);
     this.d.tasks.assertFree(row);

@@ -368,6 +368,8 @@ export class VmmHost {
       },
       'host.nicAdd': async ({ nic, attachment }) => {
         guard('nicAdd');
+        // QEMU would spawn qemu-bridge-helper, which its seccomp sandbox answers by killing it.
+        if (attachment?.kind === 'bridge') throw new HangarError('UNSUPPORTED', 'a card that joins its bridge through qemu-bridge-helper cannot be plugged into a running VM');
         const bus = this.nicPorts ? freeNicPort(Object.values(this.nicPorts.used), this.nicPorts.count) : undefined;
         if (this.nicPorts && !bus) throw new HangarError('STATE_CONFLICT', 'every PCIe port for network cards is taken');
         await this.qmp.execute('netdev_add', netdevProps(nic, attachment));

@@ -9,6 +9,7 @@ import { Nic, PortForward } from '../model/index.js';
 export const NicAttachmentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tap'), ifname: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/) }).strict(),
   z.object({ kind: z.literal('mcast'), group: z.string().regex(/^239\.\d{1,3}\.\d{1,3}\.\d{1,3}$/), port: z.number().int().min(1).max(65535) }).strict(),
+  z.object({ kind: z.literal('bridge'), bridge: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/), helper: z.string().regex(/^\/[A-Za-z0-9_./-]+$/) }).strict(),
 ]);
 
 export const Empty = z.object({}).strict();

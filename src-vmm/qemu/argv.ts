@@ -450,7 +450,16 @@ function incomingArgs({ paths }: BuildContext): Section {
   return { args: paths.incoming ? ['-incoming', 'defer'] : [], files: [] };
 }
 
-function sandboxArgs(): Section {
+/** Whether a card joins its bridge through qemu-bridge-helper, which QEMU itself spawns. */
+export function usesBridgeHelper(host: HostFacts): boolean {
+  return Object.values(host.nics ?? {}).some((a) => a.kind === 'bridge');
+}
+
+function sandboxArgs({ host }: BuildContext): Section {
+  // qemu-bridge-helper is spawned by QEMU and must gain its privileges (setuid): the sandbox forbids
+  // both (spawn=deny; seccomp sets no_new_privs). Such a QEMU runs without it: the price of joining a
+  // bridge without privileges of Hangar's own (a privileged owner makes the tap and keeps the sandbox).
+  if (usesBridgeHelper(host)) return { args: [], files: [] };
   return { args: ['-sandbox', SANDBOX_OPTS], files: [] };
 }
 

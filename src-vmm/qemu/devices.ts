@@ -251,9 +251,14 @@ export function hostfwdRule(f: Nic['forwards'][number]): string {
  *   bridge), which QEMU opens by name; QEMU needs no privilege and spawns nothing (its sandbox forbids it);
  * - mcast: QEMU's socket netdev on a multicast group bound to loopback, the unprivileged way for VMs
  *   to share an internal network (every QEMU that joins the group sees the others' frames).
+ * - bridge: QEMU's bridge netdev: QEMU runs qemu-bridge-helper (setuid root, or with CAP_NET_ADMIN),
+ *   which makes a tap on the bridge, if its ACL (/etc/qemu/bridge.conf) allows it, and hands QEMU its
+ *   fd: how an owner without privileges joins a bridge that exists. The helper is spawned by QEMU and
+ *   gains privileges, which the seccomp sandbox forbids (spawn=deny, and the no_new_privs it sets), so
+ *   such a QEMU runs without it (see argv.ts sandboxArgs).
  * A card without a network is user-mode NAT (slirp) and needs no attachment.
  */
-export type NicAttachment = { kind: 'tap'; ifname: string } | { kind: 'mcast'; group: string; port: number };
+export type NicAttachment = { kind: 'tap'; ifname: string } | { kind: 'mcast'; group: string; port: number } | { kind: 'bridge'; bridge: string; helper: string };
 
 /** The address QEMU's multicast socket netdevs bind to: loopback, so frames never leave this host. */
 export const MCAST_LOCAL_ADDRESS = '127.0.0.1';
@@ -262,13 +267,15 @@ export const MCAST_LOCAL_ADDRESS = '127.0.0.1';
 export type NetdevProps =
   | { type: 'user'; id: string; hostfwd?: { str: string }[] }
   | { type: 'tap'; id: string; ifname: string; script: 'no'; downscript: 'no' }
-  | { type: 'socket'; id: string; mcast: string; localaddr: string };
+  | { type: 'socket'; id: string; mcast: string; localaddr: string }
+  | { type: 'bridge'; id: string; br: string; helper: string };
 
 export function netdevProps(nic: Nic, attachment?: NicAttachment): NetdevProps {
   const id = netdevId(nic.id);
   if (!attachment) return { type: 'user', id, ...(nic.forwards.length ? { hostfwd: nic.forwards.map((f) => ({ str: hostfwdRule(f) })) } : {}) };
   // script=no, downscript=no: the tap exists and is on its bridge; QEMU must not run ifup scripts.
   if (attachment.kind === 'tap') return { type: 'tap', id, ifname: attachment.ifname, script: 'no', downscript: 'no' };
+  if (attachment.kind === 'bridge') return { type: 'bridge', id, br: attachment.bridge, helper: attachment.helper };
   return { type: 'socket', id, mcast: `${attachment.group}:${attachment.port}`, localaddr: MCAST_LOCAL_ADDRESS };
 }
 
@@ -281,6 +288,8 @@ export function netdevArg(p: NetdevProps): string {
       return `tap,${qemuOpts([['id', p.id], ['ifname', p.ifname], ['script', p.script], ['downscript', p.downscript]])}`;
     case 'socket':
       return `socket,${qemuOpts([['id', p.id], ['mcast', p.mcast], ['localaddr', p.localaddr]])}`;
+    case 'bridge':
+      return `bridge,${qemuOpts([['id', p.id], ['br', p.br], ['helper', p.helper]])}`;
   }
 }
 

@@ -37,11 +37,17 @@ export class TestNetns {
    * The hangar CLI inside the namespace, for one home. `unprivileged`: without CAP_NET_ADMIN (dropped
    * from the bounding set, so the owner the CLI starts has none either), as a user's desktop runs.
    */
-  cli(home: string, opts: { unprivileged?: boolean } = {}) {
-    const prefix = opts.unprivileged ? ['setpriv', '--bounding-set=-net_admin', '--'] : [];
+  cli(home: string, opts: { unprivileged?: boolean; asUid?: number; netAdmin?: boolean; mountNs?: string } = {}) {
+    // asUid: as that user (the group of the same number, no other groups), as a user's desktop runs, and
+    // netAdmin: granted the capabilities as Hangar's refusal says (setpriv --ambient-caps); mountNs:
+    // inside that (bind-mounted) mount namespace, which `ip netns exec` then derives its own from.
+    const caps = '+net_admin,+net_bind_service,+net_raw';
+    const asUser = opts.asUid !== undefined ? ['setpriv', `--reuid=${opts.asUid}`, `--regid=${opts.asUid}`, '--clear-groups', ...(opts.netAdmin ? [`--inh-caps=${caps}`, `--ambient-caps=${caps}`] : []), '--'] : [];
+    const prefix = opts.unprivileged ? ['setpriv', '--bounding-set=-net_admin', '--'] : asUser;
+    const [file, ...lead] = opts.mountNs ? ['nsenter', `--mount=${opts.mountNs}`, 'ip'] : ['ip'];
     const h = (...args: string[]): Promise<CliResult> =>
       new Promise((resolve, reject) => {
-        const child = spawn('ip', ['netns', 'exec', this.name, ...prefix, process.execPath, cliPath, ...args], {
+        const child = spawn(file!, [...lead, 'netns', 'exec', this.name, ...prefix, process.execPath, cliPath, ...args], {
           env: { ...process.env, HANGAR_HOME: home },
           stdio: ['ignore', 'pipe', 'pipe'],
         });

@@ -372,6 +372,18 @@ describe('device properties', () => {
     const user: Nic = { id: 'net0', model: 'virtio', mac: '0a:48:47:00:00:01', forwards: [] };
     assert.throws(() => build(config({ nics: [user] }), { nics: { net0: { kind: 'tap', ifname: 'hgt0' } } }), /uses user-mode NAT, but the launch attaches it/);
   });
+
+  test('a card joining its bridge through qemu-bridge-helper: a bridge netdev, and QEMU without the sandbox (it forbids spawning the helper)', () => {
+    const nic: Nic = { id: 'net0', model: 'virtio', mac: '0a:48:47:00:00:01', forwards: [], network: '5b0e4c4e-1f7a-4d0a-9a53-2f4b1f6a7c01' };
+    const props = netdevProps(nic, { kind: 'bridge', bridge: 'br0', helper: '/usr/lib/qemu/qemu-bridge-helper' });
+    assert.deepEqual(props, { type: 'bridge', id: 'net0_netdev', br: 'br0', helper: '/usr/lib/qemu/qemu-bridge-helper' });
+    assert.equal(netdevArg(props), 'bridge,id=net0_netdev,br=br0,helper=/usr/lib/qemu/qemu-bridge-helper');
+    const argv = build(config({ nics: [nic] }), { nics: { net0: { kind: 'bridge', bridge: 'br0', helper: '/usr/lib/qemu/qemu-bridge-helper' } } }).argv;
+    assert.deepEqual(values(argv, '-netdev'), ['bridge,id=net0_netdev,br=br0,helper=/usr/lib/qemu/qemu-bridge-helper']);
+    assert.deepEqual(values(argv, '-sandbox'), []);
+    const tapArgv = build(config({ nics: [nic] }), { nics: { net0: { kind: 'tap', ifname: 'hgt0' } } }).argv;
+    assert.equal(values(tapArgv, '-sandbox').length, 1, 'a tap Hangar made keeps the sandbox');
+  });
 });
 
 describe('shared folders on the command line', () => {

@@ -75,6 +75,8 @@ describe('networks in the interface', () => {
     await wizard.step('Hard disk').waitFor();
     await wizard.diskChoice('No disk').check();
     await wizard.next();
+    await wizard.step('Guest integration').waitFor();
+    await wizard.next();
     await wizard.step('Summary').waitFor();
     assert.match(await wizard.summary.innerText(), /Network\s+lab/);
     await shot('wizard-summary-network');

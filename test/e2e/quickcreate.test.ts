@@ -81,6 +81,8 @@ describe('quick create in the New VM wizard', () => {
     await wizard.step('Hard disk').waitFor();
     await wizard.diskSizeField.fill('6G');
     await wizard.next();
+    await wizard.step('Guest integration').waitFor();
+    await wizard.next();
     await wizard.step('Summary').waitFor();
     assert.match((await wizard.summary.textContent()) ?? '', /Cloud image\s*debian-cloud/);
     await shot('cloud-summary');
@@ -141,6 +143,7 @@ describe('quick create in the New VM wizard', () => {
     await wizard.userField.fill('alice');
     await wizard.passwordField.fill('pass word');
     await shot('iso-unattended');
+    await wizard.next();
     await wizard.next();
     await wizard.next();
     await wizard.next();

@@ -93,10 +93,14 @@ describe('issue 23 in Chromium: what needs no running guest', () => {
     assert.deepEqual(await focusedElement(page), { role: 'radio', tag: 'INPUT', label: 'Create a new disk' }, 'focus on the checked disk choice');
     await wizard.diskChoice('No disk').check();
     await wizard.next();
+    await wizard.step('Guest integration').waitFor();
+    await wizard.next();
     await wizard.step('Summary').waitFor();
     assert.equal((await focusedElement(page)).label, 'Create', 'the summary starts on Create');
     assert.equal(await wizard.limitWarning.isVisible(), true, 'the summary repeats the warning');
     await shot('wizard-summary-warning');
+    await wizard.back();
+    await wizard.step('Guest integration').waitFor();
     await wizard.back();
     await wizard.step('Hard disk').waitFor();
     assert.deepEqual(await focusedElement(page), { role: 'radio', tag: 'INPUT', label: 'No disk' }, 'Back lands on the checked choice too');
@@ -104,6 +108,7 @@ describe('issue 23 in Chromium: what needs no running guest', () => {
     await wizard.memoryField.fill('128');
     await wizard.cpusField.fill('1');
     assert.equal(await wizard.limitWarning.count(), 0);
+    await wizard.next();
     await wizard.next();
     await wizard.next();
     await wizard.create();

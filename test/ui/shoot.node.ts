@@ -178,6 +178,9 @@ async function views(browser: Browser, p: Preview): Promise<void> {
   assert.match((await wiz.error(wiz.diskSizeField)) ?? '', /size must be a number/);
   await wiz.diskSizeField.fill('40G');
   await wiz.next();
+  await wiz.step('Guest integration').waitFor();
+  await shot(page, '10-wizard-guest-integration');
+  await wiz.next();
   await wiz.summary.waitFor();
   await shot(page, '10-wizard-summary');
   await wiz.create();

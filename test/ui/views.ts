@@ -18,7 +18,7 @@ export const UI_PREVIEW_SHOTS: readonly ShotSpec[] = [
   // the VM list and details, console and display
   ...wide('01-main-details', '02-aborted-details', '03-console', '04-display', '05-display-ctrl-alt-del', '06-display-not-running'),
   // the New VM wizard
-  ...wide('07-wizard-name-error', '08-file-dialog', '09-wizard-hardware-errors', '10-wizard-summary', '11-wizard-server-error'),
+  ...wide('07-wizard-name-error', '08-file-dialog', '09-wizard-hardware-errors', '10-wizard-guest-integration', '10-wizard-summary', '11-wizard-server-error'),
   // tasks, settings, errors, the connection banner, dialogs
   ...wide('12-tasks', '13-tasks-running', '14-settings-locked', '15-settings-network-error', '16-settings-storage', '17-error-notification'),
   ...wide('18-reconnecting', '19-delete-dialog', '20-keyboard-focus'),

@@ -553,7 +553,7 @@ async function views(browser: Browser, p: Preview): Promise<void> {
   await exp.close();
   const after = await w.openTasks();
   await page.mouse.move(640, 790);
-  for (const label of ['Linked clone: win11-dev', 'Import appliance: ubuntu-server']) await after.task(label).waitFor();
+  for (const label of ['Linked clone of “windows-11”: win11-dev', 'Import appliance: ubuntu-server']) await after.task(label).waitFor();
   assert.ok((await after.labels()).some((l) => l.startsWith('Export appliance')), 'the export is named for people');
   await shot(page, '47-tasks-clone-import-export');
   await after.close();

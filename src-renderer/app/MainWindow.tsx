@@ -274,6 +274,8 @@ export function MainWindow() {
   const paused = selected?.state === 'paused';
   // A narrow window: icon-only tool buttons (the name in a tooltip) and a narrower VM list.
   const compact = useMediaQuery(useTheme().breakpoints.down('md'));
+  // Below 700 px the toolbar's buttons need the title's room: it stays for screen readers only.
+  const tiny = useMediaQuery('(max-width: 699.95px)');
   const withSelected = (f: (vm: VmSummary) => unknown) => () => {
     if (selected) void f(selected);
   };
@@ -282,7 +284,11 @@ export function MainWindow() {
     <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', bgcolor: 'background.default' }}>
       <AppBar position="static" elevation={0} color="primary" sx={{ borderBottom: 1, borderColor: 'divider' }}>
         <Toolbar variant="dense" sx={{ gap: 0.5 }} aria-label="Main toolbar" role="toolbar">
-          <Typography variant="h6" component="h1" sx={{ mr: compact ? 1 : 2, fontWeight: 600 }}>
+          <Typography
+            variant="h6"
+            component="h1"
+            sx={tiny ? { position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap' } : { mr: compact ? 1 : 2, fontWeight: 600 }}
+          >
             Hangar
           </Typography>
           <ToolButton compact={compact} icon={<AddIcon />} label="New" tip={`New virtual machine (${shortcutLabel('newVm')})`} onClick={() => setWizardOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />

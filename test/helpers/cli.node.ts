@@ -15,9 +15,11 @@ export interface CliResult {
   json: any;
 }
 
-export function runCli(home: string, args: string[], opts: { timeoutMs?: number; input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+/** `via`: a command the CLI runs under (`ip netns exec NS`, `setpriv ...`), as an argument list. */
+export function runCli(home: string, args: string[], opts: { timeoutMs?: number; input?: string; env?: Record<string, string>; via?: string[] } = {}): Promise<CliResult> {
+  const [file, ...lead] = [...(opts.via ?? []), process.execPath, cliPath];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    const child = spawn(file!, [...lead, ...args], {
       env: { ...process.env, HANGAR_HOME: home, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,10 +1,10 @@
 // A network namespace of a test's own (`ip netns add`), so that bridges, taps, dnsmasq and nftables
 // rules never touch the machine's own network: the owner, its VMs and every hangar command of the test
 // run inside it, and the test's own traffic goes only to addresses inside it. Needs root.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { cliPath, type CliResult } from './cli.node.js';
+import { runCli, type CliResult } from './cli.node.js';
 
 export class TestNetns {
   private constructor(readonly name: string) {}
@@ -45,34 +45,7 @@ export class TestNetns {
     const asUser = opts.asUid !== undefined ? ['setpriv', `--reuid=${opts.asUid}`, `--regid=${opts.asUid}`, '--clear-groups', ...(opts.netAdmin ? [`--inh-caps=${caps}`, `--ambient-caps=${caps}`] : []), '--'] : [];
     const prefix = opts.unprivileged ? ['setpriv', '--bounding-set=-net_admin', '--'] : asUser;
     const [file, ...lead] = opts.mountNs ? ['nsenter', `--mount=${opts.mountNs}`, 'ip'] : ['ip'];
-    const h = (...args: string[]): Promise<CliResult> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(file!, [...lead, 'netns', 'exec', this.name, ...prefix, process.execPath, cliPath, ...args], {
-          env: { ...process.env, HANGAR_HOME: home },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(new Error(`hangar ${args.join(' ')} did not finish within 300 s; stderr: ${stderr}`));
-        }, 300_000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          let json: unknown;
-          if (args.includes('--json')) {
-            try {
-              json = JSON.parse(stdout);
-            } catch {
-              json = undefined;
-            }
-          }
-          resolve({ code: code ?? -1, stdout, stderr, json });
-        });
-      });
+    const h = (...args: string[]): Promise<CliResult> => runCli(home, args, { via: [file!, ...lead, 'netns', 'exec', this.name, ...prefix] });
     const ok = async (...args: string[]) => {
       const r = await h(...args);
       if (r.code !== 0) throw new Error(`hangar ${args.join(' ')} exited ${r.code}: ${r.stderr}`);

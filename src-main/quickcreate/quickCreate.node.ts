@@ -174,6 +174,7 @@ export class QuickCreateService {
     assertNewName(input.name);
     this.d.vms.assertNameFree(input.name);
     if (input.nics && input.nics.length === 0) throw issue('nics', 'a VM made from a cloud image needs a network card: SSH reaches it through one');
+    this.d.vms.checkShares(input.shares ?? [], 'shares');
   }
 
   private async createFromCloudImage(input: VmCreateInput, image: LibraryImageRow, p: Progress): Promise<VmRow> {
@@ -217,9 +218,7 @@ export class QuickCreateService {
         id,
         name: input.name,
         osType,
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        system: input.system ?? {},
-        ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
+        ...this.d.vms.commonChoices(input),
         disks: [{ path: overlay, format: 'qcow2' }],
         // An empty drive for the person's ISOs, and the seed, which stays: cloud-init reads it at every boot.
         opticals: [{ path: null }, { path: seed }],
@@ -300,6 +299,7 @@ export class QuickCreateService {
     }
     assertNewName(input.name);
     this.d.vms.assertNameFree(input.name);
+    this.d.vms.checkShares(input.shares ?? [], 'shares');
     const dirs = osinfoDirs();
     const detected = detectIso(media, loadOsinfoDb(dirs, this.d.log));
     if (!detected || !detected.plan) {
@@ -325,9 +325,7 @@ export class QuickCreateService {
         id,
         name: input.name,
         osType,
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        system: input.system ?? {},
-        ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
+        ...this.d.vms.commonChoices(input),
         disks: [{ path: disk, format: 'qcow2' }],
         opticals: [{ path: media }],
         nics,

@@ -277,19 +277,11 @@ export class VmService {
         id,
         name: input.name,
         ...(input.osType !== undefined ? { osType: input.osType } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        system: input.system ?? {},
-        ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
-        ...(input.firmware?.secureBoot !== undefined ? { secureBoot: input.firmware.secureBoot } : {}),
-        ...(input.tpm !== undefined ? { tpm: input.tpm } : {}),
-        ...(input.display?.clipboard !== undefined ? { display: { clipboard: input.display.clipboard } } : {}),
+        ...this.commonChoices(input),
         disks: disk ? [{ path: disk.path, format: disk.format }] : [],
         opticals: input.iso ? [{ path: input.iso }] : [],
         nics,
         boot: input.boot ?? {},
-        ...(input.features?.nested !== undefined ? { nested: input.features.nested } : {}),
-        ...(input.recovery ? { recovery: input.recovery } : {}),
-        ...(input.shares?.length ? { shares: input.shares, shareMode: this.defaultShareMode() } : {}),
       });
     // Everything that needs no file is checked before anything is written.
     const planned = compose(input.disk ? { path: join(paths.disks, 'disk0.qcow2'), format: 'qcow2' } : null);
@@ -329,12 +321,32 @@ export class VmService {
   }
 
   /** The mode of a share that names none: virtio-fs where it can run on this host, else 9p. */
+  /**
+   * What a new VM's request says besides its media, cards and boot: description, system, firmware,
+   * Secure Boot, TPM, clipboard, nested virtualization, recovery and shares. Every way of creating a
+   * VM (from media, a cloud image, an unattended installation) composes these the same way (each checks
+   * the shares once with checkShares).
+   */
+  commonChoices(input: VmCreateInput) {
+    return {
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      system: input.system ?? {},
+      ...(input.firmware?.type ? { firmware: input.firmware.type } : {}),
+      ...(input.firmware?.secureBoot !== undefined ? { secureBoot: input.firmware.secureBoot } : {}),
+      ...(input.tpm !== undefined ? { tpm: input.tpm } : {}),
+      ...(input.display?.clipboard !== undefined ? { display: { clipboard: input.display.clipboard } } : {}),
+      ...(input.features?.nested !== undefined ? { nested: input.features.nested } : {}),
+      ...(input.recovery ? { recovery: input.recovery } : {}),
+      ...(input.shares?.length ? { shares: input.shares, shareMode: this.defaultShareMode() } : {}),
+    };
+  }
+
   private defaultShareMode(): ShareMode {
     return this.d.host().virtiofsd?.binary ? 'virtiofs' : '9p';
   }
 
   /** Shares a request adds: each folder can be shared, and virtio-fs is asked for only where it runs. `field`: 'shares' or 'addShares'. */
-  private checkShares(shares: readonly ShareRequest[], field: string): void {
+  checkShares(shares: readonly ShareRequest[], field: string): void {
     const virtiofsd = this.d.host().virtiofsd;
     shares.forEach((share, i) => {
       assertShareableFolder(share.hostPath, { home: this.d.home, readOnly: share.readOnly ?? false, field: `${field}[${i}].hostPath` });

@@ -36,6 +36,7 @@ import { MAX_PUBLIC_KEY_FILE_BYTES, parsePublicKey } from './sshKey.js';
 import { detectOs } from './detect.node.js';
 import { planUserImage } from '../files/userImages.node.js';
 import { runTool } from './tools.node.js';
+import { forwardsAllowed } from '../networks/model.js';
 
 export interface QuickCreateDeps {
   home: string;
@@ -206,13 +207,12 @@ export class QuickCreateService {
     const taken = new Set<number>();
     for (const vm of this.d.inventory.vms.list()) for (const n of vm.config.nics) for (const f of n.forwards) taken.add(f.hostPort);
     const port = await freeLoopbackPort(taken);
-    const macs = this.d.vms.usedMacs();
-    const requested = input.nics ?? [{}];
-    const nics = requested.map((n, i) => ({
-      ...(n.model ? { model: n.model } : {}),
-      mac: this.d.vms.newMac(macs),
-      forwards: [...(n.forwards ?? []), ...(i === 0 ? [{ protocol: 'tcp' as const, hostAddress: '127.0.0.1', hostPort: port, guestPort: 22 }] : [])],
-    }));
+    // SSH reaches the guest through a forwarded loopback port: on the first card that can forward
+    // (user networking, or a NAT network).
+    const cards = this.d.vms.cardsFor(input.nics ?? [{}]);
+    const sshCard = cards.findIndex((c) => c.network === undefined || forwardsAllowed(this.d.inventory.networks.get(c.network)?.mode ?? null));
+    if (sshCard < 0) throw issue('nics', 'a VM made from a cloud image needs a card that can forward a port (user networking or a NAT network): hangar ssh reaches it through one');
+    const nics = cards.map((c, i) => (i === sshCard ? { ...c, forwards: [...c.forwards, { protocol: 'tcp' as const, hostAddress: '127.0.0.1', hostPort: port, guestPort: 22 }] } : c));
     const compose = (identityFile: string | null) =>
       composeConfig({
         id,
@@ -317,8 +317,7 @@ export class QuickCreateService {
     const disk = join(paths.disks, 'disk0.qcow2');
     const kernel = join(installDir, 'vmlinuz');
     const initrd = join(installDir, 'initrd.gz');
-    const macs = this.d.vms.usedMacs();
-    const nics = (input.nics ?? [{}]).map((n) => ({ ...(n.model ? { model: n.model } : {}), mac: this.d.vms.newMac(macs), forwards: n.forwards ?? [] }));
+    const nics = this.d.vms.cardsFor(input.nics ?? [{}]);
     const settings = settingsOf(u, input.name, detected);
     const compose = (append: string) =>
       composeConfig({

@@ -261,17 +261,7 @@ export class VmService {
   async create(input: VmCreateInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }, o: { libraryIso?: string } = {}): Promise<VmRow> {
     const id = randomUUID();
     const paths = vmPaths(this.d.home, id);
-    const macs = this.usedMacs();
-    const cardProblems: ErrorIssue[] = [];
-    const nics = (input.nics ?? [{}]).map((n, i) => {
-      const network = n.network === undefined ? undefined : this.networkId(n.network, `nics[${i}].network`, cardProblems);
-      if (n.mac !== undefined && macs.has(n.mac)) cardProblems.push({ path: `nics[${i}].mac`, message: `MAC address ${n.mac} is used by another VM` });
-      const mac = n.mac ?? this.newMac(macs);
-      macs.add(mac);
-      return { ...(n.model ? { model: n.model } : {}), forwards: n.forwards ?? [], mac, ...(network ? { network } : {}), ...(n.linkUp === false ? { linkUp: false } : {}) };
-    });
-    cardProblems.push(...this.d.networks.cardIssues(nics));
-    if (cardProblems.length) throw invalidInput(cardProblems);
+    const nics = this.cardsFor(input.nics ?? [{}]);
     const compose = (disk: { path: string; format: 'qcow2' | 'raw' } | null) =>
       composeConfig({
         id,
@@ -320,7 +310,26 @@ export class VmService {
     );
   }
 
-  /** The mode of a share that names none: virtio-fs where it can run on this host, else 9p. */
+  /**
+   * The network cards a new VM's request asks for, as every way of creating a VM makes them: each
+   * card's network resolved by name or id, its MAC new or checked against the other VMs', the
+   * networks' rules for cards applied. Throws the problems found, all at once.
+   */
+  cardsFor(requested: NonNullable<VmCreateInput['nics']>) {
+    const macs = this.usedMacs();
+    const cardProblems: ErrorIssue[] = [];
+    const nics = requested.map((n, i) => {
+      const network = n.network === undefined ? undefined : this.networkId(n.network, `nics[${i}].network`, cardProblems);
+      if (n.mac !== undefined && macs.has(n.mac)) cardProblems.push({ path: `nics[${i}].mac`, message: `MAC address ${n.mac} is used by another VM` });
+      const mac = n.mac ?? this.newMac(macs);
+      macs.add(mac);
+      return { ...(n.model ? { model: n.model } : {}), forwards: n.forwards ?? [], mac, ...(network ? { network } : {}), ...(n.linkUp === false ? { linkUp: false } : {}) };
+    });
+    cardProblems.push(...this.d.networks.cardIssues(nics));
+    if (cardProblems.length) throw invalidInput(cardProblems);
+    return nics;
+  }
+
   /**
    * What a new VM's request says besides its media, cards and boot: description, system, firmware,
    * Secure Boot, TPM, clipboard, nested virtualization, recovery and shares. Every way of creating a

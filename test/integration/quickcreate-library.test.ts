@@ -175,6 +175,23 @@ describe('image library and quick create (no boot)', () => {
     await ok('delete', 'from-file-2');
   });
 
+  test("a card's network is kept: the SSH port goes on the first card that can forward one", async () => {
+    // Networks are only defined here (nothing on the host changes until a VM on one starts).
+    await ok('network', 'create', 'qc-lab', '--mode', 'nat', '--subnet', '10.91.0.0/24');
+    await ok('network', 'create', 'qc-iso', '--mode', 'internal');
+    const onInternal = (await ok('create', '--name', 'on-internal', '--image', 'top', '--nic', 'virtio,network=qc-iso', '--nic', 'e1000', '--json')).json;
+    assert.equal(onInternal.nics[0].network, 'qc-iso');
+    assert.deepEqual(onInternal.nics[0].forwards, [], 'an internal network cannot forward');
+    assert.equal(onInternal.nics[1].network ?? null, null);
+    assert.equal(onInternal.nics[1].model, 'e1000');
+    assert.deepEqual(onInternal.nics[1].forwards, [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: onInternal.cloudInit.sshPort, guestPort: 22 }]);
+    const onNat = (await ok('create', '--name', 'on-nat', '--image', 'top', '--nic', 'virtio,network=qc-lab', '--json')).json;
+    assert.equal(onNat.nics[0].network, 'qc-lab');
+    assert.deepEqual(onNat.nics[0].forwards, [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: onNat.cloudInit.sshPort, guestPort: 22 }]);
+    await ok('delete', 'on-internal');
+    await ok('delete', 'on-nat');
+  });
+
   test('bad input: one line, exit 2, nothing made', async () => {
     const vmsBefore = vmDirs().length;
     const filesBefore = libraryFiles().length;
@@ -209,6 +226,8 @@ describe('image library and quick create (no boot)', () => {
       [['create', '--name', 'b13', '--user', 'alice'], /--user is for a VM made from a cloud image/],
       [['create', '--name', 'b14', '--image', 'top', '--user-data', join(work, 'nope.yaml')], /--user-data: cannot read/],
       [['create', '--name', 'b15', '--image', 'top', '--nic', 'none'], /needs a network card/],
+      [['create', '--name', 'b16', '--image', 'top', '--nic', 'virtio,network=no-such-net'], /no network named or with id 'no-such-net'/],
+      [['create', '--name', 'b17', '--image', 'top', '--nic', 'virtio,network=qc-iso'], /needs a card that can forward a port/],
     ];
     for (const [args, message] of cases) {
       const r = await h(...args);

@@ -2,7 +2,7 @@
 // flattened into a new standalone qcow2, with progress and cancel); promoting a linked clone to a full one.
 import { randomUUID, randomInt } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { HangarError, invalidInput } from '../../src-vmm/base/errors.js';
 import { provisionVm, type ProvisionDeps } from '../vms/provision.node.js';
@@ -17,6 +17,8 @@ import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import { copyTpmState, type SnapshotService } from '../snapshots/snapshotService.node.js';
 import { copyPrivate } from '../files/modes.node.js';
+import { freeSshPort } from '../quickcreate/cloudInit.node.js';
+import { cloudInitCopies, cloudInitForClone } from './cloneCloudInit.js';
 
 export interface CloneServiceDeps {
   home: string;
@@ -154,13 +156,14 @@ export class CloneService {
               }
             }
             const used = this.usedMacs();
-            const config: VmConfig = {
+            const cloud = await this.cloudInitCopy([cfg], source.id, paths.dir);
+            const config: VmConfig = cloud({
               ...cfg,
               id,
               name: req.name,
               disks: cfg.disks.map((disk) => ({ ...disk, path: newDisks.find((n) => n.id === disk.id)!.path, format: 'qcow2' })),
               nics: cfg.nics.map((n) => ({ ...n, mac: req.mac === 'keep' ? n.mac : freshMac(used) })),
-            };
+            });
             const checked = validateConfig(config);
             if (!checked.ok) throw configInvalid(checked.issues);
             testFillPoint('clone-before-register');
@@ -236,13 +239,15 @@ export class CloneService {
             }
             const used = this.usedMacs();
             const macs = new Map(source.config.nics.map((n) => [n.mac, req.mac === 'keep' ? n.mac : freshMac(used)]));
-            const remap = (cfg: VmConfig): VmConfig => ({
-              ...cfg,
-              id,
-              name: req.name,
-              disks: cfg.disks.map((disk) => ({ ...disk, path: map.get(disk.path) ?? disk.path })),
-              nics: cfg.nics.map((n) => ({ ...n, mac: macs.get(n.mac) ?? freshMac(used) })),
-            });
+            const cloud = await this.cloudInitCopy([source.config, ...snaps.map((x) => x.config)], source.id, paths.dir);
+            const remap = (cfg: VmConfig): VmConfig =>
+              cloud({
+                ...cfg,
+                id,
+                name: req.name,
+                disks: cfg.disks.map((disk) => ({ ...disk, path: map.get(disk.path) ?? disk.path })),
+                nics: cfg.nics.map((n) => ({ ...n, mac: macs.get(n.mac) ?? freshMac(used) })),
+              });
             const snapIds = new Map(snaps.map((x) => [x.id, randomUUID()]));
             for (const x of snaps) {
               for (const [suffix, from] of [['.vmstate', x.stateFile], ['.png', join(srcPaths.snapshots, `${x.id}.png`)], ['.nvram.fd', join(srcPaths.snapshots, `${x.id}.nvram.fd`)]] as const) {
@@ -312,6 +317,25 @@ export class CloneService {
       const message = `a VM named '${other.name}' already exists`;
       throw new HangarError('ALREADY_EXISTS', message, { details: { issues: [{ path: 'name', message }] } });
     }
+  }
+
+  /**
+   * For a VM made from a cloud image: copies the files quick create keeps in its folder into the
+   * clone's (private), and returns how each of the clone's configs points at them, with a new
+   * loopback SSH port. A VM without cloud-init: configs unchanged.
+   */
+  private async cloudInitCopy(configs: readonly VmConfig[], sourceId: string, cloneDir: string): Promise<(c: VmConfig) => VmConfig> {
+    if (!configs.some((c) => c.cloudInit)) return (c) => c;
+    const sourceDir = vmPaths(this.d.home, sourceId).dir;
+    for (const cfg of configs) {
+      for (const [from, to] of cloudInitCopies(cfg, sourceDir, cloneDir)) {
+        if (existsSync(to) || !existsSync(from)) continue;
+        mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+        copyPrivate(from, to);
+      }
+    }
+    const port = await freeSshPort(this.d.inventory.vms.list());
+    return (c) => cloudInitForClone(c, sourceDir, cloneDir, port);
   }
 
   private usedMacs(): Set<string> {

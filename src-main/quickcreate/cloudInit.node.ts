@@ -57,6 +57,13 @@ export async function writeSeed(file: string, req: SeedRequest, o: { signal?: Ab
   }
 }
 
+/** A free loopback port for a VM's SSH forward: none of `vms` forwards it. */
+export function freeSshPort(vms: readonly { config: { nics: readonly { forwards: readonly { hostPort: number }[] }[] } }[]): Promise<number> {
+  const taken = new Set<number>();
+  for (const vm of vms) for (const n of vm.config.nics) for (const f of n.forwards) taken.add(f.hostPort);
+  return freeLoopbackPort(taken);
+}
+
 /**
  * A TCP port on 127.0.0.1 that is free now and not in `taken` (ports other VMs forward): the kernel
  * picks it. Another program could take it before the VM starts; start then says so.

@@ -29,7 +29,7 @@ import { assertIso, assertNewName, type VmService } from '../vms/vmService.node.
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import { userDataProblem } from './cloudConfig.js';
 import { defaultUser, hostnameFor } from './names.js';
-import { freeLoopbackPort, generateKeyPair, hashPassword, writeSeed } from './cloudInit.node.js';
+import { freeSshPort, generateKeyPair, hashPassword, writeSeed } from './cloudInit.node.js';
 import { finishAnswerFile, InstallerProgress, installerCommandLine } from './installers.js';
 import { detectIso, generateAnswerFile, loadOsinfoDb, osinfoDirs, type Detection } from './osinfo.node.js';
 import { MAX_PUBLIC_KEY_FILE_BYTES, parsePublicKey } from './sshKey.js';
@@ -204,9 +204,7 @@ export class QuickCreateService {
     const overlay = join(paths.disks, 'disk0.qcow2');
     const seed = join(paths.dir, 'cloud-init', 'seed.iso');
     const sshDir = join(paths.dir, 'ssh');
-    const taken = new Set<number>();
-    for (const vm of this.d.inventory.vms.list()) for (const n of vm.config.nics) for (const f of n.forwards) taken.add(f.hostPort);
-    const port = await freeLoopbackPort(taken);
+    const port = await freeSshPort(this.d.inventory.vms.list());
     // SSH reaches the guest through a forwarded loopback port: on the first card that can forward
     // (user networking, or a NAT network).
     const cards = this.d.vms.cardsFor(input.nics ?? [{}]);

@@ -192,6 +192,29 @@ describe('image library and quick create (no boot)', () => {
     await ok('delete', 'on-nat');
   });
 
+  test('a clone of a cloud VM has its own key, known host, seed and SSH port, and keeps them when the source goes', async () => {
+    const src = (await ok('create', '--name', 'cl-src', '--image', 'top', '--json')).json;
+    const full = (await ok('clone', 'cl-src', '--name', 'cl-full', '--json')).json;
+    const linked = (await ok('clone', 'cl-src', '--name', 'cl-linked', '--linked', '--json')).json;
+    const ports = [src, full, linked].map((v) => v.cloudInit.sshPort as number);
+    assert.equal(new Set(ports).size, 3, `each its own SSH port: ${ports.join(', ')}`);
+    for (const vm of [full, linked]) {
+      assert.equal(vm.cloudInit.user, src.cloudInit.user);
+      assert.equal(vm.cloudInit.identityFile, join(vm.folder, 'ssh', 'id_ed25519'));
+      assert.deepEqual(vm.nics[0].forwards, [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: vm.cloudInit.sshPort, guestPort: 22 }]);
+      assert.ok(vm.opticals.some((o: { path: string | null }) => o.path === join(vm.folder, 'cloud-init', 'seed.iso')), 'the seed in its own folder, in a drive');
+      for (const f of ['ssh/id_ed25519', 'ssh/known_hosts', 'cloud-init/seed.iso']) {
+        assert.deepEqual(readFileSync(join(vm.folder, f)), readFileSync(join(src.folder, f)), `${f} is the source's`);
+        assert.equal(statSync(join(vm.folder, f)).mode & 0o077, 0, `${f} is private`);
+      }
+    }
+    await ok('delete', 'cl-linked');
+    await ok('delete', 'cl-src');
+    const after = (await ok('show', 'cl-full', '--json')).json;
+    assert.ok(existsSync(after.cloudInit.identityFile), "the full clone's key outlives the source");
+    await ok('delete', 'cl-full');
+  });
+
   test('bad input: one line, exit 2, nothing made', async () => {
     const vmsBefore = vmDirs().length;
     const filesBefore = libraryFiles().length;

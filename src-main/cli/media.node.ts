@@ -7,21 +7,13 @@ import { parseUsbId } from '../../src-vmm/model/index.js';
 import { parseSizeRequest } from '../../src-vmm/storage/resize.js';
 import type { HangarApi } from '../api/contract.js';
 import type { MediaItem } from '../media/schemas.js';
+import { usersOf } from '../media/describe.js';
 import { usageError, type ParsedCommand } from './args.js';
 import { formatBytes, formatTable } from './output.js';
 
 type Api = Client<HangarApi>;
 type Print = (p: ParsedCommand, value: unknown, human: () => string) => void;
 type WithProgress = <T>(p: ParsedCommand, label: string, call: (opts: { signal: AbortSignal; onProgress: (pr: Progress) => void }) => Promise<T>) => Promise<T>;
-
-/** Who uses an image, in a few words: `web (disk0)`, `web/before (disk0)`, `via chain: web`. */
-export function usersOf(m: MediaItem): string {
-  if (m.library) return `library '${m.library}'${m.usedBy.length ? `; ${m.vms.join(', ')}` : ''}`;
-  if (m.usedBy.length === 0) return m.dependents.length ? `base of ${m.dependents.length} image(s)` : m.unused ? 'unused' : '-';
-  const direct = m.usedBy.filter((u) => u.direct).map((u) => `${u.vm}${u.snapshot ? `/${u.snapshot}` : ''} (${u.as.split(' ')[1]})`);
-  const below = [...new Set(m.usedBy.filter((u) => !u.direct).map((u) => u.vm))];
-  return [...direct, ...(below.length ? [`under ${below.join(', ')}`] : [])].join('; ');
-}
 
 export function formatMedia(media: readonly MediaItem[], unused: boolean): string {
   if (media.length === 0) return unused ? "no unused images: everything in Hangar's home is used" : 'no disk images or ISOs yet';
@@ -83,13 +75,13 @@ export async function runMediaCommand(api: Api, p: ParsedCommand, print: Print, 
       const image = typeof p.flags.image === 'string' ? p.flags.image : undefined;
       const device = typeof p.flags.device === 'string' ? p.flags.device : undefined;
       if ((image === undefined) === (device === undefined)) throw usageError('usb attach needs either --image FILE or --device VENDOR:PRODUCT');
-      let input: Parameters<Api['call']>[1] & object;
+      let input: { ref: string; image: string } | { ref: string; device: { vendorId: string; productId: string } };
       if (device !== undefined) {
         const ids = parseUsbId(device);
         if (!ids) throw usageError(`--device '${device}': give VENDOR:PRODUCT as four hexadecimal digits each, such as 0781:5567 ('hangar usb list' shows them)`);
         input = { ref: vm, device: ids };
       } else input = { ref: vm, image: resolvePath(image!) };
-      const r = await api.call('usb.attach', input as never);
+      const r = await api.call('usb.attach', input);
       const what = r.device.kind === 'storage' ? r.device.path : `${r.device.vendorId}:${r.device.productId}`;
       print(p, r, () => `${r.device.id}: ${what} attached to '${r.vm}'${r.live ? ' (plugged in now)' : ' (plugged in at its next start)'}`);
       return 0;

@@ -31,6 +31,8 @@ import { MachineEdits } from '../appliances/review.js';
 import { NetworkMapping, SourceNetwork } from '../appliances/networkMap.js';
 import { NETWORK_MODES, NetworkCreateInput } from '../networks/model.js';
 import { choiceValues } from '../../src-vmm/model/index.js';
+import { DiskCompactInput, DiskCompactOutput, DiskResizeInput, DiskResizeOutput, MediaListInput, MediaListOutput, UsbAttachInput, UsbChangeOutput, UsbDetachInput, UsbListOutput } from '../media/schemas.js';
+import { UsbDevice } from '../../src-vmm/model/index.js';
 
 const Ref = z.string().min(1, 'a VM name or id is needed').max(4096);
 const Accel = SystemSection.shape.accel;
@@ -365,6 +367,8 @@ export const VmDetails = z.object({
   dependents: z.array(z.object({ vmId: z.string(), vmName: z.string(), snapshotId: z.string().nullable(), snapshotName: z.string().nullable() })).optional(),
   /** disagreements between the inventory and the files on disk, found at start-up (never fixed silently) */
   problems: z.array(z.string()).optional(),
+  /** USB devices: images as mass storage, host devices by vendor and product */
+  usb: z.array(UsbDevice).optional(),
   /** made from a cloud image: the account and the forwarded SSH port (`hangar ssh`) */
   cloudInit: z.object({ user: z.string(), hostname: z.string(), sshPort: z.number().nullable(), identityFile: z.string().nullable() }).nullable().optional(),
   /** the library image the VM's disk is based on */
@@ -680,6 +684,17 @@ export const hangarApi = {
   ),
   /** the person's public keys (~/.ssh/*.pub), for the New VM wizard's default */
   'ssh.keys': method(z.object({}).strict(), z.object({ keys: z.array(z.object({ path: z.string(), type: z.string(), comment: z.string() })) })),
+  /** every disk image and ISO the home knows, with its chain and users; `unused`: those in the home nothing uses */
+  'media.list': method(MediaListInput, MediaListOutput),
+  /** grows a disk: offline with qemu-img, online (running) with QMP; never shrinks */
+  'disk.resize': method(DiskResizeInput, DiskResizeOutput, { long: true }),
+  /** rewrites a stopped VM's disk without the blocks its guest freed (a task: progress, cancel) */
+  'disk.compact': method(DiskCompactInput, DiskCompactOutput, { long: true }),
+  /** the host's USB devices, and whether this user may pass each through */
+  'usb.list': method(z.object({}).strict(), UsbListOutput),
+  /** an image as USB mass storage, or a host device; hot-plugged while the VM runs */
+  'usb.attach': method(UsbAttachInput, UsbChangeOutput),
+  'usb.detach': method(UsbDetachInput, UsbChangeOutput),
 } satisfies Contract;
 export type HangarApi = typeof hangarApi;
 

@@ -19,6 +19,8 @@ import type { ExportService } from '../appliances/exportService.node.js';
 import type { NetworkManager } from '../networks/networkManager.node.js';
 import type { LibraryService } from '../library/libraryService.node.js';
 import type { QuickCreateService } from '../quickcreate/quickCreate.node.js';
+import type { MediaService } from '../media/mediaService.node.js';
+import type { UsbService } from '../usb/usbService.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
@@ -29,6 +31,8 @@ export interface HandlerDeps {
   exports: ExportService;
   library: LibraryService;
   quick: QuickCreateService;
+  media: MediaService;
+  usb: UsbService;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -222,6 +226,30 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
     'vm.sshInfo': async ({ ref }) => d.quick.sshInfo(ref),
     'ssh.keys': async () => d.quick.sshKeys(),
     'owner.handover': async ({ to }) => d.handover(to),
+    'media.list': async ({ unused }) => ({ media: await d.media.list({ unused }) }),
+    'disk.resize': async ({ ref, disk, sizeBytes, addBytes }, ctx) => {
+      const r = await d.media.resize(ref, disk, sizeBytes !== undefined ? { sizeBytes } : { addBytes: addBytes! }, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      d.inventoryChanged(d.vms.find(ref).id);
+      return r;
+    },
+    'disk.compact': async ({ ref, disk }, ctx) => {
+      const r = await d.media.compact(ref, disk, { signal: ctx.signal, onProgress: progressOf(ctx) });
+      d.inventoryChanged(d.vms.find(ref).id);
+      return r;
+    },
+    'usb.list': async () => ({
+      devices: d.usb.hostDevices().map(({ access, ...x }) => ({ ...x, accessible: access.ok, ...(access.ok ? {} : { accessProblem: access.reason }) })),
+    }),
+    'usb.attach': async ({ ref, image, device }) => {
+      const r = await d.usb.attach(ref, image !== undefined ? { image } : { vendorId: device!.vendorId, productId: device!.productId });
+      d.inventoryChanged(r.id);
+      return r;
+    },
+    'usb.detach': async ({ ref, id }) => {
+      const r = await d.usb.detach(ref, id);
+      d.inventoryChanged(r.id);
+      return r;
+    },
   };
 }
 

@@ -236,6 +236,31 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'image list', args: [], flags: { ...json }, summary: 'the images of the library and the VMs made from each' },
   { name: 'image remove', args: ['IMAGE'], flags: { ...json }, summary: 'remove an image from the library (refused while VMs are made from it)' },
   {
+    name: 'media list',
+    args: [],
+    flags: { unused: { kind: 'bool', help: "only images in Hangar's home that no VM, snapshot or library entry uses" }, ...json },
+    summary: 'every disk image and ISO the home knows: sizes, format, chain, the VMs and snapshots that use it',
+  },
+  {
+    name: 'disk resize',
+    args: ['VM', 'DISK', 'SIZE'],
+    flags: { ...json },
+    summary: "grow a disk to SIZE (20G) or by +SIZE (+5G), also while the VM runs; DISK is its id (disk0) or number (0) as 'hangar show' lists it",
+  },
+  { name: 'disk compact', args: ['VM', 'DISK'], flags: { ...json }, summary: "rewrite a stopped VM's disk without the blocks its guest zeroed or discarded" },
+  { name: 'usb list', args: [], flags: { ...json }, summary: "the host's USB devices (/sys/bus/usb), and whether you may pass each through" },
+  {
+    name: 'usb attach',
+    args: ['VM'],
+    flags: {
+      image: { kind: 'string', value: 'FILE', help: 'a disk image (qcow2 or raw) as a USB stick, used in place' },
+      device: { kind: 'string', value: 'VENDOR:PRODUCT', help: "a host device by its ids, as 'hangar usb list' shows them (0781:5567)" },
+      ...json,
+    },
+    summary: 'plug a USB device into a VM (hot-plugged while it runs; kept in its configuration)',
+  },
+  { name: 'usb detach', args: ['VM', 'ID'], flags: { ...json }, summary: 'unplug a USB device (its id, such as usb0, as show lists it)' },
+  {
     name: 'ssh',
     args: ['VM', 'CMD...'],
     flags: { wait: { kind: 'number', value: 'S', help: "wait up to S seconds for the guest's SSH server to answer" } },

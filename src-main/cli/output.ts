@@ -59,6 +59,7 @@ export function formatDetails(vm: VmDetails): string {
     if (d.chain.length > 1) lines.push(`             chain: ${d.chain.join(' <- ')}`);
   }
   for (const o of vm.opticals) lines.push(`optical ${o.id}: ${o.bus}, ${o.path ?? '(empty)'}`);
+  for (const u of vm.usb ?? []) lines.push(`usb ${u.id}:    ${u.kind === 'storage' ? `mass storage, ${u.format}, ${u.path}` : `host device ${u.vendorId}:${u.productId}`}`);
   for (const n of vm.nics) {
     const fw = n.forwards.map((f) => `${f.protocol}:${f.hostAddress}:${f.hostPort}->${f.guestPort}`).join(', ');
     const on = n.network === null ? 'NAT' : `network '${n.network}'`;

@@ -33,6 +33,8 @@ import { makePrivate, usePrivateUmask } from '../files/modes.node.js';
 import { CrashRestarts } from './crashRestarts.js';
 import { recoveryOf } from '../../src-vmm/model/recovery.js';
 import { NetworkManager } from '../networks/networkManager.node.js';
+import { MediaService } from '../media/mediaService.node.js';
+import { UsbService } from '../usb/usbService.node.js';
 
 export type OwnerKind = 'headless owner' | 'hangar serve' | 'the desktop app';
 
@@ -270,8 +272,12 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
 
     let requestShutdown!: () => void;
     const shutdownRequested = new Promise<void>((r) => (requestShutdown = r));
+    const media = new MediaService({ home: paths.home, inventory, qemuImg, supervisor, tasks, find: (ref) => vms.find(ref), log });
+    const usb = new UsbService({ inventory, supervisor, tasks, qemuImg, guard: () => vms.guard, find: (ref) => vms.find(ref), log });
     const handlers = createHandlers({
       vms,
+      media,
+      usb,
       networks,
       snapshots,
       clones,

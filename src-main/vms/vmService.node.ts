@@ -225,6 +225,7 @@ export class VmService {
       snapshots: this.d.inventory.snapshots.listForVm(row.id).map((s) => snapshotItem(s)),
       currentSnapshotId: this.d.inventory.snapshots.current(row.id)?.id ?? null,
       ...(this.problems.get(row.id)?.length ? { problems: this.problems.get(row.id) } : {}),
+      usb: c.usb?.devices ?? [],
       ...(this.relations ? this.relations(row) : {}),
       cloudInit: c.cloudInit ? { user: c.cloudInit.user, hostname: c.cloudInit.hostname, sshPort: sshForward(c.nics)?.hostPort ?? null, identityFile: c.cloudInit.identityFile } : null,
       baseImage: this.baseImageOf(row.id),

@@ -50,6 +50,8 @@ import { ExportDialog } from '../appliances/ExportDialog.js';
 import { ImportDialog } from '../appliances/ImportDialog.js';
 import { SettingsDialog } from '../vms/SettingsDialog.js';
 import { NetworksDialog } from '../networks/NetworksDialog.js';
+import { MediaDialog } from '../media/MediaDialog.js';
+import StorageIcon from '@mui/icons-material/Storage';
 import type { VmSummary } from '../api/apiTypes.js';
 import { hashWithoutImport, importPathFromHash } from '../../src-main/desktop/deepLink.js';
 import { runningCount } from '../tasks/tasks.js';
@@ -109,6 +111,7 @@ export function MainWindow() {
   const [wizardOpen, setWizardOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [networksOpen, setNetworksOpen] = useState(false);
+  const [mediaOpen, setMediaOpen] = useState(false);
   const [deleteOpen, setDeleteOpen] = useState(false);
   const [cloneRequest, setCloneRequest] = useState<CloneRequest | null>(null);
   const openClone = useCallback((r: CloneRequest) => setCloneRequest(r), []);
@@ -375,6 +378,7 @@ export function MainWindow() {
           </Menu>
           <ToolButton compact={compact} icon={<DeleteIcon />} label="Delete" tip="Delete the virtual machine (Del)" onClick={() => setDeleteOpen(true)} blockedBy={blockReason('delete')} />
           <Box sx={{ flex: 1 }} />
+          <ToolButton compact={compact} icon={<StorageIcon />} label="Media" tip="Disk images and ISOs: sizes, chains, who uses them; resize and compact" onClick={() => setMediaOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
           <ToolButton compact={compact} icon={<LanIcon />} label="Networks" tip="Hangar's networks: NAT, host-only, internal, bridged" onClick={() => setNetworksOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
           <Tooltip title={tasksOpen ? 'Hide tasks' : 'Show tasks'}>
             <IconButton color="inherit" onClick={() => setTasksOpen((o) => !o)} aria-label="Tasks" aria-pressed={tasksOpen}>
@@ -488,6 +492,7 @@ export function MainWindow() {
       />
       <SettingsDialog open={settingsOpen} vm={selected} existingNames={names} onClose={() => setSettingsOpen(false)} />
       <NetworksDialog open={networksOpen} onClose={() => setNetworksOpen(false)} />
+      <MediaDialog open={mediaOpen} onClose={() => setMediaOpen(false)} vmStates={new Map(vms.map((v) => [v.id, v.state]))} />
       <DeleteVmDialog vm={selected} open={deleteOpen} onClose={() => setDeleteOpen(false)} onDeleted={() => reloadList()} />
     </Box>
   );

@@ -9,6 +9,7 @@ import { formatDateTime, formatDiskSize, formatForward } from '../components/for
 import { formatMiB } from '../components/size.js';
 import { AGENT_INSTALL_HINT, guestFacts, mountCommand } from './guestIntegration.js';
 import { hasLiveGuest } from './vmState.js';
+import { UsbPanel } from '../usb/UsbPanel.js';
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
@@ -217,6 +218,7 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
           </Stack>
         </Section>
       )}
+      <UsbPanel details={d} />
       {(d.linkedTo || (d.dependents?.length ?? 0) > 0) && <ClonesSection details={d} />}
       <Section title="Display and console">
         <Rows

@@ -45,6 +45,7 @@ import { useApiQuery, useOnline, useTask } from '../api/hooks.js';
 import { useHostInfo, useOsTypes } from '../app/catalogue.js';
 import { hostLimitAdvice, hostLimitsLine, hostLimitsOf } from '../components/hostLimits.js';
 import { RemoveDiskDialog } from './RemoveDiskDialog.js';
+import { ResizeDiskDialog, type ResizeTarget } from '../media/ResizeDiskDialog.js';
 import { FileField } from '../components/FileField.js';
 import { LimitWarning, MemoryAndCpuFields } from '../components/MemoryAndCpuFields.js';
 import type { VmDetails, VmState } from '../api/apiTypes.js';
@@ -328,6 +329,7 @@ function StorageTab({ details, draft, upd, err, locked, lockReason, onChanged }:
   const labelId = useId();
   const online = useOnline();
   const [removing, setRemoving] = useState<VmDetails['disks'][number] | null>(null);
+  const [resizing, setResizing] = useState<ResizeTarget | null>(null);
   const opticalIdle = details.opticals.length === 0 ? 'A new optical drive is added for it.' : ' ';
   return (
     <Stack spacing={3}>
@@ -347,7 +349,7 @@ function StorageTab({ details, draft, upd, err, locked, lockReason, onChanged }:
                 <TableCell>Bus</TableCell>
                 <TableCell>Size</TableCell>
                 <TableCell>Image</TableCell>
-                <TableCell sx={{ width: 56 }} />
+                <TableCell sx={{ width: 120 }} />
               </TableRow>
             </TableHead>
             <TableBody>
@@ -364,7 +366,17 @@ function StorageTab({ details, draft, upd, err, locked, lockReason, onChanged }:
                       </Typography>
                     )}
                   </TableCell>
-                  <TableCell>
+                  <TableCell sx={{ whiteSpace: 'nowrap' }}>
+                    <Button
+                      size="small"
+                      aria-label={`Resize ${d.id}`}
+                      disabled={!online || d.virtualSizeBytes <= 0 || details.state === 'saved'}
+                      onClick={() =>
+                        setResizing({ vmRef: details.id, vm: details.name, disk: d.id, bus: d.bus, currentBytes: d.virtualSizeBytes, running: details.state === 'running' || details.state === 'paused', snapshots: d.heldBySnapshots ?? [] })
+                      }
+                    >
+                      Resize…
+                    </Button>
                     <RemoveDiskButton disk={d} block={online ? diskRemoveBlock(d, lockReason) : 'Not connected to Hangar'} onClick={() => setRemoving(d)} />
                   </TableCell>
                 </TableRow>
@@ -422,6 +434,7 @@ function StorageTab({ details, draft, upd, err, locked, lockReason, onChanged }:
         )}
       </FormControl>
       <RemoveDiskDialog vm={details} disk={removing} onClose={() => setRemoving(null)} onRemoved={onChanged} />
+      <ResizeDiskDialog target={resizing} onClose={() => setResizing(null)} onResized={onChanged} />
     </Stack>
   );
 }

@@ -14,7 +14,7 @@ import { serve, type ConnectionContext, type Handlers } from '../base/rpc.js';
 import { listenUnix } from '../base/socketTransport.node.js';
 import { QmpClient } from '../qmp/client.node.js';
 import { localMigrationParameters, snapshotTransaction, topNodeOf } from '../qmp/block.js';
-import { freeNicPort, hostfwdAddCommand, hostfwdRemoveCommand, netdevId, netdevProps, nicDeviceProps } from '../qemu/devices.js';
+import { blockNodeNames, freeNicPort, hostfwdAddCommand, hostfwdRemoveCommand, netdevId, netdevProps, nicDeviceProps, usbDeviceProps, usbStorageBlockdevs } from '../qemu/devices.js';
 import { hostApi, type GuestInfo, type HostSpec, type HostStatus, type HostStatusFile, type QuiesceMode } from '../protocol/contract.js';
 import type { VmState } from '../protocol/states.js';
 import { BlockJobs } from './blockJobs.node.js';
@@ -61,6 +61,8 @@ export class VmmHost {
   private readonly nicPorts: { used: Record<string, string>; count: number } | undefined;
   /** cards were plugged in or out since the launch: a saved state would not match the next launch's devices */
   private cardsChanged = false;
+  /** USB devices were plugged in or out since the launch: their ports would not match the next launch's */
+  private usbChanged = false;
   private readonly exitPromise: Promise<void>;
   private resolveExit!: () => void;
 
@@ -420,6 +422,52 @@ export class VmmHost {
         for (const f of add) await hmp(hostfwdAddCommand(nicId, f), (said) => said === '');
         return null;
       },
+      'host.diskResize': async ({ diskId, sizeBytes }) => {
+        guard('diskResize');
+        const node = topNodeOf(await this.qmp.execute('query-block'), diskId);
+        if (!node) throw new HangarError('NOT_FOUND', `QEMU has no disk '${diskId}' open`);
+        await this.qmp.execute('block_resize', { 'node-name': node, size: sizeBytes });
+        this.log(`disk ${diskId} (node ${node}) resized to ${sizeBytes} bytes`);
+        return null;
+      },
+      'host.usbAttach': async ({ device }) => {
+        guard('usbAttach');
+        const nodes = device.kind === 'storage' ? usbStorageBlockdevs(device) : [];
+        const added: string[] = [];
+        try {
+          for (const n of nodes) {
+            await this.qmp.execute('blockdev-add', n);
+            added.unshift(n['node-name']);
+          }
+          await this.qmp.execute('device_add', usbDeviceProps(device));
+        } catch (e) {
+          for (const n of added) await this.qmp.execute('blockdev-del', { 'node-name': n }).catch(() => undefined);
+          throw e;
+        }
+        this.usbChanged = true;
+        this.log(`USB device ${device.id} plugged in`);
+        return null;
+      },
+      'host.usbDetach': async ({ id, storage }) => {
+        guard('usbDetach');
+        // Listen first: a USB device goes at once, before device_del's reply arrives.
+        const gone = this.qmp.waitForEvent('DEVICE_DELETED', (d) => d.device === id, { timeoutMs: NIC_UNPLUG_TIMEOUT_MS });
+        gone.catch(() => undefined);
+        await this.qmp.execute('device_del', { id });
+        try {
+          await gone;
+        } catch {
+          throw new HangarError('TIMEOUT', `USB device ${id} did not go within ${NIC_UNPLUG_TIMEOUT_MS / 1000} s`);
+        }
+        this.usbChanged = true;
+        if (storage) {
+          const nodes = blockNodeNames(id);
+          await this.qmp.execute('blockdev-del', { 'node-name': nodes.format });
+          await this.qmp.execute('blockdev-del', { 'node-name': nodes.file });
+        }
+        this.log(`USB device ${id} unplugged`);
+        return null;
+      },
       'host.consoleWrite': async ({ data }) => {
         guard('consoleWrite');
         const sock = this.serialSocket;
@@ -431,6 +479,9 @@ export class VmmHost {
   }
 
   private assertSavable(): void {
+    if (this.usbChanged) {
+      throw new HangarError('STATE_CONFLICT', 'USB devices were plugged in or out while this VM runs, so a saved state would not fit its next start: shut it down and start it again first');
+    }
     if (this.cardsChanged) {
       throw new HangarError('STATE_CONFLICT', 'network cards were plugged in or out while this VM runs, so a saved state would not fit its next start: shut it down and start it again first');
     }

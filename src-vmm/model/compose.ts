@@ -17,6 +17,7 @@ import type { VgaType } from './display.js';
 import type { RecoverySection } from './recovery.js';
 import { defaultShareTag, type ShareMode } from './shares.js';
 import type { CloudInitSection, InstallSection } from './guestAccess.js';
+import type { UsbDevice } from './usb.js';
 
 /** IDE is not on q35: the bus an IDE device takes there instead. */
 export function busOnChipset<B extends string>(bus: B, chipset: Chipset): B | 'sata' {
@@ -105,6 +106,8 @@ export interface MachineChoices {
   cloudInit?: CloudInitSection;
   /** an unattended installation to run (the media is one of `opticals`) */
   install?: InstallSection;
+  /** USB devices (images as mass storage, host devices); the machine gets an xHCI controller either way */
+  usb?: UsbDevice[];
   /**
    * 'chipset' (default): IDE devices move to SATA on q35; 'buses': chosen IDE devices make a BIOS
    * machine pc; 'none': the buses were fitted already (an import's review) and a bus the person
@@ -155,6 +158,8 @@ export function composeConfig(m: MachineChoices): Result<VmConfig, ConfigIssue[]
     ...((m.tpm ?? def.tpm) ? { tpm: { version: '2.0' as const } } : {}),
     ...(m.cloudInit ? { cloudInit: m.cloudInit } : {}),
     ...(m.install ? { install: m.install } : {}),
+    // Every new machine has an xHCI controller, so USB devices can be plugged in while it runs.
+    usb: { devices: m.usb ?? [] },
   };
   // Even unfitted, UEFI means q35: the buses are what is left as chosen.
   const fitted =
@@ -201,6 +206,8 @@ export interface MachineChange {
   install?: null;
   /** the display's clipboard shared with the guest */
   clipboard?: boolean;
+  /** the USB devices as they are to be (the machine gets an xHCI controller if it had none) */
+  usb?: UsbDevice[];
 }
 
 /** The config with the change applied, fitted to its chipset and validated; the given config is left as it was. */
@@ -268,6 +275,7 @@ export function applyChange(c: VmConfig, ch: MachineChange): Result<VmConfig, Co
     boot,
     ...(recovery ? { recovery } : {}),
     ...(shares.length || c.shares ? { shares } : {}),
+    ...(ch.usb ? { usb: { devices: ch.usb } } : {}),
   };
   // A switch to UEFI takes q35 along, and q35's AHCI takes the IDE devices.
   const fitted = fitToChipset(next as typeof next & Fittable).config;

@@ -17,6 +17,7 @@ import { RecoverySection } from './recovery.js';
 import { SerialSection } from './serial.js';
 import { SharesSection } from './shares.js';
 import { TpmSection } from './tpm.js';
+import { UsbSection } from './usb.js';
 import { SystemSection } from './system.js';
 
 export interface ConfigIssue {
@@ -58,6 +59,8 @@ export const VmConfigSchema = z
     cloudInit: CloudInitSection.optional(),
     /** an unattended installation that has not finished yet */
     install: InstallSection.optional(),
+    /** USB devices on an xHCI controller (absent in configs saved before it: no USB devices, xHCI only with a display) */
+    usb: UsbSection.optional(),
   })
   .strict();
 /** The schema under the name callers use for values and parsing alike (`VmConfig.parse`). */
@@ -122,6 +125,7 @@ export function crossFieldIssues(c: VmConfig): ConfigIssue[] {
     ...c.disks.map((d, i) => ({ path: `disks[${i}].id`, id: d.id })),
     ...c.opticals.map((o, i) => ({ path: `opticals[${i}].id`, id: o.id })),
     ...c.nics.map((n, i) => ({ path: `nics[${i}].id`, id: n.id })),
+    ...(c.usb?.devices ?? []).map((u, i) => ({ path: `usb.devices[${i}].id`, id: u.id })),
   ];
   for (const d of devices) {
     if (ids.has(d.id)) add(d.path, `device id '${d.id}' is used more than once`);
@@ -132,6 +136,11 @@ export function crossFieldIssues(c: VmConfig): ConfigIssue[] {
   c.disks.forEach((d, i) => {
     if (paths.has(d.path)) add(`disks[${i}].path`, `disk image ${d.path} is used by more than one disk`);
     paths.add(d.path);
+  });
+
+  (c.usb?.devices ?? []).forEach((u, i) => {
+    if (u.kind === 'storage' && paths.has(u.path)) add(`usb.devices[${i}].path`, `disk image ${u.path} is used by more than one disk`);
+    if (u.kind === 'storage') paths.add(u.path);
   });
 
   const tags = new Set<string>();

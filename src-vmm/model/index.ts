@@ -14,6 +14,7 @@ export * from './boot.js';
 export * from './recovery.js';
 export * from './shares.js';
 export * from './tpm.js';
+export * from './usb.js';
 export * from './guestAccess.js';
 export * from './osCatalogue.js';
 export * from './migrations.js';

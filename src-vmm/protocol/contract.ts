@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { method, type Contract } from '../base/rpc.js';
 import { VmState } from './states.js';
-import { Nic, PortForward } from '../model/index.js';
+import { Nic, PortForward, UsbDevice } from '../model/index.js';
 
 /** How a card reaches its network (see qemu/devices.ts NicAttachment); absent: user-mode NAT. */
 export const NicAttachmentSchema = z.discriminatedUnion('kind', [
@@ -144,6 +144,12 @@ export const hostApi = {
   'host.nicLink': method(z.object({ nicId: z.string().min(1).max(64), up: z.boolean() }).strict(), Ok),
   /** Changes the port forwards of a user-mode card while it runs. */
   'host.nicForwards': method(z.object({ nicId: z.string().min(1).max(64), add: z.array(PortForward).max(64), remove: z.array(PortForward).max(64) }).strict(), Ok),
+  /** Grows a disk while the VM runs (QMP block_resize on the top image of its chain); the guest sees the new size. */
+  'host.diskResize': method(z.object({ diskId: z.string().min(1).max(64), sizeBytes: z.number().int().positive() }).strict(), Ok),
+  /** Plugs a USB device into the running machine's xHCI controller: an image (blockdev-add, then device_add) or a host device. */
+  'host.usbAttach': method(z.object({ device: UsbDevice }).strict(), Ok),
+  /** Unplugs a USB device (device_del, waiting for the guest to let it go), then its image's nodes (blockdev-del). */
+  'host.usbDetach': method(z.object({ id: z.string().min(1).max(64), storage: z.boolean() }).strict(), Ok),
 } satisfies Contract;
 export type HostApi = typeof hostApi;
 

@@ -37,6 +37,8 @@ import {
   tabletProps,
   tpmDeviceProps,
   usbControllerProps,
+  usbDeviceProps,
+  usbStorageBlockdevs,
   virtiofsChardevId,
   virtiofsDeviceProps,
   virtioSerialProps,
@@ -378,6 +380,24 @@ function displayArgs({ config, paths }: BuildContext): Section {
   return { args, files };
 }
 
+/**
+ * USB devices: images as mass storage and host devices. A config with a USB section has the xHCI
+ * controller even without a display (with one, displayArgs has added it for the tablet already).
+ */
+function usbArgs({ config }: BuildContext): Section {
+  if (!config.usb) return { args: [], files: [] };
+  const args: string[] = displayDeviceProps(config.display.vga) ? [] : device(usbControllerProps());
+  const files: QemuFile[] = [];
+  for (const d of config.usb.devices) {
+    if (d.kind === 'storage') {
+      args.push(...usbStorageBlockdevs(d).flatMap(blockdev));
+      files.push({ path: d.path, access: 'rw', role: `usb:${d.id}` });
+    }
+    args.push(...device(usbDeviceProps(d)));
+  }
+  return { args, files };
+}
+
 function serialArgs({ config, paths }: BuildContext): Section {
   if (!config.serial.enabled) return { args: [], files: [] };
   return {
@@ -476,6 +496,7 @@ export const SECTIONS: readonly { name: string; build: SectionBuilder }[] = [
   { name: 'shares', build: shareArgs },
   { name: 'tpm', build: tpmArgs },
   { name: 'display', build: displayArgs },
+  { name: 'usb', build: usbArgs },
   { name: 'serial', build: serialArgs },
   { name: 'channels', build: channelArgs },
   { name: 'qmp', build: qmpArgs },

@@ -1,7 +1,7 @@
 // Device and block-node properties as JSON objects, built once. The same object is rendered as
 // `-device '<json>'` / `-blockdev '<json>'` at launch and sent as the arguments of QMP `device_add`
 // / `blockdev-add` when hot-plugging, so launch and hotplug cannot drift apart.
-import type { Disk, DiskFormat, Nic, NicModel, Optical, Share, VgaType, VmConfig } from '../model/index.js';
+import type { Disk, DiskFormat, Nic, NicModel, Optical, Share, UsbDevice, VgaType, VmConfig } from '../model/index.js';
 import { qemuOpts } from './escape.js';
 
 export type QemuValue = string | number | boolean | QemuValue[] | { [key: string]: QemuValue };
@@ -352,6 +352,26 @@ export function usbControllerProps(): DeviceProps {
 /** An absolute pointer, so the VNC cursor and the guest's agree without grabbing. */
 export function tabletProps(): DeviceProps {
   return { driver: 'usb-tablet', id: TABLET_ID, bus: `${XHCI_ID}.0` };
+}
+
+/** A USB image's block nodes: as a disk's, opened read-write. */
+export function usbStorageBlockdevs(d: Extract<UsbDevice, { kind: 'storage' }>): [BlockdevProps, BlockdevProps] {
+  const nodes = blockNodeNames(d.id);
+  return [
+    blockdevFileProps({ path: d.path, nodeName: nodes.file, readOnly: false }),
+    blockdevFormatProps({ format: d.format, fileNode: nodes.file, nodeName: nodes.format, readOnly: false }),
+  ];
+}
+
+/**
+ * A USB device on the xHCI controller: an image as USB mass storage (removable, as a stick is), or a
+ * host device by vendor and product (QEMU's usb-host through libusb; it attaches whenever the device
+ * is present and the user may open its /dev/bus/usb node).
+ */
+export function usbDeviceProps(d: UsbDevice): DeviceProps {
+  const bus = `${XHCI_ID}.0`;
+  if (d.kind === 'storage') return { driver: 'usb-storage', id: d.id, bus, drive: blockNodeNames(d.id).format, removable: true };
+  return { driver: 'usb-host', id: d.id, bus, vendorid: parseInt(d.vendorId, 16), productid: parseInt(d.productId, 16) };
 }
 
 export function serialDeviceProps(): DeviceProps {

@@ -285,6 +285,11 @@ export interface QmpCommands {
   device_add: Cmd<{ driver: string; id: string; [key: string]: unknown }, QmpEmpty>;
   /** Asks the guest to release a device; DEVICE_DELETED says when it is gone. */
   device_del: Cmd<{ id: string }, QmpEmpty>;
+  /** Grows (or shrinks: Hangar never asks) the image of a block node; the device tells the guest. */
+  block_resize: Cmd<{ 'node-name': string; size: number }, QmpEmpty>;
+  /** A block node, as qemu/devices.ts builds it (the same object as -blockdev at launch). */
+  'blockdev-add': Cmd<{ driver: string; 'node-name': string; [key: string]: unknown }, QmpEmpty>;
+  'blockdev-del': Cmd<{ 'node-name': string }, QmpEmpty>;
   /** A network card's link (its cable), by the card's device id. */
   set_link: Cmd<{ name: string; up: boolean }, QmpEmpty>;
 }

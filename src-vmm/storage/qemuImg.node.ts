@@ -58,6 +58,11 @@ export interface ConvertOptions extends ProgressOptions {
   srcLength?: number;
   /** skip writing zeroes (the default); false writes every byte */
   sparse?: boolean;
+  /**
+   * the output is an overlay on this image (`-B`, `-F`), which must hold what the source's backing
+   * chain holds: only what the source's top image holds is written
+   */
+  backing?: { path: string; format: string };
 }
 
 export interface CheckResult {
@@ -80,6 +85,8 @@ export interface QemuImg {
   /** Converts into `dst`, which must not exist; nothing is left behind on failure or cancel. */
   convert(src: string, dst: string, opts: ConvertOptions): Promise<void>;
   check(path: string, opts?: { repair?: 'leaks' | 'all' }): Promise<CheckResult>;
+  /** Changes an image's virtual size (qemu-img resize); Hangar only grows images. */
+  resize(path: string, sizeBytes: number, opts: { format: string }): Promise<void>;
   /** Writes the top image's data into its backing image (or into `base`, further down the chain). */
   commit(path: string, opts?: ProgressOptions & { base?: string; keepTop?: boolean }): Promise<void>;
   /** Changes the backing image; null makes the image standalone. Unsafe only rewrites the name. */
@@ -483,6 +490,7 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
       o.dstFormat,
       ...(o.dstOptions?.length ? ['-o', o.dstOptions.join(',')] : []),
       ...(o.sparse === false ? ['-S', '0'] : []),
+      ...(o.backing ? ['-B', o.backing.path, '-F', o.backing.format] : []),
       source.spec,
       partial,
     ];
@@ -535,6 +543,15 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
       default:
         return { ok: false, supported: true, ...counts, errors: Math.max(1, counts.errors), status: 'incomplete' };
     }
+  }
+
+  async function resize(path: string, sizeBytes: number, o: { format: string }): Promise<void> {
+    const abs = resolve(path);
+    assertExists(abs);
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw new HangarError('INVALID_INPUT', `the new size of ${abs} must be a positive whole number of bytes, not ${sizeBytes}`);
+    const args = ['resize', '-q', '-f', o.format, abs, String(sizeBytes)];
+    const r = await run(args);
+    if (r.code !== 0) throw failure('resize', abs, args, r);
   }
 
   async function commit(path: string, o: ProgressOptions & { base?: string; keepTop?: boolean } = {}): Promise<void> {
@@ -636,5 +653,5 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     return required;
   }
 
-  return { info, describeSource, allocatedBytes, holdsOwnData, create, convert, check, commit, rebase, detectImage, inspectImage, measure };
+  return { info, describeSource, allocatedBytes, holdsOwnData, create, convert, check, resize, commit, rebase, detectImage, inspectImage, measure };
 }

@@ -260,6 +260,9 @@ class FakeHost implements Disposable {
       'host.nicRemove': async () => (this.guard('nicRemove'), null),
       'host.nicLink': async () => (this.guard('nicLink'), null),
       'host.nicForwards': async () => (this.guard('nicForwards'), null),
+      'host.diskResize': async () => (this.guard('diskResize'), null),
+      'host.usbAttach': async () => (this.guard('usbAttach'), null),
+      'host.usbDetach': async () => (this.guard('usbDetach'), null),
       // The preview's guests run no agent: the interface shows how to install one.
       'host.guestInfo': async () => ({ agent: 'absent' as const, hostname: null, osName: null, ipAddresses: [] }),
       'host.guestExec': async () => {

@@ -28,6 +28,9 @@ const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
   'host.nicRemove': { nicId: 'net1' },
   'host.nicLink': { nicId: 'net1', up: false },
   'host.nicForwards': { nicId: 'net0', add: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 }], remove: [] },
+  'host.diskResize': { diskId: 'disk0', sizeBytes: 64 << 20 },
+  'host.usbAttach': { device: { id: 'usb0', kind: 'storage', path: '/home/u/stick.img', format: 'raw' } },
+  'host.usbDetach': { id: 'usb0', storage: true },
 };
 
 describe('the VMM host contract', () => {

@@ -151,7 +151,7 @@ describe('buildQemuLaunch', () => {
   test('sections come in their fixed order', () => {
     assert.deepEqual(
       SECTIONS.map((s) => s.name),
-      ['common', 'machine', 'cpu', 'smp', 'memory', 'firmware', 'disks', 'nics', 'shares', 'tpm', 'display', 'serial', 'channels', 'qmp', 'boot', 'incoming', 'sandbox'],
+      ['common', 'machine', 'cpu', 'smp', 'memory', 'firmware', 'disks', 'nics', 'shares', 'tpm', 'display', 'usb', 'serial', 'channels', 'qmp', 'boot', 'incoming', 'sandbox'],
     );
     const argv = build(config()).argv;
     const at = (o: string) => argv.indexOf(o);

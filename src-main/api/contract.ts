@@ -2,6 +2,7 @@
 // Every input is validated against these schemas in the owner before a handler runs.
 import { z } from 'zod';
 import { method, type Contract } from '../../src-vmm/base/rpc.js';
+import { remoteApi, remoteEvents } from '../remotes/contract.js';
 import { VmState } from '../../src-vmm/protocol/states.js';
 import { GuestInfo } from '../../src-vmm/protocol/contract.js';
 import {
@@ -680,6 +681,7 @@ export const hangarApi = {
   ),
   /** the person's public keys (~/.ssh/*.pub), for the New VM wizard's default */
   'ssh.keys': method(z.object({}).strict(), z.object({ keys: z.array(z.object({ path: z.string(), type: z.string(), comment: z.string() })) })),
+  ...remoteApi,
 } satisfies Contract;
 export type HangarApi = typeof hangarApi;
 
@@ -695,4 +697,5 @@ export const hangarEvents = {
   'app.openFile': z.object({ path: z.string() }),
   /** desktop app: a menu command for the page */
   'app.menu': z.object({ command: z.enum(['newVm', 'importAppliance']) }),
+  ...remoteEvents,
 };

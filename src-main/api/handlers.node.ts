@@ -19,6 +19,8 @@ import type { ExportService } from '../appliances/exportService.node.js';
 import type { NetworkManager } from '../networks/networkManager.node.js';
 import type { LibraryService } from '../library/libraryService.node.js';
 import type { QuickCreateService } from '../quickcreate/quickCreate.node.js';
+import type { RemoteService } from '../remotes/remoteService.node.js';
+import { createRemoteHandlers } from '../remotes/handlers.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
@@ -29,6 +31,7 @@ export interface HandlerDeps {
   exports: ExportService;
   library: LibraryService;
   quick: QuickCreateService;
+  remotes: RemoteService;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -222,6 +225,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
     'vm.sshInfo': async ({ ref }) => d.quick.sshInfo(ref),
     'ssh.keys': async () => d.quick.sshKeys(),
     'owner.handover': async ({ to }) => d.handover(to),
+    ...createRemoteHandlers(d.remotes),
   };
 }
 

@@ -69,7 +69,7 @@ const quickCreateFlags: Record<string, FlagSpec> = {
 };
 
 export const COMMANDS: CommandSpec[] = [
-  { name: 'list', args: [], flags: { ...json }, summary: 'VMs with id, name, state, os' },
+  { name: 'list', args: [], flags: { remote: { kind: 'string', value: 'REMOTE', help: "the domains of a libvirt host (see 'hangar remote list')" }, ...json }, summary: 'VMs with id, name, state, os' },
   { name: 'show', args: ['VM'], flags: { ...json }, summary: 'full config, state, disks with chains, snapshots' },
   {
     name: 'create',
@@ -221,6 +221,14 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'a network for VMs; its bridge, DHCP and NAT are made when a VM first uses it',
   },
   { name: 'network list', args: [], flags: { ...json }, summary: 'the networks with their mode, subnet and VMs' },
+  {
+    name: 'remote add',
+    args: ['NAME', 'URI'],
+    flags: { ...json },
+    summary: "manage a libvirt host (qemu:///system, qemu+ssh://[user@]host/system, qemu+tcp://host/system); its VMs are REMOTE/NAME in every command",
+  },
+  { name: 'remote list', args: [], flags: { ...json }, summary: "the libvirt hosts with their connection's state and libvirt's version" },
+  { name: 'remote remove', args: ['NAME'], flags: { ...json }, summary: 'stop managing a libvirt host (nothing on it changes)' },
   { name: 'network show', args: ['NAME'], flags: { ...json }, summary: "a network: its addresses, the VMs' reservations and leases" },
   { name: 'network delete', args: ['NAME'], flags: { ...json }, summary: 'delete a network no VM uses, with its bridge, DHCP and rules' },
   {

@@ -30,6 +30,7 @@ import { loadWebLink, saveWebLink } from '../web/webLink.node.js';
 import { helpText, parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare, usageError, type NicSpec, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatNetwork, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 import { TerminalFilter } from './terminalFilter.js';
+import { runRemoteCommand } from './remote.node.js';
 
 type Api = Client<HangarApi>;
 
@@ -39,7 +40,7 @@ const cliEntry = fileURLToPath(import.meta.url);
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '__owner') return runOwnerDaemon();
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`${helpText(argv[1] && ['snapshot', 'network'].includes(argv[1]) && argv[2] ? `${argv[1]} ${argv[2]}` : argv[1])}\n`);
+    process.stdout.write(`${helpText(argv[1] && ['snapshot', 'network', 'remote'].includes(argv[1]) && argv[2] ? `${argv[1]} ${argv[2]}` : argv[1])}\n`);
     return 0;
   }
   if (argv[0] === '--version' || argv[0] === 'version') {
@@ -48,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv.includes('--help')) {
-    process.stdout.write(`${helpText(['snapshot', 'network'].includes(argv[0]!) && argv[1] && !argv[1].startsWith('-') ? `${argv[0]} ${argv[1]}` : argv[0])}\n`);
+    process.stdout.write(`${helpText(['snapshot', 'network', 'remote'].includes(argv[0]!) && argv[1] && !argv[1].startsWith('-') ? `${argv[0]} ${argv[1]}` : argv[0])}\n`);
     return 0;
   }
   let parsed: ParsedCommand | undefined;
@@ -586,6 +587,8 @@ function parseSizeFlag(text: string): number {
 
 async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<number> {
   const ref = p.args[0] ?? '';
+  const remote = await runRemoteCommand(api, p, print);
+  if (remote !== undefined) return remote;
   switch (p.command) {
     case 'list': {
       const r = await api.call('vm.list', {});

@@ -33,6 +33,7 @@ import { makePrivate, usePrivateUmask } from '../files/modes.node.js';
 import { CrashRestarts } from './crashRestarts.js';
 import { recoveryOf } from '../../src-vmm/model/recovery.js';
 import { NetworkManager } from '../networks/networkManager.node.js';
+import { RemoteService } from '../remotes/remoteService.node.js';
 
 export type OwnerKind = 'headless owner' | 'hangar serve' | 'the desktop app';
 
@@ -270,9 +271,13 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
 
     let requestShutdown!: () => void;
     const shutdownRequested = new Promise<void>((r) => (requestShutdown = r));
+    // libvirt hosts: one `virsh event` child per remote, started now, ended with the owner
+    const remotes = new RemoteService({ repo: inventory.remotes, log, changed: (remote, domain) => broadcast('remote.changed', { remote, ...(domain ? { domain } : {}) }) });
+    store.add(toDisposable(() => remotes.dispose()));
     const handlers = createHandlers({
       vms,
       networks,
+      remotes,
       snapshots,
       clones,
       imports,

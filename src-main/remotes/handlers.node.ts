@@ -1,0 +1,26 @@
+// The owner's handlers of the remotes' API (spread into api/handlers.node.ts).
+import type { Handlers } from '../../src-vmm/base/rpc.js';
+import type { remoteApi } from './contract.js';
+import type { RemoteService } from './remoteService.node.js';
+
+export function createRemoteHandlers(remotes: RemoteService): Handlers<typeof remoteApi> {
+  return {
+    'remote.add': async ({ name, uri }, ctx) => remotes.add(name, uri, ctx.signal),
+    'remote.list': async () => ({ remotes: remotes.list() }),
+    'remote.remove': async ({ name }) => remotes.remove(name),
+    'remote.domains': async ({ remote }) => remotes.domains(remote),
+    'remote.action': async ({ ref, action, timeoutS, wait }, ctx) => remotes.action(ref, action, { timeoutS, wait, signal: ctx.signal }),
+    'remote.serial': async ({ ref, maxBytes }) => ({ data: (await remotes.serial(ref, maxBytes)).toString('base64') }),
+    'remote.send': async ({ ref, text, enter }) => {
+      await remotes.send(ref, text, enter);
+      return null;
+    },
+    'remote.snapshotList': async ({ ref }) => remotes.snapshots(ref),
+    'remote.snapshotTake': async ({ ref, name, description }, ctx) => remotes.snapshotTake(ref, name, description, ctx.signal),
+    'remote.snapshotRevert': async ({ ref, snapshot }, ctx) => remotes.snapshotRevert(ref, snapshot, ctx.signal),
+    'remote.snapshotDelete': async ({ ref, snapshot }) => {
+      await remotes.snapshotDelete(ref, snapshot);
+      return null;
+    },
+  };
+}

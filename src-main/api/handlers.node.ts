@@ -19,8 +19,7 @@ import type { ExportService } from '../appliances/exportService.node.js';
 import type { NetworkManager } from '../networks/networkManager.node.js';
 import type { LibraryService } from '../library/libraryService.node.js';
 import type { QuickCreateService } from '../quickcreate/quickCreate.node.js';
-import type { RemoteService } from '../remotes/remoteService.node.js';
-import { createRemoteHandlers } from '../remotes/handlers.node.js';
+import { createRemoteHandlers, type RemoteDeps } from '../remotes/handlers.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
@@ -31,7 +30,7 @@ export interface HandlerDeps {
   exports: ExportService;
   library: LibraryService;
   quick: QuickCreateService;
-  remotes: RemoteService;
+  remotes: RemoteDeps;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -225,7 +224,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
     'vm.sshInfo': async ({ ref }) => d.quick.sshInfo(ref),
     'ssh.keys': async () => d.quick.sshKeys(),
     'owner.handover': async ({ to }) => d.handover(to),
-    ...createRemoteHandlers(d.remotes),
+    ...createRemoteHandlers(d.remotes, () => d.inventoryChanged()),
   };
 }
 

@@ -131,7 +131,23 @@ export const COMMANDS: CommandSpec[] = [
   },
   { name: 'screenshot', args: ['VM'], flags: { output: { kind: 'string', short: 'o', value: 'FILE.png', help: 'where to write the PNG' }, ...json }, summary: "the VM's screen as PNG" },
   { name: 'console', args: ['VM'], flags: {}, summary: 'attach the terminal to the serial console (Ctrl-] detaches)' },
-  { name: 'send', args: ['VM', 'TEXT'], flags: { 'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' }, ...json }, summary: 'type TEXT into the serial console' },
+  {
+    name: 'send',
+    args: ['VM', '[TEXT]'],
+    flags: {
+      'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' },
+      to: { kind: 'string', value: 'REMOTE', help: 'instead of typing: make the stopped VM a domain of libvirt host REMOTE (its disks flattened and uploaded, checked, then defined; the VM stays here)' },
+      pool: { kind: 'string', value: 'POOL', help: "with --to: the host's storage pool (default: 'default', else its only pool)" },
+      ...json,
+    },
+    summary: 'type TEXT into the serial console; with --to REMOTE, send the VM to a libvirt host',
+  },
+  {
+    name: 'fetch',
+    args: ['REMOTE/DOMAIN'],
+    flags: { name: { kind: 'string', value: 'NAME', help: "the new VM's name (default: the domain's)" }, ...json },
+    summary: 'make a shut off libvirt domain a Hangar VM (its disks downloaded; the domain stays on the host)',
+  },
   {
     name: 'exec',
     args: ['VM', 'CMD...'],
@@ -354,7 +370,8 @@ export function parseArgs(argv: string[]): ParsedCommand {
   }
   const variadic = spec.args.at(-1)?.endsWith('...');
   // A trailing CMD... may be empty (hangar ssh VM opens a shell); VM... needs one.
-  const required = variadic && spec.args.at(-1) === 'CMD...' ? spec.args.length - 1 : spec.args.length;
+  // '[TEXT]': an argument that may be left out
+  const required = (variadic && spec.args.at(-1) === 'CMD...' ? spec.args.length - 1 : spec.args.length) - spec.args.filter((a) => a.startsWith('[')).length;
   if (args.length < required) throw usageError(`'${name}' needs ${spec.args.map((a) => a).join(' ')}: see 'hangar help ${name}'`);
   if (!variadic && args.length > spec.args.length) throw usageError(`unexpected argument '${args[spec.args.length]}' for '${name}'`);
   return { command: name, args, flags };

@@ -587,7 +587,7 @@ function parseSizeFlag(text: string): number {
 
 async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<number> {
   const ref = p.args[0] ?? '';
-  const remote = await runRemoteCommand(api, p, print);
+  const remote = await runRemoteCommand(api, p, print, withProgress);
   if (remote !== undefined) return remote;
   switch (p.command) {
     case 'list': {

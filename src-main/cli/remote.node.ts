@@ -1,7 +1,7 @@
 // `hangar remote …`, `hangar list --remote R`, and the VM commands given a remote VM (REMOTE/DOMAIN,
 // where REMOTE names a remote): they go to the owner's remote.* methods. Returns undefined for a
 // command that is not about a remote, which main then runs as usual.
-import type { Client } from '../../src-vmm/base/rpc.js';
+import type { Client, Progress } from '../../src-vmm/base/rpc.js';
 import type { HangarApi } from '../api/contract.js';
 import { formatRemoteSnapshotTree, splitRemoteRef } from '../remotes/model.js';
 import { usageError, type ParsedCommand } from './args.js';
@@ -10,10 +10,11 @@ import { TerminalFilter } from './terminalFilter.js';
 
 type Api = Client<HangarApi>;
 type Print = (p: ParsedCommand, value: unknown, human: () => string) => void;
+type WithProgress = <T>(p: ParsedCommand, label: string, call: (opts: { signal: AbortSignal; onProgress: (pr: Progress) => void }) => Promise<T>) => Promise<T>;
 
 const REMOTE_VM_COMMANDS = ['start', 'stop', 'pause', 'resume', 'reset', 'serial', 'send', 'snapshot take', 'snapshot list', 'snapshot restore', 'snapshot delete', 'show'];
 
-export async function runRemoteCommand(api: Api, p: ParsedCommand, print: Print): Promise<number | undefined> {
+export async function runRemoteCommand(api: Api, p: ParsedCommand, print: Print, withProgress: WithProgress): Promise<number | undefined> {
   switch (p.command) {
     case 'remote add': {
       const r = await api.call('remote.add', { name: p.args[0]!, uri: p.args[1]! });
@@ -28,6 +29,22 @@ export async function runRemoteCommand(api: Api, p: ParsedCommand, print: Print)
     case 'remote remove': {
       const r = await api.call('remote.remove', { name: p.args[0]! });
       print(p, r, () => `removed remote ${r.name}`);
+      return 0;
+    }
+    case 'send': {
+      if (typeof p.flags.to !== 'string') {
+        if (p.flags.pool !== undefined) throw usageError('--pool goes with --to REMOTE');
+        if (p.args[1] === undefined) throw usageError("'send' needs VM TEXT, or VM --to REMOTE: see 'hangar help send'");
+        break;
+      }
+      if (p.args[1] !== undefined) throw usageError(`--to sends the VM itself: unexpected text '${p.args[1]}'`);
+      const r = await withProgress(p, 'sending', (opts) => api.call('remote.send', { ref: p.args[0]!, remote: String(p.flags.to), ...(typeof p.flags.pool === 'string' ? { pool: p.flags.pool } : {}) }, opts));
+      print(p, r, () => `sent ${r.vm} to ${r.remote}/${r.domain} (pool ${r.pool}: ${r.volumes.map((v) => v.volume).join(', ')}; each checked by SHA-256)`);
+      return 0;
+    }
+    case 'fetch': {
+      const r = await withProgress(p, 'fetching', (opts) => api.call('remote.fetch', { ref: p.args[0]!, ...(typeof p.flags.name === 'string' ? { name: p.flags.name } : {}) }, opts));
+      print(p, r, () => `fetched ${p.args[0]} as VM '${r.name}' (${r.id})`);
       return 0;
     }
     case 'list': {
@@ -77,7 +94,7 @@ export async function runRemoteCommand(api: Api, p: ParsedCommand, print: Print)
       return 0;
     }
     case 'send':
-      await api.call('remote.send', { ref, text: p.args[1] ?? '', enter: p.flags['no-enter'] !== true });
+      await api.call('remote.typeText', { ref, text: p.args[1] ?? '', enter: p.flags['no-enter'] !== true });
       print(p, { sent: true }, () => '');
       return 0;
     case 'snapshot take': {

@@ -34,6 +34,7 @@ import { CrashRestarts } from './crashRestarts.js';
 import { recoveryOf } from '../../src-vmm/model/recovery.js';
 import { NetworkManager } from '../networks/networkManager.node.js';
 import { RemoteService } from '../remotes/remoteService.node.js';
+import { RemoteTransfer } from '../remotes/transfer.node.js';
 
 export type OwnerKind = 'headless owner' | 'hangar serve' | 'the desktop app';
 
@@ -274,10 +275,22 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     // libvirt hosts: one `virsh event` child per remote, started now, ended with the owner
     const remotes = new RemoteService({ repo: inventory.remotes, log, changed: (remote, domain) => broadcast('remote.changed', { remote, ...(domain ? { domain } : {}) }) });
     store.add(toDisposable(() => remotes.dispose()));
+    const remoteTransfer = new RemoteTransfer({
+      home: paths.home,
+      inventory,
+      remotes,
+      qemuImg,
+      tasks,
+      provision: vms.provisionDeps(),
+      find: (ref) => vms.find(ref),
+      usedMacs: () => vms.usedMacs(),
+      newMac: (used) => vms.newMac(used),
+      log,
+    });
     const handlers = createHandlers({
       vms,
       networks,
-      remotes,
+      remotes: { service: remotes, transfer: remoteTransfer },
       snapshots,
       clones,
       imports,

@@ -47,11 +47,25 @@ export const remoteApi = {
     { long: true },
   ),
   'remote.serial': method(z.object({ ref: RemoteRef, maxBytes: z.number().int().positive().max(1 << 20).default(1 << 20) }).strict(), z.object({ data: z.string() /* base64 */ })),
-  'remote.send': method(z.object({ ref: RemoteRef, text: z.string().max(1 << 16), enter: z.boolean().default(true) }).strict(), z.null()),
+  'remote.typeText': method(z.object({ ref: RemoteRef, text: z.string().max(1 << 16), enter: z.boolean().default(true) }).strict(), z.null()),
   'remote.snapshotList': method(z.object({ ref: RemoteRef }).strict(), z.object({ remote: z.string(), name: z.string(), snapshots: z.array(RemoteSnapshotItem) })),
   'remote.snapshotTake': method(z.object({ ref: RemoteRef, name: z.string().min(1).max(200), description: z.string().max(4096).default('') }).strict(), RemoteSnapshotItem, { long: true }),
   'remote.snapshotRevert': method(z.object({ ref: RemoteRef, snapshot: z.string().min(1).max(200) }).strict(), DomainResult, { long: true }),
   'remote.snapshotDelete': method(z.object({ ref: RemoteRef, snapshot: z.string().min(1).max(200) }).strict(), z.null(), { long: true }),
+  /** a stopped Hangar VM becomes a domain of the remote: its disks flattened and uploaded into a pool, checked, then defined */
+  'remote.send': method(
+    z.object({ ref: z.string().min(1, 'a VM name or id is needed').max(4096), remote: RemoteName, pool: z.string().min(1).max(200).optional() }).strict(),
+    z.object({
+      vm: z.string(),
+      remote: z.string(),
+      domain: z.string(),
+      pool: z.string(),
+      volumes: z.array(z.object({ disk: z.string(), volume: z.string(), path: z.string(), sizeBytes: z.number(), sha256: z.string() })),
+    }),
+    { long: true },
+  ),
+  /** a shut off domain of a remote becomes a Hangar VM (its disks downloaded); the domain stays */
+  'remote.fetch': method(z.object({ ref: RemoteRef, name: z.string().min(1).max(200).optional() }).strict(), z.object({ id: z.string(), name: z.string() }), { long: true }),
 };
 
 export const remoteEvents = {

@@ -209,6 +209,24 @@ export class RemoteService {
     if (c.state !== 'connected') throw new HangarError('STATE_CONFLICT', `remote '${c.record.name}' is disconnected${c.error ? `: ${c.error}` : ''}`);
   }
 
+  /** A connected remote's name and URI (for the transfers) */
+  endpoint(remote: string): { name: string; uri: string } {
+    const c = this.conn(remote);
+    this.connected(c);
+    return { name: c.record.name, uri: c.record.uri };
+  }
+
+  /** 'REMOTE/DOMAIN' of a connected remote → its name, URI and the domain */
+  resolveEndpoint(ref: string): { c: { name: string; uri: string }; domain: string } {
+    const { c, domain } = this.resolve(ref);
+    return { c: { name: c.record.name, uri: c.record.uri }, domain };
+  }
+
+  /** says that a remote's domain changed (made by a transfer) */
+  touched(remote: string, domain: string): void {
+    this.d.changed(remote, domain);
+  }
+
   // ------------------------------------------------------------ domains
 
   async domains(remote: string): Promise<{ remote: string; state: RemoteState; domains: DomainListItem[] }> {

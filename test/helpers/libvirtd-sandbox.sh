@@ -16,6 +16,9 @@ mount --bind "$d/etc" /etc/libvirt
 mount --bind "$d/run" /run/libvirt
 mount --bind "$d/lib" /var/lib/libvirt
 mount --bind "$d/log" /var/log/libvirt
+# a small pool's folder (4 MiB, seen only by the daemon): what a full pool looks like
+mkdir -p "$d/tiny"
+mount -t tmpfs -o size=4m,mode=0755 hangar-tiny "$d/tiny"
 # QEMU capabilities are probed once per QEMU build: a cache shared by the runs of the tests
 mount --bind "$cache" /var/cache/libvirt
 exec /usr/sbin/libvirtd -f "$d/etc/libvirtd.conf" -p "$d/libvirtd.pid"

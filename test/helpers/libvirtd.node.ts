@@ -18,6 +18,8 @@ export interface LibvirtDaemon {
   socket: string;
   /** the storage pool the test made (a dir pool under dir/pool) */
   pool: string;
+  /** a second pool of 4 MiB (a tmpfs only the daemon sees) */
+  tinyPool: string;
   poolDir: string;
   pid(): number;
   virsh(args: string[], timeoutMs?: number): Promise<string>;
@@ -78,11 +80,15 @@ export async function startLibvirtd(): Promise<LibvirtDaemon> {
   const pool = 'hangar-test';
   await virsh(['pool-define-as', pool, 'dir', '--target', poolDir]);
   await virsh(['pool-start', pool]);
+  const tinyPool = 'hangar-tiny';
+  await virsh(['pool-define-as', tinyPool, 'dir', '--target', join(dir, 'tiny')]);
+  await virsh(['pool-start', tinyPool]);
   return {
     dir,
     uri,
     socket,
     pool,
+    tinyPool,
     poolDir,
     pid: () => child?.pid ?? -1,
     virsh,

@@ -117,13 +117,68 @@ describe('remotes: libvirt hosts through virsh', () => {
     assert.equal((await ok('stop', `lab/${DOMAIN}`, '--force', '--json')).json.state, 'shut off');
   });
 
+  test('send a Hangar VM with two snapshots to the host, boot it there, fetch it back and boot it again', async () => {
+    const copy = join(lv.dir, 'ship-src.qcow2');
+    copyFileSync(join(fixturesDir, 'test-disk.qcow2'), copy);
+    const vm = (await ok('create', '--name', 'shipme', '--disk-image', copy, '--memory', '256', '--nic', 'virtio', '--accel', 'tcg', '--json')).json;
+    const mac = vm.nics[0].mac as string;
+    await ok('start', 'shipme', '--wait-serial', 'TESTGUEST READY', '--timeout', '120');
+    // data on the disk itself (its last sectors, outside the boot partition's files)
+    const mark = `hangar-${process.pid}`;
+    const write = await sh('shipme', `printf '${mark}' | dd of=/dev/vda bs=512 seek=131000 conv=fsync 2>/dev/null; sync`);
+    assert.equal(write.status, 0, write.output);
+    await ok('stop', 'shipme', '--force');
+    await ok('snapshot', 'take', 'shipme', '--name', 'first');
+    await ok('snapshot', 'take', 'shipme', '--name', 'second');
+    const readMark = `dd if=/dev/vda bs=512 skip=131000 count=1 2>/dev/null | head -c ${mark.length}`;
+
+    // a pool too small: one line, nothing on the host
+    refused(await h('send', 'shipme', '--to', 'lab', '--pool', lv.tinyPool), 1, /pool 'hangar-tiny' on remote 'lab' has \d+ bytes free/);
+    assert.doesNotMatch(await lv.virsh(['vol-list', lv.tinyPool]), /shipme/);
+    assert.doesNotMatch(await lv.virsh(['list', '--all', '--name']), /shipme/);
+
+    const sent = (await ok('send', 'shipme', '--to', 'lab', '--pool', lv.pool, '--json')).json;
+    assert.equal(sent.domain, 'shipme');
+    assert.equal(sent.volumes.length, 1);
+    assert.match(sent.volumes[0].sha256, /^[0-9a-f]{64}$/);
+    const xml = await lv.virsh(['dumpxml', 'shipme']);
+    assert.match(xml, new RegExp(`<mac address='${mac}'/>`));
+    assert.match(xml, /<model type='virtio'\/>/);
+    // the original stays, with its snapshots
+    assert.equal((await ok('snapshot', 'list', 'shipme', '--json')).json.snapshots.length, 2);
+    // the name is taken on the host now: one line, nothing changes there
+    const volsBefore = await lv.virsh(['vol-list', lv.pool]);
+    assert.match(volsBefore, /shipme-disk0\.qcow2/);
+    refused(await h('send', 'shipme', '--to', 'lab', '--pool', lv.pool), 1, /a domain named 'shipme' exists on remote 'lab'/);
+    assert.equal(await lv.virsh(['vol-list', lv.pool]), volsBefore);
+
+    // it boots there, with the data written here
+    await ok('start', 'lab/shipme');
+    await waitUntil('the sent VM to boot on the host', async () => (/TESTGUEST READY/.test((await ok('serial', 'lab/shipme')).stdout) ? true : undefined), 120_000, 1000);
+    assert.equal((await sh('lab/shipme', readMark)).output.trim(), mark);
+    await ok('stop', 'lab/shipme', '--force');
+
+    // and back: a new Hangar VM (a MAC of its own, since shipme still has the host's), booting with the data
+    refused(await h('fetch', 'lab/shipme'), 1, /a VM named 'shipme' already exists/);
+    const back = (await ok('fetch', 'lab/shipme', '--name', 'back', '--json')).json;
+    const shown = (await ok('show', 'back', '--json')).json;
+    assert.equal(shown.id, back.id);
+    assert.equal(shown.disks.length, 1);
+    assert.notEqual(shown.nics[0].mac, mac);
+    assert.match(await lv.virsh(['list', '--all', '--name']), /shipme/);
+    await ok('modify', 'back', '--accel', 'tcg');
+    await ok('start', 'back', '--wait-serial', 'TESTGUEST READY', '--timeout', '120');
+    assert.equal((await sh('back', readMark)).output.trim(), mark);
+    await ok('stop', 'back', '--force');
+  });
+
   test('a dropped connection: disconnected, then connected again; nothing local is affected', async () => {
     await lv.kill();
     await waitUntil('the remote to show disconnected', async () => ((await remoteState('lab')) === 'disconnected' ? true : undefined), 30_000, 300);
     const line = (await ok('remote', 'list')).stdout.split('\n').find((l) => l.startsWith('lab '));
     assert.match(line ?? '', /disconnected/);
     refused(await h('start', `lab/${DOMAIN}`), 1, /remote 'lab' is disconnected/);
-    assert.equal((await ok('list', '--json')).json.vms.length, 0);
+    assert.deepEqual((await ok('list', '--json')).json.vms.map((v: { name: string; state: string }) => [v.name, v.state]).sort(), [['back', 'stopped'], ['shipme', 'stopped']]);
     await lv.restart();
     await waitUntil('the remote to reconnect', async () => ((await remoteState('lab')) === 'connected' && (await remoteState('far')) === 'connected' ? true : undefined), 60_000, 500);
     assert.equal((await ok('list', '--remote', 'lab', '--json')).json.domains[0].name, DOMAIN);

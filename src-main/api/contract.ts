@@ -2,6 +2,7 @@
 // Every input is validated against these schemas in the owner before a handler runs.
 import { z } from 'zod';
 import { method, type Contract } from '../../src-vmm/base/rpc.js';
+import { remoteApi, remoteEvents } from '../remotes/contract.js';
 import { VmState } from '../../src-vmm/protocol/states.js';
 import { GuestInfo } from '../../src-vmm/protocol/contract.js';
 import {
@@ -695,6 +696,7 @@ export const hangarApi = {
   /** an image as USB mass storage, or a host device; hot-plugged while the VM runs */
   'usb.attach': method(UsbAttachInput, UsbChangeOutput),
   'usb.detach': method(UsbDetachInput, UsbChangeOutput),
+  ...remoteApi,
 } satisfies Contract;
 export type HangarApi = typeof hangarApi;
 
@@ -710,4 +712,5 @@ export const hangarEvents = {
   'app.openFile': z.object({ path: z.string() }),
   /** desktop app: a menu command for the page */
   'app.menu': z.object({ command: z.enum(['newVm', 'importAppliance']) }),
+  ...remoteEvents,
 };

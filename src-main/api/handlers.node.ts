@@ -21,6 +21,7 @@ import type { LibraryService } from '../library/libraryService.node.js';
 import type { QuickCreateService } from '../quickcreate/quickCreate.node.js';
 import type { MediaService } from '../media/mediaService.node.js';
 import type { UsbService } from '../usb/usbService.node.js';
+import { createRemoteHandlers, type RemoteDeps } from '../remotes/handlers.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
@@ -33,6 +34,7 @@ export interface HandlerDeps {
   quick: QuickCreateService;
   media: MediaService;
   usb: UsbService;
+  remotes: RemoteDeps;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -250,6 +252,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       d.inventoryChanged(r.id);
       return r;
     },
+    ...createRemoteHandlers(d.remotes, () => d.inventoryChanged()),
   };
 }
 

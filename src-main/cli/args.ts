@@ -69,7 +69,7 @@ const quickCreateFlags: Record<string, FlagSpec> = {
 };
 
 export const COMMANDS: CommandSpec[] = [
-  { name: 'list', args: [], flags: { ...json }, summary: 'VMs with id, name, state, os' },
+  { name: 'list', args: [], flags: { remote: { kind: 'string', value: 'REMOTE', help: "the domains of a libvirt host (see 'hangar remote list')" }, ...json }, summary: 'VMs with id, name, state, os' },
   { name: 'show', args: ['VM'], flags: { ...json }, summary: 'full config, state, disks with chains, snapshots' },
   {
     name: 'create',
@@ -131,7 +131,23 @@ export const COMMANDS: CommandSpec[] = [
   },
   { name: 'screenshot', args: ['VM'], flags: { output: { kind: 'string', short: 'o', value: 'FILE.png', help: 'where to write the PNG' }, ...json }, summary: "the VM's screen as PNG" },
   { name: 'console', args: ['VM'], flags: {}, summary: 'attach the terminal to the serial console (Ctrl-] detaches)' },
-  { name: 'send', args: ['VM', 'TEXT'], flags: { 'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' }, ...json }, summary: 'type TEXT into the serial console' },
+  {
+    name: 'send',
+    args: ['VM', '[TEXT]'],
+    flags: {
+      'no-enter': { kind: 'bool', help: 'do not press Enter after TEXT' },
+      to: { kind: 'string', value: 'REMOTE', help: 'instead of typing: make the stopped VM a domain of libvirt host REMOTE (its disks flattened and uploaded, checked, then defined; the VM stays here)' },
+      pool: { kind: 'string', value: 'POOL', help: "with --to: the host's storage pool (default: 'default', else its only pool)" },
+      ...json,
+    },
+    summary: 'type TEXT into the serial console; with --to REMOTE, send the VM to a libvirt host',
+  },
+  {
+    name: 'fetch',
+    args: ['REMOTE/DOMAIN'],
+    flags: { name: { kind: 'string', value: 'NAME', help: "the new VM's name (default: the domain's)" }, ...json },
+    summary: 'make a shut off libvirt domain a Hangar VM (its disks downloaded; the domain stays on the host)',
+  },
   {
     name: 'exec',
     args: ['VM', 'CMD...'],
@@ -221,6 +237,14 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'a network for VMs; its bridge, DHCP and NAT are made when a VM first uses it',
   },
   { name: 'network list', args: [], flags: { ...json }, summary: 'the networks with their mode, subnet and VMs' },
+  {
+    name: 'remote add',
+    args: ['NAME', 'URI'],
+    flags: { ...json },
+    summary: "manage a libvirt host (qemu:///system, qemu+ssh://[user@]host/system, qemu+tcp://host/system); its VMs are REMOTE/NAME in every command",
+  },
+  { name: 'remote list', args: [], flags: { ...json }, summary: "the libvirt hosts with their connection's state and libvirt's version" },
+  { name: 'remote remove', args: ['NAME'], flags: { ...json }, summary: 'stop managing a libvirt host (nothing on it changes)' },
   { name: 'network show', args: ['NAME'], flags: { ...json }, summary: "a network: its addresses, the VMs' reservations and leases" },
   { name: 'network delete', args: ['NAME'], flags: { ...json }, summary: 'delete a network no VM uses, with its bridge, DHCP and rules' },
   {
@@ -371,7 +395,8 @@ export function parseArgs(argv: string[]): ParsedCommand {
   }
   const variadic = spec.args.at(-1)?.endsWith('...');
   // A trailing CMD... may be empty (hangar ssh VM opens a shell); VM... needs one.
-  const required = variadic && spec.args.at(-1) === 'CMD...' ? spec.args.length - 1 : spec.args.length;
+  // '[TEXT]': an argument that may be left out
+  const required = (variadic && spec.args.at(-1) === 'CMD...' ? spec.args.length - 1 : spec.args.length) - spec.args.filter((a) => a.startsWith('[')).length;
   if (args.length < required) throw usageError(`'${name}' needs ${spec.args.map((a) => a).join(' ')}: see 'hangar help ${name}'`);
   if (!variadic && args.length > spec.args.length) throw usageError(`unexpected argument '${args[spec.args.length]}' for '${name}'`);
   return { command: name, args, flags };

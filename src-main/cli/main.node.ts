@@ -31,6 +31,7 @@ import { helpText, parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare
 import { formatBytes, formatDetails, formatNetwork, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 import { TerminalFilter } from './terminalFilter.js';
 import { runMediaCommand } from './media.node.js';
+import { runRemoteCommand } from './remote.node.js';
 
 type Api = Client<HangarApi>;
 
@@ -40,7 +41,7 @@ const cliEntry = fileURLToPath(import.meta.url);
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '__owner') return runOwnerDaemon();
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`${helpText(argv[1] && ['snapshot', 'network', 'image', 'media', 'disk', 'usb'].includes(argv[1]) && argv[2] ? `${argv[1]} ${argv[2]}` : argv[1])}\n`);
+    process.stdout.write(`${helpText(argv[1] && ['snapshot', 'network', 'image', 'media', 'disk', 'usb', 'remote'].includes(argv[1]) && argv[2] ? `${argv[1]} ${argv[2]}` : argv[1])}\n`);
     return 0;
   }
   if (argv[0] === '--version' || argv[0] === 'version') {
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv.includes('--help')) {
-    process.stdout.write(`${helpText(['snapshot', 'network', 'image', 'media', 'disk', 'usb'].includes(argv[0]!) && argv[1] && !argv[1].startsWith('-') ? `${argv[0]} ${argv[1]}` : argv[0])}\n`);
+    process.stdout.write(`${helpText(['snapshot', 'network', 'image', 'media', 'disk', 'usb', 'remote'].includes(argv[0]!) && argv[1] && !argv[1].startsWith('-') ? `${argv[0]} ${argv[1]}` : argv[0])}\n`);
     return 0;
   }
   let parsed: ParsedCommand | undefined;
@@ -587,6 +588,8 @@ function parseSizeFlag(text: string): number {
 
 async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<number> {
   const ref = p.args[0] ?? '';
+  const remote = await runRemoteCommand(api, p, print, withProgress);
+  if (remote !== undefined) return remote;
   switch (p.command) {
     case 'list': {
       const r = await api.call('vm.list', {});

@@ -35,6 +35,8 @@ import { recoveryOf } from '../../src-vmm/model/recovery.js';
 import { NetworkManager } from '../networks/networkManager.node.js';
 import { MediaService } from '../media/mediaService.node.js';
 import { UsbService } from '../usb/usbService.node.js';
+import { RemoteService } from '../remotes/remoteService.node.js';
+import { RemoteTransfer } from '../remotes/transfer.node.js';
 
 export type OwnerKind = 'headless owner' | 'hangar serve' | 'the desktop app';
 
@@ -274,11 +276,27 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     const shutdownRequested = new Promise<void>((r) => (requestShutdown = r));
     const media = new MediaService({ home: paths.home, inventory, qemuImg, supervisor, tasks, find: (ref) => vms.find(ref), log });
     const usb = new UsbService({ inventory, supervisor, tasks, qemuImg, guard: () => vms.guard, find: (ref) => vms.find(ref), log });
+    // libvirt hosts: one `virsh event` child per remote, started now, ended with the owner
+    const remotes = new RemoteService({ repo: inventory.remotes, log, changed: (remote, domain) => broadcast('remote.changed', { remote, ...(domain ? { domain } : {}) }) });
+    store.add(toDisposable(() => remotes.dispose()));
+    const remoteTransfer = new RemoteTransfer({
+      home: paths.home,
+      inventory,
+      remotes,
+      qemuImg,
+      tasks,
+      provision: vms.provisionDeps(),
+      find: (ref) => vms.find(ref),
+      usedMacs: () => vms.usedMacs(),
+      newMac: (used) => vms.newMac(used),
+      log,
+    });
     const handlers = createHandlers({
       vms,
       media,
       usb,
       networks,
+      remotes: { service: remotes, transfer: remoteTransfer },
       snapshots,
       clones,
       imports,

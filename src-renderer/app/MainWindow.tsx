@@ -63,6 +63,7 @@ import { CloneWizard, CloneWizardProvider, type CloneRequest } from '../clones/C
 import { NewVmWizard } from '../vms/NewVmWizard.js';
 import { VmDetailsPane, type PaneTab } from '../vms/VmDetailsPane.js';
 import { VmList } from '../vms/VmList.js';
+import { RemotesSection } from '../remotes/RemotesSection.js';
 
 const SELECTED_KEY = 'hangar.selectedVm';
 
@@ -391,7 +392,8 @@ export function MainWindow() {
       </AppBar>
       {status.kind !== 'open' && <ConnectionBanner status={status} onRetry={() => api.retryNow()} />}
       <Box sx={{ flex: 1, display: 'flex', minHeight: 0 }}>
-        <Paper component="nav" aria-label="Virtual machine list" square elevation={0} sx={{ width: compact ? 240 : 320, flexShrink: 0, borderRight: 1, borderColor: 'divider' }}>
+        <Paper component="nav" aria-label="Virtual machine list" square elevation={0} sx={{ width: compact ? 240 : 320, flexShrink: 0, borderRight: 1, borderColor: 'divider', display: 'flex', flexDirection: 'column' }}>
+          <Box sx={{ flex: 1, minHeight: 0 }}>
           <VmList
             vms={visible}
             total={vms.length}
@@ -406,6 +408,8 @@ export function MainWindow() {
             onDeleteKey={openDelete}
             onContextMenu={(id, at) => setMenu({ id, at })}
           />
+          </Box>
+          <RemotesSection />
         </Paper>
         <Box component="main" sx={{ flex: 1, minWidth: 0, bgcolor: 'background.paper' }}>
           {selected ? (

@@ -8,27 +8,16 @@
 //     installed system's own boot to its login prompt (same VM). No bare-QEMU reference for this one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, tempHome } from '../helpers/cli.node.js';
 import { quickCreateFixtures } from '../fixtures/quickcreate.node.js';
 import { median, type BenchFigure } from './results.js';
+import { freePort } from '../helpers/sshd.node.js';
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const MEMORY_MIB = 1024;
 const SSH_DEADLINE_MS = 20 * 60_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });

@@ -1,0 +1,122 @@
+// A libvirt daemon of the test's own: Debian's libvirtd in system mode, in a private mount namespace
+// whose libvirt folders are the test's (see libvirtd-sandbox.sh), listening only on a unix socket in a
+// temporary folder, with a directory storage pool there. URI: qemu:///system?socket=<dir>/sock/libvirt-sock.
+// Only the daemon's own pid is signalled; the domains it runs are destroyed through virsh first.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from './paths.js';
+import { waitUntil } from './cli.node.js';
+
+const run = promisify(execFile);
+
+export interface LibvirtDaemon {
+  dir: string;
+  uri: string;
+  socket: string;
+  /** the storage pool the test made (a dir pool under dir/pool) */
+  pool: string;
+  /** a second pool of 4 MiB (a tmpfs only the daemon sees) */
+  tinyPool: string;
+  poolDir: string;
+  pid(): number;
+  virsh(args: string[], timeoutMs?: number): Promise<string>;
+  /** kills the daemon (SIGKILL: a crash), leaving its domains running */
+  kill(): Promise<void>;
+  /** starts the daemon again on the same folders (it finds its running domains again) */
+  restart(): Promise<void>;
+  /** destroys and undefines every domain, stops the daemon and removes its folders */
+  stop(): Promise<void>;
+}
+
+export async function startLibvirtd(): Promise<LibvirtDaemon> {
+  // short: unix socket paths are limited to 107 bytes
+  const dir = mkdtempSync(join(tmpdir(), 'lvd-'));
+  chmodSync(dir, 0o755);
+  const sockDir = join(dir, 'sock');
+  const poolDir = join(dir, 'pool');
+  for (const d of [join(dir, 'etc'), sockDir, poolDir]) mkdirSync(d, { recursive: true });
+  writeFileSync(
+    join(dir, 'etc', 'libvirtd.conf'),
+    [
+      `unix_sock_dir = "${sockDir}"`,
+      'unix_sock_group = "root"',
+      'unix_sock_ro_perms = "0700"',
+      'unix_sock_rw_perms = "0700"',
+      'unix_sock_admin_perms = "0700"',
+      'auth_unix_ro = "none"',
+      'auth_unix_rw = "none"',
+      `log_outputs = "3:file:${join(dir, 'libvirtd.log')}"`,
+      '',
+    ].join('\n'),
+  );
+  // QEMU runs as root (the test's files need no relabelling) and writes its stdio to a file (no virtlogd)
+  writeFileSync(join(dir, 'etc', 'qemu.conf'), ['user = "root"', 'group = "root"', 'dynamic_ownership = 0', 'security_driver = "none"', 'stdio_handler = "file"', ''].join('\n'));
+  const socket = join(sockDir, 'libvirt-sock');
+  const uri = `qemu:///system?socket=${socket}`;
+  const cache = join(tmpdir(), 'hangar-test-libvirt-cache');
+  let child: ChildProcess | undefined;
+  const virsh = async (args: string[], timeoutMs = 120_000) => (await run('virsh', ['-c', uri, ...args], { timeout: timeoutMs, maxBuffer: 64 << 20 })).stdout;
+  const launch = async () => {
+    rmSync(socket, { force: true });
+    const c = spawn('unshare', ['-m', '--propagation', 'private', '--', 'bash', join(repoRoot, 'test', 'helpers', 'libvirtd-sandbox.sh'), dir, cache], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child = c;
+    await waitUntil(`libvirtd to answer on ${socket}`, async () => {
+      if (c.exitCode !== null) throw new Error(`libvirtd exited (${c.exitCode}): ${err}`);
+      try {
+        await virsh(['version'], 60_000);
+        return true;
+      } catch {
+        return undefined;
+      }
+    }, 90_000, 300);
+  };
+  const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
+  await launch();
+  const pool = 'hangar-test';
+  await virsh(['pool-define-as', pool, 'dir', '--target', poolDir]);
+  await virsh(['pool-start', pool]);
+  const tinyPool = 'hangar-tiny';
+  await virsh(['pool-define-as', tinyPool, 'dir', '--target', join(dir, 'tiny')]);
+  await virsh(['pool-start', tinyPool]);
+  return {
+    dir,
+    uri,
+    socket,
+    pool,
+    tinyPool,
+    poolDir,
+    pid: () => child?.pid ?? -1,
+    virsh,
+    kill: async () => {
+      if (!child) return;
+      const c = child;
+      c.kill('SIGKILL');
+      await exited(c);
+    },
+    restart: launch,
+    stop: async () => {
+      try {
+        const names = (await virsh(['list', '--all', '--name'])).split('\n').map((s) => s.trim()).filter(Boolean);
+        for (const n of names) {
+          await virsh(['destroy', n]).catch(() => undefined);
+          await virsh(['undefine', n, '--snapshots-metadata', '--nvram']).catch(() => virsh(['undefine', n, '--snapshots-metadata']).catch(() => undefined));
+        }
+      } catch {
+        /* the daemon is gone already */
+      }
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const c = child;
+        c.kill('SIGTERM');
+        const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
+        await exited(c);
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

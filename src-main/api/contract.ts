@@ -31,6 +31,8 @@ import { MachineEdits } from '../appliances/review.js';
 import { NetworkMapping, SourceNetwork } from '../appliances/networkMap.js';
 import { NETWORK_MODES, NetworkCreateInput } from '../networks/model.js';
 import { choiceValues } from '../../src-vmm/model/index.js';
+import { statsApi, statsEvents } from '../stats/contract.js';
+import { ScheduleInfo, scheduleApi } from '../schedules/contract.js';
 
 const Ref = z.string().min(1, 'a VM name or id is needed').max(4096);
 const Accel = SystemSection.shape.accel;
@@ -371,6 +373,8 @@ export const VmDetails = z.object({
   baseImage: z.object({ id: z.string(), name: z.string() }).nullable().optional(),
   /** an unattended installation that has not finished: what is being installed */
   install: z.object({ osName: z.string(), media: z.string() }).nullable().optional(),
+  /** scheduled snapshots: how often, how many are kept, when the next is due; null: none */
+  schedule: ScheduleInfo.nullable().optional(),
 });
 export type VmDetails = z.infer<typeof VmDetails>;
 
@@ -680,6 +684,8 @@ export const hangarApi = {
   ),
   /** the person's public keys (~/.ssh/*.pub), for the New VM wizard's default */
   'ssh.keys': method(z.object({}).strict(), z.object({ keys: z.array(z.object({ path: z.string(), type: z.string(), comment: z.string() })) })),
+  ...statsApi,
+  ...scheduleApi,
 } satisfies Contract;
 export type HangarApi = typeof hangarApi;
 
@@ -695,4 +701,5 @@ export const hangarEvents = {
   'app.openFile': z.object({ path: z.string() }),
   /** desktop app: a menu command for the page */
   'app.menu': z.object({ command: z.enum(['newVm', 'importAppliance']) }),
+  ...statsEvents,
 };

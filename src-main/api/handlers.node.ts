@@ -19,6 +19,8 @@ import type { ExportService } from '../appliances/exportService.node.js';
 import type { NetworkManager } from '../networks/networkManager.node.js';
 import type { LibraryService } from '../library/libraryService.node.js';
 import type { QuickCreateService } from '../quickcreate/quickCreate.node.js';
+import { statsHandlers, type StatsService } from '../stats/statsService.node.js';
+import { scheduleHandlers, type Scheduler } from '../schedules/scheduler.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
@@ -29,6 +31,8 @@ export interface HandlerDeps {
   exports: ExportService;
   library: LibraryService;
   quick: QuickCreateService;
+  stats: StatsService;
+  scheduler: Scheduler;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -222,6 +226,8 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
     'vm.sshInfo': async ({ ref }) => d.quick.sshInfo(ref),
     'ssh.keys': async () => d.quick.sshKeys(),
     'owner.handover': async ({ to }) => d.handover(to),
+    ...statsHandlers(d.stats),
+    ...scheduleHandlers(d.scheduler),
   };
 }
 

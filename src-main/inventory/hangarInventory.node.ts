@@ -3,8 +3,9 @@ import { openDatabase } from './db.node.js';
 import { createInventory, type Inventory, type VmRow as GenericVmRow } from './inventory.node.js';
 import { validateConfig, formatIssues, migrateConfig, type VmConfig } from '../../src-vmm/model/index.js';
 import { createNetworkRepository, type NetworkRepository } from '../networks/networkRepo.node.js';
+import { createScheduleRepository, type ScheduleRepository } from '../schedules/scheduleRepo.node.js';
 
-export type HangarInventory = Inventory<VmConfig> & { networks: NetworkRepository; close(): void };
+export type HangarInventory = Inventory<VmConfig> & { networks: NetworkRepository; schedules: ScheduleRepository; close(): void };
 export type VmRow = GenericVmRow<VmConfig>;
 
 export function openHangarInventory(file: string, log: (line: string) => void): HangarInventory {
@@ -22,5 +23,5 @@ export function openHangarInventory(file: string, log: (line: string) => void): 
       return r.ok ? { ok: true, value: r.value } : { ok: false, reason: formatIssues(r.issues) };
     },
   });
-  return Object.assign(inventory, { networks: createNetworkRepository(db, log), close: () => db.close() });
+  return Object.assign(inventory, { networks: createNetworkRepository(db, log), schedules: createScheduleRepository(db, log), close: () => db.close() });
 }

@@ -13,15 +13,15 @@ export type HostAction = Exclude<keyof HostApi, 'host.status'> extends `host.${i
 export function allowedActions(state: VmState): readonly HostAction[] {
   switch (state) {
     case 'starting':
-      return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo'];
+      return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo', 'stats'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'stats'];
     case 'paused':
-      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'guestInfo', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards'];
+      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'guestInfo', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'stats'];
     case 'stopping':
       // A guest that shuts down while a live snapshot fails still writes to the new overlays until QEMU
       // exits: switching back must stay possible. A guest that ignored the ACPI button is asked through its agent.
-      return ['powerOff', 'consoleWrite', 'screendump', 'switchBack', 'openImages', 'guestInfo', 'guestShutdown'];
+      return ['powerOff', 'consoleWrite', 'screendump', 'switchBack', 'openImages', 'guestInfo', 'guestShutdown', 'stats'];
     case 'stopped':
     case 'saved':
     case 'aborted':
@@ -88,6 +88,8 @@ export function describeAction(action: HostAction): string {
       return "change a network card's cable";
     case 'nicForwards':
       return 'change port forwards';
+    case 'stats':
+      return 'read performance samples';
   }
 }
 

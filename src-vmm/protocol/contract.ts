@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { method, type Contract } from '../base/rpc.js';
 import { VmState } from './states.js';
 import { Nic, PortForward } from '../model/index.js';
+import { StatsSample } from '../stats/samples.js';
 
 /** How a card reaches its network (see qemu/devices.ts NicAttachment); absent: user-mode NAT. */
 export const NicAttachmentSchema = z.discriminatedUnion('kind', [
@@ -144,6 +145,8 @@ export const hostApi = {
   'host.nicLink': method(z.object({ nicId: z.string().min(1).max(64), up: z.boolean() }).strict(), Ok),
   /** Changes the port forwards of a user-mode card while it runs. */
   'host.nicForwards': method(z.object({ nicId: z.string().min(1).max(64), add: z.array(PortForward).max(64), remove: z.array(PortForward).max(64) }).strict(), Ok),
+  /** the performance samples of the last hour (after `sinceMs`, ms since the epoch), and the taps whose traffic they count */
+  'host.stats': method(z.object({ sinceMs: z.number().optional() }).strict(), z.object({ samples: z.array(StatsSample), taps: z.array(z.string()) })),
 } satisfies Contract;
 export type HostApi = typeof hostApi;
 
@@ -151,6 +154,8 @@ export type HostApi = typeof hostApi;
 export const HostStateEvent = z.object({ state: VmState, reason: z.string().optional(), qemuPid: z.number().int().optional() });
 export type HostStateEvent = z.infer<typeof HostStateEvent>;
 export const HostConsoleEvent = z.object({ data: z.string() /* base64 */ });
+/** `host.sample`: a performance sample, once a second while QEMU runs. */
+export const HostSampleEvent = StatsSample;
 /** `host.guest`: the guest agent came, went, or said something new about the guest. */
 export const HostGuestEvent = GuestInfo;
 export type HostConsoleEvent = z.infer<typeof HostConsoleEvent>;

@@ -28,6 +28,7 @@ const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
   'host.nicRemove': { nicId: 'net1' },
   'host.nicLink': { nicId: 'net1', up: false },
   'host.nicForwards': { nicId: 'net0', add: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 }], remove: [] },
+  'host.stats': { sinceMs: 0 },
 };
 
 describe('the VMM host contract', () => {

@@ -138,7 +138,7 @@ describe('performance samples and scheduled snapshots, with a real guest', () =>
       );
       runs.push(result);
     }
-    assert.match(runs[0]!, /^took 'auto \d{4}-\d\d-\d\d \d\d:\d\d'$/, runs.join('\n'));
+    assert.match(runs[0]!, /^took 'auto \d{4}-\d\d-\d\d \d\d:\d\d' \(/, runs.join('\n'));
     assert.match(runs[1]!, /^took 'auto \d{4}-\d\d-\d\d \d\d:\d\d'; deleted 'auto /, runs.join('\n'));
     const left = await autos();
     assert.equal(left.length, 1, `pruned to 1: ${left.map((s) => s.name).join(', ')}`);

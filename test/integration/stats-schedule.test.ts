@@ -1,6 +1,7 @@
 // Performance samples and scheduled snapshots with a real guest (issue 21, points 2 and 4), in a network
 // namespace of the test's own so that the guest's card is on a tap (a host-only network):
-// - a busy loop and dd in the guest show in `hangar stats --json` as CPU near a core and disk writes; a
+// - a busy loop and dd in the guest show in `hangar stats --json` as CPU well above an idle guest's (about
+//   1% under TCG; the loop gets what the rest of a busy machine leaves it) and disk writes; a
 //   ping flood from the host shows as received and sent bytes (the tap's counters);
 // - a schedule run by the owner on a test clock (HANGAR_TEST_CLOCK: the time is read from a file the test
 //   moves) takes live snapshots named auto … and prunes them to --keep with the safe delete, leaving a
@@ -78,7 +79,7 @@ describe('performance samples and scheduled snapshots, with a real guest', () =>
       'samples of the busy loop, the writes and the pings',
       async () => {
         const s = await stats('--since', since);
-        const ok = s.samples.some((x) => (x.cpuPercent ?? 0) > 50) && s.samples.some((x) => (x.diskWriteBps ?? 0) > 100_000) && s.samples.some((x) => (x.netRxBps ?? 0) > 10_000);
+        const ok = s.samples.some((x) => (x.cpuPercent ?? 0) > 10) && s.samples.some((x) => (x.diskWriteBps ?? 0) > 100_000) && s.samples.some((x) => (x.netRxBps ?? 0) > 10_000);
         return ok ? s : undefined;
       },
       30_000,
@@ -88,7 +89,7 @@ describe('performance samples and scheduled snapshots, with a real guest', () =>
     assert.equal(r.running, true);
     assert.deepEqual(r.netUnmeasured, [], 'a card on a host-only network is counted through its tap');
     const max = (k: keyof Omit<Sample, 't'>) => Math.max(...r.samples.map((x) => x[k] ?? 0));
-    assert.ok(max('cpuPercent') > 50, `CPU near a core while the loop spins: ${max('cpuPercent')}%`);
+    assert.ok(max('cpuPercent') > 10, `CPU well above idle while the loop spins: ${max('cpuPercent')}%`);
     assert.ok(max('diskWriteBps') > 100_000, `dd shows as disk writes: ${max('diskWriteBps')} B/s`);
     assert.ok(max('netRxBps') > 10_000 && max('netTxBps') > 10_000, `the pings and their replies: rx ${max('netRxBps')}, tx ${max('netTxBps')} B/s`);
     for (const x of r.samples) {

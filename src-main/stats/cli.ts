@@ -28,7 +28,8 @@ const rate = (v: number | null) => (v === null ? '-' : `${formatBytes(v)}/s`);
 
 export function formatStats(vm: string, r: VmStats): string {
   if (!r.running) return `VM '${vm}' does not run: samples are kept while it runs (the last hour)`;
-  const rows = r.samples.map((s) => [s.t.slice(11, 19), s.cpuPercent === null ? '-' : `${s.cpuPercent.toFixed(1)}%`, s.memoryBytes === null ? '-' : formatBytes(s.memoryBytes), rate(s.diskReadBps), rate(s.diskWriteBps), rate(s.netRxBps), rate(s.netTxBps)]);
+  const time = (t: string) => new Date(t).toLocaleTimeString('en-GB', { hour12: false });
+  const rows = r.samples.map((s) => [time(s.t), s.cpuPercent === null ? '-' : `${s.cpuPercent.toFixed(1)}%`, s.memoryBytes === null ? '-' : formatBytes(s.memoryBytes), rate(s.diskReadBps), rate(s.diskWriteBps), rate(s.netRxBps), rate(s.netTxBps)]);
   const lines = [formatTable(['TIME', 'CPU', 'MEMORY', 'DISK READ', 'DISK WRITE', 'NET RX', 'NET TX'], rows)];
   for (const u of r.netUnmeasured) lines.push(`network card ${u.nic}: not counted (${u.reason})`);
   return lines.join('\n');

@@ -34,6 +34,8 @@ import { NETWORK_MODES, NetworkCreateInput } from '../networks/model.js';
 import { choiceValues } from '../../src-vmm/model/index.js';
 import { DiskCompactInput, DiskCompactOutput, DiskResizeInput, DiskResizeOutput, MediaListInput, MediaListOutput, UsbAttachInput, UsbChangeOutput, UsbDetachInput, UsbListOutput } from '../media/schemas.js';
 import { UsbDevice } from '../../src-vmm/model/index.js';
+import { statsApi, statsEvents } from '../stats/contract.js';
+import { ScheduleInfo, scheduleApi } from '../schedules/contract.js';
 
 const Ref = z.string().min(1, 'a VM name or id is needed').max(4096);
 const Accel = SystemSection.shape.accel;
@@ -376,6 +378,8 @@ export const VmDetails = z.object({
   baseImage: z.object({ id: z.string(), name: z.string() }).nullable().optional(),
   /** an unattended installation that has not finished: what is being installed */
   install: z.object({ osName: z.string(), media: z.string() }).nullable().optional(),
+  /** scheduled snapshots: how often, how many are kept, when the next is due; null: none */
+  schedule: ScheduleInfo.nullable().optional(),
 });
 export type VmDetails = z.infer<typeof VmDetails>;
 
@@ -697,6 +701,8 @@ export const hangarApi = {
   'usb.attach': method(UsbAttachInput, UsbChangeOutput),
   'usb.detach': method(UsbDetachInput, UsbChangeOutput),
   ...remoteApi,
+  ...statsApi,
+  ...scheduleApi,
 } satisfies Contract;
 export type HangarApi = typeof hangarApi;
 
@@ -713,4 +719,5 @@ export const hangarEvents = {
   /** desktop app: a menu command for the page */
   'app.menu': z.object({ command: z.enum(['newVm', 'importAppliance']) }),
   ...remoteEvents,
+  ...statsEvents,
 };

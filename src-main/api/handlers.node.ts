@@ -22,6 +22,8 @@ import type { QuickCreateService } from '../quickcreate/quickCreate.node.js';
 import type { MediaService } from '../media/mediaService.node.js';
 import type { UsbService } from '../usb/usbService.node.js';
 import { createRemoteHandlers, type RemoteDeps } from '../remotes/handlers.node.js';
+import { statsHandlers, type StatsService } from '../stats/statsService.node.js';
+import { scheduleHandlers, type Scheduler } from '../schedules/scheduler.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
@@ -35,6 +37,8 @@ export interface HandlerDeps {
   media: MediaService;
   usb: UsbService;
   remotes: RemoteDeps;
+  stats: StatsService;
+  scheduler: Scheduler;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -253,6 +257,8 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
       return r;
     },
     ...createRemoteHandlers(d.remotes, () => d.inventoryChanged()),
+    ...statsHandlers(d.stats),
+    ...scheduleHandlers(d.scheduler),
   };
 }
 

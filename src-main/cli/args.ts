@@ -205,6 +205,23 @@ export const COMMANDS: CommandSpec[] = [
   },
   { name: 'promote', args: ['VM'], flags: { ...json }, summary: 'turn a linked clone into a full one, so its base can be deleted' },
   {
+    name: 'stats',
+    args: ['VM'],
+    flags: { since: { kind: 'string', value: 'S', help: 'only the last S seconds (or 5m, 1h); default: the last hour with --json, the last minute otherwise' }, ...json },
+    summary: 'performance of a running VM, one sample a second: CPU, memory, disk and network rates',
+  },
+  {
+    name: 'schedule',
+    args: ['VM'],
+    flags: {
+      every: { kind: 'string', value: 'DURATION', help: 'take a snapshot this often while the VM runs: 30m, 2h, 1d (at least 5m)' },
+      keep: { kind: 'int', value: 'N', help: 'keep the last N automatic snapshots; older ones are deleted (merged) after each take' },
+      off: { kind: 'bool', help: 'no more scheduled snapshots (those taken stay)' },
+      ...json,
+    },
+    summary: 'scheduled snapshots with retention; without options: the schedule the VM has',
+  },
+  {
     name: 'snapshot take',
     args: ['VM'],
     flags: {

@@ -32,6 +32,8 @@ import { formatBytes, formatDetails, formatNetwork, formatSnapshotTree, formatTa
 import { TerminalFilter } from './terminalFilter.js';
 import { runMediaCommand } from './media.node.js';
 import { runRemoteCommand } from './remote.node.js';
+import { parseSince, statsCommand } from '../stats/cli.js';
+import { scheduleCommand, scheduleRequest } from '../schedules/cli.js';
 
 type Api = Client<HangarApi>;
 
@@ -454,6 +456,8 @@ function buildRequest(p: ParsedCommand): Request {
     const touched = specs !== undefined || forwards !== undefined || remove.length > 0 || links.length > 0;
     return { kind: 'modify', input, ...(touched ? { cards: { specs: specs ?? [], ...(forwards ? { forwards } : {}), remove, links } } : {}) };
   }
+  if (p.command === 'schedule') scheduleRequest(f);
+  if (p.command === 'stats' && f.since !== undefined) parseSince(String(f.since));
   if (p.command === 'screenshot') {
     if (f.output === undefined) throw usageError('screenshot needs -o FILE.png');
     return { kind: 'screenshot', input: { ref: p.args[0]!, file: path(f.output) } };
@@ -840,6 +844,12 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
           `unattended:  ${r.unattended ? 'available (hangar create --iso FILE --unattended --user U --password P)' : `not available${r.unattendedUnavailable ? `: ${r.unattendedUnavailable}` : ''}`}`,
         ].join('\n'),
       );
+      return 0;
+    }
+    case 'stats':
+    case 'schedule': {
+      const r = await (p.command === 'stats' ? statsCommand : scheduleCommand)(api, p);
+      print(p, r.value, r.text);
       return 0;
     }
     case 'tasks': {

@@ -4,8 +4,9 @@ import { createInventory, type Inventory, type VmRow as GenericVmRow } from './i
 import { validateConfig, formatIssues, migrateConfig, type VmConfig } from '../../src-vmm/model/index.js';
 import { createNetworkRepository, type NetworkRepository } from '../networks/networkRepo.node.js';
 import { createRemoteRepository, type RemoteRepository } from '../remotes/remoteRepo.node.js';
+import { createScheduleRepository, type ScheduleRepository } from '../schedules/scheduleRepo.node.js';
 
-export type HangarInventory = Inventory<VmConfig> & { networks: NetworkRepository; remotes: RemoteRepository; close(): void };
+export type HangarInventory = Inventory<VmConfig> & { networks: NetworkRepository; remotes: RemoteRepository; schedules: ScheduleRepository; close(): void };
 export type VmRow = GenericVmRow<VmConfig>;
 
 export function openHangarInventory(file: string, log: (line: string) => void): HangarInventory {
@@ -23,5 +24,5 @@ export function openHangarInventory(file: string, log: (line: string) => void): 
       return r.ok ? { ok: true, value: r.value } : { ok: false, reason: formatIssues(r.issues) };
     },
   });
-  return Object.assign(inventory, { networks: createNetworkRepository(db, log), remotes: createRemoteRepository(db, log), close: () => db.close() });
+  return Object.assign(inventory, { networks: createNetworkRepository(db, log), remotes: createRemoteRepository(db, log), schedules: createScheduleRepository(db, log), close: () => db.close() });
 }

@@ -194,10 +194,33 @@ CREATE TABLE library_images (
 );
 `,
   },
-  // 7 and 8 are taken by other branches (numbers given out by the lead); these stand-ins keep the
-  // numbering gap-free on this branch and are dropped when the branches merge.
-  { version: 7, name: 'reserved (another branch)', sql: 'SELECT 1;' },
-  { version: 8, name: 'reserved (another branch)', sql: 'SELECT 1;' },
+  // 7 is another branch's of this round (groups and tags); the numbers must run without a gap.
+  { version: 7, name: 'reserved', sql: 'SELECT 1;' },
+  {
+    version: 8,
+    name: 'snapshot schedules',
+    sql: `
+-- A VM's scheduled snapshots (VMware's AutoProtect): one every every_seconds while it runs, keeping the
+-- last keep of them. Times are ISO 8601.
+CREATE TABLE snapshot_schedules (
+  vm_id         TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
+  every_seconds INTEGER NOT NULL,
+  keep          INTEGER NOT NULL,
+  set_at        TEXT NOT NULL,
+  last_run_at   TEXT,
+  -- what the last run did, in one sentence (taken, skipped and why, failed and why)
+  last_result   TEXT
+);
+-- The snapshots a schedule took, with the name it gave them: only these are ever pruned, and only while
+-- they keep that name (one a person renamed is theirs). They go with the snapshot.
+CREATE TABLE scheduled_snapshots (
+  snapshot_id TEXT PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,
+  vm_id       TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  taken_as    TEXT NOT NULL
+);
+CREATE INDEX scheduled_snapshots_vm ON scheduled_snapshots(vm_id);
+`,
+  },
   {
     version: 9,
     name: 'remotes (libvirt hosts)',

@@ -163,7 +163,7 @@ export class NetworkManager {
   }
 
   /** Without the privilege to make a bridge, an internal network without DHCP runs on QEMU's multicast socket. */
-  private transportOf(n: NetworkRecord): 'bridge' | 'multicast' {
+  transportOf(n: NetworkRecord): 'bridge' | 'multicast' {
     return !this.privileged && n.mode === 'internal' && !n.dhcp && n.mcast ? 'multicast' : 'bridge';
   }
 

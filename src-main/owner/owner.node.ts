@@ -37,6 +37,10 @@ import { MediaService } from '../media/mediaService.node.js';
 import { UsbService } from '../usb/usbService.node.js';
 import { RemoteService } from '../remotes/remoteService.node.js';
 import { RemoteTransfer } from '../remotes/transfer.node.js';
+import { StatsService } from '../stats/statsService.node.js';
+import { Scheduler } from '../schedules/scheduler.node.js';
+import { systemClock, type Clock } from '../schedules/clock.js';
+import { testClockFromEnv } from '../schedules/clock.node.js';
 
 export type OwnerKind = 'headless owner' | 'hangar serve' | 'the desktop app';
 
@@ -53,7 +57,7 @@ export interface Owner {
   dispose(): void;
 }
 
-export async function startOwner(opts: { home: string; kind: OwnerKind; forker?: HostForker; log?: (line: string) => void }): Promise<Owner> {
+export async function startOwner(opts: { home: string; kind: OwnerKind; forker?: HostForker; log?: (line: string) => void; /** the scheduler's time (tests) */ clock?: Clock }): Promise<Owner> {
   const paths = homePaths(opts.home);
   // Private whoever made the home and whatever the umask: from here on every file the owner and its
   // children (VMM hosts, QEMU, qemu-img) create is the user's alone, and what exists is made so.
@@ -113,6 +117,8 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
 
     // eslint-disable-next-line prefer-const
     let vms: VmService;
+    // eslint-disable-next-line prefer-const
+    let stats: StatsService | undefined;
     const recordState = (vmId: string, state: VmState, reason?: string, accelerator?: 'kvm' | 'tcg') => {
       const row = inventory.vms.get(vmId);
       if (!row) return;
@@ -164,6 +170,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
         onGuest: (vmId, guest) => {
           if (vms?.setGuest(vmId, guest)) broadcast('vm.guestChanged', { id: vmId, guest });
         },
+        onSample: (vmId, sample) => stats?.publish(vmId, sample),
       },
     });
     store.add(supervisor);
@@ -272,6 +279,29 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
 
     await vms.reconcile();
 
+    stats = new StatsService({
+      supervisor,
+      find: (ref) => vms.find(ref),
+      transportOf: (id) => {
+        const n = inventory.networks.get(id);
+        return n ? networks.transportOf(n) : undefined;
+      },
+    });
+    const testClock = opts.clock ? undefined : testClockFromEnv(log);
+    if (testClock) store.add(testClock);
+    const scheduler = new Scheduler({
+      inventory,
+      snapshots,
+      tasks,
+      find: (ref) => vms.find(ref),
+      clock: opts.clock ?? testClock ?? systemClock,
+      log,
+      changed: (id) => broadcast('inventory.changed', { id }),
+    });
+    store.add(scheduler);
+    vms.scheduleOf = (id) => scheduler.info(id);
+    scheduler.start();
+
     let requestShutdown!: () => void;
     const shutdownRequested = new Promise<void>((r) => (requestShutdown = r));
     const media = new MediaService({ home: paths.home, inventory, qemuImg, supervisor, tasks, find: (ref) => vms.find(ref), log });
@@ -303,6 +333,8 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       exports,
       library,
       quick,
+      stats,
+      scheduler,
       tasks,
       inventory,
       host: () => host,

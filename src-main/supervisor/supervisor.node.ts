@@ -12,6 +12,7 @@ import {
   HostStateEvent,
   HostConsoleEvent,
   HostGuestEvent,
+  HostSampleEvent,
   type GuestInfo,
   type HostApi,
   type HostSpec,
@@ -34,6 +35,8 @@ export interface SupervisorEvents {
   onConsole(vmId: string, data: string): void;
   /** the guest agent came, went, or said something new */
   onGuest?(vmId: string, info: GuestInfo): void;
+  /** a performance sample (one a second while QEMU runs) */
+  onSample?(vmId: string, sample: z.infer<typeof HostSampleEvent>): void;
 }
 
 export class Supervisor implements Disposable {
@@ -115,6 +118,9 @@ export class Supervisor implements Disposable {
         } else if (name === 'host.console') {
           const ev = HostConsoleEvent.safeParse(payload);
           if (ev.success) this.deps.events.onConsole(vmId, ev.data.data);
+        } else if (name === 'host.sample') {
+          const ev = HostSampleEvent.safeParse(payload);
+          if (ev.success) this.deps.events.onSample?.(vmId, ev.data);
         } else if (name === 'host.guest') {
           const ev = HostGuestEvent.safeParse(payload);
           if (ev.success) this.deps.events.onGuest?.(vmId, ev.data);

@@ -54,6 +54,8 @@ export class VmService {
   private readonly guests = new Map<string, GuestInfo>();
   /** clone relations, filled in by the owner once the clone service exists */
   relations: ((row: VmRow) => Pick<VmDetails, 'linkedTo' | 'dependents'>) | undefined;
+  /** the VM's snapshot schedule, filled in by the owner once the scheduler exists */
+  scheduleOf: ((vmId: string) => VmDetails['schedule']) | undefined;
 
   constructor(private readonly d: VmServiceDeps) {}
 
@@ -227,6 +229,7 @@ export class VmService {
       ...(this.problems.get(row.id)?.length ? { problems: this.problems.get(row.id) } : {}),
       usb: c.usb?.devices ?? [],
       ...(this.relations ? this.relations(row) : {}),
+      ...(this.scheduleOf ? { schedule: this.scheduleOf(row.id) } : {}),
       cloudInit: c.cloudInit ? { user: c.cloudInit.user, hostname: c.cloudInit.hostname, sshPort: sshForward(c.nics)?.hostPort ?? null, identityFile: c.cloudInit.identityFile } : null,
       baseImage: this.baseImageOf(row.id),
       install: c.install ? { osName: c.install.osName, media: c.install.media } : null,

@@ -41,6 +41,7 @@ import { SnapshotDetails } from './SnapshotDetails.js';
 import { AGE_WIDTH, NARROW_RULES, SIZE_WIDTH, SnapshotTree } from './SnapshotTree.js';
 import { TakeSnapshotDialog } from './TakeSnapshotDialog.js';
 import { rememberView, rememberedView } from './viewMemory.js';
+import { ScheduleButton } from '../schedules/ScheduleDialog.js';
 
 /** Over this many snapshots, side branches start collapsed (the path to the current state stays open). */
 const AUTO_COLLAPSE_OVER = 150;
@@ -181,6 +182,7 @@ export function SnapshotsView({ vm }: { vm: VmSummary }) {
         <ActionButton compact={compact} label="Edit" icon={<EditIcon />} allowed={actions.edit} onClick={() => open('edit')} />
         <ActionButton compact={compact} label="Clone" icon={<ContentCopyIcon />} allowed={cloneAllowed} onClick={() => clone()} />
         <Box sx={{ flex: 1 }} />
+        <ScheduleButton vm={vm} compact={compact} />
         <Tooltip title="Expand all">
           <span>
             <IconButton size="small" aria-label="Expand all" onClick={() => setCollapsed(new Set())} disabled={collapsed.size === 0}>

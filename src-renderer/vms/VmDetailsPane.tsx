@@ -1,4 +1,4 @@
-// The right pane: the selected VM's header and its Details, Snapshots, Console and Display tabs.
+// The right pane: the selected VM's header and its Details, Snapshots, Performance, Console and Display tabs.
 import { Alert, Box, LinearProgress, Stack, Tab, Tabs, Typography } from '@mui/material';
 import { lazy, Suspense, useState } from 'react';
 import { useApiQuery, useEvent } from '../api/hooks.js';
@@ -11,13 +11,15 @@ import { osFamily } from '../components/format.js';
 import { SnapshotsView } from '../snapshots/SnapshotsView.js';
 import { DetailsTab } from './DetailsTab.js';
 
-// xterm.js loads with the first console shown.
+// xterm.js loads with the first console shown; the charts with the first Performance tab.
+const PerformanceView = lazy(() => import('../stats/PerformanceView.js').then((m) => ({ default: m.PerformanceView })));
 const ConsoleView = lazy(() => import('../consoles/ConsoleView.js').then((m) => ({ default: m.ConsoleView })));
 
-type PaneTab = 'details' | 'snapshots' | 'console' | 'display';
+type PaneTab = 'details' | 'snapshots' | 'performance' | 'console' | 'display';
 const TABS: { value: PaneTab; label: string }[] = [
   { value: 'details', label: 'Details' },
   { value: 'snapshots', label: 'Snapshots' },
+  { value: 'performance', label: 'Performance' },
   { value: 'console', label: 'Console' },
   { value: 'display', label: 'Display' },
 ];
@@ -72,6 +74,13 @@ export function VmDetailsPane({ vm, tab, onTabChange }: { vm: VmSummary; tab: Pa
         </Box>
         <Box role="tabpanel" id="vm-panel-snapshots" aria-labelledby="vm-tab-snapshots" hidden={tab !== 'snapshots'} sx={{ height: '100%' }}>
           {tab === 'snapshots' && <SnapshotsView vm={vm} />}
+        </Box>
+        <Box role="tabpanel" id="vm-panel-performance" aria-labelledby="vm-tab-performance" hidden={tab !== 'performance'} sx={{ height: '100%' }}>
+          {tab === 'performance' && (
+            <Suspense fallback={<LinearProgress aria-label="Loading the charts" />}>
+              <PerformanceView vm={vm} />
+            </Suspense>
+          )}
         </Box>
         <Box role="tabpanel" id="vm-panel-console" aria-labelledby="vm-tab-console" hidden={tab !== 'console'} sx={{ height: '100%' }}>
           {consoleOpened && (

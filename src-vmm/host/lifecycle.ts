@@ -13,15 +13,15 @@ export type HostAction = Exclude<keyof HostApi, 'host.status'> extends `host.${i
 export function allowedActions(state: VmState): readonly HostAction[] {
   switch (state) {
     case 'starting':
-      return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo'];
+      return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo', 'stats'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach', 'stats'];
     case 'paused':
-      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'guestInfo', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach'];
+      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'guestInfo', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach', 'stats'];
     case 'stopping':
       // A guest that shuts down while a live snapshot fails still writes to the new overlays until QEMU
       // exits: switching back must stay possible. A guest that ignored the ACPI button is asked through its agent.
-      return ['powerOff', 'consoleWrite', 'screendump', 'switchBack', 'openImages', 'guestInfo', 'guestShutdown'];
+      return ['powerOff', 'consoleWrite', 'screendump', 'switchBack', 'openImages', 'guestInfo', 'guestShutdown', 'stats'];
     case 'stopped':
     case 'saved':
     case 'aborted':
@@ -94,6 +94,8 @@ export function describeAction(action: HostAction): string {
       return 'plug in a USB device';
     case 'usbDetach':
       return 'unplug a USB device';
+    case 'stats':
+      return 'read performance samples';
   }
 }
 

@@ -22,6 +22,7 @@ import { HelperProcesses } from './helpers.node.js';
 import { GuestAgent } from './guestAgent.node.js';
 import { checkAction, finalState, type HostAction } from './lifecycle.js';
 import { SerialLog } from './serialLog.node.js';
+import { StatsSampler, qemuSources } from './statsSampler.node.js';
 import { permissionHint, qemuCommand, type QemuPrivileges } from '../qemu/privileges.js';
 import { detectQemuPrivileges } from '../qemu/privileges.node.js';
 
@@ -65,6 +66,8 @@ export class VmmHost {
   private usbChanged = false;
   private readonly exitPromise: Promise<void>;
   private resolveExit!: () => void;
+  /** performance samples of the last hour, from when QMP answers until QEMU exits */
+  private sampler: StatsSampler | undefined;
 
   constructor(
     private readonly spec: HostSpec,
@@ -190,6 +193,7 @@ export class VmmHost {
     qemuGone.catch(() => undefined);
     await Promise.race([this.qmp.connect(spec.qmpSocket, { timeoutMs: QMP_CONNECT_TIMEOUT_MS, retryUntilMs: QMP_CONNECT_TIMEOUT_MS }), qemuGone]);
     this.qmpReady = true;
+    if (child.pid) this.startSampler(child.pid);
     if (spec.serialSocket) await Promise.race([this.connectSerial(spec.serialSocket), qemuGone]);
     if (spec.incomingStateFile) await Promise.race([this.restoreState(spec.incomingStateFile), qemuGone]);
     // Unplugged cables, before the guest runs (QEMU has no launch option for a card's link).
@@ -223,6 +227,15 @@ export class VmmHost {
     } catch (e) {
       this.log(`agent: after ${why}: ${(e as Error).message}`);
     }
+  }
+
+  private startSampler(pid: number): void {
+    const sampler = new StatsSampler(qemuSources(pid, this.qmp));
+    sampler.sampled.event((sample) => {
+      for (const c of this.clients) c.emit('host.sample', sample);
+    });
+    sampler.start();
+    this.sampler = sampler;
   }
 
   private emitGuest(info: GuestInfo): void {
@@ -384,6 +397,7 @@ export class VmmHost {
         if (bus && this.nicPorts) this.nicPorts.used[nic.id] = bus;
         this.cardsChanged = true;
         if (nic.linkUp === false) await this.qmp.execute('set_link', { name: nic.id, up: false });
+        this.sampler?.rescanTaps();
         this.log(`network card ${nic.id} plugged in${bus ? ` on ${bus}` : ''}`);
         return null;
       },
@@ -401,6 +415,7 @@ export class VmmHost {
         this.cardsChanged = true;
         if (this.nicPorts) delete this.nicPorts.used[nicId];
         await this.qmp.execute('netdev_del', { id: netdevId(nicId) });
+        this.sampler?.rescanTaps();
         this.log(`network card ${nicId} unplugged`);
         return null;
       },
@@ -467,6 +482,10 @@ export class VmmHost {
         }
         this.log(`USB device ${id} unplugged`);
         return null;
+      },
+      'host.stats': async ({ sinceMs }) => {
+        guard('stats');
+        return { samples: this.sampler?.samples(sinceMs) ?? [], taps: this.sampler?.tapNames() ?? [] };
       },
       'host.consoleWrite': async ({ data }) => {
         guard('consoleWrite');
@@ -813,6 +832,7 @@ export class VmmHost {
     this.helpers.markStopping();
     this.log(`qemu exited code=${code} signal=${signal}`);
     this.agent?.dispose();
+    this.sampler?.dispose();
     this.serialSocket?.destroy();
     this.serialLog?.close();
     this.qmp.disconnect().catch(() => undefined);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { method, type Contract } from '../base/rpc.js';
 import { VmState } from './states.js';
 import { Nic, PortForward, UsbDevice } from '../model/index.js';
+import { StatsSample } from '../stats/samples.js';
 
 /** How a card reaches its network (see qemu/devices.ts NicAttachment); absent: user-mode NAT. */
 export const NicAttachmentSchema = z.discriminatedUnion('kind', [
@@ -150,6 +151,8 @@ export const hostApi = {
   'host.usbAttach': method(z.object({ device: UsbDevice }).strict(), Ok),
   /** Unplugs a USB device (device_del, waiting for the guest to let it go), then its image's nodes (blockdev-del). */
   'host.usbDetach': method(z.object({ id: z.string().min(1).max(64), storage: z.boolean() }).strict(), Ok),
+  /** the performance samples of the last hour (after `sinceMs`, ms since the epoch), and the taps whose traffic they count */
+  'host.stats': method(z.object({ sinceMs: z.number().optional() }).strict(), z.object({ samples: z.array(StatsSample), taps: z.array(z.string()) })),
 } satisfies Contract;
 export type HostApi = typeof hostApi;
 
@@ -157,6 +160,8 @@ export type HostApi = typeof hostApi;
 export const HostStateEvent = z.object({ state: VmState, reason: z.string().optional(), qemuPid: z.number().int().optional() });
 export type HostStateEvent = z.infer<typeof HostStateEvent>;
 export const HostConsoleEvent = z.object({ data: z.string() /* base64 */ });
+/** `host.sample`: a performance sample, once a second while QEMU runs. */
+export const HostSampleEvent = StatsSample;
 /** `host.guest`: the guest agent came, went, or said something new about the guest. */
 export const HostGuestEvent = GuestInfo;
 export type HostConsoleEvent = z.infer<typeof HostConsoleEvent>;

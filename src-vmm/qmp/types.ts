@@ -261,6 +261,8 @@ export interface QmpCommands {
   /** HMP passthrough, for what QMP lacks (savevm/loadvm in 7.2); the reply is HMP's text output. */
   'human-monitor-command': Cmd<{ 'command-line': string; 'cpu-index'?: number }, string>;
   'query-block': Cmd<NoArgs, QmpBlockInfo[]>;
+  /** Each drive's I/O counters (bytes and operations since QEMU started); only the top-level `stats` are read. */
+  'query-blockstats': Cmd<{ 'query-nodes'?: boolean } | undefined, { device?: string; qdev?: string; 'node-name'?: string; stats: { rd_bytes: number; wr_bytes: number } }[]>;
   'query-named-block-nodes': Cmd<{ flat?: boolean } | undefined, QmpBlockDeviceInfo[]>;
   transaction: Cmd<{ actions: QmpTransactionAction[]; properties?: { 'completion-mode'?: 'individual' | 'grouped' } }, QmpEmpty>;
   /** Commits `top-node` (default: `device`, the active layer: an active commit) into `base-node`. The deprecated `base`/`top` file names are left out. */

@@ -263,6 +263,17 @@ class FakeHost implements Disposable {
       'host.diskResize': async () => (this.guard('diskResize'), null),
       'host.usbAttach': async () => (this.guard('usbAttach'), null),
       'host.usbDetach': async () => (this.guard('usbDetach'), null),
+      // Performance: a made-up minute of a guest at work, so the preview's charts have something to show.
+      'host.stats': async ({ sinceMs }) => {
+        this.guard('stats');
+        const now = Math.floor(Date.now() / 1000) * 1000;
+        const samples = Array.from({ length: 60 }, (_, i) => {
+          const at = now - (59 - i) * 1000;
+          const w = (k: number) => (1 + Math.sin(at / 1000 / k)) / 2;
+          return { t: new Date(at).toISOString(), cpuPercent: Math.round(20 + 60 * w(7)), memoryBytes: 180 * 2 ** 20, diskReadBps: Math.round(2e6 * w(11)), diskWriteBps: Math.round(8e6 * w(5)), netRxBps: null, netTxBps: null };
+        }).filter((s) => sinceMs === undefined || Date.parse(s.t) > sinceMs);
+        return { samples, taps: [] };
+      },
       // The preview's guests run no agent: the interface shows how to install one.
       'host.guestInfo': async () => ({ agent: 'absent' as const, hostname: null, osName: null, ipAddresses: [] }),
       'host.guestExec': async () => {

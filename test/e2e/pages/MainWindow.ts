@@ -187,7 +187,7 @@ export class MainWindow {
     await d.waitFor({ state: 'detached' });
   }
 
-  tab(name: 'Details' | 'Snapshots' | 'Console' | 'Display'): Locator {
+  tab(name: 'Details' | 'Snapshots' | 'Performance' | 'Console' | 'Display'): Locator {
     return this.page.getByRole('tablist', { name: 'VM views' }).getByRole('tab', { name, exact: true });
   }
   /** A section of the Details tab: General, State, System, Storage, Network, Display and console. */

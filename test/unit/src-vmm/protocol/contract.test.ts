@@ -31,6 +31,7 @@ const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
   'host.diskResize': { diskId: 'disk0', sizeBytes: 64 << 20 },
   'host.usbAttach': { device: { id: 'usb0', kind: 'storage', path: '/home/u/stick.img', format: 'raw' } },
   'host.usbDetach': { id: 'usb0', storage: true },
+  'host.stats': { sinceMs: 0 },
 };
 
 describe('the VMM host contract', () => {

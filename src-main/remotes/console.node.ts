@@ -8,12 +8,18 @@ import { HangarError } from '../../src-vmm/base/errors.js';
 import { VIRSH } from './virsh.node.js';
 
 const MAX_LOG = 1 << 20;
-const SCRIPT_COMMAND = 'exec "$HANGAR_VIRSH" -q -c "$HANGAR_VIRSH_URI" console "$HANGAR_VIRSH_DOMAIN" --force';
+// not quiet: virsh's banner ("Escape character is ^]") says when the stream is open
+const SCRIPT_COMMAND = 'exec "$HANGAR_VIRSH" -c "$HANGAR_VIRSH_URI" console "$HANGAR_VIRSH_DOMAIN" --force';
+/** virsh flushes its terminal's pending input as it enters raw mode, just after the banner */
+const RAW_MODE_SETTLE_MS = 300;
 
 export class RemoteConsole {
   private log = Buffer.alloc(0);
   private child: ChildProcess | undefined;
   private disposed = false;
+  /** keys typed before virsh took the console, sent once it has */
+  private pending: string[] = [];
+  private ready = false;
 
   constructor(
     private readonly uri: string,
@@ -33,15 +39,25 @@ export class RemoteConsole {
       env: { ...process.env, LC_ALL: 'C', SHELL: '/bin/sh', HANGAR_VIRSH: VIRSH, HANGAR_VIRSH_URI: this.uri, HANGAR_VIRSH_DOMAIN: this.domain },
     });
     this.child = child;
+    this.ready = false;
     child.stdout!.on('data', (d: Buffer) => {
       // virsh's own banner and escape hint are not the guest's
       const text = d.toString('latin1');
+      if (!this.ready && /Escape character is/.test(text)) {
+        setTimeout(() => {
+          if (this.child !== child) return;
+          this.ready = true;
+          for (const t of this.pending.splice(0)) child.stdin!.write(t);
+        }, RAW_MODE_SETTLE_MS);
+      }
       const cleaned = /Connected to domain|Escape character is/.test(text) ? Buffer.from(text.replace(/^.*(Connected to domain|Escape character is)[^\n]*\n?/gm, ''), 'latin1') : d;
       this.append(cleaned);
     });
     child.stdin!.on('error', () => undefined);
     child.on('exit', () => {
-      if (this.child === child) this.child = undefined;
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.ready = false;
     });
     child.on('error', () => {
       if (this.child === child) this.child = undefined;
@@ -61,7 +77,8 @@ export class RemoteConsole {
 
   write(text: string): void {
     if (!this.child?.stdin?.writable) throw new HangarError('STATE_CONFLICT', `the console of '${this.domain}' is not attached (is the domain running?)`);
-    this.child.stdin.write(text);
+    if (this.ready) this.child.stdin.write(text);
+    else this.pending.push(text);
   }
 
   detach(): void {

@@ -317,11 +317,8 @@ export class RemoteService {
   async send(ref: string, text: string, enter: boolean): Promise<void> {
     const { c, domain } = this.resolve(ref);
     const con = this.console(c, domain);
-    if (!con.attached) {
-      con.attach();
-      // let virsh take the console before the first keys arrive
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    // keys typed before virsh has the console wait for it (RemoteConsole queues them)
+    con.attach();
     con.write(enter ? `${text}\r` : text);
   }
 

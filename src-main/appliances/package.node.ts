@@ -5,6 +5,7 @@ import { open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix, sep } from 'node:path';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { indexTar } from './tarIndex.node.js';
+import type { DiskChain } from './machineDisks.node.js';
 
 /** A member's bytes: `length` bytes of `path` from `offset`. */
 export interface Region {
@@ -16,7 +17,8 @@ export interface Region {
 }
 
 export interface AppliancePackage {
-  kind: 'ova' | 'ovf';
+  /** an OVF appliance, or a VirtualBox/VMware machine opened in place (machinePackage.node.ts) */
+  kind: 'ova' | 'ovf' | 'vbox' | 'vmx';
   /** the .ova or .ovf the user chose, absolute */
   path: string;
   /** the descriptor's name inside the package */
@@ -30,6 +32,8 @@ export interface AppliancePackage {
   member(name: string): Promise<Region | undefined>;
   /** every member's name, for messages and checks */
   names(): string[];
+  /** a machine's disk (by href) as its checked chain of images, converted by convertChain */
+  chain?: (href: string) => DiskChain | undefined;
 }
 
 /** Descriptors and manifests are small; anything bigger is not one. */

@@ -5,7 +5,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import { HangarError } from '../../src-vmm/base/errors.js';
-import type { AppliancePackage, Region } from './package.node.js';
+import { statChosenFile, type AppliancePackage, type Region } from './package.node.js';
 import { mapDescriptor } from './mapping.js';
 import type { AppliancePlan } from './plan.js';
 import { machineToDescriptor, snapshotWarning, type MachineFile, type ResolvedDisk } from './machineFile.js';
@@ -27,15 +27,7 @@ export interface MachinePackage {
 }
 
 async function readSmall(path: string, what: string): Promise<Buffer> {
-  let s;
-  try {
-    s = await stat(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new HangarError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${(e as Error).message}`);
-  }
-  if (!s.isFile()) throw new HangarError('INVALID_INPUT', `${path} is not a file`);
-  if (s.size === 0) throw new HangarError('INVALID_INPUT', `${what} is empty`);
+  const s = await statChosenFile(path);
   if (s.size > MAX_MACHINE_FILE_BYTES) throw new HangarError('INVALID_INPUT', `${what} is ${s.size} bytes, more than any real machine file`);
   return readFile(path);
 }

@@ -102,7 +102,8 @@ function pickCompanion(names: string[], descriptorName: string, ext: string): st
   return any.length === 1 ? any[0]! : null;
 }
 
-export async function openPackage(file: string): Promise<AppliancePackage> {
+/** The file the user chose, which must be a non-empty regular file; one line why not. */
+export async function statChosenFile(file: string): Promise<{ size: number }> {
   let st;
   try {
     st = await stat(file);
@@ -112,6 +113,11 @@ export async function openPackage(file: string): Promise<AppliancePackage> {
   }
   if (!st.isFile()) throw new HangarError('INVALID_INPUT', `${file} is not a file`);
   if (st.size === 0) throw new HangarError('INVALID_INPUT', `${file} is empty`);
+  return st;
+}
+
+export async function openPackage(file: string): Promise<AppliancePackage> {
+  const st = await statChosenFile(file);
   const path = await realpath(file);
   return (await looksLikeXml(path)) ? openOvf(path, st.size) : openOva(path);
 }

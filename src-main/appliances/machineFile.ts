@@ -144,10 +144,12 @@ export function machineToDescriptor(m: MachineFile, disks: ResolvedDisk[]): OvfD
     }
     const r = disks.find((x) => x.device === i);
     if (!r) return;
+    // The disk is called by where it sits in the machine ('SATA, port 0', 'scsi0:0'): what the review shows.
+    const diskId = m.devices.some((x, j) => j !== i && x.name === d.name) ? `${d.name} (${i})` : d.name;
     const fileId = `machine-file-${i}`;
     references.push({ id: fileId, href: r.href, size: null, compression: 'none', chunkSize: null, line: 0 });
-    ovfDisks.push({ diskId: `machine-disk-${i}`, fileRef: fileId, capacity: String(r.capacityBytes), capacityUnits: null, sizeGiB: null, populatedSize: null, format: r.format, diskInterface: null, boot: false, vboxUuid: null, line: 0 });
-    items.push(item({ ...common, resourceType: RT.disk, hostResources: [`ovf:/disk/machine-disk-${i}`] }));
+    ovfDisks.push({ diskId, fileRef: fileId, capacity: String(r.capacityBytes), capacityUnits: null, sizeGiB: null, populatedSize: null, format: r.format, diskInterface: null, boot: false, vboxUuid: null, line: 0 });
+    items.push(item({ ...common, resourceType: RT.disk, hostResources: [`ovf:/disk/${diskId}`] }));
   });
   for (const nic of m.nics) {
     items.push(item({ resourceType: RT.ethernet, instanceId: id(), elementName: `Ethernet adapter on '${nic.connection}'`, resourceSubType: nic.subtype, connections: nic.connection ? [nic.connection] : [], address: nic.mac }));

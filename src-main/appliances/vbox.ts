@@ -148,7 +148,7 @@ export function parseVbox(input: string | Uint8Array, what: string): MachineFile
     const oldUsb = child(hardware, 'USBController');
     if (oldUsb && isTrue(attr(oldUsb, 'enabled'))) others.push({ resourceType: 23, subtype: isTrue(attr(oldUsb, 'enabledEhci')) ? 'EHCI' : 'OHCI', name: 'USB controller' });
     const audio = child(hardware, 'AudioAdapter');
-    if (audio && isTrue(attr(audio, 'enabled'))) others.push({ resourceType: 35, subtype: attr(audio, 'controller') ?? '', name: 'sound card' });
+    if (audio && isTrue(attr(audio, 'enabled'))) others.push({ resourceType: 35, subtype: attr(audio, 'controller') ?? '', name: 'audio adapter' });
     for (const port of children(child(hardware, 'UART') ?? hardware, 'Port')) {
       if (isTrue(attr(port, 'enabled'))) others.push({ resourceType: 21, subtype: '', name: `serial port ${(int(attr(port, 'slot')) ?? 0) + 1}` });
     }

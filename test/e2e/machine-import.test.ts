@@ -59,6 +59,7 @@ describe('reviewing and importing a VirtualBox machine in Chromium against web m
     assert.equal(await dialog.memoryField.inputValue(), '256');
     const disks = await dialog.diskRows();
     assert.equal(disks.length, 1);
+    assert.equal(disks[0]!.disk, 'SATA, port 0');
     assert.match(disks[0]!.source, /Snapshots\/\{[0-9a-f-]{36}\}\.vdi/);
     assert.equal(disks[0]!.capacity, '64 MiB');
     const nics = await dialog.nicRows();
@@ -72,6 +73,8 @@ describe('reviewing and importing a VirtualBox machine in Chromium against web m
       warnings.join(' | '),
     );
     await shot('review');
+    await dialog.root.locator('.MuiDialogContent-root').evaluate((el) => el.scrollTo({ top: 10_000 }));
+    await shot('review-warnings');
 
     await dialog.import({ waitForClose: false });
     await dialog.root.waitFor({ state: 'detached', timeout: 300_000 }).catch(async () => {

@@ -15,6 +15,10 @@ import { guestShell } from '../helpers/guestShell.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 import { GUEST_DISK, GUEST_DISK_MOUNT } from '../fixtures/guest.node.js';
 import { buildVboxMachine, buildVmxMachine, vmxText, type BuiltMachine } from '../fixtures/machines.node.js';
+import { createQemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { HangarError } from '../../src-vmm/base/errors.js';
+import { openMachinePackage } from '../../src-main/appliances/machinePackage.node.js';
+import { convertChain } from '../../src-main/appliances/machineDisks.node.js';
 
 describe('importing VirtualBox and VMware machines (hangar import FILE.vbox|FILE.vmx)', () => {
   const { home, cleanup } = tempHome('hangar-machine-import-');
@@ -117,6 +121,28 @@ describe('importing VirtualBox and VMware machines (hangar import FILE.vbox|FILE
       assert.equal(r.output.trim(), m.marker);
     }
     await Promise.all([a.id, b.id].map((id) => ok('stop', id, '--force')));
+  });
+
+  test('a conversion cancelled while it runs leaves nothing: no qcow2, no staging file, for either kind of chain', async () => {
+    const qemuImg = createQemuImg();
+    for (const m of [vbox, vmx]) {
+      const { chains } = await openMachinePackage(m.path);
+      const chain = [...chains.values()][0]!;
+      const out = join(work, `cancel-${chain.method}`);
+      rmSync(out, { recursive: true, force: true });
+      mkdirSync(join(out, 'disks'), { recursive: true });
+      const abort = new AbortController();
+      let reported = 0;
+      await assert.rejects(
+        convertChain(chain, join(out, 'disks', 'disk0.qcow2'), qemuImg, 'test', abort.signal, (f) => {
+          reported++;
+          if (f > 0) abort.abort();
+        }),
+        (e: unknown) => e instanceof HangarError && e.code === 'CANCELLED',
+      );
+      assert.ok(reported > 0, 'it was running');
+      assert.deepEqual(readdirSync(join(out, 'disks')), [], chain.method);
+    }
   });
 
   test('hostile paths, missing disks and malformed files: one line, exit 2, nothing changed', async () => {

@@ -301,7 +301,7 @@ export const CertificateReport = z.object({
 
 export const ImportReview = z.object({
   file: z.string(),
-  kind: z.enum(['ova', 'ovf']),
+  kind: z.enum(['ova', 'ovf', 'vbox', 'vmx']),
   descriptor: z.string(),
   ovfVersion: z.enum(['0.9', '1.x', '2.x']),
   manifest: z.object({ file: z.string(), algorithms: z.array(z.string()), entries: z.number() }).nullable(),
@@ -592,7 +592,7 @@ export const hangarApi = {
     VmDetails,
     { long: true },
   ),
-  /** reads an .ova/.ovf, verifies its descriptor and maps it: what the review dialog shows; writes nothing */
+  /** reads an .ova/.ovf (or a VirtualBox .vbox / VMware .vmx machine), verifies it and maps it: what the review dialog shows; writes nothing */
   'appliance.review': method(z.object({ path: AbsPath }).strict(), ImportReview),
   /** imports every machine of the appliance with the review's edits (by machine index); all or nothing */
   'appliance.import': method(

@@ -494,7 +494,7 @@ function normaliseVBoxMac(mac: string | undefined): string | null {
   return mac && mac.trim() !== '' ? mac.trim() : null;
 }
 
-function readVBoxMachine(el: XmlElement): VBoxMachine {
+export function readVBoxMachine(el: XmlElement): VBoxMachine {
   // Only the machine's current hardware: snapshots carry their own Hardware elements.
   const hw = child(el, 'Hardware');
   const cpu = hw ? find(hw, 'CPU') : undefined;

@@ -17,6 +17,8 @@ import type { TaskContext, TaskRunner } from '../tasks/taskRunner.js';
 import { inspectCertificate, type CertificateReport } from './certificate.node.js';
 import { parseManifest } from './manifest.js';
 import { planAppliance } from './mapping.js';
+import { isMachineFile, openMachinePackage } from './machinePackage.node.js';
+import { chainRoom, convertChain } from './machineDisks.node.js';
 import { openPackage, readAt, type AppliancePackage, type Region } from './package.node.js';
 import { PAYLOAD_HEAD_BYTES, chunkName, claimedFormat, contentMatchesClaim, detectPayload, qemuDriverFor, resolveHref } from './payload.js';
 import type { AppliancePlan, MachinePlan, PlannedDisk, SourceFile } from './plan.js';
@@ -38,9 +40,9 @@ export interface ImportServiceDeps {
 }
 
 export interface ImportReview {
-  /** the .ova or .ovf, absolute */
+  /** the .ova, .ovf, .vbox or .vmx, absolute */
   file: string;
-  kind: 'ova' | 'ovf';
+  kind: AppliancePackage['kind'];
   descriptor: string;
   ovfVersion: AppliancePlan['ovfVersion'];
   manifest: { file: string; algorithms: string[]; entries: number } | null;
@@ -213,11 +215,15 @@ export class ImportService {
   // ------------------------------------------------------------------------------------------------
 
   private async read(file: string): Promise<{ pkg: AppliancePackage; review: ImportReview; manifest: Manifest | null }> {
-    const pkg = await openPackage(file);
+    // A VirtualBox or VMware machine is read in place, mapped by the same rules (machinePackage.node.ts).
+    const machineFile = isMachineFile(file) ? await openMachinePackage(file) : null;
+    const pkg = machineFile?.pkg ?? (await openPackage(file));
     const warnings: string[] = [];
 
     let manifest: Manifest | null = null;
-    if (pkg.manifest) {
+    if (machineFile) {
+      // a machine's own files: nothing to verify them against
+    } else if (pkg.manifest) {
       const entries = parseManifest(pkg.manifest.bytes.toString('utf8'), pkg.manifest.name);
       manifest = { file: pkg.manifest.name, entries: new Map() };
       for (const e of entries) {
@@ -250,7 +256,7 @@ export class ImportService {
       else if (!report.trustedBySystem) warnings.push(`The appliance is signed by ${report.subject}, whose certificate this system does not trust${report.selfSigned ? ' (self-signed)' : ''}.`);
     }
 
-    const plan = planAppliance(pkg.descriptor, pkg.descriptorName);
+    const plan = machineFile?.plan ?? planAppliance(pkg.descriptor, pkg.descriptorName);
     warnings.push(...plan.warnings);
 
     // Every file a machine needs must be in the package (chunks included) and not shorter than declared.
@@ -310,6 +316,12 @@ export class ImportService {
       for (const disk of m.disks.filter((d) => d.include)) {
         if (!disk.file) {
           if (disk.capacityBytes > 0) bytes += await this.d.qemuImg.measure({ sizeBytes: Math.ceil(disk.capacityBytes / 512) * 512 });
+          continue;
+        }
+        const chain = pkg.chain?.(disk.file.href);
+        if (chain) {
+          bytes += await chainRoom(chain, this.d.qemuImg);
+          atLeast = true;
           continue;
         }
         const parts = await this.parts(pkg, disk.file);
@@ -455,6 +467,12 @@ export class ImportService {
       return disk.capacityBytes;
     }
     const file = disk.file;
+    const chain = pkg.chain?.(file.href);
+    if (chain) {
+      const virtualSize = await convertChain(chain, target, this.d.qemuImg, `${pkg.descriptorName}: the disk ${file.href}`, signal, onProgress);
+      onProgress(1);
+      return virtualSize;
+    }
     const name = resolveHref(file.href, pkg.base);
     const parts = await this.parts(pkg, file);
     // qemu-img reads a member in place through a byte window whose length must be a multiple of 512;

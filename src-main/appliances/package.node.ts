@@ -5,6 +5,7 @@ import { open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix, sep } from 'node:path';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { indexTar } from './tarIndex.node.js';
+import type { DiskChain } from './machineDisks.node.js';
 
 /** A member's bytes: `length` bytes of `path` from `offset`. */
 export interface Region {
@@ -16,7 +17,8 @@ export interface Region {
 }
 
 export interface AppliancePackage {
-  kind: 'ova' | 'ovf';
+  /** an OVF appliance, or a VirtualBox/VMware machine opened in place (machinePackage.node.ts) */
+  kind: 'ova' | 'ovf' | 'vbox' | 'vmx';
   /** the .ova or .ovf the user chose, absolute */
   path: string;
   /** the descriptor's name inside the package */
@@ -30,6 +32,8 @@ export interface AppliancePackage {
   member(name: string): Promise<Region | undefined>;
   /** every member's name, for messages and checks */
   names(): string[];
+  /** a machine's disk (by href) as its checked chain of images, converted by convertChain */
+  chain?: (href: string) => DiskChain | undefined;
 }
 
 /** Descriptors and manifests are small; anything bigger is not one. */
@@ -98,7 +102,8 @@ function pickCompanion(names: string[], descriptorName: string, ext: string): st
   return any.length === 1 ? any[0]! : null;
 }
 
-export async function openPackage(file: string): Promise<AppliancePackage> {
+/** The file the user chose, which must be a non-empty regular file; one line why not. */
+export async function statChosenFile(file: string): Promise<{ size: number }> {
   let st;
   try {
     st = await stat(file);
@@ -108,6 +113,11 @@ export async function openPackage(file: string): Promise<AppliancePackage> {
   }
   if (!st.isFile()) throw new HangarError('INVALID_INPUT', `${file} is not a file`);
   if (st.size === 0) throw new HangarError('INVALID_INPUT', `${file} is empty`);
+  return st;
+}
+
+export async function openPackage(file: string): Promise<AppliancePackage> {
+  const st = await statChosenFile(file);
   const path = await realpath(file);
   return (await looksLikeXml(path)) ? openOvf(path, st.size) : openOva(path);
 }

@@ -183,7 +183,7 @@ export const COMMANDS: CommandSpec[] = [
       },
       ...json,
     },
-    summary: 'import an OVF appliance (.ova, or .ovf with its files)',
+    summary: 'import an OVF appliance (.ova, or .ovf with its files), or a VirtualBox (.vbox) or VMware (.vmx) machine in place',
   },
   {
     name: 'export',
@@ -323,7 +323,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'open',
     args: ['FILE'],
     flags: { ...json },
-    summary: 'the import review for an .ova or .ovf: in the desktop app, or in web mode in your browser (what a double-click runs)',
+    summary: 'the import review for an .ova, .ovf, .vbox or .vmx: in the desktop app, or in web mode in your browser (what a double-click runs)',
   },
 ];
 

@@ -3,19 +3,14 @@
 import { basename, extname } from 'node:path';
 import { hasDesktopSession, type BrowserEnv } from './browser.js';
 
-/** What `hangar open` does with a file, by its extension. */
-export type OpenFileKind = { kind: 'appliance' } | { kind: 'not-yet'; what: string } | { kind: 'unknown' };
-
-const NOT_YET: Record<string, string> = {
-  '.vbox': 'VirtualBox machines (.vbox)',
-  '.vmx': 'VMware machines (.vmx)',
-};
+/** What `hangar open` does with a file, by its extension: an appliance, or a VirtualBox/VMware machine, goes to the import review. */
+export type OpenFileKind = { kind: 'appliance' } | { kind: 'machine' } | { kind: 'unknown' };
 
 export function openFileKind(path: string): OpenFileKind {
   const ext = extname(path).toLowerCase();
   if (ext === '.ova' || ext === '.ovf') return { kind: 'appliance' };
-  const what = NOT_YET[ext];
-  return what ? { kind: 'not-yet', what } : { kind: 'unknown' };
+  if (ext === '.vbox' || ext === '.vmx') return { kind: 'machine' };
+  return { kind: 'unknown' };
 }
 
 /**
@@ -24,8 +19,7 @@ export function openFileKind(path: string): OpenFileKind {
  */
 export function openRefusal(path: string, stat: { isFile: boolean } | null): string | null {
   const kind = openFileKind(path);
-  if (kind.kind === 'not-yet') return `opening ${kind.what} is not supported yet: hangar open takes an .ova or .ovf appliance`;
-  if (kind.kind === 'unknown') return `hangar open takes an .ova or .ovf appliance, not '${basename(path)}'`;
+  if (kind.kind === 'unknown') return `hangar open takes an .ova or .ovf appliance or a VirtualBox (.vbox) or VMware (.vmx) machine, not '${basename(path)}'`;
   if (stat === null) return `${path} does not exist`;
   if (!stat.isFile) return `${path} is not a file`;
   return null;

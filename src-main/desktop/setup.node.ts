@@ -36,7 +36,7 @@ const step = (what: string, f: () => void) => {
 if (args.includes('--uninstall')) {
   step('removing the desktop entry', () => {
     if (process.platform === 'linux') unregisterDesktop(options);
-    say('desktop entry and .ova/.ovf association removed');
+    say('desktop entry and .ova/.ovf/.vbox/.vmx association removed');
   });
   step('removing the launcher', () => say(removeLauncher(options) ? `removed ${options.binDir}/hangar` : `no launcher of Hangar in ${options.binDir}`));
 } else {
@@ -45,18 +45,18 @@ if (args.includes('--uninstall')) {
     const l = installLauncher(options);
     if (l.state === 'foreign') {
       failed = true;
-      say(`hangar command: ${l.path} belongs to another program; left alone, and .ova/.ovf not registered (set HANGAR_BIN_DIR to another folder)`);
+      say(`hangar command: ${l.path} belongs to another program; left alone, and .ova/.ovf/.vbox/.vmx not registered (set HANGAR_BIN_DIR to another folder)`);
       return;
     }
     launcher = l.path;
     const where = l.onPath ? 'on your PATH' : `not on your PATH: add it (export PATH="${options.binDir}:$PATH"), or log in again if your profile adds it`;
     say(`hangar command: ${l.path} (${l.state === 'written' ? 'installed' : 'already installed'}; ${options.binDir} is ${where})`);
   });
-  if (process.platform !== 'linux') say('double-click on .ova/.ovf: registered by the packaged app only on this system');
+  if (process.platform !== 'linux') say('double-click on .ova/.ovf/.vbox/.vmx: registered by the packaged app only on this system');
   else if (launcher)
-    step('registering .ova/.ovf with the desktop', () => {
+    step('registering .ova/.ovf/.vbox/.vmx with the desktop', () => {
       const d = registerDesktop(options, launcher);
-      say(`double-click on .ova/.ovf: opens in Hangar (${d.state === 'registered' ? 'registered' : 'already registered'}: ${d.entry}, default for ${d.mimeTypes.join(', ')})`);
+      say(`double-click on .ova/.ovf/.vbox/.vmx: opens in Hangar (${d.state === 'registered' ? 'registered' : 'already registered'}: ${d.entry}, default for ${d.mimeTypes.join(', ')})`);
     });
 }
 process.exit(failed ? 1 : 0);

@@ -183,10 +183,10 @@ export function quitFailureMessage(action: 'save' | 'poweroff', failures: readon
 
 // ------------------------------------------------------------------ files
 
-const APPLIANCE = /\.(ova|ovf)$/i;
+const APPLIANCE = /\.(ova|ovf|vbox|vmx)$/i;
 
 /**
- * The first .ova/.ovf among command-line arguments (a path, or a file:// URL from a desktop file),
+ * The first .ova/.ovf/.vbox/.vmx among command-line arguments (a path, or a file:// URL from a desktop file),
  * made absolute against `cwd`. Switches (`-…`) are skipped.
  */
 export function fileArgFromArgv(argv: readonly string[], cwd: string): string | null {
@@ -239,7 +239,7 @@ export function appResponseHeaders(path: string, vncPort: number): Record<string
 
 // ------------------------------------------------------------------ native file dialogs
 
-export const PICK_FILTERS = ['all', 'iso', 'disk', 'kernel'] as const;
+export const PICK_FILTERS = ['all', 'iso', 'disk', 'kernel', 'appliance'] as const;
 export type PickFilter = (typeof PICK_FILTERS)[number];
 
 export interface PickFileRequest {
@@ -274,6 +274,8 @@ export function dialogFilters(filter: PickFilter): { name: string; extensions: s
       return [{ name: 'Disc images', extensions: ['iso', 'img'] }, all];
     case 'disk':
       return [{ name: 'Disk images', extensions: ['qcow2', 'img', 'raw', 'vmdk', 'vdi', 'vhdx', 'vhd', 'qcow'] }, all];
+    case 'appliance':
+      return [{ name: 'Appliances and machines', extensions: ['ova', 'ovf', 'vbox', 'vmx'] }, all];
     case 'kernel':
       // kernels are usually named without an extension (vmlinuz-6.1.0-…)
       return [all];

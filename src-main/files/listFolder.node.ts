@@ -7,7 +7,7 @@ const FILTERS: Record<string, RegExp | null> = {
   all: null,
   iso: /\.(iso|img)$/i,
   disk: /\.(qcow2|img|raw|vmdk|vdi|vhdx|vhd|qcow)$/i,
-  appliance: /\.(ova|ovf)$/i,
+  appliance: /\.(ova|ovf|vbox|vmx)$/i,
   kernel: /(vmlinuz|bzimage|\.efi|initr|\.img|\.gz|\.cpio)/i,
 };
 

@@ -163,8 +163,8 @@ function FileStep({ path, onPathChange, onClose, onNext }: { path: string; onPat
         <ImportStepper active={0} />
         <Box component="form" role="group" aria-label={IMPORT_STEPS[0].label} onSubmit={next} noValidate>
           <Typography variant="body2" color="text.secondary" sx={{ mb: 2.5 }}>
-            Choose the appliance to import: an .ova file, or an .ovf file with its disks in the same folder. Its settings are shown for review next; nothing is written until you
-            press Import.
+            Choose the appliance to import: an .ova file, or an .ovf file with its disks in the same folder; or a VirtualBox (.vbox) or VMware (.vmx) machine, read in place from its
+            folder. Its settings are shown for review next; nothing is written until you press Import.
           </Typography>
           <FileField
             label="Appliance file"
@@ -589,12 +589,23 @@ function WarningList({ warnings, label }: { warnings: readonly string[]; label: 
   );
 }
 
+function formatLabel(review: ImportReview): string {
+  if (review.kind === 'vbox') return `VirtualBox machine (${review.descriptor}), read in place: its disks' current state is converted`;
+  if (review.kind === 'vmx') return `VMware machine (${review.descriptor}), read in place: its disks' current state is converted`;
+  return `${review.kind === 'ova' ? 'OVA archive' : 'OVF descriptor with its files'}, OVF ${review.ovfVersion} (descriptor ${review.descriptor})`;
+}
+
 function PackageSection({ review }: { review: ImportReview }) {
   const rows: [string, ReactNode][] = [
     ['File', <Mono key="f">{review.file}</Mono>],
-    ['Format', `${review.kind === 'ova' ? 'OVA archive' : 'OVF descriptor with its files'}, OVF ${review.ovfVersion} (descriptor ${review.descriptor})`],
-    ['Manifest', <StatusText key="m" status={manifestStatus(review)} label="Manifest" />],
-    ['Signature', <StatusText key="s" status={certificateStatus(review.certificate)} label="Signature" />],
+    ['Format', formatLabel(review)],
+    // A machine opened in place has no manifest or signature to show.
+    ...(review.kind === 'vbox' || review.kind === 'vmx'
+      ? []
+      : ([
+          ['Manifest', <StatusText key="m" status={manifestStatus(review)} label="Manifest" />],
+          ['Signature', <StatusText key="s" status={certificateStatus(review.certificate)} label="Signature" />],
+        ] as [string, ReactNode][])),
     [
       'Target folder',
       <Box key="t">

@@ -217,9 +217,9 @@ export function canImport(review: ImportReview, drafts: readonly MachineDraft[],
 
 /** The problem with the typed file path (step 1), or undefined. */
 export function appliancePathIssue(path: string): string | undefined {
-  const problems = pathIssues(path, 'an appliance (.ova or .ovf)');
+  const problems = pathIssues(path, 'an appliance (.ova or .ovf) or a machine (.vbox or .vmx)');
   if (problems.length) return problems[0];
-  return /\.(ova|ovf)$/i.test(path.trim()) ? undefined : 'choose an .ova file, or an .ovf file with its disks beside it';
+  return /\.(ova|ovf|vbox|vmx)$/i.test(path.trim()) ? undefined : 'choose an .ova file, an .ovf file with its disks beside it, or a VirtualBox (.vbox) or VMware (.vmx) machine';
 }
 
 /** The chipset the machine gets with these edits ('q35' for UEFI), or the plan's when edits are invalid. */

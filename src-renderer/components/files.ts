@@ -5,7 +5,7 @@ export const FILE_FILTERS: readonly { value: FileFilter; label: string }[] = [
   { value: 'iso', label: 'ISO images' },
   { value: 'disk', label: 'Disk images' },
   { value: 'kernel', label: 'Kernels and initrds' },
-  { value: 'appliance', label: 'Appliances (OVA, OVF)' },
+  { value: 'appliance', label: 'Appliances and machines (OVA, OVF, VBOX, VMX)' },
   { value: 'all', label: 'All files' },
 ];
 

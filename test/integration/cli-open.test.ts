@@ -38,9 +38,8 @@ describe('hangar open', () => {
       const cases: [string, RegExp][] = [
         [join(files, 'missing.ova'), /^hangar: \/.*\/missing\.ova does not exist\n$/],
         [join(files, 'folder.ova'), /^hangar: \/.*\/folder\.ova is not a file\n$/],
-        [applianceFile(files, 'disk.iso'), /^hangar: hangar open takes an \.ova or \.ovf appliance, not 'disk\.iso'\n$/],
-        [applianceFile(files, 'machine.vbox'), /^hangar: opening VirtualBox machines \(\.vbox\) is not supported yet: hangar open takes an \.ova or \.ovf appliance\n$/],
-        [applianceFile(files, 'machine.vmx'), /^hangar: opening VMware machines \(\.vmx\) is not supported yet: hangar open takes an \.ova or \.ovf appliance\n$/],
+        [applianceFile(files, 'disk.iso'), /^hangar: hangar open takes an \.ova or \.ovf appliance or a VirtualBox \(\.vbox\) or VMware \(\.vmx\) machine, not 'disk\.iso'\n$/],
+        [join(files, 'missing.vbox'), /^hangar: \/.*\/missing\.vbox does not exist\n$/],
       ];
       const recorder = browserRecorder(join(d.root, 'bad-browser'));
       for (const [file, message] of cases) {
@@ -115,6 +114,14 @@ describe('hangar open', () => {
       const human = await runCli(home, ['open', file], { env: env({ BROWSER: recorder.path }) });
       assert.equal(human.code, 0);
       assert.equal(human.stdout, `opened ${file} in web mode in your browser (${recorder.path})\n${r.json.url}\n`);
+
+      // a VirtualBox or VMware machine opens the same review
+      for (const name of ['lab.vbox', 'Lab VM.vmx']) {
+        const machine = applianceFile(join(d.root, 'files'), name);
+        const m = await runCli(home, ['open', machine, '--json'], { env: env({ BROWSER: recorder.path }) });
+        assert.equal(m.code, 0, m.stderr);
+        assert.equal(importPathFromHash(new URL(m.json.url).hash), machine);
+      }
     });
 
     test('when serve stops, its address and pages go', async () => {

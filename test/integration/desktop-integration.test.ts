@@ -40,7 +40,7 @@ describe('desktop integration (set-up, in temporary XDG folders)', () => {
     const r = runDesktopSetup({ ...d.env, PATH: `${d.binDir}:${d.env.PATH}` });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`^setup: hangar command: ${launcher()} \\(installed; ${d.binDir} is on your PATH\\)$`, 'm'));
-    assert.match(r.stdout, /^setup: double-click on \.ova\/\.ovf: opens in Hangar \(registered: .*hangar\.desktop, default for application\/ovf, application\/x-virtualbox-ova, application\/x-virtualbox-ovf\)$/m);
+    assert.match(r.stdout, /^setup: double-click on \.ova\/\.ovf\/\.vbox\/\.vmx: opens in Hangar \(registered: .*hangar\.desktop, default for application\/ovf, application\/x-virtualbox-ova, application\/x-virtualbox-ovf, application\/x-virtualbox-vbox, application\/x-vmware-vm\)$/m);
     assert.equal(statSync(launcher()).mode & 0o777, 0o755);
     assert.equal(execFileSync(launcher(), ['version'], { encoding: 'utf8' }).trim(), `hangar ${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}`);
     // the launcher passes arguments through untouched, and the CLI's exit status back
@@ -64,6 +64,13 @@ describe('desktop integration (set-up, in temporary XDG folders)', () => {
       assert.equal(ovaType, 'application/ovf', de);
       assert.equal(ovfType, 'application/x-virtualbox-ovf', de);
       for (const t of [ovaType, ovfType, 'application/x-virtualbox-ova']) assert.equal(xdgMime(d.env, de, ['query', 'default', t]), 'hangar.desktop', `${de}: ${t}`);
+      // VirtualBox and VMware machines open in Hangar too
+      for (const [name, text, type] of [['m.vbox', '<?xml version="1.0"?>\n<VirtualBox xmlns="http://www.virtualbox.org/" version="1.19-linux"/>\n', 'application/x-virtualbox-vbox'], ['m.vmx', '.encoding = "UTF-8"\nconfig.version = "8"\n', 'application/x-vmware-vm']]) {
+        const path = join(d.root, name!);
+        writeFileSync(path, text!);
+        assert.equal(xdgMime(d.env, de, ['query', 'filetype', path]), type, `${de}: ${name}`);
+        assert.equal(xdgMime(d.env, de, ['query', 'default', type!]), 'hangar.desktop', `${de}: ${type}`);
+      }
     }
     // GIO (what GNOME's file manager uses) picks the same application
     const gio = execFileSync('gio', ['mime', 'application/ovf'], { env: d.env, encoding: 'utf8' });
@@ -86,7 +93,7 @@ describe('desktop integration (set-up, in temporary XDG folders)', () => {
       writeFileSync(join(other.binDir, 'hangar'), '#!/bin/sh\necho another hangar\n', { mode: 0o755 });
       const r = runDesktopSetup(other.env);
       assert.equal(r.code, 1);
-      assert.match(r.stdout, /belongs to another program; left alone, and \.ova\/\.ovf not registered/);
+      assert.match(r.stdout, /belongs to another program; left alone, and \.ova\/\.ovf\/\.vbox\/\.vmx not registered/);
       assert.equal(readFileSync(join(other.binDir, 'hangar'), 'utf8'), '#!/bin/sh\necho another hangar\n');
       assert.equal(existsSync(join(other.dataHome, 'applications', 'hangar.desktop')), false);
     } finally {

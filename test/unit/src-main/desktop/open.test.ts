@@ -15,16 +15,16 @@ describe('hangar open: the files it takes', () => {
     assert.equal(openRefusal('/a/b.ova', file), null);
   });
 
-  test('.vbox and .vmx are for later, and said so', () => {
-    assert.match(openRefusal('/a/m.vbox', file)!, /^opening VirtualBox machines \(\.vbox\) is not supported yet/);
-    assert.match(openRefusal('/a/m.VMX', file)!, /^opening VMware machines \(\.vmx\) is not supported yet/);
-    // even when it is not there: the format is what is refused
-    assert.match(openRefusal('/a/m.vbox', null)!, /not supported yet/);
+  test('VirtualBox and VMware machines (.vbox, .vmx) go to the import review too', () => {
+    assert.deepEqual(openFileKind('/a/m.vbox'), { kind: 'machine' });
+    assert.deepEqual(openFileKind('/a/m.VMX'), { kind: 'machine' });
+    assert.equal(openRefusal('/a/m.vbox', file), null);
+    assert.equal(openRefusal('/a/m.vmx', null), '/a/m.vmx does not exist');
   });
 
   test('anything else, a missing file and a folder are refused in one line', () => {
-    assert.equal(openRefusal('/a/disk.iso', file), "hangar open takes an .ova or .ovf appliance, not 'disk.iso'");
-    assert.equal(openRefusal('/a/ova', file), "hangar open takes an .ova or .ovf appliance, not 'ova'");
+    assert.equal(openRefusal('/a/disk.iso', file), "hangar open takes an .ova or .ovf appliance or a VirtualBox (.vbox) or VMware (.vmx) machine, not 'disk.iso'");
+    assert.equal(openRefusal('/a/ova', file), "hangar open takes an .ova or .ovf appliance or a VirtualBox (.vbox) or VMware (.vmx) machine, not 'ova'");
     assert.equal(openRefusal('/a/gone.ova', null), '/a/gone.ova does not exist');
     assert.equal(openRefusal('/a/dir.ovf', { isFile: false }), '/a/dir.ovf is not a file');
   });

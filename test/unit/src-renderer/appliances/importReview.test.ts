@@ -299,11 +299,14 @@ describe('validation', () => {
   });
 
   test('the file of step 1', () => {
-    assert.equal(appliancePathIssue(''), 'choose an appliance (.ova or .ovf)');
+    assert.equal(appliancePathIssue(''), 'choose an appliance (.ova or .ovf) or a machine (.vbox or .vmx)');
     assert.equal(appliancePathIssue('a.ova'), 'must be an absolute path');
     assert.match(appliancePathIssue('/srv/a.iso') ?? '', /\.ova file/);
     assert.equal(appliancePathIssue('/srv/a.OVA'), undefined);
     assert.equal(appliancePathIssue('/srv/a.ovf'), undefined);
+    // VirtualBox and VMware machines, read in place
+    assert.equal(appliancePathIssue('/srv/VMs/lab/lab.vbox'), undefined);
+    assert.equal(appliancePathIssue('/srv/VMs/lab/Lab.VMX'), undefined);
   });
 });
 

@@ -150,6 +150,10 @@ export class ExportService {
               srcFormat: disk.format,
               dstFormat: 'vmdk',
               dstOptions: ['subformat=streamOptimized'],
+              // Staged for the archive only: the archive is synced once it is written, the VMDK never
+              // needs to be (a crash leaves only the staging folder, which is removed). A .ovf folder keeps
+              // the VMDK itself, so it is synced.
+              durable: !req.file.toLowerCase().endsWith('.ova'),
               signal: task.signal,
               onProgress: (f) => task.progress((0.75 * (weightDone + f)) / totalDisks, `converting ${s.config.name}: disk ${i + 1}`),
             });

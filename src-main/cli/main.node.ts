@@ -18,15 +18,10 @@ import type { MachinePlan } from '../appliances/plan.js';
 import { applyEdits, type MachineEdits } from '../appliances/review.js';
 import { resolveMappings, type NetworkMapping, type NetworkTarget } from '../appliances/networkMap.js';
 import { liveLockHolder } from '../owner/lock.node.js';
-import { startOwner } from '../owner/owner.node.js';
-import { takeOverHome } from '../owner/takeover.node.js';
-import { startWebServer } from '../web/server.node.js';
-import { openInBrowser } from '../desktop/browser.node.js';
-import { removeServeInfo, writeServeInfo } from '../desktop/webInfo.node.js';
 import { cliAdvice } from './advice.js';
-import { openFile } from './open.node.js';
+// The owner, web mode and the desktop openers are loaded when a command needs them (import()): every
+// other command is a client of the owner, and its process start is part of what a user waits for.
 import { portToTry } from '../web/webLink.js';
-import { loadWebLink, saveWebLink } from '../web/webLink.node.js';
 import { helpText, parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare, usageError, type NicSpec, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatNetwork, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 import { TerminalFilter } from './terminalFilter.js';
@@ -84,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
 // ------------------------------------------------------------------ owner
 
 async function runOwnerDaemon(): Promise<number> {
+  const { startOwner } = await import('../owner/owner.node.js');
   const owner = await startOwner({ home, kind: 'headless owner' });
   const stop = () => {
     owner.dispose();
@@ -199,6 +195,14 @@ function socketAnswers(path: string, timeoutMs: number): Promise<boolean> {
 
 /** `hangar serve`: becomes the home's owner (taking over from a headless one) and serves web mode. */
 async function serveWeb(p: ParsedCommand): Promise<number> {
+  const [{ takeOverHome }, { startOwner }, { startWebServer }, { loadWebLink, saveWebLink }, { removeServeInfo, writeServeInfo }, { openInBrowser }] = await Promise.all([
+    import('../owner/takeover.node.js'),
+    import('../owner/owner.node.js'),
+    import('../web/server.node.js'),
+    import('../web/webLink.node.js'),
+    import('../desktop/webInfo.node.js'),
+    import('../desktop/browser.node.js'),
+  ]);
   await takeOverHome(home, 'hangar serve');
   const owner = await startOwner({ home, kind: 'hangar serve' });
   const host = typeof p.flags.host === 'string' ? p.flags.host : '127.0.0.1';
@@ -253,6 +257,7 @@ async function serveWeb(p: ParsedCommand): Promise<number> {
 
 /** `hangar open FILE`: the import review in the desktop app, or in web mode in the user's browser. */
 async function runOpen(p: ParsedCommand): Promise<number> {
+  const { openFile } = await import('./open.node.js');
   const r = await openFile(home, cliEntry, p.args[0]!);
   print(p, r, () => {
     if (r.via === 'desktop') return `opened ${r.file} in the desktop app`;

@@ -407,6 +407,7 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
        VALUES (@id, @vmId, @parentId, @name, @description, @createdAt, @config, @live, @stateFile, @disks, @facts, @quiesced)`,
     ),
     update: db.prepare('UPDATE snapshots SET name = @name, description = @description, parent_id = @parentId WHERE id = @id'),
+    setDisks: db.prepare<[string, string]>('UPDATE snapshots SET disks = ? WHERE id = ?'),
     delete: db.prepare<[string]>('DELETE FROM snapshots WHERE id = ?'),
     childCount: db.prepare<[string], number>('SELECT count(*) FROM snapshots WHERE parent_id = ?').pluck(),
     currentId: db.prepare<[string], string>('SELECT snapshot_id FROM vm_current_snapshot WHERE vm_id = ?').pluck(),
@@ -485,6 +486,7 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
         const parentId = patch.parentId === undefined ? cur.parent_id : patch.parentId;
         if (patch.parentId !== undefined && parentId !== null) checkParent(cur.vm_id, parentId, id);
         s.update.run({ id, name: patch.name ?? cur.name, description: patch.description ?? String(raw.description), parentId });
+        if (patch.disks !== undefined) s.setDisks.run(JSON.stringify(patch.disks), id);
         return mustGetSnapshot(id);
       });
     },

@@ -192,7 +192,8 @@ export interface SnapshotRepository<TConfig extends ConfigBase> {
   /** oldest first */
   listForVm(vmId: string): SnapshotRow<TConfig>[];
   children(id: string): SnapshotRow<TConfig>[];
-  update(id: string, patch: { name?: string; description?: string; parentId?: string | null }): SnapshotRow<TConfig>;
+  /** `disks`: the frozen images again (a delete that commits a child down names the image that took its data) */
+  update(id: string, patch: { name?: string; description?: string; parentId?: string | null; disks?: SnapshotDisk[] }): SnapshotRow<TConfig>;
   /** STATE_CONFLICT while it has children or is the VM's current snapshot */
   delete(id: string): boolean;
   current(vmId: string): SnapshotRow<TConfig> | undefined;

@@ -23,6 +23,7 @@ import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { SnapshotItem } from '../api/contract.js';
 import { copyPrivate, copyTreePrivate } from '../files/modes.node.js';
+import { renameKeepingMode } from '../../src-vmm/storage/commitDown.node.js';
 
 type Snap = SnapshotRow<VmConfig>;
 
@@ -437,6 +438,9 @@ export class SnapshotService {
         dependents: this.d.inventory.images.dependents(disk.path).map((dep) => ({
           path: dep.path,
           vmId: dep.vmId,
+          owned: dep.owned,
+          allocatedBytes: fileAllocated(dep.path),
+          dependentCount: this.d.inventory.images.dependents(dep.path).length,
           ...(dep.vmId !== null && dep.vmId !== vm.id ? { vmName: this.d.inventory.vms.get(dep.vmId)?.name ?? dep.vmId } : {}),
         })),
         heldByAnotherSnapshot: others.some((s) => s.disks.some((dd) => dd.path === disk.path)),
@@ -463,7 +467,9 @@ export class SnapshotService {
       refuseIfBlocked(plan);
       const total = plan.merges.length || 1;
       let done = 0;
-      for (const step of plan.merges) {
+      const forward = plan.merges.filter((m) => m.kind !== 'commit');
+      const commits = plan.merges.filter((m) => m.kind === 'commit');
+      for (const step of forward) {
         switch (step.kind) {
           case 'stream':
             task.phase(`merging '${snap.name}' into the running disk`);
@@ -495,14 +501,50 @@ export class SnapshotService {
         }
         done++;
       }
+      if (commits.length > 0 && task.signal.aborted) throw cancelledError();
       task.phase('recording');
+      // The snapshot leaves the inventory before any image of it is written: a node's image that takes a
+      // child's data (a commit) is from here on only an image in that child's chain, which no snapshot records.
       this.d.inventory.transaction(() => {
-        for (const step of plan.merges) this.d.inventory.images.setBacking(step.image, step.kind === 'stream' ? step.base : step.newBacking);
+        for (const step of forward) this.d.inventory.images.setBacking(step.image, step.kind === 'stream' ? step.base : step.newBacking);
         for (const child of this.d.inventory.snapshots.children(snap.id)) this.d.inventory.snapshots.update(child.id, { parentId: snap.parentId });
         if (this.d.inventory.snapshots.current(vm.id)?.id === snap.id) this.d.inventory.snapshots.setCurrent(vm.id, snap.parentId);
         this.d.inventory.snapshots.delete(snap.id);
         for (const image of plan.forget) if (this.d.inventory.images.get(image)) this.d.inventory.images.delete(image);
       });
+      for (const step of commits) {
+        // Not cancellable from here: the snapshot is gone from the inventory, and this is the cheaper half.
+        task.phase(`merging ${basename(step.image)} down into the image of '${snap.name}'`);
+        this.d.fault?.('snapshot-delete-before-commit-down');
+        const onProgress = (f: number) => task.progress((done + f) / total, `merging ${basename(step.image)} down`);
+        if (step.above !== null) {
+          await this.d.supervisor.call(vm.id, 'host.blockCommit', { diskId: step.diskId, image: step.image, into: step.into }, {
+            onProgress: (pr) => onProgress(pr.fraction),
+            timeoutMs: 24 * 3600_000,
+          });
+          // QEMU has both files open under their names: the records now name the node's image where they
+          // named the child's (the child's file stays whole until the removals, after this commit).
+          const above = step.above;
+          this.d.inventory.transaction(() => {
+            this.d.inventory.images.setBacking(above, step.into);
+            for (const s of this.snapshots(vm)) {
+              if (s.disks.some((dd) => dd.path === step.image)) this.d.inventory.snapshots.update(s.id, { disks: s.disks.map((dd) => (dd.path === step.image ? { ...dd, path: step.into } : dd)) });
+            }
+            this.d.inventory.images.delete(step.image);
+          });
+        } else {
+          chmodSync(step.into, 0o600); // a frozen image is read-only; it is written once more, then renamed with the child's mode
+          await this.d.qemuImg.commit(step.image, { keepTop: true, onProgress });
+          this.d.fault?.('snapshot-delete-after-commit-down');
+          renameKeepingMode(step.into, step.image);
+          // The child's file now holds its data on the node's base; the node's image is gone under its name.
+          this.d.inventory.transaction(() => {
+            this.d.inventory.images.setBacking(step.image, step.base);
+            if (this.d.inventory.images.get(step.into)) this.d.inventory.images.delete(step.into);
+          });
+        }
+        done++;
+      }
       this.d.fault?.('snapshot-delete-after-commit');
       for (const image of plan.remove) rmSync(image, { force: true });
       for (const f of [snap.stateFile, this.thumbnailPath(vm, snap.id), join(vmPaths(this.d.home, vm.id).snapshots, `${snap.id}.nvram.fd`), this.tpmStatePath(vm.id, snap.id)]) {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, statSync } from 'node:fs';
 import { HangarError } from '../base/errors.js';
 import type { QmpClient } from '../qmp/client.node.js';
-import { activeCommitArgs, formatNodeOf, jobReaction, openFiles, streamArgs } from '../qmp/block.js';
+import { activeCommitArgs, commitArgs, formatNodeOf, jobReaction, openFiles, streamArgs, topNodeOf } from '../qmp/block.js';
 import type { QmpJobInfo } from '../qmp/types.js';
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -64,6 +64,35 @@ export class BlockJobs {
       throw new HangarError('QEMU_FAILED', `merging into ${image} failed: ${job.error}`);
     }
     // Finished before a cancel could stop it: the merge is done, and saying so keeps the owner's record true.
+    o.progress(1);
+    return { bytes: job['total-progress'] };
+  }
+
+  /**
+   * Commits `image`, an image of disk `diskId`'s chain below its active layer, down into `into`, the image
+   * it is based on (a block-commit job): `image` leaves the chain, and the image above it is based on
+   * `into` (QEMU writes the header). `image` itself is not changed: the owner removes it once its records
+   * name `into`. Not cancellable: it runs once the owner has let go of `into`, and ends what the delete began.
+   */
+  async commitDown(diskId: string, image: string, into: string, o: { progress: (fraction: number) => void }): Promise<{ bytes: number }> {
+    const nodes = await this.qmp.execute('query-named-block-nodes', { flat: true });
+    const top = formatNodeOf(nodes, image);
+    if (!top) throw new HangarError('QEMU_FAILED', `${image} is not open in the running VM`);
+    const base = formatNodeOf(nodes, into);
+    if (!base) throw new HangarError('QEMU_FAILED', `${into} is not open in the running VM`);
+    const device = topNodeOf(await this.qmp.execute('query-block'), diskId);
+    if (!device) throw new HangarError('QEMU_FAILED', `the running VM has no disk '${diskId}'`);
+    if (device === top) throw new HangarError('QEMU_FAILED', `${image} is the disk's active layer: it is streamed into, not committed`);
+    // QEMU reopens the base, and the image above (to write its new backing name), read-write: frozen
+    // images are 0400, so the owner's write bit is added while the job starts (see stream).
+    const above = nodes.find((n) => n.drv !== 'file' && n.backing_file === image)?.file ?? '';
+    const id = jobId('commit');
+    const job = await this.run(id, () => withOwnerWrite(into, () => withOwnerWrite(above, () => this.qmp.execute('block-commit', commitArgs(id, device, top, base)))), {
+      completeWhenReady: false,
+      timeoutMs: STREAM_TIMEOUT_MS,
+      progress: o.progress,
+    });
+    if (job.error !== undefined) throw new HangarError('QEMU_FAILED', `committing ${image} into ${into} failed: ${job.error}`);
     o.progress(1);
     return { bytes: job['total-progress'] };
   }

@@ -15,9 +15,9 @@ export function allowedActions(state: VmState): readonly HostAction[] {
     case 'starting':
       return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo', 'stats'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach', 'stats'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'blockCommit', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach', 'stats'];
     case 'paused':
-      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'guestInfo', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach', 'stats'];
+      return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'blockCommit', 'openImages', 'screendump', 'guestInfo', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach', 'stats'];
     case 'stopping':
       // A guest that shuts down while a live snapshot fails still writes to the new overlays until QEMU
       // exits: switching back must stay possible. A guest that ignored the ACPI button is asked through its agent.
@@ -72,6 +72,8 @@ export function describeAction(action: HostAction): string {
       return 'switch the disks back from a failed snapshot';
     case 'blockStream':
       return 'merge disk images';
+    case 'blockCommit':
+      return 'commit a disk image into the one below it';
     case 'openImages':
       return 'list the images QEMU has open';
     case 'guestInfo':

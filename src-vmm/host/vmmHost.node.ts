@@ -352,6 +352,10 @@ export class VmmHost {
         guard('blockStream');
         return this.blockJobs.stream(image, base, { signal: ctx.signal, progress: (f) => ctx.progress({ fraction: f, message: 'merging' }) });
       },
+      'host.blockCommit': async ({ diskId, image, into }, ctx) => {
+        guard('blockCommit');
+        return this.blockJobs.commitDown(diskId, image, into, { progress: (f) => ctx.progress({ fraction: f, message: 'merging' }) });
+      },
       'host.openImages': async () => {
         guard('openImages');
         return { images: await this.blockJobs.openImages() };

@@ -114,6 +114,16 @@ export const hostApi = {
     z.object({ bytes: z.number() }),
     { long: true },
   ),
+  /**
+   * Commits `image` (below disk `diskId`'s active layer) down into `into`, the image it is based on (a
+   * block-commit job): `image` leaves the running chain and the image above it is based on `into`. The
+   * snapshot delete's backward merge; not cancellable once started.
+   */
+  'host.blockCommit': method(
+    z.object({ diskId: z.string().min(1), image: z.string().min(1), into: z.string().min(1) }).strict(),
+    z.object({ bytes: z.number() }),
+    { long: true },
+  ),
   /** the files QEMU has open: every image of every disk's chain, firmware and ISOs */
   'host.openImages': method(Empty, z.object({ images: z.array(z.string()) })),
   /** what the guest agent last said about the guest (with `refresh`: asks it again first) */

@@ -50,6 +50,17 @@ export function streamArgs(jobId: string, device: string, baseNode: string | und
 }
 
 /**
+ * A block-commit below the active layer: the data of `topNode` goes down into `baseNode` (the image it
+ * is based on), and `topNode` leaves the chain of `device` (the disk's root node); QEMU writes the
+ * base's name into the header of the image above. No `backing-file` string: a name that differs from
+ * the base node's own makes QEMU describe the image above as a `json:` pseudo-file, and a later
+ * snapshot would write that description into its overlay.
+ */
+export function commitArgs(jobId: string, device: string, topNode: string, baseNode: string): QmpArgs<'block-commit'> {
+  return { 'job-id': jobId, device, 'top-node': topNode, 'base-node': baseNode, 'auto-dismiss': false };
+}
+
+/**
  * An active block-commit: the data of `top` (the disk's active layer) goes down into `baseNode`; once
  * the job is ready and completed, the device writes to `baseNode` again and `top` leaves the chain.
  */

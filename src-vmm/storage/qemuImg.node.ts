@@ -63,6 +63,11 @@ export interface ConvertOptions extends ProgressOptions {
    * chain holds: only what the source's top image holds is written
    */
   backing?: { path: string; format: string };
+  /**
+   * fsync the output before it takes its name (the default). false: a staging file that is only copied
+   * elsewhere and never kept (an export's VMDK, copied into the archive, which is synced itself).
+   */
+  durable?: boolean;
 }
 
 export interface CheckResult {
@@ -503,10 +508,10 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
         throw e.code === 'DISK_FULL' ? new HangarError('DISK_FULL', `not enough space on ${dirname(dstAbs)} to write ${basename(dstAbs)}`, { details: e.details }) : e;
       }
       // Durable before it takes the final name, so a crash never leaves a short file under it.
-      fsyncPath(partial);
+      if (o.durable !== false) fsyncPath(partial);
       renameSync(partial, dstAbs);
       rmSync(partialDir, { recursive: true, force: true });
-      fsyncPath(dirname(dstAbs));
+      if (o.durable !== false) fsyncPath(dirname(dstAbs));
     } catch (e) {
       rmSync(partialDir, { recursive: true, force: true });
       if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {

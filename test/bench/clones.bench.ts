@@ -1,12 +1,12 @@
 // Clone benchmarks: a linked clone on a small and a large disk (it must not grow with the size), and
 // the throughput of a full clone flattening a two-image chain. Every figure is measured through the
-// real `hangar` CLI and compared with the bare qemu-img / cp operation doing the same work, in the same run.
-import { spawn } from 'node:child_process';
+// real `hangar` command (typed: the launcher on the PATH) and compared with the bare qemu-img / cp operation doing the same work, in the same run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, tempHome } from '../helpers/cli.node.js';
 import { median, type BenchFigure } from './results.js';
+import { timed, userCommand } from './userCommand.node.js';
 
 const LINKED_RUNS = 5;
 const FULL_RUNS = 3;
@@ -17,24 +17,6 @@ const OVERLAY_AT_MIB = 512;
 
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
-
-/** Runs a command to its end; throws with its stderr when it fails. Returns the wall time in ms and stdout. */
-function timed(cmd: string, args: string[]): Promise<{ ms: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      if (code === 0) resolve({ ms, stdout });
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${stderr.trim()}`));
-    });
-  });
-}
 
 /** MiB of guest data allocated anywhere in the chain ending at `top` (what a flattening copy must read and write). */
 async function allocatedMiB(top: string): Promise<number> {
@@ -51,12 +33,9 @@ export async function clonesBench(): Promise<BenchFigure[]> {
     if (r.code !== 0) throw new Error(`hangar ${args.join(' ')}: ${r.stderr.trim()}`);
     return r;
   };
-  /** `hangar <args>` timed end to end, as a script calling it sees it. */
-  const timedCli = async (...args: string[]) => {
-    const t0 = performance.now();
-    const r = await ok(...args);
-    return { ms: performance.now() - t0, r };
-  };
+  /** `hangar <args>` timed end to end as a user types it (set-up's launcher on the PATH). */
+  const hangar = userCommand();
+  const timedCli = async (...args: string[]) => ({ ms: (await hangar.run(home, args)).ms });
   const chainOf = async (vm: string): Promise<string[]> => (await ok('show', vm, '--json')).json.disks[0].chain as string[];
   const figures: BenchFigure[] = [];
   try {
@@ -165,6 +144,7 @@ export async function clonesBench(): Promise<BenchFigure[]> {
     );
     return figures;
   } finally {
+    hangar.dispose();
     await cleanup();
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -305,7 +305,7 @@ export async function snapshotsBench(): Promise<BenchFigure[]> {
       reference: round1(b),
       referenceName: `qemu-img commit of s1 into base on an identical copy of the chain (median of ${MERGE_RUNS})`,
       ratio: h / b,
-      note: 'higher is better; Hangar merges by a safe qemu-img rebase of every child onto base (the frozen base stays untouched)',
+      note: "higher is better; the MiB are s1's. Hangar merges in the cheaper direction: here it commits current (empty) down into s1's image and renames that over current's file, where the reference moves s1's 200 MiB into base (which Hangar never writes: it is the parent snapshot's state). A child holding more than the node is rebased (safe qemu-img rebase) instead",
     });
     return figures;
   } finally {

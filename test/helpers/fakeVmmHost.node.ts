@@ -305,6 +305,15 @@ class FakeHost implements Disposable {
         await this.qemuImg(['rebase', '-f', 'qcow2', ...(base ? ['-F', 'qcow2'] : []), '-b', base ?? '', image]);
         return { bytes: 0 };
       },
+      'host.blockCommit': async ({ diskId, image, into }) => {
+        this.guard('blockCommit');
+        // block-commit takes the image's data down into its base, and the image above is based on that base.
+        const chain = JSON.parse(await this.qemuImg(['info', '--output=json', '--backing-chain', '-U', this.disks.get(diskId) ?? ''])) as { filename: string; 'full-backing-filename'?: string }[];
+        const above = chain.find((i) => i['full-backing-filename'] === image)?.filename;
+        await this.qemuImg(['commit', '-d', '-f', 'qcow2', image]);
+        if (above) await this.qemuImg(['rebase', '-u', '-f', 'qcow2', '-F', 'qcow2', '-b', into, above]);
+        return { bytes: 0 };
+      },
       'host.screendump': async ({ file }) => {
         this.guard('screendump');
         writeFileSync(file, encodePng(this.picture(), SCREEN_WIDTH, SCREEN_HEIGHT));
@@ -427,9 +436,9 @@ class FakeHost implements Disposable {
     }
   }
 
-  private async qemuImg(args: string[]): Promise<void> {
+  private async qemuImg(args: string[]): Promise<string> {
     try {
-      await run(this.opts.qemuImg ?? 'qemu-img', args);
+      return (await run(this.opts.qemuImg ?? 'qemu-img', args)).stdout;
     } catch (e) {
       throw new HangarError('QEMU_FAILED', `qemu-img ${args[0]} failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`);
     }

@@ -1,18 +1,19 @@
 // The VMM host's block jobs against a real QEMU: a machine that never leaves prelaunch (-S, nothing to
-// boot) with two virtio disks on real qcow2 chains. The host's own code switches a disk to an overlay
-// and back, streams an image's data into the disk above it, and cancels a stream; qemu-io and qemu-img
+// boot) with three virtio disks on real qcow2 chains. The host's own code switches a disk to an overlay
+// and back, streams an image's data into the disk above it, cancels a stream, and commits an image below
+// the active layer down into its base; qemu-io and qemu-img
 // then read the files. First, every command shape the host sends is checked against QEMU's own schema
 // (query-qmp-schema), as argv-qemu checks the command line against the binary.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { BlockJobs } from '../../src-vmm/host/blockJobs.node.js';
 import { QmpClient } from '../../src-vmm/qmp/client.node.js';
-import { activeCommitArgs, localMigrationParameters, snapshotTransaction, streamArgs, topNodeOf } from '../../src-vmm/qmp/block.js';
+import { activeCommitArgs, commitArgs, localMigrationParameters, snapshotTransaction, streamArgs, topNodeOf } from '../../src-vmm/qmp/block.js';
 import type { QmpCommandName } from '../../src-vmm/qmp/types.js';
 
 const QEMU = 'qemu-system-x86_64';
@@ -164,11 +165,17 @@ describe('block jobs on a real QEMU', () => {
     img('create', '-q', '-f', 'qcow2', f('big.qcow2'), '512M');
     io(f('big.qcow2'), 'write -P 0x5a 0 256M');
     img('create', '-q', '-f', 'qcow2', '-b', f('big.qcow2'), '-F', 'qcow2', f('top1.qcow2'));
+    // disk2: b2 (4 at 0-4M) ← a2 (5 at 4-8M, a snapshot's image, 0400) ← c2 (6 at 8-9M, the next one's, 0400) ← t2 (7 at 9-10M).
+    for (const [file, base, pattern, at] of [['b2', null, 4, '0 4M'], ['a2', 'b2', 5, '4M 4M'], ['c2', 'a2', 6, '8M 1M'], ['t2', 'c2', 7, '9M 1M']] as const) {
+      img('create', '-q', '-f', 'qcow2', ...(base ? ['-b', f(`${base}.qcow2`), '-F', 'qcow2'] : []), f(`${file}.qcow2`), ...(base ? [] : ['64M']));
+      io(f(`${file}.qcow2`), `write -P ${pattern} ${at}`);
+    }
+    for (const frozen of ['b2', 'a2', 'c2']) spawnSync('chmod', ['0400', f(`${frozen}.qcow2`)]);
     const disk = (id: string, file: string) => [
       '-blockdev', JSON.stringify({ driver: 'qcow2', 'node-name': `${id}_fmt`, file: { driver: 'file', filename: file } }),
       '-device', JSON.stringify({ driver: 'virtio-blk-pci', drive: `${id}_fmt`, id }),
     ];
-    qemu = spawn(QEMU, ['-M', 'pc', '-accel', 'tcg', '-nodefaults', '-display', 'none', '-S', '-qmp', `unix:${sock},server=on,wait=off`, ...disk('disk0', f('top.qcow2')), ...disk('disk1', f('top1.qcow2'))], {
+    qemu = spawn(QEMU, ['-M', 'pc', '-accel', 'tcg', '-nodefaults', '-display', 'none', '-S', '-qmp', `unix:${sock},server=on,wait=off`, ...disk('disk0', f('top.qcow2')), ...disk('disk1', f('top1.qcow2')), ...disk('disk2', f('t2.qcow2'))], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     qemu.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -190,6 +197,7 @@ describe('block jobs on a real QEMU', () => {
       ['block-stream', streamArgs('stream-1', 'disk0_fmt', '#block1')],
       ['block-stream', streamArgs('stream-2', 'disk0_fmt', undefined)],
       ['block-commit', activeCommitArgs('undo-1', 's1', 'disk0_fmt')],
+      ['block-commit', commitArgs('commit-1', 'disk2_fmt', '#block3', '#block4')],
       ['job-complete', { id: 'undo-1' }],
       ['job-dismiss', { id: 'undo-1' }],
       ['job-cancel', { id: 'stream-1' }],
@@ -284,6 +292,22 @@ describe('block jobs on a real QEMU', () => {
     assert.ok(open.includes(f('top1.qcow2')));
   });
 
+  test('an image below the active layer is committed down into its base, and leaves the running chain', async () => {
+    await assert.rejects(
+      jobs.commitDown('disk2', f('t2.qcow2'), f('c2.qcow2'), { progress: () => undefined }),
+      (e: unknown) => e instanceof HangarError && e.code === 'QEMU_FAILED' && /active layer/.test(e.message),
+      'the active layer is not committed by this action',
+    );
+    const fractions: number[] = [];
+    await jobs.commitDown('disk2', f('c2.qcow2'), f('a2.qcow2'), { progress: (x) => fractions.push(x) });
+    assert.equal(fractions.at(-1), 1);
+    const open = await jobs.openImages();
+    assert.ok(!open.includes(f('c2.qcow2')) && open.includes(f('a2.qcow2')), `c2 left the chain: ${open.join(', ')}`);
+    assert.equal(statSync(f('a2.qcow2')).mode & 0o777, 0o400, 'the base is read-only again');
+    assert.ok(!open.some((o) => o.startsWith('json:')), 'every image is named by its file (no json: descriptions a later snapshot would copy)');
+    assert.deepEqual(await qmp.execute('query-jobs'), []);
+  });
+
   test('after QEMU quits, the files hold what the jobs said', async () => {
     await qmp.executeAndWait('quit', undefined, 'SHUTDOWN', undefined, { timeoutMs: 10_000 });
     await exited;
@@ -299,5 +323,13 @@ describe('block jobs on a real QEMU', () => {
     assert.equal(backingOf(f('top1.qcow2')), null);
     assert.ok(holds(f('top1.qcow2'), 0x5a, '0', '256M'));
     for (const file of ['top.qcow2', 'top1.qcow2', 'base.qcow2', 'big.qcow2']) img('check', '-q', f(file));
+    // disk2: t2 ← a2 (now holding c2's data too) ← b2, every pattern read through the chain; c2 untouched.
+    assert.equal(backingOf(f('t2.qcow2')), f('a2.qcow2'));
+    assert.equal(backingOf(f('a2.qcow2')), f('b2.qcow2'));
+    assert.ok(holds(f('a2.qcow2'), 6, '8M', '1M'), "c2's data went down into a2");
+    assert.ok(holds(f('c2.qcow2'), 6, '8M', '1M') && backingOf(f('c2.qcow2')) === f('a2.qcow2'), 'c2 is as it was');
+    for (const [pattern, at] of [[7, '9M'], [6, '8M'], [4, '0']] as const) assert.ok(holds(f('t2.qcow2'), pattern, at, '1M'), `pattern ${pattern} at ${at}`);
+    assert.ok(holds(f('t2.qcow2'), 5, '4M', '4M'));
+    for (const file of ['t2.qcow2', 'a2.qcow2', 'b2.qcow2']) img('check', '-q', '-U', f(file));
   });
 });

@@ -1,5 +1,5 @@
 // Crash safety of snapshot operations: the owner is killed with SIGKILL at each step of take, restore and
-// delete (fault points enabled only by HANGAR_TEST=1 + HANGAR_FAULT). After a restart the inventory and
+// delete, rebasing or committing down (fault points enabled only by HANGAR_TEST=1 + HANGAR_FAULT). After a restart the inventory and
 // the files agree, qemu-img check passes on every image, and every snapshot restores with its data.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -105,6 +105,23 @@ describe('snapshot operations survive an owner killed at every step', () => {
     await crashAt('snapshot-delete-after-commit', 'snapshot', 'delete', 'crash-vm', 'A');
     assert.deepEqual(await names(), ['C', 'D']);
     await consistent();
+
+    // A delete that commits the child down (the current overlay holds less than the node): killed once the
+    // inventory has let go of the snapshot, before the commit: it is gone, and the current state is whole.
+    await write(5);
+    await ok('snapshot', 'take', 'crash-vm', '--name', 'E');
+    await crashAt('snapshot-delete-before-commit-down', 'snapshot', 'delete', 'crash-vm', 'E');
+    assert.deepEqual(await names(), ['C', 'D']);
+    await consistent();
+    await holds([1, 2, 5]);
+    // … and killed after the commit, before the node's image is renamed over the child's: the same.
+    await write(3);
+    await ok('snapshot', 'take', 'crash-vm', '--name', 'F');
+    await crashAt('snapshot-delete-after-commit-down', 'snapshot', 'delete', 'crash-vm', 'F');
+    assert.deepEqual(await names(), ['C', 'D']);
+    await consistent();
+    await holds([1, 2, 3, 5]);
+    assert.equal((await ok('show', 'crash-vm', '--json')).json.problems, undefined, 'the inventory and the files agree');
 
     // Every remaining snapshot restores with its data and boots.
     await ok('snapshot', 'restore', 'crash-vm', 'C');

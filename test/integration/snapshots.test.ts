@@ -2,7 +2,7 @@
 // snapshots, restores across branches, deletes that merge, a 50-node tree, and qemu-img check throughout.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { runCli, tempHome, waitUntil, cliPath } from '../helpers/cli.node.js';
@@ -108,27 +108,39 @@ describe('snapshot trees', () => {
     checkAllImages(folder);
   });
 
-  test('deleting snapshots while the VM runs merges them live (QEMU block-stream), the guest unharmed', async () => {
+  test('deleting snapshots while the VM runs merges them live (QEMU block-commit and block-stream), the guest unharmed', async () => {
     const disk = join(home, 'files', 'live-del.qcow2');
     copyFileSync(guest.disk, disk);
     await ok('create', '--name', 'live-del', '--disk-image', disk, '--memory', '256', '--nic', 'none');
     await ok('start', 'live-del', '--wait-serial', 'TESTGUEST DISK', '--timeout', '180');
     await run('live-del', 'echo one > /mnt/disk/f1; sync; echo w1', /w1/);
     await ok('snapshot', 'take', 'live-del', '--name', 'L1');
-    await run('live-del', 'echo two > /mnt/disk/f2; sync; echo w2', /w2/);
+    const l2Image = (await ok('show', 'live-del', '--json')).json.disks[0].path as string;
+    // L2's image holds more than L3's: deleting L2 commits L3's image down into it.
+    await run('live-del', 'echo two > /mnt/disk/f2; dd if=/dev/urandom of=/mnt/disk/big bs=1M count=2 2>/dev/null; sync; echo w2', /w2/);
     await ok('snapshot', 'take', 'live-del', '--name', 'L2');
+    const l3Image = (await ok('show', 'live-del', '--json')).json.disks[0].path as string;
     await run('live-del', 'echo three > /mnt/disk/f3; sync; echo w3', /w3/);
+    await ok('snapshot', 'take', 'live-del', '--name', 'L3');
+    await run('live-del', 'echo four > /mnt/disk/f4; sync; echo w4', /w4/);
     const before = (await ok('show', 'live-del', '--json')).json;
-    assert.equal(before.disks[0].chain.length, 3);
-    // L1: its image (the user's disk) is the base of L2's image, in the middle of the running chain.
-    await ok('snapshot', 'delete', 'live-del', 'L1');
-    // L2: its image is the base of the running top.
+    assert.deepEqual(before.disks[0].chain.slice(1), [l3Image, l2Image, disk]);
+    // L2, in the middle of the running chain: L3's image is committed down into L2's (QEMU's block-commit),
+    // leaves the chain and goes; L3 now names L2's image.
     await ok('snapshot', 'delete', 'live-del', 'L2');
+    const mid = (await ok('show', 'live-del', '--json')).json;
+    assert.deepEqual(mid.disks[0].chain, [before.disks[0].path, l2Image, disk], 'the committed image left the running chain');
+    assert.ok(!existsSync(l3Image), "L3's old image is gone");
+    await run('live-del', 'sync; echo 3 > /proc/sys/vm/drop_caches; echo "m:$(cat /mnt/disk/f1)$(cat /mnt/disk/f2)$(cat /mnt/disk/f3)$(cat /mnt/disk/f4):e"', /m:onetwothreefour:e/);
+    // L1: its image (the user's disk, never written by a commit) is streamed into the image above it.
+    await ok('snapshot', 'delete', 'live-del', 'L1');
+    // L3: its image is the base of the running top, the active layer, which QEMU streams into.
+    await ok('snapshot', 'delete', 'live-del', 'L3');
     const after = (await ok('show', 'live-del', '--json')).json;
     assert.equal(after.state, 'running');
     assert.deepEqual(after.disks[0].chain, [before.disks[0].path], 'the running disk stands alone now');
     assert.deepEqual(after.snapshots, []);
-    await run('live-del', 'sync; echo 3 > /proc/sys/vm/drop_caches; echo "r:$(cat /mnt/disk/f1)$(cat /mnt/disk/f2)$(cat /mnt/disk/f3):e"', /r:onetwothree:e/);
+    await run('live-del', 'sync; echo 3 > /proc/sys/vm/drop_caches; echo "r:$(cat /mnt/disk/f1)$(cat /mnt/disk/f2)$(cat /mnt/disk/f3)$(cat /mnt/disk/f4):e"', /r:onetwothreefour:e/);
     await ok('stop', 'live-del');
     const check = spawnSync('qemu-img', ['check', after.disks[0].path], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stdout + check.stderr);
@@ -137,6 +149,67 @@ describe('snapshot trees', () => {
     await run('live-del', 'echo "b:$(cat /mnt/disk/f3):e"', /b:three:e/);
     await ok('stop', 'live-del', '--force');
     assert.equal(spawnSync('qemu-img', ['check', disk]).status, 0);
+  });
+
+  test('deleting a snapshot in the middle of a chain commits the smaller child down; every state and a linked clone keep their data', async () => {
+    const MiB = 1 << 20;
+    const vm = (await ok('create', '--name', 'mid-vm', '--disk', '256M', '--nic', 'none', '--json')).json;
+    const top = async () => (await ok('show', 'mid-vm', '--json')).json.disks[0].path as string;
+    const write = async (pattern: number, mib: number) => {
+      const r = spawnSync('qemu-io', ['-f', 'qcow2', '-c', `write -P ${pattern} ${pattern * 16 * MiB} ${mib * MiB}`, await top()], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    /** `file` reads exactly the patterns given (1 MiB of each checked), zeroes where the others would be. */
+    const reads = (file: string, patterns: number[]) => {
+      for (const p of [1, 2, 3, 4]) {
+        const want = patterns.includes(p) ? p : 0;
+        const r = spawnSync('qemu-io', ['-r', '-U', '-f', 'qcow2', '-c', `read -P ${want} ${p * 16 * MiB} ${MiB}`, file], { encoding: 'utf8' });
+        assert.ok(r.status === 0 && !/verification failed/i.test(r.stdout), `${file}: pattern ${p} should read ${want}: ${r.stdout}${r.stderr}`);
+      }
+    };
+    await write(1, 4);
+    await ok('snapshot', 'take', 'mid-vm', '--name', 'S1');
+    const s2Image = await top();
+    await write(2, 4);
+    await ok('snapshot', 'take', 'mid-vm', '--name', 'S2');
+    const s3Image = await top();
+    await write(3, 1);
+    await ok('snapshot', 'take', 'mid-vm', '--name', 'S3');
+    await write(4, 1);
+    await ok('clone', 'mid-vm', '--name', 'mid-clone', '--linked', '--snapshot', 'S3');
+    const cloneTop = (await ok('show', 'mid-clone', '--json')).json.disks[0].path as string;
+    // A linked clone based on S2's own image would be changed by any merge: refused, as before.
+    await ok('clone', 'mid-vm', '--name', 'mid-clone2', '--linked', '--snapshot', 'S2');
+    const refused = await h('snapshot', 'delete', 'mid-vm', 'S2');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /mid-clone2/);
+    await ok('delete', 'mid-clone2');
+
+    // S2 (4 MiB) has one child, S3's image (1 MiB): it goes down into S2's image, which is renamed over it.
+    const s2Inode = statSync(s2Image).ino;
+    await ok('snapshot', 'delete', 'mid-vm', 'S2');
+    assert.ok(!existsSync(s2Image), "S2's image took S3's name");
+    assert.equal(statSync(s3Image).ino, s2Inode, "S3's name is the committed file now");
+    assert.equal(statSync(s3Image).mode & 0o777, 0o400, 'frozen, read-only as before');
+    const shown = (await ok('show', 'mid-vm', '--json')).json;
+    assert.equal(shown.problems, undefined, 'the inventory and the files agree');
+    assert.equal(shown.disks[0].chain.length, 3);
+    assert.deepEqual((await ok('snapshot', 'list', 'mid-vm', '--json')).json.snapshots.map((x: { name: string }) => x.name), ['S1', 'S3']);
+    reads(await top(), [1, 2, 3, 4]);
+    reads(cloneTop, [1, 2, 3]);
+    checkAllImages(vm.folder);
+
+    // S1's image now holds less than its child (S3's, with S2's data): the child is rebased instead.
+    const s3Inode = statSync(s3Image).ino;
+    await ok('snapshot', 'delete', 'mid-vm', 'S1');
+    assert.equal(statSync(s3Image).ino, s3Inode, 'rebased in place');
+    reads(await top(), [1, 2, 3, 4]);
+    reads(cloneTop, [1, 2, 3]);
+    await ok('snapshot', 'restore', 'mid-vm', 'S3');
+    reads(await top(), [1, 2, 3]);
+    checkAllImages(vm.folder);
+    await ok('delete', 'mid-clone');
+    await ok('delete', 'mid-vm');
   });
 
   test('snapshots of a UEFI VM keep its variable store (NVRAM)', async () => {
@@ -161,6 +234,9 @@ describe('snapshot trees', () => {
     assert.equal(io(['-c', 'write -P 0x5a 0 1536M'], vm.disks[0].path).status, 0);
     await ok('snapshot', 'take', 'cancel-vm', '--name', 'big');
     await ok('snapshot', 'take', 'cancel-vm', '--name', 'child');
+    // A second branch: one child is rebased (the 1.5 GiB copied, and cancelled), the other committed down.
+    await ok('snapshot', 'restore', 'cancel-vm', 'big');
+    await ok('snapshot', 'take', 'cancel-vm', '--name', 'child2');
     const child = spawn(process.execPath, [cliPath, 'snapshot', 'delete', 'cancel-vm', 'big'], { env: { ...process.env, HANGAR_HOME: home } });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -173,7 +249,7 @@ describe('snapshot trees', () => {
     assert.equal(await exited, 1, err);
     assert.match(err, /cancel/);
     const list = (await ok('snapshot', 'list', 'cancel-vm', '--json')).json;
-    assert.deepEqual(list.snapshots.map((x: { name: string }) => x.name), ['big', 'child']);
+    assert.deepEqual(list.snapshots.map((x: { name: string }) => x.name), ['big', 'child', 'child2']);
     await ok('snapshot', 'restore', 'cancel-vm', 'child');
     const top = (await ok('show', 'cancel-vm', '--json')).json.disks[0].path;
     const read = io(['-r', '-U', '-c', 'read -P 0x5a 1500M 1M'], top);

@@ -43,6 +43,7 @@ describe('VMM host lifecycle', () => {
   test('block jobs run only while QEMU holds the disks; switching back from a failed snapshot also while the guest shuts down', () => {
     const allowing = (a: HostAction) => VM_STATES.filter((s) => allowedActions(s).includes(a));
     assert.deepEqual(allowing('blockStream'), ['running', 'paused']);
+    assert.deepEqual(allowing('blockCommit'), ['running', 'paused']);
     assert.deepEqual(allowing('snapshotLive'), ['running', 'paused']);
     assert.deepEqual(allowing('switchBack'), ['running', 'paused', 'stopping']);
     assert.deepEqual(allowing('openImages'), ['starting', 'running', 'paused', 'stopping']);

@@ -20,6 +20,7 @@ const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
   'host.snapshotLive': { disks: [{ diskId: 'disk0', overlay: '/vm/disks/disk0-1.qcow2' }], stateFile: '/vm/snapshots/s.vmstate', stateBytes: 300 << 20 },
   'host.switchBack': { disks: [{ overlay: '/vm/disks/disk0-1.qcow2', image: '/vm/disks/disk0.qcow2' }] },
   'host.blockStream': { image: '/vm/disks/disk0-2.qcow2', base: null },
+  'host.blockCommit': { diskId: 'disk0', image: '/vm/disks/disk0-2.qcow2', into: '/vm/disks/disk0-1.qcow2' },
   'host.openImages': {},
   'host.guestInfo': { refresh: true },
   'host.guestExec': { path: 'uname', args: ['-a'], timeoutMs: 30_000 },
@@ -75,6 +76,9 @@ describe('the VMM host contract', () => {
     const stream = hostApi['host.blockStream'].input;
     assert.equal(stream.safeParse({ image: '', base: null }).success, false, 'an image is named');
     assert.equal(stream.safeParse({ image: '/a' }).success, false, 'the base is explicit: null takes the whole chain in');
+    const commit = hostApi['host.blockCommit'].input;
+    assert.equal(commit.safeParse({ diskId: 'disk0', image: '/a' }).success, false, 'the image it goes into is named');
+    assert.equal(commit.safeParse({ diskId: 'disk0', image: '/a', into: '/b', signal: 1 }).success, false, 'nothing else');
     const back = hostApi['host.switchBack'].input;
     assert.equal(back.safeParse({ disks: [] }).success, false, 'at least one disk');
     assert.equal(back.safeParse({ disks: [{ overlay: '/o' }] }).success, false, 'each overlay with the image it was put on');

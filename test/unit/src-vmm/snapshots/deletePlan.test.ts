@@ -44,10 +44,32 @@ class Chains {
     this.backing.delete(path);
   }
 
-  /** Carries out the first `upTo` merges of a plan (a crash or a cancel stops there), and the removals only when all ran. */
-  apply(plan: DeletePlan, upTo = plan.merges.length): void {
-    for (const m of plan.merges.slice(0, upTo)) this.merge(m.image, m.kind === 'stream' ? m.base : m.newBacking);
-    if (upTo === plan.merges.length) for (const f of plan.remove) this.remove(f);
+  /** qemu-img commit -d: `image`'s data goes down into `into` (its base); `image` stays as it was. */
+  commitDown(image: string, into: string): void {
+    assert.equal(this.backing.get(image), into, `${image} is based on ${into}`);
+    for (const d of this.own.get(image)!) this.own.get(into)!.add(d);
+  }
+
+  /** rename(from, to): `to` is now `from`'s file. */
+  rename(from: string, to: string): void {
+    this.own.set(to, this.own.get(from)!);
+    this.backing.set(to, this.backing.get(from) ?? null);
+    this.remove(from);
+  }
+
+  /**
+   * Carries out the first `upTo` merges of a plan (a crash or a cancel stops there), and the removals only
+   * when all ran; `half` stops the last one between its commit and its rename.
+   */
+  apply(plan: DeletePlan, upTo = plan.merges.length, half = false): void {
+    plan.merges.slice(0, upTo).forEach((m, i) => {
+      if (m.kind !== 'commit') return this.merge(m.image, m.kind === 'stream' ? m.base : m.newBacking);
+      this.commitDown(m.image, m.into);
+      if (half && i === upTo - 1) return;
+      if (m.above === null) this.rename(m.into, m.image);
+      else this.backing.set(m.above, m.into); // QEMU re-bases the running image above; the child's file goes with the removals
+    });
+    if (upTo === plan.merges.length && !half) for (const f of plan.remove) this.remove(f);
   }
 
   seenByAll(): Map<string, string[]> {
@@ -66,6 +88,8 @@ const disk = (over: Partial<NodeDiskFacts> & Pick<NodeDiskFacts, 'image'>): Node
   ...over,
 });
 const mine = (...paths: string[]) => paths.map((path) => ({ path, vmId: VM }));
+/** this VM's own files, with the bytes each holds */
+const sized = (sizes: Record<string, number>, dependentCount = 1) => Object.entries(sizes).map(([path, allocatedBytes]) => ({ path, vmId: VM, owned: true, allocatedBytes, dependentCount }));
 const facts = (...disks: NodeDiskFacts[]): DeleteFacts => ({ vmId: VM, disks });
 
 /**
@@ -201,6 +225,112 @@ describe('deleting a snapshot: the plan', () => {
     assert.deepEqual([users.forget, users.remove], [['/home/u/disk.qcow2'], []], "the user's image leaves the inventory, not the disk");
     const shared = planDelete(facts(disk({ image: 'A', heldByAnotherSnapshot: true, dependents: mine('top') })));
     assert.deepEqual([shared.forget, shared.remove], [[], []]);
+  });
+
+  test('one small child: its data is committed down into the node’s image, which takes its place; nothing is lost', () => {
+    // base ← A (100) ← current (5): deleting A copies 5 bytes down, not 100 up.
+    const node = disk({ image: 'A', backing: 'base', dependents: sized({ current: 5 }) });
+    const plan = planDelete(facts(node));
+    assert.deepEqual(plan.merges, [{ kind: 'commit', diskId: 'disk0', image: 'current', into: 'A', base: 'base', above: null }]);
+    assert.deepEqual([plan.bytesToMerge, plan.bytesToRebaseAll, plan.children], [5, 100, 1]);
+    assert.deepEqual([plan.forget, plan.remove], [[], []], "the node's image is not removed: it is renamed over the child");
+    const model = new Chains({ base: null, A: 'base', current: 'A' });
+    const before = model.seenByAll();
+    model.apply(plan);
+    before.delete('A');
+    assert.deepEqual(model.seenByAll(), before);
+    assert.equal(model.sees('current').length, 3);
+  });
+
+  test('a snapshot in the middle of a chain: the next snapshot’s image is committed down, what is based on it keeps its name', () => {
+    // base ← A (100) ← B (10) ← current: B's image is committed into A's, which is renamed to B's name.
+    const chains = { base: null, A: 'base', B: 'A', current: 'B' };
+    const plan = planDelete(facts(disk({ image: 'A', backing: 'base', dependents: sized({ B: 10 }) })));
+    assert.deepEqual(plan.merges, [{ kind: 'commit', diskId: 'disk0', image: 'B', into: 'A', base: 'base', above: null }]);
+    const model = new Chains(chains);
+    const before = model.seenByAll();
+    model.apply(plan);
+    before.delete('A');
+    assert.deepEqual(model.seenByAll(), before, 'current, still based on B by name, sees what it saw');
+  });
+
+  test('several children: the others are rebased first, then the one with the least data is committed; the bytes decide', () => {
+    const chains = { base: null, A: 'base', B: 'A', C: 'A', current: 'B' };
+    const node = disk({ image: 'A', backing: 'base', allocatedBytes: 100, dependents: sized({ B: 30, C: 10 }) });
+    const plan = planDelete(facts(node));
+    assert.deepEqual(plan.merges, [
+      { kind: 'rebase', diskId: 'disk0', image: 'B', newBacking: 'base' },
+      { kind: 'commit', diskId: 'disk0', image: 'C', into: 'A', base: 'base', above: null },
+    ]);
+    assert.deepEqual([plan.bytesToMerge, plan.bytesToRebaseAll, plan.children], [110, 200, 2]);
+    const model = new Chains(chains);
+    const before = model.seenByAll();
+    model.apply(plan);
+    before.delete('A');
+    assert.deepEqual(model.seenByAll(), before);
+    // Children holding more than the node: rebasing them all costs less.
+    const big = planDelete(facts({ ...node, dependents: sized({ B: 300, C: 100 }) }));
+    assert.ok(big.merges.every((m) => m.kind === 'rebase'));
+    assert.equal(big.bytesToMerge, 200);
+    const tie = planDelete(facts({ ...node, dependents: sized({ B: 100 }) }));
+    assert.equal(tie.merges[0]!.kind, 'rebase', 'a tie keeps the rebase');
+  });
+
+  test('a crash or a cancel at any step loses no state: before the commit every image is whole, during it every image but the node’s', () => {
+    const chains = { base: null, A: 'base', B: 'A', C: 'A', current: 'B' };
+    const plan = planDelete(facts(disk({ image: 'A', backing: 'base', dependents: sized({ B: 30, C: 10 }) })));
+    const commitAt = plan.merges.findIndex((m) => m.kind === 'commit');
+    assert.equal(commitAt, plan.merges.length - 1, 'the commit is the last step');
+    for (let upTo = 0; upTo <= plan.merges.length; upTo++) {
+      for (const half of upTo > commitAt ? [true, false] : [false]) {
+        const model = new Chains(chains);
+        const before = model.seenByAll();
+        model.apply(plan, upTo, half);
+        const after = model.seenByAll();
+        if (upTo > commitAt) {
+          before.delete('A');
+          after.delete('A'); // the node: already gone from the inventory when its image is written
+        }
+        assert.deepEqual(after, before, `stopped after ${upTo} step(s)${half ? ', between commit and rename' : ''}`);
+      }
+    }
+  });
+
+  test('the node’s image takes no data when anything else needs it: then every child is rebased', () => {
+    const node = disk({ image: 'A', backing: 'base', dependents: sized({ current: 5 }) });
+    const rebased = (d: NodeDiskFacts) => planDelete(facts(d)).merges.every((m) => m.kind === 'rebase' || m.kind === 'stream');
+    assert.ok(rebased({ ...node, heldByAnotherSnapshot: true }), 'another snapshot records the node’s image');
+    assert.ok(rebased({ ...node, owned: false }), 'the user’s own image is never written');
+    assert.ok(rebased({ ...node, dependents: [...sized({ current: 5 }), { path: 'clone', vmId: 'vm-2', vmName: 'clone' }] }), 'a linked clone of another VM (refused anyway)');
+    assert.ok(rebased({ ...node, dependents: [{ path: 'kept', vmId: null, owned: true, allocatedBytes: 1 }] }), 'an image kept for others is not replaced');
+    assert.ok(rebased({ ...node, dependents: [{ path: 'current', vmId: VM, owned: false, allocatedBytes: 1 }] }), 'a child that is not Hangar’s file');
+    assert.ok(rebased({ ...node, dependents: mine('current') }), 'a child of unknown size');
+  });
+
+  test('while the VM runs: the active layer is streamed, an image below it is committed by QEMU, another branch by qemu-img', () => {
+    // running chain current ← B ← A ← base; deleting A.
+    const chains = { base: null, A: 'base', B: 'A', current: 'B' };
+    const running = ['current', 'B', 'A', 'base'];
+    const below = planDelete(facts(disk({ image: 'A', backing: 'base', dependents: sized({ B: 10 }), runningChain: running })));
+    assert.deepEqual(below.merges, [{ kind: 'commit', diskId: 'disk0', image: 'B', into: 'A', base: 'base', above: 'current' }]);
+    assert.deepEqual([below.forget, below.remove], [[], ['B']], "B's file goes once the records name A");
+    // Something else based on B (another branch): QEMU could re-base only the running image, so B is streamed.
+    const shared = planDelete(facts(disk({ image: 'A', backing: 'base', dependents: sized({ B: 10 }, 2), runningChain: running })));
+    assert.deepEqual(shared.merges, [{ kind: 'stream', diskId: 'disk0', image: 'B', base: 'base' }]);
+    // A is the current snapshot: its only child is the active layer, which QEMU streams into.
+    const active = planDelete(facts(disk({ image: 'B', backing: 'A', dependents: sized({ current: 1 }), runningChain: running })));
+    assert.deepEqual(active.merges, [{ kind: 'stream', diskId: 'disk0', image: 'current', base: 'A' }]);
+    // A in the running chain, the small child on another branch: qemu-img may not write A while QEMU has it open.
+    const branch = planDelete(facts(disk({ image: 'A', backing: 'base', dependents: sized({ B: 500, C: 1 }), runningChain: running })));
+    assert.ok(branch.merges.every((m) => m.kind !== 'commit'));
+    // A outside the running chain: qemu-img commits there as when the VM is off.
+    const outside = planDelete(facts(disk({ image: 'A', backing: 'base', dependents: sized({ C: 1 }), runningChain: ['current', 'D', 'base'] })));
+    assert.deepEqual(outside.merges, [{ kind: 'commit', diskId: 'disk0', image: 'C', into: 'A', base: 'base', above: null }]);
+    // Live, A keeps its name and takes B's place: it sees what B saw, current sees what it saw, B's file goes.
+    const model = new Chains(chains);
+    const before = model.seenByAll();
+    model.apply(below);
+    assert.deepEqual(model.seenByAll(), new Map([['base', before.get('base')], ['A', before.get('B')], ['current', before.get('current')]]));
   });
 
   test('deleteSteps: every dependent but the node itself, onto the node’s base', () => {

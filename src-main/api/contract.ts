@@ -28,6 +28,7 @@ import {
 import { MachinePlan } from '../appliances/plan.js';
 import { MAX_USER_DATA_BYTES } from '../quickcreate/cloudConfig.js';
 import { MachineEdits } from '../appliances/review.js';
+import { migrationApi } from '../migration/contract.js';
 import { NetworkMapping, SourceNetwork } from '../appliances/networkMap.js';
 import { NETWORK_MODES, NetworkCreateInput } from '../networks/model.js';
 import { choiceValues } from '../../src-vmm/model/index.js';
@@ -680,6 +681,7 @@ export const hangarApi = {
   ),
   /** the person's public keys (~/.ssh/*.pub), for the New VM wizard's default */
   'ssh.keys': method(z.object({}).strict(), z.object({ keys: z.array(z.object({ path: z.string(), type: z.string(), comment: z.string() })) })),
+  ...migrationApi,
 } satisfies Contract;
 export type HangarApi = typeof hangarApi;
 

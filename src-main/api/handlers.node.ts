@@ -19,6 +19,8 @@ import type { ExportService } from '../appliances/exportService.node.js';
 import type { NetworkManager } from '../networks/networkManager.node.js';
 import type { LibraryService } from '../library/libraryService.node.js';
 import type { QuickCreateService } from '../quickcreate/quickCreate.node.js';
+import type { MigrationService } from '../migration/migrationService.node.js';
+import { migrationHandlers } from '../migration/handlers.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
@@ -29,6 +31,7 @@ export interface HandlerDeps {
   exports: ExportService;
   library: LibraryService;
   quick: QuickCreateService;
+  migration: MigrationService;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -46,6 +49,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
   const progressOf = (ctx: { progress: (p: { fraction: number; message?: string }) => void }) => (fraction: number, message?: string) =>
     ctx.progress(message === undefined ? { fraction } : { fraction, message });
   return {
+    ...migrationHandlers(d.migration),
     'host.info': async () => {
       const h = d.host();
       return {

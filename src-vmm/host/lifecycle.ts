@@ -13,9 +13,9 @@ export type HostAction = Exclude<keyof HostApi, 'host.status'> extends `host.${i
 export function allowedActions(state: VmState): readonly HostAction[] {
   switch (state) {
     case 'starting':
-      return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo'];
+      return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo', 'nbdExport'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'migrate'];
     case 'paused':
       return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'openImages', 'screendump', 'guestInfo', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards'];
     case 'stopping':
@@ -36,6 +36,7 @@ const HINTS: Partial<Record<HostAction, Partial<Record<VmState, string>>>> = {
   save: { stopping: 'it is shutting down' },
   consoleWrite: { paused: 'resume it first' },
   guestExec: { paused: 'resume it first (the guest agent runs in the guest)' },
+  migrate: { paused: 'resume it first' },
 };
 
 export function checkAction(state: VmState, action: HostAction): void {
@@ -88,6 +89,10 @@ export function describeAction(action: HostAction): string {
       return "change a network card's cable";
     case 'nicForwards':
       return 'change port forwards';
+    case 'migrate':
+      return 'migrate';
+    case 'nbdExport':
+      return 'export its disks for a migration';
   }
 }
 

@@ -260,6 +260,12 @@ class FakeHost implements Disposable {
       'host.nicRemove': async () => (this.guard('nicRemove'), null),
       'host.nicLink': async () => (this.guard('nicLink'), null),
       'host.nicForwards': async () => (this.guard('nicForwards'), null),
+      // The preview has no second Hangar to migrate to.
+      'host.migrate': async () => {
+        this.guard('migrate');
+        throw new HangarError('UNSUPPORTED', 'the preview host does not migrate');
+      },
+      'host.nbdExport': async () => (this.guard('nbdExport'), null),
       // The preview's guests run no agent: the interface shows how to install one.
       'host.guestInfo': async () => ({ agent: 'absent' as const, hostname: null, osName: null, ipAddresses: [] }),
       'host.guestExec': async () => {

@@ -28,6 +28,8 @@ const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
   'host.nicRemove': { nicId: 'net1' },
   'host.nicLink': { nicId: 'net1', up: false },
   'host.nicForwards': { nicId: 'net0', add: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 }], remove: [] },
+  'host.migrate': { socket: '/target/VMs/x/run/migrate-in.sock', maxDowntimeMs: 50, mirrors: [{ diskId: 'disk0', socket: '/target/VMs/x/run/nbd.sock', export: 'disk0' }] },
+  'host.nbdExport': { socket: '/vm/run/nbd.sock', disks: [{ diskId: 'disk0', export: 'disk0' }] },
 };
 
 describe('the VMM host contract', () => {

@@ -29,6 +29,7 @@ import {
 import { MachinePlan } from '../appliances/plan.js';
 import { MAX_USER_DATA_BYTES } from '../quickcreate/cloudConfig.js';
 import { MachineEdits } from '../appliances/review.js';
+import { migrationApi } from '../migration/contract.js';
 import { NetworkMapping, SourceNetwork } from '../appliances/networkMap.js';
 import { NETWORK_MODES, NetworkCreateInput } from '../networks/model.js';
 import { choiceValues } from '../../src-vmm/model/index.js';
@@ -703,6 +704,7 @@ export const hangarApi = {
   ...remoteApi,
   ...statsApi,
   ...scheduleApi,
+  ...migrationApi,
 } satisfies Contract;
 export type HangarApi = typeof hangarApi;
 

@@ -24,6 +24,8 @@ import type { UsbService } from '../usb/usbService.node.js';
 import { createRemoteHandlers, type RemoteDeps } from '../remotes/handlers.node.js';
 import { statsHandlers, type StatsService } from '../stats/statsService.node.js';
 import { scheduleHandlers, type Scheduler } from '../schedules/scheduler.node.js';
+import type { MigrationService } from '../migration/migrationService.node.js';
+import { migrationHandlers } from '../migration/handlers.node.js';
 
 export interface HandlerDeps {
   vms: VmService;
@@ -39,6 +41,7 @@ export interface HandlerDeps {
   remotes: RemoteDeps;
   stats: StatsService;
   scheduler: Scheduler;
+  migration: MigrationService;
   tasks: TaskRunner;
   inventory: HangarInventory;
   host: () => HostFactsReport;
@@ -56,6 +59,7 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
   const progressOf = (ctx: { progress: (p: { fraction: number; message?: string }) => void }) => (fraction: number, message?: string) =>
     ctx.progress(message === undefined ? { fraction } : { fraction, message });
   return {
+    ...migrationHandlers(d.migration),
     'host.info': async () => {
       const h = d.host();
       return {

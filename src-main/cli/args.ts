@@ -120,6 +120,18 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'reset', args: ['VM'], flags: { ...json }, summary: 'hard reset' },
   { name: 'save', args: ['VM'], flags: { ...json }, summary: 'save RAM and device state, stop; the next start resumes' },
   {
+    name: 'migrate',
+    args: ['VM'],
+    flags: {
+      to: { kind: 'string', value: 'ssh://[user@]host[:port][/HOME]|home:/PATH', help: 'the target Hangar: through SSH (its home at /HOME, else its default), or another home on this machine' },
+      'copy-storage': { kind: 'bool', help: "copy the disks to the target's folder while the VM runs (without it, the target uses them where they are: shared storage)" },
+      'max-downtime': { kind: 'int', value: 'MS', help: 'the longest the guest may stand still at the switch-over (default 300)' },
+      bandwidth: { kind: 'number', value: 'MiB/s', help: 'limit the migration stream (default: as fast as it goes)' },
+      ...json,
+    },
+    summary: 'move a running VM to another Hangar while it runs (live migration)',
+  },
+  {
     name: 'serial',
     args: ['VM'],
     flags: {

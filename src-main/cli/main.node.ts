@@ -29,6 +29,8 @@ import { runMediaCommand } from './media.node.js';
 import { runRemoteCommand } from './remote.node.js';
 import { parseSince, statsCommand } from '../stats/cli.js';
 import { scheduleCommand, scheduleRequest } from '../schedules/cli.js';
+import { formatMigrated, migrateRequest, runStdioBridge } from './migrate.node.js';
+import type { MigrateInput } from '../migration/contract.js';
 
 type Api = Client<HangarApi>;
 
@@ -37,6 +39,7 @@ const cliEntry = fileURLToPath(import.meta.url);
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '__owner') return runOwnerDaemon();
+  if (argv[0] === '__stdio') return runStdioBridge(await connectToOwner(), homePaths(home).ownerSocket);
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
     process.stdout.write(`${helpText(argv[1] && ['snapshot', 'network', 'image', 'media', 'disk', 'usb', 'remote'].includes(argv[1]) && argv[2] ? `${argv[1]} ${argv[2]}` : argv[1])}\n`);
     return 0;
@@ -343,6 +346,7 @@ type Request =
   | { kind: 'screenshot'; input: { ref: string; file: string } }
   | { kind: 'start'; input: { ref: string; waitSerial?: string; timeoutS?: number } }
   | { kind: 'stop'; input: { ref: string; force: boolean; timeoutS?: number } }
+  | { kind: 'migrate'; input: MigrateInput }
   | { kind: 'other' };
 
 const NIC_MODEL_VALUES: readonly string[] = NIC_MODELS.map((m) => m.value);
@@ -475,6 +479,7 @@ function buildRequest(p: ParsedCommand): Request {
     if (f.timeout !== undefined && Number(f.timeout) <= 0) throw usageError('--timeout must be more than 0 seconds');
     return { kind: 'stop', input: { ref: p.args[0]!, force: f.force === true, ...(f.timeout !== undefined ? { timeoutS: Number(f.timeout) } : {}) } };
   }
+  if (p.command === 'migrate') return { kind: 'migrate', input: migrateRequest(p) };
   return { kind: 'other' };
 }
 
@@ -720,6 +725,12 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     case 'reset': {
       const r = await api.call(`vm.${p.command}`, { ref });
       print(p, r, () => `${ref}: ${r.state}`);
+      return 0;
+    }
+    case 'migrate': {
+      if (req.kind !== 'migrate') break;
+      const r = await withProgress(p, 'migrating', (opts) => api.call('vm.migrate', req.input, opts));
+      print(p, r, () => formatMigrated(r));
       return 0;
     }
     case 'save': {

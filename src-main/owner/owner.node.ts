@@ -41,6 +41,7 @@ import { StatsService } from '../stats/statsService.node.js';
 import { Scheduler } from '../schedules/scheduler.node.js';
 import { systemClock, type Clock } from '../schedules/clock.js';
 import { testClockFromEnv } from '../schedules/clock.node.js';
+import { MigrationService } from '../migration/migrationService.node.js';
 
 export type OwnerKind = 'headless owner' | 'hangar serve' | 'the desktop app';
 
@@ -87,7 +88,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     const interrupted = inventory.tasks.markInterrupted();
     if (interrupted) log(`${interrupted} task(s) of a previous owner were interrupted`);
 
-    let host: HostFactsReport = await detectHost({ cacheDir: paths.cacheDir, log });
+    let host: HostFactsReport = withoutFirmwareInTests(await detectHost({ cacheDir: paths.cacheDir, log }));
     log(`accelerator ${host.accelerator}: ${host.accelReason}`);
 
     const connections = new Set<ConnectionContext>();
@@ -278,6 +279,8 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     store.add(vms.vmStates.event((e) => quick.onState(e.id, e.state)));
 
     await vms.reconcile();
+    const migration = new MigrationService({ home: paths.home, inventory, qemuImg, supervisor, tasks, vms, clones, log, changed: (id) => broadcast('inventory.changed', id ? { id } : {}), fault: faultPoint(log) });
+    await migration.cleanUpInterrupted();
 
     stats = new StatsService({
       supervisor,
@@ -335,11 +338,12 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       quick,
       stats,
       scheduler,
+      migration,
       tasks,
       inventory,
       host: () => host,
       refreshHost: async () => {
-        host = await detectHost({ cacheDir: paths.cacheDir, log });
+        host = withoutFirmwareInTests(await detectHost({ cacheDir: paths.cacheDir, log }));
         return host;
       },
       owner: { pid: process.pid, kind: opts.kind, home: paths.home },
@@ -414,6 +418,12 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     store.dispose();
     throw e;
   }
+}
+
+/** Test-only (HANGAR_TEST=1 HANGAR_TEST_NO_OVMF=1): a host without UEFI firmware, as one without the ovmf package. */
+function withoutFirmwareInTests(h: HostFactsReport): HostFactsReport {
+  if (process.env.HANGAR_TEST !== '1' || process.env.HANGAR_TEST_NO_OVMF !== '1') return h;
+  return { ...h, ovmf: null, ovmfSecureBoot: null };
 }
 
 /**

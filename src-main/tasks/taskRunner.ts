@@ -26,6 +26,7 @@ const ACTIVITIES: Record<string, string> = {
   'appliance.export': 'being exported',
   'vm.stop': 'shutting down',
   'vm.install': 'installing its OS',
+  'vm.migrate': 'migrating to another Hangar',
 };
 
 /**

@@ -7,7 +7,8 @@
 //      else the caller records (a clone's snapshot tree) are inserted together.
 //   (a clone's TPM state is copied into its own folder, as its variable store is)
 // A failure or cancel at any step removes the folder: nothing is half-made, nothing is registered.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { hasSecureBoot, hasTpm, type VmConfig } from '../../src-vmm/model/index.js';
 import { vmPaths, type VmPaths } from '../home.js';
@@ -48,11 +49,16 @@ export interface ProvisionRequest {
   tpmFrom?: string | null;
   /** writes the VM's files into its folders and returns its config and images */
   fill: (paths: VmPaths) => Promise<Provisioned>;
+  /**
+   * The VM comes back to a folder it left, where files it uses stayed (a live migration's shared
+   * disks): the folder is used as it is, and a failure removes all but these files.
+   */
+  returning?: { keep: string[] };
 }
 
 export async function provisionVm(d: ProvisionDeps, req: ProvisionRequest): Promise<VmRow> {
   const paths = vmPaths(d.home, req.id);
-  if (existsSync(paths.dir)) throw new HangarError('INTERNAL', `the folder of a new VM already exists: ${paths.dir}`);
+  if (existsSync(paths.dir) && !req.returning) throw new HangarError('INTERNAL', `the folder of a new VM already exists: ${paths.dir}`);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   try {
     for (const dir of [paths.disks, paths.snapshots, paths.state, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -74,7 +80,18 @@ export async function provisionVm(d: ProvisionDeps, req: ProvisionRequest): Prom
       return row;
     });
   } catch (e) {
-    rmSync(paths.dir, { recursive: true, force: true });
+    if (req.returning) removeAllBut(paths.dir, new Set([...req.returning.keep, paths.disks]));
+    else rmSync(paths.dir, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** Removes everything in `dir` but the paths in `keep` (and the folders on the way to them). */
+export function removeAllBut(dir: string, keep: Set<string>): void {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (keep.has(p)) continue;
+    if ([...keep].some((k) => k.startsWith(`${p}/`))) removeAllBut(p, keep);
+    else rmSync(p, { recursive: true, force: true });
   }
 }

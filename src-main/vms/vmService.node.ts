@@ -1,7 +1,7 @@
 // VM operations of the owner: create, modify, delete, show, and the lifecycle through the supervisor.
 // Rule for every change: disk files change first, the inventory commits last; a failure undoes the files.
 import { randomUUID, randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, accessSync, readFileSync, readdirSync, fchmodSync, fstatSync, ftruncateSync, writeSync, writeFileSync, constants as fsc } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, accessSync, readFileSync, fchmodSync, fstatSync, ftruncateSync, writeSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError, errorIssues, invalidInput, isHangarError, type ErrorCode, type ErrorIssue } from '../../src-vmm/base/errors.js';
 import { FILE_MISSING, GUEST_IGNORED_POWER_BUTTON, KVM_UNAVAILABLE, LINKED_CLONES_DEPEND, NESTED_NEEDS_KVM, NETWORK_NOT_FOUND, NIC_CHANGE_NEEDS_STOP, SHARES_BLOCK_SAVE, CLIPBOARD_BLOCKS_SAVE, VIRTIOFS_UNAVAILABLE } from '../api/issueCodes.js';
@@ -20,7 +20,7 @@ import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { DiskChoice, ShareRequest, VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
-import { provisionVm, type ProvisionDeps } from './provision.node.js';
+import { provisionVm, removeAllBut, type ProvisionDeps } from './provision.node.js';
 import { snapshotItem } from '../snapshots/items.js';
 import { CREATE_PATHS, configInvalid, modifyPaths } from './requestIssues.js';
 import { PathGuard } from '../files/pathGuard.node.js';
@@ -811,12 +811,12 @@ export class VmService {
 
   // ---------------------------------------------------------------- lifecycle
 
-  async start(ref: string, opts: { waitSerial?: string; timeoutS: number; signal: AbortSignal; onProgress: (f: number, m?: string) => void }) {
-    // A bridged network whose host bridge is gone refuses the start before it begins (the VM stays as it was).
-    await this.d.networks.assertHostBridges(this.find(ref));
-    const row = this.find(ref);
-    if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is already ${row.state}`);
-    this.d.tasks.assertFree(row);
+  /**
+   * What a launch of the VM is: QEMU's argument array and the host's spec, after the checks that it can
+   * run here (accelerator, firmware, helpers, every file it opens). A start uses it, with a saved state
+   * to restore (`state`) or not; the target of a live migration uses it to wait for the stream (`migration`).
+   */
+  planLaunch(row: VmRow, from: 'none' | 'state' | 'migration') {
     const c = row.config;
     const { accelerator } = this.accelFor(c);
     const hostReport = this.d.host();
@@ -829,7 +829,7 @@ export class VmService {
     }
     this.assertHostCanRun(c);
     const paths = vmPaths(this.d.home, row.id);
-    const incoming = row.state === 'saved' && existsSync(paths.savedState);
+    const incoming = from === 'state';
     // How each card reaches its network: checked now (privileges, networks that exist), made in the task.
     const attachments = this.d.networks.planAttachments(row);
     const virtiofsd = hostReport.virtiofsd ?? { binary: null, reason: 'virtiofsd was not looked for' };
@@ -858,7 +858,7 @@ export class VmService {
       nvramFile: paths.nvram,
       tpmStateDir: paths.tpmState,
       tpmLog: paths.tpmLog,
-      incoming,
+      incoming: from !== 'none',
     });
     // Every file QEMU opens that Hangar does not make at start must be there: the launch lists them.
     for (const f of launch.files) {
@@ -888,12 +888,24 @@ export class VmService {
       serialLog: paths.serialLog,
       serialLogMaxBytes: SERIAL_LOG_MAX_BYTES,
       ...(incoming ? { incomingStateFile: paths.savedState } : {}),
+      ...(from === 'migration' ? { incomingMigration: { socket: join(paths.run, 'migrate-in.sock') } } : {}),
       saveStateFile: paths.savedState,
       waitForBoot: true,
       ...(launch.helpers.length ? { helpers: launch.helpers, helpersLog: paths.helpersLog } : {}),
       ...(c.nics.some((n) => !isLinkUp(n)) ? { linkDown: c.nics.filter((n) => !isLinkUp(n)).map((n) => n.id) } : {}),
       ...(c.system.chipset === 'q35' ? { nicPorts: { used: nicPorts(c), count: MAX_NICS } } : {}),
     };
+    return { spec, paths, accelerator, attachments, incoming };
+  }
+
+  async start(ref: string, opts: { waitSerial?: string; timeoutS: number; signal: AbortSignal; onProgress: (f: number, m?: string) => void }) {
+    // A bridged network whose host bridge is gone refuses the start before it begins (the VM stays as it was).
+    await this.d.networks.assertHostBridges(this.find(ref));
+    const row = this.find(ref);
+    if (isActive(row.state)) throw new HangarError('STATE_CONFLICT', `VM '${row.name}' is already ${row.state}`);
+    this.d.tasks.assertFree(row);
+    const c = row.config;
+    const { spec, paths, accelerator, attachments, incoming } = this.planLaunch(row, row.state === 'saved' && existsSync(vmPaths(this.d.home, row.id).savedState) ? 'state' : 'none');
     return this.d.tasks.run('vm.start', { id: row.id, name: row.name }, { signal: opts.signal, onProgress: opts.onProgress }, async (task) => {
       this.d.inventory.vms.setState(row.id, 'starting', undefined, accelerator);
       this.d.emitState(row, 'starting');
@@ -1305,11 +1317,3 @@ export function assertIso(path: string): void {
 }
 
 /** Removes a folder's files except `keep` (and the folders that hold them). */
-function removeAllBut(dir: string, keep: Set<string>): void {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (keep.has(p)) continue;
-    if ([...keep].some((k) => k.startsWith(`${p}/`))) removeAllBut(p, keep);
-    else rmSync(p, { recursive: true, force: true });
-  }
-}

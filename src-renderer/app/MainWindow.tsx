@@ -2,6 +2,7 @@
 // dialogs. The list follows `vm.stateChanged` and `inventory.changed` events.
 import AddIcon from '@mui/icons-material/Add';
 import ArchiveIcon from '@mui/icons-material/Archive';
+import MoveUpIcon from '@mui/icons-material/MoveUp';
 import ArrowDropDownIcon from '@mui/icons-material/ArrowDropDown';
 import ContentCopyIcon from '@mui/icons-material/ContentCopy';
 import DeleteIcon from '@mui/icons-material/Delete';
@@ -45,6 +46,7 @@ import { nextStopCheck, unansweredStop } from '../vms/stopWatch.js';
 import { useOsTypes } from './catalogue.js';
 import { useNotify } from './notifications.js';
 import { DeleteVmDialog } from '../vms/DeleteVmDialog.js';
+import { MigrateDialog } from '../migration/MigrateDialog.js';
 import { forgetConsole } from '../consoles/registry.js';
 import { ExportDialog } from '../appliances/ExportDialog.js';
 import { ImportDialog } from '../appliances/ImportDialog.js';
@@ -114,6 +116,7 @@ export function MainWindow() {
   const [networksOpen, setNetworksOpen] = useState(false);
   const [mediaOpen, setMediaOpen] = useState(false);
   const [deleteOpen, setDeleteOpen] = useState(false);
+  const [migrateOpen, setMigrateOpen] = useState(false);
   const [cloneRequest, setCloneRequest] = useState<CloneRequest | null>(null);
   const openClone = useCallback((r: CloneRequest) => setCloneRequest(r), []);
   const cloneSource = cloneRequest ? (vms.find((v) => v.id === cloneRequest.vmId) ?? null) : null;
@@ -444,6 +447,10 @@ export function MainWindow() {
           },
           clone: (vm) => openClone({ vmId: vm.id }),
           export: (vm) => setExportRequest((r) => ({ ids: [vm.id], n: (r?.n ?? 0) + 1 })),
+          migrate: (vm) => {
+            setSelectedId(vm.id);
+            setMigrateOpen(true);
+          },
           delete: (vm) => openDelete(vm.id),
         }}
       />
@@ -498,6 +505,7 @@ export function MainWindow() {
       <NetworksDialog open={networksOpen} onClose={() => setNetworksOpen(false)} />
       <MediaDialog open={mediaOpen} onClose={() => setMediaOpen(false)} vmStates={new Map(vms.map((v) => [v.id, v.state]))} />
       <DeleteVmDialog vm={selected} open={deleteOpen} onClose={() => setDeleteOpen(false)} onDeleted={() => reloadList()} />
+      <MigrateDialog vm={selected} open={migrateOpen} onClose={() => setMigrateOpen(false)} onMigrated={() => reloadList()} />
     </Box>
   );
 }
@@ -593,7 +601,7 @@ function EmptyPane({ online, onNew, onImport }: { online: boolean; onNew: () => 
   );
 }
 
-type VmCommands = Record<'start' | 'stop' | 'pauseOrResume' | 'powerOff' | 'reset' | 'save' | 'settings' | 'clone' | 'export' | 'delete', (vm: VmSummary) => void>;
+type VmCommands = Record<'start' | 'stop' | 'pauseOrResume' | 'powerOff' | 'reset' | 'save' | 'settings' | 'clone' | 'export' | 'migrate' | 'delete', (vm: VmSummary) => void>;
 
 /** The VM list's context menu (right click, the ContextMenu key, Shift+F10): what the toolbar does, for that VM. */
 function VmContextMenu({ menu, vm, online, onClose, commands }: { menu: { id: string; at: { x: number; y: number } | HTMLElement } | null; vm: VmSummary | null; online: boolean; onClose: () => void; commands: VmCommands }) {
@@ -636,6 +644,7 @@ function VmContextMenu({ menu, vm, online, onClose, commands }: { menu: { id: st
       {item('settings', 'Settings…', <SettingsIcon fontSize="small" />, online)}
       {item('clone', 'Clone…', <ContentCopyIcon fontSize="small" />, cloneBlock(vm, online) === null)}
       {item('export', 'Export appliance…', <ArchiveIcon fontSize="small" />, online, shortcutLabel('exportAppliance'))}
+      {item('migrate', 'Migrate…', <MoveUpIcon fontSize="small" />, online && vm?.state === 'running')}
       <Divider />
       {item('delete', 'Delete…', <DeleteIcon fontSize="small" />, can('delete'), 'Del')}
     </Menu>

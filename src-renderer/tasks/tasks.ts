@@ -54,6 +54,7 @@ const TITLES: Record<string, string> = {
   'snapshot.restore': 'Restore snapshot',
   'vm.install': 'Unattended installation',
   'image.add': 'Add to the image library',
+  'vm.migrate': 'Migrate to',
 };
 
 /**

@@ -13,9 +13,9 @@ export type HostAction = Exclude<keyof HostApi, 'host.status'> extends `host.${i
 export function allowedActions(state: VmState): readonly HostAction[] {
   switch (state) {
     case 'starting':
-      return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo', 'stats'];
+      return ['boot', 'powerOff', 'consoleWrite', 'openImages', 'guestInfo', 'nbdExport', 'stats'];
     case 'running':
-      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'blockCommit', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach', 'stats'];
+      return ['powerdown', 'powerOff', 'pause', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'blockCommit', 'openImages', 'screendump', 'consoleWrite', 'guestInfo', 'guestExec', 'guestShutdown', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach', 'migrate', 'stats'];
     case 'paused':
       return ['resume', 'powerOff', 'reset', 'save', 'snapshotLive', 'switchBack', 'blockStream', 'blockCommit', 'openImages', 'screendump', 'guestInfo', 'nicAdd', 'nicRemove', 'nicLink', 'nicForwards', 'diskResize', 'usbAttach', 'usbDetach', 'stats'];
     case 'stopping':
@@ -36,6 +36,7 @@ const HINTS: Partial<Record<HostAction, Partial<Record<VmState, string>>>> = {
   save: { stopping: 'it is shutting down' },
   consoleWrite: { paused: 'resume it first' },
   guestExec: { paused: 'resume it first (the guest agent runs in the guest)' },
+  migrate: { paused: 'resume it first' },
 };
 
 export function checkAction(state: VmState, action: HostAction): void {
@@ -98,6 +99,10 @@ export function describeAction(action: HostAction): string {
       return 'unplug a USB device';
     case 'stats':
       return 'read performance samples';
+    case 'migrate':
+      return 'migrate';
+    case 'nbdExport':
+      return 'export its disks for a migration';
   }
 }
 

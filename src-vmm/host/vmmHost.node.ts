@@ -23,6 +23,7 @@ import { GuestAgent } from './guestAgent.node.js';
 import { checkAction, finalState, type HostAction } from './lifecycle.js';
 import { SerialLog } from './serialLog.node.js';
 import { StatsSampler, qemuSources } from './statsSampler.node.js';
+import { cancelMigration, exportDisks, migrateIn, migrateOut } from './migration.node.js';
 import { permissionHint, qemuCommand, type QemuPrivileges } from '../qemu/privileges.js';
 import { detectQemuPrivileges } from '../qemu/privileges.node.js';
 
@@ -60,6 +61,8 @@ export class VmmHost {
   private helperFailure: string | undefined;
   /** q35: the root port each card sits on (cards plugged in later take free ones) */
   private readonly nicPorts: { used: Record<string, string>; count: number } | undefined;
+  /** a migration target's NBD exports of its disks (stopped before the guest runs) */
+  private stopExports: (() => Promise<void>) | undefined;
   /** cards were plugged in or out since the launch: a saved state would not match the next launch's devices */
   private cardsChanged = false;
   /** USB devices were plugged in or out since the launch: their ports would not match the next launch's */
@@ -139,7 +142,7 @@ export class VmmHost {
 
   private async launch(): Promise<void> {
     const { spec } = this;
-    for (const s of [spec.qmpSocket, spec.serialSocket, spec.pidFile, ...(spec.helpers ?? []).map((h) => h.socket)]) if (s) rmSync(s, { force: true });
+    for (const s of [spec.qmpSocket, spec.serialSocket, spec.pidFile, spec.incomingMigration?.socket, ...(spec.helpers ?? []).map((h) => h.socket)]) if (s) rmSync(s, { force: true });
     // Helpers first: QEMU connects to their sockets as it starts.
     try {
       await this.helpers.startAll();
@@ -196,10 +199,15 @@ export class VmmHost {
     if (child.pid) this.startSampler(child.pid);
     if (spec.serialSocket) await Promise.race([this.connectSerial(spec.serialSocket), qemuGone]);
     if (spec.incomingStateFile) await Promise.race([this.restoreState(spec.incomingStateFile), qemuGone]);
+    // A live migration arrives: the machine stays stopped until the owner boots it (the source then has let go).
+    if (spec.incomingMigration) await Promise.race([migrateIn(this.qmp, spec.incomingMigration.socket, (l) => this.log(l)), qemuGone]);
     // Unplugged cables, before the guest runs (QEMU has no launch option for a card's link).
     for (const nicId of spec.linkDown ?? []) await Promise.race([this.qmp.execute('set_link', { name: nicId, up: false }), qemuGone]);
     if (spec.waitForBoot) await Promise.race([this.bootGate, qemuGone]);
     if (this.exited) return;
+    // A migration's disk exports end before the guest writes to its disks itself.
+    if (this.stopExports) await this.stopExports();
+    this.stopExports = undefined;
     await this.qmp.execute('cont');
     if (this.state === 'starting') this.setState('running');
     if (spec.incomingStateFile) rmSync(spec.incomingStateFile, { force: true });
@@ -343,6 +351,19 @@ export class VmmHost {
         this.assertSavable();
         const r = await this.snapshotLive(input, ctx.signal, (f) => ctx.progress({ fraction: f, message: 'saving the running state' }));
         return { ...r, pauseMs: Math.round(this.lastPauseMs) };
+      },
+      'host.migrate': async (input, ctx) => {
+        guard('migrate');
+        this.assertSavable();
+        return migrateOut(this.qmp, input, { signal: ctx.signal, progress: (fraction, message) => ctx.progress({ fraction, message }), log: (l) => this.log(`migrate: ${l}`) });
+      },
+      'host.nbdExport': async ({ socket, disks }) => {
+        guard('nbdExport');
+        if (!this.spec.incomingMigration) throw new HangarError('STATE_CONFLICT', 'only a VM that waits for a migration exports its disks');
+        if (this.stopExports) throw new HangarError('STATE_CONFLICT', 'the disks are already exported');
+        this.stopExports = await exportDisks(this.qmp, socket, disks);
+        this.log(`exporting ${disks.length} disk(s) over NBD on ${socket}`);
+        return null;
       },
       'host.switchBack': async ({ disks }) => {
         guard('switchBack');
@@ -737,28 +758,18 @@ export class VmmHost {
     }
   }
 
-  /** Cancels a migration and waits (bounded) until QEMU has let go of it. */
-  private async cancelMigration(): Promise<void> {
-    await this.qmp.execute('migrate_cancel').catch(() => undefined);
-    for (let i = 0; i < 200; i++) {
-      const info = await this.qmp.execute('query-migrate').catch(() => undefined);
-      if (!info || !['active', 'cancelling', 'setup', 'device', 'wait-unplug', 'pre-switchover'].includes(info.status ?? '')) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
   /** Follows a migration to the end (or cancels it on abort or a failed write), reporting progress. */
   private async streamUntilDone(signal: AbortSignal, progress: (f: number) => void, writeError: () => Error | undefined, background?: { onGuestRunning: () => void }): Promise<void> {
       for (;;) {
         // A background snapshot is never cut short (a failed one leaves the guest hung, see
         // snapshotLive): a cancel or a failed write waits for its end, and the state is dropped then.
         if (signal.aborted && !background) {
-          await this.cancelMigration();
+          await cancelMigration(this.qmp);
           throw new HangarError('CANCELLED', 'saving the state was cancelled');
         }
         const failed = writeError();
         if (failed && !background) {
-          await this.cancelMigration();
+          await cancelMigration(this.qmp);
           throw toHangarError(failed);
         }
         const info = await this.qmp.execute('query-migrate');

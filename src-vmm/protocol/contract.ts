@@ -163,6 +163,29 @@ export const hostApi = {
   'host.usbDetach': method(z.object({ id: z.string().min(1).max(64), storage: z.boolean() }).strict(), Ok),
   /** the performance samples of the last hour (after `sinceMs`, ms since the epoch), and the taps whose traffic they count */
   'host.stats': method(z.object({ sinceMs: z.number().optional() }).strict(), z.object({ samples: z.array(StatsSample), taps: z.array(z.string()) })),
+  /**
+   * Live migration, the source's part: the disks named in `mirrors` are first mirrored to the target's
+   * NBD exports until in sync; then the RAM and device state go to the target's incoming QEMU on
+   * `socket` (pre-copy, auto-converge), with progress. On success the guest is left stopped here
+   * (paused) for the owner to power off once the target runs it; on failure or cancel it runs on here.
+   */
+  'host.migrate': method(
+    z
+      .object({
+        socket: z.string().min(1).max(107),
+        maxDowntimeMs: z.number().int().positive().max(600_000).optional(),
+        bandwidthBytes: z.number().int().positive().optional(),
+        mirrors: z.array(z.object({ diskId: z.string().min(1).max(64), socket: z.string().min(1).max(107), export: z.string().min(1).max(200) }).strict()).max(64).optional(),
+      })
+      .strict(),
+    z.object({ downtimeMs: z.number(), totalMs: z.number(), transferredBytes: z.number(), mirroredBytes: z.number() }),
+    { long: true },
+  ),
+  /** Live migration, the target's part with --copy-storage: its disks exported writable over NBD on `socket` until it runs. */
+  'host.nbdExport': method(
+    z.object({ socket: z.string().min(1).max(107), disks: z.array(z.object({ diskId: z.string().min(1).max(64), export: z.string().min(1).max(200) }).strict()).min(1).max(64) }).strict(),
+    Ok,
+  ),
 } satisfies Contract;
 export type HostApi = typeof hostApi;
 
@@ -212,6 +235,8 @@ export const HostSpec = z.object({
   serialLogMaxBytes: z.number().int().positive(),
   /** saved RAM/device state to restore (QEMU then runs with -incoming defer) */
   incomingStateFile: z.string().optional(),
+  /** a live migration to receive (QEMU runs with -incoming defer and listens on this unix socket) */
+  incomingMigration: z.object({ socket: z.string() }).optional(),
   /** where `save` writes the RAM/device state */
   saveStateFile: z.string(),
   /** stay in prelaunch until host.boot (so the owner misses no console output) */

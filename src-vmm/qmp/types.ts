@@ -289,11 +289,19 @@ export interface QmpCommands {
   device_del: Cmd<{ id: string }, QmpEmpty>;
   /** Grows (or shrinks: Hangar never asks) the image of a block node; the device tells the guest. */
   block_resize: Cmd<{ 'node-name': string; size: number }, QmpEmpty>;
-  /** A block node, as qemu/devices.ts builds it (the same object as -blockdev at launch). */
+  /** A block node, as qemu/devices.ts builds it (the same object as -blockdev at launch), or live migration's NBD client of the target's export. */
   'blockdev-add': Cmd<{ driver: string; 'node-name': string; [key: string]: unknown }, QmpEmpty>;
   'blockdev-del': Cmd<{ 'node-name': string }, QmpEmpty>;
   /** A network card's link (its cable), by the card's device id. */
   set_link: Cmd<{ name: string; up: boolean }, QmpEmpty>;
+  /** Copies a disk's whole chain into `target` and keeps it in sync (the job is `ready` once caught up). */
+  'blockdev-mirror': Cmd<QmpBlockJobCommonArgs & { device: string; target: string; sync: 'full' | 'top' | 'none'; 'copy-mode'?: 'background' | 'write-blocking' }, QmpEmpty>;
+  /** A ready mirror cancelled ends in sync with its source, without pivoting to its target. */
+  'block-job-cancel': Cmd<{ device: string; force?: boolean }, QmpEmpty>;
+  'nbd-server-start': Cmd<{ addr: { type: 'unix'; data: { path: string } } }, QmpEmpty>;
+  'nbd-server-stop': Cmd<NoArgs, QmpEmpty>;
+  'block-export-add': Cmd<{ type: 'nbd'; id: string; 'node-name': string; name?: string; writable?: boolean }, QmpEmpty>;
+  'block-export-del': Cmd<{ id: string; mode?: 'safe' | 'hard' }, QmpEmpty>;
 }
 
 export type QmpCommandName = keyof QmpCommands;

@@ -274,6 +274,12 @@ class FakeHost implements Disposable {
         }).filter((s) => sinceMs === undefined || Date.parse(s.t) > sinceMs);
         return { samples, taps: [] };
       },
+      // The preview has no second Hangar to migrate to.
+      'host.migrate': async () => {
+        this.guard('migrate');
+        throw new HangarError('UNSUPPORTED', 'the preview host does not migrate');
+      },
+      'host.nbdExport': async () => (this.guard('nbdExport'), null),
       // The preview's guests run no agent: the interface shows how to install one.
       'host.guestInfo': async () => ({ agent: 'absent' as const, hostname: null, osName: null, ipAddresses: [] }),
       'host.guestExec': async () => {

@@ -15,6 +15,7 @@ import { BlockJobs } from '../../src-vmm/host/blockJobs.node.js';
 import { QmpClient } from '../../src-vmm/qmp/client.node.js';
 import { activeCommitArgs, commitArgs, localMigrationParameters, snapshotTransaction, streamArgs, topNodeOf } from '../../src-vmm/qmp/block.js';
 import type { QmpCommandName } from '../../src-vmm/qmp/types.js';
+import { migrationCapabilities, migrationParameters, mirrorArgs, nbdClientNode, nbdExportArgs, nbdServerArgs } from '../../src-vmm/qmp/migration.js';
 
 const QEMU = 'qemu-system-x86_64';
 const MIB = 1 << 20;
@@ -205,6 +206,20 @@ describe('block jobs on a real QEMU', () => {
       ['query-named-block-nodes', { flat: true }],
       ['query-block', undefined],
       ['migrate-set-parameters', localMigrationParameters()],
+      // live migration (qmp/migration.ts)
+      ['migrate-set-parameters', migrationParameters({ maxDowntimeMs: 50, bandwidthBytes: 1 << 20 })],
+      ['migrate-set-capabilities', migrationCapabilities()],
+      ['migrate', { uri: 'unix:/x/in.sock' }],
+      ['migrate-incoming', { uri: 'unix:/x/in.sock' }],
+      ['migrate_cancel', undefined],
+      ['blockdev-add', nbdClientNode('disk0', '/x/nbd.sock', 'disk0')],
+      ['blockdev-mirror', mirrorArgs('disk0', 'disk0_fmt')],
+      ['block-job-cancel', { device: 'migrate-disk0', force: true }],
+      ['blockdev-del', { 'node-name': 'migrate-nbd-disk0' }],
+      ['nbd-server-start', nbdServerArgs('/x/nbd.sock')],
+      ['block-export-add', nbdExportArgs('disk0', 'disk0_fmt', 'disk0')],
+      ['block-export-del', { id: 'migrate-export-disk0', mode: 'hard' }],
+      ['nbd-server-stop', undefined],
     ];
     assert.deepEqual(sent.flatMap(([name, args]) => schema.command(name, args)), []);
     // A shape QEMU would refuse is caught: the check can fail.
@@ -215,6 +230,7 @@ describe('block jobs on a real QEMU', () => {
       ['query-jobs', ['id', 'status', 'current-progress', 'total-progress', 'error']],
       ['query-named-block-nodes', ['node-name', 'drv', 'file']],
       ['query-block', ['qdev', 'inserted']],
+      ['query-migrate', ['status', 'ram', 'total-time', 'expected-downtime', 'downtime', 'error-desc']],
     ] as [QmpCommandName, string[]][]) {
       const have = schema.returnedMembers(name);
       for (const field of fields) assert.ok(have.includes(field), `${name} returns ${field}`);

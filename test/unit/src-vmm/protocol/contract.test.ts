@@ -33,6 +33,8 @@ const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
   'host.usbAttach': { device: { id: 'usb0', kind: 'storage', path: '/home/u/stick.img', format: 'raw' } },
   'host.usbDetach': { id: 'usb0', storage: true },
   'host.stats': { sinceMs: 0 },
+  'host.migrate': { socket: '/target/VMs/x/run/migrate-in.sock', maxDowntimeMs: 50, mirrors: [{ diskId: 'disk0', socket: '/target/VMs/x/run/nbd.sock', export: 'disk0' }] },
+  'host.nbdExport': { socket: '/vm/run/nbd.sock', disks: [{ diskId: 'disk0', export: 'disk0' }] },
 };
 
 describe('the VMM host contract', () => {

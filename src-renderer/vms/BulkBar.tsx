@@ -13,7 +13,7 @@ import { useContext, useState, type ReactNode } from 'react';
 import { useApi } from '../api/hooks.js';
 import { useNotify } from '../app/notifications.js';
 import type { VmSummary } from '../api/apiTypes.js';
-import { BULK_LABELS, bulkSummary, planBulk, runBulk, type BulkAction } from './bulk.js';
+import { BULK_LABELS, bulkCall, bulkSummary, planBulk, runBulk, type BulkAction } from './bulk.js';
 import { GroupDialog, GroupsContext } from './GroupDialog.js';
 
 export function BulkBar({ vms, online, onClear, onDone }: { vms: VmSummary[]; online: boolean; onClear: () => void; onDone: () => void }) {
@@ -24,18 +24,11 @@ export function BulkBar({ vms, online, onClear, onDone }: { vms: VmSummary[]; on
   const [asking, setAsking] = useState<VmSummary[] | null>(null);
   const [moving, setMoving] = useState(false);
 
-  const calls: Record<BulkAction, (vm: VmSummary) => Promise<unknown>> = {
-    start: (vm) => api.call('vm.start', { ref: vm.id }),
-    stop: (vm) => api.call('vm.stop', { ref: vm.id, wait: false }),
-    save: (vm) => api.call('vm.save', { ref: vm.id }),
-    snapshot: (vm) => api.call('snapshot.take', { ref: vm.id, name: '' }),
-    delete: (vm) => api.call('vm.delete', { ref: vm.id }),
-  };
   const run = async (action: BulkAction, chosen = vms) => {
     const plan = planBulk(chosen, action);
     setBusy(action);
     try {
-      const r = await runBulk(plan.run, calls[action]);
+      const r = await runBulk(plan.run, (vm) => bulkCall(api, action, vm));
       notify({ severity: r.failed.length ? 'error' : plan.skip.length ? 'warning' : 'success', message: `${BULK_LABELS[action].verb}: ${bulkSummary(action, plan, r)}` });
     } finally {
       setBusy(null);

@@ -2,6 +2,8 @@
 // others cannot, and a runner that makes one call per VM (each its own task in the owner) with a
 // few at a time, collecting what each did. The interface's bulk bar and the integration test use it.
 import type { VmSummary } from '../api/apiTypes.js';
+import type { Client } from '../../src-vmm/base/rpc.js';
+import type { HangarApi } from '../../src-main/api/contract.js';
 import { canDo, stateLabel, type VmAction } from './vmState.js';
 
 export const BULK_ACTIONS = ['start', 'stop', 'save', 'snapshot', 'delete'] as const;
@@ -71,4 +73,20 @@ export function bulkSummary(action: BulkAction, plan: BulkPlan, r: BulkResult): 
   if (plan.skip.length) parts.push(`skipped ${plan.skip.map((s) => s.reason).join(', ')}`);
   if (r.failed.length) parts.push(`failed: ${r.failed.map((f) => `“${f.vm.name}” (${f.message})`).join(', ')}`);
   return `${parts.join('; ')}.`;
+}
+
+/** The one call each bulk action makes for a VM: a stop presses the power button (a 'vm.stop' task then watches the guest). */
+export function bulkCall(api: Pick<Client<HangarApi>, 'call'>, action: BulkAction, vm: VmSummary): Promise<unknown> {
+  switch (action) {
+    case 'start':
+      return api.call('vm.start', { ref: vm.id });
+    case 'stop':
+      return api.call('vm.stop', { ref: vm.id, wait: false });
+    case 'save':
+      return api.call('vm.save', { ref: vm.id });
+    case 'snapshot':
+      return api.call('snapshot.take', { ref: vm.id, name: '' });
+    case 'delete':
+      return api.call('vm.delete', { ref: vm.id });
+  }
 }

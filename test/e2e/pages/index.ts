@@ -11,3 +11,4 @@ export { CloneWizard, ClonesSection, type CloneAnswers, type CloneErrorField, ty
 export { SnapshotsView, CURRENT_STATE, type SnapshotButton, type SnapshotMenuItem, type SnapshotOutlineRow } from './SnapshotsView.js';
 export { chooseOption, fieldError, focusedElement, isFocused, settle, waitUntil, watchProgressBar } from './util.js';
 export { NetworksDialog } from './NetworksDialog.js';
+export { GroupedList } from './GroupedList.js';

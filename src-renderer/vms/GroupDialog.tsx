@@ -1,6 +1,6 @@
 // "Move to group": a group path typed or picked from the groups that exist, checked by the same rule
 // as the owner's (src-main/groups/rules.ts) before anything is sent.
-import { Autocomplete, Button, Dialog, DialogActions, DialogContent, DialogContentText, DialogTitle, TextField } from '@mui/material';
+import { Button, Dialog, DialogActions, DialogContent, DialogContentText, DialogTitle, TextField } from '@mui/material';
 import { createContext, useEffect, useState } from 'react';
 import { groupPathProblem, ROOT_GROUP } from '../../src-main/groups/rules.js';
 
@@ -19,24 +19,25 @@ export function GroupDialog({ open, names, groups, initial, onClose, onMove }: {
       <DialogTitle id="group-dialog-title">Move {who} to a group</DialogTitle>
       <DialogContent>
         <DialogContentText sx={{ mb: 2 }}>A group is a path such as /lab/web; a new one is made by naming it. “/” takes the machines out of every group.</DialogContentText>
-        <Autocomplete
-          freeSolo
-          options={[ROOT_GROUP, ...groups]}
-          inputValue={path}
-          onInputChange={(_, v) => setPath(v)}
-          renderInput={(params) => (
-            <TextField
-              {...params}
-              autoFocus
-              label="Group"
-              error={problem !== null && path !== ''}
-              helperText={path !== '' && problem !== null ? problem : ' '}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter') submit();
-              }}
-            />
-          )}
+        <TextField
+          autoFocus
+          fullWidth
+          label="Group"
+          value={path}
+          onChange={(e) => setPath(e.target.value)}
+          error={problem !== null && path !== ''}
+          helperText={path !== '' && problem !== null ? problem : ' '}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') submit();
+          }}
+          // the browser's own suggestions (a datalist) of the groups that exist: no widget to ship
+          slotProps={{ htmlInput: { list: 'hangar-groups', autoComplete: 'off' } }}
         />
+        <datalist id="hangar-groups">
+          {[ROOT_GROUP, ...groups].map((g) => (
+            <option key={g} value={g} />
+          ))}
+        </datalist>
       </DialogContent>
       <DialogActions>
         <Button onClick={onClose}>Cancel</Button>

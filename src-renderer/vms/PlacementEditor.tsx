@@ -47,7 +47,7 @@ export function PlacementEditor({ vm }: { vm: { id: string; name: string; group:
         </Typography>
         <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 0.5, alignItems: 'center' }}>
           {vm.tags.map((t) => (
-            <Chip key={t} label={t} size="small" onDelete={() => void organize({ removeTags: [t] }, 'untag')} slotProps={{ root: { 'aria-label': `Tag ${t}` } }} />
+            <Chip key={t} label={t} size="small" onDelete={() => void organize({ removeTags: [t] }, 'untag')} />
           ))}
           <TextField
             size="small"

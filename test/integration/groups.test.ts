@@ -150,7 +150,7 @@ describe('groups, tags, notes and bulk actions on 1,000 VMs', () => {
     const g = fixtureGuest();
     const names = ['real-1', 'real-2'];
     for (const name of names) {
-      await ok('create', '--name', name, '--kernel', g.kernel, '--initrd', g.initrd, '--append', 'console=ttyS0', '--disk', 'none', '--nic', 'none', '--memory', '96', '--json');
+      await ok('create', '--name', name, '--kernel', g.kernel, '--initrd', g.initrd, '--append', 'console=ttyS0', '--disk', 'none', '--nic', 'none', '--memory', '128', '--json');
       await ok('modify', name, '--group', '/real', '--tag', 'busybox');
     }
     const real = async () => list('--group', '/real');

@@ -37,6 +37,7 @@ import { DiskCompactInput, DiskCompactOutput, DiskResizeInput, DiskResizeOutput,
 import { UsbDevice } from '../../src-vmm/model/index.js';
 import { statsApi, statsEvents } from '../stats/contract.js';
 import { ScheduleInfo, scheduleApi } from '../schedules/contract.js';
+import { GroupPath, MAX_TAGS, Tag } from '../groups/rules.js';
 
 const Ref = z.string().min(1, 'a VM name or id is needed').max(4096);
 const Accel = SystemSection.shape.accel;
@@ -180,6 +181,8 @@ export const VmCreateInput = z
   .strict();
 export type VmCreateInput = z.infer<typeof VmCreateInput>;
 
+const Tags = z.array(Tag).max(MAX_TAGS, `at most ${MAX_TAGS} tags at once`);
+
 /** Changes to a VM: only what is given changes. Hardware changes need the VM stopped. */
 export const VmModifyInput = z
   .object({
@@ -210,6 +213,11 @@ export const VmModifyInput = z
     tpm: z.boolean().optional(),
     /** the display's clipboard shared with the guest, or not */
     display: DisplaySection.pick({ clipboard: true }).strict().optional(),
+    /** the group it goes to ('/': none); also while it runs */
+    group: GroupPath.optional(),
+    /** tags to add and to remove (without regard to case); also while it runs */
+    addTags: Tags.optional(),
+    removeTags: Tags.optional(),
   })
   .strict();
 export type VmModifyInput = z.infer<typeof VmModifyInput>;
@@ -226,6 +234,11 @@ export const VmSummary = z.object({
   guest: GuestInfo.optional(),
   /** the addresses its cards hold (DHCP leases of Hangar's networks), while it runs */
   ipAddresses: z.array(z.string()).optional(),
+  /** its group ('/': none), such as '/lab/web' */
+  group: z.string().default('/'),
+  tags: z.array(z.string()).default([]),
+  /** the VM's notes (its description) */
+  notes: z.string().default(''),
 });
 export type VmSummary = z.infer<typeof VmSummary>;
 
@@ -323,6 +336,8 @@ export const VmDetails = z.object({
   osType: z.string(),
   osLabel: z.string(),
   description: z.string(),
+  group: z.string().default('/'),
+  tags: z.array(z.string()).default([]),
   cpus: z.number(),
   memoryMiB: z.number(),
   firmware: Firmware,
@@ -512,7 +527,26 @@ const Ok = z.null();
 export const hangarApi = {
   'host.info': method(z.object({}).strict(), HostInfo),
   'os.list': method(z.object({}).strict(), z.object({ osTypes: z.array(OsTypeInfo) })),
-  'vm.list': method(z.object({}).strict(), z.object({ vms: z.array(VmSummary) })),
+  'vm.list': method(
+    z
+      .object({
+        /** VMs in this group or its subgroups */
+        group: GroupPath.optional(),
+        /** VMs with this tag (without regard to case) */
+        tag: Tag.optional(),
+        /** every word in the name, a tag, the OS or the notes (src-main/groups/search.ts) */
+        search: z.string().max(1000).optional(),
+      })
+      .strict(),
+    z.object({ vms: z.array(VmSummary) }),
+  ),
+  /** moves VMs to a group and adds or removes tags, all of them in one transaction (drag and drop, bulk tags) */
+  'vm.organize': method(
+    z
+      .object({ refs: z.array(Ref).min(1, 'name at least one VM').max(100_000), group: GroupPath.optional(), addTags: Tags.optional(), removeTags: Tags.optional() })
+      .strict(),
+    z.object({ vms: z.array(VmSummary) }),
+  ),
   'vm.show': method(RefInput, VmDetails),
   'vm.create': method(VmCreateInput, VmDetails, { long: true }),
   'vm.modify': method(VmModifyInput, VmDetails, { long: true }),

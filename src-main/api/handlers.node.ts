@@ -5,6 +5,7 @@ import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { OS_TYPES, defaultsFor } from '../../src-vmm/model/index.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { listFolder } from '../files/listFolder.node.js';
+import { organize } from '../groups/placement.js';
 import { userFolders } from '../files/userFolders.node.js';
 import { PathGuard } from '../files/pathGuard.node.js';
 import type { HangarInventory } from '../inventory/hangarInventory.node.js';
@@ -103,7 +104,12 @@ export function createHandlers(d: HandlerDeps): Handlers<typeof hangarApi> {
         };
       }),
     }),
-    'vm.list': async () => ({ vms: d.vms.list() }),
+    'vm.list': async (filter) => ({ vms: d.vms.list(filter) }),
+    'vm.organize': async ({ refs, ...change }) => {
+      const rows = organize(d.inventory, refs, change);
+      d.inventoryChanged();
+      return { vms: rows.map((r) => d.vms.summary(r)) };
+    },
     'vm.show': async ({ ref }) => d.vms.details(d.vms.find(ref)),
     'vm.create': async (input, ctx) => {
       const p = { signal: ctx.signal, onProgress: progressOf(ctx) };

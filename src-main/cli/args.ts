@@ -69,7 +69,18 @@ const quickCreateFlags: Record<string, FlagSpec> = {
 };
 
 export const COMMANDS: CommandSpec[] = [
-  { name: 'list', args: [], flags: { remote: { kind: 'string', value: 'REMOTE', help: "the domains of a libvirt host (see 'hangar remote list')" }, ...json }, summary: 'VMs with id, name, state, os' },
+  {
+    name: 'list',
+    args: [],
+    flags: {
+      group: { kind: 'string', value: '/PATH', help: 'only VMs in this group or its subgroups' },
+      tag: { kind: 'string', value: 'TAG', help: 'only VMs with this tag' },
+      search: { kind: 'string', value: 'TEXT', help: "only VMs with every word of TEXT in their name, a tag, the OS or the notes ('tag:T' asks for the tag T)" },
+      remote: { kind: 'string', value: 'REMOTE', help: "the domains of a libvirt host (see 'hangar remote list')" },
+      ...json,
+    },
+    summary: 'VMs with id, name, state, os, group and tags',
+  },
   { name: 'show', args: ['VM'], flags: { ...json }, summary: 'full config, state, disks with chains, snapshots' },
   {
     name: 'create',
@@ -87,6 +98,10 @@ export const COMMANDS: CommandSpec[] = [
       unshare: { kind: 'list', value: 'TAG', help: 'stop sharing the folder with this tag (repeatable)' },
       'nic-remove': { kind: 'list', value: 'NIC', help: 'remove a network card (its id, such as net1; repeatable); also while the VM runs' },
       'nic-link': { kind: 'pair', value: 'NIC up|down', help: "connect or disconnect a card's cable; also while the VM runs" },
+      group: { kind: 'string', value: '/PATH', help: "move the VM to a group, such as /lab/web ('/': no group); also while it runs" },
+      tag: { kind: 'list', value: 'TAG', help: 'add a tag (repeatable; letters, digits and . _ : + @ -, at most 32 characters); also while it runs' },
+      untag: { kind: 'list', value: 'TAG', help: 'remove a tag (repeatable); also while it runs' },
+      notes: { kind: 'string', value: 'TEXT', help: "the VM's notes (its description); also while it runs" },
       ...json,
     },
     summary: 'change a VM: its hardware while stopped (--disk and --disk-image add a disk; --iso none ejects); network cards, cables and port forwards also while it runs',
@@ -541,4 +556,15 @@ export function helpText(command?: string): string {
   for (const c of COMMANDS) lines.push(`  ${`${c.name}${c.args.length ? ` ${c.args.join(' ')}` : ''}`.padEnd(22)}${c.summary}`);
   lines.push('', "'hangar help COMMAND' lists a command's options. The home is $HANGAR_HOME (default ~/.local/share/hangar).");
   return lines.join('\n');
+}
+
+/** modify's --group, --tag, --untag and --notes (the VM's description) as the API's fields. */
+export function placementFlags(f: Record<string, unknown>): { group?: string; addTags?: string[]; removeTags?: string[]; description?: string } {
+  if (f.notes !== undefined && f.description !== undefined) throw usageError('--notes and --description are the same text: give one of them');
+  return {
+    ...(f.group !== undefined ? { group: String(f.group) } : {}),
+    ...(f.tag !== undefined ? { addTags: f.tag as string[] } : {}),
+    ...(f.untag !== undefined ? { removeTags: f.untag as string[] } : {}),
+    ...(f.notes !== undefined ? { description: String(f.notes) } : {}),
+  };
 }

@@ -22,7 +22,7 @@ import { cliAdvice } from './advice.js';
 // The owner, web mode and the desktop openers are loaded when a command needs them (import()): every
 // other command is a client of the owner, and its process start is part of what a user waits for.
 import { portToTry } from '../web/webLink.js';
-import { helpText, parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare, usageError, type NicSpec, type ParsedCommand } from './args.js';
+import { helpText, parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare, placementFlags, usageError, type NicSpec, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatNetwork, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 import { TerminalFilter } from './terminalFilter.js';
 import { runMediaCommand } from './media.node.js';
@@ -453,6 +453,7 @@ function buildRequest(p: ParsedCommand): Request {
       ...(Object.keys(boot).length ? { boot } : {}),
       ...(f.nested !== undefined ? { features: { nested: parseOnOff('nested', String(f.nested)) } } : {}),
       ...(shares ? { addShares: shares } : {}),
+      ...placementFlags(f),
       ...(f.unshare !== undefined ? { removeShares: f.unshare as string[] } : {}),
     };
     const remove = (f['nic-remove'] as string[] | undefined) ?? [];
@@ -606,14 +607,19 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
   if (remote !== undefined) return remote;
   switch (p.command) {
     case 'list': {
-      const r = await api.call('vm.list', {});
+      const f = p.flags;
+      const r = await api.call('vm.list', {
+        ...(typeof f.group === 'string' ? { group: f.group } : {}),
+        ...(typeof f.tag === 'string' ? { tag: f.tag } : {}),
+        ...(typeof f.search === 'string' ? { search: f.search } : {}),
+      });
       // What the guest agent says and the addresses Hangar's networks leased, together.
       const guest = (v: (typeof r.vms)[number]) => {
         const agent = v.guest?.agent === 'connected' ? v.guest : null;
         const addresses = [...new Set([...(agent?.ipAddresses ?? []), ...(v.ipAddresses ?? [])])];
         return [agent?.hostname, ...addresses].filter(Boolean).join(' ');
       };
-      print(p, r, () => formatTable(['NAME', 'STATE', 'OS', 'ACCEL', 'GUEST', 'ID'], r.vms.map((v) => [v.name, v.state, v.osType, v.accelerator, guest(v), v.id])));
+      print(p, r, () => formatTable(['NAME', 'STATE', 'OS', 'ACCEL', 'GROUP', 'TAGS', 'GUEST', 'ID'], r.vms.map((v) => [v.name, v.state, v.osType, v.accelerator, v.group, v.tags.join(','), guest(v), v.id])));
       return 0;
     }
     case 'network create': {

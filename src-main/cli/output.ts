@@ -38,6 +38,8 @@ export function formatDetails(vm: VmDetails): string {
     `id:          ${vm.id}`,
     `state:       ${vm.state}${vm.stateReason ? ` (${vm.stateReason})` : ''}`,
     `os:          ${vm.osLabel} (${vm.osType})`,
+    ...(vm.group && vm.group !== '/' ? [`group:       ${vm.group}`] : []),
+    ...(vm.tags?.length ? [`tags:        ${vm.tags.join(', ')}`] : []),
     `cpus:        ${vm.cpus}`,
     `memory:      ${vm.memoryMiB} MiB`,
     `firmware:    ${vm.firmware} (${vm.chipset})${vm.secureBoot ? ', Secure Boot' : ''}${vm.tpm ? ', TPM 2.0' : ''}`,

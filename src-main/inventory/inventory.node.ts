@@ -142,6 +142,7 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
     setState: db.prepare('UPDATE vms SET state = @state, state_reason = @reason, updated_at = @at WHERE id = @id'),
     setStateAccel: db.prepare('UPDATE vms SET state = @state, state_reason = @reason, accelerator = @accelerator, updated_at = @at WHERE id = @id'),
     delete: db.prepare<[string]>('DELETE FROM vms WHERE id = ?'),
+    setPlacement: db.prepare('UPDATE vms SET group_path = @group, tags = @tags, updated_at = @at WHERE id = @id'),
     rawName: db.prepare<[string], string>('SELECT name FROM vms WHERE id = ?').pluck(),
     /** images of other VMs (or of none) based on an image of this VM */
     foreignDependents: db.prepare<[string, string], { path: string }>(
@@ -217,6 +218,9 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
       const params = { id, state, reason: reason ?? null, at: now() };
       const r = accelerator === undefined ? v.setState.run(params) : v.setStateAccel.run({ ...params, accelerator });
       if (r.changes === 0) throw new HangarError('NOT_FOUND', `no VM with id '${id}'`);
+    },
+    setPlacement(id, { group, tags }) {
+      if (v.setPlacement.run({ id, group, tags: JSON.stringify(tags), at: now() }).changes === 0) throw new HangarError('NOT_FOUND', `no VM with id '${id}'`);
     },
     delete(id) {
       return transaction(() => {

@@ -194,8 +194,17 @@ CREATE TABLE library_images (
 );
 `,
   },
-  // 7 is another branch's of this round (groups and tags); the numbers must run without a gap.
-  { version: 7, name: 'reserved', sql: 'SELECT 1;' },
+  {
+    version: 7,
+    name: 'VM groups and tags',
+    sql: `
+-- The group a VM is in, as a path ('/': no group; '/lab/web'), and its free tags as a JSON array of
+-- strings. Neither is part of the VM's config: restoring a snapshot does not move a VM or change its tags.
+ALTER TABLE vms ADD COLUMN group_path TEXT NOT NULL DEFAULT '/';
+ALTER TABLE vms ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX vms_group ON vms(group_path);
+`,
+  },
   {
     version: 8,
     name: 'snapshot schedules',

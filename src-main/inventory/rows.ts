@@ -2,6 +2,7 @@
 // reported with a reason that says what is wrong, never thrown.
 import { z } from 'zod';
 import { VM_STATES } from '../../src-vmm/protocol/states.js';
+import { groupPathProblem, ROOT_GROUP, TagList } from '../groups/rules.js';
 import {
   ACCELERATORS,
   IMAGE_ROLES,
@@ -36,6 +37,9 @@ const VmDbRow = z.object({
   accelerator: textOrNull,
   created_at: text,
   updated_at: text,
+  // migration 7; absent in rows of tests that build them by hand
+  group_path: z.unknown().optional(),
+  tags: z.unknown().optional(),
 });
 
 const ImageDbRow = z.object({
@@ -132,8 +136,25 @@ export function parseVmRow<TConfig extends ConfigBase>(raw: unknown, parseConfig
       accelerator,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      ...placementColumns(row.group_path, row.tags),
     },
   };
+}
+
+/**
+ * A VM's group and tags: a damaged value is not worth losing a VM over (they only sort it), so it
+ * reads as no group or no tags.
+ */
+function placementColumns(group: unknown, tags: unknown): { group: string; tags: string[] } {
+  const g = typeof group === 'string' && groupPathProblem(group) === null ? group : ROOT_GROUP;
+  let list: unknown;
+  try {
+    list = typeof tags === 'string' ? JSON.parse(tags) : [];
+  } catch {
+    list = [];
+  }
+  const t = TagList.safeParse(list);
+  return { group: g, tags: t.success ? t.data : [] };
 }
 
 export function parseImageRow(raw: unknown): ParseResult<ImageRow> {

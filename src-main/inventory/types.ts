@@ -34,6 +34,10 @@ export interface VmRow<TConfig> {
   accelerator: Accelerator | null;
   createdAt: string;
   updatedAt: string;
+  /** the group it is in ('/': none), such as '/lab/web' */
+  group: string;
+  /** free tags, in the order they were given */
+  tags: string[];
 }
 
 export const IMAGE_ROLES = ['disk', 'frozen', 'base', 'library'] as const;
@@ -163,6 +167,8 @@ export interface VmRepository<TConfig extends ConfigBase> {
   updateConfig(id: string, config: TConfig): VmRow<TConfig>;
   /** A new state clears the previous reason. The accelerator is kept when not given; null clears it. */
   setState(id: string, state: VmState, reason?: string | null, accelerator?: Accelerator | null): void;
+  /** Its group and tags (checked by the caller: src-main/groups/rules.ts). NOT_FOUND. */
+  setPlacement(id: string, placement: { group: string; tags: readonly string[] }): void;
   /** Deletes the VM with its image rows, snapshots and current pointer (not files). STATE_CONFLICT
    * when images of other VMs are based on its images. Returns whether a row was deleted. */
   delete(id: string): boolean;

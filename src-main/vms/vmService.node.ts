@@ -28,6 +28,7 @@ import { planUserImage, type UserImagePlan } from '../files/userImages.node.js';
 import { userFileMode, copyPrivate } from '../files/modes.node.js';
 import { assertShareableFolder } from '../files/sharedFolders.node.js';
 import { agentAbsentError, isAgentAbsent } from './agentIssues.js';
+import { filterList, hasPlacement, organize, placementAfter, PLACEMENT_KEYS, type ListFilter } from '../groups/placement.js';
 
 const SERIAL_LOG_MAX_BYTES = 2 << 20;
 /** A disk a create or modify adds: a new empty one, or a user's image and how it is used. */
@@ -118,7 +119,18 @@ export class VmService {
     const { accelerator } = row.accelerator && isActive(row.state) ? { accelerator: row.accelerator } : this.accelFor(row.config);
     const guest = isActive(row.state) ? this.guests.get(row.id) : undefined;
     const ipAddresses = Object.values(this.d.networks.addresses(row)).flat();
-    return { id: row.id, name: row.name, state: row.state, osType: row.config.osType, accelerator, ...(guest ? { guest } : {}), ...(ipAddresses.length ? { ipAddresses } : {}) };
+    return {
+      id: row.id,
+      name: row.name,
+      state: row.state,
+      osType: row.config.osType,
+      accelerator,
+      ...(guest ? { guest } : {}),
+      ...(ipAddresses.length ? { ipAddresses } : {}),
+      group: row.group,
+      tags: row.tags,
+      notes: row.config.description,
+    };
   }
 
   /** Records what a VM's guest agent said; false when nothing changed. */
@@ -142,8 +154,12 @@ export class VmService {
     }
   }
 
-  list(): VmSummary[] {
-    return this.d.inventory.vms.list().map((r) => this.summary(r));
+  list(filter: ListFilter = {}): VmSummary[] {
+    return filterList(
+      this.d.inventory.vms.list().map((r) => this.summary(r)),
+      filter,
+      (o) => getOsType(o)?.label ?? o,
+    );
   }
 
   async details(row: VmRow): Promise<VmDetails> {
@@ -184,6 +200,8 @@ export class VmService {
       osType: c.osType,
       osLabel: os?.label ?? c.osType,
       description: c.description,
+      group: row.group,
+      tags: row.tags,
       cpus: c.system.cpus,
       memoryMiB: c.system.memoryMiB,
       firmware: c.firmware.type,
@@ -501,8 +519,13 @@ export class VmService {
   async modify(input: VmModifyInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<VmRow> {
     const row = this.find(input.ref);
     const c = row.config;
-    // What may change while the VM runs or keeps a saved state: its name, description and crash policy.
-    const live = new Set(['ref', 'name', 'description', 'recovery']);
+    // What may change while the VM runs or keeps a saved state: its name, description, crash policy, group and tags.
+    const live = new Set(['ref', 'name', 'description', 'recovery', ...PLACEMENT_KEYS]);
+    const placement = hasPlacement(input) ? placementAfter(row, input) : undefined;
+    // Only its group or tags: no task (they are the list's, not the machine's), so also while it is busy.
+    if (placement && Object.entries(input).every(([k, v]) => v === undefined || k === 'ref' || (PLACEMENT_KEYS as readonly string[]).includes(k))) {
+      return organize(this.d.inventory, [row.id], input)[0]!;
+    }
     const hardware = Object.entries(input).filter(([k, v]) => v !== undefined && !live.has(k)).map(([k]) => k);
     // Network cards may also change while it runs: plugged in and out, cables, port forwards.
     const cardsLive = isActive(row.state) && hardware.length > 0 && hardware.every((k) => k === 'nics');
@@ -596,7 +619,11 @@ export class VmService {
         try {
           updated = this.d.inventory.transaction(() => {
             if (input.name !== undefined) this.assertNameFree(input.name, row.id);
-            const u = this.d.inventory.vms.updateConfig(row.id, next);
+            let u = this.d.inventory.vms.updateConfig(row.id, next);
+            if (placement) {
+              this.d.inventory.vms.setPlacement(row.id, placement);
+              u = { ...u, ...placement };
+            }
             if (image) this.d.inventory.images.add({ path: image.path, vmId: row.id, format: image.format, virtualSize: image.virtualSize, backingPath: null, owned: image.owned, role: 'disk' });
             return u;
           });

@@ -57,7 +57,11 @@ import StorageIcon from '@mui/icons-material/Storage';
 import type { VmSummary } from '../api/apiTypes.js';
 import { hashWithoutImport, importPathFromHash } from '../../src-main/desktop/deepLink.js';
 import { runningCount } from '../tasks/tasks.js';
-import { applyStateChange, filterVms, keepSelection } from '../vms/vmList.js';
+import { applyStateChange, keepSelection } from '../vms/vmList.js';
+import { keepTicks } from '../vms/listModel.js';
+import { BulkBar } from '../vms/BulkBar.js';
+import { GroupsContext, groupsOf } from '../vms/GroupDialog.js';
+import { useCoalesced } from '../vms/useCoalesced.js';
 import { actionBlockReason, canDo, type VmAction } from '../vms/vmState.js';
 import { TasksPanel } from '../tasks/TasksPanel.js';
 import { useTasks } from '../tasks/useTasks.js';
@@ -84,12 +88,23 @@ export function MainWindow() {
   const list = useApiQuery('vm.list', {}, []);
   const { reload: reloadList, setData: setList } = list;
   useEvent('vm.stateChanged', (e) => setList((d) => (d ? { vms: applyStateChange(d.vms, e) } : d)));
-  useEvent('inventory.changed', () => reloadList());
+  // Many changes in a row (a bulk delete) reload the list once they settle, not once each.
+  const reloadSoon = useCoalesced(reloadList, 150);
+  useEvent('inventory.changed', () => reloadSoon());
   useEvent('vm.guestChanged', (e) => setList((d) => (d ? { vms: d.vms.map((v) => (v.id === e.id ? { ...v, guest: e.guest } : v)) } : d)));
 
   const vms = useMemo(() => list.data?.vms ?? [], [list.data]);
   const [query, setQuery] = useState('');
-  const visible = useMemo(() => filterVms(vms, query, osTypes), [vms, query, osTypes]);
+  const [ticked, setTicked] = useState<ReadonlySet<string>>(() => new Set());
+  useEffect(() => setTicked((t) => keepTicks(t, vms)), [vms]);
+  const tickedVms = useMemo(() => vms.filter((v) => ticked.has(v.id)), [vms, ticked]);
+  const groups = useMemo(() => groupsOf(vms), [vms]);
+  const moveTo = useCallback(
+    (ids: string[], group: string) => {
+      api.call('vm.organize', { refs: ids, group }).catch((e: unknown) => notifyError(e, ids.length === 1 ? 'Cannot move the virtual machine' : `Cannot move ${ids.length} virtual machines`));
+    },
+    [api, notifyError],
+  );
   const [selectedId, setSelectedId] = useState<string | null>(storedSelection);
   const [tab, setTab] = useState<PaneTab>('details');
   const previousIds = useRef<string[]>([]);
@@ -288,6 +303,7 @@ export function MainWindow() {
   };
 
   return (
+    <GroupsContext.Provider value={groups}>
     <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', bgcolor: 'background.default' }}>
       <AppBar position="static" elevation={0} color="primary" sx={{ borderBottom: 1, borderColor: 'divider' }}>
         <Toolbar variant="dense" sx={{ gap: 0.5 }} aria-label="Main toolbar" role="toolbar">
@@ -395,14 +411,17 @@ export function MainWindow() {
       </AppBar>
       {status.kind !== 'open' && <ConnectionBanner status={status} onRetry={() => api.retryNow()} />}
       <Box sx={{ flex: 1, display: 'flex', minHeight: 0 }}>
-        <Paper component="nav" aria-label="Virtual machine list" square elevation={0} sx={{ width: compact ? 240 : 320, flexShrink: 0, borderRight: 1, borderColor: 'divider', display: 'flex', flexDirection: 'column' }}>
+        <Paper component="nav" aria-label="Virtual machine list" square elevation={0} sx={{ width: compact ? 260 : 340, flexShrink: 0, borderRight: 1, borderColor: 'divider', display: 'flex', flexDirection: 'column' }}>
+          {tickedVms.length > 0 && <BulkBar vms={tickedVms} online={online} onClear={() => setTicked(new Set())} onDone={reloadSoon} />}
           <Box sx={{ flex: 1, minHeight: 0 }}>
           <VmList
-            vms={visible}
-            total={vms.length}
+            vms={vms}
             osTypes={osTypes}
             selectedId={selectedId}
             onSelect={setSelectedId}
+            ticked={ticked}
+            onTickedChange={setTicked}
+            onMove={moveTo}
             query={query}
             onQueryChange={setQuery}
             loading={list.loading && !list.data}
@@ -507,6 +526,7 @@ export function MainWindow() {
       <DeleteVmDialog vm={selected} open={deleteOpen} onClose={() => setDeleteOpen(false)} onDeleted={() => reloadList()} />
       <MigrateDialog vm={selected} open={migrateOpen} onClose={() => setMigrateOpen(false)} onMigrated={() => reloadList()} />
     </Box>
+    </GroupsContext.Provider>
   );
 }
 

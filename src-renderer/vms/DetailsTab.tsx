@@ -1,4 +1,5 @@
 // The Details tab: what the VM is made of, in VirtualBox's sections.
+import { PlacementEditor } from './PlacementEditor.js';
 import { Alert, Box, Button, Chip, LinearProgress, Paper, Stack, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
 import { useOnline, useTask } from '../api/hooks.js';
@@ -51,9 +52,10 @@ export function DetailsTab({ details: d }: { details: VmDetails }) {
             ['OS type', d.osLabel],
             ['Created', formatDateTime(d.createdAt)],
             ['Folder', <Box component="span" sx={mono}>{d.folder}</Box>],
-            ...(d.description ? ([['Description', d.description]] as [string, ReactNode][]) : []),
+            ...(d.description ? ([['Notes', <Box component="span" sx={{ whiteSpace: 'pre-wrap' }}>{d.description}</Box>]] as [string, ReactNode][]) : []),
           ]}
         />
+        <PlacementEditor vm={d} />
       </Section>
       <Section title="State">
         <Rows

@@ -237,7 +237,7 @@ function GeneralTab({ draft, upd, err, locked }: TabProps) {
           </MenuItem>
         ))}
       </TextField>
-      <TextField label="Description" size="small" multiline minRows={3} value={draft.description} onChange={(e) => upd({ description: e.target.value })} error={!!err('description')} helperText={err('description') ?? ' '} />
+      <TextField label="Notes" size="small" multiline minRows={3} value={draft.description} onChange={(e) => upd({ description: e.target.value })} error={!!err('description')} helperText={err('description') ?? ' '} />
     </Stack>
   );
 }

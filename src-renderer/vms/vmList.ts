@@ -1,6 +1,7 @@
 // The VM list: updates from server events, the search filter and keyboard selection.
 import type { EventPayload, OsTypeInfo, VmSummary } from '../api/apiTypes.js';
 import { stateLabel } from './vmState.js';
+import { isEmptyQuery, matches, parseQuery } from '../../src-main/groups/search.js';
 
 /** Applies a `vm.stateChanged` event; an unknown id leaves the list as it is (an `inventory.changed` follows). */
 export function applyStateChange(vms: readonly VmSummary[], e: EventPayload<'vm.stateChanged'>): VmSummary[] {
@@ -13,14 +14,21 @@ export function applyStateChange(vms: readonly VmSummary[], e: EventPayload<'vm.
   return changed ? next : (vms as VmSummary[]);
 }
 
-/** VMs whose name, OS label, state or accelerator contains the query (case-insensitive). */
+/** What a search word may match besides the name, tags, OS and notes: the state as shown, the accelerator. */
+export const searchAlso = (vm: VmSummary): string[] => [stateLabel(vm.state), vm.accelerator];
+
+/** The OS label of an OS type, from the catalogue (the id when it is not known). */
+export function osLabeller(osTypes: readonly OsTypeInfo[]): (osType: string) => string {
+  const labels = new Map(osTypes.map((o) => [o.id, o.label]));
+  return (id) => labels.get(id) ?? id;
+}
+
+/** VMs with every word of the query in their name, tags, OS, notes, state or accelerator (case-insensitive). */
 export function filterVms(vms: readonly VmSummary[], query: string, osTypes: readonly OsTypeInfo[] = []): VmSummary[] {
-  const q = query.trim().toLowerCase();
-  if (q === '') return [...vms];
-  return vms.filter((vm) => {
-    const os = osTypes.find((o) => o.id === vm.osType)?.label ?? vm.osType;
-    return [vm.name, os, stateLabel(vm.state), vm.accelerator].some((s) => s.toLowerCase().includes(q));
-  });
+  const q = parseQuery(query);
+  if (isEmptyQuery(q)) return [...vms];
+  const label = osLabeller(osTypes);
+  return vms.filter((vm) => matches(vm, q, label, searchAlso(vm)));
 }
 
 export type ListKey = 'ArrowUp' | 'ArrowDown' | 'Home' | 'End';

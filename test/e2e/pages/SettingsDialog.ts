@@ -35,7 +35,7 @@ export class SettingsDialog {
     return this.root.getByRole('combobox', { name: /^OS type/ });
   }
   get descriptionField(): Locator {
-    return this.root.getByRole('textbox', { name: 'Description' });
+    return this.root.getByRole('textbox', { name: 'Notes' });
   }
   // System
   get memoryField(): Locator {

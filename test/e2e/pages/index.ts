@@ -12,3 +12,4 @@ export { SnapshotsView, CURRENT_STATE, type SnapshotButton, type SnapshotMenuIte
 export { chooseOption, fieldError, focusedElement, isFocused, settle, waitUntil, watchProgressBar } from './util.js';
 export { NetworksDialog } from './NetworksDialog.js';
 export { MediaDialog } from './MediaDialog.js';
+export { GroupedList } from './GroupedList.js';

@@ -42,7 +42,20 @@ describe('parseVmRow', () => {
       accelerator: 'tcg',
       createdAt: '2025-01-01T00:00:00.000Z',
       updatedAt: '2025-01-01T00:00:00.000Z',
+      group: '/',
+      tags: [],
     });
+  });
+
+  test('a group and tags; damaged ones read as none (the VM is kept)', () => {
+    const ok = parseVmRow({ ...vmRow, group_path: '/lab/web', tags: '["a","b"]' }, parseConfig);
+    assert.ok(ok.ok);
+    assert.deepEqual([ok.value.group, ok.value.tags], ['/lab/web', ['a', 'b']]);
+    for (const [g, t] of [['lab', '[1]'], ['/a//b', '{'], [null, '["has space"]']] as const) {
+      const r = parseVmRow({ ...vmRow, group_path: g, tags: t }, parseConfig);
+      assert.ok(r.ok);
+      assert.deepEqual([r.value.group, r.value.tags], ['/', []]);
+    }
   });
 
   const reason = (row: object) => {

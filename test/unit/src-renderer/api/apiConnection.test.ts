@@ -45,7 +45,7 @@ function waitForStatus(conn: ApiConnection, kind: ConnectionStatus['kind']): Pro
   });
 }
 
-const VM_LIST = { vms: [{ id: 'a', name: 'web', state: 'stopped' as const, osType: 'linux', accelerator: 'tcg' as const }] };
+const VM_LIST = { vms: [{ id: 'a', name: 'web', state: 'stopped' as const, osType: 'linux', accelerator: 'tcg' as const, group: '/', tags: [], notes: '' }] };
 let conn: ApiConnection | undefined;
 afterEach(() => conn?.dispose());
 

@@ -10,6 +10,8 @@ const details: VmDetails = {
   state: 'stopped',
   osType: 'linux',
   osLabel: 'Linux (modern, 64-bit)',
+  group: '/',
+  tags: [],
   description: 'a web server',
   cpus: 2,
   memoryMiB: 2048,

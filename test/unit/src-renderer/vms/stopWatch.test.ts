@@ -4,7 +4,7 @@ import type { TaskInfo, VmSummary } from '../../../../src-renderer/api/apiTypes.
 import { nextStopCheck, unansweredStop, UNANSWERED_STOP_MS } from '../../../../src-renderer/vms/stopWatch.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
-const vm = (id: string, state: VmSummary['state']): VmSummary => ({ id, name: `vm-${id}`, state, osType: 'linux', accelerator: 'tcg' });
+const vm = (id: string, state: VmSummary['state']): VmSummary => ({ id, name: `vm-${id}`, state, osType: 'linux', accelerator: 'tcg', group: '/', tags: [], notes: '' });
 const stopTask = (id: string, vmId: string, over: Partial<TaskInfo> = {}): TaskInfo => ({
   id,
   kind: 'vm.stop',

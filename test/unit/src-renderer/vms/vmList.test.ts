@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { OsTypeInfo, VmSummary } from '../../../../src-renderer/api/apiTypes.js';
 import { applyStateChange, filterVms, isListKey, keepSelection, nextSelection } from '../../../../src-renderer/vms/vmList.js';
 
-const vm = (id: string, name: string, state: VmSummary['state'] = 'stopped', osType = 'linux'): VmSummary => ({ id, name, state, osType, accelerator: 'tcg' });
+const vm = (id: string, name: string, state: VmSummary['state'] = 'stopped', osType = 'linux'): VmSummary => ({ id, name, state, osType, accelerator: 'tcg', group: '/', tags: [], notes: '' });
 const vms = [vm('1', 'debian', 'running'), vm('2', 'Windows Box', 'stopped', 'windows11'), vm('3', 'bsd', 'paused', 'freebsd')];
 const osTypes: OsTypeInfo[] = [{ id: 'windows11', label: 'Windows 11', family: 'windows', defaults: { cpus: 2, memoryMiB: 4096, diskGiB: 64, firmware: 'uefi', chipset: 'q35', diskBus: 'sata', nicModel: 'e1000e' } }];
 

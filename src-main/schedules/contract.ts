@@ -10,6 +10,8 @@ export const Every = z
   .string()
   .max(64)
   .superRefine((text, ctx) => {
+    // A text over the limit has its issue already; the duration's message would echo it.
+    if (text.length > 64) return;
     const r = parseDuration(text);
     if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
   });

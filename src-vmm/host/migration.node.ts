@@ -5,6 +5,7 @@
 import { HangarError, toHangarError } from '../base/errors.js';
 import type { QmpClient } from '../qmp/client.node.js';
 import { topNodeOf } from '../qmp/block.js';
+import type { QmpMigrationInfo } from '../qmp/types.js';
 import { migrationCapabilities, migrationOutcome, migrationParameters, migrationProgress, mirrorArgs, mirrorJobId, nbdClientNode, nbdExportArgs, nbdExportId, nbdNodeName, nbdServerArgs } from '../qmp/migration.js';
 
 export interface MigrateOutInput {
@@ -83,7 +84,7 @@ export async function migrateOut(qmp: QmpClient, input: MigrateOutInput, ctx: Ct
       if (info.status === 'completed') {
         completed = true;
         ctx.progress(1, 'the target has the machine');
-        return { ...migrationOutcome(info), mirroredBytes };
+        return { ...migrationOutcome(await settledInfo(qmp, info)), mirroredBytes };
       }
       if (info.status === 'failed' || info.status === 'cancelled') {
         throw new HangarError('QEMU_FAILED', `the migration failed: ${info['error-desc'] ?? info.status}`);
@@ -98,6 +99,19 @@ export async function migrateOut(qmp: QmpClient, input: MigrateOutInput, ctx: Ct
     for (const id of started) await endMirror(qmp, id, !completed, ctx.log);
     for (const n of nodes) await qmp.execute('blockdev-del', { 'node-name': n }).catch((e: unknown) => ctx.log(`cannot remove ${n}: ${toHangarError(e).message}`));
   }
+}
+
+/**
+ * QEMU sets a migration's state to completed a moment before it records its total time and downtime
+ * (`query-migrate` then reports 0 for both): asks again, bounded, until they are there.
+ */
+async function settledInfo(qmp: QmpClient, info: QmpMigrationInfo): Promise<QmpMigrationInfo> {
+  let latest = info;
+  for (let i = 0; i < 40 && !(latest['total-time'] ?? 0); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    latest = await qmp.execute('query-migrate');
+  }
+  return latest;
 }
 
 async function endMirror(qmp: QmpClient, id: string, force: boolean, log: (l: string) => void): Promise<void> {

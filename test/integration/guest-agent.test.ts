@@ -55,7 +55,7 @@ describe('the guest agent', () => {
     assert.equal(shown.guest.osName, 'Hangar test guest (busybox)');
     const listed = (await ok('list', '--json')).json.vms.find((v: { name: string }) => v.name === 'agent');
     assert.deepEqual(listed.guest, shown.guest, 'list says the same');
-    assert.match((await ok('list')).stdout, /agent\s+running\s+linux\s+\w+\s+testguest 10\.0\.2\.15/);
+    assert.match((await ok('list')).stdout, /agent\s+running\s+linux\s+\w+\s+\/\s+testguest 10\.0\.2\.15/);
     assert.match((await ok('show', 'agent')).stdout, /guest: +testguest; Hangar test guest \(busybox\); 10\.0\.2\.15/);
 
     // exec: the guest's output on ours, its exit status as ours.

@@ -50,7 +50,7 @@ describe('inventory database', () => {
       assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
       assert.ok(Number(db.pragma('busy_timeout', { simple: true })) >= 1000);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['images', 'library_images', 'network_reservations', 'networks', 'quarantine', 'snapshots', 'tasks', 'vm_current_snapshot', 'vms']);
+      assert.deepEqual(tables, ['images', 'library_images', 'network_reservations', 'networks', 'quarantine', 'remotes', 'scheduled_snapshots', 'snapshot_schedules', 'snapshots', 'tasks', 'vm_current_snapshot', 'vms']);
       assert.ok(lines.some((l) => new RegExp(`schema 0 → ${LATEST_VERSION}`).test(l)), lines.join('\n'));
     } finally {
       db.close();

@@ -296,6 +296,9 @@ export function MainWindow() {
   const paused = selected?.state === 'paused';
   // A narrow window: icon-only tool buttons (the name in a tooltip) and a narrower VM list.
   const compact = useMediaQuery(useTheme().breakpoints.down('md'));
+  // The toolbar's twelve buttons need about 1,200 px with their names: below 1,280 px they show icons
+  // (the name in a tooltip and as the accessible name) and the list gives the details some room.
+  const iconTools = useMediaQuery('(max-width: 1279.95px)');
   // Below 700 px the toolbar's buttons need the title's room: it stays for screen readers only.
   const tiny = useMediaQuery('(max-width: 699.95px)');
   const withSelected = (f: (vm: VmSummary) => unknown) => () => {
@@ -314,8 +317,8 @@ export function MainWindow() {
           >
             Hangar
           </Typography>
-          <ToolButton compact={compact} icon={<AddIcon />} label="New" tip={`New virtual machine (${shortcutLabel('newVm')})`} onClick={() => setWizardOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
-          <ToolButton compact={compact}
+          <ToolButton compact={iconTools} icon={<AddIcon />} label="New" tip={`New virtual machine (${shortcutLabel('newVm')})`} onClick={() => setWizardOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
+          <ToolButton compact={iconTools}
             icon={<UnarchiveIcon />}
             label="Import"
             accessibleName="Import appliance…"
@@ -323,7 +326,7 @@ export function MainWindow() {
             onClick={() => openImport(null)}
             blockedBy={online ? null : OFFLINE_REASON}
           />
-          <ToolButton compact={compact}
+          <ToolButton compact={iconTools}
             icon={<ArchiveIcon />}
             label="Export"
             accessibleName="Export appliance…"
@@ -331,17 +334,17 @@ export function MainWindow() {
             onClick={openExport}
             blockedBy={!online ? OFFLINE_REASON : selected ? null : 'Select a virtual machine first'}
           />
-          <ToolButton compact={compact} icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} blockedBy={!online ? OFFLINE_REASON : selected ? null : 'Select a virtual machine first'} />
-          <ToolButton compact={compact} icon={<ContentCopyIcon />} label="Clone" onClick={() => selected && openClone({ vmId: selected.id })} blockedBy={cloneBlock(selected, online)} />
+          <ToolButton compact={iconTools} icon={<SettingsIcon />} label="Settings" onClick={() => setSettingsOpen(true)} blockedBy={!online ? OFFLINE_REASON : selected ? null : 'Select a virtual machine first'} />
+          <ToolButton compact={iconTools} icon={<ContentCopyIcon />} label="Clone" onClick={() => selected && openClone({ vmId: selected.id })} blockedBy={cloneBlock(selected, online)} />
           <Divider orientation="vertical" flexItem sx={{ mx: compact ? 0.5 : 1, borderColor: 'rgba(255,255,255,0.3)' }} />
-          <ToolButton compact={compact} icon={<PlayArrowIcon data-icon="play" />} label="Start" onClick={withSelected(start)} blockedBy={blockReason('start')} />
-          <ToolButton compact={compact}
+          <ToolButton compact={iconTools} icon={<PlayArrowIcon data-icon="play" />} label="Start" onClick={withSelected(start)} blockedBy={blockReason('start')} />
+          <ToolButton compact={iconTools}
             icon={paused ? <PlayArrowIcon data-icon="play" /> : <PauseIcon data-icon="pause" />}
             label={paused ? 'Resume' : 'Pause'}
             onClick={withSelected(pauseOrResume)}
             blockedBy={blockReason(paused ? 'resume' : 'pause')}
           />
-          <ToolButton compact={compact} icon={<StopIcon />} label="Stop" tip="Shut down: press the guest's ACPI power button" onClick={withSelected(stop)} blockedBy={blockReason('stop')} />
+          <ToolButton compact={iconTools} icon={<StopIcon />} label="Stop" tip="Shut down: press the guest's ACPI power button" onClick={withSelected(stop)} blockedBy={blockReason('stop')} />
           <Tooltip title={online ? 'Power off, reset, save state' : OFFLINE_REASON}>
             <span>
               <IconButton
@@ -396,10 +399,10 @@ export function MainWindow() {
               <ListItemText primary="Power off…" />
             </MenuItem>
           </Menu>
-          <ToolButton compact={compact} icon={<DeleteIcon />} label="Delete" tip="Delete the virtual machine (Del)" onClick={() => setDeleteOpen(true)} blockedBy={blockReason('delete')} />
+          <ToolButton compact={iconTools} icon={<DeleteIcon />} label="Delete" tip="Delete the virtual machine (Del)" onClick={() => setDeleteOpen(true)} blockedBy={blockReason('delete')} />
           <Box sx={{ flex: 1 }} />
-          <ToolButton compact={compact} icon={<StorageIcon />} label="Media" tip="Disk images and ISOs: sizes, chains, who uses them; resize and compact" onClick={() => setMediaOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
-          <ToolButton compact={compact} icon={<LanIcon />} label="Networks" tip="Hangar's networks: NAT, host-only, internal, bridged" onClick={() => setNetworksOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
+          <ToolButton compact={iconTools} icon={<StorageIcon />} label="Media" tip="Disk images and ISOs: sizes, chains, who uses them; resize and compact" onClick={() => setMediaOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
+          <ToolButton compact={iconTools} icon={<LanIcon />} label="Networks" tip="Hangar's networks: NAT, host-only, internal, bridged" onClick={() => setNetworksOpen(true)} blockedBy={online ? null : OFFLINE_REASON} />
           <Tooltip title={tasksOpen ? 'Hide tasks' : 'Show tasks'}>
             <IconButton color="inherit" onClick={() => setTasksOpen((o) => !o)} aria-label="Tasks" aria-pressed={tasksOpen}>
               <Badge badgeContent={running} color="secondary">
@@ -411,7 +414,7 @@ export function MainWindow() {
       </AppBar>
       {status.kind !== 'open' && <ConnectionBanner status={status} onRetry={() => api.retryNow()} />}
       <Box sx={{ flex: 1, display: 'flex', minHeight: 0 }}>
-        <Paper component="nav" aria-label="Virtual machine list" square elevation={0} sx={{ width: compact ? 260 : 340, flexShrink: 0, borderRight: 1, borderColor: 'divider', display: 'flex', flexDirection: 'column' }}>
+        <Paper component="nav" aria-label="Virtual machine list" square elevation={0} sx={{ width: compact ? 260 : iconTools ? 300 : 340, flexShrink: 0, borderRight: 1, borderColor: 'divider', display: 'flex', flexDirection: 'column' }}>
           {tickedVms.length > 0 && <BulkBar vms={tickedVms} online={online} onClear={() => setTicked(new Set())} onDone={reloadSoon} />}
           <Box sx={{ flex: 1, minHeight: 0 }}>
           <VmList

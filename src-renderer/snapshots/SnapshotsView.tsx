@@ -344,7 +344,7 @@ function ActionButton({ label, icon, allowed, onClick, primary, compact }: { lab
     );
   }
   const button = (
-    <Button size="small" variant={primary ? 'contained' : 'text'} startIcon={icon} onClick={onClick} disabled={!allowed.ok}>
+    <Button size="small" variant={primary ? 'contained' : 'text'} startIcon={icon} onClick={onClick} disabled={!allowed.ok} sx={{ whiteSpace: 'nowrap', flexShrink: 0 }}>
       {label}
     </Button>
   );

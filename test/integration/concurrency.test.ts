@@ -165,9 +165,13 @@ describe('conflicting operations on one VM', () => {
     await ok('snapshot', 'take', 'big', '--name', 'S1');
     const before = await show('big');
     assert.equal(before.disks[0].chain.length, 2);
-    // S1's image has no backing: deleting it copies its 256 MiB into the current overlay (qemu-img rebase).
+    // The current state rewrites the first 128 MiB with the same bytes: deleting S1 then commits those
+    // 128 MiB down into S1's image (cheaper than copying S1's 256 MiB up; qemu-img commit), long
+    // enough to be caught in the middle.
+    const w = spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 0 128M', before.disks[0].path], { encoding: 'utf8' });
+    assert.equal(w.status, 0, w.stderr);
     const del = h('snapshot', 'delete', 'big', 'S1');
-    const pid = await freezeQemuImg('rebase', home);
+    const pid = await freezeQemuImg('commit', home);
     try {
       await runningTask('snapshot.delete', 'big');
       const busy = BUSY('big', 'deleting a snapshot', 'snapshot.delete');

@@ -160,6 +160,9 @@ async function shutdownOwner(p: ParsedCommand): Promise<number> {
   }
   try {
     const r = await api.call('owner.shutdown', { force });
+    // Powered off means gone: the VMs' hosts end a moment after their QEMUs (bounded wait), so that
+    // nothing of them answers once this returns.
+    for (let i = 0; i < 150 && r.stoppedVms.length && (await vmHostsRunning()); i++) await new Promise((res) => setTimeout(res, 100));
     print(p, { stopped: true, ...r }, () => (r.stoppedVms.length ? `owner stopped; powered off: ${r.stoppedVms.join(', ')}` : 'owner stopped'));
     return 0;
   } finally {

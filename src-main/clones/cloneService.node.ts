@@ -129,6 +129,7 @@ export class CloneService {
         provisionVm(this.d.provision, {
           id,
           name: req.name,
+          placement: { group: source.group, tags: source.tags },
           // A UEFI machine takes the variables of the state it is cloned from.
           nvramFrom: snap && existsSync(join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`)) ? join(vmPaths(this.d.home, source.id).snapshots, `${snap.id}.nvram.fd`) : vmPaths(this.d.home, source.id).nvram,
           // And its TPM's state: a copy of its own, linked or not (a TPM is never shared with the source).
@@ -223,6 +224,7 @@ export class CloneService {
         provisionVm(this.d.provision, {
           id,
           name: req.name,
+          placement: { group: source.group, tags: source.tags },
           nvramFrom: srcPaths.nvram,
           tpmFrom: srcPaths.tpmState,
           fill: async (paths) => {

@@ -54,6 +54,8 @@ export interface ProvisionRequest {
    * disks): the folder is used as it is, and a failure removes all but these files.
    */
   returning?: { keep: string[] };
+  /** the group and tags the new VM takes (a clone's are its source's, as VirtualBox places a clone) */
+  placement?: { group: string; tags: string[] };
 }
 
 export async function provisionVm(d: ProvisionDeps, req: ProvisionRequest): Promise<VmRow> {
@@ -75,9 +77,10 @@ export async function provisionVm(d: ProvisionDeps, req: ProvisionRequest): Prom
       const other = d.inventory.vms.findByName(req.name);
       if (other) throw new HangarError('ALREADY_EXISTS', `a VM named '${other.name}' already exists`, { details: { issues: [{ path: 'name', message: `a VM named '${other.name}' already exists` }] } });
       const row = d.inventory.vms.insert({ config: made.config, state: 'stopped' });
+      if (req.placement) d.inventory.vms.setPlacement(row.id, req.placement);
       for (const img of made.images) d.inventory.images.add({ ...img, vmId: req.id });
       made.record?.(d.inventory);
-      return row;
+      return req.placement ? { ...row, ...req.placement } : row;
     });
   } catch (e) {
     if (req.returning) removeAllBut(paths.dir, new Set([...req.returning.keep, paths.disks]));

@@ -13,38 +13,10 @@ import Database from 'better-sqlite3';
 import { runCli, tempHome, waitUntil, type CliResult } from '../helpers/cli.node.js';
 import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
 import { homePaths } from '../../src-main/home.js';
+import { freezeQemuImg, processes, thaw } from '../helpers/processes.node.js';
 
 const BUSY = (vm: string, what: string, kind: string) =>
   new RegExp(`^hangar: VM '${vm}' is busy ${what} \\(${kind.replace(/\./g, '\\.')}, \\d+% done\\): try again when it has finished\\n$`);
-
-/** The command line of every process, by pid (processes that end meanwhile are left out). */
-function processes(): { pid: number; argv: string[] }[] {
-  const out: { pid: number; argv: string[] }[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      if (argv.length) out.push({ pid: Number(name), argv });
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-/** SIGSTOPs the first qemu-img `sub` command working on a file under `under`, as soon as it runs. */
-async function freezeQemuImg(sub: string, under: string, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const p = processes().find((x) => x.argv[0]!.endsWith('qemu-img') && x.argv[1] === sub && x.argv.some((a) => a.startsWith(under)));
-    if (p) {
-      process.kill(p.pid, 'SIGSTOP');
-      return p.pid;
-    }
-    await new Promise((r) => setImmediate(r));
-  }
-  throw new Error(`no 'qemu-img ${sub}' on ${under} appeared within ${timeoutMs} ms`);
-}
 
 /**
  * Runs `op` until its `qemu-img sub` is caught and frozen (a short step, such as creating an overlay,
@@ -67,13 +39,6 @@ async function runFrozen<T>(op: () => Promise<T>, sub: string, under: string, at
   throw new Error(`'qemu-img ${sub}' was never caught running in ${attempts} attempts`);
 }
 
-function thaw(pid: number): void {
-  try {
-    process.kill(pid, 'SIGCONT');
-  } catch {
-    /* it has ended */
-  }
-}
 
 describe('conflicting operations on one VM', () => {
   const { home, cleanup } = tempHome('hangar-concurrency-');

@@ -79,6 +79,12 @@ describe('groups, tags, notes and bulk actions on 1,000 VMs', () => {
     assert.deepEqual(shown.tags, ['nginx', 'prod'], 'untag without regard to case; a tag it has is not added twice');
     assert.deepEqual((await list('--group', '/lab')).map((v) => v.name), ['vm-00042']);
     assert.deepEqual((await list('--search', 'proxy')).map((v) => v.name), ['vm-00042']);
+    // A clone is placed where its source is, with its tags (as VirtualBox places a clone).
+    const clone = (await ok('clone', 'vm-00042', '--name', 'vm-00042-copy', '--json')).json;
+    assert.equal(clone.group, '/lab/web');
+    assert.deepEqual(clone.tags, ['nginx', 'prod']);
+    assert.deepEqual((await list('--group', '/lab')).map((v) => v.name), ['vm-00042', 'vm-00042-copy']);
+    await ok('delete', 'vm-00042-copy');
     await ok('modify', 'vm-00042', '--group', '/');
     assert.equal((await list('--group', '/lab')).length, 0, 'a group without VMs is gone');
   });

@@ -3,12 +3,15 @@
 // whose guest wrote random data and then zeroed it is compacted offline: its allocation drops,
 // qemu-img check is clean, and the guest boots again with its data intact. Growing a disk with a
 // snapshot keeps the snapshot's size, which a restore brings back; every image stays clean. Bad input
-// (shrink, unknown disk, compact while running) is one line and changes nothing. One busybox guest, two boots.
+// (shrink, unknown disk, compact while running) is one line and changes nothing; a cancelled compact
+// leaves the disk as it was. One busybox guest, two boots.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { cliIn, tempHome } from '../helpers/cli.node.js';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { cliIn, cliPath, tempHome, waitUntil } from '../helpers/cli.node.js';
+import { freezeQemuImg, thaw } from '../helpers/processes.node.js';
 import { guestCommands } from '../helpers/guestCommands.node.js';
 import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
 
@@ -115,5 +118,33 @@ describe('media: resize and compact a real guest\'s disk', () => {
     assert.equal(qemuImgInfo(restored)['virtual-size'], 32 * M);
     assert.match(qemuImgCheck(restored), /No errors were found/);
     assert.deepEqual(((await ok('media', 'list', '--unused', '--json')).json as { media: unknown[] }).media, [], 'nothing left behind');
+  });
+
+  test('a cancelled compact leaves the disk as it was: same file, no leftover, a clean image', async () => {
+    const big = (await ok('create', '--name', 'big', '--disk', '256M', '--nic', 'none', '--json')).json as { disks: { path: string }[] };
+    const path = big.disks[0]!.path;
+    assert.equal(spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 0 64M', path]).status, 0);
+    const before = statSync(path);
+    const child = spawn(process.execPath, [cliPath, 'disk', 'compact', 'big', 'disk0'], { env: { ...process.env, HANGAR_HOME: home } });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+    // The rewrite is held (SIGSTOP) while the cancel arrives: certainly during it, not a race.
+    const pid = await freezeQemuImg('convert', home);
+    child.kill('SIGINT');
+    await waitUntil('the compact task to end', async () => {
+      const tasks = ((await ok('tasks', '--json')).json as { tasks: { kind: string; vm: string | null; state: string }[] }).tasks;
+      return tasks.some((t) => t.kind === 'disk.compact' && t.vm === 'big' && t.state !== 'running') || undefined;
+    }, 60_000, 100).finally(() => thaw(pid));
+    assert.equal(await exited, 1, err);
+    assert.match(err, /cancel/);
+    const tasks = ((await ok('tasks', '--json')).json as { tasks: { kind: string; vm: string | null; state: string }[] }).tasks;
+    assert.equal(tasks.find((t) => t.kind === 'disk.compact' && t.vm === 'big')?.state, 'cancelled');
+    const after = statSync(path);
+    assert.deepEqual([after.ino, after.size, after.mtimeMs], [before.ino, before.size, before.mtimeMs], 'the disk is the same file, untouched');
+    assert.deepEqual(readdirSync(dirname(path)).filter((f) => f.includes('.compact')), [], 'no half-written image is left');
+    assert.match(qemuImgCheck(path), /No errors were found/);
+    assert.equal(spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'read -P 0x5a 0 64M', path]).status, 0, 'the data is there');
+    await ok('delete', 'big');
   });
 });

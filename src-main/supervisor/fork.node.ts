@@ -1,6 +1,7 @@
 // The fork adapter: how the owner starts a VMM host process. Under Node it is child_process.fork;
 // the Electron main process supplies a utilityProcess-based forker with the same interface.
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HangarError } from '../../src-vmm/base/errors.js';
 
@@ -9,7 +10,14 @@ export interface HostForker {
   fork(specPath: string, logFd: number): Promise<{ pid: number }>;
 }
 
-export const hostEntry = fileURLToPath(new URL('../../src-vmm/host/main.node.js', import.meta.url));
+/**
+ * The VMM host's entry: the build's one-file bundle of src-vmm/host (`npm run build:host`), else its
+ * modules. A VM's start waits for its host: one file instead of some 50 modules and zod's 120 halves
+ * the CPU time the host needs before it can start QEMU (see the README, "Start").
+ */
+export const hostBundle = fileURLToPath(new URL('../../src-vmm/host/bundle.node.mjs', import.meta.url));
+export const hostModules = fileURLToPath(new URL('../../src-vmm/host/main.node.js', import.meta.url));
+export const hostEntry = existsSync(hostBundle) ? hostBundle : hostModules;
 
 export function nodeHostForker(entry: string = hostEntry): HostForker {
   return {

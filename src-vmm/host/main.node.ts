@@ -14,6 +14,7 @@ const spec = HostSpec.parse(JSON.parse(readFileSync(specPath, 'utf8')));
 process.umask(0o077);
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} vm=${spec.vmId} pid=${process.pid} ${line}\n`);
 process.title = `hangar-vmm ${spec.vmName}`;
+log(`VMM host started from ${process.argv[1]}`);
 
 // The owner may go away: this process must not die with it.
 process.on('SIGHUP', () => log('SIGHUP ignored'));

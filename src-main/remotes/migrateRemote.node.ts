@@ -11,10 +11,9 @@ import { HangarError } from '../../src-vmm/base/errors.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import { readDomainXml } from './domainXml.js';
 import { migrateArgs, migrationProgress, movedDisksXml, onThisMachine, parseJobStats, type JobStats, type RemoteMigrateOptions } from './migrateModel.js';
-import { readDomainState } from './model.js';
+import { readDomainState, virshError } from './model.js';
 import type { RemoteService } from './remoteService.node.js';
 import { spawnVirsh, virsh } from './virsh.node.js';
-import { virshError } from './model.js';
 
 export interface RemoteMigrationDeps {
   remotes: RemoteService;
@@ -69,9 +68,11 @@ export class RemoteMigration {
     const ref = `${src.name}/${domain}`;
     if (dst.name === src.name) throw new HangarError('INVALID_INPUT', `'${ref}' is on remote '${src.name}' already: name another remote with --to`);
     if (this.moving.has(ref.toLowerCase())) throw new HangarError('STATE_CONFLICT', `'${ref}' is being migrated already`);
-    const state = readDomainState(await virsh(src.uri, ['domstate', domain]).catch(() => {
-      throw new HangarError('NOT_FOUND', `no domain '${domain}' on remote '${src.name}'`);
-    }));
+    const state = readDomainState(
+      await virsh(src.uri, ['domstate', domain]).catch((e: unknown) => {
+        throw /failed to get domain|domain not found/i.test((e as Error).message) ? new HangarError('NOT_FOUND', `no domain '${domain}' on remote '${src.name}'`) : e;
+      }),
+    );
     if (state !== 'running' && state !== 'paused') throw new HangarError('STATE_CONFLICT', `domain '${domain}' on remote '${src.name}' is ${state}: only a running domain is migrated live`);
     if (await exists(dst.uri, domain)) throw new HangarError('ALREADY_EXISTS', `a domain named '${domain}' exists on remote '${dst.name}' already`);
     const uuid = (await virsh(src.uri, ['domuuid', domain])).trim();
@@ -181,7 +182,8 @@ export class RemoteMigration {
         const s = await virsh(uri, ['domjobinfo', '--rawstats', domain], { timeoutMs: 30_000 }).then(parseJobStats, () => undefined);
         if (s?.active) {
           if (!downtimeSet && s.dataTotal > 0) {
-            downtimeSet = await virsh(uri, ['migrate-setmaxdowntime', domain, String(maxDowntimeMs)]).then(() => true, () => false);
+            downtimeSet = true;
+            await virsh(uri, ['migrate-setmaxdowntime', domain, String(maxDowntimeMs)]).catch((e: unknown) => this.d.log(`remote migrate ${domain}: could not set the maximum downtime: ${(e as Error).message}`));
           }
           if (s.dataTotal > 0) last = s;
           const pr = migrationProgress(s, fraction);

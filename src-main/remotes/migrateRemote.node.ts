@@ -100,7 +100,9 @@ export class RemoteMigration {
           task.phase(moves.length ? 'copying the disks and memory' : 'copying the memory');
           const args = migrateArgs(domain, dst.uri, { copyStorage: input.copyStorage, sameMachine, ...(input.bandwidthMiBs !== undefined ? { bandwidthMiBs: input.bandwidthMiBs } : {}), ...(xmlFile ? { xmlFile } : {}) });
           const started = Date.now();
-          const last = await this.run(src.uri, domain, args, input.maxDowntimeMs, task);
+          // QEMU's limit, set on the source before the job (the job takes it; it stays for later migrations)
+          if (input.maxDowntimeMs !== undefined) await virsh(src.uri, ['migrate-setmaxdowntime', domain, String(input.maxDowntimeMs)], { signal: task.signal });
+          const last = await this.run(src.uri, domain, args, task);
           const totalWall = Date.now() - started;
           // libvirt's account of the finished job, on the target (the source's domain is gone)
           const done = await virsh(dst.uri, ['domjobinfo', '--completed', '--rawstats', domain]).then(parseJobStats, () => undefined);
@@ -158,7 +160,7 @@ export class RemoteMigration {
   }
 
   /** Runs `virsh migrate`, polling the source's job for progress; a cancel aborts libvirt's job. Returns the last running stats. */
-  private async run(uri: string, domain: string, args: string[], maxDowntimeMs: number | undefined, task: { signal: AbortSignal; progress: (f: number, m?: string) => void }): Promise<JobStats | undefined> {
+  private async run(uri: string, domain: string, args: string[], task: { signal: AbortSignal; progress: (f: number, m?: string) => void }): Promise<JobStats | undefined> {
     const child = spawnVirsh(uri, args);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
@@ -173,7 +175,6 @@ export class RemoteMigration {
     void ended.then(() => (finished = true));
     let last: JobStats | undefined;
     let fraction = 0;
-    let downtimeSet = maxDowntimeMs === undefined;
     while (!finished) {
       if (task.signal.aborted) {
         // libvirt's own cancel; until the job has begun there is nothing to abort yet: try again
@@ -181,10 +182,6 @@ export class RemoteMigration {
       } else {
         const s = await virsh(uri, ['domjobinfo', '--rawstats', domain], { timeoutMs: 30_000 }).then(parseJobStats, () => undefined);
         if (s?.active) {
-          if (!downtimeSet && s.dataTotal > 0) {
-            downtimeSet = true;
-            await virsh(uri, ['migrate-setmaxdowntime', domain, String(maxDowntimeMs)]).catch((e: unknown) => this.d.log(`remote migrate ${domain}: could not set the maximum downtime: ${(e as Error).message}`));
-          }
           if (s.dataTotal > 0) last = s;
           const pr = migrationProgress(s, fraction);
           fraction = pr.fraction;

@@ -111,7 +111,9 @@ describe('remotes: live migration between two libvirt hosts', () => {
 
   test('a cancel during a throttled migration: it runs on at A, and B has nothing', async () => {
     const before = Math.max(...counts(await serial('a')));
-    const { child, ended, stderr, task } = await slowMigration();
+    const { child, ended, stderr, task } = await slowMigration('--max-downtime', '123');
+    // libvirt's job has the limit asked for (a running job's downtime is its maximum)
+    assert.match(await a.virsh(['domjobinfo', '--rawstats', DOMAIN]), /^downtime: 123$/m);
     assert.match(task.message, /MiB sent, .* MiB to go/);
     assert.equal(task.subject, `a/${DOMAIN} → b`);
     // the incoming domain is on B meanwhile

@@ -138,7 +138,8 @@ export const COMMANDS: CommandSpec[] = [
     name: 'migrate',
     args: ['VM'],
     flags: {
-      to: { kind: 'string', value: 'ssh://[user@]host[:port][/HOME]|home:/PATH', help: 'the target Hangar: through SSH (its home at /HOME, else its default), or another home on this machine' },
+      to: { kind: 'string', value: 'ssh://[user@]host[:port][/HOME]|home:/PATH|REMOTE', help: 'the target Hangar: through SSH (its home at /HOME, else its default), or another home on this machine; for a remote VM (REMOTE/NAME), another remote' },
+      pool: { kind: 'string', value: 'POOL', help: "a remote VM with --copy-storage: the target's storage pool (default: the source pool's name, else 'default', else the only one)" },
       'copy-storage': { kind: 'bool', help: "copy the disks to the target's folder while the VM runs (without it, the target uses them where they are: shared storage)" },
       'max-downtime': { kind: 'int', value: 'MS', help: 'the longest the guest may stand still at the switch-over (default 300)' },
       bandwidth: { kind: 'number', value: 'MiB/s', help: 'limit the migration stream (default: as fast as it goes)' },

@@ -738,6 +738,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     }
     case 'migrate': {
       if (req.kind !== 'migrate') break;
+      if (p.flags.pool !== undefined) throw usageError('--pool is for a remote VM (REMOTE/NAME) with --copy-storage');
       const r = await withProgress(p, 'migrating', (opts) => api.call('vm.migrate', req.input, opts));
       print(p, r, () => formatMigrated(r));
       return 0;

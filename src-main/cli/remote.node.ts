@@ -6,13 +6,14 @@ import type { HangarApi } from '../api/contract.js';
 import { formatRemoteSnapshotTree, splitRemoteRef } from '../remotes/model.js';
 import { usageError, type ParsedCommand } from './args.js';
 import { formatTable } from './output.js';
+import { formatMigrated, migrateRequest } from './migrate.node.js';
 import { TerminalFilter } from './terminalFilter.js';
 
 type Api = Client<HangarApi>;
 type Print = (p: ParsedCommand, value: unknown, human: () => string) => void;
 type WithProgress = <T>(p: ParsedCommand, label: string, call: (opts: { signal: AbortSignal; onProgress: (pr: Progress) => void }) => Promise<T>) => Promise<T>;
 
-const REMOTE_VM_COMMANDS = ['start', 'stop', 'pause', 'resume', 'reset', 'serial', 'send', 'snapshot take', 'snapshot list', 'snapshot restore', 'snapshot delete', 'show'];
+const REMOTE_VM_COMMANDS = ['start', 'stop', 'pause', 'resume', 'reset', 'serial', 'send', 'snapshot take', 'snapshot list', 'snapshot restore', 'snapshot delete', 'show', 'migrate'];
 
 export async function runRemoteCommand(api: Api, p: ParsedCommand, print: Print, withProgress: WithProgress): Promise<number | undefined> {
   switch (p.command) {
@@ -111,6 +112,15 @@ export async function runRemoteCommand(api: Api, p: ParsedCommand, print: Print,
     case 'snapshot restore': {
       const r = await api.call('remote.snapshotRevert', { ref, snapshot: p.args[1]! });
       print(p, r, () => `${ref}: restored '${p.args[1]}', now ${r.state}`);
+      return 0;
+    }
+    case 'migrate': {
+      // to another remote, by libvirt's own live migration (a task: remote.migrate)
+      const { target, copyStorage, maxDowntimeMs, bandwidthMiBs } = migrateRequest(p);
+      if (p.flags.pool !== undefined && !copyStorage) throw usageError('--pool goes with --copy-storage');
+      const input = { ref, target, copyStorage, ...(typeof p.flags.pool === 'string' ? { pool: p.flags.pool } : {}), ...(maxDowntimeMs !== undefined ? { maxDowntimeMs } : {}), ...(bandwidthMiBs !== undefined ? { bandwidthMiBs } : {}) };
+      const r = await withProgress(p, 'migrating', (opts) => api.call('remote.migrate', input, opts));
+      print(p, r, () => formatMigrated(r));
       return 0;
     }
     case 'snapshot delete':

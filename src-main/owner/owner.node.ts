@@ -37,6 +37,7 @@ import { MediaService } from '../media/mediaService.node.js';
 import { UsbService } from '../usb/usbService.node.js';
 import { RemoteService } from '../remotes/remoteService.node.js';
 import { RemoteTransfer } from '../remotes/transfer.node.js';
+import { RemoteMigration } from '../remotes/migrateRemote.node.js';
 import { StatsService } from '../stats/statsService.node.js';
 import { Scheduler } from '../schedules/scheduler.node.js';
 import { systemClock, type Clock } from '../schedules/clock.js';
@@ -329,7 +330,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       media,
       usb,
       networks,
-      remotes: { service: remotes, transfer: remoteTransfer },
+      remotes: { service: remotes, transfer: remoteTransfer, migration: new RemoteMigration({ remotes, tasks, log }) },
       snapshots,
       clones,
       imports,

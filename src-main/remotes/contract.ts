@@ -1,6 +1,7 @@
 // The API of remotes (libvirt hosts), pure: spread into the owner's contract (api/contract.ts).
 import { z } from 'zod';
 import { method } from '../../src-vmm/base/rpc.js';
+import { MigrateResult } from '../migration/contract.js';
 
 const RemoteName = z.string().min(1, "a remote's name is needed").max(63);
 /** REMOTE/DOMAIN */
@@ -66,6 +67,21 @@ export const remoteApi = {
   ),
   /** a shut off domain of a remote becomes a Hangar VM (its disks downloaded); the domain stays */
   'remote.fetch': method(z.object({ ref: RemoteRef, name: z.string().min(1).max(200).optional() }).strict(), z.object({ id: z.string(), name: z.string() }), { long: true }),
+  /** live migration of a running domain to another remote, through libvirt's own (migrateRemote.node.ts); the result as `vm.migrate`'s, id the domain's UUID */
+  'remote.migrate': method(
+    z
+      .object({
+        ref: RemoteRef,
+        target: RemoteName,
+        copyStorage: z.boolean().default(false),
+        pool: z.string().min(1).max(200).optional(),
+        maxDowntimeMs: z.number().int().positive().max(3_600_000).optional(),
+        bandwidthMiBs: z.number().positive().max(1_000_000).optional(),
+      })
+      .strict(),
+    MigrateResult,
+    { long: true },
+  ),
 };
 
 export const remoteEvents = {

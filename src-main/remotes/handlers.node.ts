@@ -3,13 +3,15 @@ import type { Handlers } from '../../src-vmm/base/rpc.js';
 import type { remoteApi } from './contract.js';
 import type { RemoteService } from './remoteService.node.js';
 import type { RemoteTransfer } from './transfer.node.js';
+import type { RemoteMigration } from './migrateRemote.node.js';
 
 export interface RemoteDeps {
   service: RemoteService;
   transfer: RemoteTransfer;
+  migration: RemoteMigration;
 }
 
-export function createRemoteHandlers({ service: remotes, transfer }: RemoteDeps, inventoryChanged: () => void): Handlers<typeof remoteApi> {
+export function createRemoteHandlers({ service: remotes, transfer, migration }: RemoteDeps, inventoryChanged: () => void): Handlers<typeof remoteApi> {
   const progressOf = (ctx: { progress: (p: { fraction: number; message?: string }) => void }) => (fraction: number, message?: string) =>
     ctx.progress(message === undefined ? { fraction } : { fraction, message });
   return {
@@ -19,6 +21,7 @@ export function createRemoteHandlers({ service: remotes, transfer }: RemoteDeps,
       inventoryChanged();
       return { id: row.id, name: row.name };
     },
+    'remote.migrate': async (input, ctx) => migration.migrate(input, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     'remote.add': async ({ name, uri }, ctx) => remotes.add(name, uri, ctx.signal),
     'remote.list': async () => ({ remotes: remotes.list() }),
     'remote.remove': async ({ name }) => remotes.remove(name),

@@ -105,3 +105,10 @@ export function cliIn(home: string) {
   };
   return { h, ok };
 }
+
+/** Asserts a refusal: the exit code, the message, and that it is one line. */
+export function assertRefused(r: CliResult, code: number, message: RegExp): void {
+  if (r.code !== code || !message.test(r.stderr) || r.stderr.trim().split('\n').length !== 1) {
+    throw new Error(`expected exit ${code} with one line matching ${message}; got exit ${r.code}: ${r.stderr}`);
+  }
+}

@@ -3,6 +3,7 @@
 // temporary folder, with a directory storage pool there. URI: qemu:///system?socket=<dir>/sock/libvirt-sock.
 // Only the daemon's own pid is signalled; the domains it runs are destroyed through virsh first.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,12 @@ export interface LibvirtDaemon {
   stop(): Promise<void>;
 }
 
-export async function startLibvirtd(): Promise<LibvirtDaemon> {
+export interface LibvirtdOptions {
+  /** the ports QEMU listens on for an incoming migration (qemu.conf migration_port_min/max): two daemons side by side get distinct ranges */
+  migrationPorts?: [number, number];
+}
+
+export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<LibvirtDaemon> {
   // short: unix socket paths are limited to 107 bytes
   const dir = mkdtempSync(join(tmpdir(), 'lvd-'));
   chmodSync(dir, 0o755);
@@ -49,11 +55,16 @@ export async function startLibvirtd(): Promise<LibvirtDaemon> {
       'auth_unix_ro = "none"',
       'auth_unix_rw = "none"',
       `log_outputs = "3:file:${join(dir, 'libvirtd.log')}"`,
+      // a host of its own: libvirt refuses a migration between two daemons with the same host UUID ("the same host")
+      `host_uuid = "${randomUUID()}"`,
       '',
     ].join('\n'),
   );
   // QEMU runs as root (the test's files need no relabelling) and writes its stdio to a file (no virtlogd)
-  writeFileSync(join(dir, 'etc', 'qemu.conf'), ['user = "root"', 'group = "root"', 'dynamic_ownership = 0', 'security_driver = "none"', 'stdio_handler = "file"', ''].join('\n'));
+  // An incoming migration's ports. (libvirt refuses a loopback migration_address or migration_host here: the
+  // client says it, `virsh migrate --listen-address 127.0.0.1 --migrateuri tcp://127.0.0.1`.)
+  const migration = [...(opts.migrationPorts ? [`migration_port_min = ${opts.migrationPorts[0]}`, `migration_port_max = ${opts.migrationPorts[1]}`] : [])];
+  writeFileSync(join(dir, 'etc', 'qemu.conf'), ['user = "root"', 'group = "root"', 'dynamic_ownership = 0', 'security_driver = "none"', 'stdio_handler = "file"', ...migration, ''].join('\n'));
   const socket = join(sockDir, 'libvirt-sock');
   const uri = `qemu:///system?socket=${socket}`;
   const cache = join(tmpdir(), 'hangar-test-libvirt-cache');
@@ -119,4 +130,22 @@ export async function startLibvirtd(): Promise<LibvirtDaemon> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A domain of the test guest (busybox, test-disk.qcow2 at `disk`): TCG, its console on the serial port. cache='none' so that libvirt lets it migrate with its disk where both hosts see it. */
+export function testDomainXml(name: string, disk: string, memoryMiB = 256): string {
+  return `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>${memoryMiB}</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+  </devices>
+</domain>`;
 }

@@ -3,13 +3,15 @@ import type { Handlers } from '../../src-vmm/base/rpc.js';
 import type { remoteApi } from './contract.js';
 import type { RemoteService } from './remoteService.node.js';
 import type { RemoteTransfer } from './transfer.node.js';
+import type { RemoteDisplays } from './display.node.js';
 
 export interface RemoteDeps {
   service: RemoteService;
   transfer: RemoteTransfer;
+  displays: RemoteDisplays;
 }
 
-export function createRemoteHandlers({ service: remotes, transfer }: RemoteDeps, inventoryChanged: () => void): Handlers<typeof remoteApi> {
+export function createRemoteHandlers({ service: remotes, transfer, displays }: RemoteDeps, inventoryChanged: () => void): Handlers<typeof remoteApi> {
   const progressOf = (ctx: { progress: (p: { fraction: number; message?: string }) => void }) => (fraction: number, message?: string) =>
     ctx.progress(message === undefined ? { fraction } : { fraction, message });
   return {
@@ -29,6 +31,7 @@ export function createRemoteHandlers({ service: remotes, transfer }: RemoteDeps,
       await remotes.send(ref, text, enter);
       return null;
     },
+    'remote.display': async ({ ref }, ctx) => displays.issue(ref, ctx.signal),
     'remote.snapshotList': async ({ ref }) => remotes.snapshots(ref),
     'remote.snapshotTake': async ({ ref, name, description }, ctx) => remotes.snapshotTake(ref, name, description, ctx.signal),
     'remote.snapshotRevert': async ({ ref, snapshot }, ctx) => remotes.snapshotRevert(ref, snapshot, ctx.signal),

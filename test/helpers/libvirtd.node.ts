@@ -120,3 +120,22 @@ export async function startLibvirtd(): Promise<LibvirtDaemon> {
     },
   };
 }
+
+/** A busybox test guest as a libvirt domain (TCG, its disk virtio, a serial console); `vnc`: with a VNC display on loopback. */
+export function testDomainXml(name: string, disk: string, opts: { vnc?: boolean } = {}): string {
+  const display = opts.vnc ? `\n    <graphics type='vnc' autoport='yes' listen='127.0.0.1'><listen type='address' address='127.0.0.1'/></graphics>\n    <video><model type='vga'/></video>` : '';
+  return `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>${display}
+  </devices>
+</domain>`;
+}

@@ -10,28 +10,11 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempHome, waitUntil, type CliResult } from '../helpers/cli.node.js';
 import { guestShell } from '../helpers/guestShell.node.js';
-import { startLibvirtd, type LibvirtDaemon } from '../helpers/libvirtd.node.js';
+import { startLibvirtd, testDomainXml, type LibvirtDaemon } from '../helpers/libvirtd.node.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.node.js';
 import { fixturesDir } from '../helpers/paths.js';
 
 const DOMAIN = 'rg';
-
-function domainXml(disk: string): string {
-  return `<domain type='qemu'>
-  <name>${DOMAIN}</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
-    <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
-  </devices>
-</domain>`;
-}
 
 describe('remotes: libvirt hosts through virsh', () => {
   const { home, cleanup } = tempHome('hangar-remotes-');
@@ -58,7 +41,7 @@ describe('remotes: libvirt hosts through virsh', () => {
     copyFileSync(join(fixturesDir, 'test-disk.qcow2'), disk);
     await lv.virsh(['pool-refresh', lv.pool]);
     const xml = join(lv.dir, 'rg.xml');
-    (await import('node:fs')).writeFileSync(xml, domainXml(disk));
+    (await import('node:fs')).writeFileSync(xml, testDomainXml(DOMAIN, disk));
     await lv.virsh(['define', xml]);
   });
   after(async () => {

@@ -54,30 +54,31 @@ export class RemoteDisplays {
     if (!t) return null;
     this.tickets.delete(id);
     clearTimeout(t.timer);
-    return { open: () => this.open(t.route) };
-  }
-
-  private open(route: DisplayRoute): Duplex {
-    if (route.kind === 'tcp') return connect(route.port, route.host);
-    if (route.kind === 'unix') return connect(route.path);
-    const [cmd, ...args] = route.argv;
-    const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    child.on('error', (e) => stream.destroy(e));
-    child.on('exit', (code) => {
-      if (code) this.log(`remote display: the ssh tunnel ended (${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`);
-      stream.destroy();
-    });
-    stream.on('close', () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    });
-    return stream;
+    return { open: () => openDisplayRoute(t.route, this.log) };
   }
 
   dispose(): void {
     for (const t of this.tickets.values()) clearTimeout(t.timer);
     this.tickets.clear();
   }
+}
+
+/** The VNC stream along a route: a socket, or the ssh child's stdio (killed when the stream closes). */
+export function openDisplayRoute(route: DisplayRoute, log: (line: string) => void): Duplex {
+  if (route.kind === 'tcp') return connect(route.port, route.host);
+  if (route.kind === 'unix') return connect(route.path);
+  const [cmd, ...args] = route.argv;
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  child.on('error', (e) => stream.destroy(e));
+  child.on('exit', (code) => {
+    if (code) log(`remote display: the ssh tunnel ended (${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`);
+    stream.destroy();
+  });
+  stream.on('close', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  });
+  return stream;
 }

@@ -127,7 +127,7 @@ export function RemoteVmPane({ remoteRef }: { remoteRef: string }) {
       <Box sx={{ height: 4 }}>{busy && <LinearProgress aria-label={`${ACTION_LABEL[busy]} under way`} />}</Box>
       {host && !connected && (
         <Alert severity="warning" role="status" sx={{ mx: 2, mb: 1, overflowWrap: 'anywhere' }}>
-          {remote} is disconnected{host.error ? `: ${host.error}` : ''}. Hangar reconnects when the host answers.
+          {remote} is disconnected{host.error ? ` (${host.error})` : ''}. Hangar reconnects when the host answers.
         </Alert>
       )}
       {error && (

@@ -33,7 +33,7 @@ function RemoteHost({ remote, selected, onSelect }: { remote: RemoteItem } & Sel
       </Box>
       {!connected && (
         <Alert severity="warning" sx={{ mx: 1, mt: 0.5, py: 0, wordBreak: 'break-word', overflowWrap: 'anywhere' }}>
-          Disconnected{remote.error ? `: ${remote.error}` : ''}. Hangar reconnects when the host answers.
+          {remote.error ? (/^disconnected/i.test(remote.error) ? remote.error : `Disconnected: ${remote.error}`) : 'Disconnected'}. Hangar reconnects when the host answers.
         </Alert>
       )}
       {connected && (

@@ -38,6 +38,8 @@ import { UsbService } from '../usb/usbService.node.js';
 import { RemoteService } from '../remotes/remoteService.node.js';
 import { RemoteTransfer } from '../remotes/transfer.node.js';
 import { RemoteMigration } from '../remotes/migrateRemote.node.js';
+import { RemoteDisplays } from '../remotes/display.node.js';
+import type { VncTarget } from '../web/server.node.js';
 import { StatsService } from '../stats/statsService.node.js';
 import { Scheduler } from '../schedules/scheduler.node.js';
 import { systemClock, type Clock } from '../schedules/clock.js';
@@ -53,8 +55,8 @@ export interface Owner {
   connect(transport: Transport): void;
   /** resolves when someone asked the owner to shut down */
   readonly shutdownRequested: Promise<void>;
-  /** the VNC unix socket of a running VM, or null */
-  vncSocketFor(vmId: string): string | null;
+  /** the VNC unix socket of a running VM, a remote domain's display ticket, or null */
+  vncSocketFor(vmId: string): VncTarget | null;
   /** stops serving and releases the home; running VMs keep running */
   dispose(): void;
 }
@@ -311,8 +313,15 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
     const media = new MediaService({ home: paths.home, inventory, qemuImg, supervisor, tasks, find: (ref) => vms.find(ref), log });
     const usb = new UsbService({ inventory, supervisor, tasks, qemuImg, guard: () => vms.guard, find: (ref) => vms.find(ref), log });
     // libvirt hosts: one `virsh event` child per remote, started now, ended with the owner
-    const remotes = new RemoteService({ repo: inventory.remotes, log, changed: (remote, domain) => broadcast('remote.changed', { remote, ...(domain ? { domain } : {}) }) });
+    const remotes = new RemoteService({
+      repo: inventory.remotes,
+      log,
+      changed: (remote, domain) => broadcast('remote.changed', { remote, ...(domain ? { domain } : {}) }),
+      consoleData: (remote, domain, data) => broadcast('remote.console', { remote, domain, data: data.toString('base64') }),
+    });
     store.add(toDisposable(() => remotes.dispose()));
+    const remoteDisplays = new RemoteDisplays(remotes, log);
+    store.add(toDisposable(() => remoteDisplays.dispose()));
     const remoteTransfer = new RemoteTransfer({
       home: paths.home,
       inventory,
@@ -330,7 +339,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       media,
       usb,
       networks,
-      remotes: { service: remotes, transfer: remoteTransfer, migration: new RemoteMigration({ remotes, tasks, log }) },
+      remotes: { service: remotes, transfer: remoteTransfer, migration: new RemoteMigration({ remotes, tasks, log }), displays: remoteDisplays },
       snapshots,
       clones,
       imports,
@@ -410,7 +419,8 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       shutdownRequested,
       vncSocketFor: (vmId) => {
         const row = inventory.vms.get(vmId);
-        if (!row || !isActive(row.state) || !row.config.display.vnc) return null;
+        if (!row) return remoteDisplays.take(vmId);
+        if (!isActive(row.state) || !row.config.display.vnc) return null;
         return vmPaths(paths.home, vmId).vncSocket;
       },
       dispose: () => store.dispose(),

@@ -10,6 +10,8 @@ import { VIRSH } from './virsh.node.js';
 const MAX_LOG = 1 << 20;
 // not quiet: virsh's banner ("Escape character is ^]") says when the stream is open
 const SCRIPT_COMMAND = 'exec "$HANGAR_VIRSH" -c "$HANGAR_VIRSH_URI" console "$HANGAR_VIRSH_DOMAIN" --force';
+/** what virsh itself writes on the console's terminal */
+const VIRSH_LINES = /Connected to domain|Escape character is|Authorization not available\. Check if polkit/;
 /** virsh flushes its terminal's pending input as it enters raw mode, just after the banner */
 const RAW_MODE_SETTLE_MS = 300;
 
@@ -50,7 +52,8 @@ export class RemoteConsole {
           for (const t of this.pending.splice(0)) child.stdin!.write(t);
         }, RAW_MODE_SETTLE_MS);
       }
-      const cleaned = /Connected to domain|Escape character is/.test(text) ? Buffer.from(text.replace(/^.*(Connected to domain|Escape character is)[^\n]*\n?/gm, ''), 'latin1') : d;
+      // (and virsh's note that no polkit agent runs, which it prints on the terminal it is given)
+      const cleaned = VIRSH_LINES.test(text) ? Buffer.from(text.replace(new RegExp(`^.*(${VIRSH_LINES.source})[^\n]*\n?`, 'gm'), ''), 'latin1') : d;
       this.append(cleaned);
     });
     child.stdin!.on('error', () => undefined);

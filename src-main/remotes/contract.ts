@@ -49,6 +49,8 @@ export const remoteApi = {
   ),
   'remote.serial': method(z.object({ ref: RemoteRef, maxBytes: z.number().int().positive().max(1 << 20).default(1 << 20) }).strict(), z.object({ data: z.string() /* base64 */ })),
   'remote.typeText': method(z.object({ ref: RemoteRef, text: z.string().max(1 << 16), enter: z.boolean().default(true) }).strict(), z.null()),
+  /** a running domain's display: a one-time websocket path of the VNC relay (as vm.display), valid for a minute */
+  'remote.display': method(z.object({ ref: RemoteRef }).strict(), z.object({ path: z.string() })),
   'remote.snapshotList': method(z.object({ ref: RemoteRef }).strict(), z.object({ remote: z.string(), name: z.string(), snapshots: z.array(RemoteSnapshotItem) })),
   'remote.snapshotTake': method(z.object({ ref: RemoteRef, name: z.string().min(1).max(200), description: z.string().max(4096).default('') }).strict(), RemoteSnapshotItem, { long: true }),
   'remote.snapshotRevert': method(z.object({ ref: RemoteRef, snapshot: z.string().min(1).max(200) }).strict(), DomainResult, { long: true }),
@@ -87,4 +89,6 @@ export const remoteApi = {
 export const remoteEvents = {
   /** a remote's connection, or one of its domains, changed */
   'remote.changed': z.object({ remote: z.string(), domain: z.string().optional() }),
+  /** what a remote domain's serial console printed (base64), to every front end */
+  'remote.console': z.object({ remote: z.string(), domain: z.string(), data: z.string() }),
 };

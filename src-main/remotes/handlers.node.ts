@@ -4,14 +4,16 @@ import type { remoteApi } from './contract.js';
 import type { RemoteService } from './remoteService.node.js';
 import type { RemoteTransfer } from './transfer.node.js';
 import type { RemoteMigration } from './migrateRemote.node.js';
+import type { RemoteDisplays } from './display.node.js';
 
 export interface RemoteDeps {
   service: RemoteService;
   transfer: RemoteTransfer;
   migration: RemoteMigration;
+  displays: RemoteDisplays;
 }
 
-export function createRemoteHandlers({ service: remotes, transfer, migration }: RemoteDeps, inventoryChanged: () => void): Handlers<typeof remoteApi> {
+export function createRemoteHandlers({ service: remotes, transfer, migration, displays }: RemoteDeps, inventoryChanged: () => void): Handlers<typeof remoteApi> {
   const progressOf = (ctx: { progress: (p: { fraction: number; message?: string }) => void }) => (fraction: number, message?: string) =>
     ctx.progress(message === undefined ? { fraction } : { fraction, message });
   return {
@@ -32,6 +34,7 @@ export function createRemoteHandlers({ service: remotes, transfer, migration }: 
       await remotes.send(ref, text, enter);
       return null;
     },
+    'remote.display': async ({ ref }, ctx) => displays.issue(ref, ctx.signal),
     'remote.snapshotList': async ({ ref }) => remotes.snapshots(ref),
     'remote.snapshotTake': async ({ ref, name, description }, ctx) => remotes.snapshotTake(ref, name, description, ctx.signal),
     'remote.snapshotRevert': async ({ ref, snapshot }, ctx) => remotes.snapshotRevert(ref, snapshot, ctx.signal),

@@ -113,8 +113,8 @@ export function parseSnapshotList(text: string, current: string | null): RemoteS
 export function virshError(stderr: string): string {
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   const errs = lines.filter((l) => l.startsWith('error: ')).map((l) => l.slice(7));
-  // the first says what failed ("failed to connect to the hypervisor"), the next why
-  if (errs.length >= 2 && /^failed to (connect|get domain)/i.test(errs[0]!)) return `${errs[0]}: ${errs[1]}`;
+  // the first says what failed ("failed to connect to the hypervisor", "Failed to start domain 'x'"), the next why
+  if (errs.length >= 2 && /^failed to /i.test(errs[0]!)) return `${errs[0]}: ${errs[1]}`;
   return errs[0] ?? lines.at(-1) ?? 'virsh failed';
 }
 

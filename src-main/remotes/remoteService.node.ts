@@ -57,6 +57,8 @@ export interface RemoteServiceDeps {
   log: (line: string) => void;
   /** a remote's connection or one of its domains changed */
   changed: (remote: string, domain?: string) => void;
+  /** what a domain's serial console printed */
+  consoleData?: (remote: string, domain: string, data: Buffer) => void;
 }
 
 export class RemoteService {
@@ -301,7 +303,8 @@ export class RemoteService {
   private console(c: Connection, domain: string): RemoteConsole {
     let con = c.consoles.get(domain);
     if (!con) {
-      con = new RemoteConsole(c.record.uri, domain);
+      const data = this.d.consoleData;
+      con = new RemoteConsole(c.record.uri, domain, data ? (d) => data(c.record.name, domain, d) : undefined);
       c.consoles.set(domain, con);
     }
     return con;

@@ -2,6 +2,7 @@
 // random per-run token. Also relays each running VM's VNC unix socket to noVNC over a WebSocket.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { readFileSync, statSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -27,8 +28,8 @@ const MAX_MESSAGE_BYTES = 16 << 20;
 export interface WebServerOptions {
   /** serves the API to one more connection */
   connect(transport: Transport): void;
-  /** the VNC unix socket of a running VM, or null */
-  vncSocketFor(vmId: string): string | null;
+  /** the VNC unix socket of a running VM, an opener of a remote domain's VNC stream (a display ticket), or null */
+  vncSocketFor(vmId: string): VncTarget | null;
   host?: string;
   port?: number;
   rendererDir?: string;
@@ -39,6 +40,9 @@ export interface WebServerOptions {
   allowedOrigins?: string[];
   log?: (line: string) => void;
 }
+
+/** a unix socket's path, or what opens the stream (a remote domain's display, remotes/display.node.ts) */
+export type VncTarget = string | { open(): Duplex };
 
 export interface WebServer extends Disposable {
   readonly url: string;
@@ -173,9 +177,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       }
       const vnc = /^\/vnc\/([0-9a-f-]{36})$/.exec(target.pathname);
       if (vnc) {
-        const path = opts.vncSocketFor(vnc[1]!);
-        if (!path) return refuse(404, 'Not running');
-        wss.handleUpgrade(req, socket, head, (ws) => relayVnc(ws, path, log));
+        const vncTarget = opts.vncSocketFor(vnc[1]!);
+        if (!vncTarget) return refuse(404, 'Not running');
+        wss.handleUpgrade(req, socket, head, (ws) => relayVnc(ws, typeof vncTarget === 'string' ? connect(vncTarget) : vncTarget.open(), log));
         return;
       }
       refuse(404, 'Not found');
@@ -279,8 +283,7 @@ export function webSocketTransport(ws: WebSocket, log: (l: string) => void): Tra
   };
 }
 
-function relayVnc(ws: WebSocket, socketPath: string, log: (l: string) => void): void {
-  const vnc = connect(socketPath);
+function relayVnc(ws: WebSocket, vnc: Duplex, log: (l: string) => void): void {
   // An invalid frame from the browser is an 'error' on the WebSocket: without a listener, a crash.
   ws.on('error', (e) => log(`web: vnc websocket error ${e.message}`));
   vnc.on('data', (d) => {

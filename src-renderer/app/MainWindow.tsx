@@ -70,6 +70,7 @@ import { NewVmWizard } from '../vms/NewVmWizard.js';
 import { VmDetailsPane, type PaneTab } from '../vms/VmDetailsPane.js';
 import { VmList } from '../vms/VmList.js';
 import { RemotesSection } from '../remotes/RemotesSection.js';
+import { RemoteVmPane } from '../remotes/RemoteVmPane.js';
 
 const SELECTED_KEY = 'hangar.selectedVm';
 
@@ -107,6 +108,8 @@ export function MainWindow() {
   );
   const [selectedId, setSelectedId] = useState<string | null>(storedSelection);
   const [tab, setTab] = useState<PaneTab>('details');
+  /** a remote domain shown in the right pane instead of a local VM (REMOTE/DOMAIN) */
+  const [remoteRef, setRemoteRef] = useState<string | null>(null);
   const previousIds = useRef<string[]>([]);
 
   // Keep a sensible selection as VMs come and go; forget consoles of deleted VMs.
@@ -125,7 +128,8 @@ export function MainWindow() {
     }
   }, [selectedId]);
 
-  const selected: VmSummary | null = vms.find((v) => v.id === selectedId) ?? null;
+  // While a remote domain is shown, the toolbar's VM actions have no local VM to act on.
+  const selected: VmSummary | null = remoteRef ? null : (vms.find((v) => v.id === selectedId) ?? null);
   const [wizardOpen, setWizardOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [networksOpen, setNetworksOpen] = useState(false);
@@ -420,8 +424,11 @@ export function MainWindow() {
           <VmList
             vms={vms}
             osTypes={osTypes}
-            selectedId={selectedId}
-            onSelect={setSelectedId}
+            selectedId={remoteRef ? null : selectedId}
+            onSelect={(id) => {
+              setRemoteRef(null);
+              setSelectedId(id);
+            }}
             ticked={ticked}
             onTickedChange={setTicked}
             onMove={moveTo}
@@ -434,10 +441,12 @@ export function MainWindow() {
             onContextMenu={(id, at) => setMenu({ id, at })}
           />
           </Box>
-          <RemotesSection />
+          <RemotesSection selected={remoteRef} onSelect={setRemoteRef} />
         </Paper>
         <Box component="main" sx={{ flex: 1, minWidth: 0, bgcolor: 'background.paper' }}>
-          {selected ? (
+          {remoteRef ? (
+            <RemoteVmPane key={remoteRef} remoteRef={remoteRef} />
+          ) : selected ? (
             <CloneWizardProvider value={openClone}>
               <VmDetailsPane key={selected.id} vm={selected} tab={tab} onTabChange={setTab} />
             </CloneWizardProvider>

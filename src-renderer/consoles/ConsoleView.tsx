@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { toHangarError } from '../../src-vmm/base/errors.js';
 import { useApi, useGeneration, useOnline } from '../api/hooks.js';
 import type { VmState } from '../api/apiTypes.js';
-import { DARK_TERMINAL, LIGHT_TERMINAL, terminalsFor, type ConsoleEntry } from './terminals.js';
+import { DARK_TERMINAL, LIGHT_TERMINAL, terminalsFor, type ConsoleEntry, type ConsoleSource } from './terminals.js';
 import { GuestLinkDialog } from './GuestLinkDialog.js';
 import type { GuestLink } from './guestLinks.js';
 
@@ -18,7 +18,8 @@ function fitNow(entry: ConsoleEntry, container: HTMLElement): void {
   }
 }
 
-export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmState; serial?: boolean } }) {
+/** `source`: a remote domain's console (its id is then the domain's own key); a local VM's by default */
+export function ConsoleView({ vm, source }: { vm: { id: string; name: string; state: VmState; serial?: boolean }; source?: ConsoleSource }) {
   const api = useApi();
   const generation = useGeneration();
   const theme = useTheme();
@@ -40,7 +41,7 @@ export function ConsoleView({ vm }: { vm: { id: string; name: string; state: VmS
   // Mount the VM's terminal into this view; give it back on unmount.
   useEffect(() => {
     const container = containerRef.current!;
-    const entry = registry.acquire(vm.id);
+    const entry = registry.acquire(vm.id, source);
     entryRef.current = entry;
     entry.onSendError = (e) => setSendError(toHangarError(e).message);
     entry.onLink = setLink;

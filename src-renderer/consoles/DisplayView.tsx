@@ -10,6 +10,7 @@ import type RFB from '@novnc/novnc';
 import { useEffect, useRef, useState } from 'react';
 import { toHangarError } from '../../src-vmm/base/errors.js';
 import { useApi, useGeneration } from '../api/hooks.js';
+import type { ApiConnection } from '../api/apiConnection.js';
 import type { VmState } from '../api/apiTypes.js';
 import { hasLiveGuest, stateLabel } from '../vms/vmState.js';
 import { CLIPBOARD_INSTALL_HINT } from '../vms/guestIntegration.js';
@@ -18,7 +19,10 @@ type DisplayStatus = 'connecting' | 'connected' | 'disconnected';
 
 const SCREEN_BACKGROUND = '#202124';
 
-export function DisplayView({ vm, clipboard = false }: { vm: { id: string; name: string; state: VmState }; clipboard?: boolean }) {
+/** Asks the owner for the display's websocket path (a remote domain's: `remote.display`). */
+export type DisplayPathOf = (api: ApiConnection, signal: AbortSignal) => Promise<{ path: string }>;
+
+export function DisplayView({ vm, clipboard = false, pathOf }: { vm: { id: string; name: string; state: VmState }; clipboard?: boolean; pathOf?: DisplayPathOf }) {
   if (!hasLiveGuest(vm.state)) {
     return (
       <Box role="region" aria-label="Display" sx={{ p: 2 }}>
@@ -28,10 +32,10 @@ export function DisplayView({ vm, clipboard = false }: { vm: { id: string; name:
       </Box>
     );
   }
-  return <LiveDisplay vmId={vm.id} clipboard={clipboard} />;
+  return <LiveDisplay vmId={vm.id} clipboard={clipboard} pathOf={pathOf} />;
 }
 
-function LiveDisplay({ vmId, clipboard }: { vmId: string; clipboard: boolean }) {
+function LiveDisplay({ vmId, clipboard, pathOf }: { vmId: string; clipboard: boolean; pathOf: DisplayPathOf | undefined }) {
   const api = useApi();
   const generation = useGeneration();
   const screenRef = useRef<HTMLDivElement>(null);
@@ -53,7 +57,10 @@ function LiveDisplay({ vmId, clipboard }: { vmId: string; clipboard: boolean }) 
     setProblem(null);
     const ac = new AbortController();
     (async () => {
-      const [{ path }, { default: RFBClass }] = await Promise.all([api.call('vm.display', { ref: vmId }, { signal: ac.signal }), import('@novnc/novnc')]);
+      const [{ path }, { default: RFBClass }] = await Promise.all([
+        pathOf ? pathOf(api, ac.signal) : api.call('vm.display', { ref: vmId }, { signal: ac.signal }),
+        import('@novnc/novnc'),
+      ]);
       if (disposed || !screenRef.current) return;
       const target = api.endpoint.displayTarget(path);
       // A channel other than a real WebSocket (the dev harness) has the same shape, which is all noVNC uses.

@@ -22,8 +22,28 @@ export function decodeBase64(b64: string): Uint8Array {
   return out;
 }
 
+/** Where a terminal's console comes from: a local VM's (the default) or a remote domain's (remotes/). */
+export interface ConsoleSource {
+  /** subscribes this connection and returns the recent output (base64) */
+  attach(id: string, backlogBytes: number): Promise<string>;
+  detach(id: string): Promise<unknown>;
+  /** what the console prints from now on (base64) */
+  onData(id: string, cb: (data: string) => void): Disposable;
+  send(id: string, text: string): Promise<void>;
+}
+
+function localConsole(api: ApiConnection): ConsoleSource {
+  return {
+    attach: (id, backlogBytes) => api.call('vm.consoleAttach', { ref: id, backlogBytes }).then((r) => r.backlog),
+    detach: (id) => api.call('vm.consoleDetach', { ref: id }),
+    onData: (id, cb) => api.on('vm.console', (p) => p.id === id && cb(p.data)),
+    send: (id, text) => api.call('vm.send', { ref: id, text, enter: false }).then(() => undefined),
+  };
+}
+
 export interface ConsoleEntry {
   readonly vmId: string;
+  readonly source: ConsoleSource;
   readonly term: Terminal;
   readonly fit: FitAddon;
   /** the element the terminal lives in; views move it into their own container */
@@ -44,8 +64,11 @@ export interface ConsoleEntry {
 export class TerminalRegistry implements ConsoleRegistry {
   private readonly entries = new Map<string, ConsoleEntry>();
   private theme: ITheme = LIGHT_TERMINAL;
+  private readonly local: ConsoleSource;
 
-  constructor(private readonly api: ApiConnection) {}
+  constructor(private readonly api: ApiConnection) {
+    this.local = localConsole(api);
+  }
 
   setTheme(theme: ITheme): void {
     this.theme = theme;
@@ -53,7 +76,7 @@ export class TerminalRegistry implements ConsoleRegistry {
   }
 
   /** A view starts showing the VM's console. */
-  acquire(vmId: string): ConsoleEntry {
+  acquire(vmId: string, source: ConsoleSource = this.local): ConsoleEntry {
     let e = this.entries.get(vmId);
     if (!e) {
       const host = document.createElement('div');
@@ -84,6 +107,7 @@ export class TerminalRegistry implements ConsoleRegistry {
       term.open(host);
       const entry: ConsoleEntry = {
         vmId,
+        source,
         term,
         fit,
         host,
@@ -95,7 +119,7 @@ export class TerminalRegistry implements ConsoleRegistry {
         onSendError: null,
         onLink: null,
         queue: createSendQueue(
-          (text) => this.api.call('vm.send', { ref: vmId, text, enter: false }).then(() => undefined),
+          (text) => source.send(vmId, text),
           (err) => entry.onSendError?.(err),
         ),
       };
@@ -120,13 +144,13 @@ export class TerminalRegistry implements ConsoleRegistry {
     if (e.attachedGeneration === generation && e.attaching) return e.attaching;
     e.attachedGeneration = generation;
     e.ready = false;
-    e.events ??= this.api.on('vm.console', (p) => {
-      if (p.id === vmId && e.ready) e.term.write(decodeBase64(p.data));
+    e.events ??= e.source.onData(vmId, (data) => {
+      if (e.ready) e.term.write(decodeBase64(data));
     });
-    const attaching = this.api.call('vm.consoleAttach', { ref: vmId, backlogBytes: BACKLOG_BYTES }).then(
-      (r) => {
+    const attaching = e.source.attach(vmId, BACKLOG_BYTES).then(
+      (backlog) => {
         e.term.reset();
-        e.term.write(decodeBase64(r.backlog));
+        e.term.write(decodeBase64(backlog));
         e.ready = true;
       },
       (err: unknown) => {
@@ -151,7 +175,7 @@ export class TerminalRegistry implements ConsoleRegistry {
     const wasAttached = e.attachedGeneration !== null;
     e.attachedGeneration = null;
     e.attaching = null;
-    if (wasAttached) this.api.call('vm.consoleDetach', { ref: vmId }).catch(() => undefined);
+    if (wasAttached) e.source.detach(vmId).catch(() => undefined);
   }
 
   /** Typing reaches the guest only while it runs. */

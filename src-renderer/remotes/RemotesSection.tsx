@@ -1,7 +1,8 @@
-// The libvirt hosts below the VM list, read-only: each remote with its connection's state (a notice
-// while it is disconnected) and its domains with their states, kept current by `remote.changed`
-// events (the owner's `virsh event` children), not by polling.
-import { Alert, Box, Chip, List, ListItem, ListItemText, Typography } from '@mui/material';
+// The libvirt hosts below the VM list: each remote with its connection's state (a notice while it is
+// disconnected) and its domains with their states, kept current by `remote.changed` events (the
+// owner's `virsh event` children), not by polling. Picking a domain opens it in the right pane
+// (RemoteVmPane).
+import { Alert, Box, Chip, List, ListItemButton, ListItemText, Typography } from '@mui/material';
 import { useApiQuery, useEvent } from '../api/hooks.js';
 import type { RemoteItem } from '../../src-main/remotes/contract.js';
 
@@ -12,7 +13,13 @@ function domainColor(state: string): 'success' | 'warning' | 'default' | 'error'
   return 'default';
 }
 
-function RemoteHost({ remote }: { remote: RemoteItem }) {
+interface Selection {
+  /** the selected remote VM, REMOTE/DOMAIN */
+  selected: string | null;
+  onSelect: (ref: string) => void;
+}
+
+function RemoteHost({ remote, selected, onSelect }: { remote: RemoteItem } & Selection) {
   const connected = remote.state === 'connected';
   const domains = useApiQuery('remote.domains', connected ? { remote: remote.name } : null, [remote.name, connected]);
   useEvent('remote.changed', (e) => e.remote === remote.name && connected && domains.reload());
@@ -25,16 +32,17 @@ function RemoteHost({ remote }: { remote: RemoteItem }) {
         <Chip size="small" label={connected ? `libvirt ${remote.libvirtVersion ?? ''}`.trim() : 'disconnected'} color={connected ? 'default' : 'error'} variant="outlined" />
       </Box>
       {!connected && (
-        <Alert severity="warning" sx={{ mx: 1, mt: 0.5, py: 0 }}>
-          Disconnected{remote.error ? `: ${remote.error}` : ''}. Hangar reconnects when the host answers.
+        <Alert severity="warning" sx={{ mx: 1, mt: 0.5, py: 0, wordBreak: 'break-word', overflowWrap: 'anywhere' }}>
+          {remote.error ? (/^disconnected/i.test(remote.error) ? remote.error : `Disconnected: ${remote.error}`) : 'Disconnected'}. Hangar reconnects when the host answers.
         </Alert>
       )}
       {connected && (
         <List dense aria-label={`Virtual machines on ${remote.name}`} sx={{ py: 0 }}>
           {(domains.data?.domains ?? []).map((d) => (
-            <ListItem key={d.name} sx={{ pl: 2 }} secondaryAction={<Chip size="small" label={d.state} color={domainColor(d.state)} />}>
+            <ListItemButton key={d.name} sx={{ pl: 2 }} selected={selected === `${remote.name}/${d.name}`} onClick={() => onSelect(`${remote.name}/${d.name}`)} aria-label={`${d.name} on ${remote.name}, ${d.state}`}>
               <ListItemText primary={d.name} slotProps={{ primary: { noWrap: true, title: `${remote.name}/${d.name}` } }} />
-            </ListItem>
+              <Chip size="small" label={d.state} color={domainColor(d.state)} />
+            </ListItemButton>
           ))}
           {domains.data && domains.data.domains.length === 0 && (
             <Typography variant="body2" color="text.secondary" sx={{ px: 2 }}>
@@ -47,7 +55,7 @@ function RemoteHost({ remote }: { remote: RemoteItem }) {
   );
 }
 
-export function RemotesSection() {
+export function RemotesSection({ selected, onSelect }: Selection) {
   const list = useApiQuery('remote.list', {}, []);
   useEvent('remote.changed', () => list.reload());
   const remotes = list.data?.remotes ?? [];
@@ -58,7 +66,7 @@ export function RemotesSection() {
         Remote hosts
       </Typography>
       {remotes.map((r) => (
-        <RemoteHost key={r.name} remote={r} />
+        <RemoteHost key={r.name} remote={r} selected={selected} onSelect={onSelect} />
       ))}
     </Box>
   );

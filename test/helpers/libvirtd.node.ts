@@ -132,11 +132,15 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
   };
 }
 
-/** A domain of the test guest (busybox, test-disk.qcow2 at `disk`): TCG, its console on the serial port. cache='none' so that libvirt lets it migrate with its disk where both hosts see it. */
-export function testDomainXml(name: string, disk: string, memoryMiB = 256): string {
+/**
+ * The busybox test guest as a libvirt domain (TCG, its disk virtio, a serial console). cache='none' so
+ * that libvirt lets it migrate with its disk where both hosts see it; `vnc`: with a VNC display on loopback.
+ */
+export function testDomainXml(name: string, disk: string, opts: { memoryMiB?: number; vnc?: boolean } = {}): string {
+  const display = opts.vnc ? `\n    <graphics type='vnc' autoport='yes' listen='127.0.0.1'><listen type='address' address='127.0.0.1'/></graphics>\n    <video><model type='vga'/></video>` : '';
   return `<domain type='qemu'>
   <name>${name}</name>
-  <memory unit='MiB'>${memoryMiB}</memory>
+  <memory unit='MiB'>${opts.memoryMiB ?? 256}</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
   <features><acpi/></features>
@@ -145,7 +149,7 @@ export function testDomainXml(name: string, disk: string, memoryMiB = 256): stri
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
     <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
+    <console type='pty'><target type='serial' port='0'/></console>${display}
   </devices>
 </domain>`;
 }

@@ -61,7 +61,7 @@ describe('remotes: live migration between two libvirt hosts', () => {
     [a, b] = await Promise.all([startLibvirtd({ migrationPorts: [49300, 49339] }), startLibvirtd({ migrationPorts: [49340, 49379] })]);
     const disk = join(shared, `${DOMAIN}.qcow2`);
     copyFileSync(join(fixturesDir, 'test-disk.qcow2'), disk);
-    writeFileSync(join(a.dir, 'd.xml'), testDomainXml(DOMAIN, disk, 128));
+    writeFileSync(join(a.dir, 'd.xml'), testDomainXml(DOMAIN, disk, { memoryMiB: 128 }));
     await a.virsh(['define', join(a.dir, 'd.xml')]);
     // a domain that is not running, on A
     copyFileSync(join(fixturesDir, 'test-disk.qcow2'), join(shared, 'idle.qcow2'));

@@ -54,6 +54,11 @@ test("virsh's outputs: list, version, events, snapshots, errors", () => {
     "failed to connect to the hypervisor: unable to connect to server at '127.0.0.1:1': Connection refused",
   );
   assert.equal(virshError("error: failed to get domain 'x'\n"), "failed to get domain 'x'");
+  // what failed, then why
+  assert.equal(
+    virshError("error: Failed to start domain 'rg'\nerror: Cannot access storage file '/p/rg.qcow2': No such file or directory\n"),
+    "Failed to start domain 'rg': Cannot access storage file '/p/rg.qcow2': No such file or directory",
+  );
 });
 
 test('reconnection backs off and stays bounded', () => {

@@ -75,11 +75,16 @@ export interface ProgressMark {
   phase: string;
 }
 
-/** Debian's installer (debian-installer, newt on the serial console): screens in the order they come. */
+/**
+ * Debian's installer (debian-installer, newt on the serial console): screens in the order they come. The
+ * netboot installer loads its components (udebs, from the archive mirror) after the network and the
+ * mirror, not before: 'Loading additional components' comes after 'Checking the Debian archive mirror'.
+ */
 const DEBIAN_MARKS: readonly ProgressMark[] = [
-  { text: 'Loading additional components', fraction: 0.05, phase: 'loading the installer' },
-  { text: 'Detecting network hardware', fraction: 0.08, phase: 'detecting hardware' },
-  { text: 'Configuring the network', fraction: 0.1, phase: 'configuring the network' },
+  { text: 'Detecting network hardware', fraction: 0.04, phase: 'detecting hardware' },
+  { text: 'Configuring the network', fraction: 0.06, phase: 'configuring the network' },
+  { text: 'Checking the Debian archive mirror', fraction: 0.08, phase: 'checking the archive mirror' },
+  { text: 'Loading additional components', fraction: 0.1, phase: 'loading the installer' },
   { text: 'Setting up the clock', fraction: 0.14, phase: 'setting up the clock' },
   { text: 'Detecting disks and all other hardware', fraction: 0.16, phase: 'detecting disks' },
   { text: 'Starting up the partitioner', fraction: 0.18, phase: 'partitioning' },
@@ -125,15 +130,42 @@ export function plainConsoleText(s: string): string {
   );
 }
 
+/** The installation task's phase while the installer waits at a question (followed by the question). */
+export const QUESTION_PHASE = 'waiting at a question of the installer (answer it on the console)';
+
+/**
+ * The question debian-installer shows, from its console text (compacted whitespace), if one is on it: the
+ * title of a newt dialog with a priority mark ('[!!] Download installer components': [!!] high or critical,
+ * [!] medium, [.] low) and the first sentence of its text. With an answer file, every question the
+ * installer shows anyway is one it could not answer by itself (an error, a missing answer): it waits there.
+ */
+export function debianQuestion(compact: string): string | undefined {
+  // newt draws the title into the box's top line (`lqqu [!!] Title tqqk`), its lines between `x` borders.
+  const all = [...compact.matchAll(/\[(!!|!|\.)\] (.{1,100}?) t?q{2,}k? ?((?:.(?!lq{2,}u ))*)/g)];
+  const m = all[all.length - 1];
+  if (!m) return undefined;
+  const title = m[2]!.trim();
+  const body = m[3]!
+    .replace(/(?:^| )x(?= |$)/g, ' ')
+    .replace(/[lqkmjtu]{4,}/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const first = /^(.{1,200}?[.?!:])(?: |$)/.exec(body)?.[1];
+  return first ? `${title}: ${first}` : title;
+}
+
 /**
  * Follows an installer's console: feed it the console's text as it comes; it says how far the
- * installation is (the furthest mark seen) and whether the finishing screen has appeared.
+ * installation is (the furthest mark seen), whether the finishing screen has appeared, and (Debian)
+ * the question the installer waits at, if it shows one.
  */
 export class InstallerProgress {
   private window = '';
   private index = -1;
   private readonly marks: readonly ProgressMark[];
   finished = false;
+  /** the question the installer shows now (title and first sentence), until the next mark */
+  question: string | undefined;
 
   constructor(private readonly format: AnswerFormat) {
     this.marks = progressMarks(format);
@@ -152,7 +184,12 @@ export class InstallerProgress {
       }
     }
     if (compact.includes(finishedMark(this.format))) this.finished = true;
-    if (moved) this.window = this.window.slice(-256);
+    if (moved) {
+      this.window = this.window.slice(-256);
+      this.question = undefined;
+    } else if (this.format === 'preseed') {
+      this.question = debianQuestion(compact) ?? this.question;
+    }
     return moved;
   }
 

@@ -30,7 +30,7 @@ import type { TaskRunner } from '../tasks/taskRunner.js';
 import { userDataProblem } from './cloudConfig.js';
 import { defaultUser, hostnameFor } from './names.js';
 import { freeSshPort, generateKeyPair, hashPassword, writeSeed } from './cloudInit.node.js';
-import { finishAnswerFile, InstallerProgress, installerCommandLine } from './installers.js';
+import { finishAnswerFile, InstallerProgress, installerCommandLine, QUESTION_PHASE } from './installers.js';
 import { detectIso, generateAnswerFile, loadOsinfoDb, osinfoDirs, type Detection } from './osinfo.node.js';
 import { MAX_PUBLIC_KEY_FILE_BYTES, parsePublicKey } from './sshKey.js';
 import { detectOs } from './detect.node.js';
@@ -392,10 +392,16 @@ export class QuickCreateService {
         task.phase(`installing ${install.osName}`);
         const consoleSub = this.d.console.event((e) => {
           if (e.id !== row.id) return;
+          const asked = progress.question;
           const mark = progress.push(Buffer.from(e.data, 'base64').toString('utf8'));
           if (mark) {
             task.phase(mark.phase);
             task.progress(mark.fraction, mark.text);
+          } else if (progress.question && progress.question !== asked) {
+            // The installer waits for an answer the answer file did not give (an error, most often):
+            // the task says which, so nobody waits for an installation that is not going on.
+            task.phase(`${QUESTION_PHASE}: ${progress.question}`);
+            this.d.log(`vm=${row.id} installation: the installer shows a question and waits: ${progress.question}`);
           }
         });
         try {

@@ -6,6 +6,10 @@
 //   - (`npm run bench -- install`) A complete unattended Debian installation from the netboot ISO, from
 //     `hangar start` to the installation task's success (installed, media ejected), shown beside the
 //     installed system's own boot to its login prompt (same VM). No bare-QEMU reference for this one.
+//     The netboot installer fetches its components (udebs) from deb.debian.org: where the archive does
+//     not serve them (this workplace's Debian registry answers 404 for every .udeb), the installer stops
+//     at 'Download installer components' and the bench ends there, naming the question, instead of
+//     waiting out its deadline.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +18,7 @@ import { runCli, tempHome } from '../helpers/cli.node.js';
 import { quickCreateFixtures } from '../fixtures/quickcreate.node.js';
 import { median, type BenchFigure } from './results.js';
 import { freePort } from '../helpers/sshd.node.js';
+import { QUESTION_PHASE } from '../../src-main/quickcreate/installers.js';
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const MEMORY_MIB = 1024;
@@ -154,6 +159,8 @@ export async function installBench(): Promise<BenchFigure[]> {
         const task = ((await ok('tasks', '--json')).json.tasks as { kind: string; state: string; phase: string | null; error: string | null }[]).find((t) => t.kind === 'vm.install');
         last = task ? `${task.state}: ${task.phase ?? ''} ${task.error ?? ''}` : last;
         if (task?.state === 'failed') throw new Error(`bench: the installation failed: ${task.error}`);
+        // The installer waits at a question (an error it could not get past): nothing will happen by itself.
+        if (task?.phase?.startsWith(QUESTION_PHASE)) throw new Error(`bench: the installer stopped after ${round1((performance.now() - t0) / 60_000)} min: ${task.phase}`);
         return task?.state === 'succeeded';
       },
       deadline,

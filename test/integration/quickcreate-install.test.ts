@@ -3,13 +3,15 @@
 // tiny guest ISO (unknown) and on the Debian cloud image (its os-release); then Debian's netboot installer
 // started with the answer file libosinfo's install script makes, in its initrd, observed on the serial
 // console passing its first screens (language, keyboard, network, hostname, mirror) without input, as a
-// task with progress. A complete installation is in the benchmarks (it takes the better part of an hour
+// task with progress; the archive is out of reach, and the task names the question the installer then waits at.
+// The end of an installation (powered off after the finishing screen: media ejected) with the tiny guest
+// standing in for the installer. A complete installation is in the benchmarks (it takes the better part of an hour
 // under TCG). The owner and its VM run in a network namespace of the test's own, so the installer's
 // look at the archive mirror goes nowhere: no test traffic leaves this machine.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempHome, waitUntil } from '../helpers/cli.node.js';
 import { TestNetns } from '../helpers/netns.node.js';
@@ -121,7 +123,21 @@ describe('OS detection and unattended installation', () => {
       return t && t.progress > 0 ? t : undefined;
     });
     assert.equal(task.vm, 'deb');
-    assert.match(task.phase, /configuring the network|detecting hardware|loading the installer|setting up/);
+    assert.match(task.phase, /configuring the network|detecting hardware|checking the archive mirror|waiting at a question/);
+    // No archive answers in the namespace: the installer stops at a question (the mirror), and the task
+    // says so, naming the question it shows, instead of showing progress while nothing goes on.
+    const waiting = await waitUntil(
+      "the task naming the installer's question",
+      async () => {
+        const t = (await ok('tasks', '--json')).json.tasks.find((x: { kind: string; state: string }) => x.kind === 'vm.install' && x.state === 'running');
+        return t && /^waiting at a question of the installer/.test(t.phase) ? t : undefined;
+      },
+      900_000,
+      5000,
+    );
+    const question = /^waiting at a question of the installer \(answer it on the console\): ([^:]+)/.exec(waiting.phase)![1]!;
+    assert.ok((await serial()).includes(`] ${question}`), `the console shows the question '${question}'`);
+    assert.match(readFileSync(join(home, 'owner.log'), 'utf8'), /the installer shows a question and waits/);
 
     // Stopped before it finished: the task says so, the media and installer stay for the next start.
     await ok('stop', 'deb', '--force');
@@ -131,6 +147,30 @@ describe('OS detection and unattended installation', () => {
     const after = (await ok('show', 'deb', '--json')).json;
     assert.ok(after.install);
     assert.deepEqual(after.opticals.map((o: { path: string }) => o.path), [fx.media.debian]);
+  });
+
+  test('when the installer has finished and powered the machine off, the task succeeds and the media is ejected', async () => {
+    // The end of an installation, for real but short: a VM made for Debian's unattended installation
+    // whose installer is stood in for by the tiny test guest (its kernel and initramfs in the installer's
+    // place), which shows the installer's last screen and powers off as debian-installer does.
+    const vm = (await ok('create', '--name', 'fin', '--iso', fx.media.debian, '--unattended', '--user', 'alice', '--password', 'x', '--disk', '1G', '--json')).json;
+    copyFileSync(fixtureGuest().kernel, vm.boot.kernel);
+    copyFileSync(fixtureGuest().initrd, vm.boot.initrd);
+    await ok('start', 'fin', '--wait-serial', 'testguest#', '--timeout', '600');
+    await ok('send', 'fin', 'echo Finishing the installation; sleep 1; poweroff -f');
+    const task = await waitUntil(
+      'the installation task to end',
+      async () => (await ok('tasks', '--json')).json.tasks.find((x: { kind: string; vm: string; state: string }) => x.kind === 'vm.install' && x.vm === 'fin' && x.state !== 'running'),
+      300_000,
+    );
+    assert.equal(task.state, 'succeeded', task.error);
+    assert.equal(task.phase, 'ejecting the installer media');
+    const after = (await ok('show', 'fin', '--json')).json;
+    assert.equal(after.install, null, 'the installation is done');
+    assert.equal(after.boot.kernel ?? null, null);
+    assert.deepEqual(after.opticals.map((o: { path: string | null }) => o.path), [null], 'the installer media is ejected');
+    assert.ok(!existsSync(join(vm.folder, 'install')), "the installer's kernel and initrd (with the answer file) are gone");
+    assert.match(readFileSync(join(home, 'owner.log'), 'utf8'), /installation finished: media ejected/);
   });
 });
 

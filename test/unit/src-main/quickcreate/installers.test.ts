@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { finishAnswerFile, InstallerProgress, installerCommandLine, plainConsoleText } from '../../../../src-main/quickcreate/installers.js';
+import { debianQuestion, finishAnswerFile, InstallerProgress, installerCommandLine, plainConsoleText } from '../../../../src-main/quickcreate/installers.js';
 import { defaultUser, hostnameFor } from '../../../../src-main/quickcreate/names.js';
 import { libraryNameProblem, suggestedLibraryName } from '../../../../src-main/library/names.js';
 
@@ -37,6 +37,42 @@ describe('unattended installers', () => {
     assert.equal(p.finished, false);
     p.push('Finishing the installation');
     assert.equal(p.finished, true);
+  });
+
+  test("the netboot installer's order: the network, the mirror, then its components from the mirror", () => {
+    const p = new InstallerProgress('preseed');
+    assert.equal(p.push('Configuring the network with DHCP')?.phase, 'configuring the network');
+    assert.equal(p.push('Checking the Debian archive mirror')?.phase, 'checking the archive mirror');
+    const loading = p.push('Loading additional components');
+    assert.equal(loading?.phase, 'loading the installer');
+    assert.ok(loading.fraction > 0.06);
+  });
+
+  // What debian-installer 12 (netboot, newt in GNU screen on ttyS0) drew when the archive answered 404
+  // for its first component (a benchmark run's serial log, unchanged).
+  const DOWNLOAD_FAILED =
+    '                              \u001b[24;79H \b\u001b[4h \u001b[4l\u001b[2;1H\u001b[5;3H\u001b[0m\u001b(0\u001b[30m\u001b[47mlqqqqqqqqqqqqqqqqqu\u001b[0m\u001b(B\u001b[30m\u001b[47m \u001b[31m[!!] Download installer components\u001b[30m \u001b(0tqqqqqqqqqqqqqqqqqqk\u001b[6;3Hx\u001b[0m\u001b(B\u001b[30m\u001b[47m                                                                         \u001b(0x\u001b[0m\u001b(B\u001b[1m\u001b[37m\u001b[40m \u001b[7;3H\u001b[0m\u001b(0\u001b[30m\u001b[47mx\u001b[0m\u001b(B\u001b[30m\u001b[47m The installer failed to download a file from the mirror. This may be    \u001b(0x\u001b[0m\u001b(B\u001b[1m\u001b[37m\u001b[40m \u001b[8;3H\u001b[0m\u001b(0\u001b[30m\u001b[47mx\u001b[0m\u001b(B\u001b[30m\u001b[47m a problem with your network, or with the mirror. You can choose to      \u001b(0x\u001b[0m\u001b(B\u001b[1m\u001b[37m\u001b[40m \u001b[9;3H\u001b[0m\u001b(0\u001b[30m\u001b[47mx\u001b[0m\u001b(B\u001b[30m\u001b[47m retry the download, select a different mirror, or cancel and choose     \u001b(0x\u001b[0m\u001b(B\u001b[1m\u001b[37m\u001b[40m \u001b[10;3H\u001b[0m\u001b(0\u001b[30m\u001b[47mx\u001b[0m\u001b(B\u001b[30m\u001b[47m another installation method.                       ';
+
+  test('a question the installer shows (and waits at) is read from the console: its title and first sentence', () => {
+    const p = new InstallerProgress('preseed');
+    p.push('Loading additional components Retrieving apt-mirror-setup');
+    assert.equal(p.question, undefined);
+    // split anywhere, as the console's chunks come
+    p.push(DOWNLOAD_FAILED.slice(0, 400));
+    p.push(DOWNLOAD_FAILED.slice(400));
+    assert.equal(p.question, 'Download installer components: The installer failed to download a file from the mirror.');
+    assert.equal(p.current?.text, 'Loading additional components', 'a question does not move progress');
+    // the installer goes on (answered on the console): the next screen clears it
+    p.push('Installing the base system');
+    assert.equal(p.question, undefined);
+    // the medium and low marks, and a title without text yet
+    assert.equal(debianQuestion('lqqqu [!] Partition disks tqqqk x x'), 'Partition disks');
+    assert.equal(debianQuestion('lqqqu [.] Choose language tqqqk x Choose the language to be used. x'), 'Choose language: Choose the language to be used.');
+    // screens without a priority mark are progress, not questions; an installer without marks (anaconda) never has one
+    assert.equal(debianQuestion(plainConsoleText('lqqqu Configuring the network with DHCP tqqqk x This may take some time. x').replace(/\s+/g, ' ')), undefined);
+    const ks = new InstallerProgress('kickstart');
+    ks.push(DOWNLOAD_FAILED);
+    assert.equal(ks.question, undefined);
   });
 
   test('hostnames and default accounts', () => {

@@ -3,7 +3,7 @@
 // disks, in that order) or an .ovf folder. A running VM is exported from a temporary snapshot, so
 // its disks are a consistent point in time. Nothing appears under the target name until the output
 // is complete and has passed its own check through the importer; a failure or cancel leaves nothing.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { chmodSync, createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { userFileMode } from '../files/modes.node.js';
 import { basename, dirname, extname, join } from 'node:path';
@@ -72,6 +72,14 @@ interface Source {
 function fileStem(name: string): string {
   const s = name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|_+$/g, '');
   return (s || 'vm').slice(0, 64);
+}
+
+/** The chunks of `source`, each also fed to `hash` on the way. */
+async function* hashing(source: AsyncIterable<Buffer>, hash: Hash | null): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    hash?.update(chunk);
+    yield chunk;
+  }
 }
 
 async function digestFile(path: string, algorithm: 'sha1' | 'sha256', signal: AbortSignal): Promise<string> {
@@ -171,9 +179,11 @@ export class ExportService {
         const ovfName = `${stem}.ovf`;
         const ovfBytes = Buffer.from(descriptor.xml, 'utf8');
 
-        // The manifest comes before the disks in the archive, so the disks are hashed first.
+        const ova = req.file.toLowerCase().endsWith('.ova');
+        // A folder's manifest is written from the staged files; an archive's is filled in once its
+        // disks have been copied into it and hashed on the way (below).
         let mf: Buffer | null = null;
-        if (req.manifest !== 'none') {
+        if (req.manifest !== 'none' && !ova) {
           task.phase('computing the manifest');
           const alg = req.manifest;
           const lines = [formatManifestLine(alg, ovfName, createHash(alg).update(ovfBytes).digest('hex'))];
@@ -187,15 +197,26 @@ export class ExportService {
         throwIfAborted(task.signal);
 
         const outputs: string[] = [];
-        if (req.file.toLowerCase().endsWith('.ova')) {
+        if (ova) {
           task.phase('writing the archive');
           const partial = join(staging, basename(req.file));
-          const total = ovfBytes.length + (mf?.length ?? 0) + files.reduce((a, f) => a + f.size, 0) || 1;
-          const tar = await TarWriter.create(partial, { signal: task.signal, onProgress: (n) => task.progress(0.85 + (0.13 * Math.min(n, total)) / total, 'writing the archive') });
+          // The manifest comes before the disks (OVF's order): its member is reserved at its exact
+          // length (every digest has a fixed length) and written once the disks are in the archive.
+          const alg = req.manifest === 'none' ? null : req.manifest;
+          const manifestText = (digests: (name: string) => string) =>
+            Buffer.from([formatManifestLine(alg!, ovfName, createHash(alg!).update(ovfBytes).digest('hex')), ...files.map((f) => formatManifestLine(alg!, f.name, digests(f.name)))].join(''), 'utf8');
+          const mfLength = alg ? manifestText(() => '0'.repeat(createHash(alg).digest('hex').length)).length : 0;
+          const total = ovfBytes.length + mfLength + files.reduce((a, f) => a + f.size, 0) || 1;
+          const tar = await TarWriter.create(partial, { signal: task.signal, onProgress: (n) => task.progress(0.75 + (0.23 * Math.min(n, total)) / total, 'writing the archive') });
           try {
             await tar.addBuffer(ovfName, ovfBytes);
-            if (mf) await tar.addBuffer(`${stem}.mf`, mf);
-            for (const f of files) await tar.addFile(f.name, f.size, createReadStream(f.path, { highWaterMark: 1 << 20 }));
+            const fillManifest = alg ? await tar.reserve(`${stem}.mf`, mfLength) : null;
+            for (const f of files) {
+              const hash = alg ? createHash(alg) : null;
+              await tar.addFile(f.name, f.size, hashing(createReadStream(f.path, { highWaterMark: 1 << 20 }), hash));
+              f.digest = hash?.digest('hex') ?? null;
+            }
+            if (fillManifest) await fillManifest(manifestText((name) => files.find((f) => f.name === name)!.digest!));
             await tar.finish();
           } catch (e) {
             await tar.abort();

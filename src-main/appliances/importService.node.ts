@@ -71,7 +71,22 @@ const STAGING_SLACK_BYTES = 1 << 30;
 const MAX_STAGED_WITHOUT_CAPACITY = 2 ** 41;
 
 export class ImportService {
+  /**
+   * `qemu-img measure` of each source read in place, asked once per import (per package read): the
+   * room check before the first byte and the disk's own check before its convert need the same figure.
+   */
+  private readonly measured = new WeakMap<AppliancePackage, Map<string, Promise<number | null>>>();
+
   constructor(private readonly d: ImportServiceDeps) {}
+
+  private measureSource(pkg: AppliancePackage, src: { src: string; srcFormat: string; srcOffset?: number; srcLength?: number }): Promise<number | null> {
+    let memo = this.measured.get(pkg);
+    if (!memo) this.measured.set(pkg, (memo = new Map()));
+    const key = JSON.stringify([src.src, src.srcFormat, src.srcOffset, src.srcLength]);
+    let answer = memo.get(key);
+    if (!answer) memo.set(key, (answer = this.d.qemuImg.measure(src).catch(() => null)));
+    return answer;
+  }
 
   async review(file: string): Promise<ImportReview> {
     const { review } = await this.read(file);
@@ -331,7 +346,7 @@ export class ImportService {
         const driver = only ? qemuDriverFor(detectPayload(await readAt(only, 0, PAYLOAD_HEAD_BYTES), await readAt(only, Math.max(0, only.length - 512), 512))) : null;
         let measured: number | null = null;
         if (only && window !== undefined && driver) {
-          measured = await this.d.qemuImg.measure({ src: only.path, srcFormat: driver, ...window }).catch(() => null);
+          measured = await this.measureSource(pkg, { src: only.path, srcFormat: driver, ...window });
         }
         if (measured === null) {
           // Unpacked first (joined or inflated), then converted: both copies exist for a while.
@@ -484,6 +499,21 @@ export class ImportService {
     let staged: string | null = null;
     // Staging (inflating gzip, joining chunks) is the first half of the work, converting the second.
     const stageShare = direct ? 0 : 0.5;
+    // A disk read in place is checked against the manifest from the start: the digest runs beside the
+    // checks below and then beside qemu-img reading the same bytes (the page cache serves both). Its
+    // verdict is awaited on every path, and always before the machine is registered.
+    const convertAbort = new AbortController();
+    const onOuter = () => convertAbort.abort();
+    signal.addEventListener('abort', onOuter, { once: true });
+    const expected = direct ? (manifest?.entries.get(name) ?? null) : null;
+    const verifying =
+      expected && only
+        ? verifyRegion(only, expected, { signal: convertAbort.signal }).catch((e: unknown) => {
+            convertAbort.abort();
+            throw e;
+          })
+        : Promise.resolve();
+    verifying.catch(() => undefined);
     try {
       if (!direct) {
         staged = `${target}.staging`;
@@ -536,13 +566,9 @@ export class ImportService {
 
       // The exact size of this disk's qcow2, checked against what is free now (earlier disks took theirs).
       const vmsDir = join(this.d.home, 'VMs');
-      const neededBytes = await this.d.qemuImg.measure({ src: source.path, srcFormat: driver, ...window }).catch(() => undefined);
+      const neededBytes = (await this.measureSource(pkg, { src: source.path, srcFormat: driver, ...window })) ?? undefined;
       if (neededBytes !== undefined) assertFreeSpace(vmsDir, neededBytes);
 
-      const convertAbort = new AbortController();
-      const onOuter = () => convertAbort.abort();
-      signal.addEventListener('abort', onOuter, { once: true });
-      const expected = direct ? (manifest?.entries.get(name) ?? null) : null;
       try {
         const converting = this.d.qemuImg
           .convert(source.path, target, {
@@ -556,13 +582,6 @@ export class ImportService {
           .catch((e: unknown) => {
             throw isHangarError(e, 'QEMU_FAILED') ? unreadable(file.href, e) : e;
           });
-        // The digest is computed over the same bytes while qemu-img reads them.
-        const verifying = expected
-          ? verifyRegion(source, expected, { signal: convertAbort.signal }).catch((e: unknown) => {
-              convertAbort.abort();
-              throw e;
-            })
-          : Promise.resolve();
         const [c, v] = await Promise.allSettled([converting, verifying]);
         if (signal.aborted) throw cancelledError();
         if (v.status === 'rejected') throw v.reason;
@@ -570,12 +589,14 @@ export class ImportService {
       } catch (e) {
         rmSync(target, { force: true });
         throw asNoSpace(e, vmsDir, { ...(neededBytes !== undefined ? { neededBytes } : {}) });
-      } finally {
-        signal.removeEventListener('abort', onOuter);
       }
       onProgress(1);
       return description.virtualSizeBytes;
     } finally {
+      // A check that failed before the convert ends the digest as well; nothing reads on after this.
+      convertAbort.abort();
+      await verifying.catch(() => undefined);
+      signal.removeEventListener('abort', onOuter);
       if (staged) rmSync(staged, { force: true });
     }
   }

@@ -80,6 +80,35 @@ export class TarWriter {
     });
   }
 
+  /**
+   * Adds a member of `size` bytes whose content is written later by the returned `fill`, before
+   * `finish`: a manifest that comes before the files it lists, completed once they have been read
+   * into the archive (each file is read once, for the archive and its digest together).
+   */
+  async reserve(name: string, size: number, opts: TarMemberOptions = {}): Promise<(data: Uint8Array) => Promise<void>> {
+    let at = -1;
+    await this.member(name, size, opts, async () => {
+      at = this.position;
+      await this.write(Buffer.alloc(size));
+      return size;
+    });
+    return async (data) => {
+      if (data.length !== size) throw new HangarError('INTERNAL', `tar member ${displayMemberName(name)}: ${data.length} bytes given for the ${size} reserved`);
+      if (this.finished || this.failed) throw new HangarError('STATE_CONFLICT', `tar member ${displayMemberName(name)}: the archive is ${this.failed ? 'failed' : 'finished'}`);
+      if (this.opts.signal?.aborted) throw cancelledError();
+      let done = 0;
+      while (done < data.length) {
+        try {
+          const { bytesWritten } = await this.fh.write(data, done, data.length - done, at + done);
+          done += bytesWritten;
+        } catch (e) {
+          this.failed = toHangarError(e);
+          throw new HangarError('IO_ERROR', `cannot write the archive: ${(e as Error).message}`, { cause: e });
+        }
+      }
+    };
+  }
+
   /** Writes the end-of-archive blocks (and closes the file if the writer opened it). Returns the archive's length. */
   async finish(): Promise<number> {
     this.enter();

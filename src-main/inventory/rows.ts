@@ -115,6 +115,25 @@ function parseConfigColumn<TConfig extends ConfigBase>(
   return config;
 }
 
+/** Whether two rows read from the database hold the same columns with the same values. */
+export function sameColumns(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  let n = 0;
+  for (const k in b) {
+    if (!Object.is(a[k], b[k])) return false;
+    n++;
+  }
+  return Object.keys(a).length === n;
+}
+
+/** Freezes a parsed value and everything in it (a row shared between readers must not change under them). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export function parseVmRow<TConfig extends ConfigBase>(raw: unknown, parseConfig: (raw: unknown) => ParseResult<TConfig>): ParseResult<VmRow<TConfig>> {
   const r = VmDbRow.safeParse(raw);
   if (!r.success) return { ok: false, reason: `malformed row (${issues(r.error)})` };

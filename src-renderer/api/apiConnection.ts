@@ -39,6 +39,33 @@ export type ConnectionStatus =
 
 type AnyListener = (payload: unknown) => void;
 
+const earlyKey = (method: string, input: unknown) => `${method} ${JSON.stringify(input)}`;
+
+/** An answer already on its way, given up (CANCELLED, then `onGiveUp`) when the signal aborts first. */
+function abortable<T>(answer: Promise<T>, method: string, signal: AbortSignal | undefined, onGiveUp: () => void): Promise<T> {
+  if (!signal) return answer;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      onGiveUp();
+      reject(new HangarError('CANCELLED', `'${method}' was cancelled`));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    answer
+      .then(
+        (v) => !settled && resolve(v),
+        (e: unknown) => !settled && reject(e),
+      )
+      .finally(() => {
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+      });
+  });
+}
+
 export class ApiConnection implements Disposable {
   private client: Client<HangarApi> | null = null;
   private clientStore: Disposable[] = [];
@@ -51,6 +78,7 @@ export class ApiConnection implements Disposable {
   private readonly eventListeners = new Map<string, Set<AnyListener>>();
   private readonly openWaiters = new Set<() => void>();
   private started = false;
+  private readonly early = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly endpoint: Endpoint,
@@ -79,8 +107,45 @@ export class ApiConnection implements Disposable {
     return () => this.statusListeners.delete(listener);
   };
 
+  /**
+   * Starts a call before anything asks for it (the page's first VM list, while the interface is still
+   * being built): the first `call` of the same method and input takes its answer instead of asking again.
+   */
+  prefetch<M extends ApiMethod>(method: M, input: ApiInput<M>): Promise<void> {
+    const answer = this.call(method, input);
+    answer.catch(() => undefined);
+    this.early.set(earlyKey(method, input), answer);
+    return this.whenSent();
+  }
+
+  /** Resolves once the calls made so far have been sent (or the connection is not going to open soon). */
+  private whenSent(): Promise<void> {
+    return new Promise((resolve) => {
+      // Open waiters run in the order they were added: the calls' own first, so they have sent.
+      const w = () => {
+        if (this.client === null && this.status.kind === 'connecting') return;
+        this.openWaiters.delete(w);
+        this.statusListeners.delete(failed);
+        resolve();
+      };
+      const failed = () => this.status.kind !== 'connecting' && this.status.kind !== 'open' && w();
+      this.openWaiters.add(w);
+      this.statusListeners.add(failed);
+      w();
+    });
+  }
+
   /** A typed call. While disconnected it waits for the connection; the signal cancels it either way. */
   async call<M extends ApiMethod>(method: M, input: ApiInput<M>, opts: CallOptions = {}): Promise<ApiOutput<M>> {
+    if (this.early.size && !opts.onProgress) {
+      const key = earlyKey(method, input);
+      const early = this.early.get(key);
+      if (early) {
+        this.early.delete(key);
+        // A caller that gives up before the answer leaves it to the next one (a query asks again when the connection opens).
+        return abortable(early as Promise<ApiOutput<M>>, method, opts.signal, () => this.early.set(key, early));
+      }
+    }
     const client = this.client ?? (await this.waitForOpen(method, opts.signal));
     return client.call(method, input as never, opts) as Promise<ApiOutput<M>>;
   }

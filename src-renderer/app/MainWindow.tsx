@@ -37,7 +37,7 @@ import {
   useMediaQuery,
   useTheme,
 } from '@mui/material';
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { OFFLINE_REASON, useApi, useApiQuery, useConnectionStatus, useEvent } from '../api/hooks.js';
 import { disconnectedMessage } from '../api/connection.js';
 import { matchShortcut, shortcutLabel, type ShortcutCommand } from './shortcuts.js';
@@ -57,7 +57,7 @@ import StorageIcon from '@mui/icons-material/Storage';
 import type { VmSummary } from '../api/apiTypes.js';
 import { hashWithoutImport, importPathFromHash } from '../../src-main/desktop/deepLink.js';
 import { runningCount } from '../tasks/tasks.js';
-import { applyStateChange, keepSelection } from '../vms/vmList.js';
+import { applyStateChange, goneIds, keepSelection } from '../vms/vmList.js';
 import { keepTicks } from '../vms/listModel.js';
 import { BulkBar } from '../vms/BulkBar.js';
 import { GroupsContext, groupsOf } from '../vms/GroupDialog.js';
@@ -117,7 +117,7 @@ export function MainWindow() {
     if (!list.data) return;
     const ids = vms.map((v) => v.id);
     setSelectedId((cur) => keepSelection(previousIds.current.length ? previousIds.current : ids, ids, cur));
-    for (const gone of previousIds.current.filter((id) => !ids.includes(id))) forgetConsole(api, gone);
+    for (const gone of goneIds(previousIds.current, ids)) forgetConsole(api, gone);
     previousIds.current = ids;
   }, [vms, list.data, api]);
   useEffect(() => {
@@ -130,6 +130,9 @@ export function MainWindow() {
 
   // While a remote domain is shown, the toolbar's VM actions have no local VM to act on.
   const selected: VmSummary | null = remoteRef ? null : (vms.find((v) => v.id === selectedId) ?? null);
+  // The details pane follows the selection in a render of its own, after the list's: the page's first
+  // rows (and each arrow key's move) do not wait for the pane's tabs to be built.
+  const paneVm = useDeferredValue(selected);
   const [wizardOpen, setWizardOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [networksOpen, setNetworksOpen] = useState(false);
@@ -446,9 +449,9 @@ export function MainWindow() {
         <Box component="main" sx={{ flex: 1, minWidth: 0, bgcolor: 'background.paper' }}>
           {remoteRef ? (
             <RemoteVmPane key={remoteRef} remoteRef={remoteRef} />
-          ) : selected ? (
+          ) : paneVm ? (
             <CloneWizardProvider value={openClone}>
-              <VmDetailsPane key={selected.id} vm={selected} tab={tab} onTabChange={setTab} />
+              <VmDetailsPane key={paneVm.id} vm={paneVm} tab={tab} onTabChange={setTab} />
             </CloneWizardProvider>
           ) : vms.length || !list.data ? (
             <Box sx={{ p: 4, color: 'text.secondary' }}>

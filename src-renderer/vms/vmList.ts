@@ -53,6 +53,13 @@ export function nextSelection(ids: readonly string[], current: string | null, ke
   }
 }
 
+/** The ids of `before` that `after` no longer has, in linear time (10,000 VMs are 10,000 lookups, not 10^8 comparisons). */
+export function goneIds(before: readonly string[], after: readonly string[]): string[] {
+  if (before.length === 0) return [];
+  const now = new Set(after);
+  return before.filter((id) => !now.has(id));
+}
+
 /** Keeps the selection when the VM still exists; otherwise the neighbour at its old place, or null. */
 export function keepSelection(before: readonly string[], after: readonly string[], current: string | null): string | null {
   if (current !== null && after.includes(current)) return current;

@@ -17,6 +17,8 @@ import { guestBench } from './guest.bench.js';
 import { statsBench } from './stats.bench.js';
 import { resultsMarkdown, type BenchFigure } from './results.js';
 
+const loadAverage = () => (existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ')[0]! : '?');
+
 const BENCHES = [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench], ['import', importBench], ['export', exportBench], ['load', loadBench], ['quickcreate', quickCreateBench], ['networks', networksBench], ['guest', guestBench], ['stats', statsBench]] as const;
 /** Run only when named (`npm run bench -- install`): a complete unattended installation takes the better part of an hour. */
 const OPT_IN = [['install', installBench]] as const;
@@ -32,7 +34,11 @@ const benches: Record<string, { date: string; figures: BenchFigure[] }> = { ...(
 for (const [name, bench] of [...BENCHES, ...OPT_IN]) {
   if (only ? only !== name : OPT_IN.some(([n]) => n === name)) continue;
   process.stderr.write(`bench: ${name}…\n`);
-  benches[name] = { date: new Date().toISOString(), figures: await bench() };
+  // The machine may be shared: each figure says how busy it was (1-minute load average before and after).
+  const before = loadAverage();
+  const figures = await bench();
+  const load = `load ${before}→${loadAverage()}`;
+  benches[name] = { date: new Date().toISOString(), figures: figures.map((f) => ({ ...f, note: f.note ? `${f.note}; ${load}` : load })) };
 }
 const figures: BenchFigure[] = [...BENCHES, ...OPT_IN].flatMap(([name]) => benches[name]?.figures ?? []);
 const meta = {
@@ -41,5 +47,9 @@ const meta = {
   accelerator: process.env.HANGAR_ACCEL ?? 'auto',
 };
 writeFileSync(resultsPath, `${JSON.stringify({ ...meta, figures, benches }, null, 2)}\n`);
-writeFileSync(join(repoRoot, 'test', 'bench', 'RESULTS.md'), resultsMarkdown(figures, meta));
+// Notes written by hand below the table (a '## Notes' heading and what follows) are kept.
+const resultsMd = join(repoRoot, 'test', 'bench', 'RESULTS.md');
+const oldMd = existsSync(resultsMd) ? readFileSync(resultsMd, 'utf8') : '';
+const notesAt = oldMd.search(/^## Notes/m);
+writeFileSync(resultsMd, resultsMarkdown(figures, meta) + (notesAt >= 0 ? `\n${oldMd.slice(notesAt)}` : ''));
 process.stdout.write(resultsMarkdown(figures, meta));

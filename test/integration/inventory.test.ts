@@ -223,6 +223,64 @@ describe('inventory VMs', () => {
   });
 });
 
+describe('inventory VM list: only what changed is parsed again', () => {
+  test('the same columns give the same frozen row; a write by this connection, by another or rolled back is seen', () => {
+    const file = join(root, `inv-${++n}.sqlite`);
+    let parses = 0;
+    const counting = (raw: unknown) => {
+      parses++;
+      return parseConfig(raw);
+    };
+    const open = () => {
+      const db = openDatabase(file, { log: () => undefined });
+      return { db, inv: createInventory<TestConfig>(db, { parseConfig: counting, log: () => undefined }) };
+    };
+    const a = open();
+    const b = open();
+    try {
+      for (let i = 0; i < 50; i++) a.inv.vms.insert({ config: cfg(`vm-${i}`, `VM ${i}`), state: 'stopped' });
+      const first = a.inv.vms.list();
+      const counted = parses;
+      const again = a.inv.vms.list();
+      assert.equal(parses, counted, 'an unchanged list parses nothing');
+      assert.notEqual(again, first, 'each list is a new array');
+      assert.equal(again[7], first[7], 'an unchanged VM keeps its row');
+      assert.ok(Object.isFrozen(again[7]) && Object.isFrozen(again[7]!.config), 'shared rows are frozen');
+      assert.throws(() => ((again[7]!.config as { cpus: number }).cpus = 9));
+
+      // This connection writes: one row is parsed again.
+      a.inv.vms.setState('vm-3', 'running', undefined, 'tcg');
+      const afterWrite = a.inv.vms.list();
+      assert.equal(parses, counted + 1);
+      assert.equal(afterWrite.find((v) => v.id === 'vm-3')!.state, 'running');
+      assert.equal(afterWrite[7], first[7]);
+
+      // Another connection writes: this one sees it.
+      b.inv.vms.updateConfig('vm-4', cfg('vm-4', 'Renamed', 2));
+      const seen = a.inv.vms.list().find((v) => v.id === 'vm-4')!;
+      assert.deepEqual([seen.name, seen.config.cpus], ['Renamed', 2]);
+
+      // A list inside a transaction that is rolled back is not kept.
+      assert.throws(() =>
+        a.inv.transaction(() => {
+          a.inv.vms.setState('vm-5', 'running', undefined, 'tcg');
+          assert.equal(a.inv.vms.list().find((v) => v.id === 'vm-5')!.state, 'running');
+          throw new Error('roll back');
+        }),
+      );
+      assert.equal(a.inv.vms.list().find((v) => v.id === 'vm-5')!.state, 'stopped');
+
+      // A deleted VM leaves the list.
+      a.inv.vms.delete('vm-6');
+      assert.equal(a.inv.vms.list().length, 49);
+      assert.equal(b.inv.vms.list().length, 49);
+    } finally {
+      b.db.close();
+      a.db.close();
+    }
+  });
+});
+
 describe('inventory images and snapshots', () => {
   test('foreign keys: deleting a VM cascades to its images, snapshots and current pointer', () => {
     const { db, inv } = fresh();

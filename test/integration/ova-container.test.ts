@@ -296,6 +296,22 @@ describe('OVA container', () => {
       assert.ok(readAt(archive, disk.dataOffset, disk.size).equals(content.get('app-disk1.vmdk')!));
     });
 
+    test('a reserved member is filled in after the members that follow it; GNU tar reads it back', async () => {
+      const archive = join(dir, 'reserved.ova');
+      const w = await TarWriter.create(archive);
+      await w.addBuffer('r.ovf', Buffer.from('<Envelope/>'));
+      const mf = formatManifestLine('sha256', 'r-disk1.vmdk', 'cd'.repeat(32));
+      const fill = await w.reserve('r.mf', mf.length);
+      await w.addBuffer('r-disk1.vmdk', Buffer.from('disk bytes'));
+      await assert.rejects(fill(Buffer.from('short')), (e) => isHangarError(e, 'INTERNAL'));
+      await fill(Buffer.from(mf));
+      await w.finish();
+      assert.deepEqual(sh('tar', ['tf', archive]).trimEnd().split('\n'), ['r.ovf', 'r.mf', 'r-disk1.vmdk']);
+      assert.equal(sh('tar', ['xOf', archive, 'r.mf']), mf);
+      assert.equal(sh('tar', ['xOf', archive, 'r-disk1.vmdk']), 'disk bytes');
+      await assert.rejects(fill(Buffer.from(mf)), (e) => isHangarError(e, 'STATE_CONFLICT'), 'not after finish');
+    });
+
     test('a source shorter or longer than declared breaks the archive; bad names do not', async () => {
       const archive = join(dir, 'short.ova');
       const w = await TarWriter.create(archive);

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nameKey, parseImageRow, parseSnapshotRow, parseTaskRow, parseVmRow } from '../../../../src-main/inventory/rows.js';
+import { deepFreeze, nameKey, parseImageRow, parseSnapshotRow, parseTaskRow, parseVmRow, sameColumns } from '../../../../src-main/inventory/rows.js';
 
 type Cfg = { id: string; name: string };
 const parseConfig = (raw: unknown) => {
@@ -136,4 +136,18 @@ test('parseTaskRow', () => {
   assert.equal(r.value.vm, 'One');
   assert.equal(parseTaskRow({ ...row, state: 'exploded' }).ok, false);
   assert.equal(parseTaskRow({ ...row, progress: 1.5 }).ok, false);
+});
+
+describe('sameColumns and deepFreeze (the list reuses a row read from the same columns)', () => {
+  test('same keys and values, in any order; a changed, missing or extra column differs', () => {
+    assert.ok(sameColumns({ a: 1, b: 'x', c: null }, { c: null, b: 'x', a: 1 }));
+    assert.ok(!sameColumns({ a: 1, b: 'x' }, { a: 1, b: 'y' }));
+    assert.ok(!sameColumns({ a: 1, b: 'x' }, { a: 1 }));
+    assert.ok(!sameColumns({ a: 1 }, { a: 1, b: undefined }));
+  });
+  test('deepFreeze freezes every level and returns the value', () => {
+    const v = { a: { b: [1, { c: 2 }] } };
+    assert.equal(deepFreeze(v), v);
+    assert.ok(Object.isFrozen(v) && Object.isFrozen(v.a) && Object.isFrozen(v.a.b) && Object.isFrozen(v.a.b[1]));
+  });
 });

@@ -158,4 +158,38 @@ describe('ApiConnection', () => {
     await assert.rejects(waiting, (e) => isHangarError(e, 'IO_ERROR'));
     assert.equal(conn.getStatus().kind, 'closed');
   });
+
+  test('prefetch: the request leaves as the connection opens; the first call of it takes that answer, a caller that gives up passes it on', async () => {
+    let asked = 0;
+    const owner = fakeOwner({
+      'vm.list': async () => {
+        asked++;
+        return VM_LIST;
+      },
+    });
+    conn = new ApiConnection(owner.endpoint);
+    const sent = conn.prefetch('vm.list', {});
+    conn.start();
+    await sent;
+    assert.equal(conn.getStatus().kind, 'open');
+    // A query mounted before the connection opened gives up (its effect re-runs for the new generation) …
+    const ac = new AbortController();
+    const first = conn.call('vm.list', {}, { signal: ac.signal });
+    ac.abort();
+    await assert.rejects(first, (e) => isHangarError(e, 'CANCELLED'));
+    // … and the next one gets the answer already asked for.
+    assert.deepEqual(await conn.call('vm.list', {}), VM_LIST);
+    assert.equal(asked, 1, 'one request for both');
+    // Later calls ask again; other inputs were never prefetched.
+    assert.deepEqual(await conn.call('vm.list', {}), VM_LIST);
+    assert.deepEqual(await conn.call('vm.list', { tag: 'web' }), VM_LIST);
+    assert.equal(asked, 3);
+  });
+
+  test('prefetch on an endpoint that cannot connect resolves at once (the page renders and says why)', async () => {
+    const owner = fakeOwner({});
+    conn = new ApiConnection({ ...owner.endpoint, problem: 'no token' }).start();
+    await conn.prefetch('vm.list', {});
+    await assert.rejects(conn.call('vm.list', {}), (e) => isHangarError(e, 'IO_ERROR'));
+  });
 });

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { VmSummary } from '../../../../src-renderer/api/apiTypes.js';
+import { countWork } from '../../../helpers/workCounter.js';
+import { goneIds, keepSelection } from '../../../../src-renderer/vms/vmList.js';
 import { buildRows, GROUP_ROW_HEIGHT, keepTicks, mergeVms, rowOffsets, scrollToShow, tickAfterClick, visibleRange, vmIdsOf, VM_ROW_HEIGHT } from '../../../../src-renderer/vms/listModel.js';
 
 const vm = (id: string, group = '/', over: Partial<VmSummary> = {}): VmSummary => ({ id, name: `vm-${id}`, state: 'stopped', osType: 'linux', accelerator: 'tcg', group, tags: [], notes: '', ...over });
@@ -94,5 +96,38 @@ describe('ticking several VMs', () => {
     const t = new Set(['1', '2']);
     assert.equal(keepTicks(t, [vm('1'), vm('2'), vm('3')]), t);
     assert.deepEqual([...keepTicks(t, [vm('2')])], ['2']);
+  });
+});
+
+describe('the work of a list of 10,000 VMs grows with the list, not with its square', () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => vm(String(i).padStart(5, '0'), `/g-${String(i % 200).padStart(3, '0')}`, { tags: i % 7 ? [] : ['web'] }));
+  /** What the page does with a new list: merge it, build the rows (and with a search), offsets, ticks, the selection, what went. */
+  const pageWork = (prev: VmSummary[], next: VmSummary[]) =>
+    countWork(() => {
+      const m = mergeVms(prev, next);
+      const rows = buildRows(m.vms, { query: '', collapsed: new Set(['/g-001']) });
+      buildRows(m.vms, { query: 'vm-000 web', collapsed: new Set() });
+      rowOffsets(rows);
+      vmIdsOf(rows);
+      keepTicks(new Set([next[5]!.id]), m.vms);
+      const before = prev.map((v) => v.id);
+      const after = next.map((v) => v.id);
+      keepSelection(before, after, before[before.length - 1]!);
+      goneIds(before, after);
+    });
+  test('a state change and a deleted VM, 1,000 against 10,000 VMs', () => {
+    const work = (n: number) => {
+      const prev = many(n);
+      const next = prev.slice(1).map((v, i) => (i === 10 ? { ...v, state: 'running' as const } : { ...v, tags: [...v.tags] }));
+      return pageWork(prev, next);
+    };
+    const small = work(1000);
+    const large = work(10_000);
+    assert.ok(small > 1000, `the counter sees the work (${small})`);
+    assert.ok(large / small < 13, `10x the VMs took ${(large / small).toFixed(1)}x the work`);
+  });
+  test('goneIds: what went, in order', () => {
+    assert.deepEqual(goneIds(['a', 'b', 'c', 'd'], ['d', 'b']), ['a', 'c']);
+    assert.deepEqual(goneIds([], ['a']), []);
   });
 });

@@ -41,6 +41,36 @@ const RelFile = z
   .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/)
   .refine((p) => !p.split('/').some((x) => x === '..' || x === '.'), 'a relative path inside the folder');
 
+const AbsPath = z.string().min(2).max(4096).regex(/^\//, 'an absolute path');
+
+const MovingTreeSchema = z
+  .object({
+    images: z
+      .array(z.object({ path: AbsPath, format: z.string().min(1).max(32), virtualSize: z.number().int().nonnegative(), backingPath: AbsPath.nullable(), role: z.enum(['disk', 'frozen']) }).strict())
+      .max(10_000),
+    snapshots: z
+      .array(
+        z
+          .object({
+            id: z.string().min(1).max(100),
+            parentId: z.string().min(1).max(100).nullable(),
+            name: z.string().min(1).max(1000),
+            description: z.string().max(100_000),
+            createdAt: z.string().max(100),
+            config: VmConfig,
+            live: z.boolean(),
+            stateFile: AbsPath.nullable(),
+            disks: z.array(z.object({ diskId: z.string().min(1).max(64), path: AbsPath, format: z.string().min(1).max(32) }).strict()).max(64),
+            facts: z.object({ liveMethod: z.enum(['background', 'paused']).optional(), pauseMs: z.number().optional() }).strict(),
+            quiesced: z.boolean(),
+          })
+          .strict(),
+      )
+      .max(10_000),
+    currentSnapshotId: z.string().min(1).max(100).nullable(),
+  })
+  .strict();
+
 /** The target gets the machine (same id, name, devices, MACs), its variable store and TPM state, and what to do with its disks. */
 export const MigrationPrepareInput = z
   .object({
@@ -52,11 +82,20 @@ export const MigrationPrepareInput = z
     tpm: z.array(z.object({ path: RelFile, data: B64 }).strict()).max(64).optional(),
     /** new disks of these sizes in the target's folder, exported over NBD for the source's mirrors; absent: shared storage (the same paths) */
     copyStorage: z.array(z.object({ diskId: z.string().min(1).max(64), virtualSizeBytes: z.number().int().positive() }).strict()).max(64).optional(),
+    /** the snapshot tree that moves with the VM (absent: none) */
+    tree: MovingTreeSchema.optional(),
+    /** the files the source sends before the VM (tree.ts `filesToCopy`): source path, where each lands in the VM's folder, its size */
+    files: z.array(z.object({ from: AbsPath, to: RelFile, size: z.number().int().nonnegative() }).strict()).max(100_000).optional(),
   })
   .strict();
 export type MigrationPrepareInput = z.input<typeof MigrationPrepareInput>;
 
 export const MigrationPrepared = z.object({
+  /** where the target takes the files announced in `files`, when there are any (a path on the target's machine) */
+  files: z.string().optional(),
+});
+
+export const MigrationLaunched = z.object({
   /** where the incoming QEMU listens for the stream (a path on the target's machine) */
   socket: z.string(),
   /** --copy-storage: where its NBD server listens, and each disk's export */
@@ -65,8 +104,10 @@ export const MigrationPrepared = z.object({
 
 export const migrationApi = {
   'vm.migrate': method(MigrateInput, MigrateResult, { long: true }),
-  /** target side: an incoming QEMU for the machine, waiting for the stream */
+  /** target side: the arriving VM's folder, ready for the files the source sends first */
   'migration.prepare': method(MigrationPrepareInput, MigrationPrepared, { long: true }),
+  /** target side: the files have come: an incoming QEMU for the machine, waiting for the stream (and the disks' mirrors) */
+  'migration.launch': method(z.object({ id: z.string().min(1).max(100) }).strict(), MigrationLaunched, { long: true }),
   /** target side: the stream is complete: register the VM and run it */
   'migration.finish': method(z.object({ id: z.string().min(1).max(100) }).strict(), z.object({ id: z.string(), name: z.string() }), { long: true }),
   /** target side: give up: the incoming QEMU ends and nothing of the VM is left */

@@ -8,6 +8,7 @@ export function migrationHandlers(m: MigrationService): Handlers<typeof migratio
     'vm.migrate': async (input, ctx) =>
       m.migrate(input, { signal: ctx.signal, onProgress: (fraction, message) => ctx.progress(message === undefined ? { fraction } : { fraction, message }) }),
     'migration.prepare': async (input, ctx) => m.prepare(input, ctx.connection, ctx.signal),
+    'migration.launch': async ({ id }, ctx) => m.launch(id, ctx.signal),
     'migration.finish': async ({ id }) => m.finish(id),
     'migration.abort': async ({ id }) => m.abort(id),
   };

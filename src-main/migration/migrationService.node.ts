@@ -6,13 +6,13 @@
 // finish; until then a marker file says the folder is an arriving VM's, so an owner that died meanwhile
 // is cleaned up after at its next start. Any failure or cancel leaves the VM running on the source and
 // nothing on the target.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { HangarError, isHangarError, toHangarError } from '../../src-vmm/base/errors.js';
 import type { ConnectionContext } from '../../src-vmm/base/rpc.js';
 import { toDisposable } from '../../src-vmm/base/disposable.js';
 import { hasTpm, sharesOf, type VmConfig } from '../../src-vmm/model/index.js';
-import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { assertFreeSpace, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { homePaths, vmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
@@ -21,8 +21,10 @@ import { provisionVm, removeAllBut, type NewImage } from '../vms/provision.node.
 import type { VmService } from '../vms/vmService.node.js';
 import type { CloneService } from '../clones/cloneService.node.js';
 import type { MigrateInput, MigrateResult, MigrationPrepareInput } from './contract.js';
+import { receiveFiles, sendFiles } from './files.node.js';
 import { openLink } from './link.node.js';
 import { describeTarget, parseTarget } from './target.js';
+import { filesToCopy, remapTree, treeImages, treeProblems, type MovingTree } from './tree.js';
 
 /** The file in an arriving VM's folder that says so (removed when the VM is registered). */
 export const ARRIVING_MARKER = 'migrating-in';
@@ -42,15 +44,20 @@ export interface MigrationDeps {
   fault?: ((point: string) => void) | undefined;
 }
 
+type Launched = { socket: string; nbd?: { socket: string; exports: { diskId: string; export: string }[] } };
+
 interface Arriving {
   id: string;
   name: string;
   /** resolves the waiting provision (finish) or rejects it (abort) */
   go: (ok: boolean) => void;
+  /** the files have come: launch the incoming QEMU */
+  launch: () => void;
+  launched: Promise<Launched>;
   registered: Promise<VmRow>;
 }
 
-function refuse(code: 'STATE_CONFLICT' | 'INVALID_INPUT' | 'UNSUPPORTED' | 'ALREADY_EXISTS', message: string, path = ''): HangarError {
+function refuse(code: 'STATE_CONFLICT' | 'INVALID_INPUT' | 'UNSUPPORTED' | 'ALREADY_EXISTS' | 'NOT_FOUND', message: string, path = ''): HangarError {
   return new HangarError(code, message, { details: { issues: [{ path, message }] } });
 }
 
@@ -77,13 +84,39 @@ export class MigrationService {
     if (images.some((i) => i.backingPath && this.d.inventory.images.get(i.backingPath)?.role === 'library')) {
       throw refuse('STATE_CONFLICT', `VM '${vm}' is based on an image of this home's library, which cannot move with it: promote it first`);
     }
-    if (this.d.inventory.snapshots.listForVm(row.id).length) {
-      throw refuse('UNSUPPORTED', `VM '${vm}' has snapshots, and moving a snapshot tree is not supported yet: delete them first, or clone the VM without them`);
-    }
     if (copyStorage && row.config.disks.some((disk) => disk.format !== 'qcow2')) throw refuse('UNSUPPORTED', `VM '${vm}' has a disk that is not qcow2, which --copy-storage does not copy`);
     if (row.state !== 'running') throw refuse('STATE_CONFLICT', `VM '${vm}' is ${row.state}: only a running VM migrates live (a stopped one moves with export and import)`);
     if (!this.d.supervisor.get(row.id)) throw refuse('STATE_CONFLICT', `VM '${vm}' is running but its VMM host does not answer`);
     this.d.tasks.assertFree(row);
+  }
+
+  /** The VM's snapshot tree as it moves (tree.ts), or nothing when it has no snapshots. */
+  private treeOf(row: VmRow): MovingTree | undefined {
+    const snaps = this.d.inventory.snapshots.listForVm(row.id);
+    if (!snaps.length) return undefined;
+    const images = this.d.inventory.images;
+    const tops = new Set(row.config.disks.map((x) => x.path));
+    const order = treeImages([...tops, ...snaps.flatMap((x) => x.disks.map((dd) => dd.path))], (p) => images.get(p));
+    return {
+      images: order.map((path) => {
+        const r = images.get(path);
+        return { path, format: r?.format ?? 'qcow2', virtualSize: r?.virtualSize ?? 0, backingPath: r?.backingPath ?? null, role: tops.has(path) ? ('disk' as const) : ('frozen' as const) };
+      }),
+      snapshots: snaps.map((x) => ({
+        id: x.id,
+        parentId: x.parentId,
+        name: x.name,
+        description: x.description,
+        createdAt: x.createdAt,
+        config: x.config,
+        live: x.live,
+        stateFile: x.stateFile,
+        disks: x.disks,
+        facts: x.facts,
+        quiesced: x.quiesced,
+      })),
+      currentSnapshotId: this.d.inventory.snapshots.current(row.id)?.id ?? null,
+    };
   }
 
   async migrate(input: MigrateInput, opts: { signal: AbortSignal; onProgress: (f: number, m?: string) => void }): Promise<MigrateResult> {
@@ -100,6 +133,13 @@ export class MigrationService {
       const link = await openLink(target, { signal: task.signal, log: (l) => this.d.log(`vm=${row.id} migrate link: ${l}`) });
       try {
         const disks = copyStorage ? await Promise.all(c.disks.map(async (disk) => ({ diskId: disk.id, virtualSizeBytes: (await this.d.qemuImg.info(disk.path))[0]!.virtualSizeBytes }))) : undefined;
+        // The snapshot tree goes with the VM: its files first (all of them with --copy-storage, else
+        // only the small ones a VM's folder holds by name), while the guest runs.
+        const tree = this.treeOf(row);
+        const files = tree
+          ? filesToCopy(tree, { sourceDir: paths.dir, copyStorage, smallFiles: snapshotSmallFiles(paths.snapshots, tree) }).map((f) => ({ ...f, size: statSync(f.from).size }))
+          : [];
+        const filesShare = files.length && copyStorage ? 0.3 : 0;
         task.phase('preparing the target');
         const prepared = await link.api.call(
           'migration.prepare',
@@ -109,15 +149,30 @@ export class MigrationService {
             ...(c.firmware.type === 'uefi' && existsSync(paths.nvram) ? { nvram: readFileSync(paths.nvram).toString('base64') } : {}),
             ...(hasTpm(c) && existsSync(paths.tpmState) ? { tpm: listFiles(paths.tpmState).map((f) => ({ path: f, data: readFileSync(join(paths.tpmState, f)).toString('base64') })) } : {}),
             ...(disks ? { copyStorage: disks } : {}),
+            ...(tree ? { tree } : {}),
+            ...(files.length ? { files } : {}),
           },
           { signal: task.signal, timeoutMs: 300_000 },
         );
         let result: { downtimeMs: number; totalMs: number; transferredBytes: number; mirroredBytes: number };
         try {
-          const socket = await link.forward(prepared.socket, join(paths.run, 'mig-out.sock'));
+          if (prepared.files) {
+            task.phase('copying the snapshots');
+            const total = files.reduce((a, f) => a + f.size, 0);
+            await sendFiles(await link.forward(prepared.files, join(paths.run, 'mig-files.sock')), files, {
+              signal: task.signal,
+              bandwidthBytes: input.bandwidthMiBs ? input.bandwidthMiBs * 1048576 : undefined,
+              onProgress: (sent) => task.progress(filesShare * (sent / total), `copying the snapshots: ${(sent / 1048576).toFixed(1)} of ${(total / 1048576).toFixed(1)} MiB`),
+            });
+          }
+          task.phase('starting QEMU on the target');
+          const launched = await link.api.call('migration.launch', { id: row.id }, { signal: task.signal, timeoutMs: 300_000 });
+          const socket = await link.forward(launched.socket, join(paths.run, 'mig-out.sock'));
           // The exports share the target's one NBD server socket: one forward serves them all.
-          const nbdSocket = prepared.nbd ? await link.forward(prepared.nbd.socket, join(paths.run, 'mig-nbd.sock')) : undefined;
-          const mirrors = prepared.nbd && nbdSocket ? prepared.nbd.exports.map((x) => ({ diskId: x.diskId, export: x.export, socket: nbdSocket })) : undefined;
+          const nbdSocket = launched.nbd ? await link.forward(launched.nbd.socket, join(paths.run, 'mig-nbd.sock')) : undefined;
+          // A disk whose image is based on frozen ones: only its own data goes; the target's is based on their copies.
+          const topOnly = (diskId: string) => !!tree?.images.find((i) => i.path === c.disks.find((x) => x.id === diskId)?.path)?.backingPath;
+          const mirrors = launched.nbd && nbdSocket ? launched.nbd.exports.map((x) => ({ diskId: x.diskId, export: x.export, socket: nbdSocket, sync: topOnly(x.diskId) ? ('top' as const) : ('full' as const) })) : undefined;
           task.phase(copyStorage ? 'copying the disks and the memory' : 'copying the memory');
           // A line that ends (the target's owner died, ssh dropped) cancels the migration: nobody would finish it.
           const stop = new AbortController();
@@ -138,7 +193,7 @@ export class MigrationService {
                 ...(input.bandwidthMiBs ? { bandwidthBytes: Math.round(input.bandwidthMiBs * 1048576) } : {}),
                 ...(mirrors ? { mirrors } : {}),
               },
-              { signal: stop.signal, onProgress: (p) => task.progress(p.fraction * 0.95, p.message), timeoutMs: 7 * 86_400_000 },
+              { signal: stop.signal, onProgress: (p) => task.progress(filesShare + p.fraction * (0.95 - filesShare), p.message), timeoutMs: 7 * 86_400_000 },
             );
           } catch (e) {
             if (lost && !task.signal.aborted) throw new HangarError('IO_ERROR', `the target went away during the migration${link.why() ? ` (${link.why()})` : ''}`, { cause: e });
@@ -166,9 +221,11 @@ export class MigrationService {
         this.d.inventory.transaction(() => this.d.inventory.vms.delete(row.id));
         if (copyStorage) rmSync(paths.dir, { recursive: true, force: true });
         else {
-          const keep = new Set(c.disks.map((disk) => disk.path).filter((p) => p.startsWith(`${paths.dir}/`)));
+          // What the target uses in place: the images and the snapshots' RAM states.
+          const used = tree ? [...tree.images.map((i) => i.path), ...tree.snapshots.flatMap((x) => (x.stateFile ? [x.stateFile] : []))] : c.disks.map((disk) => disk.path);
+          const keep = new Set(used.filter((p) => p.startsWith(`${paths.dir}/`)));
           if (keep.size) writeFileSync(join(paths.dir, MIGRATED_NOTE), `This VM migrated to ${where} on ${new Date().toISOString()}; its disks stay here, used there in place.\n`, { mode: 0o600 });
-          removeAllBut(paths.dir, new Set([...keep, paths.disks, join(paths.dir, MIGRATED_NOTE)]));
+          removeAllBut(paths.dir, new Set([...keep, join(paths.dir, MIGRATED_NOTE)]));
           if (!keep.size) rmSync(paths.dir, { recursive: true, force: true });
         }
         this.d.changed(row.id);
@@ -206,7 +263,7 @@ export class MigrationService {
     }
   }
 
-  async prepare(input: MigrationPrepareInput, conn: ConnectionContext, signal: AbortSignal): Promise<{ socket: string; nbd?: { socket: string; exports: { diskId: string; export: string }[] } }> {
+  async prepare(input: MigrationPrepareInput, conn: ConnectionContext, signal: AbortSignal): Promise<{ files?: string }> {
     const given = input.config as VmConfig;
     const { id, name } = given;
     if (this.d.inventory.vms.findByName(name)) throw refuse('ALREADY_EXISTS', `a VM named '${name}' already exists on the target`, 'name');
@@ -217,20 +274,42 @@ export class MigrationService {
     const accel = this.d.vms.accelFor(given).accelerator;
     if (accel !== input.accelerator) throw refuse('UNSUPPORTED', `VM '${name}' runs under ${input.accelerator.toUpperCase()}, and the target would run it under ${accel.toUpperCase()}: QEMU cannot migrate between the two`);
     const copy = input.copyStorage;
-    const config: VmConfig = copy ? { ...given, disks: given.disks.map((disk) => ({ ...disk, path: join(paths.disks, `${disk.id}.qcow2`), format: 'qcow2' as const })) } : given;
-    const fakeRow = { id, name, config, state: 'stopped', stateReason: null, accelerator: accel, createdAt: '', updatedAt: '' } as VmRow;
+    const tree = input.tree as MovingTree | undefined;
+    const files = input.files ?? [];
+    if (tree) {
+      const problems = treeProblems(tree, given.disks.map((x) => x.path));
+      if (problems.length) throw refuse('INVALID_INPUT', `the snapshot tree of VM '${name}' is not whole: ${problems[0]}`, 'tree');
+    }
+    const badFile = files.find((f) => !/^(disks|snapshots)\//.test(f.to));
+    if (badFile) throw refuse('INVALID_INPUT', `a file the source sends must go into the VM's disks or snapshots folder, not ${badFile.to}`, 'files');
+    // Shared storage: what the tree uses in place must be here too (at the same paths).
+    const copied = new Set(files.map((f) => f.from));
+    const inPlace = tree ? [...tree.images.filter((i) => !(copy && i.role === 'disk')).map((i) => i.path), ...tree.snapshots.flatMap((x) => (x.stateFile ? [x.stateFile] : []))].filter((p) => !copied.has(p)) : [];
+    const missing = inPlace.find((p) => !existsSync(p));
+    if (missing) throw refuse('NOT_FOUND', `VM '${name}' uses ${missing}, which the target does not see: without copying the storage both ends need the same files`);
+    if (files.length) assertFreeSpace(homePaths(this.d.home).vmsDir, files.reduce((a, f) => a + f.size, 0));
     let go!: (ok: boolean) => void;
     const decided = new Promise<boolean>((r) => (go = r));
-    let ready!: (v: { socket: string; nbd?: { socket: string; exports: { diskId: string; export: string }[] } }) => void;
+    let askLaunch!: () => void;
+    const launchAsked = new Promise<void>((r) => (askLaunch = r));
+    let ready!: (v: { files?: string }) => void;
+    let launched!: (v: Launched) => void;
     let failed!: (e: unknown) => void;
-    const preparedP = new Promise<{ socket: string; nbd?: { socket: string; exports: { diskId: string; export: string }[] } }>((res, rej) => {
+    let failedLaunch!: (e: unknown) => void;
+    const preparedP = new Promise<{ files?: string }>((res, rej) => {
       ready = res;
       failed = rej;
     });
+    const launchedP = new Promise<Launched>((res, rej) => {
+      launched = res;
+      failedLaunch = rej;
+    });
+    launchedP.catch(() => undefined);
+    const gaveUp = () => new HangarError('CANCELLED', 'the source gave up the migration');
     const registered = provisionVm(this.d.vms.provisionDeps(), {
       id,
       name,
-      ...(returning ? { returning: { keep: [join(paths.dir, MIGRATED_NOTE), ...given.disks.map((x) => x.path)] } } : {}),
+      ...(returning ? { returning: { keep: [join(paths.dir, MIGRATED_NOTE), ...given.disks.map((x) => x.path), ...inPlace] } } : {}),
       fill: async (p) => {
         writeFileSync(join(p.dir, ARRIVING_MARKER), `an incoming migration (owner pid ${process.pid})\n`, { mode: 0o600 });
         if (input.nvram) writeFileSync(p.nvram, Buffer.from(input.nvram, 'base64'), { mode: 0o600 });
@@ -240,51 +319,107 @@ export class MigrationService {
           mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
           writeFileSync(to, Buffer.from(f.data, 'base64'), { mode: 0o600 });
         }
-        const images: NewImage[] = [];
+        // The files come first (the frozen images the new disks are based on), then the launch.
+        const receiver = files.length ? receiveFiles(join(p.run, 'files.sock'), p.dir, files.map((f) => ({ path: f.to, size: f.size }))) : undefined;
+        try {
+          ready(receiver ? { files: join(p.run, 'files.sock') } : {});
+          const abandoned = decided.then((ok) => {
+            if (!ok) throw gaveUp();
+          });
+          abandoned.catch(() => undefined);
+          await Promise.race([launchAsked, abandoned]);
+          if (receiver) await Promise.race([receiver.done, abandoned]);
+        } finally {
+          receiver?.dispose();
+        }
+        const map = new Map(files.map((f) => [f.from, join(p.dir, f.to)]));
+        const taken = new Set(map.values());
+        const config: VmConfig = copy
+          ? {
+              ...given,
+              disks: given.disks.map((disk) => {
+                let to = join(p.disks, `${disk.id}.qcow2`);
+                for (let i = 1; taken.has(to) || existsSync(to); i++) to = join(p.disks, `${disk.id}-m${i}.qcow2`);
+                taken.add(to);
+                map.set(disk.path, to);
+                return { ...disk, path: to, format: 'qcow2' as const };
+              }),
+            }
+          : given;
+        const moved = tree ? remapTree(tree, map) : undefined;
+        const tops: NewImage[] = [];
+        if (moved) {
+          // Copied frozen images name their bases by the source's paths: now by their copies', and read-only.
+          for (const img of moved.images) {
+            if (img.role !== 'frozen' || !img.path.startsWith(`${p.dir}/`)) continue;
+            const base = img.backingPath ? moved.images.find((i) => i.path === img.backingPath) : undefined;
+            if (base) await this.d.qemuImg.rebase(img.path, { backing: base.path, backingFormat: base.format, unsafe: true });
+            chmodSync(img.path, 0o400);
+          }
+        }
         for (const disk of config.disks) {
           const want = copy?.find((x) => x.diskId === disk.id);
-          if (want) await this.d.qemuImg.create(disk.path, { format: 'qcow2', sizeBytes: want.virtualSizeBytes });
+          const top = moved?.images.find((i) => i.path === disk.path);
+          const base = top?.backingPath ? moved!.images.find((i) => i.path === top.backingPath) : undefined;
+          if (want) await this.d.qemuImg.create(disk.path, { format: 'qcow2', sizeBytes: want.virtualSizeBytes, ...(base ? { backing: { path: base.path, format: base.format } } : {}) });
           // Shared storage: the disks are used where they are (the source's, or a shared folder's), never deleted with the VM here.
-          const size = want?.virtualSizeBytes ?? (existsSync(disk.path) ? ((await this.d.qemuImg.info(disk.path).catch(() => []))[0]?.virtualSizeBytes ?? 0) : 0);
-          images.push({ path: disk.path, format: disk.format, virtualSize: size, backingPath: null, owned: !!want || disk.path.startsWith(`${p.dir}/`), role: 'disk' });
+          const size = want?.virtualSizeBytes ?? top?.virtualSize ?? (existsSync(disk.path) ? ((await this.d.qemuImg.info(disk.path).catch(() => []))[0]?.virtualSizeBytes ?? 0) : 0);
+          tops.push({ path: disk.path, format: disk.format, virtualSize: size, backingPath: base?.path ?? null, owned: !!want || disk.path.startsWith(`${p.dir}/`), role: 'disk' });
         }
-        const plan = this.d.vms.planLaunch({ ...fakeRow, config }, 'migration');
+        // Recorded parents first (an image's row names its base's).
+        const images: NewImage[] = moved
+          ? moved.images.map((img) => tops.find((t) => t.path === img.path) ?? { path: img.path, format: img.format, virtualSize: img.virtualSize, backingPath: img.backingPath, owned: img.path.startsWith(`${p.dir}/`), role: img.role })
+          : tops;
+        const plan = this.d.vms.planLaunch({ id, name, config, state: 'stopped', stateReason: null, accelerator: accel, createdAt: '', updatedAt: '' } as VmRow, 'migration');
         const socket = plan.spec.incomingMigration!.socket;
-        let launched = false;
+        let started = false;
         try {
           await this.d.supervisor.launch(plan.spec, plan.paths);
-          launched = true;
+          started = true;
           // QEMU listens once migrate-incoming has been sent: its socket file says so.
           for (let i = 0; !existsSync(socket); i++) {
             if (!this.d.supervisor.get(id) || i > 1200) throw new HangarError('QEMU_FAILED', `the incoming QEMU did not start listening: ${readTail(plan.paths.hostLog)}`);
             await new Promise((r) => setTimeout(r, 50));
           }
-          let nbd: { socket: string; exports: { diskId: string; export: string }[] } | undefined;
+          let nbd: Launched['nbd'];
           if (copy) {
             nbd = { socket: join(p.run, 'nbd.sock'), exports: copy.map((x) => ({ diskId: x.diskId, export: x.diskId })) };
             await this.d.supervisor.call(id, 'host.nbdExport', { socket: nbd.socket, disks: nbd.exports.map((x) => ({ diskId: x.diskId, export: x.export })) });
           }
-          ready({ socket, ...(nbd ? { nbd } : {}) });
-          if (!(await decided)) throw new HangarError('CANCELLED', 'the source gave up the migration');
-          return { config, images };
+          launched({ socket, ...(nbd ? { nbd } : {}) });
+          if (!(await decided)) throw gaveUp();
+          return { config, images, ...(moved ? { record: (inventory: HangarInventory) => recordTree(inventory, id, moved) } : {}) };
         } catch (e) {
-          if (launched) await this.d.supervisor.call(id, 'host.powerOff', {}, { timeoutMs: 30_000 }).catch(() => undefined);
+          if (started) await this.d.supervisor.call(id, 'host.powerOff', {}, { timeoutMs: 30_000 }).catch(() => undefined);
           throw e;
         }
       },
     });
     registered.catch((e: unknown) => {
       failed(e);
+      failedLaunch(e);
       this.arriving.delete(id);
     });
-    const entry: Arriving = { id, name, go, registered };
+    const entry: Arriving = { id, name, go, launch: askLaunch, launched: launchedP, registered };
     this.arriving.set(id, entry);
     // The source's line ends (it was cancelled, it died): the arrival ends with it.
     conn.resources.add(toDisposable(() => this.arriving.get(id) === entry && go(false)));
+    return this.whileNotAborted(signal, go, preparedP);
+  }
+
+  /** Target side: the files have come; launches the incoming QEMU and says where it listens. */
+  async launch(id: string, signal: AbortSignal): Promise<Launched> {
+    const a = this.arriving.get(id);
+    if (!a) throw new HangarError('NOT_FOUND', `no migration of a VM with the id ${id} is arriving here`);
+    a.launch();
+    return this.whileNotAborted(signal, a.go, a.launched);
+  }
+
+  private async whileNotAborted<T>(signal: AbortSignal, go: (ok: boolean) => void, p: Promise<T>): Promise<T> {
     const onAbort = () => go(false);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await preparedP;
+      return await p;
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -326,11 +461,30 @@ export class MigrationService {
   }
 }
 
+/** Records the tree that came with the VM, in the transaction that registers it: the same snapshots, ids, names and current one. */
+function recordTree(inventory: HangarInventory, vmId: string, tree: MovingTree): void {
+  for (const x of tree.snapshots) inventory.snapshots.insert({ ...x, vmId });
+  if (tree.currentSnapshotId) inventory.snapshots.setCurrent(vmId, tree.currentSnapshotId);
+}
+
+/** The files of the snapshots that a VM's folder holds by name: thumbnails, UEFI variables, TPM state. */
+function snapshotSmallFiles(dir: string, tree: MovingTree): string[] {
+  const out: string[] = [];
+  for (const x of tree.snapshots) {
+    for (const f of [`${x.id}.png`, `${x.id}.nvram.fd`]) if (existsSync(join(dir, f))) out.push(join(dir, f));
+    const tpm = join(dir, `${x.id}.tpm`);
+    if (existsSync(tpm)) out.push(...listFiles(tpm).map((f) => join(tpm, f)));
+  }
+  return out;
+}
+
 /** What an arrival that did not happen leaves: nothing, or, in a folder the VM had left, its note and the disks it still uses elsewhere. */
 function dropArrival(dir: string): void {
   if (existsSync(join(dir, MIGRATED_NOTE))) {
     rmSync(join(dir, ARRIVING_MARKER), { force: true });
-    removeAllBut(dir, new Set([join(dir, MIGRATED_NOTE), join(dir, 'disks')]));
+    // The disks and RAM states it left here for the target to use in place stay.
+    const states = existsSync(join(dir, 'snapshots')) ? readdirSync(join(dir, 'snapshots')).filter((f) => f.endsWith('.vmstate')).map((f) => join(dir, 'snapshots', f)) : [];
+    removeAllBut(dir, new Set([join(dir, MIGRATED_NOTE), join(dir, 'disks'), ...states]));
   } else rmSync(dir, { recursive: true, force: true });
 }
 

@@ -12,7 +12,7 @@ export interface MigrateOutInput {
   socket: string;
   maxDowntimeMs?: number;
   bandwidthBytes?: number;
-  mirrors?: { diskId: string; socket: string; export: string }[];
+  mirrors?: { diskId: string; socket: string; export: string; sync?: 'full' | 'top' | undefined }[];
 }
 
 interface Ctx {
@@ -50,7 +50,7 @@ export async function migrateOut(qmp: QmpClient, input: MigrateOutInput, ctx: Ct
           if (!node) throw new HangarError('NOT_FOUND', `disk ${m.diskId} is not open in QEMU`);
           await qmp.execute('blockdev-add', nbdClientNode(m.diskId, m.socket, m.export));
           nodes.push(nbdNodeName(m.diskId));
-          await qmp.execute('blockdev-mirror', mirrorArgs(m.diskId, node));
+          await qmp.execute('blockdev-mirror', mirrorArgs(m.diskId, node, m.sync));
           started.push(mirrorJobId(m.diskId));
         }
         ctx.log(`mirroring ${started.length} disk(s) to the target`);

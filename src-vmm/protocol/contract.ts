@@ -175,7 +175,8 @@ export const hostApi = {
         socket: z.string().min(1).max(107),
         maxDowntimeMs: z.number().int().positive().max(600_000).optional(),
         bandwidthBytes: z.number().int().positive().optional(),
-        mirrors: z.array(z.object({ diskId: z.string().min(1).max(64), socket: z.string().min(1).max(107), export: z.string().min(1).max(200) }).strict()).max(64).optional(),
+        /** top: only the top image's own data (the target's image is based on copies of the frozen ones) */
+        mirrors: z.array(z.object({ diskId: z.string().min(1).max(64), socket: z.string().min(1).max(107), export: z.string().min(1).max(200), sync: z.enum(['full', 'top']).optional() }).strict()).max(64).optional(),
       })
       .strict(),
     z.object({ downtimeMs: z.number(), totalMs: z.number(), transferredBytes: z.number(), mirroredBytes: z.number() }),

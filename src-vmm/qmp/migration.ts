@@ -42,12 +42,13 @@ export function nbdClientNode(diskId: string, socket: string, exportName: string
 }
 
 /**
- * Mirrors a disk's whole chain into the target's export. write-blocking: once the copy has caught up
+ * Mirrors a disk's whole chain into the target's export (`top`: only the top image's own data, for a
+ * target image based on copies of the frozen images below it). write-blocking: once the copy has caught up
  * (the job is `ready`), every guest write reaches the target before the guest sees it done, so when
  * the guest stops for the switch-over the target is already in sync.
  */
-export function mirrorArgs(diskId: string, topNode: string): QmpArgs<'blockdev-mirror'> {
-  return { 'job-id': mirrorJobId(diskId), device: topNode, target: nbdNodeName(diskId), sync: 'full', 'copy-mode': 'write-blocking', 'auto-dismiss': false };
+export function mirrorArgs(diskId: string, topNode: string, sync: 'full' | 'top' = 'full'): QmpArgs<'blockdev-mirror'> {
+  return { 'job-id': mirrorJobId(diskId), device: topNode, target: nbdNodeName(diskId), sync, 'copy-mode': 'write-blocking', 'auto-dismiss': false };
 }
 
 /** The target's writable export of one disk (the node its incoming QEMU opened). */

@@ -15,11 +15,12 @@ import { installBench, quickCreateBench } from './quickcreate.bench.js';
 import { networksBench } from './networks.bench.js';
 import { guestBench } from './guest.bench.js';
 import { statsBench } from './stats.bench.js';
+import { migrateBench } from './migrate.bench.js';
 import { resultsMarkdown, type BenchFigure } from './results.js';
 
 const loadAverage = () => (existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ')[0]! : '?');
 
-const BENCHES = [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench], ['import', importBench], ['export', exportBench], ['load', loadBench], ['quickcreate', quickCreateBench], ['networks', networksBench], ['guest', guestBench], ['stats', statsBench]] as const;
+const BENCHES = [['engine', engineBench], ['ui', uiBench], ['snapshots', snapshotsBench], ['clones', clonesBench], ['import', importBench], ['export', exportBench], ['load', loadBench], ['quickcreate', quickCreateBench], ['networks', networksBench], ['guest', guestBench], ['stats', statsBench], ['migrate', migrateBench]] as const;
 /** Run only when named (`npm run bench -- install`): a complete unattended installation takes the better part of an hour. */
 const OPT_IN = [['install', installBench]] as const;
 const only = process.argv[2];

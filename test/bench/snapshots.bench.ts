@@ -42,7 +42,7 @@ function fillCommand(mib: number): string {
 }
 const FILL_DONE = 'fill-42-done';
 
-async function connectWhenReady(path: string, qemu: ChildProcess, stderr: () => string, timeoutMs = 30_000): Promise<Socket> {
+export async function connectWhenReady(path: string, qemu: ChildProcess, stderr: () => string, timeoutMs = 30_000): Promise<Socket> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (qemu.exitCode !== null || qemu.signalCode !== null) throw new Error(`bare QEMU exited early: ${stderr().trim()}`);
@@ -58,7 +58,7 @@ async function connectWhenReady(path: string, qemu: ChildProcess, stderr: () => 
 }
 
 /** A minimal QMP client for the bare reference QEMU: one command at a time, events skipped. */
-class BareQmp {
+export class BareQmp {
   private buf = '';
   private readonly lines: string[] = [];
   private wake: (() => void) | undefined;

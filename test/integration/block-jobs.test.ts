@@ -214,6 +214,7 @@ describe('block jobs on a real QEMU', () => {
       ['migrate_cancel', undefined],
       ['blockdev-add', nbdClientNode('disk0', '/x/nbd.sock', 'disk0')],
       ['blockdev-mirror', mirrorArgs('disk0', 'disk0_fmt')],
+      ['blockdev-mirror', mirrorArgs('disk0', 'disk0_fmt', 'top')],
       ['block-job-cancel', { device: 'migrate-disk0', force: true }],
       ['blockdev-del', { 'node-name': 'migrate-nbd-disk0' }],
       ['nbd-server-start', nbdServerArgs('/x/nbd.sock')],

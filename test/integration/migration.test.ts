@@ -1,8 +1,10 @@
 // Live migration (issue 20) with real QEMU under TCG, between homes on this machine and through an sshd
-// the test starts on 127.0.0.1 with its own keys. One busybox guest goes around the homes and counts on
-// its serial console all the while: A → B (shared storage), a cancelled and an interrupted try back to
-// A, B → C with --copy-storage while it writes to its disk, C → D through SSH. Bad input first, on VMs
-// that never boot (or, for the firmware, one that boots into OVMF only).
+// the test starts on 127.0.0.1 with its own keys. One busybox guest with two live snapshots goes around
+// the homes and counts on its serial console all the while: A → B (shared storage), a cancelled and an
+// interrupted try back to A, a cancel while its snapshots are being copied to C, B → C with
+// --copy-storage while it writes to its disk, C → D through SSH. Its snapshot tree goes with it, and the
+// older snapshot restores on B and on C with the data written before it. Bad input first, on VMs that
+// never boot (or, for the firmware, one that boots into OVMF only).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -43,6 +45,30 @@ function qemuImgCheck(file: string): void {
   execFileSync('qemu-img', ['check', '-U', file], { stdio: 'pipe' });
 }
 
+/** `qemu-img check` of every image in these homes' VM folders; how many there were. */
+function checkEveryImage(...homes: string[]): number {
+  let n = 0;
+  for (const home of homes) {
+    for (const id of vmFolders(home)) {
+      const dir = join(home, 'VMs', id, 'disks');
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.qcow2'))) {
+        qemuImgCheck(join(dir, f));
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+/** The guest's disk as the image `top` (and its chain) holds it: the text at sector 20. */
+function sector20(top: string): string {
+  const dump = execFileSync('qemu-io', ['-r', '-U', '-f', 'qcow2', '-c', 'read -v 10240 16', top], { encoding: 'utf8' });
+  // qemu-io shows the dash as a dot
+  const m = /SNAPDATA.(ONE|TWO)/.exec(dump);
+  return m ? `SNAPDATA-${m[1]}` : dump;
+}
+
 describe('live migration', () => {
   const guest = fixtureGuest();
   const work = mkdtempSync(join(tmpdir(), 'hangar-mig-'));
@@ -67,6 +93,25 @@ describe('live migration', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
     assert.match(r.stderr, says);
   };
+  /** The snapshot tree as `snapshot list` shows it: ids, names, parents, descriptions, live, the current one. */
+  type Tree = { snapshots: { id: string; name: string; parentId: string | null; description: string; live: boolean; createdAt: string }[]; current: string | null };
+  const treeOf = async (home: string): Promise<Tree> => {
+    const j = (await ok(home, 'snapshot', 'list', VM, '--json')).json as { snapshots: Tree['snapshots']; currentSnapshotId: string | null };
+    return { snapshots: j.snapshots.map((x) => ({ id: x.id, name: x.name, parentId: x.parentId, description: x.description, live: x.live, createdAt: x.createdAt })), current: j.currentSnapshotId };
+  };
+  let sourceTree: Tree;
+  /** Powered off, the older snapshot restored (live: the VM is saved), the data written before it on the disk, started again (it resumes). */
+  const restoreOlder = async (home: string) => {
+    await ok(home, 'stop', VM, '--force');
+    await ok(home, 'snapshot', 'restore', VM, 'S1');
+    assert.equal(sector20((await ok(home, 'show', VM, '--json')).json.disks[0].path as string), 'SNAPDATA-ONE', 'the data written before S1');
+    await ok(home, 'start', VM);
+    const was = (await h(home, 'serial', VM)).stdout.length;
+    await waitUntil('counting after the restore', async () => (counts((await h(home, 'serial', VM)).stdout.slice(was)).length > 2 ? true : undefined), 60_000);
+    const tree = await treeOf(home);
+    assert.equal(tree.current, tree.snapshots.find((x) => x.name === 'S1')!.id);
+    return tree;
+  };
   const running = async (home: string) => ((await ok(home, 'list', '--json')).json.vms.map((v: { name: string; state: string }) => `${v.name}:${v.state}`) as string[]).sort();
 
   after(async () => {
@@ -83,6 +128,14 @@ describe('live migration', () => {
     await waitUntil('the shell', async () => ((await h(A, 'serial', VM)).stdout.includes(GUEST_PROMPT) ? true : undefined), 60_000);
     await ok(A, 'send', VM, 'echo RAM-$((6*7))-VALUE > /ramvalue; i=0; while true; do i=$((i+1)); printf "%08d" $i | dd of=/dev/vda bs=512 seek=7 count=1 conv=sync,fsync 2>/dev/null; echo "C:$i:E"; sleep 0.2; done &');
     await waitUntil('the counter', async () => (counts((await h(A, 'serial', VM)).stdout).length > 3 ? true : undefined), 60_000);
+    // Two live snapshots: S1 with SNAPDATA-ONE at sector 20 of the disk, S2 with SNAPDATA-TWO over it.
+    for (const [n, word] of [[1, 'ONE'], [2, 'TWO']] as const) {
+      await ok(A, 'send', VM, `echo SNAPDATA-${word} | dd of=/dev/vda bs=512 seek=20 count=1 conv=sync,fsync 2>/dev/null && echo MARK-$((${n}*100))-DONE`);
+      await waitUntil(`the mark ${n}`, async () => ((await h(A, 'serial', VM)).stdout.includes(`MARK-${n * 100}-DONE`) ? true : undefined), 30_000);
+      await ok(A, 'snapshot', 'take', VM, '--name', `S${n}`, '--description', `before ${n === 1 ? 'the first' : 'the second'} move`);
+    }
+    sourceTree = await treeOf(A);
+    assert.equal(sourceTree.snapshots.length, 2);
   });
 
   test('bad input: one line each, nothing changed', async (t) => {
@@ -159,11 +212,15 @@ describe('live migration', () => {
     // The value in its memory.
     await ok(B, 'send', VM, 'cat /ramvalue');
     await waitUntil('the RAM value', async () => ((await h(B, 'serial', VM)).stdout.includes('RAM-42-VALUE') ? true : undefined), 30_000);
+    // The snapshot tree came with it, used in place; every image is sound; the older snapshot restores.
+    assert.deepEqual(await treeOf(B), sourceTree);
+    assert.ok(checkEveryImage(A, B) >= 3);
+    sourceTree = await restoreOlder(B);
   });
 
-  /** Starts `migrate` B → A slowly (1 MiB/s) and resolves once its task is copying memory. */
-  const slowMigration = async () => {
-    const child = spawn(process.execPath, [cliPath, 'migrate', VM, '--to', `home:${A}`, '--bandwidth', '1'], { env: { ...process.env, ...env, HANGAR_HOME: B } });
+  /** Starts `migrate` from B slowly (1 MiB/s) and resolves once its task is copying (memory, or with --copy-storage the snapshots first). */
+  const slowMigration = async (to = A, ...more: string[]) => {
+    const child = spawn(process.execPath, [cliPath, 'migrate', VM, '--to', `home:${to}`, '--bandwidth', '1', ...more], { env: { ...process.env, ...env, HANGAR_HOME: B } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const ended = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
@@ -181,16 +238,20 @@ describe('live migration', () => {
   /** A has no VM, and of the VM's old folder only the note and the disks it uses from B (shared storage). */
   const nothingOnA = async () => {
     assert.deepEqual(await running(A), []);
-    await waitUntil('the target folder to be as it was', () => (vmFolders(A).every((id) => readdirSync(join(A, 'VMs', id)).sort().join() === 'MIGRATED,disks') ? true : undefined), 30_000);
+    // (the snapshots' RAM states stay too, used in place by B)
+    const asItWas = (id: string) => readdirSync(join(A, 'VMs', id)).sort().join() === 'MIGRATED,disks,snapshots' && readdirSync(join(A, 'VMs', id, 'snapshots')).every((f) => f.endsWith('.vmstate'));
+    await waitUntil('the target folder to be as it was', () => (vmFolders(A).every(asItWas) ? true : undefined), 30_000);
   };
 
   /** The VM runs on B and counts on, its disk passes qemu-img check; A has nothing of it. */
   const stillOnB = async () => {
     assert.deepEqual(await running(B), [`${VM}:running`]);
     await nothingOnA();
-    const before = Math.max(...counts((await h(B, 'serial', VM)).stdout));
-    await waitUntil('counting on', async () => (Math.max(...counts((await h(B, 'serial', VM)).stdout)) > before + 2 ? true : undefined), 30_000);
+    // (new lines: after a restore the guest counts again from the snapshot's value)
+    const was = (await h(B, 'serial', VM)).stdout.length;
+    await waitUntil('counting on', async () => (counts((await h(B, 'serial', VM)).stdout.slice(was)).length > 2 ? true : undefined), 30_000);
     qemuImgCheck((await ok(B, 'show', VM, '--json')).json.disks[0].path);
+    assert.deepEqual(await treeOf(B), sourceTree, 'the snapshot tree is as it was');
   };
 
   test('a cancel during pre-copy leaves the VM running on the source and nothing on the target', async () => {
@@ -212,6 +273,17 @@ describe('live migration', () => {
     await stillOnB();
   });
 
+  test('a cancel while the snapshots are copied (--copy-storage) leaves the VM and its tree on the source and nothing on the target', async () => {
+    const m = await slowMigration(C, '--copy-storage');
+    m.child.kill('SIGINT');
+    assert.equal(await m.ended, 1, m.stderr());
+    assert.match(m.stderr(), /cancelled/);
+    assert.deepEqual(await running(C), []);
+    assert.deepEqual(vmFolders(C), [], 'no folder left on the target');
+    await stillOnB();
+    checkEveryImage(A, B);
+  });
+
   test('--copy-storage: the disk is mirrored while the guest writes to it, and the target has the writes', async () => {
     const id = (await ok(B, 'show', VM, '--json')).json.id as string;
     const r = await ok(B, 'migrate', VM, '--to', `home:${C}`, '--copy-storage', '--json');
@@ -226,7 +298,12 @@ describe('live migration', () => {
     const dump = execFileSync('qemu-io', ['-r', '-U', '-f', 'qcow2', '-c', 'read -v 3584 8', target], { encoding: 'utf8' });
     const onDisk = Number(/^00000e00:(?:\s+[0-9a-f]{2}){8}\s+(\d{8})/m.exec(dump)?.[1]);
     assert.ok(onDisk >= printed, `the target's disk has the counter ${onDisk} (printed ${printed})`);
-    qemuImgCheck(target);
+    // The tree came too, its images and RAM states copied into C's folder: sound, and the older snapshot restores.
+    assert.deepEqual(await treeOf(C), sourceTree);
+    const chain = (await ok(C, 'show', VM, '--json')).json.disks[0].chain as string[];
+    assert.ok(chain.length >= 2 && chain.every((p) => p.startsWith(join(C, 'VMs'))), `the chain is C's own: ${chain.join(' ← ')}`);
+    assert.ok(checkEveryImage(C) >= 3);
+    sourceTree = await restoreOlder(C);
   });
 
   test('through SSH to this machine (an sshd of the test, its own keys)', async () => {
@@ -258,5 +335,7 @@ describe('live migration', () => {
     await waitUntil('counting on the target', async () => (Math.max(...counts((await h(D, 'serial', VM)).stdout), 0) > before + 2 ? true : undefined), 60_000);
     await ok(D, 'send', VM, 'cat /ramvalue');
     await waitUntil('the RAM value', async () => ((await h(D, 'serial', VM)).stdout.includes('RAM-42-VALUE') ? true : undefined), 30_000);
+    assert.deepEqual(await treeOf(D), sourceTree, 'the tree went through SSH too');
+    assert.ok(checkEveryImage(D) >= 3);
   });
 });

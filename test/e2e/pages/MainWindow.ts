@@ -9,7 +9,7 @@ import { DEFAULT_TIMEOUT_MS, waitUntil } from './util.js';
 
 export type ToolbarButton = 'New' | 'Import appliance…' | 'Export appliance…' | 'Settings' | 'Clone' | 'Start' | 'Pause' | 'Resume' | 'Stop' | 'Delete';
 export type StopMenuItem = 'Save state' | 'Reset' | 'Power off…';
-export type VmMenuItem = 'Start' | 'Pause' | 'Resume' | 'Stop' | 'Power off…' | 'Reset' | 'Save state' | 'Settings…' | 'Clone…' | 'Export appliance…' | 'Delete…';
+export type VmMenuItem = 'Start' | 'Pause' | 'Resume' | 'Stop' | 'Power off…' | 'Reset' | 'Save state' | 'Settings…' | 'Clone…' | 'Export appliance…' | 'Migrate…' | 'Delete…';
 /** The keyboard shortcuts of the main window, as the tooltips show them. */
 export const SHORTCUTS = { newVm: 'Control+Alt+N', importAppliance: 'Control+Alt+I', exportAppliance: 'Control+Alt+E' } as const;
 /** The state labels the list shows. */

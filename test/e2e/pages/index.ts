@@ -13,3 +13,4 @@ export { chooseOption, fieldError, focusedElement, isFocused, settle, waitUntil,
 export { NetworksDialog } from './NetworksDialog.js';
 export { MediaDialog } from './MediaDialog.js';
 export { GroupedList } from './GroupedList.js';
+export { MigrateDialog } from './MigrateDialog.js';

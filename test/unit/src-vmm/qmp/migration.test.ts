@@ -14,6 +14,8 @@ describe('live migration arguments and progress', () => {
 
   test('a mirror copies the whole chain and blocks writes until they reach the target', () => {
     assert.deepEqual(mirrorArgs('disk0', 'disk0_fmt'), { 'job-id': 'migrate-disk0', device: 'disk0_fmt', target: 'migrate-nbd-disk0', sync: 'full', 'copy-mode': 'write-blocking', 'auto-dismiss': false });
+    // A disk whose target image is based on copies of its frozen images: only the top's own data.
+    assert.equal(mirrorArgs('disk0', 'disk0_fmt', 'top').sync, 'top');
   });
 
   test('progress says the round, what remains, the dirty rate and the expected downtime', () => {

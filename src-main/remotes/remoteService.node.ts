@@ -189,12 +189,16 @@ export class RemoteService {
 
   private async onEvent(c: Connection, event: string, domain: string, detail: string): Promise<void> {
     if (event !== 'lifecycle' && event !== 'reboot') return;
+    const con = c.consoles.get(domain);
+    // A console belongs to one QEMU's pty: when that QEMU ends (stopped, migrated away, undefined) or a
+    // new one arrives (migrated in), a virsh console still running is the old one's, and it would keep
+    // a domain that comes back from attaching again (it keeps its output).
+    if (/^(Undefined|Stopped|Started Migrated)/.test(detail)) con?.detach();
     if (/^Undefined/.test(detail)) c.domains.delete(domain);
     else {
       // the event says what happened; domstate says where that left the domain
       const state = await virsh(c.record.uri, ['domstate', domain], { timeoutMs: 30_000 }).then(readDomainState, () => 'unknown' as const);
       c.domains.set(domain, state);
-      const con = c.consoles.get(domain);
       if (con && state === 'running') con.attach();
     }
     for (const w of [...c.waiters]) w();
@@ -313,7 +317,8 @@ export class RemoteService {
   async serial(ref: string, maxBytes: number): Promise<Buffer> {
     const { c, domain } = this.resolve(ref);
     const con = this.console(c, domain);
-    if (!con.attached && (c.domains.get(domain) ?? (await this.state(ref)).state) === 'running') con.attach();
+    // not attached: ask libvirt where the domain is now (an event may still be on its way)
+    if (!con.attached && (await this.state(ref)).state === 'running') con.attach();
     return con.output(maxBytes);
   }
 

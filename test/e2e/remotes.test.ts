@@ -83,7 +83,8 @@ describe('remote libvirt hosts in the interface', () => {
     assert.match(await remote.hostChip('far'), /^libvirt \d+\.\d+\.\d+$/);
     await waitUntil('the domain listed', async () => ((await remote.domainState('lab', DOMAIN)) === 'shut off' ? true : undefined), 30_000);
     await remote.select('lab', DOMAIN);
-    assert.equal(await remote.state(), 'shut off');
+    // the pane shows '…' until libvirt has answered
+    await remote.waitForState('shut off', 30_000);
     assert.equal(await remote.button('Start').isEnabled(), true);
     assert.equal(await remote.button('Power off').isEnabled(), false, 'nothing to power off');
     // the toolbar's local actions have no VM while a remote one is shown
@@ -193,7 +194,7 @@ describe('remote libvirt hosts in the interface', () => {
     await waitUntil('far to connect again', async () => (/^libvirt /.test(await remote.hostChip('far')) ? true : undefined), 90_000, 500);
     await waitUntil('the domain listed again', async () => ((await remote.domainState('lab', DOMAIN)) === 'shut off' ? true : undefined), 30_000, 500);
     await remote.select('lab', DOMAIN);
-    assert.equal(await remote.state(), 'shut off');
+    await remote.waitForState('shut off', 30_000);
     await waitUntil('Start to be offered again', async () => ((await remote.button('Start').isEnabled()) ? true : undefined), 15_000, 250);
     assert.equal(await win.vmState('here'), 'Stopped');
     await page.screenshot({ path: join(shots, 'reconnected.png') });

@@ -172,6 +172,10 @@ export async function sendFiles(
     if (said !== 'ok') throw new HangarError('IO_ERROR', `the target did not take the snapshot files${said ? `: ${said.replace(/^error: /, '')}` : ''}`);
   } catch (e) {
     if (o.signal.aborted) throw cancelled();
+    // A target that refuses answers why and closes the line, which a write may notice first: the
+    // answer (if one came) says more than the closed line.
+    const said = await Promise.race([answered.catch(() => ''), new Promise<string>((r) => setTimeout(() => r(''), 1000).unref())]);
+    if (said && said !== 'ok') throw new HangarError('IO_ERROR', `the target did not take the snapshot files: ${said.replace(/^error: /, '')}`);
     throw e;
   } finally {
     o.signal.removeEventListener('abort', onAbort);

@@ -171,9 +171,18 @@ export class InstallerProgress {
     this.marks = progressMarks(format);
   }
 
+  /** an escape sequence that the last chunk began and the next one completes */
+  private carry = '';
+
   /** The mark reached, when this chunk moved it forward. */
   push(chunk: string): ProgressMark | undefined {
-    this.window = (this.window + plainConsoleText(chunk)).slice(-8192);
+    // The console arrives in pieces that may cut an escape sequence in two ('\x1b[' | '30m'): its
+    // start waits for the rest, or its tail would read as text ("…the Debian archive30m").
+    const text = this.carry + chunk;
+    // eslint-disable-next-line no-control-regex
+    const cut = /\x1b(?:\[[0-9;?]*[ -/]*|[()])?$/.exec(text);
+    this.carry = cut ? text.slice(cut.index) : '';
+    this.window = (this.window + plainConsoleText(cut ? text.slice(0, cut.index) : text)).slice(-8192);
     const compact = this.window.replace(/\s+/g, ' ');
     let moved: ProgressMark | undefined;
     for (let i = this.marks.length - 1; i > this.index; i--) {

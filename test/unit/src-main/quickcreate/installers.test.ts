@@ -65,6 +65,12 @@ describe('unattended installers', () => {
     // the installer goes on (answered on the console): the next screen clears it
     p.push('Installing the base system');
     assert.equal(p.question, undefined);
+    // a chunk that ends inside an escape sequence: its tail is not read as the title's text
+    const q = new InstallerProgress('preseed');
+    for (const ch of '\x1b[0;30;47mlqqqu [!!] Choose a mirror of the Debian archive\x1b[30m tqqqk\x1b(0 x Please select a mirror. x\x1b(B') q.push(ch);
+    assert.equal(q.question, 'Choose a mirror of the Debian archive: Please select a mirror.', 'one character a chunk');
+    for (const cut of ['\x1b[0;30;47mlqqqu [!!] Choose a mirror of the Debian archive\x1b[', '30m tqqqk x Please select a mirror. x']) q.push(cut);
+    assert.equal(q.question, 'Choose a mirror of the Debian archive: Please select a mirror.', 'cut after the CSI');
     // the medium and low marks, and a title without text yet
     assert.equal(debianQuestion('lqqqu [!] Partition disks tqqqk x x'), 'Partition disks');
     assert.equal(debianQuestion('lqqqu [.] Choose language tqqqk x Choose the language to be used. x'), 'Choose language: Choose the language to be used.');

@@ -115,12 +115,16 @@ export class CloneService {
     let neededBytes: number | undefined;
     try {
       const disksToCopy = snap ? snap.disks.map((x) => ({ path: x.path, format: x.format })) : source.config.disks.map((x) => ({ path: x.path, format: x.format }));
-      neededBytes = await this.roomFor(req.linked, disksToCopy, (snap ? snap.config : source.config).firmware.type === 'uefi' ? vmPaths(this.d.home, source.id).nvram : null);
+      const deleted = () => new HangarError('NOT_FOUND', `VM '${source.name}' was deleted while the clone was being prepared`);
+      neededBytes = await this.roomFor(req.linked, disksToCopy, (snap ? snap.config : source.config).firmware.type === 'uefi' ? vmPaths(this.d.home, source.id).nvram : null).catch((e: unknown) => {
+        // a delete that ran meanwhile took the files being measured: say that, not what qemu-img saw
+        throw this.d.inventory.vms.get(source.id) ? e : deleted();
+      });
       assertFreeSpace(vmsDir, neededBytes);
       // The source is held too: nothing may delete, restore or change it while its images are read.
       // (Measuring took a moment, so first make sure that nothing did so meanwhile.)
       const now = this.d.inventory.vms.get(source.id);
-      if (!now) throw new HangarError('NOT_FOUND', `VM '${source.name}' was deleted while the clone was being prepared`);
+      if (!now) throw deleted();
       if (!snap && JSON.stringify(now.config.disks) !== JSON.stringify(source.config.disks)) {
         throw new HangarError('STATE_CONFLICT', `VM '${source.name}' changed while the clone was being prepared: clone it again`);
       }

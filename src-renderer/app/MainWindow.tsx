@@ -37,7 +37,7 @@ import {
   useMediaQuery,
   useTheme,
 } from '@mui/material';
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { lazy, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { OFFLINE_REASON, useApi, useApiQuery, useConnectionStatus, useEvent } from '../api/hooks.js';
 import { disconnectedMessage } from '../api/connection.js';
 import { matchShortcut, shortcutLabel, type ShortcutCommand } from './shortcuts.js';
@@ -45,14 +45,7 @@ import { PowerOffDialog } from '../vms/PowerOffDialog.js';
 import { nextStopCheck, unansweredStop } from '../vms/stopWatch.js';
 import { useOsTypes } from './catalogue.js';
 import { useNotify } from './notifications.js';
-import { DeleteVmDialog } from '../vms/DeleteVmDialog.js';
-import { MigrateDialog } from '../migration/MigrateDialog.js';
 import { forgetConsole } from '../consoles/registry.js';
-import { ExportDialog } from '../appliances/ExportDialog.js';
-import { ImportDialog } from '../appliances/ImportDialog.js';
-import { SettingsDialog } from '../vms/SettingsDialog.js';
-import { NetworksDialog } from '../networks/NetworksDialog.js';
-import { MediaDialog } from '../media/MediaDialog.js';
 import StorageIcon from '@mui/icons-material/Storage';
 import type { VmSummary } from '../api/apiTypes.js';
 import { hashWithoutImport, importPathFromHash } from '../../src-main/desktop/deepLink.js';
@@ -65,12 +58,24 @@ import { useCoalesced } from '../vms/useCoalesced.js';
 import { actionBlockReason, canDo, type VmAction } from '../vms/vmState.js';
 import { TasksPanel } from '../tasks/TasksPanel.js';
 import { useTasks } from '../tasks/useTasks.js';
-import { CloneWizard, CloneWizardProvider, type CloneRequest } from '../clones/CloneWizard.js';
-import { NewVmWizard } from '../vms/NewVmWizard.js';
+import { CloneWizardProvider, type CloneRequest } from '../clones/openClone.js';
+import { LoadOnOpen } from '../components/LoadOnOpen.js';
 import { VmDetailsPane, type PaneTab } from '../vms/VmDetailsPane.js';
 import { VmList } from '../vms/VmList.js';
 import { RemotesSection } from '../remotes/RemotesSection.js';
 import { RemoteVmPane } from '../remotes/RemoteVmPane.js';
+
+// The dialogs' code loads the first time each opens (LoadOnOpen): the list is on screen sooner.
+const NO_STATES: ReadonlyMap<string, string> = new Map();
+const NewVmWizard = lazy(() => import('../vms/NewVmWizard.js').then((m) => ({ default: m.NewVmWizard })));
+const CloneWizard = lazy(() => import('../clones/CloneWizard.js').then((m) => ({ default: m.CloneWizard })));
+const ImportDialog = lazy(() => import('../appliances/ImportDialog.js').then((m) => ({ default: m.ImportDialog })));
+const ExportDialog = lazy(() => import('../appliances/ExportDialog.js').then((m) => ({ default: m.ExportDialog })));
+const SettingsDialog = lazy(() => import('../vms/SettingsDialog.js').then((m) => ({ default: m.SettingsDialog })));
+const NetworksDialog = lazy(() => import('../networks/NetworksDialog.js').then((m) => ({ default: m.NetworksDialog })));
+const MediaDialog = lazy(() => import('../media/MediaDialog.js').then((m) => ({ default: m.MediaDialog })));
+const DeleteVmDialog = lazy(() => import('../vms/DeleteVmDialog.js').then((m) => ({ default: m.DeleteVmDialog })));
+const MigrateDialog = lazy(() => import('../migration/MigrateDialog.js').then((m) => ({ default: m.MigrateDialog })));
 
 const SELECTED_KEY = 'hangar.selectedVm';
 
@@ -493,53 +498,71 @@ export function MainWindow() {
         onClose={closePowerOff}
         onPowerOff={confirmPowerOff}
       />
-      <NewVmWizard
-        open={wizardOpen}
-        existingNames={names}
-        onClose={() => setWizardOpen(false)}
-        onCreated={(id) => {
-          reloadList();
-          setSelectedId(id);
-          setTab('details');
-        }}
-      />
-      <CloneWizard
-        key={cloneRequest ? `${cloneRequest.vmId}:${cloneRequest.snapshotId ?? ''}` : 'closed'}
-        source={cloneSource}
-        snapshotId={cloneRequest?.snapshotId ?? null}
-        existingNames={names}
-        onClose={() => setCloneRequest(null)}
-        onCreated={(id) => {
-          reloadList();
-          setSelectedId(id);
-          setTab('details');
-        }}
-      />
-      <ImportDialog
-        key={importRequest ? `import-${importRequest.n}` : 'import-closed'}
-        open={importRequest !== null}
-        initialPath={importRequest?.path ?? null}
-        existingNames={names}
-        onClose={() => setImportRequest(null)}
-        onBusyChange={setImportBusy}
-        onImported={(ids) => {
-          reloadList();
-          if (ids[0]) setSelectedId(ids[0]);
-          setTab('details');
-        }}
-      />
-      <ExportDialog
-        key={exportRequest ? `export-${exportRequest.n}` : 'export-closed'}
-        open={exportRequest !== null}
-        vms={vms}
-        initialIds={exportRequest?.ids ?? []}
-        onClose={() => setExportRequest(null)}
-      />
-      <SettingsDialog open={settingsOpen} vm={selected} existingNames={names} onClose={() => setSettingsOpen(false)} />
-      <NetworksDialog open={networksOpen} onClose={() => setNetworksOpen(false)} />
-      <MediaDialog open={mediaOpen} onClose={() => setMediaOpen(false)} vmStates={new Map(vms.map((v) => [v.id, v.state]))} />
-      <DeleteVmDialog vm={selected} open={deleteOpen} onClose={() => setDeleteOpen(false)} onDeleted={() => reloadList()} />
-      <MigrateDialog vm={selected} open={migrateOpen} onClose={() => setMigrateOpen(false)} onMigrated={() => reloadList()} />
+      <LoadOnOpen open={wizardOpen} onClose={() => setWizardOpen(false)}>
+        <NewVmWizard
+          open={wizardOpen}
+          existingNames={names}
+          onClose={() => setWizardOpen(false)}
+          onCreated={(id) => {
+            reloadList();
+            setSelectedId(id);
+            setTab('details');
+          }}
+        />
+      </LoadOnOpen>
+      <LoadOnOpen open={cloneSource !== null} onClose={() => setCloneRequest(null)}>
+        <CloneWizard
+          key={cloneRequest ? `${cloneRequest.vmId}:${cloneRequest.snapshotId ?? ''}` : 'closed'}
+          source={cloneSource}
+          snapshotId={cloneRequest?.snapshotId ?? null}
+          existingNames={names}
+          onClose={() => setCloneRequest(null)}
+          onCreated={(id) => {
+            reloadList();
+            setSelectedId(id);
+            setTab('details');
+          }}
+        />
+      </LoadOnOpen>
+      <LoadOnOpen open={importRequest !== null} onClose={() => setImportRequest(null)}>
+        <ImportDialog
+          key={importRequest ? `import-${importRequest.n}` : 'import-closed'}
+          open={importRequest !== null}
+          initialPath={importRequest?.path ?? null}
+          existingNames={names}
+          onClose={() => setImportRequest(null)}
+          onBusyChange={setImportBusy}
+          onImported={(ids) => {
+            reloadList();
+            if (ids[0]) setSelectedId(ids[0]);
+            setTab('details');
+          }}
+        />
+      </LoadOnOpen>
+      <LoadOnOpen open={exportRequest !== null} onClose={() => setExportRequest(null)}>
+        <ExportDialog
+          key={exportRequest ? `export-${exportRequest.n}` : 'export-closed'}
+          open={exportRequest !== null}
+          vms={vms}
+          initialIds={exportRequest?.ids ?? []}
+          onClose={() => setExportRequest(null)}
+        />
+      </LoadOnOpen>
+      <LoadOnOpen open={settingsOpen} onClose={() => setSettingsOpen(false)}>
+        <SettingsDialog open={settingsOpen} vm={selected} existingNames={names} onClose={() => setSettingsOpen(false)} />
+      </LoadOnOpen>
+      <LoadOnOpen open={networksOpen} onClose={() => setNetworksOpen(false)}>
+        <NetworksDialog open={networksOpen} onClose={() => setNetworksOpen(false)} />
+      </LoadOnOpen>
+      <LoadOnOpen open={mediaOpen} onClose={() => setMediaOpen(false)}>
+        <MediaDialog open={mediaOpen} onClose={() => setMediaOpen(false)} vmStates={mediaOpen ? new Map(vms.map((v) => [v.id, v.state])) : NO_STATES} />
+      </LoadOnOpen>
+      <LoadOnOpen open={deleteOpen} onClose={() => setDeleteOpen(false)}>
+        <DeleteVmDialog vm={selected} open={deleteOpen} onClose={() => setDeleteOpen(false)} onDeleted={() => reloadList()} />
+      </LoadOnOpen>
+      <LoadOnOpen open={migrateOpen} onClose={() => setMigrateOpen(false)}>
+        <MigrateDialog vm={selected} open={migrateOpen} onClose={() => setMigrateOpen(false)} onMigrated={() => reloadList()} />
+      </LoadOnOpen>
     </Box>
     </GroupsContext.Provider>
   );

@@ -1,7 +1,7 @@
 // The Clone wizard (after VirtualBox's): name and MAC policy, full or linked, the source state (the
 // current state or a snapshot of the VM's tree), a summary, then `vm.clone` with progress and cancel.
 // The steps are the pure logic in clone.ts; a server error is shown on the step it is about.
-// Other views (the Snapshots tab) open the wizard through `useOpenCloneWizard`.
+// Other views (the Snapshots tab) open the wizard through `useOpenCloneWizard` (openClone.ts).
 import { useWizardSteps } from '../components/useWizardSteps.js';
 import {
   Alert,
@@ -29,7 +29,7 @@ import {
   TextField,
   Typography,
 } from '@mui/material';
-import { createContext, useContext, useEffect, useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { useApiQuery, useTask } from '../api/hooks.js';
 import type { VmSummary } from '../api/apiTypes.js';
 import {
@@ -50,22 +50,6 @@ import {
   type MacPolicy,
 } from './clone.js';
 import { issueFor } from '../components/fields.js';
-
-/** What to clone: a VM, and optionally the snapshot to preselect. */
-export interface CloneRequest {
-  vmId: string;
-  snapshotId?: string | null;
-}
-
-const OpenCloneContext = createContext<((request: CloneRequest) => void) | null>(null);
-
-/** Lets views below it open the Clone wizard (the main window provides it). */
-export const CloneWizardProvider = OpenCloneContext.Provider;
-
-/** Opens the Clone wizard; null outside a CloneWizardProvider. */
-export function useOpenCloneWizard(): ((request: CloneRequest) => void) | null {
-  return useContext(OpenCloneContext);
-}
 
 export interface CloneWizardProps {
   /** the VM to clone; the wizard is closed while this is null */

@@ -15,7 +15,7 @@ import { OFFLINE_REASON, useApiQuery, useEvent, useOnline } from '../api/hooks.j
 import { useNotify } from '../app/notifications.js';
 import type { VmSummary } from '../api/apiTypes.js';
 import { sourceBlock } from '../clones/clone.js';
-import { useOpenCloneWizard } from '../clones/CloneWizard.js';
+import { useOpenCloneWizard } from '../clones/openClone.js';
 import {
   ancestorsOf,
   buildSnapshotTree,

@@ -8,10 +8,11 @@ import { OsIcon } from '../components/OsIcon.js';
 import { StateChip } from '../components/StateChip.js';
 import type { VmSummary } from '../api/apiTypes.js';
 import { osFamily } from '../components/format.js';
-import { SnapshotsView } from '../snapshots/SnapshotsView.js';
 import { DetailsTab } from './DetailsTab.js';
 
-// xterm.js loads with the first console shown; the charts with the first Performance tab.
+// xterm.js loads with the first console shown; the charts with the first Performance tab; the
+// snapshot tree and its dialogs with the first Snapshots tab.
+const SnapshotsView = lazy(() => import('../snapshots/SnapshotsView.js').then((m) => ({ default: m.SnapshotsView })));
 const PerformanceView = lazy(() => import('../stats/PerformanceView.js').then((m) => ({ default: m.PerformanceView })));
 const ConsoleView = lazy(() => import('../consoles/ConsoleView.js').then((m) => ({ default: m.ConsoleView })));
 
@@ -73,7 +74,11 @@ export function VmDetailsPane({ vm, tab, onTabChange }: { vm: VmSummary; tab: Pa
           )}
         </Box>
         <Box role="tabpanel" id="vm-panel-snapshots" aria-labelledby="vm-tab-snapshots" hidden={tab !== 'snapshots'} sx={{ height: '100%' }}>
-          {tab === 'snapshots' && <SnapshotsView vm={vm} />}
+          {tab === 'snapshots' && (
+            <Suspense fallback={<LinearProgress aria-label="Loading the snapshots" />}>
+              <SnapshotsView vm={vm} />
+            </Suspense>
+          )}
         </Box>
         <Box role="tabpanel" id="vm-panel-performance" aria-labelledby="vm-tab-performance" hidden={tab !== 'performance'} sx={{ height: '100%' }}>
           {tab === 'performance' && (

@@ -281,6 +281,37 @@ describe('issue 23 in Chromium: what needs no running guest', () => {
     await shot('export-default-folder');
     await dialog.close();
   });
+
+  test('a dialog loads its code when it first opens; code that cannot be loaded is said, and the window goes on', async () => {
+    const other = await session.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    other.on('pageerror', (e) => errors.push(e.message));
+    try {
+      const fetched: string[] = [];
+      other.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+      // The web server is gone for the Networks dialog's code (as after an update under an open window).
+      await other.route('**/assets/NetworksDialog-*.js', (route) => route.abort('connectionrefused'));
+      const w = await MainWindow.open(other, session.url);
+      await w.waitForVm('exp');
+      assert.deepEqual(fetched.filter((p) => /Dialog|Wizard/.test(p)), [], 'no dialog code before a dialog opens');
+      await w.toolbar.getByRole('button', { name: 'Networks' }).click();
+      const failed = other.getByRole('dialog', { name: 'This part of Hangar could not be loaded' });
+      await failed.waitFor();
+      assert.match((await failed.getByRole('alert').textContent()) ?? '', /nothing was changed/);
+      await settle(other);
+      await other.screenshot({ path: join(shots, 'a-chunk-failed.png') });
+      await failed.getByRole('button', { name: 'Close' }).click();
+      await failed.waitFor({ state: 'detached' });
+      // The rest of the window works: another dialog loads and opens, the list is there.
+      const wizard = await w.openNewVmWizard();
+      assert.ok(fetched.some((p) => /\/assets\/NewVmWizard-[\w-]+\.js$/.test(p)), 'the wizard loaded its code when it opened');
+      await wizard.cancel();
+      assert.ok((await w.vmNames()).includes('exp'));
+      assert.deepEqual(errors, []);
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 /** No snapshot name is cut short (the issue saw "C-bra…" at 1024 px). */

@@ -14,7 +14,7 @@ import { median, type BenchFigure } from './results.js';
 import { BareQmp, connectWhenReady } from './snapshots.bench.js';
 import { userCommand } from './userCommand.node.js';
 
-const RUNS = 3;
+const RUNS = 5;
 const MEMORY_MIB = 1024;
 const VM = 'bench-mover';
 /** The guest keeps copying 64 MiB of random data in a tmpfs: it dirties memory as fast as TCG lets it. */
@@ -150,7 +150,7 @@ export async function migrateBench(): Promise<BenchFigure[]> {
           reference: Math.round(median(b.downtime)),
           referenceName: `bare QEMU, the same argv, migrating to a second QEMU over a unix socket with the same capabilities and parameters, query-migrate's downtime (median of ${RUNS})`,
           ratio: median(h.downtime) / Math.max(1, median(b.downtime)),
-          note: `runs: Hangar ${list(h.downtime)} ms, bare ${list(b.downtime)} ms; QEMU's downtime-limit ${migrationParameters({})['downtime-limit']} ms; load ${loads.join(' → ')}`,
+          note: `runs: Hangar ${list(h.downtime)} ms, bare ${list(b.downtime)} ms; QEMU's downtime-limit ${migrationParameters({})['downtime-limit']} ms; load (Hangar, bare, end) ${loads.join(' → ')}`,
         },
         {
           name: `live migration total time, ${setup}: QEMU's total-time of 'hangar migrate --json' (median of ${RUNS})`,

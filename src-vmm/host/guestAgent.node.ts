@@ -50,11 +50,20 @@ export class GuestAgent {
 
   /** Looks whether the guest has the agent's port open (after a start or a restored state) and connects if so. */
   async probe(): Promise<void> {
+    if (await this.portOpen()) await this.connect();
+  }
+
+  /**
+   * Whether the guest has the agent's port open, as QEMU knows at once (virtio-serial tells it when a
+   * program in the guest opens or closes the port); undefined when QEMU cannot be asked.
+   */
+  private async portOpen(): Promise<boolean | undefined> {
     try {
       const chardevs = await this.qmp.execute('query-chardev');
-      if (chardevs.find((c) => c.label === AGENT_CHARDEV_ID)?.['frontend-open']) await this.connect();
+      return chardevs.find((c) => c.label === AGENT_CHARDEV_ID)?.['frontend-open'] === true;
     } catch (e) {
       this.log(`agent: cannot ask QEMU about the agent's port: ${(e as Error).message}`);
+      return undefined;
     }
   }
 
@@ -112,6 +121,12 @@ export class GuestAgent {
 
   /** Whether an agent answers right now (a sync round trip), connecting when it does. */
   async answers(timeoutMs = 3_000): Promise<boolean> {
+    // Nothing in the guest has the port open (no agent installed or running): nothing can answer, and a
+    // sync would only wait out its timeout (3 s on every live snapshot of such a guest, measured).
+    if ((await this.portOpen()) === false) {
+      this.setAbsent('the guest has not opened the agent port');
+      return false;
+    }
     if (await this.qga.sync(timeoutMs)) {
       if (this.state !== 'connected') await this.connect();
       return true;

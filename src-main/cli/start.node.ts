@@ -3,13 +3,13 @@
 // when there is one, its address always printed. A web mode that already serves this home is reused.
 import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { appRoot, desktopAppHere } from '../desktop/desktopApp.node.js';
 import { openInBrowser } from '../desktop/browser.node.js';
 import { liveServeUrl } from '../desktop/webInfo.node.js';
 import { resolveHome } from '../home.js';
+import { cliEntryPath } from './entry.node.js';
 
-const cliEntry = fileURLToPath(new URL('./main.node.js', import.meta.url));
+const cliEntry = cliEntryPath();
 
 /**
  * Runs a child in this terminal until it ends, with its exit status. Ctrl-C reaches it from the

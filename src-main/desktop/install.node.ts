@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { HangarError } from '../../src-vmm/base/errors.js';
+import { cliEntryIn } from '../cli/entry.node.js';
 import { entryMimeTypes, installedEntry, isOnPath, LAUNCHER_MARK, launcherScript, withoutDefaultApp, xdgDirs } from './integration.js';
 
 export const DESKTOP_FILE_ID = 'hangar.desktop';
@@ -54,7 +55,7 @@ function isOurLauncher(path: string): boolean {
 export function installLauncher(o: DesktopSetupOptions): LauncherOutcome {
   const path = join(o.binDir, 'hangar');
   const onPath = isOnPath(o.binDir, o.env.PATH);
-  const script = launcherScript(o.nodePath, join(o.repoRoot, 'dist', 'src-main', 'cli', 'main.node.js'));
+  const script = launcherScript(o.nodePath, cliEntryIn(o.repoRoot));
   if (existsSync(path)) {
     if (!isOurLauncher(path)) return { path, state: 'foreign', onPath };
     if (readFileSync(path, 'utf8') === script) return { path, state: 'unchanged', onPath };

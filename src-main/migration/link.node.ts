@@ -7,14 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { createClient, type Client } from '../../src-vmm/base/rpc.js';
 import { socketTransport } from '../../src-vmm/base/socketTransport.node.js';
 import { hangarApi, type HangarApi } from '../api/contract.js';
 import { shellWord, type Target } from './target.js';
+import { cliEntryPath } from '../cli/entry.node.js';
 
-const cliEntry = fileURLToPath(new URL('../cli/main.node.js', import.meta.url));
+const cliEntry = cliEntryPath();
 const FORWARD_TIMEOUT_MS = 20_000;
 
 export interface TargetLink {

@@ -3,9 +3,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './paths.js';
+import { cliEntryPath } from '../../src-main/cli/entry.node.js';
 
-export const cliPath = join(repoRoot, 'dist', 'src-main', 'cli', 'main.node.js');
+/** The CLI as a user runs it: the one-file bundle the build makes (its modules where only tsc ran). */
+export const cliPath = cliEntryPath();
 
 export interface CliResult {
   code: number;

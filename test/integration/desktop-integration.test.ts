@@ -42,6 +42,8 @@ describe('desktop integration (set-up, in temporary XDG folders)', () => {
     assert.match(r.stdout, new RegExp(`^setup: hangar command: ${launcher()} \\(installed; ${d.binDir} is on your PATH\\)$`, 'm'));
     assert.match(r.stdout, /^setup: double-click on \.ova\/\.ovf\/\.vbox\/\.vmx: opens in Hangar \(registered: .*hangar\.desktop, default for application\/ovf, application\/x-virtualbox-ova, application\/x-virtualbox-ovf, application\/x-virtualbox-vbox, application\/x-vmware-vm\)$/m);
     assert.equal(statSync(launcher()).mode & 0o777, 0o755);
+    // what a user types runs the one-file bundle that the build makes (npm run build:cli), not the modules
+    assert.match(readFileSync(launcher(), 'utf8'), new RegExp(`'${join(repoRoot, 'dist', 'src-main', 'cli-bundle', 'hangar.node.mjs')}' "\\$@"\n$`));
     assert.equal(execFileSync(launcher(), ['version'], { encoding: 'utf8' }).trim(), `hangar ${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}`);
     // the launcher passes arguments through untouched, and the CLI's exit status back
     const bad = spawnSync(launcher(), ['open', join(d.root, 'no such file.ova')], { encoding: 'utf8', env: { ...d.env, HANGAR_HOME: join(d.root, 'hangar-home') } });

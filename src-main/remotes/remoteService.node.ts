@@ -50,7 +50,12 @@ interface Connection {
   domains: Map<string, DomainState>;
   consoles: Map<string, RemoteConsole>;
   waiters: Set<() => void>;
+  /** lifecycle events a snapshot revert caused, handled so far, per domain: any, and "Started FromSnapshot" */
+  reverts: Map<string, { any: number; started: number }>;
 }
+
+/** How long a revert waits for the lifecycle events it caused to be handled. */
+const REVERT_EVENTS_WAIT_MS = 5_000;
 
 export interface RemoteServiceDeps {
   repo: RemoteRepository;
@@ -115,7 +120,7 @@ export class RemoteService {
   }
 
   private open(record: RemoteRecord): Connection {
-    const c: Connection = { record, state: 'disconnected', version: { libvirt: null, hypervisor: null }, error: null, events: undefined, attempt: 0, timer: undefined, domains: new Map(), consoles: new Map(), waiters: new Set() };
+    const c: Connection = { record, state: 'disconnected', version: { libvirt: null, hypervisor: null }, error: null, events: undefined, attempt: 0, timer: undefined, domains: new Map(), consoles: new Map(), waiters: new Set(), reverts: new Map() };
     this.conns.set(record.id, c);
     this.watch(c);
     return c;
@@ -201,6 +206,10 @@ export class RemoteService {
       c.domains.set(domain, state);
       if (con && state === 'running') con.attach();
     }
+    if (/FromSnapshot/.test(detail)) {
+      const n = c.reverts.get(domain) ?? { any: 0, started: 0 };
+      c.reverts.set(domain, { any: n.any + 1, started: n.started + (/^Started FromSnapshot/.test(detail) ? 1 : 0) });
+    }
     for (const w of [...c.waiters]) w();
     this.d.changed(c.record.name, domain);
   }
@@ -275,6 +284,21 @@ export class RemoteService {
     c.domains.set(domain, state);
     this.d.changed(c.record.name, domain);
     return { remote: c.record.name, name: domain, state };
+  }
+
+  /** Resolves when `done()` holds after an event was handled, or after `timeoutMs` (never rejects). */
+  private until(c: Connection, done: () => boolean, timeoutMs: number): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        c.waiters.delete(check);
+        resolve();
+      };
+      const check = () => done() && finish();
+      const timer = setTimeout(finish, timeoutMs);
+      c.waiters.add(check);
+    });
   }
 
   private waitFor(c: Connection, domain: string, ok: (s: DomainState) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -352,8 +376,17 @@ export class RemoteService {
 
   async snapshotRevert(ref: string, name: string, signal?: AbortSignal): Promise<{ remote: string; name: string; state: DomainState }> {
     const { c, domain } = this.resolve(ref);
+    const before = c.reverts.get(domain) ?? { any: 0, started: 0 };
     await virsh(c.record.uri, ['snapshot-revert', domain, '--snapshotname', name], { timeoutMs: 600_000, ...(signal ? { signal } : {}) });
     const state = readDomainState(await virsh(c.record.uri, ['domstate', domain]));
+    // The revert's lifecycle events reach the event stream a moment after virsh returns; one that says
+    // the old QEMU stopped detaches the console. Keys typed before it is handled would go to a console
+    // about to be cut off (a user's first keys after a revert, lost): wait until the revert's last
+    // event ("Started FromSnapshot" for a running domain) has been handled, a few seconds at most.
+    await this.until(c, () => {
+      const n = c.reverts.get(domain) ?? { any: 0, started: 0 };
+      return state === 'running' ? n.started > before.started : n.any > before.any;
+    }, REVERT_EVENTS_WAIT_MS);
     if (state === 'running') this.console(c, domain).attach();
     this.d.changed(c.record.name, domain);
     return { remote: c.record.name, name: domain, state };

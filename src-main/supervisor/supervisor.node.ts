@@ -1,7 +1,7 @@
 // The supervisor: one VMM host per running VM. It launches hosts through a fork adapter, connects to
 // their sockets (also after an owner restart: re-attach), relays their events and cleans up after hosts
 // that died.
-import { existsSync, readFileSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, openSync, closeSync, fstatSync } from 'node:fs';
 import { DisposableStore, type Disposable } from '../../src-vmm/base/disposable.js';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { createClient, type Client, type CallOptions } from '../../src-vmm/base/rpc.js';
@@ -39,8 +39,16 @@ export interface SupervisorEvents {
   onSample?(vmId: string, sample: z.infer<typeof HostSampleEvent>): void;
 }
 
+/** How long a start waits for the VM's previous host to exit (it lingers about 300 ms). */
+const ENDING_HOST_WAIT_MS = 5_000;
+
 export class Supervisor implements Disposable {
   private readonly hosts = new Map<string, HostHandle & { store: DisposableStore; terminal: boolean }>();
+  /**
+   * Hosts that reported their VM's end and have not exited yet (a host lingers a moment for its last
+   * replies): the promise settles when its connection closes, i.e. when it is gone.
+   */
+  private readonly ending = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -72,12 +80,27 @@ export class Supervisor implements Disposable {
   /** Starts a VMM host for the VM and connects to it. */
   async launch(spec: HostSpec, paths: VmPaths): Promise<HostHandle> {
     if (this.hosts.has(spec.vmId)) throw new HangarError('STATE_CONFLICT', 'the VM already has a VMM host');
+    // The VM's last host may still be finishing (a start right after a save or a stop): the new one
+    // would find it on the VM's socket and give up. Wait for it to go, a few seconds at most.
+    const previous = this.ending.get(spec.vmId);
+    if (previous) {
+      let timer: NodeJS.Timeout | undefined;
+      const gone = await Promise.race([previous.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), ENDING_HOST_WAIT_MS)))]);
+      clearTimeout(timer);
+      if (!gone) this.deps.log(`vm=${spec.vmId} the last VMM host had not exited after ${ENDING_HOST_WAIT_MS} ms; starting anyway`);
+    }
     writeFileSync(paths.hostSpec, JSON.stringify(spec), { mode: 0o600 });
     // A fresh status file, so a stale one from the last run is never mistaken for this one.
     writeFileSync(paths.statusFile, JSON.stringify({ state: 'starting', hostPid: 0, updatedAt: new Date().toISOString() }));
     const logFd = openSync(paths.hostLog, 'a', 0o600);
+    const logStart = fstatSync(logFd).size;
     try {
       await this.deps.forker.fork(paths.hostSpec, logFd);
+    } catch (e) {
+      // The host says why in its log before it exits: the error carries that line.
+      const why = hostFatalLine(paths.hostLog, logStart);
+      if (why && e instanceof HangarError) throw new HangarError(e.code, `${e.message}: ${why}`, { cause: e });
+      throw e;
     } finally {
       closeSync(logFd);
     }
@@ -102,6 +125,8 @@ export class Supervisor implements Disposable {
     const client = createClient(transport, hostApi);
     const store = new DisposableStore();
     const entry = { vmId, client, status: undefined as unknown as HostStatus, store, terminal: false };
+    let closed!: () => void;
+    const gone = new Promise<void>((r) => (closed = r));
     store.add(
       client.onEvent((name, payload) => {
         if (name === 'host.state') {
@@ -113,6 +138,10 @@ export class Supervisor implements Disposable {
             // (The connection itself closes when the host exits, after its last replies.)
             entry.terminal = true;
             if (this.hosts.get(vmId) === entry) this.hosts.delete(vmId);
+            if (!this.ending.has(vmId)) {
+              this.ending.set(vmId, gone);
+              void gone.then(() => this.ending.get(vmId) === gone && this.ending.delete(vmId));
+            }
           }
           this.deps.events.onState(vmId, ev.data.state, ev.data.reason, ev.data.qemuPid);
         } else if (name === 'host.console') {
@@ -127,7 +156,12 @@ export class Supervisor implements Disposable {
         }
       }),
     );
-    store.add(client.onClose(() => this.onHostGone(entry, paths)));
+    store.add(
+      client.onClose(() => {
+        closed();
+        this.onHostGone(entry, paths);
+      }),
+    );
     try {
       entry.status = await client.call('host.status', {}, { timeoutMs: 10_000 });
     } catch {
@@ -193,6 +227,20 @@ export class Supervisor implements Disposable {
       h.client.dispose();
     }
     this.hosts.clear();
+  }
+}
+
+/** The last `fatal:` line a VMM host wrote to its log from byte `from` on (without the stack), if any. */
+export function hostFatalLine(logFile: string, from = 0): string | undefined {
+  try {
+    const text = readFileSync(logFile).subarray(from).toString('utf8');
+    const tail = text.slice(-64 * 1024);
+    const at = tail.lastIndexOf(' fatal: ');
+    if (at < 0) return undefined;
+    const line = tail.slice(at + ' fatal: '.length).split('\n')[0]!.trim();
+    return line.replace(/^HangarError: /, '').slice(0, 500) || undefined;
+  } catch {
+    return undefined;
   }
 }
 

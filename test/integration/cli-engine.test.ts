@@ -267,6 +267,16 @@ describe('hangar CLI: the engine end to end', () => {
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal(resumed.json.state, 'running');
     await run('disk-vm', 'echo restored-$(cat /tmp/marker)', /restored-1337/);
+    // A start right after a save: the saved VM's host lingers a moment after it reports the end, and
+    // the new start waits for it to go instead of finding it on the VM's socket (a bundled CLI is quick
+    // enough to hit that window; three times back to back).
+    for (let i = 0; i < 3; i++) {
+      const s = await h('save', 'disk-vm');
+      assert.equal(s.code, 0, s.stderr);
+      const r = await h('start', 'disk-vm', '--json');
+      assert.equal(r.code, 0, `start ${i + 1} right after a save: ${r.stderr}`);
+    }
+    await run('disk-vm', 'echo again-$(cat /tmp/marker)', /again-1337/);
 
     // QEMU dies under the host: the VM is aborted, with the reason recorded.
     const pid = (await h('show', 'disk-vm', '--json')).json.qemuPid as number;

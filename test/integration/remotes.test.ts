@@ -86,6 +86,8 @@ describe('remotes: libvirt hosts through virsh', () => {
     assert.deepEqual(list.map((s: { name: string; current: boolean }) => [s.name, s.current]), [['one', true]]);
     assert.equal((await sh(`far/${DOMAIN}`, 'echo after > /tmp/mark; cat /tmp/mark')).output.trim(), 'after');
     assert.equal((await ok('snapshot', 'restore', `far/${DOMAIN}`, 'one', '--json')).json.state, 'running');
+    // typed at once after the revert, on the remote that reverted: the keys reach the reverted guest
+    assert.equal((await sh(`far/${DOMAIN}`, 'cat /tmp/mark')).output.trim(), 'before');
     assert.equal((await sh(`lab/${DOMAIN}`, 'cat /tmp/mark')).output.trim(), 'before');
     // ACPI: the guest powers off, and the lifecycle event ends the wait
     assert.equal((await ok('stop', `far/${DOMAIN}`, '--json')).json.state, 'shut off');

@@ -115,7 +115,8 @@ describe('networks: nat, host-only, internal, hot-plug, cables, forwards, an own
     for (const vm of ['web', 'db']) {
       const nics = (await show(vm)).nics;
       assert.deepEqual(nics.map((n: { id: string; network: string }) => [n.id, n.network]), [['net0', 'lab'], ['net1', 'iso']]);
-      assert.equal(await sh.status(vm, 'ip link show eth1', 60_000), 0, `${vm} sees its new card`);
+      // the guest sees the card once it has handled the PCI hot-plug, a moment after QEMU added it
+      await waitUntil(`${vm} to see its new card`, async () => ((await sh.status(vm, 'ip link show eth1', 60_000)) === 0 ? true : undefined), 60_000, 500);
     }
     assert.equal(taps().length, tapsBefore + 2);
     assert.equal(await sh.status('web', 'ip addr add 10.99.0.1/24 dev eth1 && ip link set eth1 up'), 0);
@@ -145,7 +146,8 @@ describe('networks: nat, host-only, internal, hot-plug, cables, forwards, an own
     assert.notEqual(fetch('http://127.0.0.1:8080/index.html').code, 0, 'the old forward is gone');
     // A user-mode card with a forward, plugged into the host-only VM, then its forward moved.
     await ok('modify', 'lonely', '--nic', 'virtio,network=ho', '--nic', 'virtio,forward=tcp:2223:80');
-    assert.equal(await sh.status('lonely', 'ip link show eth1', 60_000), 0);
+    // the guest sees a hot-plugged card when it has handled the PCI hot-plug, a moment after QEMU added it
+    await waitUntil('the plugged card in the guest', async () => ((await sh.status('lonely', 'ip link show eth1', 60_000)) === 0 ? true : undefined), 60_000, 500);
     // QEMU's user-mode network gives the guest 10.0.2.15, where its forwards lead.
     assert.equal(await sh.status('lonely', 'ip link set eth1 up && ip addr add 10.0.2.15/24 dev eth1'), 0);
     await waitUntil('the user-mode forward to answer', () => (fetch('http://127.0.0.1:2223/index.html').stdout.trim() === 'host-only' ? true : undefined));

@@ -316,7 +316,8 @@ describe('hangar CLI: the engine end to end', () => {
     const reset = await h('reset', 'kernel-vm', '--json');
     assert.equal(reset.code, 0, reset.stderr);
     assert.equal(reset.json.state, 'running');
-    await waitUntil('the marker after reset', () => (followed.split(GUEST_READY).length >= 3 ? true : undefined), 120_000);
+    // a second UEFI boot under TCG, while other test files run guests too: up to a few minutes here
+    await waitUntil('the marker after reset', () => (followed.split(GUEST_READY).length >= 3 ? true : undefined), 300_000);
 
     const off = await h('stop', 'kernel-vm', '--force', '--json');
     assert.equal(off.code, 0, off.stderr);

@@ -92,7 +92,8 @@ describe('networks in the interface', () => {
     const text = await waitUntil(() => card.innerText(), (t) => /IP address\s+10\.77\.0\.\d+/.test(t), 'the address in the details', 180_000);
     assert.match(text, /Attached to\s+Network “lab”/);
     const address = /IP address\s+(10\.77\.0\.\d+)/.exec(text)![1]!;
-    assert.match(await win.vmList.innerText(), new RegExp(address.replace(/\./g, '\\.')), 'the list shows it too');
+    // the list follows the same guest event a moment later (its own reload)
+    await waitUntil(() => win.vmList.innerText(), (t) => t.includes(address), 'the list shows it too', 30_000);
     assert.deepEqual((await show('web')).nics[0].ipAddresses, [address]);
     await shot('details-address');
   });

@@ -279,6 +279,12 @@ export function MainWindow() {
 
   const [menu, setMenu] = useState<{ id: string; at: { x: number; y: number } | HTMLElement } | null>(null);
   const menuVm = menu ? (vms.find((v) => v.id === menu.id) ?? null) : null;
+  /** A VM the wizards made: the list shows it, selected, on its Details tab. */
+  const showNewVm = (id: string) => {
+    reloadList();
+    setSelectedId(id);
+    setTab('details');
+  };
   const openDelete = (id: string) => {
     setSelectedId(id);
     const vm = vms.find((v) => v.id === id);
@@ -503,11 +509,7 @@ export function MainWindow() {
           open={wizardOpen}
           existingNames={names}
           onClose={() => setWizardOpen(false)}
-          onCreated={(id) => {
-            reloadList();
-            setSelectedId(id);
-            setTab('details');
-          }}
+          onCreated={showNewVm}
         />
       </LoadOnOpen>
       <LoadOnOpen open={cloneSource !== null} onClose={() => setCloneRequest(null)}>
@@ -517,11 +519,7 @@ export function MainWindow() {
           snapshotId={cloneRequest?.snapshotId ?? null}
           existingNames={names}
           onClose={() => setCloneRequest(null)}
-          onCreated={(id) => {
-            reloadList();
-            setSelectedId(id);
-            setTab('details');
-          }}
+          onCreated={showNewVm}
         />
       </LoadOnOpen>
       <LoadOnOpen open={importRequest !== null} onClose={() => setImportRequest(null)}>

@@ -108,7 +108,8 @@ describe('remote libvirt hosts in the interface', () => {
   test('start from the interface: the serial console shows the boot marker and takes typing', async () => {
     await remote.press('Start');
     await remote.waitForState('running');
-    assert.equal(await remote.domainState('lab', DOMAIN), 'running');
+    // the list follows in its own reload, a moment after the pane
+    await waitUntil('the list to say running', async () => ((await remote.domainState('lab', DOMAIN)) === 'running' ? true : undefined), 30_000, 250);
     const con = await remote.openConsole();
     await con.waitForText(GUEST_READY, 180_000);
     await con.run('echo typed-$((6*7))');

@@ -637,7 +637,9 @@ export class VmmHost {
       let stateError: string | undefined;
       if (saveState) {
         try {
-          await this.migrateToFile(input.stateFile, signal, progress, { reserved: true, ...(background ? { background: { onGuestRunning: () => (resumedAt ??= performance.now()) } } : {}) });
+          // Paused: the guest runs again once QEMU has handed over the whole state, not after the file
+          // is on the disk (the fsync of a 1 GiB guest's state took seconds of its pause).
+          await this.migrateToFile(input.stateFile, signal, progress, { reserved: true, ...(background ? { background: { onGuestRunning: () => (resumedAt ??= performance.now()) } } : { afterStreamed: resume }) });
         } catch (e) {
           // The disks already switched: the snapshot stands, without its running state. Say so.
           stateError = toHangarError(e).message;
@@ -681,7 +683,8 @@ export class VmmHost {
   private lastPauseMs = 0;
 
   /**
-   * Migrates the (paused) VM's state into a file: written as .partial, fsynced, renamed. With
+   * Migrates the (paused) VM's state into a file: written as .partial, fsynced, renamed; `afterStreamed`
+   * runs once QEMU has sent the whole state, before the file is made durable. With
    * `background` (the capability already on), QEMU saves the device state, write-protects the RAM and
    * resumes the guest itself; the RAM then streams while the guest runs. Should a QEMU leave the guest
    * paused, it is resumed here once the RAM streams (write protection is on by then).
@@ -690,7 +693,7 @@ export class VmmHost {
     target: string,
     signal: AbortSignal,
     progress: (f: number) => void,
-    o: { background?: { onGuestRunning: () => void }; reserved?: boolean } = {},
+    o: { background?: { onGuestRunning: () => void }; reserved?: boolean; afterStreamed?: () => Promise<void> } = {},
   ): Promise<void> {
     const { background } = o;
     const partial = `${target}.partial`;
@@ -743,6 +746,8 @@ export class VmmHost {
       } finally {
         resumed?.dispose();
       }
+      // QEMU has sent everything: what remains (the last writes, the fsync) no longer needs the guest as it was.
+      await o.afterStreamed?.();
       await written;
       const fd = openSync(partial, 'r+');
       if (o.reserved) ftruncateSync(fd, bytesWritten);

@@ -14,6 +14,7 @@ import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
 import type { GuestInfo, HostSpec } from '../../src-vmm/protocol/contract.js';
+import { detectQemuPrivileges } from '../../src-vmm/qemu/privileges.node.js';
 import { readLogTail } from '../../src-vmm/host/serialLog.node.js';
 import { vmPaths, type VmPaths } from '../home.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
@@ -921,6 +922,7 @@ export class VmService {
       ...(launch.helpers.length ? { helpers: launch.helpers, helpersLog: paths.helpersLog } : {}),
       ...(c.nics.some((n) => !isLinkUp(n)) ? { linkDown: c.nics.filter((n) => !isLinkUp(n)).map((n) => n.id) } : {}),
       ...(c.system.chipset === 'q35' ? { nicPorts: { used: nicPorts(c), count: MAX_NICS } } : {}),
+      qemuPrivileges: detectQemuPrivileges(launch.binary),
     };
     return { spec, paths, accelerator, attachments, incoming };
   }

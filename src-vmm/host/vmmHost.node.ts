@@ -158,7 +158,7 @@ export class VmmHost {
     // overlays it creates 0600, readable and writable by the user alone.
     const previousMask = process.umask(0o177);
     // As root, QEMU starts with every capability dropped (privileges.ts); as a user, as that user.
-    const privileges = detectQemuPrivileges(spec.qemu.binary);
+    const privileges = spec.qemuPrivileges ?? detectQemuPrivileges(spec.qemu.binary);
     this.privileges = privileges;
     const command = qemuCommand(spec.qemu.binary, spec.qemu.argv, privileges);
     this.log(privileges.summary);

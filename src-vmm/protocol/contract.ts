@@ -213,6 +213,13 @@ export const HelperSpec = z.object({
 });
 export type HelperSpec = z.infer<typeof HelperSpec>;
 
+/** Who QEMU runs as (src-vmm/qemu/privileges.ts's QemuPrivileges), as the owner found out once. */
+export const QemuPrivilegesSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('user'), uid: z.number().int().min(1), summary: z.string() }).strict(),
+  z.object({ kind: z.literal('root-without-capabilities'), setpriv: z.string().startsWith('/'), summary: z.string() }).strict(),
+  z.object({ kind: z.literal('root-with-capabilities'), why: z.string(), summary: z.string() }).strict(),
+]);
+
 /** What the owner hands the host at launch (written to <vm>/run/host-spec.json). */
 export const HostSpec = z.object({
   vmId: z.string(),
@@ -250,6 +257,11 @@ export const HostSpec = z.object({
   linkDown: z.array(z.string()).optional(),
   /** q35: the PCIe root port each card of the launch sits on, and how many ports there are (for cards plugged in later) */
   nicPorts: z.object({ used: z.record(z.string(), z.string()), count: z.number().int().min(0).max(32) }).optional(),
+  /**
+   * who QEMU runs as, found once by the owner (a trial run of QEMU through setpriv costs each start
+   * ~30 ms when every host makes it); absent: the host finds out itself
+   */
+  qemuPrivileges: QemuPrivilegesSpec.optional(),
 });
 export type HostSpec = z.infer<typeof HostSpec>;
 

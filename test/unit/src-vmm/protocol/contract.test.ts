@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import { hostApi, type HostApi } from '../../../../src-vmm/protocol/contract.js';
+import { HostSpec, hostApi, type HostApi } from '../../../../src-vmm/protocol/contract.js';
 
 /** A valid input for every method: a method added to the contract without one here does not compile. */
 const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
@@ -84,5 +84,48 @@ describe('the VMM host contract', () => {
     const back = hostApi['host.switchBack'].input;
     assert.equal(back.safeParse({ disks: [] }).success, false, 'at least one disk');
     assert.equal(back.safeParse({ disks: [{ overlay: '/o' }] }).success, false, 'each overlay with the image it was put on');
+  });
+});
+
+describe('the host spec', () => {
+  const spec = {
+    vmId: 'v1',
+    vmName: 'one',
+    accelerator: 'tcg',
+    qemu: { binary: '/usr/bin/qemu-system-x86_64', argv: [], env: {} },
+    runDir: '/vm/run',
+    hostSocket: '/vm/run/host.sock',
+    qmpSocket: '/vm/run/qmp.sock',
+    pidFile: '/vm/run/qemu.pid',
+    statusFile: '/vm/run/status.json',
+    qemuLog: '/vm/logs/qemu.log',
+    serialLog: '/vm/logs/serial.log',
+    serialLogMaxBytes: 1 << 20,
+    saveStateFile: '/vm/state/saved.vmstate',
+    waitForBoot: true,
+  };
+
+  test("carries the owner's finding of who QEMU runs as, in each of its three kinds, or none", () => {
+    for (const qemuPrivileges of [
+      { kind: 'user', uid: 1000, summary: 'QEMU runs as this user' },
+      { kind: 'root-without-capabilities', setpriv: '/usr/bin/setpriv', summary: 'QEMU runs as root without any capability' },
+      { kind: 'root-with-capabilities', why: 'setpriv (util-linux) was not found', summary: 'QEMU runs as root with every capability' },
+    ]) {
+      const parsed = HostSpec.safeParse({ ...spec, qemuPrivileges });
+      assert.equal(parsed.success, true, JSON.stringify(qemuPrivileges));
+      assert.deepEqual(parsed.data?.qemuPrivileges, qemuPrivileges);
+    }
+    assert.equal(HostSpec.parse(spec).qemuPrivileges, undefined);
+  });
+
+  test('refuses a privileges entry of another kind, a relative setpriv, uid 0 as a user, or an extra field', () => {
+    for (const qemuPrivileges of [
+      { kind: 'root', summary: 'x' },
+      { kind: 'root-without-capabilities', setpriv: 'setpriv', summary: 'x' },
+      { kind: 'user', uid: 0, summary: 'x' },
+      { kind: 'user', uid: 1000, summary: 'x', setpriv: '/usr/bin/setpriv' },
+    ]) {
+      assert.equal(HostSpec.safeParse({ ...spec, qemuPrivileges }).success, false, JSON.stringify(qemuPrivileges));
+    }
   });
 });

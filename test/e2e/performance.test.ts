@@ -59,8 +59,11 @@ describe('performance graphs and scheduled snapshots in the interface', () => {
     // live: the charts move on by themselves (a newer sample arrives without a reload)
     const cpuChart = view.getByRole('region', { name: 'CPU' });
     const lineOf = () => cpuChart.locator('svg path[d]').evaluateAll((els) => els.map((e) => e.getAttribute('d') ?? '').sort((a, b) => b.length - a.length)[0] ?? '');
-    const first = await lineOf();
-    assert.ok(first.length > 20, 'the CPU chart draws a line');
+    // a line needs two samples: the figure above may show the first one before the chart can draw
+    const first = await waitUntil('the CPU chart to draw a line', async () => {
+      const d = await lineOf();
+      return d.length > 20 ? d : undefined;
+    }, 15_000, 250);
     await waitUntil('a new sample to move the line', async () => ((await lineOf()) !== first ? true : undefined), 15_000, 500);
     assert.match(await page.getByTestId('perf-memory-now').innerText(), /MiB resident/);
     assert.match(await page.getByTestId('perf-network-now').innerText(), /not measurable/, 'no card, nothing to count: said, not shown as 0');

@@ -27,8 +27,9 @@ export function nodeHostForker(entry: string = hostEntry): HostForker {
         const child = fork(entry, [specPath], {
           detached: true,
           stdio: ['ignore', logFd, logFd, 'ipc'],
-          // No --enable-source-maps: reading the bundle's 900 KB map cost every start ~45 ms. The map
-          // is beside the bundle; NODE_OPTIONS=--enable-source-maps (inherited) maps a host's stacks.
+          // Empty, not left out (fork would pass on the owner's own --enable-source-maps): reading the
+          // bundle's 900 KB map cost every start ~45 ms. The map is beside the bundle;
+          // NODE_OPTIONS=--enable-source-maps (inherited) maps a host's stacks.
           execArgv: [],
         });
         const timer = setTimeout(() => {

@@ -637,8 +637,8 @@ export class VmmHost {
       let stateError: string | undefined;
       if (saveState) {
         try {
-          // Paused: the guest runs again once QEMU has handed over the whole state, not after the file
-          // is on the disk (the fsync of a 1 GiB guest's state took seconds of its pause).
+          // Paused: the guest runs again once QEMU has handed over the whole state; the file's last
+          // writes and its fsync are no longer part of the guest's pause.
           await this.migrateToFile(input.stateFile, signal, progress, { reserved: true, ...(background ? { background: { onGuestRunning: () => (resumedAt ??= performance.now()) } } : { afterStreamed: resume }) });
         } catch (e) {
           // The disks already switched: the snapshot stands, without its running state. Say so.

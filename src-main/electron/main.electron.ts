@@ -26,7 +26,6 @@ import { isActive } from '../../src-vmm/protocol/states.js';
 import { hangarApi, type HangarApi, type VmSummary } from '../api/contract.js';
 import { resolveHome } from '../home.js';
 import { startOwner } from '../owner/owner.node.js';
-import { nodeHostForker } from '../supervisor/fork.node.js';
 import { defaultRendererDir, startWebServer, type WebServerOptions } from '../web/server.node.js';
 import {
   APP_ENTRY_URL,
@@ -116,9 +115,8 @@ async function startShell(): Promise<Shell> {
   const store = new DisposableStore();
   try {
     await takeOverHome(home, 'the desktop app');
-    // child_process.fork, not utilityProcess: a utilityProcess ends with the app, so VMs could not keep
-    // running in the background; fork from Electron runs the host under Electron's Node (ELECTRON_RUN_AS_NODE).
-    const owner = store.add(await startOwner({ home, kind: 'the desktop app', forker: nodeHostForker() }));
+    // VMM hosts are forked with child_process.fork, as under Node (supervisor/fork.node.ts says why).
+    const owner = store.add(await startOwner({ home, kind: 'the desktop app' }));
     const [inner, outer] = createTransportPair();
     owner.connect(inner);
     const api: Client<HangarApi> = store.add(createClient(outer, hangarApi));

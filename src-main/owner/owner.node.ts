@@ -61,6 +61,12 @@ export interface Owner {
   dispose(): void;
 }
 
+/**
+ * A standby VMM host is forked this long after the owner starts and after each start took one: not at
+ * once, where it would compete for the CPU with the owner's own start or with the VM just started.
+ */
+const STANDBY_HOST_DELAY_MS = 2_000;
+
 export async function startOwner(opts: { home: string; kind: OwnerKind; forker?: HostForker; log?: (line: string) => void; /** the scheduler's time (tests) */ clock?: Clock }): Promise<Owner> {
   const paths = homePaths(opts.home);
   // Private whoever made the home and whatever the umask: from here on every file the owner and its
@@ -162,7 +168,7 @@ export async function startOwner(opts: { home: string; kind: OwnerKind; forker?:
       }, 500);
     };
     const supervisor = new Supervisor({
-      forker: opts.forker ?? nodeHostForker(),
+      forker: opts.forker ?? store.add(nodeHostForker({ standby: { logPath: paths.ownerLog, delayMs: STANDBY_HOST_DELAY_MS, log } })),
       log,
       events: {
         onState: (vmId, state, reason) => {

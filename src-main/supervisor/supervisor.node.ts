@@ -1,7 +1,7 @@
 // The supervisor: one VMM host per running VM. It launches hosts through a fork adapter, connects to
 // their sockets (also after an owner restart: re-attach), relays their events and cleans up after hosts
 // that died.
-import { existsSync, readFileSync, writeFileSync, openSync, closeSync, fstatSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { DisposableStore, type Disposable } from '../../src-vmm/base/disposable.js';
 import { HangarError } from '../../src-vmm/base/errors.js';
 import { createClient, type Client, type CallOptions } from '../../src-vmm/base/rpc.js';
@@ -92,17 +92,14 @@ export class Supervisor implements Disposable {
     writeFileSync(paths.hostSpec, JSON.stringify(spec), { mode: 0o600 });
     // A fresh status file, so a stale one from the last run is never mistaken for this one.
     writeFileSync(paths.statusFile, JSON.stringify({ state: 'starting', hostPid: 0, updatedAt: new Date().toISOString() }));
-    const logFd = openSync(paths.hostLog, 'a', 0o600);
-    const logStart = fstatSync(logFd).size;
+    const logStart = sizeOf(paths.hostLog);
     try {
-      await this.deps.forker.fork(paths.hostSpec, logFd);
+      await this.deps.forker.fork(paths.hostSpec, paths.hostLog);
     } catch (e) {
       // The host says why in its log before it exits: the error carries that line.
       const why = hostFatalLine(paths.hostLog, logStart);
       if (why && e instanceof HangarError) throw new HangarError(e.code, `${e.message}: ${why}`, { cause: e });
       throw e;
-    } finally {
-      closeSync(logFd);
     }
     const handle = await this.connect(spec.vmId, paths);
     if (!handle) throw new HangarError('QEMU_FAILED', `the VMM host did not answer; see ${paths.hostLog}`);
@@ -250,6 +247,15 @@ export function readStatusFile(file: string): z.infer<typeof HostStatusFile> | n
     return r.success ? r.data : null;
   } catch {
     return null;
+  }
+}
+
+/** The file's size, 0 when it does not exist yet. */
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 

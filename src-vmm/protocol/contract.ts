@@ -265,6 +265,16 @@ export const HostSpec = z.object({
 });
 export type HostSpec = z.infer<typeof HostSpec>;
 
+/**
+ * The owner's one message to a standby VMM host (`main.node.js --standby`): the VM it is to run, and
+ * the log it is to write (a forked host's log is its stderr; a standby's stderr was fixed before it
+ * had a VM). Both are absolute paths the owner made.
+ */
+export const StandbyAssignment = z
+  .object({ t: z.literal('assign'), specPath: z.string().startsWith('/'), logPath: z.string().startsWith('/') })
+  .strict();
+export type StandbyAssignment = z.infer<typeof StandbyAssignment>;
+
 /** The host's last word, kept on disk so an owner that was away learns how the VM ended. */
 export const HostStatusFile = z.object({
   state: VmState,

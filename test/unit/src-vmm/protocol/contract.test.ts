@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import { HostSpec, hostApi, type HostApi } from '../../../../src-vmm/protocol/contract.js';
+import { HostSpec, StandbyAssignment, hostApi, type HostApi } from '../../../../src-vmm/protocol/contract.js';
 
 /** A valid input for every method: a method added to the contract without one here does not compile. */
 const samples: { [K in keyof HostApi]: z.input<HostApi[K]['input']> } = {
@@ -126,6 +126,27 @@ describe('the host spec', () => {
       { kind: 'user', uid: 1000, summary: 'x', setpriv: '/usr/bin/setpriv' },
     ]) {
       assert.equal(HostSpec.safeParse({ ...spec, qemuPrivileges }).success, false, JSON.stringify(qemuPrivileges));
+    }
+  });
+});
+
+describe("a standby VMM host's assignment", () => {
+  test('names the spec and the log by absolute path', () => {
+    const a = { t: 'assign', specPath: '/home/u/VMs/x/run/host-spec.json', logPath: '/home/u/VMs/x/logs/vmm-host.log' };
+    assert.deepEqual(StandbyAssignment.parse(a), a);
+  });
+
+  test('refuses anything else: another message, a relative path, a missing path, an extra field', () => {
+    for (const m of [
+      { t: 'listening', hostPid: 3 },
+      { t: 'assign', specPath: 'run/host-spec.json', logPath: '/l.log' },
+      { t: 'assign', specPath: '/s.json', logPath: 'vmm-host.log' },
+      { t: 'assign', specPath: '/s.json' },
+      { t: 'assign', specPath: '/s.json', logPath: '/l.log', argv: ['--inspect'] },
+      'assign',
+      null,
+    ]) {
+      assert.equal(StandbyAssignment.safeParse(m).success, false, JSON.stringify(m));
     }
   });
 });

@@ -39,14 +39,17 @@ export interface SupervisorEvents {
   onSample?(vmId: string, sample: z.infer<typeof HostSampleEvent>): void;
 }
 
-/** How long a start waits for the VM's previous host to exit (it lingers about 300 ms). */
+/**
+ * How long a start waits for the VM's previous host to be done: it stops its helpers (virtiofsd, swtpm),
+ * frees its socket and closes its connections once its last replies went out (VmmHost.finish).
+ */
 const ENDING_HOST_WAIT_MS = 5_000;
 
 export class Supervisor implements Disposable {
   private readonly hosts = new Map<string, HostHandle & { store: DisposableStore; terminal: boolean }>();
   /**
-   * Hosts that reported their VM's end and have not exited yet (a host lingers a moment for its last
-   * replies): the promise settles when its connection closes, i.e. when it is gone.
+   * Hosts that reported their VM's end and are not done yet (stopping helpers, sending their last
+   * replies): the promise settles when the host closes its connection, i.e. when it is done.
    */
   private readonly ending = new Map<string, Promise<void>>();
 

@@ -40,6 +40,8 @@ export interface ConnectionContext {
   emit(name: string, payload: unknown): void;
   /** resources tied to this connection, disposed when it closes */
   readonly resources: DisposableStore;
+  /** resolves once no request of this connection is being handled (its replies were sent) */
+  idle(): Promise<void>;
 }
 
 export type Handlers<C extends Contract> = {
@@ -139,7 +141,16 @@ export function serve<C extends Contract>(
 ): Disposable {
   const store = new DisposableStore();
   const running = new Map<number, AbortController>();
+  let idleWaiters: (() => void)[] = [];
+  const settled = (id: number) => {
+    running.delete(id);
+    if (running.size > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
+  };
   const connection: ConnectionContext = {
+    idle: () => (running.size === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r))),
     id: nextConnectionId++,
     emit: (name, payload) => {
       try {
@@ -203,13 +214,14 @@ export function serve<C extends Contract>(
             reply({ t: 'err', id, error: he.toWire() });
           },
         )
-        .finally(() => running.delete(id));
+        .finally(() => settled(id));
     }),
   );
   store.add(
     transport.onClose(() => {
       for (const ac of running.values()) ac.abort();
       running.clear();
+      for (const w of idleWaiters.splice(0)) w();
       store.dispose();
     }),
   );

@@ -311,11 +311,21 @@ function listenError(path: string, e: unknown): HangarError {
  * socket file is replaced; a live one is an OWNER_CONFLICT. Disposing stops listening, closes the
  * accepted connections and removes the socket file.
  */
+export interface UnixServer extends Disposable {
+  path: string;
+  /**
+   * Stops listening (the path is free for a successor at once), then ends each connection after what
+   * was already written to it (the peer sees the close as soon as it has read that); resolves when
+   * every connection has closed, or after `timeoutMs`, when the rest are cut.
+   */
+  drain(timeoutMs: number): Promise<void>;
+}
+
 export async function listenUnix(
   path: string,
   onTransport: (t: Transport) => void,
   opts: { log?: Log } = {},
-): Promise<Disposable & { path: string }> {
+): Promise<UnixServer> {
   const log = opts.log ?? noLog;
   checkUnixSocketPath(path);
   await removeStaleSocket(path);
@@ -363,16 +373,30 @@ export async function listenUnix(
   }
   const ino = lstatSync(path).ino;
 
-  const disposable = toDisposable(() => {
+  const stopListening = () => {
     server.close();
-    for (const s of sockets) s.destroy();
-    sockets.clear();
     // libuv unlinks the path when the server closes; make sure, without touching a successor's socket.
     try {
       if (lstatSync(path).ino === ino) unlinkSync(path);
     } catch {
       /* already gone */
     }
+  };
+  const disposable = toDisposable(() => {
+    stopListening();
+    for (const s of sockets) s.destroy();
+    sockets.clear();
   });
-  return { path, dispose: () => disposable.dispose() };
+  const drain = async (timeoutMs: number) => {
+    stopListening();
+    const open = [...sockets].filter((s) => !s.destroyed);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(open.map((s) => new Promise<void>((r) => (s.once('close', () => r()), s.end())))),
+      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    disposable.dispose();
+  };
+  return { path, dispose: () => disposable.dispose(), drain };
 }

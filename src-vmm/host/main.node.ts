@@ -81,12 +81,11 @@ function runVm(specPath: string, write: (text: string) => void): void {
       }
     })
     .then(
-      () => {
-        // Give connected owners a moment to read the final state event.
-        setTimeout(() => {
-          host.dispose();
-          process.exit(0);
-        }, 300);
+      async () => {
+        // The socket is freed at once; owners get what was written to them (the final state event, the
+        // last replies) and see the connection close, which tells a waiting start that this host is gone.
+        await host.finish(1_000);
+        process.exit(0);
       },
       (e: unknown) => {
         log(`fatal: ${(e as Error)?.stack ?? String(e)}`);

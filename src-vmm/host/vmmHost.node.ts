@@ -11,7 +11,7 @@ import { DisposableStore, toDisposable } from '../base/disposable.js';
 import { HangarError, toHangarError } from '../base/errors.js';
 import { Emitter, waitForEvent } from '../base/events.js';
 import { serve, type ConnectionContext, type Handlers } from '../base/rpc.js';
-import { listenUnix } from '../base/socketTransport.node.js';
+import { listenUnix, type UnixServer } from '../base/socketTransport.node.js';
 import { QmpClient } from '../qmp/client.node.js';
 import { localMigrationParameters, snapshotTransaction, topNodeOf } from '../qmp/block.js';
 import { blockNodeNames, freeNicPort, hostfwdAddCommand, hostfwdRemoveCommand, netdevId, netdevProps, nicDeviceProps, usbDeviceProps, usbStorageBlockdevs } from '../qemu/devices.js';
@@ -71,6 +71,8 @@ export class VmmHost {
   private resolveExit!: () => void;
   /** performance samples of the last hour, from when QMP answers until QEMU exits */
   private sampler: StatsSampler | undefined;
+  /** the host socket's server, once run() listens */
+  private server: UnixServer | undefined;
 
   constructor(
     private readonly spec: HostSpec,
@@ -128,6 +130,7 @@ export class VmmHost {
       );
     });
     this.store.add(server);
+    this.server = server;
     this.writeStatusFile();
     onListening();
     try {
@@ -859,6 +862,21 @@ export class VmmHost {
     this.setState(end.state, end.reason);
     for (const f of [this.spec.qmpSocket, this.spec.serialSocket, this.spec.pidFile]) if (f) rmSync(f, { force: true });
     this.resolveExit();
+  }
+
+  /**
+   * After run(): once every request in progress has been answered, frees the VM's host socket (a new
+   * start of the VM may bind it) and ends each connection after what was written to it, waiting at
+   * most `timeoutMs` in all for both.
+   */
+  async finish(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    // Requests still being answered (a save or a power-off replies once QEMU has exited) finish first.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([...this.clients].map((c) => c.idle())), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    await this.server?.drain(Math.max(0, deadline - Date.now()));
+    this.dispose();
   }
 
   dispose(): void {

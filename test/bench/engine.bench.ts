@@ -91,21 +91,34 @@ export async function engineBench(): Promise<BenchFigure[]> {
     // pause: the owner forks its standby VMM host a moment after a start, as it does a moment after
     // it comes up, so a start from an app that has been open a few seconds finds one waiting.
     await runCli(home, ['start', 'bench', '--wait-serial', FIRST_LINE, '--timeout', '120']);
+    // The argv the bare side runs: the one Hangar gave QEMU.
+    const spec = JSON.parse(readFileSync(join(vmDir, 'run', 'host-spec.json'), 'utf8')) as { qemu: { binary: string; argv: string[]; env: Record<string, string> }; qmpSocket: string; serialSocket: string };
     await runCli(home, ['stop', 'bench', '--force']);
     await new Promise((r) => setTimeout(r, 3000));
     const ownerLogBefore = readFileSync(join(home, 'owner.log'), 'utf8').length;
     const hangarMs: number[] = [];
     const bareMs: number[] = [];
     let hostRss = NaN;
-    let spec: { qemu: { binary: string; argv: string[]; env: Record<string, string> }; qmpSocket: string; serialSocket: string } | undefined;
-    for (let i = 0; i < RUNS; i++) {
+    const hangarStart = async () => {
       // As a user types it: `hangar` found on the PATH (set-up's launcher), from the keystroke to the line.
       hangarMs.push((await hangar.run(home, ['start', 'bench', '--wait-serial', FIRST_LINE, '--timeout', '120'])).ms);
-      spec = JSON.parse(readFileSync(join(vmDir, 'run', 'host-spec.json'), 'utf8'));
       const status = JSON.parse(readFileSync(join(vmDir, 'run', 'status.json'), 'utf8')) as { hostPid: number };
       hostRss = rssKiB(status.hostPid);
       await runCli(home, ['stop', 'bench', '--force']);
-      bareMs.push(await bareStart(spec!.qemu.argv, spec!.qemu.binary, spec!.qemu.env, spec!.qmpSocket, spec!.serialSocket!));
+    };
+    const bare = async () => {
+      bareMs.push(await bareStart(spec.qemu.argv, spec.qemu.binary, spec.qemu.env, spec.qmpSocket, spec.serialSocket));
+    };
+    // Each side goes first in every other pair: whatever the one before leaves behind (a QEMU just
+    // killed, the standby forked a moment after Hangar's start) falls on both alike.
+    for (let i = 0; i < RUNS; i++) {
+      if (i % 2 === 0) {
+        await hangarStart();
+        await bare();
+      } else {
+        await bare();
+        await hangarStart();
+      }
     }
     const ownerLog = readFileSync(join(home, 'owner.log'), 'utf8').slice(ownerLogBefore);
     const fromStandby = ownerLog.split('\n').filter((l) => l.includes('took this start')).length;

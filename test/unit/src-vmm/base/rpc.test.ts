@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { createClient, createTransportPair, method, MAX_INPUT_DEPTH, nestingExceeds, serve, type Handlers, type Progress, type Transport, type Wire } from '../../../../src-vmm/base/rpc.js';
+import { createClient, createTransportPair, method, MAX_INPUT_DEPTH, nestingExceeds, serve, type ConnectionContext, type Handlers, type Progress, type Transport, type Wire } from '../../../../src-vmm/base/rpc.js';
 import { ERROR_CODES, HangarError } from '../../../../src-vmm/base/errors.js';
 
 const contract = {
@@ -180,6 +180,31 @@ describe('rpc kernel over an in-memory transport pair', () => {
     await assert.rejects(call, hasCode('IO_ERROR'));
     assert.equal(closes, 1);
     await seen.hangAborted.promise;
+  });
+
+  test("a connection's idle() waits for the requests in progress, and settles after their replies were sent", async () => {
+    const [serverSide, clientSide] = createTransportPair();
+    let conn: ConnectionContext | undefined;
+    const gate = deferred();
+    const handlers = {
+      echo: async ({ text }: { text: string }) => {
+        await gate.promise;
+        return { text, length: text.length };
+      },
+    } as unknown as Handlers<typeof contract>;
+    serve(contract, handlers, serverSide, { onConnection: (c) => (conn = c) });
+    const client = createClient(clientSide, contract);
+    await conn!.idle(); // nothing runs yet: at once
+    const order: string[] = [];
+    const answer = client.call('echo', { text: 'last' }).then((r) => order.push(`reply ${r.text}`));
+    await new Promise((r) => setImmediate(r));
+    const idle = conn!.idle().then(() => order.push('idle'));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, [], 'idle waits while the handler runs');
+    gate.resolve();
+    await Promise.all([answer, idle]);
+    assert.deepEqual(order, ['reply last', 'idle']);
+    client.dispose();
   });
 
   test('an unknown method is INVALID_INPUT', async () => {

@@ -46,6 +46,15 @@ let dir: string;
 let counter = 0;
 const sockPath = () => join(dir, `s${++counter}.sock`);
 
+/** Polls a condition every 10 ms, at most 500 times. */
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('condition not met within 5 s');
+}
+
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'hangar-st-'));
 });
@@ -334,6 +343,48 @@ describe('listenUnix', () => {
     assert.deepEqual(await client.call('echo', { text: 'new owner' }), { text: 'new owner' });
     client.dispose();
     srv.dispose();
+  });
+
+  test('drain frees the path at once, delivers what was written, then each client sees the close', async () => {
+    const path = sockPath();
+    const events = new Set<Transport>();
+    const srv = await listenUnix(path, (t) => events.add(t));
+    const client = createClient(await connectUnix(path), contract);
+    const got: unknown[] = [];
+    client.onEvent((name, payload) => got.push([name, payload]));
+    const closed = new Promise<void>((r) => client.onClose(() => r()));
+    await waitFor(() => events.size === 1);
+    // The last word, written just before the drain: it must reach the client before the close.
+    for (const t of events) t.send({ t: 'event', name: 'host.state', payload: { state: 'stopped' } });
+    const draining = srv.drain(5_000);
+    // A successor may listen on the path while the old connections are still open.
+    assert.equal(existsSync(path), false, 'the path is freed before the connections end');
+    const successor = await listenUnix(path, () => undefined);
+    await closed;
+    await draining;
+    assert.deepEqual(got, [['host.state', { state: 'stopped' }]]);
+    successor.dispose();
+    client.dispose();
+  });
+
+  test('drain does not wait past the time given for a client that never closes its side', async () => {
+    const path = sockPath();
+    const srv = await listenUnix(path, () => undefined);
+    // A raw socket that never ends its side (allowHalfOpen): only the timeout ends the drain.
+    const raw = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.createConnection({ path, allowHalfOpen: true });
+      s.once('connect', () => resolve(s));
+      s.once('error', reject);
+    });
+    const ended = new Promise<void>((r) => raw.once('end', () => r()));
+    raw.on('data', () => undefined);
+    let drained = false;
+    const draining = srv.drain(50).then(() => (drained = true));
+    await ended;
+    assert.equal(raw.destroyed, false, 'the client still holds its side open');
+    await draining;
+    assert.equal(drained, true);
+    raw.destroy();
   });
 
   test('a path that is not a socket is left alone', async () => {

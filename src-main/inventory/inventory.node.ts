@@ -281,6 +281,7 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
     ),
     setBacking: db.prepare<[string | null, string]>('UPDATE images SET backing_path = ? WHERE path = ?'),
     setRole: db.prepare<[string, string]>('UPDATE images SET role = ? WHERE path = ?'),
+    setVirtualSize: db.prepare<[number, string]>('UPDATE images SET virtual_size = ? WHERE path = ?'),
     setVm: db.prepare<[string | null, string]>('UPDATE images SET vm_id = ? WHERE path = ?'),
     delete: db.prepare<[string]>('DELETE FROM images WHERE path = ?'),
   };
@@ -354,6 +355,10 @@ export function createInventory<TConfig extends ConfigBase>(db: Database.Databas
     setRole(path, role: ImageRole) {
       assertRole(role);
       if (i.setRole.run(role, path).changes === 0) throw new HangarError('NOT_FOUND', `image ${path} is not in the inventory`);
+    },
+    setVirtualSize(path, bytes) {
+      if (!Number.isSafeInteger(bytes) || bytes < 0) throw new HangarError('INVALID_INPUT', `the virtual size of ${path} must be a whole number of bytes, not ${bytes}`);
+      if (i.setVirtualSize.run(bytes, path).changes === 0) throw new HangarError('NOT_FOUND', `image ${path} is not in the inventory`);
     },
     setVm(path, vmId: string | null) {
       if (i.setVm.run(vmId, path).changes === 0) throw new HangarError('NOT_FOUND', `image ${path} is not in the inventory`);

@@ -183,6 +183,8 @@ export interface ImageRepository {
   /** NOT_FOUND for unknown paths; INVALID_INPUT when it would make a loop */
   setBacking(path: string, backingPath: string | null): void;
   setRole(path: string, role: ImageRole): void;
+  /** after the image grew (disk resize); NOT_FOUND for unknown paths, INVALID_INPUT for a bad size */
+  setVirtualSize(path: string, bytes: number): void;
   /** null: the image is kept for other VMs' sake after its VM is gone */
   setVm(path: string, vmId: string | null): void;
   /** STATE_CONFLICT while other images are based on it. Returns whether a row was deleted. */

@@ -157,6 +157,9 @@ export class MediaService {
       task.phase(online ? 'growing the disk the VM has open' : 'growing the image');
       if (online) await this.d.supervisor.call(row.id, 'host.diskResize', { diskId: disk.id, sizeBytes: plan.toBytes }, { timeoutMs: 60_000 });
       else await this.d.qemuImg.resize(disk.path, plan.toBytes, { format: info.format });
+      // The inventory's record of the image follows (a clone or a migration copies it); a disk used in
+      // place that Hangar never recorded has no row to follow.
+      if (this.d.inventory.images.get(disk.path)) this.d.inventory.images.setVirtualSize(disk.path, plan.toBytes);
       task.outcome(`disk ${disk.id} is now ${plan.toBytes} bytes`);
     });
     this.d.log(`vm=${row.id} disk ${disk.id} grown from ${plan.fromBytes} to ${plan.toBytes} bytes${online ? ' while running' : ''}`);

@@ -684,7 +684,7 @@ function SaveAsBody({ initialPath, format, onClose, onChoose }: SaveAsDialogProp
       <DialogTitle id={titleId}>Save appliance as</DialogTitle>
       <DialogContent dividers sx={{ pt: 2 }}>
         <FolderBar browser={browser} />
-        <List dense aria-label="Folder contents" sx={{ height: 280, overflow: 'auto', border: 1, borderColor: 'divider', borderRadius: 1 }}>
+        <List dense aria-label="Folder contents" data-folder={browser.q.data?.path} aria-busy={browser.q.loading} sx={{ height: 280, overflow: 'auto', border: 1, borderColor: 'divider', borderRadius: 1 }}>
           {entries.length === 0 && !q.loading && !q.error && (
             <Typography variant="body2" color="text.secondary" sx={{ p: 2 }}>
               No folders or appliances here.

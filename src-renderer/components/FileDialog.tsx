@@ -145,7 +145,7 @@ function FileDialogBody({ title, filter: initialFilter, initialPath, onClose, on
             ))}
           </TextField>
         </FolderBar>
-        <List dense aria-label="Files" sx={{ height: 300, overflow: 'auto', border: 1, borderColor: 'divider', borderRadius: 1 }}>
+        <List dense aria-label="Files" data-folder={q.data?.path} aria-busy={q.loading} sx={{ height: 300, overflow: 'auto', border: 1, borderColor: 'divider', borderRadius: 1 }}>
           {entries.length === 0 && !q.loading && !q.error && (
             <Typography variant="body2" color="text.secondary" sx={{ p: 2 }}>
               Nothing here matches “{FILE_FILTERS.find((f) => f.value === filter)?.label}”.

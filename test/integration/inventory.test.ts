@@ -330,6 +330,21 @@ describe('inventory images and snapshots', () => {
     }
   });
 
+  test("an image's virtual size follows a resize; an unknown path or a bad size is refused and changes nothing", () => {
+    const { db, inv } = fresh();
+    try {
+      inv.vms.insert({ config: cfg('vm-r', 'Resized'), state: 'stopped' });
+      inv.images.add({ path: '/v/r/disk0.qcow2', vmId: 'vm-r', format: 'qcow2', virtualSize: 1 << 30, owned: true, role: 'disk' });
+      inv.images.setVirtualSize('/v/r/disk0.qcow2', 3 * 2 ** 30);
+      assert.equal(inv.images.get('/v/r/disk0.qcow2')?.virtualSize, 3 * 2 ** 30);
+      rejectsWith(() => inv.images.setVirtualSize('/v/r/none.qcow2', 1 << 30), 'NOT_FOUND', /not in the inventory/);
+      for (const bad of [-1, 1.5, Number.NaN, 2 ** 60]) rejectsWith(() => inv.images.setVirtualSize('/v/r/disk0.qcow2', bad), 'INVALID_INPUT', /whole number of bytes/);
+      assert.equal(inv.images.get('/v/r/disk0.qcow2')?.virtualSize, 3 * 2 ** 30);
+    } finally {
+      db.close();
+    }
+  });
+
   test('snapshot tree: children and the current snapshot are protected', () => {
     const { db, inv } = fresh();
     try {

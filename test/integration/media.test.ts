@@ -12,6 +12,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cliIn, cliPath, tempHome, waitUntil } from '../helpers/cli.node.js';
 import { freezeQemuImg, thaw } from '../helpers/processes.node.js';
+import Database from 'better-sqlite3';
+import { homePaths } from '../../src-main/home.js';
 import { guestCommands } from '../helpers/guestCommands.node.js';
 import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
 
@@ -25,6 +27,15 @@ describe('media: resize and compact a real guest\'s disk', () => {
   const { h, ok } = cliIn(home);
   const g = guestCommands(h);
   let disk = '';
+  /** The virtual size the inventory records for an image (read from the SQLite file, read-only). */
+  const recordedSize = (path: string): number => {
+    const db = new Database(homePaths(home).inventory, { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('SELECT virtual_size FROM images WHERE path = ?').pluck().get(path) as number | undefined) ?? -1;
+    } finally {
+      db.close();
+    }
+  };
   const diskPath = async () => ((await ok('show', 'm', '--json')).json as { disks: { path: string }[] }).disks[0]!.path;
   const guestSectors = async () => Number(await g.value('m', 'cat /sys/block/vda/size'));
   /** one line on stderr and the exit status (what changed is checked once around a series of these) */
@@ -61,12 +72,14 @@ describe('media: resize and compact a real guest\'s disk', () => {
     const grown = await ok('disk', 'resize', 'm', '0', '24M', '--json');
     assert.deepEqual([grown.json.fromBytes, grown.json.toBytes, grown.json.online], [16 * M, 24 * M, false]);
     assert.equal(qemuImgInfo(disk)['virtual-size'], 24 * M);
+    assert.equal(recordedSize(disk), 24 * M);
     await ok('start', 'm', '--wait-serial', GUEST_READY, '--timeout', '180');
     assert.equal(await guestSectors(), (24 * M) / 512);
 
     const online = await ok('disk', 'resize', 'm', 'disk0', '+8M', '--json');
     assert.deepEqual([online.json.toBytes, online.json.online], [32 * M, true]);
     assert.equal(await guestSectors(), (32 * M) / 512, 'virtio-blk tells the guest at once');
+    assert.equal(recordedSize(disk), 32 * M, "the inventory's record of the image follows (a clone or a migration copies it)");
     const before = await state();
     await refused(['disk', 'compact', 'm', 'disk0'], 1, /^hangar: VM 'm' is running: compacting rewrites the disk's image, which QEMU has open; shut the VM down first$/);
     assert.equal(await state(), before);

@@ -2,7 +2,7 @@
 // with its "Save appliance as" dialog, OVF version, profile and manifest, the appliance information,
 // then appliance.export with progress, cancel and the summary.
 import type { Locator, Page } from 'playwright-core';
-import { chooseOption, DEFAULT_TIMEOUT_MS, describedText, fieldError, waitUntil } from './util.js';
+import { chooseOption, DEFAULT_TIMEOUT_MS, describedText, fieldError, waitForListing, waitUntil } from './util.js';
 
 export type ExportStep = 'Virtual machines' | 'Format and file' | 'Appliance information' | 'Export';
 const STEPS: readonly ExportStep[] = ['Virtual machines', 'Format and file', 'Appliance information', 'Export'];
@@ -246,15 +246,20 @@ export class SaveAsDialog {
   async waitLoaded(): Promise<void> {
     await this.root.getByRole('progressbar', { name: 'Loading folder' }).waitFor({ state: 'detached' });
   }
+  async waitListing(folder: string | ((listed: string) => boolean)): Promise<void> {
+    await waitForListing(this.contents, folder, 'save dialog');
+  }
+
   async goTo(folder: string): Promise<void> {
     await this.folderField.fill(folder);
     await this.folderField.press('Enter');
-    await this.waitLoaded();
+    await this.waitListing(folder);
     await waitUntil(() => this.folderField.inputValue(), (v) => v === folder, `the save dialog to show ${folder}`);
   }
   async up(): Promise<void> {
+    const from = await this.contents.getAttribute('data-folder');
     await this.root.getByRole('button', { name: 'Parent folder' }).click();
-    await this.waitLoaded();
+    await this.waitListing((f) => f !== from);
   }
   /** The line under the file name: the full path, or the warning that the file exists. */
   async nameHint(): Promise<string | null> {

@@ -1,6 +1,6 @@
 // The web mode's file dialog (browses the owner's files with fs.list).
 import type { Locator, Page } from 'playwright-core';
-import { waitUntil } from './util.js';
+import { waitForListing, waitUntil } from './util.js';
 
 export class FileDialog {
   readonly root: Locator;
@@ -33,18 +33,22 @@ export class FileDialog {
   async goTo(folder: string): Promise<void> {
     await this.folderField.fill(folder);
     await this.folderField.press('Enter');
-    await this.waitLoaded();
+    await this.waitListing(folder);
     await waitUntil(() => this.folderField.inputValue(), (v) => v === folder, `the file dialog to show ${folder}`);
   }
 
   async up(): Promise<void> {
+    const from = await this.files.getAttribute('data-folder');
     await this.root.getByRole('button', { name: 'Parent folder' }).click();
-    await this.waitLoaded();
+    await this.waitListing((f) => f !== from);
   }
 
   /** Waits until the folder's listing has arrived. */
   async waitLoaded(): Promise<void> {
     await this.root.getByRole('progressbar', { name: 'Loading folder' }).waitFor({ state: 'detached' });
+  }
+  async waitListing(folder: string | ((listed: string) => boolean)): Promise<void> {
+    await waitForListing(this.files, folder, 'file dialog');
   }
 
   async showing(filter: 'ISO images' | 'Disk images' | 'Kernels and initrds' | 'All files'): Promise<void> {

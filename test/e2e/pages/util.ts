@@ -94,3 +94,18 @@ export async function settle(page: Page): Promise<void> {
     .filter((a) => { const t = a.effect && a.effect.getComputedTiming(); return t && Number.isFinite(t.endTime); })
     .map((a) => a.finished.catch(() => undefined)))`);
 }
+
+/**
+ * Waits until a folder list (the file dialogs' lists carry `data-folder` and `aria-busy`) shows a
+ * finished listing of `folder`, or of a folder `folder` accepts. The progress bar alone is not enough:
+ * a listing starts in an effect after the click or Enter, so a check made at once can find the old
+ * listing, finished, still in place.
+ */
+export async function waitForListing(list: Locator, folder: string | ((listed: string) => boolean), what: string): Promise<void> {
+  const wanted = typeof folder === 'string' ? (f: string) => f === folder : folder;
+  await waitUntil(
+    async () => ({ listed: (await list.getAttribute('data-folder')) ?? '', busy: await list.getAttribute('aria-busy') }),
+    (l) => l.busy !== 'true' && wanted(l.listed),
+    `the ${what} to list ${typeof folder === 'string' ? folder : 'the new folder'}`,
+  );
+}

@@ -23,6 +23,7 @@ import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
 import type { SnapshotItem } from '../api/contract.js';
 import { copyPrivate, copyTreePrivate } from '../files/modes.node.js';
+import { fileSize } from '../files/fileSize.node.js';
 import { renameKeepingMode } from '../../src-vmm/storage/commitDown.node.js';
 
 type Snap = SnapshotRow<VmConfig>;
@@ -588,14 +589,6 @@ export class SnapshotService {
 function nameProblems(name: string): string[] {
   const problems = labelProblems(name, 'snapshot name');
   return problems.length ? problems : snapshotNameProblems(name);
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }
 
 /** Bytes really allocated on disk (sparse files count what they hold). */

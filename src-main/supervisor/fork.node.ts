@@ -11,6 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HangarError } from '../../src-vmm/base/errors.js';
+import { orAfter } from '../../src-vmm/base/events.js';
 import type { StandbyAssignment } from '../../src-vmm/protocol/contract.js';
 
 export interface HostForker {
@@ -117,9 +118,7 @@ export function nodeHostForker(opts: { entry?: string; standby?: StandbyOptions 
     const s = standby;
     standby = undefined;
     if (!s) return undefined;
-    let t: NodeJS.Timeout | undefined;
-    const ready = await Promise.race([s.ready, new Promise<false>((r) => (t = setTimeout(() => r(false), HOST_START_TIMEOUT_MS)))]);
-    clearTimeout(t);
+    const ready = await orAfter(s.ready, HOST_START_TIMEOUT_MS, false);
     if (ready && s.child.connected && s.child.exitCode === null && s.child.signalCode === null) return s.child;
     s.child.kill('SIGKILL');
     return undefined;

@@ -1,9 +1,10 @@
 // The supervisor: one VMM host per running VM. It launches hosts through a fork adapter, connects to
 // their sockets (also after an owner restart: re-attach), relays their events and cleans up after hosts
 // that died.
-import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DisposableStore, type Disposable } from '../../src-vmm/base/disposable.js';
 import { HangarError } from '../../src-vmm/base/errors.js';
+import { orAfter } from '../../src-vmm/base/events.js';
 import { createClient, type Client, type CallOptions } from '../../src-vmm/base/rpc.js';
 import { connectUnix } from '../../src-vmm/base/socketTransport.node.js';
 import {
@@ -20,6 +21,7 @@ import {
 } from '../../src-vmm/protocol/contract.js';
 import type { VmState } from '../../src-vmm/protocol/states.js';
 import { isProcessAlive } from '../owner/lock.node.js';
+import { fileSize } from '../files/fileSize.node.js';
 import type { VmPaths } from '../home.js';
 import type { HostForker } from './fork.node.js';
 import type { z } from 'zod';
@@ -87,15 +89,13 @@ export class Supervisor implements Disposable {
     // would find it on the VM's socket and give up. Wait for it to go, a few seconds at most.
     const previous = this.ending.get(spec.vmId);
     if (previous) {
-      let timer: NodeJS.Timeout | undefined;
-      const gone = await Promise.race([previous.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), ENDING_HOST_WAIT_MS)))]);
-      clearTimeout(timer);
+      const gone = await orAfter(previous.then(() => true), ENDING_HOST_WAIT_MS, false);
       if (!gone) this.deps.log(`vm=${spec.vmId} the last VMM host had not exited after ${ENDING_HOST_WAIT_MS} ms; starting anyway`);
     }
     writeFileSync(paths.hostSpec, JSON.stringify(spec), { mode: 0o600 });
     // A fresh status file, so a stale one from the last run is never mistaken for this one.
     writeFileSync(paths.statusFile, JSON.stringify({ state: 'starting', hostPid: 0, updatedAt: new Date().toISOString() }));
-    const logStart = sizeOf(paths.hostLog);
+    const logStart = fileSize(paths.hostLog);
     try {
       await this.deps.forker.fork(paths.hostSpec, paths.hostLog);
     } catch (e) {
@@ -250,15 +250,6 @@ export function readStatusFile(file: string): z.infer<typeof HostStatusFile> | n
     return r.success ? r.data : null;
   } catch {
     return null;
-  }
-}
-
-/** The file's size, 0 when it does not exist yet. */
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
   }
 }
 

@@ -53,3 +53,16 @@ export function waitForEvent<T>(
     opts.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * `p`'s value, or `fallback` once `ms` have passed without it (the timer is cleared either way). For
+ * bounded waits where running late is an answer, not an error.
+ */
+export async function orAfter<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { toDisposable, type Disposable } from './disposable.js';
 import { HangarError, cancelledError, throwIfAborted, toHangarError } from './errors.js';
+import { orAfter } from './events.js';
 import { encodeJsonLine, JsonLineDecoder } from './jsonLines.js';
 import { isWire, type Transport, type Wire } from './rpc.js';
 
@@ -306,11 +307,6 @@ function listenError(path: string, e: unknown): HangarError {
   }
 }
 
-/**
- * Serves JSON-lines transports on a unix socket readable by this user only (mode 0600). A stale
- * socket file is replaced; a live one is an OWNER_CONFLICT. Disposing stops listening, closes the
- * accepted connections and removes the socket file.
- */
 export interface UnixServer extends Disposable {
   path: string;
   /**
@@ -321,6 +317,11 @@ export interface UnixServer extends Disposable {
   drain(timeoutMs: number): Promise<void>;
 }
 
+/**
+ * Serves JSON-lines transports on a unix socket readable by this user only (mode 0600). A stale
+ * socket file is replaced; a live one is an OWNER_CONFLICT. Disposing stops listening, closes the
+ * accepted connections and removes the socket file.
+ */
 export async function listenUnix(
   path: string,
   onTransport: (t: Transport) => void,
@@ -390,12 +391,7 @@ export async function listenUnix(
   const drain = async (timeoutMs: number) => {
     stopListening();
     const open = [...sockets].filter((s) => !s.destroyed);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(open.map((s) => new Promise<void>((r) => (s.once('close', () => r()), s.end())))),
-      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    await orAfter(Promise.all(open.map((s) => new Promise<void>((r) => (s.once('close', () => r()), s.end())))), timeoutMs, []);
     disposable.dispose();
   };
   return { path, dispose: () => disposable.dispose(), drain };

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DisposableStore, toDisposable } from '../base/disposable.js';
 import { HangarError, toHangarError } from '../base/errors.js';
-import { Emitter, waitForEvent } from '../base/events.js';
+import { Emitter, orAfter, waitForEvent } from '../base/events.js';
 import { serve, type ConnectionContext, type Handlers } from '../base/rpc.js';
 import { listenUnix, type UnixServer } from '../base/socketTransport.node.js';
 import { QmpClient } from '../qmp/client.node.js';
@@ -872,9 +872,7 @@ export class VmmHost {
   async finish(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     // Requests still being answered (a save or a power-off replies once QEMU has exited) finish first.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all([...this.clients].map((c) => c.idle())), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+    await orAfter(Promise.all([...this.clients].map((c) => c.idle())), timeoutMs, []);
     await this.server?.drain(Math.max(0, deadline - Date.now()));
     this.dispose();
   }

@@ -55,6 +55,16 @@ interface DiskMove {
   format: string;
 }
 
+/** Bytes allocated to these volumes on that host (0 for one it cannot tell). */
+async function allocatedBytes(uri: string, volumes: DiskMove[]): Promise<number> {
+  let sum = 0;
+  for (const v of volumes) {
+    const info = await virsh(uri, ['vol-info', '--bytes', '--pool', v.pool, v.volume]).catch(() => '');
+    sum += Number(/Allocation:\s+(\d+)/.exec(info)?.[1] ?? 0);
+  }
+  return sum;
+}
+
 export class RemoteMigration {
   /** REMOTE/DOMAIN of the migrations under way (one at a time per domain) */
   private readonly moving = new Set<string>();
@@ -113,7 +123,9 @@ export class RemoteMigration {
             downtimeMs: done?.downtimeMs ?? 0,
             totalMs: done?.elapsedMs || totalWall,
             transferredBytes: done && done.memoryTotal ? done.memoryTotal - done.memoryRemaining : (last?.dataProcessed ?? 0),
-            mirroredBytes: moves.length ? (done?.diskProcessed || last?.diskProcessed || 0) : 0,
+            // libvirt's disk figure is missing when the job ended between two polls and the target's
+            // record of it has none: then what the copy wrote, the target volumes' allocation
+            mirroredBytes: moves.length ? done?.diskProcessed || last?.diskProcessed || (await allocatedBytes(dst.uri, made)) : 0,
           };
           task.progress(1, 'running on the target');
           task.outcome(`'${ref}' runs on remote '${dst.name}' (downtime ${result.downtimeMs} ms); it is gone from '${src.name}'`);

@@ -21,4 +21,22 @@ mkdir -p "$d/tiny"
 mount -t tmpfs -o size=4m,mode=0755 hangar-tiny "$d/tiny"
 # QEMU capabilities are probed once per QEMU build: a cache shared by the runs of the tests
 mount --bind "$cache" /var/cache/libvirt
+# Debian's libvirtd looks up its default QEMU account (libvirt-qemu) before it reads qemu.conf, which
+# says root, and gives up without it. The account comes with libvirt-daemon-system, which set-up does not
+# install (its services need systemd): where it is missing, this namespace alone sees it, in copies of
+# the account files.
+if ! getent group libvirt-qemu >/dev/null || ! getent passwd libvirt-qemu >/dev/null; then
+  cp /etc/passwd "$d/passwd"
+  cp /etc/group "$d/group"
+  id=64055
+  while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do id=$((id + 1)); done
+  gid=$(getent group libvirt-qemu | cut -d: -f3 || true)
+  if [ -z "$gid" ]; then
+    gid=$id
+    echo "libvirt-qemu:x:$gid:" >>"$d/group"
+  fi
+  getent passwd libvirt-qemu >/dev/null || echo "libvirt-qemu:x:$id:$gid:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin" >>"$d/passwd"
+  mount --bind "$d/passwd" /etc/passwd
+  mount --bind "$d/group" /etc/group
+fi
 exec /usr/sbin/libvirtd -f "$d/etc/libvirtd.conf" -p "$d/libvirtd.pid"

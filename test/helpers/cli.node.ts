@@ -1,6 +1,6 @@
 // Runs the real `hangar` CLI (the built one) in a given home, as a user or a script would.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliEntryPath } from '../../src-main/cli/entry.node.js';
@@ -62,6 +62,31 @@ export function tempHome(prefix = 'hangar-test-'): { home: string; cleanup: () =
       }
     },
   };
+}
+
+/**
+ * The last lines of the home's owner log and of each VM's host and QEMU logs: what a failure of a long
+ * test on a CI machine needs to be understood from its message alone.
+ */
+export function homeLogTails(home: string, lines = 12): string {
+  const tail = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  const files = [join(home, 'owner.log')];
+  const vms = join(home, 'VMs');
+  if (existsSync(vms)) for (const id of readdirSync(vms)) files.push(join(vms, id, 'logs', 'vmm-host.log'), join(vms, id, 'logs', 'qemu.log'));
+  return files
+    .filter((f) => existsSync(f))
+    .map((f) => `--- ${f.slice(home.length + 1)} (last ${lines} lines)\n${tail(f)}`)
+    .join('\n');
+}
+
+/** Runs a test's body; when it fails, the error's message ends with the home's log tails (homeLogTails). */
+export async function withLogsOnFailure(home: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    if (e instanceof Error) e.message = `${e.message}\n${homeLogTails(home)}`;
+    throw e;
+  }
 }
 
 /** Polls until `check` returns a value (not undefined), or throws after the timeout. */

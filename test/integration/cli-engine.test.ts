@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { runCli, tempHome, waitUntil, waitForProcessGone, cliPath, type CliResult } from '../helpers/cli.node.js';
+import { runCli, tempHome, waitUntil, waitForProcessGone, withLogsOnFailure, cliPath, type CliResult } from '../helpers/cli.node.js';
 import { fixtureGuest, GUEST_READY } from '../fixtures/guest.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 
@@ -291,67 +291,70 @@ describe('hangar CLI: the engine end to end', () => {
     assert.equal(check.status, 0, check.stdout + check.stderr);
   });
 
-  test('UEFI direct kernel boot; --wait-serial times out clearly; --force powers off', async () => {
-    const created = await h(
-      'create', '--name', 'kernel-vm', '--kernel', guest.kernel, '--initrd', guest.initrd, '--firmware', 'uefi',
-      '--append', 'console=ttyS0,115200 quiet', '--disk', 'none', '--nic', 'none', '--memory', '256', '--json',
-    );
-    assert.equal(created.code, 0, created.stderr);
-    assert.equal(created.json.boot.kernel, guest.kernel);
-    assert.equal(created.json.firmware, 'uefi');
-    assert.equal(created.json.chipset, 'q35');
-    assert.ok(existsSync(join(created.json.folder, 'nvram.fd')), 'the VM has its own UEFI variable store');
-    const r = await h('start', 'kernel-vm', '--wait-serial', 'THIS NEVER APPEARS', '--timeout', '25');
-    expectFail(r, 1, /did not appear on the serial console.*within 25 s/);
-    assert.equal(await state('kernel-vm'), 'running', 'the VM keeps running after a wait times out');
-    await waitUntil('the marker', async () => ((await serialText('kernel-vm')).includes(GUEST_READY) ? true : undefined), 120_000);
-    expectFail(await h('shutdown'), 1, /still running \(kernel-vm\)/);
+  test('UEFI direct kernel boot; --wait-serial times out clearly; --force powers off', () =>
+    withLogsOnFailure(home, async () => {
+      const created = await h(
+        'create', '--name', 'kernel-vm', '--kernel', guest.kernel, '--initrd', guest.initrd, '--firmware', 'uefi',
+        '--append', 'console=ttyS0,115200 quiet', '--disk', 'none', '--nic', 'none', '--memory', '256', '--json',
+      );
+      assert.equal(created.code, 0, created.stderr);
+      assert.equal(created.json.boot.kernel, guest.kernel);
+      assert.equal(created.json.firmware, 'uefi');
+      assert.equal(created.json.chipset, 'q35');
+      assert.ok(existsSync(join(created.json.folder, 'nvram.fd')), 'the VM has its own UEFI variable store');
+      const r = await h('start', 'kernel-vm', '--wait-serial', 'THIS NEVER APPEARS', '--timeout', '25');
+      expectFail(r, 1, /did not appear on the serial console.*within 25 s/);
+      assert.equal(await state('kernel-vm'), 'running', 'the VM keeps running after a wait times out');
+      await waitUntil('the marker', async () => ((await serialText('kernel-vm')).includes(GUEST_READY) ? true : undefined), 120_000);
+      expectFail(await h('shutdown'), 1, /still running \(kernel-vm\)/);
 
-    // reset reboots the guest: its marker appears a second time, seen by a follower of the serial log.
-    const follower = spawn(process.execPath, [cliPath, 'serial', 'kernel-vm', '--follow'], { env: { ...process.env, HANGAR_HOME: home } });
-    let followed = '';
-    follower.stdout.on('data', (d: Buffer) => (followed += d.toString()));
-    const followerEnded = new Promise<number>((resolve) => follower.on('close', (code) => resolve(code ?? -1)));
-    await waitUntil('the follower to print the log', () => (followed.includes(GUEST_READY) ? true : undefined));
-    const reset = await h('reset', 'kernel-vm', '--json');
-    assert.equal(reset.code, 0, reset.stderr);
-    assert.equal(reset.json.state, 'running');
-    // a second UEFI boot under TCG, while other test files run guests too: up to a few minutes here
-    await waitUntil('the marker after reset', () => (followed.split(GUEST_READY).length >= 3 ? true : undefined), 300_000);
+      // reset reboots the guest: its marker appears a second time, seen by a follower of the serial log.
+      const follower = spawn(process.execPath, [cliPath, 'serial', 'kernel-vm', '--follow'], { env: { ...process.env, HANGAR_HOME: home } });
+      let followed = '';
+      follower.stdout.on('data', (d: Buffer) => (followed += d.toString()));
+      const followerEnded = new Promise<number>((resolve) => follower.on('close', (code) => resolve(code ?? -1)));
+      await waitUntil('the follower to print the log', () => (followed.includes(GUEST_READY) ? true : undefined));
+      const reset = await h('reset', 'kernel-vm', '--json');
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.equal(reset.json.state, 'running');
+      // a second UEFI boot under TCG, while other test files run guests too: up to a few minutes here
+      await waitUntil('the marker after reset', () => (followed.split(GUEST_READY).length >= 3 ? true : undefined), 300_000);
 
-    const off = await h('stop', 'kernel-vm', '--force', '--json');
-    assert.equal(off.code, 0, off.stderr);
-    assert.equal(off.json.state, 'stopped');
-    assert.equal(await followerEnded, 0, 'serial --follow ends when the VM stops');
-  });
+      const off = await h('stop', 'kernel-vm', '--force', '--json');
+      assert.equal(off.code, 0, off.stderr);
+      assert.equal(off.json.state, 'stopped');
+      assert.equal(await followerEnded, 0, 'serial --follow ends when the VM stops');
+    }));
 
-  test('states survive an owner restart', async () => {
-    const r = await h('shutdown', '--json');
-    assert.equal(r.code, 0, r.stderr);
-    const list = await h('list', '--json');
-    const states = Object.fromEntries(list.json.vms.map((v: { name: string; state: string }) => [v.name, v.state]));
-    assert.deepEqual(states, { 'iso-vm': 'stopped', 'disk-vm': 'aborted', 'kernel-vm': 'stopped' });
-    const del = await h('delete', 'disk-vm', '--json');
-    assert.equal(del.code, 0, del.stderr);
-    assert.ok(del.json.keptFiles.some((f: string) => f.endsWith('guest-disk.qcow2')), 'an image used in place is never deleted');
-  });
+  test('states survive an owner restart', () =>
+    withLogsOnFailure(home, async () => {
+      const r = await h('shutdown', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const list = await h('list', '--json');
+      const states = Object.fromEntries(list.json.vms.map((v: { name: string; state: string }) => [v.name, v.state]));
+      assert.deepEqual(states, { 'iso-vm': 'stopped', 'disk-vm': 'aborted', 'kernel-vm': 'stopped' });
+      const del = await h('delete', 'disk-vm', '--json');
+      assert.equal(del.code, 0, del.stderr);
+      assert.ok(del.json.keptFiles.some((f: string) => f.endsWith('guest-disk.qcow2')), 'an image used in place is never deleted');
+    }));
 
-  test('shutdown --force powers off VMs whose owner has already ended', async () => {
-    const started = await h('start', 'kernel-vm', '--json');
-    assert.equal(started.code, 0, started.stderr);
-    const qemuPid = (await h('show', 'kernel-vm', '--json')).json.qemuPid as number;
-    assert.ok(qemuPid > 0);
-    const ownerPid = (await h('host', '--json')).json.ownerPid as number;
-    process.kill(ownerPid, 'SIGKILL');
-    await waitForProcessGone(ownerPid);
-    assert.doesNotThrow(() => process.kill(qemuPid, 0), 'the VM outlives its owner');
-    const r = await h('shutdown', '--force', '--json');
-    assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.json.stoppedVms, ['kernel-vm']);
-    await waitForProcessGone(qemuPid);
-    const noOwner = await h('shutdown', '--force', '--json');
-    assert.equal(noOwner.code, 0, noOwner.stderr);
-    assert.equal(noOwner.json.stopped, false, 'with nothing running, no owner is started just to stop it');
-    assert.equal(await state('kernel-vm'), 'stopped');
-  });
+  test('shutdown --force powers off VMs whose owner has already ended', () =>
+    withLogsOnFailure(home, async () => {
+      const started = await h('start', 'kernel-vm', '--json');
+      assert.equal(started.code, 0, started.stderr);
+      const qemuPid = (await h('show', 'kernel-vm', '--json')).json.qemuPid as number;
+      assert.ok(qemuPid > 0);
+      const ownerPid = (await h('host', '--json')).json.ownerPid as number;
+      process.kill(ownerPid, 'SIGKILL');
+      await waitForProcessGone(ownerPid);
+      assert.doesNotThrow(() => process.kill(qemuPid, 0), 'the VM outlives its owner');
+      const r = await h('shutdown', '--force', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.json.stoppedVms, ['kernel-vm']);
+      await waitForProcessGone(qemuPid);
+      const noOwner = await h('shutdown', '--force', '--json');
+      assert.equal(noOwner.code, 0, noOwner.stderr);
+      assert.equal(noOwner.json.stopped, false, 'with nothing running, no owner is started just to stop it');
+      assert.equal(await state('kernel-vm'), 'stopped');
+    }));
 });

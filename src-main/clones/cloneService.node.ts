@@ -154,6 +154,7 @@ export class CloneService {
                   srcFormat: disk.format,
                   dstFormat: 'qcow2',
                   sparse: true,
+                  aroundCache: true,
                   signal: task.signal,
                   onProgress: (f) => task.progress(0.1 + (0.9 * (i + f)) / sourceDisks.length, `copying disk ${disk.id}`),
                 });

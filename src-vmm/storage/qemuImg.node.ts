@@ -68,6 +68,16 @@ export interface ConvertOptions extends ProgressOptions {
    * elsewhere and never kept (an export's VMDK, copied into the archive, which is synced itself).
    */
   durable?: boolean;
+  /**
+   * Write a durable output around the page cache (`-t none`, O_DIRECT, with parallel writes that may
+   * land out of order, `-W`), where the folder's file system allows it. For a copy the disk bounds (a
+   * clone of a qcow2 chain): the disk writes while the copy runs, instead of taking the whole output
+   * in the fsync afterwards (2 GiB: 1.5 s against 4.6-6 s here), and the copy does not push everything
+   * else out of the cache. Not for a conversion the CPU bounds (a compressed VMDK): there the cache's
+   * background writes overlap the decompression, and O_DIRECT made an OVA import ~50% slower. The fsync
+   * after the convert stays either way: it flushes the disk's own cache and the file's metadata.
+   */
+  aroundCache?: boolean;
 }
 
 export interface CheckResult {
@@ -264,6 +274,23 @@ function monotonic(onProgress: ((fraction: number) => void) | undefined): { repo
     onProgress(f);
   };
   return { report, finish: () => report(1) };
+}
+
+/**
+ * Whether files in `dir` can be opened with O_DIRECT (most local file systems; not every FUSE or
+ * network one). Checked with a scratch file, so qemu-img is never asked for what the folder refuses.
+ */
+export function directIoWorksIn(dir: string): boolean {
+  if (fsc.O_DIRECT === undefined) return false;
+  const probe = join(dir, `.direct-io-${process.pid}`);
+  try {
+    closeSync(openSync(probe, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_DIRECT, 0o600));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
+  }
 }
 
 function fsyncPath(path: string): void {
@@ -487,9 +514,12 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     const partial = join(partialDir, basename(dstAbs));
     rmSync(partialDir, { recursive: true, force: true }); // left over by a crash: ours to remove
     mkdirSync(partialDir, { mode: 0o700 });
+    // Around the page cache where asked and the folder's file system allows it (see ConvertOptions.aroundCache).
+    const direct = o.aroundCache === true && o.durable !== false && directIoWorksIn(partialDir);
     const args = [
       'convert',
       '-p',
+      ...(direct ? ['-t', 'none', ...(o.dstFormat === 'vmdk' ? [] : ['-W'])] : []),
       ...source.args,
       '-O',
       o.dstFormat,

@@ -7,7 +7,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
-import { createQemuImg, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { createQemuImg, directIoWorksIn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -111,6 +111,35 @@ describe('qemu-img wrapper', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Images are identical/);
     await rejectsWith(img.convert(src, back, { dstFormat: 'qcow2' }), 'ALREADY_EXISTS');
+  });
+
+  test('a convert asked to go around the page cache writes its output past it where the folder allows it; a default one goes through it', async () => {
+    const src = join(dir, 'direct-src.qcow2');
+    await img.create(src, { sizeBytes: 256 * MiB, format: 'qcow2' });
+    qemuIo(src, 'write -P 0x3c 0 48M');
+    qemuIo(src, 'write -P 0xc3 200M 16M');
+    /** bytes of the file held in the page cache, and its size (util-linux's fincore) */
+    const cached = (file: string) => sh('fincore', ['--bytes', '--noheadings', '--output', 'RES,SIZE', file]).trim().split(/\s+/).map(Number) as [number, number];
+    assert.equal(directIoWorksIn(dir), true, 'this folder takes O_DIRECT');
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.direct-io')), [], 'the probe leaves nothing');
+    assert.equal(directIoWorksIn(join(dir, 'no-such-folder')), false);
+
+    const durable = join(dir, 'direct-durable.qcow2');
+    await img.convert(src, durable, { srcFormat: 'qcow2', dstFormat: 'qcow2', sparse: true, aroundCache: true });
+    const staged = join(dir, 'direct-staged.qcow2');
+    await img.convert(src, staged, { srcFormat: 'qcow2', dstFormat: 'qcow2', sparse: true });
+    // (read before the comparison below, which brings both into the cache)
+    const [durableRes, durableSize] = cached(durable);
+    const [stagedRes, stagedSize] = cached(staged);
+    for (const out of [durable, staged]) {
+      const r = compare(src, out);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+    }
+    assert.ok(durableSize > 64 * MiB && stagedSize > 64 * MiB, `${durableSize}, ${stagedSize}`);
+    // The copy around the cache went to the disk as it was written: at most its metadata stays cached.
+    // The default copy went through the page cache, where its data still is.
+    assert.ok(durableRes < 4 * MiB, `output written around the cache: ${durableRes} of ${durableSize} bytes cached`);
+    assert.ok(stagedRes > 32 * MiB, `output written through the cache: ${stagedRes} of ${stagedSize} bytes cached`);
   });
 
   test('cancelling a convert kills qemu-img and leaves no partial file', async () => {

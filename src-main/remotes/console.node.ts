@@ -5,7 +5,7 @@
 // What the guest prints is kept (the last MAX_LOG bytes) for `hangar serial`; `send` types into it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { HangarError } from '../../src-vmm/base/errors.js';
-import { VIRSH } from './virsh.node.js';
+import { VIRSH, virsh } from './virsh.node.js';
 
 const MAX_LOG = 1 << 20;
 // not quiet: virsh's banner ("Escape character is ^]") says when the stream is open
@@ -22,6 +22,11 @@ export class RemoteConsole {
   /** keys typed before virsh took the console, sent once it has */
   private pending: string[] = [];
   private ready = false;
+  /**
+   * libvirt's id of the domain's QEMU whose console the stream is (each QEMU of a domain gets a new
+   * one), once known: a stream of an earlier QEMU takes keys and loses them.
+   */
+  private streamOf: string | undefined;
 
   constructor(
     private readonly uri: string,
@@ -33,8 +38,16 @@ export class RemoteConsole {
     return this.child !== undefined;
   }
 
-  /** Attaches (again) unless attached: after a start, or when the previous stream ended with the domain. */
-  attach(): void {
+  /** whether the QEMU whose console the attached stream is has been learned */
+  get knowsItsQemu(): boolean {
+    return this.child !== undefined && this.streamOf !== undefined;
+  }
+
+  /**
+   * Attaches (again) unless attached: after a start, or when the previous stream ended with the domain.
+   * `domainId`: libvirt's id of the domain's QEMU now, when the caller has it; else it is asked for.
+   */
+  attach(domainId?: string): void {
     if (this.disposed || this.child) return;
     const child = spawn('script', ['-q', '-e', '-c', SCRIPT_COMMAND, '/dev/null'], {
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -42,6 +55,12 @@ export class RemoteConsole {
     });
     this.child = child;
     this.ready = false;
+    this.streamOf = domainId;
+    if (domainId === undefined) {
+      void currentDomainId(this.uri, this.domain).then((id) => {
+        if (this.child === child && this.streamOf === undefined) this.streamOf = id;
+      });
+    }
     child.stdout!.on('data', (d: Buffer) => {
       // virsh's own banner and escape hint are not the guest's
       const text = d.toString('latin1');
@@ -84,6 +103,14 @@ export class RemoteConsole {
     else this.pending.push(text);
   }
 
+  /**
+   * Detaches a stream that belongs to an earlier QEMU of the domain than `domainId` (a revert or a
+   * restart made through another connection, whose events this one has not handled yet).
+   */
+  detachIfNotOf(domainId: string): void {
+    if (this.child && this.streamOf !== undefined && this.streamOf !== domainId) this.detach();
+  }
+
   detach(): void {
     const c = this.child;
     this.child = undefined;
@@ -94,4 +121,13 @@ export class RemoteConsole {
     this.disposed = true;
     this.detach();
   }
+}
+
+/** libvirt's id of the domain's running QEMU (`virsh domid`); undefined when it is not running or cannot be asked. */
+export async function currentDomainId(uri: string, domain: string): Promise<string | undefined> {
+  const id = await virsh(uri, ['domid', domain], { timeoutMs: 30_000 }).then(
+    (out) => out.trim(),
+    () => undefined,
+  );
+  return id && /^\d+$/.test(id) ? id : undefined;
 }

@@ -23,7 +23,7 @@ import {
 } from './model.js';
 import type { RemoteRecord, RemoteRepository } from './remoteRepo.node.js';
 import { spawnVirsh, virsh } from './virsh.node.js';
-import { RemoteConsole } from './console.node.js';
+import { RemoteConsole, currentDomainId } from './console.node.js';
 
 export interface RemoteView {
   name: string;
@@ -52,6 +52,8 @@ interface Connection {
   waiters: Set<() => void>;
   /** lifecycle events a snapshot revert caused, handled so far, per domain: any, and "Started FromSnapshot" */
   reverts: Map<string, { any: number; started: number }>;
+  /** the events are handled one after the other, in the order libvirt sent them: the last one's handling */
+  handling: Promise<void>;
 }
 
 /** How long a revert waits for the lifecycle events it caused to be handled. */
@@ -120,7 +122,7 @@ export class RemoteService {
   }
 
   private open(record: RemoteRecord): Connection {
-    const c: Connection = { record, state: 'disconnected', version: { libvirt: null, hypervisor: null }, error: null, events: undefined, attempt: 0, timer: undefined, domains: new Map(), consoles: new Map(), waiters: new Set(), reverts: new Map() };
+    const c: Connection = { record, state: 'disconnected', version: { libvirt: null, hypervisor: null }, error: null, events: undefined, attempt: 0, timer: undefined, domains: new Map(), consoles: new Map(), waiters: new Set(), reverts: new Map(), handling: Promise.resolve() };
     this.conns.set(record.id, c);
     this.watch(c);
     return c;
@@ -169,7 +171,7 @@ export class RemoteService {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const ev = parseEventLine(line);
       if (!ev) return;
-      void this.onEvent(c, ev.event, ev.domain, ev.detail);
+      c.handling = c.handling.then(() => this.onEvent(c, ev.event, ev.domain, ev.detail)).catch(() => undefined);
     });
     child.on('error', (e) => (stderr += e.message));
     child.on('close', () => {
@@ -198,7 +200,13 @@ export class RemoteService {
     // A console belongs to one QEMU's pty: when that QEMU ends (stopped, migrated away, undefined) or a
     // new one arrives (migrated in), a virsh console still running is the old one's, and it would keep
     // a domain that comes back from attaching again (it keeps its output).
-    if (/^(Undefined|Stopped|Started Migrated)/.test(detail)) con?.detach();
+    // (Unless the stream is already the QEMU running now: a send made after a revert through another
+    // connection attached it before this connection's events of that revert arrived.)
+    if (/^(Undefined|Stopped|Started Migrated)/.test(detail) && con?.attached) {
+      const now = con.knowsItsQemu ? await currentDomainId(c.record.uri, domain) : undefined;
+      if (now === undefined) con.detach();
+      else con.detachIfNotOf(now);
+    }
     if (/^Undefined/.test(detail)) c.domains.delete(domain);
     else {
       // the event says what happened; domstate says where that left the domain
@@ -349,8 +357,12 @@ export class RemoteService {
   async send(ref: string, text: string, enter: boolean): Promise<void> {
     const { c, domain } = this.resolve(ref);
     const con = this.console(c, domain);
+    // A stream left from the domain's previous QEMU (reverted or restarted through another connection,
+    // whose events have not reached this one yet) would swallow the keys: attach to the one running now.
+    const id = await currentDomainId(c.record.uri, domain);
+    if (id !== undefined) con.detachIfNotOf(id);
     // keys typed before virsh has the console wait for it (RemoteConsole queues them)
-    con.attach();
+    con.attach(id);
     con.write(enter ? `${text}\r` : text);
   }
 

@@ -17,7 +17,7 @@ import { homePaths, resolveHome, vmPaths } from '../home.js';
 import type { MachinePlan } from '../appliances/plan.js';
 import { applyEdits, type MachineEdits } from '../appliances/review.js';
 import { resolveMappings, type NetworkMapping, type NetworkTarget } from '../appliances/networkMap.js';
-import { liveLockHolder } from '../owner/lock.node.js';
+import { isProcessAlive, liveLockHolder } from '../owner/lock.node.js';
 import { cliAdvice } from './advice.js';
 // The owner, web mode and the desktop openers are loaded when a command needs them (import()): every
 // other command is a client of the owner, and its process start is part of what a user waits for.
@@ -113,10 +113,13 @@ async function connectToOwner(): Promise<Api> {
   const paths = homePaths(home);
   const holder = liveLockHolder(paths.ownerLock);
   if (holder) {
-    // An owner is starting (or busy): wait for its socket.
-    const api = await waitForOwner(60_000, () => false);
+    // An owner is starting (or busy), or ending (its socket is gone, its lock not yet): wait for its
+    // socket, or for it to be gone, and then start one as below.
+    const api = await waitForOwner(60_000, () => !liveLockHolder(paths.ownerLock));
     if (api) return api;
-    throw new HangarError('OWNER_CONFLICT', `the owner of this home (${holder.kind}, pid ${holder.pid}) does not answer on ${paths.ownerSocket}`);
+    if (liveLockHolder(paths.ownerLock)) {
+      throw new HangarError('OWNER_CONFLICT', `the owner of this home (${holder.kind}, pid ${holder.pid}) does not answer on ${paths.ownerSocket}`);
+    }
   }
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const logFd = openSync(paths.ownerLog, 'a', 0o600);
@@ -158,8 +161,12 @@ async function shutdownOwner(p: ParsedCommand): Promise<number> {
     print(p, { stopped: false, stoppedVms: [] }, () => 'no owner is running for this home');
     return 0;
   }
+  const owner = liveLockHolder(homePaths(home).ownerLock);
   try {
     const r = await api.call('owner.shutdown', { force });
+    // Stopped means gone: the owner's process ends a moment after its reply (bounded wait), so that a
+    // command right after this one starts a new owner instead of finding the old one's lock.
+    for (let i = 0; i < 300 && owner && isProcessAlive(owner.pid); i++) await new Promise((res) => setTimeout(res, 20));
     // Powered off means gone: the VMs' hosts end a moment after their QEMUs (bounded wait), so that
     // nothing of them answers once this returns.
     for (let i = 0; i < 150 && r.stoppedVms.length && (await vmHostsRunning()); i++) await new Promise((res) => setTimeout(res, 100));

@@ -192,7 +192,8 @@ describe('hangar CLI: the engine end to end', () => {
       }, 30_000);
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        if (/console-\d+/.test(out)) child.stdin.write('\x1d');
+        // the whole output line (it may arrive in pieces: 'console-4', then '2')
+        if (/console-42\r?\n/.test(out)) child.stdin.write('\x1d');
       });
       child.stderr.on('data', (d: Buffer) => {
         if (d.toString().includes('Connected')) child.stdin.write('echo console-$((40+2))\r');

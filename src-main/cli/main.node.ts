@@ -9,23 +9,21 @@ import { fileURLToPath } from 'node:url';
 import { HangarError, errorIssues, toHangarError } from '../../src-vmm/base/errors.js';
 import { createClient, type Client, type Progress } from '../../src-vmm/base/rpc.js';
 import { connectUnix } from '../../src-vmm/base/socketTransport.node.js';
-import { parseSize } from '../../src-vmm/storage/chain.js';
+import { checkSize } from '../../src-vmm/storage/size.js';
 import type { z } from 'zod';
-import { NIC_MODELS } from '../../src-vmm/model/index.js';
-import { hangarApi, type HangarApi, type VmDetails } from '../api/contract.js';
+import { NIC_MODELS } from '../../src-vmm/model/nicModels.js';
+import type { HangarApi, VmDetails, hangarApi } from '../api/contract.js';
 import { homePaths, resolveHome, vmPaths } from '../home.js';
 import type { MachinePlan } from '../appliances/plan.js';
-import { applyEdits, type MachineEdits } from '../appliances/review.js';
-import { resolveMappings, type NetworkMapping, type NetworkTarget } from '../appliances/networkMap.js';
+import type { MachineEdits } from '../appliances/review.js';
+import type { NetworkMapping, NetworkTarget } from '../appliances/networkMap.js';
 import { isProcessAlive, liveLockHolder } from '../owner/lock.node.js';
 import { cliAdvice } from './advice.js';
 // The owner, web mode and the desktop openers are loaded when a command needs them (import()): every
 // other command is a client of the owner, and its process start is part of what a user waits for.
-import { portToTry } from '../web/webLink.js';
 import { helpText, parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare, placementFlags, usageError, type NicSpec, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatNetwork, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 import { TerminalFilter } from './terminalFilter.js';
-import { runMediaCommand } from './media.node.js';
 import { runRemoteCommand } from './remote.node.js';
 import { parseSince, statsCommand } from '../stats/cli.js';
 import { scheduleCommand, scheduleRequest } from '../schedules/cli.js';
@@ -33,6 +31,7 @@ import { formatMigrated, migrateRequest, runStdioBridge } from './migrate.node.j
 import type { MigrateInput } from '../migration/contract.js';
 
 type Api = Client<HangarApi>;
+const loadHangarApi = async (): Promise<HangarApi> => (await import('../api/contract.js')).hangarApi;
 
 const home = resolveHome(process.env, process.platform, homedir());
 const cliEntry = fileURLToPath(import.meta.url);
@@ -100,7 +99,9 @@ async function tryConnect(timeoutMs: number): Promise<Api | null> {
   const { ownerSocket } = homePaths(home);
   if (!existsSync(ownerSocket)) return null;
   try {
-    return createClient(await connectUnix(ownerSocket, { timeoutMs }), hangarApi);
+    // Replies are checked against the contract, which is loaded once the first request is on its way:
+    // its schemas (zod) take longer to load than most requests take to answer.
+    return createClient(await connectUnix(ownerSocket, { timeoutMs }), loadHangarApi);
   } catch {
     return null;
   }
@@ -208,11 +209,12 @@ function socketAnswers(path: string, timeoutMs: number): Promise<boolean> {
 
 /** `hangar serve`: becomes the home's owner (taking over from a headless one) and serves web mode. */
 async function serveWeb(p: ParsedCommand): Promise<number> {
-  const [{ takeOverHome }, { startOwner }, { startWebServer }, { loadWebLink, saveWebLink }, { removeServeInfo, writeServeInfo }, { openInBrowser }] = await Promise.all([
+  const [{ takeOverHome }, { startOwner }, { startWebServer }, { loadWebLink, saveWebLink }, { portToTry }, { removeServeInfo, writeServeInfo }, { openInBrowser }] = await Promise.all([
     import('../owner/takeover.node.js'),
     import('../owner/owner.node.js'),
     import('../web/server.node.js'),
     import('../web/webLink.node.js'),
+    import('../web/webLink.js'),
     import('../desktop/webInfo.node.js'),
     import('../desktop/browser.node.js'),
   ]);
@@ -604,11 +606,9 @@ function imageRef(v: string): string {
 }
 
 function parseSizeFlag(text: string): number {
-  try {
-    return parseSize(text);
-  } catch (e) {
-    throw usageError(`--disk: ${toHangarError(e).message}`);
-  }
+  const size = checkSize(text);
+  if (!size.ok) throw usageError(`--disk: ${size.message}`);
+  return size.bytes;
 }
 
 async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<number> {
@@ -899,7 +899,7 @@ async function runCommand(api: Api, p: ParsedCommand, req: Request): Promise<num
     case 'usb list':
     case 'usb attach':
     case 'usb detach':
-      return runMediaCommand(api, p, print, withProgress);
+      return (await import('./media.node.js')).runMediaCommand(api, p, print, withProgress);
     default:
       throw usageError(`'${p.command}' is not available yet`);
   }
@@ -1033,6 +1033,8 @@ async function runImport(api: Api, p: ParsedCommand): Promise<number> {
   const file = resolvePath(p.args[0]!);
   if (!existsSync(file)) throw usageError(`${file} does not exist`);
   const review = await api.call('appliance.review', { path: file });
+  // Loaded here: their schemas (zod) would slow every other command's start.
+  const [{ applyEdits }, { resolveMappings }] = await Promise.all([import('../appliances/review.js'), import('../appliances/networkMap.js')]);
   const edits = importEdits(p, review.machines.length);
   const planned = review.machines.map((m, i) => applyEdits(m, edits[i]));
   const mappings = importMappings(p);

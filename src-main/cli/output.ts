@@ -1,6 +1,6 @@
 // Human output of the CLI: tables, VM details, a progress bar (pure formatting; streams are passed in).
 import type { NetworkDetails, VmDetails } from '../api/contract.js';
-import { mountCommand } from '../../src-vmm/model/shares.js';
+import { mountCommand } from '../../src-vmm/model/shareMount.js';
 
 /**
  * A message as one line a terminal shows as written: control characters, bidirectional-text controls

@@ -1,6 +1,6 @@
 // The RPC kernel shared by every process: a contract of zod-typed methods, a closed wire union,
 // serve() for the callee and createClient() for the caller. Transports only move Wire messages.
-import { z } from 'zod';
+import type { z } from 'zod';
 import { toDisposable, DisposableStore, type Disposable } from './disposable.js';
 import { HangarError, formatIssuePath, toHangarError, type WireError } from './errors.js';
 
@@ -235,8 +235,19 @@ export class DisconnectedError extends HangarError {
   }
 }
 
-export function createClient<C extends Contract>(transport: Transport, contract?: C): Client<C> {
+/**
+ * A client of `contract`, whose replies are checked against it. The contract may come as a loader: it
+ * is called once the first request is on its way, and replies wait for it (a command line whose first
+ * request should not wait for the schemas to load).
+ */
+export function createClient<C extends Contract>(transport: Transport, contract?: C | (() => Promise<C>)): Client<C> {
   let nextId = 1;
+  let loading: Promise<C> | undefined;
+  const startLoading = (): Promise<C> | undefined => {
+    if (typeof contract !== 'function') return undefined;
+    loading ??= contract();
+    return loading;
+  };
   let closed = false;
   const pending = new Map<number, { method: string; resolve: (v: unknown) => void; reject: (e: unknown) => void; onProgress?: (p: Progress) => void }>();
   const eventListeners = new Set<(name: string, payload: unknown) => void>();
@@ -250,15 +261,16 @@ export function createClient<C extends Contract>(transport: Transport, contract?
           const p = pending.get(m.id);
           if (!p) return;
           pending.delete(m.id);
-          const def = contract?.[p.method];
-          if (def) {
+          const check = (c: C | undefined) => {
+            const def = c?.[p.method];
+            if (!def) return p.resolve(m.output);
             const parsed = def.output.safeParse(m.output);
-            if (!parsed.success) {
-              p.reject(new HangarError('INTERNAL', `bad reply to '${p.method}': ${invalidRequest(parsed.error).message}`));
-              return;
-            }
+            if (!parsed.success) return p.reject(new HangarError('INTERNAL', `bad reply to '${p.method}': ${invalidRequest(parsed.error).message}`));
             p.resolve(parsed.data);
-          } else p.resolve(m.output);
+          };
+          const loaded = startLoading();
+          if (!loaded) check(contract as C | undefined);
+          else loaded.then(check, (e: unknown) => p.reject(new HangarError('INTERNAL', `could not load the contract to check the reply to '${p.method}': ${toHangarError(e).message}`)));
           return;
         }
         case 'err': {
@@ -338,7 +350,10 @@ export function createClient<C extends Contract>(transport: Transport, contract?
           pending.delete(id);
           finish();
           reject(toHangarError(e));
+          return;
         }
+        // The request is on its way: the contract loads while the peer works on it.
+        startLoading()?.catch(() => undefined);
       });
     },
     onEvent(listener) {

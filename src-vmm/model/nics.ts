@@ -5,16 +5,9 @@ import { choiceValues, describeChoices } from './choice.js';
 import { MAX_FORWARDS_PER_NIC, MAX_NICS } from './limits.js';
 import { MacAddress } from './mac.js';
 import { DeviceId, Ipv4 } from './names.js';
+import { NIC_MODELS } from './nicModels.js';
 
-export const NIC_MODELS = [
-  { value: 'virtio', label: 'VirtIO (paravirtual)' },
-  { value: 'e1000', label: 'Intel PRO/1000 MT (e1000)' },
-  { value: 'e1000e', label: 'Intel 82574L (e1000e)' },
-  { value: 'rtl8139', label: 'Realtek RTL8139' },
-  { value: 'vmxnet3', label: 'VMware vmxnet3' },
-  { value: 'pcnet', label: 'AMD PCnet' },
-] as const;
-export type NicModel = (typeof NIC_MODELS)[number]['value'];
+export { NIC_MODELS, type NicModel } from './nicModels.js';
 
 export const FORWARD_PROTOCOLS = [
   { value: 'tcp', label: 'TCP' },

@@ -5,12 +5,9 @@ import { z } from 'zod';
 import { choiceValues, describeChoices } from './choice.js';
 import { MAX_SHARES, MAX_SHARE_TAG_LENGTH } from './limits.js';
 import { AbsPath } from './names.js';
+import { SHARE_MODES } from './shareMount.js';
 
-export const SHARE_MODES = [
-  { value: 'virtiofs', label: 'virtio-fs (fast; Linux 5.4 and later, Windows with the virtio-win drivers)' },
-  { value: '9p', label: '9p (VirtFS; older Linux guests, or hosts where virtio-fs cannot run)' },
-] as const;
-export type ShareMode = (typeof SHARE_MODES)[number]['value'];
+export { SHARE_MODES, fstabLine, mountCommand, suggestedMountPoint, type ShareMode } from './shareMount.js';
 
 /**
  * A share's tag is what the guest mounts: letters, digits, '.', '_' and '-', starting with a letter or
@@ -55,21 +52,3 @@ export function defaultShareTag(hostPath: string): string {
   return SHARE_TAG_PATTERN.test(cleaned) ? cleaned : 'share';
 }
 
-/** Where the details view suggests mounting a share in a Linux guest. */
-export function suggestedMountPoint(tag: string): string {
-  return `/mnt/${tag}`;
-}
-
-/** The command that mounts a share in a Linux guest (what the details view shows). */
-export function mountCommand(share: Pick<Share, 'tag' | 'mode' | 'readOnly'>, mountPoint = suggestedMountPoint(share.tag)): string {
-  const ro = share.readOnly ? ',ro' : '';
-  if (share.mode === 'virtiofs') return `mount -t virtiofs${share.readOnly ? ' -o ro' : ''} ${share.tag} ${mountPoint}`;
-  return `mount -t 9p -o trans=virtio,version=9p2000.L${ro} ${share.tag} ${mountPoint}`;
-}
-
-/** The /etc/fstab line for the same mount. */
-export function fstabLine(share: Pick<Share, 'tag' | 'mode' | 'readOnly'>, mountPoint = suggestedMountPoint(share.tag)): string {
-  const ro = share.readOnly ? 'ro' : 'rw';
-  if (share.mode === 'virtiofs') return `${share.tag} ${mountPoint} virtiofs ${ro},nofail 0 0`;
-  return `${share.tag} ${mountPoint} 9p trans=virtio,version=9p2000.L,${ro},nofail 0 0`;
-}

@@ -207,6 +207,38 @@ describe('rpc kernel over an in-memory transport pair', () => {
     client.dispose();
   });
 
+  test('a contract given as a loader: loaded once, after the first request left; replies wait for it and are still checked', async () => {
+    const [serverSide, clientSide] = createTransportPair();
+    // The server answers whatever it likes (its own contract does not check the reply), so a reply the
+    // client's contract refuses can be sent.
+    const loose = { echo: method(z.object({ text: z.string() }), z.unknown()) };
+    const handled: string[] = [];
+    serve(loose, { echo: async ({ text }) => (handled.push(text), text === 'lie' ? { text, length: 'many' } : { text, length: text.length }) }, serverSide);
+    const gate = deferred<typeof contract>();
+    let loads = 0;
+    const client = createClient(clientSide, () => (loads++, gate.promise));
+    assert.equal(loads, 0, 'nothing is loaded before a request');
+    let settled = false;
+    const first = client.call('echo', { text: 'abc' }).finally(() => (settled = true));
+    assert.equal(loads, 1, 'the first request starts the load');
+    for (let i = 0; i < 10 && handled.length === 0; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(handled, ['abc'], 'the request reached the server while the contract was still loading');
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(settled, false, 'the reply waits for the contract');
+    gate.resolve(contract);
+    assert.deepEqual(await first, { text: 'abc', length: 3 });
+    await assert.rejects(client.call('echo', { text: 'lie' }), hasCode('INTERNAL', /bad reply to 'echo'/));
+    assert.equal(loads, 1, 'loaded once');
+    client.dispose();
+
+    // A contract that cannot load fails the call, with the reason.
+    const [serverSide2, clientSide2] = createTransportPair();
+    serve(loose, { echo: async ({ text }) => ({ text, length: text.length }) }, serverSide2);
+    const broken = createClient<typeof contract>(clientSide2, () => Promise.reject(new Error('chunk missing')));
+    await assert.rejects(broken.call('echo', { text: 'x' }), hasCode('INTERNAL', /could not load the contract to check the reply to 'echo': chunk missing/));
+    broken.dispose();
+  });
+
   test('an unknown method is INVALID_INPUT', async () => {
     const { client } = setup();
     await assert.rejects(client.call('nope' as never, {} as never), hasCode('INVALID_INPUT', /unknown method 'nope'/));

@@ -2,6 +2,7 @@
 // small reads per member, never a pass over the disks inside.
 import { open, type FileHandle } from 'node:fs/promises';
 import { HangarError } from '../../src-vmm/base/errors.js';
+import { readAt } from '../../src-vmm/base/readAt.node.js';
 import { checkMembers, TarHeaderParser, type TarMember } from './tar.js';
 
 export interface IndexTarOptions {
@@ -13,17 +14,6 @@ function ioError(path: string, e: unknown): HangarError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new HangarError('NOT_FOUND', `${path} does not exist`, { cause: e });
   return new HangarError('IO_ERROR', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
-}
-
-async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return done === length ? buf : buf.subarray(0, done);
 }
 
 /**

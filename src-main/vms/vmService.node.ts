@@ -12,6 +12,7 @@ import type { NetworkManager } from '../networks/networkManager.node.js';
 import { buildQemuLaunch, type HostFacts } from '../../src-vmm/qemu/argv.js';
 import type { HostFactsReport } from '../../src-vmm/qemu/hostFacts.js';
 import { asNoSpace, assertFreeSpace, noSpaceOn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { readChainNatively } from '../../src-vmm/storage/qcow2Header.node.js';
 import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
 import type { GuestInfo, HostSpec } from '../../src-vmm/protocol/contract.js';
 import { detectQemuPrivileges } from '../../src-vmm/qemu/privileges.node.js';
@@ -174,7 +175,9 @@ export class VmService {
     const disks = await Promise.all(
       c.disks.map(async (disk) => {
         try {
-          const chain = await this.d.qemuImg.info(disk.path, { backingChain: true });
+          // Plain qcow2 chains are read from their headers (no process; `show` and a clone's reply wait
+          // on this); qemu-img reads anything else.
+          const chain = (await readChainNatively(disk.path)) ?? (await this.d.qemuImg.info(disk.path, { backingChain: true }));
           return {
             id: disk.id,
             bus: disk.bus,

@@ -4,12 +4,13 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureGuest, GUEST_DISK, GUEST_NET, GUEST_POWERDOWN, GUEST_PROMPT, GUEST_READY } from '../fixtures/guest.node.js';
 import { fixturesDir, repoRoot, testOutputDir } from '../helpers/paths.js';
+import { readBytes } from '../helpers/images.node.js';
 
 const READY_TIMEOUT_MS = 90_000;
 const STEP_TIMEOUT_MS = 30_000;
@@ -145,16 +146,6 @@ class QmpLink {
   }
 }
 
-function readBytes(path: string, offset: number, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    readSync(fd, buf, 0, length, offset);
-    return buf;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 describe('test guests (test/fixtures)', () => {
   const guest = fixtureGuest();

@@ -10,7 +10,9 @@ import { configInvalid } from '../vms/requestIssues.js';
 import { newVmNameProblems, randomMac, validateConfig, type VmConfig } from '../../src-vmm/model/index.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { findSnapshot } from '../../src-vmm/snapshots/tree.js';
-import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { OVERLAY_ROOM_BYTES, asNoSpace, assertFreeSpace, freeSpace, testFillPoint, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { readChainNatively } from '../../src-vmm/storage/qcow2Header.node.js';
+import { qcow2MaxBytes } from '../../src-vmm/storage/size.js';
 import { vmPaths } from '../home.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
@@ -116,11 +118,13 @@ export class CloneService {
     try {
       const disksToCopy = snap ? snap.disks.map((x) => ({ path: x.path, format: x.format })) : source.config.disks.map((x) => ({ path: x.path, format: x.format }));
       const deleted = () => new HangarError('NOT_FOUND', `VM '${source.name}' was deleted while the clone was being prepared`);
-      neededBytes = await this.roomFor(req.linked, disksToCopy, (snap ? snap.config : source.config).firmware.type === 'uefi' ? vmPaths(this.d.home, source.id).nvram : null).catch((e: unknown) => {
+      const room = await this.roomFor(req.linked, disksToCopy, (snap ? snap.config : source.config).firmware.type === 'uefi' ? vmPaths(this.d.home, source.id).nvram : null, vmsDir).catch((e: unknown) => {
         // a delete that ran meanwhile took the files being measured: say that, not what qemu-img saw
         throw this.d.inventory.vms.get(source.id) ? e : deleted();
       });
-      assertFreeSpace(vmsDir, neededBytes);
+      // An upper bound explains no failure: a folder that fills up meanwhile is said to be full, without figures.
+      neededBytes = room.exact ? room.bytes : undefined;
+      assertFreeSpace(vmsDir, room.bytes);
       // The source is held too: nothing may delete, restore or change it while its images are read.
       // (Measuring took a moment, so first make sure that nothing did so meanwhile.)
       const now = this.d.inventory.vms.get(source.id);
@@ -351,11 +355,24 @@ export class CloneService {
     return used;
   }
 
-  /** Bytes a clone writes into the VMs folder: each disk's flattened copy (measured) or a new overlay, and the UEFI variables. */
-  private async roomFor(linked: boolean, disks: { path: string; format: string }[], nvram: string | null): Promise<number> {
-    let bytes = nvram ? allocatedSize(nvram) : 0;
-    for (const disk of disks) bytes += linked ? OVERLAY_ROOM_BYTES : await this.d.qemuImg.measure({ src: disk.path, srcFormat: disk.format });
-    return bytes;
+  /**
+   * Bytes a clone writes into the VMs folder: each disk's flattened copy or a new overlay, and the UEFI
+   * variables. Where `dir` has room for the most the copies can take (each disk's virtual size and its
+   * metadata, read from the qcow2 headers), that bound is enough and no qemu-img runs (its measure
+   * cost a process per disk); otherwise each copy is measured (exact).
+   */
+  private async roomFor(linked: boolean, disks: { path: string; format: string }[], nvram: string | null, dir: string): Promise<{ bytes: number; exact: boolean }> {
+    const fixed = nvram ? allocatedSize(nvram) : 0;
+    if (linked) return { bytes: fixed + disks.length * OVERLAY_ROOM_BYTES, exact: true };
+    const bounds = await Promise.all(disks.map(async (disk) => (disk.format === 'qcow2' ? ((await readChainNatively(disk.path))?.[0]?.virtualSizeBytes ?? null) : null)));
+    const free = freeSpace(dir);
+    if (free !== null && bounds.every((b) => b !== null)) {
+      const most = bounds.reduce((sum: number, b) => sum + qcow2MaxBytes(b!), fixed);
+      if (most <= free) return { bytes: most, exact: false };
+    }
+    let bytes = fixed;
+    for (const disk of disks) bytes += await this.d.qemuImg.measure({ src: disk.path, srcFormat: disk.format });
+    return { bytes, exact: true };
   }
 
   /** A linked clone takes in all the data its disks are based on, so its base may go. */

@@ -34,3 +34,13 @@ export function formatSize(bytes: number): string {
   const digits = u === 0 || Number.isInteger(v) ? 0 : v < 10 ? 2 : 1;
   return `${Number(v.toFixed(digits))} ${units[u]}`;
 }
+
+/**
+ * The most a qcow2 image of `virtualBytes` takes on the disk as `qemu-img convert -O qcow2` writes it
+ * (64 KiB clusters, 16-bit refcounts), every cluster allocated: the data, its L2 tables (8 bytes a
+ * cluster) and refcounts (2 bytes a cluster) within virtualBytes/4096, and 4 MiB for the header, the
+ * L1 and refcount tables. `qemu-img measure`'s "fully-allocated" stays below it (qemu-img.test.ts).
+ */
+export function qcow2MaxBytes(virtualBytes: number): number {
+  return virtualBytes + Math.ceil(virtualBytes / 4096) + 4 * 1024 ** 2;
+}

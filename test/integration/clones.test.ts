@@ -3,7 +3,7 @@
 // linked clones cannot be deleted, a cancelled full clone leaves nothing, ten linked clones boot at once.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { runCli, tempHome, waitUntil, cliPath } from '../helpers/cli.node.js';
@@ -42,8 +42,15 @@ describe('clones', () => {
     const linked = (await ok('clone', 'src', '--name', 'lc', '--linked', '--snapshot', 'S', '--json')).json;
     assert.deepEqual(linked.linkedTo && [linked.linkedTo.vmName, linked.linkedTo.snapshotName], ['src', 'S']);
     assert.deepEqual(linked.disks[0].chain.slice(1), [disk], "an overlay on the snapshot's frozen image (here the source's first disk)");
+    const logBefore = readFileSync(join(home, 'owner.log'), 'utf8').length;
     const full = (await ok('clone', 'src', '--name', 'fc', '--json')).json;
     assert.equal(full.disks[0].chain.length, 1, 'a full clone stands alone');
+    // With room to spare, the copy is the only qemu-img the clone runs: the room check and the reply's
+    // details read the qcow2 headers (the owner logs every qemu-img it runs).
+    const cloneLog = readFileSync(join(home, 'owner.log'), 'utf8').slice(logBefore);
+    assert.deepEqual([...new Set([...cloneLog.matchAll(/qemu-img (\w+) /g)].map((m) => m[1]))], ['convert'], cloneLog);
+    const byQemuImg = JSON.parse(spawnSync('qemu-img', ['info', '--output=json', '-U', full.disks[0].path], { encoding: 'utf8' }).stdout) as { 'virtual-size': number; 'actual-size': number };
+    assert.deepEqual([full.disks[0].virtualSizeBytes, full.disks[0].actualSizeBytes], [byQemuImg['virtual-size'], byQemuImg['actual-size']], 'the details read from the header say what qemu-img says');
     assert.equal(full.linkedTo, null);
     const source = (await ok('show', 'src', '--json')).json;
     assert.deepEqual(source.dependents.map((d: { vmName: string }) => d.vmName), ['lc']);

@@ -8,17 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
 import { createQemuImg, directIoWorksIn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { qcow2MaxBytes } from '../../src-vmm/storage/size.js';
+import { qemuIo, sh } from '../helpers/images.node.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
-function sh(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-/** Writes a pattern into an image through QEMU's own block layer. */
-const qemuIo = (file: string, command: string, format = 'qcow2') => sh('qemu-io', ['-f', format, '-c', command, file]);
 const compare = (a: string, b: string) => spawnSync('qemu-img', ['compare', a, b], { encoding: 'utf8' });
 
 async function rejectsWith(p: Promise<unknown>, code: ErrorCode, message?: RegExp | string): Promise<void> {
@@ -140,6 +135,14 @@ describe('qemu-img wrapper', () => {
     // The default copy went through the page cache, where its data still is.
     assert.ok(durableRes < 4 * MiB, `output written around the cache: ${durableRes} of ${durableSize} bytes cached`);
     assert.ok(stagedRes > 32 * MiB, `output written through the cache: ${stagedRes} of ${stagedSize} bytes cached`);
+  });
+
+  test("qcow2MaxBytes bounds what qemu-img measure calls a fully allocated copy, 1 MiB to 64 TiB (a clone's room check trusts it)", () => {
+    for (const bytes of [MiB, 10 * MiB + 512, GiB, 4 * GiB, 100 * GiB + 65536, 1024 * GiB, 16 * 1024 ** 4, 64 * 1024 ** 4]) {
+      const j = JSON.parse(sh('qemu-img', ['measure', '--output=json', '-O', 'qcow2', '--size', String(bytes)])) as { 'fully-allocated': number };
+      assert.ok(j['fully-allocated'] > bytes, `qemu-img answered for ${bytes}`);
+      assert.ok(qcow2MaxBytes(bytes) >= j['fully-allocated'], `${bytes}: bound ${qcow2MaxBytes(bytes)} < fully allocated ${j['fully-allocated']}`);
+    }
   });
 
   test('cancelling a convert kills qemu-img and leaves no partial file', async () => {

@@ -1102,18 +1102,48 @@ async function serial(api: Api, p: ParsedCommand, ref: string): Promise<number> 
     }
     return 0;
   }
-  const { id, backlog } = await api.call('vm.consoleAttach', { ref, backlogBytes: 1 << 20 });
-  write(Buffer.from(backlog, 'base64'));
+  const attached = await attachConsole(api, ref, 1 << 20);
+  write(attached.backlog);
   return new Promise<number>((resolve) => {
-    api.onEvent((name, payload) => {
-      const ev = payload as { id: string; data?: string; state?: string };
-      if (ev.id !== id) return;
-      if (name === 'vm.console' && ev.data) write(Buffer.from(ev.data, 'base64'));
-      if (name === 'vm.stateChanged' && ['stopped', 'aborted', 'saved'].includes(ev.state ?? '')) resolve(0);
+    attached.listen((ev) => {
+      if (ev.data) write(ev.data);
+      if (ev.state && ['stopped', 'aborted', 'saved'].includes(ev.state)) resolve(0);
     });
     api.onClose(() => resolve(1));
     process.once('SIGINT', () => resolve(0));
   });
+}
+
+/**
+ * Attaches to a VM's serial console. Its events are listened to from before the attach, and those
+ * that come before `listen` is called are kept for it: output that follows the reply closely is not
+ * lost, whatever the reply waited for.
+ */
+async function attachConsole(api: Api, ref: string, backlogBytes: number) {
+  type ConsoleEvent = { data?: Buffer; state?: string };
+  const early: { name: string; ev: { id: string; data?: string; state?: string } }[] = [];
+  let handler: ((ev: ConsoleEvent) => void) | undefined;
+  const attached: { id?: string } = {};
+  const deliver = (name: string, ev: { id: string; data?: string; state?: string }) => {
+    if (ev.id !== attached.id) return;
+    if (name === 'vm.console' && ev.data) handler!({ data: Buffer.from(ev.data, 'base64') });
+    if (name === 'vm.stateChanged') handler!({ ...(ev.state ? { state: ev.state } : {}) });
+  };
+  api.onEvent((name, payload) => {
+    const ev = payload as { id: string; data?: string; state?: string };
+    if (handler) deliver(name, ev);
+    else if (name === 'vm.console' || name === 'vm.stateChanged') early.push({ name, ev });
+  });
+  const r = await api.call('vm.consoleAttach', { ref, backlogBytes });
+  attached.id = r.id;
+  return {
+    id: r.id,
+    backlog: Buffer.from(r.backlog, 'base64'),
+    listen(h: (ev: ConsoleEvent) => void) {
+      handler = h;
+      for (const e of early.splice(0)) deliver(e.name, e.ev);
+    },
+  };
 }
 
 /** JSON with DEL and the C1 controls escaped too, so the document holds no control character at all. */
@@ -1127,9 +1157,10 @@ function jsonWithoutControls(value: unknown): string {
  * full-screen programs in the guest work. `hangar serial` is the filtered way to read its output.
  */
 async function consoleSession(api: Api, ref: string): Promise<number> {
-  const { id, backlog } = await api.call('vm.consoleAttach', { ref, backlogBytes: 4096 });
+  const attached = await attachConsole(api, ref, 4096);
+  const id = attached.id;
   process.stderr.write(`Connected to the serial console of '${ref}'. Press Ctrl-] to detach.\r\n`);
-  process.stdout.write(Buffer.from(backlog, 'base64'));
+  process.stdout.write(attached.backlog);
   const stdin = process.stdin;
   if (stdin.isTTY) stdin.setRawMode(true);
   stdin.resume();
@@ -1148,11 +1179,9 @@ async function consoleSession(api: Api, ref: string): Promise<number> {
       api.call('vm.send', { ref: id, text: chunk.toString('utf8'), enter: false }).catch((e) => finish(1, toHangarError(e).message));
     });
     stdin.on('end', () => finish(0));
-    api.onEvent((name, payload) => {
-      const ev = payload as { id: string; data?: string; state?: string };
-      if (ev.id !== id) return;
-      if (name === 'vm.console' && ev.data) process.stdout.write(Buffer.from(ev.data, 'base64'));
-      if (name === 'vm.stateChanged' && ['stopped', 'aborted', 'saved'].includes(ev.state ?? '')) finish(0, `The VM is ${ev.state}.`);
+    attached.listen((ev) => {
+      if (ev.data) process.stdout.write(ev.data);
+      if (ev.state && ['stopped', 'aborted', 'saved'].includes(ev.state)) finish(0, `The VM is ${ev.state}.`);
     });
     api.onClose(() => finish(1, 'The owner closed the connection.'));
   });

@@ -238,15 +238,30 @@ export class DisconnectedError extends HangarError {
 /**
  * A client of `contract`, whose replies are checked against it. The contract may come as a loader: it
  * is called once the first request is on its way, and replies wait for it (a command line whose first
- * request should not wait for the schemas to load).
+ * request should not wait for the schemas to load). What arrives after a reply that waits is held
+ * behind it, so replies, progress, events and the close reach the caller in the order they came.
  */
 export function createClient<C extends Contract>(transport: Transport, contract?: C | (() => Promise<C>)): Client<C> {
   let nextId = 1;
   let loading: Promise<C> | undefined;
+  let loaded: C | undefined = typeof contract === 'function' ? undefined : contract;
   const startLoading = (): Promise<C> | undefined => {
     if (typeof contract !== 'function') return undefined;
-    loading ??= contract();
+    loading ??= contract().then((c) => (loaded = c));
     return loading;
+  };
+  /** The messages waiting behind a reply that waits for the contract, in arrival order; none: undefined. */
+  let held: Promise<void> | undefined;
+  const inOrder = (deliver: () => Promise<void> | void) => {
+    if (!held) {
+      const waiting = deliver();
+      if (!waiting) return;
+      held = waiting;
+    } else held = held.then(deliver);
+    const tail = held;
+    void tail.then(() => {
+      if (held === tail) held = undefined;
+    });
   };
   let closed = false;
   const pending = new Map<number, { method: string; resolve: (v: unknown) => void; reject: (e: unknown) => void; onProgress?: (p: Progress) => void }>();
@@ -254,42 +269,47 @@ export function createClient<C extends Contract>(transport: Transport, contract?
   const closeListeners = new Set<() => void>();
   const store = new DisposableStore();
 
+  /** Settles a call with its reply, checked against the contract (loaded first where it still loads). */
+  const reply = (p: { method: string; resolve: (v: unknown) => void; reject: (e: unknown) => void }, output: unknown): Promise<void> | void => {
+    const check = (c: C | undefined) => {
+      const def = c?.[p.method];
+      if (!def) return p.resolve(output);
+      const parsed = def.output.safeParse(output);
+      if (!parsed.success) return p.reject(new HangarError('INTERNAL', `bad reply to '${p.method}': ${invalidRequest(parsed.error).message}`));
+      p.resolve(parsed.data);
+    };
+    if (loaded || typeof contract !== 'function') return check(loaded);
+    return startLoading()!.then(check, (e: unknown) => p.reject(new HangarError('INTERNAL', `could not load the contract to check the reply to '${p.method}': ${toHangarError(e).message}`)));
+  };
+
   store.add(
-    transport.onMessage((m) => {
-      switch (m.t) {
-        case 'ok': {
-          const p = pending.get(m.id);
-          if (!p) return;
-          pending.delete(m.id);
-          const check = (c: C | undefined) => {
-            const def = c?.[p.method];
-            if (!def) return p.resolve(m.output);
-            const parsed = def.output.safeParse(m.output);
-            if (!parsed.success) return p.reject(new HangarError('INTERNAL', `bad reply to '${p.method}': ${invalidRequest(parsed.error).message}`));
-            p.resolve(parsed.data);
-          };
-          const loaded = startLoading();
-          if (!loaded) check(contract as C | undefined);
-          else loaded.then(check, (e: unknown) => p.reject(new HangarError('INTERNAL', `could not load the contract to check the reply to '${p.method}': ${toHangarError(e).message}`)));
-          return;
+    transport.onMessage((m) =>
+      inOrder(() => {
+        switch (m.t) {
+          case 'ok': {
+            const p = pending.get(m.id);
+            if (!p) return;
+            pending.delete(m.id);
+            return reply(p, m.output);
+          }
+          case 'err': {
+            const p = pending.get(m.id);
+            if (!p) return;
+            pending.delete(m.id);
+            p.reject(HangarError.fromWire(m.error));
+            return;
+          }
+          case 'progress':
+            pending.get(m.id)?.onProgress?.(m.progress);
+            return;
+          case 'event':
+            for (const l of [...eventListeners]) l(m.name, m.payload);
+            return;
+          default:
+            return;
         }
-        case 'err': {
-          const p = pending.get(m.id);
-          if (!p) return;
-          pending.delete(m.id);
-          p.reject(HangarError.fromWire(m.error));
-          return;
-        }
-        case 'progress':
-          pending.get(m.id)?.onProgress?.(m.progress);
-          return;
-        case 'event':
-          for (const l of [...eventListeners]) l(m.name, m.payload);
-          return;
-        default:
-          return;
-      }
-    }),
+      }),
+    ),
   );
   // Runs once, whether the peer closed the transport or this client was disposed: nothing is left waiting.
   const shutDown = () => {
@@ -299,7 +319,7 @@ export function createClient<C extends Contract>(transport: Transport, contract?
     pending.clear();
     for (const l of [...closeListeners]) l();
   };
-  store.add(transport.onClose(shutDown));
+  store.add(transport.onClose(() => inOrder(shutDown)));
   /** Cancel messages are best effort: the transport may already be gone. */
   const sendCancel = (id: number) => {
     try {

@@ -239,6 +239,41 @@ describe('rpc kernel over an in-memory transport pair', () => {
     broken.dispose();
   });
 
+  test('with a loader, what comes after a reply that waits for it is held behind it: events, later replies and the close keep their order', async () => {
+    const [serverSide, clientSide] = createTransportPair();
+    serve(
+      contract,
+      {
+        echo: async ({ text }: { text: string }, ctx: { connection: ConnectionContext }) => {
+          // sent after the reply: the caller, once its call resolved, must still see it
+          setImmediate(() => ctx.connection.emit('after', { text }));
+          return { text, length: text.length };
+        },
+      } as unknown as Handlers<typeof contract>,
+      serverSide,
+    );
+    const gate = deferred<typeof contract>();
+    const client = createClient<typeof contract>(clientSide, () => gate.promise);
+    const order: string[] = [];
+    client.onClose(() => void order.push('closed'));
+    const first = client.call('echo', { text: 'one' });
+    const second = client.call('echo', { text: 'two' });
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    serverSide.close(); // the close too arrives while the first reply waits
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual([...order], [], 'nothing overtakes the waiting reply');
+    gate.resolve(contract);
+    const r1 = await first;
+    // Listening only now, as a caller that subscribes once its call returned (hangar serial --follow did).
+    client.onEvent((name, payload) => order.push(`${name} ${(payload as { text: string }).text}`));
+    order.push(`reply ${r1.text}`);
+    const r2 = await second;
+    order.push(`reply ${r2.text}`);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    // The wire's order: both replies (the handlers returned at once), then both events, then the close.
+    assert.deepEqual(order, ['reply one', 'reply two', 'after one', 'after two', 'closed']);
+  });
+
   test('an unknown method is INVALID_INPUT', async () => {
     const { client } = setup();
     await assert.rejects(client.call('nope' as never, {} as never), hasCode('INVALID_INPUT', /unknown method 'nope'/));

@@ -12,9 +12,22 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The launcher: a shell script that runs the checkout's CLI with the Node that set it up. */
+/**
+ * The launcher: a shell script that runs the checkout's CLI with the Node that set it up. Without
+ * NODE_EXTRA_CA_CERTS: Hangar's processes open no TLS connection, and Node 20 (OpenSSL 3) reads and
+ * parses that file's certificates at every process start, before any of Hangar's code runs
+ * (nodejs/node#40524): a cost every command, and the owner and VMM hosts it starts, would pay.
+ */
 export function launcherScript(nodePath: string, cliPath: string): string {
-  return ['#!/bin/sh', `# hangar: the command line of Hangar, from ${cliPath}.`, LAUNCHER_MARK, `exec ${shellQuote(nodePath)} ${shellQuote(cliPath)} "$@"`, ''].join('\n');
+  return [
+    '#!/bin/sh',
+    `# hangar: the command line of Hangar, from ${cliPath}.`,
+    LAUNCHER_MARK,
+    '# Hangar opens no TLS connection; Node would parse these certificates at each start.',
+    'unset NODE_EXTRA_CA_CERTS',
+    `exec ${shellQuote(nodePath)} ${shellQuote(cliPath)} "$@"`,
+    '',
+  ].join('\n');
 }
 
 export interface LauncherPlace {

@@ -51,6 +51,24 @@ describe('desktop integration (set-up, in temporary XDG folders)', () => {
     assert.equal(bad.stderr, `hangar: ${join(d.root, 'no such file.ova')} does not exist\n`);
   });
 
+  test("the launcher leaves NODE_EXTRA_CA_CERTS out of Hangar's processes (Node reads it at every start; Hangar opens no TLS connection)", () => {
+    const env = { ...d.env, NODE_EXTRA_CA_CERTS: join(d.root, 'no such ca.pem'), HANGAR_HOME: join(d.root, 'ca-home') };
+    const control = spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8', env });
+    assert.match(control.stderr, /Ignoring extra certs/, 'Node reads the file at its start: its warning is what this test looks for');
+    try {
+      // list starts a headless owner of this home, which starts from the launcher's environment
+      const listed = spawnSync(launcher(), ['list', '--json'], { encoding: 'utf8', env, timeout: 120_000 });
+      assert.equal(listed.status, 0, listed.stderr);
+      assert.deepEqual(JSON.parse(listed.stdout), { vms: [] });
+      assert.doesNotMatch(listed.stderr, /extra certs/);
+      const ownerLog = readFileSync(join(env.HANGAR_HOME, 'owner.log'), 'utf8');
+      assert.match(ownerLog, /owner pid=\d+/, 'the owner started and logged');
+      assert.doesNotMatch(ownerLog, /extra certs/);
+    } finally {
+      spawnSync(launcher(), ['shutdown'], { env, timeout: 60_000 });
+    }
+  });
+
   test('the installed entry is valid and runs `<launcher> open %f`', () => {
     execFileSync('desktop-file-validate', [entryPath()]);
     const text = readFileSync(entryPath(), 'utf8');

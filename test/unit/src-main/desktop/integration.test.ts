@@ -71,6 +71,7 @@ describe('the launcher', () => {
     assert.match(s, /^#!\/bin\/sh\n/);
     assert.ok(s.includes(LAUNCHER_MARK));
     assert.ok(s.endsWith(`exec '/usr/bin/node' '/home/Jo'\\''s/hangar/dist/src-main/cli/main.node.js' "$@"\n`));
+    assert.match(s, /^unset NODE_EXTRA_CA_CERTS\nexec /m);
     assert.equal(shellQuote("a'b"), `'a'\\''b'`);
   });
 

@@ -7,6 +7,7 @@ import { HangarError } from '../../src-vmm/base/errors.js';
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { findDisk, planResize, type SizeRequest } from '../../src-vmm/storage/resize.js';
 import { assertFreeSpace, asNoSpace, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { readChainNatively } from '../../src-vmm/storage/qcow2Header.node.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner } from '../tasks/taskRunner.js';
@@ -97,7 +98,7 @@ export class MediaService {
     const onDisk = { sizeBytes: st.size, allocatedBytes: st.blocks * 512 };
     if (kind === 'iso') return { format: 'raw', virtualSizeBytes: st.size, backingPath: null, ...onDisk };
     try {
-      const [i] = await this.d.qemuImg.info(path);
+      const [i] = (await readChainNatively(path)) ?? (await this.d.qemuImg.info(path));
       if (!i) return { problem: 'qemu-img said nothing about it' };
       return { format: i.format, virtualSizeBytes: i.virtualSizeBytes, backingPath: i.backingPath ?? null, ...onDisk };
     } catch (e) {

@@ -10,7 +10,7 @@ import { timed, userCommand } from './userCommand.node.js';
 
 const LINKED_RUNS = 5;
 /** chains made for each size: Hangar clones a third of them, each bare reference converts a third */
-const FULL_RUNS = 9;
+const FULL_RUNS = 15;
 /** MiB written into the base image before the snapshot (at 0), and into the overlay after it (at overlayAtMiB: no overlap). */
 const FULL_SIZES = [
   { virtual: '1G', baseMiB: 300, overlayMiB: 100, overlayAtMiB: 512, withCp: true },

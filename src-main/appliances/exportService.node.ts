@@ -3,7 +3,8 @@
 // disks, in that order) or an .ovf folder. A running VM is exported from a temporary snapshot, so
 // its disks are a consistent point in time. Nothing appears under the target name until the output
 // is complete and has passed its own check through the importer; a failure or cancel leaves nothing.
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { chmodSync, createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { userFileMode } from '../files/modes.node.js';
 import { basename, dirname, extname, join } from 'node:path';
@@ -74,24 +75,43 @@ function fileStem(name: string): string {
   return (s || 'vm').slice(0, 64);
 }
 
-/** The chunks of `source`, each also fed to `hash` on the way. */
-async function* hashing(source: AsyncIterable<Buffer>, hash: Hash | null): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    hash?.update(chunk);
-    yield chunk;
-  }
+/**
+ * A file's digest, computed by a worker thread: an archive's copy of the file goes on beside it on
+ * this thread (a 516 MiB disk: SHA-256 0.37 s here, which the copy waited for when it hashed each
+ * chunk itself). Reads the file on its own; the staged files do not change once written.
+ */
+function digestFile(path: string, algorithm: 'sha1' | 'sha256', signal: AbortSignal): Promise<string> {
+  if (signal.aborted) return Promise.reject(cancelledError());
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(DIGEST_WORKER, { eval: true, workerData: { path, algorithm } });
+    let digest: string | undefined;
+    const onAbort = () => void worker.terminate();
+    signal.addEventListener('abort', onAbort, { once: true });
+    worker.once('message', (hex: string) => (digest = hex));
+    worker.once('error', (e) => reject(new HangarError('IO_ERROR', `cannot read ${path}: ${e.message}`, { cause: e })));
+    worker.once('exit', () => {
+      signal.removeEventListener('abort', onAbort);
+      if (digest !== undefined) resolve(digest);
+      else reject(signal.aborted ? cancelledError() : new HangarError('INTERNAL', `the digest of ${path} was not computed`));
+    });
+  });
 }
 
-async function digestFile(path: string, algorithm: 'sha1' | 'sha256', signal: AbortSignal): Promise<string> {
-  const hash = createHash(algorithm);
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) hash.update(chunk as Buffer);
-  } catch (e) {
-    if (signal.aborted) throw cancelledError();
-    throw e;
-  }
-  return hash.digest('hex');
+/** The worker of digestFile (CommonJS, evaluated: nothing to find on the disk beside the bundle). */
+const DIGEST_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { closeSync, openSync, readSync } = require('node:fs');
+const hash = createHash(workerData.algorithm);
+const fd = openSync(workerData.path, 'r');
+try {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+} finally {
+  closeSync(fd);
 }
+parentPort.postMessage(hash.digest('hex'));
+`;
 
 export class ExportService {
   constructor(private readonly d: ExportServiceDeps) {}
@@ -212,9 +232,17 @@ export class ExportService {
             await tar.addBuffer(ovfName, ovfBytes);
             const fillManifest = alg ? await tar.reserve(`${stem}.mf`, mfLength) : null;
             for (const f of files) {
-              const hash = alg ? createHash(alg) : null;
-              await tar.addFile(f.name, f.size, hashing(createReadStream(f.path, { highWaterMark: 1 << 20 }), hash));
-              f.digest = hash?.digest('hex') ?? null;
+              // The digest is computed beside the copy (a worker reads the staged file too).
+              const stopDigest = new AbortController();
+              const digest = alg ? digestFile(f.path, alg, AbortSignal.any([task.signal, stopDigest.signal])) : null;
+              digest?.catch(() => undefined); // awaited below; a failed copy stops it unawaited
+              try {
+                await tar.addFile(f.name, f.size, createReadStream(f.path, { highWaterMark: 1 << 20 }));
+              } catch (e) {
+                stopDigest.abort();
+                throw e;
+              }
+              f.digest = digest ? await digest : null;
             }
             if (fillManifest) await fillManifest(manifestText((name) => files.find((f) => f.name === name)!.digest!));
             await tar.finish();

@@ -1,6 +1,7 @@
 // Runs shell commands in a test guest over its serial console (through `hangar send` and `hangar serial`)
 // and returns their output and exit status: what a person at the console would see, parsed.
 import { runCli, waitUntil } from './cli.node.js';
+import { GUEST_NET } from '../fixtures/guest.node.js';
 
 let counter = 0;
 
@@ -23,6 +24,9 @@ export function guestShell(home: string) {
     if (sent.code !== 0) throw new Error(`hangar send failed: ${sent.stderr}`);
     const re = new RegExp(`HB-${n}\\r?\\n([\\s\\S]*?)HE-${n} rc=(\\d+)`);
     const m = await waitUntil(`'${command}' to finish in ${vm}`, async () => re.exec((await runCli(home, ['serial', vm])).stdout.slice(before)) ?? undefined, timeoutMs, 300);
-    return { output: m[1]!.replace(/\r\n/g, '\n'), status: Number(m[2]) };
+    // The test guest prints its DHCP lease (GUEST_NET) in the background at any point after READY: a
+    // line that lands between the markers is the guest's, not the command's (a remotes test on CI).
+    const output = m[1]!.replace(/\r\n/g, '\n').replace(new RegExp(`^${GUEST_NET} [^\n]*\n`, 'gm'), '');
+    return { output, status: Number(m[2]) };
   };
 }

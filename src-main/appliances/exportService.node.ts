@@ -5,7 +5,8 @@
 // is complete and has passed its own check through the importer; a failure or cancel leaves nothing.
 import { createHash, randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { chmodSync, createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { userFileMode } from '../files/modes.node.js';
 import { basename, dirname, extname, join } from 'node:path';
 import { HangarError, cancelledError, throwIfAborted } from '../../src-vmm/base/errors.js';
@@ -13,9 +14,10 @@ import { hasSecureBoot, hasTpm, sharesOf, type VmConfig } from '../../src-vmm/mo
 import { isActive } from '../../src-vmm/protocol/states.js';
 import { findSnapshot } from '../../src-vmm/snapshots/tree.js';
 import type { QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
+import { streamOptimizedVmdkMaxBytes } from '../../src-vmm/storage/size.js';
 import type { SnapshotService } from '../snapshots/snapshotService.node.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
-import type { TaskRunner } from '../tasks/taskRunner.js';
+import type { TaskContext, TaskRunner } from '../tasks/taskRunner.js';
 import type { ImportService } from './importService.node.js';
 import { formatManifestLine } from './manifest.js';
 import { TarWriter } from './tarWriter.node.js';
@@ -76,14 +78,14 @@ function fileStem(name: string): string {
 }
 
 /**
- * A file's digest, computed by a worker thread: an archive's copy of the file goes on beside it on
- * this thread (a 516 MiB disk: SHA-256 0.37 s here, which the copy waited for when it hashed each
- * chunk itself). Reads the file on its own; the staged files do not change once written.
+ * A file's digest (or of `range` in it), computed by a worker thread: the export goes on beside it
+ * (the next disk's conversion, the archive's flush; a 516 MiB disk: SHA-256 0.37 s here). Reads the
+ * file on its own; what it reads does not change once written.
  */
-function digestFile(path: string, algorithm: 'sha1' | 'sha256', signal: AbortSignal): Promise<string> {
+function digestFile(path: string, algorithm: 'sha1' | 'sha256', signal: AbortSignal, range?: { start: number; length: number }): Promise<string> {
   if (signal.aborted) return Promise.reject(cancelledError());
   return new Promise((resolve, reject) => {
-    const worker = new Worker(DIGEST_WORKER, { eval: true, workerData: { path, algorithm } });
+    const worker = new Worker(DIGEST_WORKER, { eval: true, workerData: { path, algorithm, start: range?.start ?? 0, length: range?.length ?? -1 } });
     let digest: string | undefined;
     const onAbort = () => void worker.terminate();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -106,12 +108,56 @@ const hash = createHash(workerData.algorithm);
 const fd = openSync(workerData.path, 'r');
 try {
   const buf = Buffer.allocUnsafe(1 << 20);
-  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  let at = workerData.start;
+  let left = workerData.length < 0 ? Infinity : workerData.length;
+  for (let n; left > 0 && (n = readSync(fd, buf, 0, Math.min(buf.length, left), at)) > 0; at += n, left -= n) hash.update(buf.subarray(0, n));
+  if (left > 0 && left !== Infinity) throw new Error('the file ended ' + left + ' bytes early');
 } finally {
   closeSync(fd);
 }
 parentPort.postMessage(hash.digest('hex'));
 `;
+
+/**
+ * Puts the empty image at `imagePath` into `file` at `offset`, the file ending where the image ends:
+ * the image's zero blocks are left as holes (a large disk's empty grain tables take hundreds of MiB).
+ */
+async function placeImage(imagePath: string, file: string, offset: number): Promise<void> {
+  const source = await open(imagePath, 'r');
+  const target = await open(file, 'r+');
+  try {
+    const { size } = await source.stat();
+    await target.truncate(offset + size);
+    const buf = Buffer.alloc(1 << 20);
+    const zeroes = Buffer.alloc(4096);
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await source.read(buf, 0, Math.min(buf.length, size - at), at);
+      if (bytesRead === 0) throw new HangarError('IO_ERROR', `${imagePath} ended early`);
+      for (let b = 0; b < bytesRead; b += zeroes.length) {
+        const block = buf.subarray(b, Math.min(b + zeroes.length, bytesRead));
+        if (!block.equals(zeroes.subarray(0, block.length))) await target.write(block, 0, block.length, offset + at + b);
+      }
+      at += bytesRead;
+    }
+  } finally {
+    await source.close();
+    await target.close();
+  }
+}
+
+interface ArchiveJob {
+  req: ExportRequest;
+  sources: Source[];
+  vmdkName: (s: Source, i: number) => string;
+  stem: string;
+  ovfName: string;
+  staging: string;
+  /** the archive being written, in the staging folder */
+  partial: string;
+  describe: (machines: ExportMachine[]) => { xml: string; warnings: string[] };
+  warnings: string[];
+  totalDisks: number;
+}
 
 export class ExportService {
   constructor(private readonly d: ExportServiceDeps) {}
@@ -165,6 +211,31 @@ export class ExportService {
             throw new HangarError('STATE_CONFLICT', `VM '${s.vm.name}' changed while the export was being prepared: export it again`);
           }
         }
+        const networks = Object.fromEntries(this.d.inventory.networks.list().map((n) => [n.id, { name: n.name, mode: n.mode }]));
+        const describe = (machines: ExportMachine[]) => writeDescriptor({ ovfVersion: req.ovfVersion, profile: req.profile, machines, networks, ...(machines.length > 1 ? { collectionName: stem } : {}) });
+        const ovfName = `${stem}.ovf`;
+        const ova = req.file.toLowerCase().endsWith('.ova');
+        const outputs: string[] = [];
+        if (ova) {
+          const partial = join(staging, basename(req.file));
+          const machines = await this.writeArchive({ req, sources, vmdkName, stem, ovfName, staging, partial, describe, warnings, totalDisks }, task);
+          // Checked before it takes its name: the importer reads it back like anyone's appliance.
+          await this.selfCheck(partial, machines.length, task.signal);
+          // The appliance is the user's file, not Hangar's: the mode their umask gives (the owner's is 077).
+          chmodSync(partial, userFileMode());
+          renameSync(partial, req.file);
+          outputs.push(req.file);
+          task.progress(1, 'exported');
+          return {
+            file: req.file,
+            sizeBytes: statSync(req.file).size,
+            manifest: req.manifest,
+            machines: machines.map((m) => m.config.name),
+            files: outputs,
+            warnings,
+          };
+        }
+
         const machines: ExportMachine[] = [];
         const files: { name: string; path: string; size: number; digest: string | null }[] = [];
         for (const s of sources) {
@@ -178,32 +249,27 @@ export class ExportService {
               srcFormat: disk.format,
               dstFormat: 'vmdk',
               dstOptions: ['subformat=streamOptimized'],
-              // Staged for the archive only: the archive is synced once it is written, the VMDK never
-              // needs to be (a crash leaves only the staging folder, which is removed). A .ovf folder keeps
-              // the VMDK itself, so it is synced.
-              durable: !req.file.toLowerCase().endsWith('.ova'),
+              // A .ovf folder keeps the VMDK itself, so it is synced.
+              durable: true,
               signal: task.signal,
               onProgress: (f) => task.progress((0.75 * (weightDone + f)) / totalDisks, `converting ${s.config.name}: disk ${i + 1}`),
             });
             weightDone++;
             const size = statSync(out).size;
-            disks.push({ diskId: disk.id, href: name, sizeBytes: size, capacityBytes: info?.virtualSizeBytes ?? 0, populatedBytes: await this.d.qemuImg.allocatedBytes(disk.path, disk.format) });
+            const populatedBytes = (await this.d.qemuImg.dataExtents(disk.path, disk.format)).reduce((n, e) => n + e.length, 0);
+            disks.push({ diskId: disk.id, href: name, sizeBytes: size, capacityBytes: info?.virtualSizeBytes ?? 0, populatedBytes });
             files.push({ name, path: out, size, digest: null });
           }
           machines.push({ config: s.config, disks, product: req.product ?? null, eula: req.eula ?? null });
         }
 
-        const networks = Object.fromEntries(this.d.inventory.networks.list().map((n) => [n.id, { name: n.name, mode: n.mode }]));
-        const descriptor = writeDescriptor({ ovfVersion: req.ovfVersion, profile: req.profile, machines, networks, ...(machines.length > 1 ? { collectionName: stem } : {}) });
+        const descriptor = describe(machines);
         warnings.push(...descriptor.warnings);
-        const ovfName = `${stem}.ovf`;
         const ovfBytes = Buffer.from(descriptor.xml, 'utf8');
 
-        const ova = req.file.toLowerCase().endsWith('.ova');
-        // A folder's manifest is written from the staged files; an archive's is filled in once its
-        // disks have been copied into it and hashed on the way (below).
+        // The manifest is written from the staged files.
         let mf: Buffer | null = null;
-        if (req.manifest !== 'none' && !ova) {
+        if (req.manifest !== 'none') {
           task.phase('computing the manifest');
           const alg = req.manifest;
           const lines = [formatManifestLine(alg, ovfName, createHash(alg).update(ovfBytes).digest('hex'))];
@@ -216,64 +282,22 @@ export class ExportService {
         }
         throwIfAborted(task.signal);
 
-        const outputs: string[] = [];
-        if (ova) {
-          task.phase('writing the archive');
-          const partial = join(staging, basename(req.file));
-          // The manifest comes before the disks (OVF's order): its member is reserved at its exact
-          // length (every digest has a fixed length) and written once the disks are in the archive.
-          const alg = req.manifest === 'none' ? null : req.manifest;
-          const manifestText = (digests: (name: string) => string) =>
-            Buffer.from([formatManifestLine(alg!, ovfName, createHash(alg!).update(ovfBytes).digest('hex')), ...files.map((f) => formatManifestLine(alg!, f.name, digests(f.name)))].join(''), 'utf8');
-          const mfLength = alg ? manifestText(() => '0'.repeat(createHash(alg).digest('hex').length)).length : 0;
-          const total = ovfBytes.length + mfLength + files.reduce((a, f) => a + f.size, 0) || 1;
-          const tar = await TarWriter.create(partial, { signal: task.signal, onProgress: (n) => task.progress(0.75 + (0.23 * Math.min(n, total)) / total, 'writing the archive') });
-          try {
-            await tar.addBuffer(ovfName, ovfBytes);
-            const fillManifest = alg ? await tar.reserve(`${stem}.mf`, mfLength) : null;
-            for (const f of files) {
-              // The digest is computed beside the copy (a worker reads the staged file too).
-              const stopDigest = new AbortController();
-              const digest = alg ? digestFile(f.path, alg, AbortSignal.any([task.signal, stopDigest.signal])) : null;
-              digest?.catch(() => undefined); // awaited below; a failed copy stops it unawaited
-              try {
-                await tar.addFile(f.name, f.size, createReadStream(f.path, { highWaterMark: 1 << 20 }));
-              } catch (e) {
-                stopDigest.abort();
-                throw e;
-              }
-              f.digest = digest ? await digest : null;
-            }
-            if (fillManifest) await fillManifest(manifestText((name) => files.find((f) => f.name === name)!.digest!));
-            await tar.finish();
-          } catch (e) {
-            await tar.abort();
-            throw e;
-          }
-          // Checked before it takes its name: the importer reads it back like anyone's appliance.
-          await this.selfCheck(partial, machines.length, task.signal);
-          // The appliance is the user's file, not Hangar's: the mode their umask gives (the owner's is 077).
-          chmodSync(partial, userFileMode());
-          renameSync(partial, req.file);
-          outputs.push(req.file);
-        } else {
-          task.phase('writing the files');
-          const { writeFileSync } = await import('node:fs');
-          writeFileSync(join(staging, ovfName), ovfBytes);
-          if (mf) writeFileSync(join(staging, `${stem}.mf`), mf);
-          await this.selfCheck(join(staging, ovfName), machines.length, task.signal);
-          const finalNames = [...files.map((f) => f.name), ...(mf ? [`${stem}.mf`] : []), basename(req.file)];
-          for (const name of finalNames) {
-            if (name !== basename(req.file) && existsSync(join(folder, name))) throw new HangarError('ALREADY_EXISTS', `${join(folder, name)} already exists: export into an empty folder or choose another name`);
-          }
-          // The descriptor moves last: until it is in place, the folder holds no appliance.
-          for (const name of finalNames) {
-            const src = name === basename(req.file) ? join(staging, ovfName) : join(staging, name);
-            chmodSync(src, userFileMode());
-            renameSync(src, join(folder, name));
-            written.push(join(folder, name));
-            outputs.push(join(folder, name));
-          }
+        task.phase('writing the files');
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(join(staging, ovfName), ovfBytes);
+        if (mf) writeFileSync(join(staging, `${stem}.mf`), mf);
+        await this.selfCheck(join(staging, ovfName), machines.length, task.signal);
+        const finalNames = [...files.map((f) => f.name), ...(mf ? [`${stem}.mf`] : []), basename(req.file)];
+        for (const name of finalNames) {
+          if (name !== basename(req.file) && existsSync(join(folder, name))) throw new HangarError('ALREADY_EXISTS', `${join(folder, name)} already exists: export into an empty folder or choose another name`);
+        }
+        // The descriptor moves last: until it is in place, the folder holds no appliance.
+        for (const name of finalNames) {
+          const src = name === basename(req.file) ? join(staging, ovfName) : join(staging, name);
+          chmodSync(src, userFileMode());
+          renameSync(src, join(folder, name));
+          written.push(join(folder, name));
+          outputs.push(join(folder, name));
         }
         task.progress(1, 'exported');
         return {
@@ -318,6 +342,94 @@ export class ExportService {
   }
 
   /** The importer's review of the output, and each disk's header: any problem fails the export. */
+  /**
+   * Writes the .ova: the descriptor, the manifest, then each disk converted by qemu-img straight into
+   * the archive, behind a header written once its size is known (no staged VMDK, no copy: the copy was
+   * the only work the bare convert + tar did not also do). The descriptor and manifest come first, as
+   * OVF orders them, so their members are reserved: the manifest at its exact length, the descriptor
+   * at its length with every disk at its largest possible size, and filled in at the end (a shorter
+   * descriptor ends in newlines). Each disk's digest is computed while the next one converts.
+   */
+  private async writeArchive(job: ArchiveJob, task: TaskContext): Promise<ExportMachine[]> {
+    const { req, partial, ovfName } = job;
+    const alg = req.manifest === 'none' ? null : req.manifest;
+    // Each disk's size, what it holds and the room its VMDK can take, before anything is written.
+    const planned: { source: Source; disk: Source['disks'][number]; index: number; name: string; capacityBytes: number; populatedBytes: number; emptyImage: string; maxBytes: number }[] = [];
+    for (const s of job.sources) {
+      for (const [index, disk] of s.disks.entries()) {
+        const name = job.vmdkName(s, index);
+        const [info] = await this.d.qemuImg.info(disk.path);
+        if (!info) throw new HangarError('INTERNAL', `qemu-img described no image at ${disk.path}`);
+        const extents = await this.d.qemuImg.dataExtents(disk.path, disk.format);
+        // An empty VMDK of the disk's size, under the member's name (a VMDK's descriptor names its file).
+        const emptyImage = join(job.staging, name);
+        await this.d.qemuImg.createStreamOptimizedVmdk(emptyImage, info.virtualSizeBytes);
+        const maxBytes = streamOptimizedVmdkMaxBytes(statSync(emptyImage).size, extents);
+        planned.push({ source: s, disk, index, name, capacityBytes: info.virtualSizeBytes, populatedBytes: extents.reduce((n, e) => n + e.length, 0), emptyImage, maxBytes });
+      }
+    }
+    const machinesWith = (sizeOf: (name: string) => number): ExportMachine[] =>
+      job.sources.map((s) => ({
+        config: s.config,
+        disks: planned.filter((p) => p.source === s).map((p) => ({ diskId: p.disk.id, href: p.name, sizeBytes: sizeOf(p.name), capacityBytes: p.capacityBytes, populatedBytes: p.populatedBytes })),
+        product: req.product ?? null,
+        eula: req.eula ?? null,
+      }));
+    const ovfRoom = Buffer.byteLength(job.describe(machinesWith((name) => planned.find((p) => p.name === name)!.maxBytes)).xml, 'utf8');
+    const manifestText = (ovfBytes: Buffer, digests: (name: string) => string) =>
+      Buffer.from([formatManifestLine(alg!, ovfName, createHash(alg!).update(ovfBytes).digest('hex')), ...planned.map((p) => formatManifestLine(alg!, p.name, digests(p.name)))].join(''), 'utf8');
+    const mfLength = alg ? manifestText(Buffer.alloc(0), () => '0'.repeat(createHash(alg).digest('hex').length)).length : 0;
+
+    task.phase('writing the archive');
+    const tar = await TarWriter.create(partial, { signal: task.signal });
+    const sizes = new Map<string, number>();
+    const digests = new Map<string, Promise<string>>();
+    const stopDigests = new AbortController();
+    const digestSignal = AbortSignal.any([task.signal, stopDigests.signal]);
+    try {
+      const fillOvf = await tar.reserve(ovfName, ovfRoom);
+      const fillManifest = alg ? await tar.reserve(`${job.stem}.mf`, mfLength) : null;
+      for (const [k, p] of planned.entries()) {
+        task.phase(`converting ${p.source.config.name}'s disk ${p.index + 1}`);
+        let dataOffset = -1;
+        const size = await tar.addWrittenInPlace(p.name, p.maxBytes, async (at) => {
+          dataOffset = at;
+          await placeImage(p.emptyImage, partial, at);
+          await this.d.qemuImg.convertInPlace(p.disk.path, { file: partial, offset: at, format: 'vmdk' }, {
+            srcFormat: p.disk.format,
+            signal: task.signal,
+            onProgress: (f) => task.progress((0.95 * (k + f)) / job.totalDisks, `converting ${p.source.config.name}: disk ${p.index + 1}`),
+          });
+        });
+        rmSync(p.emptyImage, { force: true });
+        sizes.set(p.name, size);
+        if (alg) {
+          const digest = digestFile(partial, alg, digestSignal, { start: dataOffset, length: size });
+          digest.catch(() => undefined); // awaited below; a failure on the way stops it unawaited
+          digests.set(p.name, digest);
+        }
+      }
+      task.phase('finishing the archive');
+      const machines = machinesWith((name) => sizes.get(name)!);
+      const descriptor = job.describe(machines);
+      job.warnings.push(...descriptor.warnings);
+      const xml = Buffer.from(descriptor.xml, 'utf8');
+      if (xml.length > ovfRoom) throw new HangarError('INTERNAL', `the descriptor takes ${xml.length} bytes, more than the ${ovfRoom} reserved for it`);
+      const ovfBytes = Buffer.concat([xml, Buffer.alloc(ovfRoom - xml.length, '\n')]);
+      // The archive's data goes to the disk while the last digests are computed.
+      const [, ...hexes] = await Promise.all([tar.flush(), ...planned.map((p) => digests.get(p.name) ?? Promise.resolve(''))]);
+      await fillOvf(ovfBytes);
+      if (fillManifest) await fillManifest(manifestText(ovfBytes, (name) => hexes[planned.findIndex((p) => p.name === name)]!));
+      await tar.finish();
+      task.progress(0.98, 'checking the archive');
+      return machines;
+    } catch (e) {
+      stopDigests.abort();
+      await tar.abort();
+      throw e;
+    }
+  }
+
   private async selfCheck(file: string, machines: number, signal: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     let review;

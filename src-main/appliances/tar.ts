@@ -575,8 +575,13 @@ function splitUstarName(name: string): { prefix: string; name: string } | null {
  * (its own header plus records) when the name is not ASCII, does not fit the ustar name and prefix
  * fields, or the size is 8 GiB or more (which also gets a GNU base-256 size field, as VirtualBox
  * writes, for readers that skip pax headers).
+ *
+ * With `length`, the blocks take exactly that many bytes: a member whose data was written before its
+ * size was known (a disk converted straight into the archive) has room for the header its largest
+ * possible size needs; a smaller size fills that room with a pax `comment` record, which readers
+ * ignore. INTERNAL when the header needs more than `length`.
  */
-export function tarHeaderBlocks(e: TarEntryHeader): Buffer {
+export function tarHeaderBlocks(e: TarEntryHeader, opts: { length?: number } = {}): Buffer {
   const problem = memberNameProblem(e.name);
   if (problem) throw new HangarError('INVALID_INPUT', `cannot write a tar member ${displayMemberName(e.name)}: it ${problem}`);
   if (e.name === '' || e.name.endsWith('/')) throw new HangarError('INVALID_INPUT', `cannot write a tar member ${displayMemberName(e.name)}: a file needs a name`);
@@ -588,9 +593,24 @@ export function tarHeaderBlocks(e: TarEntryHeader): Buffer {
   if (e.size > MAX_OCTAL_SIZE) records.push(paxRecord('size', String(e.size)));
   const fields = split ?? { prefix: '', name: e.name.replace(/[^\x20-\x7e]/g, '_').slice(-100).replace(/^\/+/, '') };
   const header = ustarHeader(fields.name, fields.prefix, e.size, '0', e);
-  if (records.length === 0) return header;
+  const want = opts.length;
+  if (want !== undefined && (!Number.isSafeInteger(want) || want % TAR_BLOCK !== 0)) throw new HangarError('INTERNAL', `a tar header cannot take ${want} bytes`);
+  if (records.length === 0 && (want === undefined || want === TAR_BLOCK)) return header;
+  if (want !== undefined) {
+    // The pax data fills the room left between the pax header and the member's header.
+    const room = want - 2 * TAR_BLOCK;
+    const used = records.reduce((n, r) => n + r.length, 0);
+    if (room < used || room <= 0) throw new HangarError('INTERNAL', `the header of tar member ${displayMemberName(e.name)} needs more than the ${want} bytes reserved for it`);
+    if (used <= room - TAR_BLOCK) records.push(commentRecord(room - used));
+  }
   const data = Buffer.concat(records);
   const base = e.name.split('/').pop()!.replace(/[^\x20-\x7e]/g, '_').slice(0, 80);
   const pax = ustarHeader(`PaxHeaders/${base}`, '', data.length, 'x', { ...e, mode: 0o644 });
   return Buffer.concat([pax, data, Buffer.alloc(tarPadding(data.length)), header]);
+}
+
+/** A pax `comment` record of exactly `bytes` bytes (at least 12). */
+function commentRecord(bytes: number): Buffer {
+  const digits = String(bytes).length;
+  return Buffer.from(`${bytes} comment=${'-'.repeat(bytes - digits - 10)}\n`, 'latin1');
 }

@@ -96,17 +96,59 @@ export class TarWriter {
       if (data.length !== size) throw new HangarError('INTERNAL', `tar member ${displayMemberName(name)}: ${data.length} bytes given for the ${size} reserved`);
       if (this.finished || this.failed) throw new HangarError('STATE_CONFLICT', `tar member ${displayMemberName(name)}: the archive is ${this.failed ? 'failed' : 'finished'}`);
       if (this.opts.signal?.aborted) throw cancelledError();
-      let done = 0;
-      while (done < data.length) {
-        try {
-          const { bytesWritten } = await this.fh.write(data, done, data.length - done, at + done);
-          done += bytesWritten;
-        } catch (e) {
-          this.failed = toHangarError(e);
-          throw new HangarError('IO_ERROR', `cannot write the archive: ${(e as Error).message}`, { cause: e });
-        }
+      try {
+        await this.writeAt(data, at);
+      } catch (e) {
+        this.failed = toHangarError(e);
+        throw e;
       }
     };
+  }
+
+  /**
+   * Adds a member whose data another writer puts straight into the archive, where no copy is made:
+   * `write(dataOffset)` writes it from `dataOffset` on (qemu-img converting a disk into the .ova), and
+   * the member is everything up to the file's end when it returns. Its header is written afterwards,
+   * in the room the largest possible size (`maxSize`) needs. Returns the member's size.
+   */
+  async addWrittenInPlace(name: string, maxSize: number, write: (dataOffset: number) => Promise<void>, opts: TarMemberOptions = {}): Promise<number> {
+    const mtime = seconds(opts.mtime ?? this.opts.mtime ?? Date.now());
+    const entry = { name, mtime, mode: opts.mode, owner: this.opts.owner };
+    const room = tarHeaderBlocks({ ...entry, size: maxSize }).length; // refuses a bad name before anything is written
+    this.enter();
+    try {
+      if (this.opts.signal?.aborted) throw cancelledError();
+      const headerAt = this.position;
+      const dataOffset = headerAt + room;
+      await write(dataOffset);
+      if (this.opts.signal?.aborted) throw cancelledError();
+      const size = (await this.fh.stat()).size - dataOffset;
+      if (size < 0 || size > maxSize) throw new HangarError('INTERNAL', `tar member ${displayMemberName(name)}: ${size} bytes were written, at most ${maxSize} were expected`);
+      await this.writeAt(tarHeaderBlocks({ ...entry, size }, { length: room }), headerAt);
+      this.position = dataOffset + size;
+      this.opts.onProgress?.(this.position);
+      const pad = tarPadding(size);
+      if (pad) await this.write(Buffer.alloc(pad));
+      return size;
+    } catch (e) {
+      this.failed = toHangarError(e);
+      throw this.failed;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Makes what has been written so far durable (the end's own flush then has little left to do). */
+  async flush(): Promise<void> {
+    this.enter();
+    try {
+      await this.fh.datasync();
+    } catch (e) {
+      this.failed = toHangarError(e);
+      throw new HangarError('IO_ERROR', `cannot write the archive: ${(e as Error).message}`, { cause: e });
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** Writes the end-of-archive blocks (and closes the file if the writer opened it). Returns the archive's length. */
@@ -166,17 +208,22 @@ export class TarWriter {
   private async write(data: Uint8Array): Promise<void> {
     if (this.opts.signal?.aborted) throw cancelledError();
     if (data.length === 0) return;
+    await this.writeAt(data, this.position);
+    this.position += data.length;
+    this.opts.onProgress?.(this.position);
+  }
+
+  /** Writes all of `data` at `at`, without moving the end. */
+  private async writeAt(data: Uint8Array, at: number): Promise<void> {
     let done = 0;
     while (done < data.length) {
       try {
-        const { bytesWritten } = await this.fh.write(data, done, data.length - done, this.position + done);
+        const { bytesWritten } = await this.fh.write(data, done, data.length - done, at + done);
         done += bytesWritten;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw toHangarError(e);
         throw new HangarError('IO_ERROR', `cannot write the archive: ${(e as Error).message}`, { cause: e });
       }
     }
-    this.position += data.length;
-    this.opts.onProgress?.(this.position);
   }
 }

@@ -99,6 +99,19 @@ export interface QemuImg {
   create(path: string, opts: CreateOptions): Promise<void>;
   /** Converts into `dst`, which must not exist; nothing is left behind on failure or cancel. */
   convert(src: string, dst: string, opts: ConvertOptions): Promise<void>;
+  /**
+   * Creates an empty streamOptimized VMDK of `virtualSizeBytes` at `path` (which must not exist): the
+   * start of a disk that convertInPlace then writes inside a bigger file. Its descriptor names the
+   * file as `path`'s name.
+   */
+  createStreamOptimizedVmdk(path: string, virtualSizeBytes: number): Promise<void>;
+  /**
+   * Converts into the image (of `target.format`, as createStreamOptimizedVmdk made it) that starts at
+   * `target.offset` in `target.file` and reads as zeroes beyond its metadata: qemu-img writes it there,
+   * growing the file (an .ova's disk written straight into the archive). The caller removes the file
+   * on failure or cancel.
+   */
+  convertInPlace(src: string, target: { file: string; offset: number; format: 'vmdk' }, opts: Omit<ConvertOptions, 'dstFormat' | 'dstOptions' | 'durable' | 'aroundCache' | 'backing' | 'sparse'>): Promise<void>;
   check(path: string, opts?: { repair?: 'leaks' | 'all' }): Promise<CheckResult>;
   /** Changes an image's virtual size (qemu-img resize); Hangar only grows images. */
   resize(path: string, sizeBytes: number, opts: { format: string }): Promise<void>;
@@ -111,8 +124,11 @@ export interface QemuImg {
    * its virtual size and every other file it would read (backing file, external data file, extents).
    */
   describeSource(src: string, opts: { srcFormat: string; srcOffset?: number; srcLength?: number }): Promise<SourceDescription>;
-  /** Bytes of guest data allocated anywhere in the chain ending at `path` (what a flattening copy holds). */
-  allocatedBytes(path: string, format?: string): Promise<number>;
+  /**
+   * Where guest data is allocated anywhere in the chain ending at `path` (what a flattening copy
+   * holds), as byte ranges in order.
+   */
+  dataExtents(path: string, format?: string): Promise<{ start: number; length: number }[]>;
   /**
    * Whether the image itself (not its backing chain) holds anything: a cluster of data or of zeroes
    * the guest wrote. Exact, from the image's own allocation map: one written sector counts.
@@ -395,7 +411,7 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
   async function describeSource(src: string, o: { srcFormat: string; srcOffset?: number; srcLength?: number }): Promise<SourceDescription> {
     const abs = resolve(src);
     assertExists(abs);
-    const source = sourceSpec(abs, { ...o, dstFormat: 'qcow2' });
+    const source = sourceSpec(abs, o);
     const args = ['info', '--output=json', '-U', ...source.args, source.spec];
     const r = await run(args, { timeoutMs: INSPECT_TIMEOUT_MS }).catch((e: unknown) => {
       throw timedOutReading(abs, e);
@@ -427,19 +443,19 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     };
   }
 
-  async function allocatedBytes(path: string, format?: string): Promise<number> {
+  async function dataExtents(path: string, format?: string): Promise<{ start: number; length: number }[]> {
     const abs = resolve(path);
     assertExists(abs);
     const args = ['map', '--output=json', '-U', ...(format ? ['-f', format] : []), abs];
     const r = await run(args);
     if (r.code !== 0) throw failure('read', abs, args, r);
-    let extents: { length?: number; data?: boolean }[];
+    let extents: { start?: number; length?: number; data?: boolean }[];
     try {
       extents = JSON.parse(r.stdout) as typeof extents;
     } catch {
       throw new HangarError('QEMU_FAILED', `qemu-img printed no allocation map for ${abs}`);
     }
-    return extents.filter((e) => e.data).reduce((sum, e) => sum + (e.length ?? 0), 0);
+    return extents.filter((e) => e.data && typeof e.start === 'number' && typeof e.length === 'number').map((e) => ({ start: e.start!, length: e.length! }));
   }
 
   async function holdsOwnData(path: string, format?: string): Promise<boolean> {
@@ -486,7 +502,7 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
   }
 
   /** The source as qemu-img takes it: a path, or a json: pseudo-filename reading at an offset. */
-  function sourceSpec(abs: string, o: ConvertOptions): { args: string[]; spec: string } {
+  function sourceSpec(abs: string, o: Pick<ConvertOptions, 'srcFormat' | 'srcOffset' | 'srcLength'>): { args: string[]; spec: string } {
     if (o.srcOffset === undefined) return { args: o.srcFormat ? ['-f', o.srcFormat] : [], spec: abs };
     if (!Number.isSafeInteger(o.srcOffset) || o.srcOffset < 0) throw new HangarError('INVALID_INPUT', `offset ${o.srcOffset} into ${abs} is not a byte position`);
     if (o.srcLength !== undefined && (!Number.isSafeInteger(o.srcLength) || o.srcLength <= 0)) {
@@ -548,6 +564,41 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
         throw new HangarError('DISK_FULL', `not enough space on ${dirname(dstAbs)} to write ${basename(dstAbs)}`, { cause: e });
       }
       throw e;
+    }
+    progress.finish();
+  }
+
+  async function createStreamOptimizedVmdk(path: string, virtualSizeBytes: number): Promise<void> {
+    const abs = resolve(path);
+    if (existsSync(abs)) throw new HangarError('ALREADY_EXISTS', `${abs} already exists`);
+    if (!Number.isSafeInteger(virtualSizeBytes) || virtualSizeBytes <= 0) throw new HangarError('INVALID_INPUT', `${virtualSizeBytes} is not a disk size`);
+    const args = ['create', '-q', '-f', 'vmdk', '-o', 'subformat=streamOptimized', abs, String(virtualSizeBytes)];
+    const r = await run(args);
+    if (r.code !== 0) {
+      rmSync(abs, { force: true });
+      throw failure('create', abs, args, r);
+    }
+  }
+
+  async function convertInPlace(src: string, target: { file: string; offset: number; format: 'vmdk' }, o: Omit<ConvertOptions, 'dstFormat'>): Promise<void> {
+    const srcAbs = resolve(src);
+    const fileAbs = resolve(target.file);
+    assertExists(srcAbs);
+    assertExists(fileAbs);
+    if (srcAbs === fileAbs) throw new HangarError('INVALID_INPUT', `cannot convert ${srcAbs} into itself`);
+    if (!Number.isSafeInteger(target.offset) || target.offset < 0) throw new HangarError('INVALID_INPUT', `offset ${target.offset} into ${fileAbs} is not a byte position`);
+    const source = sourceSpec(srcAbs, o);
+    throwIfAborted(o.signal);
+    // The raw driver's offset puts the image's start inside the file; without a size, writes past the
+    // end grow the file. -n: the image exists (its metadata is there); --target-is-zero: the rest reads
+    // as zeroes, so zero regions are skipped, exactly as in a new file.
+    const window = { driver: 'raw', offset: target.offset, file: { driver: 'file', filename: fileAbs } };
+    const args = ['convert', '-p', '-n', '--target-is-zero', ...source.args, '-O', target.format, source.spec, `json:${JSON.stringify({ driver: target.format, file: window })}`];
+    const progress = monotonic(o.onProgress);
+    const r = await run(args, { signal: o.signal, onProgress: progress.report });
+    if (r.code !== 0) {
+      const e = failure('convert', srcAbs, args, r);
+      throw e.code === 'DISK_FULL' ? new HangarError('DISK_FULL', `not enough space on ${dirname(fileAbs)} to write ${basename(fileAbs)}`, { details: e.details }) : e;
     }
     progress.finish();
   }
@@ -668,7 +719,7 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     if ('src' in what) {
       subject = resolve(what.src);
       assertExists(subject);
-      const source = sourceSpec(subject, { ...what, dstFormat: 'qcow2' });
+      const source = sourceSpec(subject, what);
       // -U: a source a running VM has open (a snapshot's frozen image) can be measured.
       args = ['measure', '--output=json', '-U', ...source.args, '-O', 'qcow2', source.spec];
     } else {
@@ -688,5 +739,5 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     return required;
   }
 
-  return { info, describeSource, allocatedBytes, holdsOwnData, create, convert, check, resize, commit, rebase, detectImage, inspectImage, measure };
+  return { info, describeSource, dataExtents, holdsOwnData, create, convert, createStreamOptimizedVmdk, convertInPlace, check, resize, commit, rebase, detectImage, inspectImage, measure };
 }

@@ -44,3 +44,27 @@ export function formatSize(bytes: number): string {
 export function qcow2MaxBytes(virtualBytes: number): number {
   return virtualBytes + Math.ceil(virtualBytes / 4096) + 4 * 1024 ** 2;
 }
+
+/** A streamOptimized VMDK's grain: 64 KiB of the disk, compressed on its own. */
+export const VMDK_GRAIN_BYTES = 64 * 1024;
+
+/**
+ * The most a streamOptimized VMDK takes as qemu-img writes it: its empty image (`metadataBytes`: the
+ * header, descriptor and grain tables qemu-img creates), then one compressed grain for every 64 KiB
+ * of the disk that `dataExtents` touch (a 12-byte marker, the data at zlib's compressBound, rounded
+ * up to 512-byte sectors: 66048 bytes), and 1 MiB for the tables and footer written at the end.
+ */
+export function streamOptimizedVmdkMaxBytes(metadataBytes: number, dataExtents: readonly { start: number; length: number }[]): number {
+  let grains = 0;
+  let last = -1; // the last grain counted: extents come in order, and two may share a grain
+  for (const e of dataExtents) {
+    if (e.length <= 0) continue;
+    const first = Math.max(Math.floor(e.start / VMDK_GRAIN_BYTES), last + 1);
+    const end = Math.floor((e.start + e.length - 1) / VMDK_GRAIN_BYTES);
+    if (end >= first) grains += end - first + 1;
+    last = Math.max(last, end);
+  }
+  const compressBound = VMDK_GRAIN_BYTES + (VMDK_GRAIN_BYTES >> 12) + (VMDK_GRAIN_BYTES >> 14) + 13;
+  const grainBytes = Math.ceil((12 + compressBound) / SECTOR_BYTES) * SECTOR_BYTES;
+  return metadataBytes + grains * grainBytes + Math.ceil(grains / 512) * 5 * SECTOR_BYTES + 1024 ** 2;
+}

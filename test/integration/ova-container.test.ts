@@ -312,6 +312,63 @@ describe('OVA container', () => {
       await assert.rejects(fill(Buffer.from(mf)), (e) => isHangarError(e, 'STATE_CONFLICT'), 'not after finish');
     });
 
+    test('a member written in place by another writer: its header fills the room its largest size needs; GNU tar reads it back', async () => {
+      const archive = join(dir, 'in-place.ova');
+      const w = await TarWriter.create(archive);
+      await w.addBuffer('p.ovf', Buffer.from('<Envelope/>'));
+      const put = (data: Buffer) => async (at: number) => {
+        // Another writer (qemu-img in the export) writes through its own descriptor, growing the file.
+        const fd = openSync(archive, 'r+');
+        try {
+          writeSync(fd, data, 0, data.length, at);
+        } finally {
+          closeSync(fd);
+        }
+      };
+      const small = randomBytes(1000);
+      // Room for a plain ustar header: the data starts right after it.
+      const at1 = w.bytesWritten;
+      assert.equal(await w.addWrittenInPlace('p-disk1.vmdk', 1 << 30, put(small)), 1000);
+      // A largest size over 8 GiB needs a pax size record; the actual small size fills that room with a comment.
+      const big = 9 * 1024 ** 3;
+      const room = tarHeaderBlocks({ name: 'p-disk2.vmdk', size: big, mtime: 0 }).length;
+      assert.ok(room > 512);
+      const at2 = w.bytesWritten;
+      const medium = randomBytes(3000);
+      assert.equal(await w.addWrittenInPlace('p-disk2.vmdk', big, put(medium)), 3000);
+      // A name that needs its own pax record, with the same kind of room.
+      const unicode = 'dïsk ünïcødé-3.vmdk';
+      assert.equal(await w.addWrittenInPlace(unicode, big, put(Buffer.from('xyz'))), 3);
+      await w.addBuffer('p.mf', Buffer.from('after'));
+      await w.finish();
+
+      const strict = spawnSync('tar', ['--warning=all', '-tf', archive], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+      assert.equal(strict.status, 0, strict.stderr);
+      assert.equal(strict.stderr, '');
+      assert.deepEqual(strict.stdout.trimEnd().split('\n'), ['p.ovf', 'p-disk1.vmdk', 'p-disk2.vmdk', unicode, 'p.mf']);
+      const out = join(dir, 'in-place');
+      mkdirSync(out);
+      sh('tar', ['xf', archive, '-C', out]);
+      assert.ok(readFileSync(join(out, 'p-disk1.vmdk')).equals(small));
+      assert.ok(readFileSync(join(out, 'p-disk2.vmdk')).equals(medium));
+      assert.equal(readFileSync(join(out, unicode), 'utf8'), 'xyz');
+      assert.equal(readFileSync(join(out, 'p.mf'), 'utf8'), 'after');
+      const members = await indexTar(archive);
+      assert.deepEqual(members.map((m) => [m.name, m.size]), [['p.ovf', 11], ['p-disk1.vmdk', 1000], ['p-disk2.vmdk', 3000], [unicode, 3], ['p.mf', 5]]);
+      assert.equal(members[1]!.dataOffset, at1 + 512, 'one ustar header before the first disk');
+      assert.equal(members[2]!.dataOffset, at2 + room, 'the second disk starts where its room ends');
+
+      // More than the largest size announced breaks the archive; so does a failing writer.
+      const w2 = await TarWriter.create(join(dir, 'too-big.ova'));
+      await rejectsWith(w2.addWrittenInPlace('a.vmdk', 10, async (at) => {
+        const fd = openSync(join(dir, 'too-big.ova'), 'r+');
+        writeSync(fd, Buffer.alloc(11), 0, 11, at);
+        closeSync(fd);
+      }), 'INTERNAL', /11 bytes were written, at most 10/);
+      await rejectsWith(w2.addBuffer('b.txt', Buffer.from('x')), 'STATE_CONFLICT', /can take no more members/);
+      await w2.abort();
+    });
+
     test('a source shorter or longer than declared breaks the archive; bad names do not', async () => {
       const archive = join(dir, 'short.ova');
       const w = await TarWriter.create(archive);

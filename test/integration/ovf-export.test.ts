@@ -7,7 +7,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath, runCli, tempHome, waitUntil } from '../helpers/cli.node.js';
 import { testOutputDir } from '../helpers/paths.js';
@@ -61,6 +61,10 @@ describe('OVF/OVA export', () => {
     assert.equal(r.sizeBytes, Number(execFileSync('stat', ['-c', '%s', ova], { encoding: 'utf8' })));
     assert.equal(statSync(ova).mode & 0o777, usualMode(), "the appliance is the user's file: their umask's mode, not Hangar's private 0600");
     assert.ok(r.warnings.some((w: string) => /temporary snapshot/.test(w)), r.warnings.join(' | '));
+    // The disk was converted straight into the archive: no staged VMDK, no copy.
+    const converts = readFileSync(join(home, 'owner.log'), 'utf8').split('\n').filter((l) => / qemu-img convert .*hangar-export-/.test(l));
+    assert.equal(converts.length, 1, converts.join('\n'));
+    assert.match(converts[0]!, / -n --target-is-zero .* json:\{"driver":"vmdk","file":\{"driver":"raw","offset":\d+,"file":\{"driver":"file","filename":"[^"]*\/exp-src\.ova"\}\}\}$/);
     // The VM runs on, and the temporary snapshot is gone.
     assert.equal((await ok('show', 'exp-src', '--json')).json.state, 'running');
     assert.deepEqual((await ok('snapshot', 'list', 'exp-src', '--json')).json.snapshots, []);

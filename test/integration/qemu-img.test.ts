@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHangarError, type ErrorCode } from '../../src-vmm/base/errors.js';
 import { createQemuImg, directIoWorksIn, type QemuImg } from '../../src-vmm/storage/qemuImg.node.js';
-import { qcow2MaxBytes } from '../../src-vmm/storage/size.js';
-import { qemuIo, sh } from '../helpers/images.node.js';
+import { qcow2MaxBytes, streamOptimizedVmdkMaxBytes } from '../../src-vmm/storage/size.js';
+import { qemuIo, readBytes, sh } from '../helpers/images.node.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -204,6 +204,56 @@ describe('qemu-img wrapper', () => {
     await img.convert(container, out2, { srcOffset: before.length, srcLength: inner.length, dstFormat: 'qcow2' });
     assert.equal(compare(src, out2).status, 0, 'identical with the format probed');
     await rejectsWith(img.convert(container, join(dir, 'x.qcow2'), { srcOffset: -1, dstFormat: 'qcow2' }), 'INVALID_INPUT');
+  });
+
+  test('convertInPlace writes a streamOptimized VMDK inside a bigger file, as a new file would hold it; the size bound holds', async () => {
+    // A sparse raw disk: 8 MiB of random data, then one random 4 KiB piece in each of 128 grains, then zeroes.
+    const src = join(dir, 'inplace-src.raw');
+    const fd = openSync(src, 'w');
+    writeSync(fd, randomFillSync(Buffer.alloc(8 * MiB)), 0, 8 * MiB, 0);
+    for (let g = 0; g < 128; g++) writeSync(fd, randomFillSync(Buffer.alloc(4096)), 0, 4096, 16 * MiB + g * 65536 + 8192);
+    ftruncateSync(fd, 32 * MiB);
+    closeSync(fd);
+    const extents = await img.dataExtents(src, 'raw');
+    assert.ok(extents.length >= 2, JSON.stringify(extents));
+    assert.ok(extents.reduce((n, e) => n + e.length, 0) < 16 * MiB, 'the zero regions are not data');
+
+    // The image the export would write on its own, for comparison.
+    const alone = join(dir, 'inplace-alone.vmdk');
+    await img.convert(src, alone, { srcFormat: 'raw', dstFormat: 'vmdk', dstOptions: ['subformat=streamOptimized'] });
+
+    // An empty image of the disk's size, put into a container after 3 sectors of other data.
+    const empty = join(dir, 'inplace-member.vmdk');
+    await img.createStreamOptimizedVmdk(empty, 32 * MiB);
+    await rejectsWith(img.createStreamOptimizedVmdk(empty, 32 * MiB), 'ALREADY_EXISTS');
+    const head = randomFillSync(Buffer.alloc(1536));
+    const container = join(dir, 'inplace.ova');
+    writeFileSync(container, Buffer.concat([head, readFileSync(empty)]));
+    const progress: number[] = [];
+    await img.convertInPlace(src, { file: container, offset: head.length, format: 'vmdk' }, { srcFormat: 'raw', onProgress: (f) => progress.push(f) });
+    assert.equal(progress.at(-1), 1);
+    assert.ok(readBytes(container, 0, head.length).equals(head), 'what comes before the image is untouched');
+    const size = statSync(container).size - head.length;
+    assert.equal(size, statSync(alone).size, 'as long as the image written alone');
+    const inside = `json:${JSON.stringify({ driver: 'vmdk', file: { driver: 'raw', offset: head.length, file: { driver: 'file', filename: container } } })}`;
+    const same = spawnSync('qemu-img', ['compare', '-F', 'raw', inside, src], { encoding: 'utf8' });
+    assert.equal(same.status, 0, same.stdout + same.stderr);
+    assert.equal(spawnSync('qemu-img', ['check', inside], { encoding: 'utf8' }).status, 0);
+    const info = JSON.parse(sh('qemu-img', ['info', '--output=json', inside])) as { format: string; 'format-specific': { data: { 'create-type': string } } };
+    assert.deepEqual([info.format, info['format-specific'].data['create-type']], ['vmdk', 'streamOptimized']);
+
+    // The bound the archive's header room is sized by holds. It prices every grain touched as full
+    // random data: the 128 grains with one random piece each compress to ~4 KiB, so it is ~2x here.
+    const bound = streamOptimizedVmdkMaxBytes(statSync(empty).size, extents);
+    assert.ok(bound >= size, `bound ${bound} < ${size}`);
+    assert.ok(bound <= 2 * size + 2 * MiB, `bound ${bound} is far above ${size}`);
+
+    // No image at the offset: qemu-img's refusal, and the file is left as it was.
+    const bare = join(dir, 'inplace-bare.ova');
+    writeFileSync(bare, head);
+    await rejectsWith(img.convertInPlace(src, { file: bare, offset: head.length, format: 'vmdk' }, { srcFormat: 'raw' }), 'QEMU_FAILED');
+    assert.ok(readFileSync(bare).equals(head));
+    await rejectsWith(img.convertInPlace(src, { file: bare, offset: -5, format: 'vmdk' }, { srcFormat: 'raw' }), 'INVALID_INPUT', /not a byte position/);
   });
 
   test('check tells a good image, leaks, a corrupted image and a format without checks apart', async () => {

@@ -424,6 +424,31 @@ describe('tarHeaderBlocks (writing)', () => {
     assert.equal(r2.toString().split(' ')[0], String(r2.length));
   });
 
+  test('with a length, the header takes exactly the room reserved for a larger size, and reads back with the smaller one', () => {
+    const parse = (blocks: Buffer) => {
+      const p = new TarHeaderParser({ label });
+      for (let r = p.next(); r && r.offset < blocks.length; r = p.next()) p.feed(blocks.subarray(r.offset, r.offset + r.length));
+      assert.equal(p.members.length, 1);
+      return p.members[0]!;
+    };
+    const longName = `${'d'.repeat(120)}.vmdk`; // no '/': only a pax path record holds it
+    for (const name of ['disk1.vmdk', longName, 'dïsk.vmdk', `${'n'.repeat(480)}.vmdk`]) {
+      for (const roomFor of [1000, 8 * GiB, 9 * GiB, Number.MAX_SAFE_INTEGER]) {
+        const length = tarHeaderBlocks({ name, size: roomFor, mtime: 0 }).length;
+        for (const size of [0, 1, 511, 8 * GiB - 1, 8 * GiB, roomFor].filter((n) => n <= roomFor)) {
+          const blocks = tarHeaderBlocks({ name, size, mtime: 0 }, { length });
+          assert.equal(blocks.length, length, `${name.slice(0, 12)} size ${size} in the room for ${roomFor}`);
+          const m = parse(blocks);
+          assert.deepEqual([m.name, m.size, m.dataOffset], [name, size, length]);
+        }
+      }
+    }
+    // A header that needs more than the room, or a room no header can take, is refused.
+    assert.throws(() => tarHeaderBlocks({ name: 'a', size: 9 * GiB, mtime: 0 }, { length: 512 }), fails('INTERNAL', /needs more than the 512 bytes/));
+    assert.throws(() => tarHeaderBlocks({ name: 'a', size: 1, mtime: 0 }, { length: 1024 }), fails('INTERNAL', /needs more than the 1024 bytes/));
+    assert.throws(() => tarHeaderBlocks({ name: 'a', size: 1, mtime: 0 }, { length: 700 }), fails('INTERNAL', /cannot take 700 bytes/));
+  });
+
   test('unsafe or empty names and bad sizes are refused', () => {
     for (const name of ['/abs', '../x', 'a\\b', '', 'dir/', 'a\0b']) {
       assert.throws(() => tarHeaderBlocks({ name, size: 1, mtime: 0 }), fails('INVALID_INPUT', /cannot write a tar member/), name);

@@ -364,7 +364,7 @@ export class CloneService {
   private async roomFor(linked: boolean, disks: { path: string; format: string }[], nvram: string | null, dir: string): Promise<{ bytes: number; exact: boolean }> {
     const fixed = nvram ? allocatedSize(nvram) : 0;
     if (linked) return { bytes: fixed + disks.length * OVERLAY_ROOM_BYTES, exact: true };
-    const bounds = await Promise.all(disks.map(async (disk) => (disk.format === 'qcow2' ? ((await readChainNatively(disk.path))?.[0]?.virtualSizeBytes ?? null) : null)));
+    const bounds = await Promise.all(disks.map(async (disk) => (disk.format === 'qcow2' ? ((await readChainNatively(disk.path, { topOnly: true }))?.[0]?.virtualSizeBytes ?? null) : null)));
     const free = freeSpace(dir);
     if (free !== null && bounds.every((b) => b !== null)) {
       const most = bounds.reduce((sum: number, b) => sum + qcow2MaxBytes(b!), fixed);

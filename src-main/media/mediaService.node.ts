@@ -98,7 +98,7 @@ export class MediaService {
     const onDisk = { sizeBytes: st.size, allocatedBytes: st.blocks * 512 };
     if (kind === 'iso') return { format: 'raw', virtualSizeBytes: st.size, backingPath: null, ...onDisk };
     try {
-      const [i] = (await readChainNatively(path)) ?? (await this.d.qemuImg.info(path));
+      const [i] = (await readChainNatively(path, { topOnly: true })) ?? (await this.d.qemuImg.info(path));
       if (!i) return { problem: 'qemu-img said nothing about it' };
       return { format: i.format, virtualSizeBytes: i.virtualSizeBytes, backingPath: i.backingPath ?? null, ...onDisk };
     } catch (e) {

@@ -83,7 +83,7 @@ export class VmService {
         }
         try {
           // the header itself where it is plain qcow2 (an owner with many VMs starts without a process per image)
-          const [info] = (await readChainNatively(img.path)) ?? (await this.d.qemuImg.info(img.path));
+          const [info] = (await readChainNatively(img.path, { topOnly: true })) ?? (await this.d.qemuImg.info(img.path));
           const onDisk = info?.backingPath ?? null;
           // A user's own image used in place may have a backing file of its own that Hangar does not track.
           const untracked = img.backingPath === null && !img.owned;

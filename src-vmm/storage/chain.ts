@@ -3,6 +3,7 @@
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { z } from 'zod';
 import { HangarError } from '../base/errors.js';
+import { isPseudoName } from './pseudoName.js';
 import { checkSize } from './size.js';
 export { formatSize, SECTOR_BYTES, MIN_DISK_BYTES, MAX_DISK_BYTES } from './size.js';
 
@@ -39,11 +40,6 @@ const QemuImgInfo = z.object({
   'format-specific': z.object({ type: z.string(), data: z.object({ corrupt: z.boolean().optional() }).loose().optional() }).loose().optional(),
 });
 type QemuImgInfo = z.infer<typeof QemuImgInfo>;
-
-/** `json:{…}`, `nbd://…`, `https://…`: names that are not files and must not be joined to a folder. */
-function isPseudoName(name: string): boolean {
-  return name.startsWith('json:') || /^[a-z][a-z0-9+.-]*:\/\//i.test(name);
-}
 
 function cleanPath(name: string): string {
   return isPseudoName(name) ? name : normalize(name);

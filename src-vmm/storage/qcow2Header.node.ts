@@ -19,6 +19,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, normalize } from 'node:path';
 import type { ImageInfo } from './chain.js';
 import { readAt } from '../base/readAt.node.js';
+import { isPseudoName } from './pseudoName.js';
 
 const MAX_CHAIN = 64;
 const READ_LIMIT = 64 * 1024;
@@ -46,8 +47,6 @@ interface Qcow2Header {
 
 /** qemu's path_has_protocol: a colon before any slash (`nbd:…`, `json:{…}`, `file:…`). */
 const hasProtocol = (name: string) => /^[^/:]*:/.test(name);
-/** chain.ts's isPseudoName: such a path is kept as it is there, so it must not reach the output. */
-const looksPseudo = (path: string) => path.startsWith('json:') || /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
 /** Names qemu's JSON writer would not print as they are (lone surrogates, noncharacters, NUL). */
 const unprintable = (name: string) => /[\p{Cs}\p{Noncharacter_Code_Point}\0]/u.test(name);
 
@@ -192,9 +191,11 @@ async function readLayer(path: string, format: 'qcow2' | 'raw'): Promise<Layer |
 
 /**
  * What `parseImageInfo(qemu-img info --output=json -U --backing-chain topPath)` returns, top first,
- * read from the headers; null when this is not the simple case (see the top of the file).
+ * read from the headers; null when this is not the simple case (see the top of the file). With
+ * `topOnly`, what `qemu-img info` without `--backing-chain` returns (which does not open the backing
+ * files either): the top image alone, where only its backing's name is needed.
  */
-export async function readChainNatively(topPath: string): Promise<ImageInfo[] | null> {
+export async function readChainNatively(topPath: string, opts: { topOnly?: boolean } = {}): Promise<ImageInfo[] | null> {
   try {
     if (typeof topPath !== 'string' || !plainFileName(topPath)) return null;
     const chain: ImageInfo[] = [];
@@ -203,7 +204,7 @@ export async function readChainNatively(topPath: string): Promise<ImageInfo[] | 
     let format: 'qcow2' | 'raw' = 'qcow2';
     while (chain.length < MAX_CHAIN) {
       const path = normalize(file);
-      if (looksPseudo(path) || Buffer.byteLength(file) > MAX_NAME_BYTES) return null;
+      if (isPseudoName(path) || Buffer.byteLength(file) > MAX_NAME_BYTES) return null;
       const layer = await readLayer(file, format);
       if (!layer || seen.has(layer.id)) return null;
       seen.add(layer.id);
@@ -220,9 +221,11 @@ export async function readChainNatively(topPath: string): Promise<ImageInfo[] | 
       const { name, format: backingFormat } = header.backing;
       if (backingFormat !== 'qcow2' && backingFormat !== 'raw') return null;
       file = backingFileName(file, name);
+      if (isPseudoName(normalize(file)) || Buffer.byteLength(file) > MAX_NAME_BYTES) return null;
       // chain.ts's resolveBackingPath for a path that is not pseudo: the same file, normalised.
       info.backingPath = normalize(file);
       info.backingFormat = backingFormat;
+      if (opts.topOnly) return chain;
       format = backingFormat;
     }
     return null;

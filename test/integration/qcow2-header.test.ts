@@ -39,10 +39,15 @@ function setIncompatibleBit(file: string, bit: number): void {
   writeBytes(file, 79, Buffer.from([readBytes(file, 79, 1)[0]! | (1 << bit)]));
 }
 
+/** What the owner asks qemu-img for the top image alone (`qemu-img info` opens no backing file). */
+const qemuImgTopInfo = (top: string) => parseImageInfo(qemuImg('info', '--output=json', '-U', top));
+
 async function assertSameAsQemuImg(top: string): Promise<ImageInfo[]> {
   const native = await readChainNatively(top);
   assert.notEqual(native, null, `the reader should answer for ${top}`);
   assert.deepStrictEqual(native, qemuImgInfo(top));
+  // The top image alone is what qemu-img says of it alone.
+  assert.deepStrictEqual(await readChainNatively(top, { topOnly: true }), qemuImgTopInfo(top));
   return native!;
 }
 async function assertFallsBack(top: string): Promise<void> {
@@ -263,11 +268,19 @@ describe('qcow2 headers read natively', () => {
 
     qemuImg('create', '-q', '-f', 'qcow2', '-u', '-b', 'gone.qcow2', '-F', 'qcow2', at('missing.qcow2'), '64M');
     await assertFallsBack(at('missing.qcow2'));
+    // The top alone opens no backing file, as qemu-img info does not: a loop or a missing backing is
+    // still read, and read as qemu-img reads it.
+    for (const top of ['loop-a.qcow2', 'missing.qcow2']) {
+      const alone = await readChainNatively(at(top), { topOnly: true });
+      assert.equal(alone?.length, 1, top);
+      assert.deepStrictEqual(alone, qemuImgTopInfo(at(top)), top);
+    }
 
     const pseudo = { 'nbd.qcow2': ['nbd:localhost:10809', 'raw'], 'json.qcow2': [`json:{"driver":"file","filename":"${at('plain.qcow2')}"}`, 'qcow2'], 'file.qcow2': [`file:${at('plain.qcow2')}`, 'qcow2'], 'colon.qcow2': ['x:plain.qcow2', 'qcow2'] };
     for (const [file, [name, format]] of Object.entries(pseudo)) {
       qemuImg('create', '-q', '-f', 'qcow2', '-u', '-b', name!, '-F', format!, at(file), '64M');
       await assertFallsBack(at(file));
+      assert.equal(await readChainNatively(at(file), { topOnly: true }), null, `${file}: a backing named with a protocol is left to qemu-img, even alone`);
     }
     // A top named with a protocol prefix, or that is not a file name at all.
     await assertFallsBack(`file:${at('plain.qcow2')}`);

@@ -257,7 +257,15 @@ export function createClient<C extends Contract>(transport: Transport, contract?
       const waiting = deliver();
       if (!waiting) return;
       held = waiting;
-    } else held = held.then(deliver);
+    } else {
+      // A listener that throws while messages are held is reported as it would be unheld (an uncaught
+      // exception), and what follows it is still delivered.
+      held = held.then(deliver).catch((e: unknown) => {
+        setImmediate(() => {
+          throw e;
+        });
+      });
+    }
     const tail = held;
     void tail.then(() => {
       if (held === tail) held = undefined;

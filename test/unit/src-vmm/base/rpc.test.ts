@@ -274,6 +274,49 @@ describe('rpc kernel over an in-memory transport pair', () => {
     assert.deepEqual(order, ['reply one', 'reply two', 'after one', 'after two', 'closed']);
   });
 
+  test('with a loader, a listener that throws while messages are held is reported as uncaught, and what follows still arrives in order', async () => {
+    const [serverSide, clientSide] = createTransportPair();
+    serve(
+      contract,
+      {
+        echo: async ({ text }: { text: string }, ctx: { connection: ConnectionContext }) => {
+          setImmediate(() => {
+            ctx.connection.emit('after', { text: `${text}-1` });
+            ctx.connection.emit('after', { text: `${text}-2` });
+          });
+          return { text, length: text.length };
+        },
+      } as unknown as Handlers<typeof contract>,
+      serverSide,
+    );
+    const gate = deferred<typeof contract>();
+    const client = createClient<typeof contract>(clientSide, () => gate.promise);
+    const seen: string[] = [];
+    client.onEvent((_name, payload) => {
+      const { text } = payload as { text: string };
+      seen.push(text);
+      if (text === 'one-1') throw new Error('listener broke on one-1');
+    });
+    client.onClose(() => void seen.push('closed'));
+    const uncaught: string[] = [];
+    process.setUncaughtExceptionCaptureCallback((e) => uncaught.push((e as Error).message));
+    try {
+      const first = client.call('echo', { text: 'one' });
+      for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+      serverSide.close();
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(seen.length, 0, 'everything waits behind the reply');
+      gate.resolve(contract);
+      assert.equal((await first).text, 'one');
+      for (let i = 0; i < 10 && !seen.includes('closed'); i++) await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    } finally {
+      process.setUncaughtExceptionCaptureCallback(null);
+    }
+    assert.deepEqual(seen, ['one-1', 'one-2', 'closed'], 'the event after the throw and the close still arrive');
+    assert.deepEqual(uncaught, ['listener broke on one-1']);
+  });
+
   test('an unknown method is INVALID_INPUT', async () => {
     const { client } = setup();
     await assert.rejects(client.call('nope' as never, {} as never), hasCode('INVALID_INPUT', /unknown method 'nope'/));

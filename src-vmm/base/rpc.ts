@@ -261,9 +261,9 @@ export function createClient<C extends Contract>(transport: Transport, contract?
       // A listener that throws while messages are held is reported as it would be unheld (an uncaught
       // exception), and what follows it is still delivered.
       held = held.then(deliver).catch((e: unknown) => {
-        setImmediate(() => {
+        setTimeout(() => {
           throw e;
-        });
+        }, 0);
       });
     }
     const tail = held;

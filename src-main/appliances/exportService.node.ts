@@ -354,7 +354,7 @@ export class ExportService {
     const { req, partial, ovfName } = job;
     const alg = req.manifest === 'none' ? null : req.manifest;
     // Each disk's size, what it holds and the room its VMDK can take, before anything is written.
-    const planned: { source: Source; disk: Source['disks'][number]; index: number; name: string; capacityBytes: number; populatedBytes: number; emptyImage: string; maxBytes: number }[] = [];
+    const planned: { source: Source; disk: Source['disks'][number]; index: number; name: string; capacityBytes: number; populatedBytes: number; emptyImage: string; maxBytes: number; sizeBytes: number }[] = [];
     for (const s of job.sources) {
       for (const [index, disk] of s.disks.entries()) {
         const name = job.vmdkName(s, index);
@@ -365,25 +365,25 @@ export class ExportService {
         const emptyImage = join(job.staging, name);
         await this.d.qemuImg.createStreamOptimizedVmdk(emptyImage, info.virtualSizeBytes);
         const maxBytes = streamOptimizedVmdkMaxBytes(statSync(emptyImage).size, extents);
-        planned.push({ source: s, disk, index, name, capacityBytes: info.virtualSizeBytes, populatedBytes: extents.reduce((n, e) => n + e.length, 0), emptyImage, maxBytes });
+        planned.push({ source: s, disk, index, name, capacityBytes: info.virtualSizeBytes, populatedBytes: extents.reduce((n, e) => n + e.length, 0), emptyImage, maxBytes, sizeBytes: 0 });
       }
     }
-    const machinesWith = (sizeOf: (name: string) => number): ExportMachine[] =>
+    const machinesWith = (sizeOf: (p: (typeof planned)[number]) => number): ExportMachine[] =>
       job.sources.map((s) => ({
         config: s.config,
-        disks: planned.filter((p) => p.source === s).map((p) => ({ diskId: p.disk.id, href: p.name, sizeBytes: sizeOf(p.name), capacityBytes: p.capacityBytes, populatedBytes: p.populatedBytes })),
+        disks: planned.filter((p) => p.source === s).map((p) => ({ diskId: p.disk.id, href: p.name, sizeBytes: sizeOf(p), capacityBytes: p.capacityBytes, populatedBytes: p.populatedBytes })),
         product: req.product ?? null,
         eula: req.eula ?? null,
       }));
-    const ovfRoom = Buffer.byteLength(job.describe(machinesWith((name) => planned.find((p) => p.name === name)!.maxBytes)).xml, 'utf8');
-    const manifestText = (ovfBytes: Buffer, digests: (name: string) => string) =>
-      Buffer.from([formatManifestLine(alg!, ovfName, createHash(alg!).update(ovfBytes).digest('hex')), ...planned.map((p) => formatManifestLine(alg!, p.name, digests(p.name)))].join(''), 'utf8');
-    const mfLength = alg ? manifestText(Buffer.alloc(0), () => '0'.repeat(createHash(alg).digest('hex').length)).length : 0;
+    const ovfRoom = Buffer.byteLength(job.describe(machinesWith((p) => p.maxBytes)).xml, 'utf8');
+    /** The manifest, with each planned disk's digest in plan order. */
+    const manifestText = (ovfBytes: Buffer, digests: readonly string[]) =>
+      Buffer.from([formatManifestLine(alg!, ovfName, createHash(alg!).update(ovfBytes).digest('hex')), ...planned.map((p, i) => formatManifestLine(alg!, p.name, digests[i]!))].join(''), 'utf8');
+    const mfLength = alg ? manifestText(Buffer.alloc(0), planned.map(() => '0'.repeat(createHash(alg).digest('hex').length))).length : 0;
 
     task.phase('writing the archive');
     const tar = await TarWriter.create(partial, { signal: task.signal });
-    const sizes = new Map<string, number>();
-    const digests = new Map<string, Promise<string>>();
+    const digests: Promise<string>[] = [];
     const stopDigests = new AbortController();
     const digestSignal = AbortSignal.any([task.signal, stopDigests.signal]);
     try {
@@ -392,7 +392,7 @@ export class ExportService {
       for (const [k, p] of planned.entries()) {
         task.phase(`converting ${p.source.config.name}'s disk ${p.index + 1}`);
         let dataOffset = -1;
-        const size = await tar.addWrittenInPlace(p.name, p.maxBytes, async (at) => {
+        p.sizeBytes = await tar.addWrittenInPlace(p.name, p.maxBytes, async (at) => {
           dataOffset = at;
           await placeImage(p.emptyImage, partial, at);
           await this.d.qemuImg.convertInPlace(p.disk.path, { file: partial, offset: at, format: 'vmdk' }, {
@@ -402,24 +402,23 @@ export class ExportService {
           });
         });
         rmSync(p.emptyImage, { force: true });
-        sizes.set(p.name, size);
         if (alg) {
-          const digest = digestFile(partial, alg, digestSignal, { start: dataOffset, length: size });
+          const digest = digestFile(partial, alg, digestSignal, { start: dataOffset, length: p.sizeBytes });
           digest.catch(() => undefined); // awaited below; a failure on the way stops it unawaited
-          digests.set(p.name, digest);
+          digests.push(digest);
         }
       }
       task.phase('finishing the archive');
-      const machines = machinesWith((name) => sizes.get(name)!);
+      const machines = machinesWith((p) => p.sizeBytes);
       const descriptor = job.describe(machines);
       job.warnings.push(...descriptor.warnings);
       const xml = Buffer.from(descriptor.xml, 'utf8');
       if (xml.length > ovfRoom) throw new HangarError('INTERNAL', `the descriptor takes ${xml.length} bytes, more than the ${ovfRoom} reserved for it`);
       const ovfBytes = Buffer.concat([xml, Buffer.alloc(ovfRoom - xml.length, '\n')]);
       // The archive's data goes to the disk while the last digests are computed.
-      const [, ...hexes] = await Promise.all([tar.flush(), ...planned.map((p) => digests.get(p.name) ?? Promise.resolve(''))]);
+      const [, ...hexes] = await Promise.all([tar.flush(), ...digests]);
       await fillOvf(ovfBytes);
-      if (fillManifest) await fillManifest(manifestText(ovfBytes, (name) => hexes[planned.findIndex((p) => p.name === name)]!));
+      if (fillManifest) await fillManifest(manifestText(ovfBytes, hexes));
       await tar.finish();
       task.progress(0.98, 'checking the archive');
       return machines;

@@ -515,6 +515,12 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     return { args: [], spec };
   }
 
+  /** A failed convert: space runs out on the side being written, so a full disk names the output. */
+  function convertFailure(srcAbs: string, outAbs: string, args: string[], r: RunResult): HangarError {
+    const e = failure('convert', srcAbs, args, r);
+    return e.code === 'DISK_FULL' ? new HangarError('DISK_FULL', `not enough space on ${dirname(outAbs)} to write ${basename(outAbs)}`, { details: e.details }) : e;
+  }
+
   async function convert(src: string, dst: string, o: ConvertOptions): Promise<void> {
     const srcAbs = resolve(src);
     const dstAbs = resolve(dst);
@@ -548,11 +554,7 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     const progress = monotonic(o.onProgress);
     try {
       const r = await run(args, { signal: o.signal, onProgress: progress.report });
-      if (r.code !== 0) {
-        const e = failure('convert', srcAbs, args, r);
-        // Space runs out on the side being written.
-        throw e.code === 'DISK_FULL' ? new HangarError('DISK_FULL', `not enough space on ${dirname(dstAbs)} to write ${basename(dstAbs)}`, { details: e.details }) : e;
-      }
+      if (r.code !== 0) throw convertFailure(srcAbs, dstAbs, args, r);
       // Durable before it takes the final name, so a crash never leaves a short file under it.
       if (o.durable !== false) fsyncPath(partial);
       renameSync(partial, dstAbs);
@@ -596,10 +598,7 @@ export function createQemuImg(opts: { binary?: string; log?: (line: string) => v
     const args = ['convert', '-p', '-n', '--target-is-zero', ...source.args, '-O', target.format, source.spec, `json:${JSON.stringify({ driver: target.format, file: window })}`];
     const progress = monotonic(o.onProgress);
     const r = await run(args, { signal: o.signal, onProgress: progress.report });
-    if (r.code !== 0) {
-      const e = failure('convert', srcAbs, args, r);
-      throw e.code === 'DISK_FULL' ? new HangarError('DISK_FULL', `not enough space on ${dirname(fileAbs)} to write ${basename(fileAbs)}`, { details: e.details }) : e;
-    }
+    if (r.code !== 0) throw convertFailure(srcAbs, fileAbs, args, r);
     progress.finish();
   }
 

@@ -2,7 +2,7 @@
 // usage: node test/run-tests.mjs unit|integration|e2e [filter]
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 const layer = process.argv[2];
 const filter = process.argv[3];
@@ -38,11 +38,37 @@ const EXCLUSIVE = [/desktop-/, /npm-start/, /setup-electron/, /cli-open/, /fixtu
 const alone = layer === 'integration' ? files.filter((f) => EXCLUSIVE.some((re) => re.test(f))) : [];
 const together = files.filter((f) => !alone.includes(f));
 const concurrency = layer === 'e2e' ? 1 : 2;
-const run = (list, n) => {
-  if (list.length === 0) return 0;
-  const args = ['--enable-source-maps', '--test', `--test-concurrency=${n}`, '--test-reporter=spec', ...list.map((f) => relative('.', f))];
-  return spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, HANGAR_TEST: '1' } }).status ?? 1;
-};
-const first = run(together, concurrency);
-const second = run(alone, 1);
+// Each run's output goes to this terminal as it comes and is kept: the spec reporter's list of failing
+// tests, with their errors, comes at the end of its run, and the second run's output would bury the
+// first's. So every failing list is printed again last, where the end of a CI log shows it.
+const failing = [];
+const run = (list, n) =>
+  new Promise((resolveRun) => {
+    if (list.length === 0) return resolveRun(0);
+    const args = ['--enable-source-maps', '--test', `--test-concurrency=${n}`, '--test-reporter=spec', ...list.map((f) => relative('.', f))];
+    const child = spawn(process.execPath, args, { stdio: ['inherit', 'pipe', 'inherit'], env: { ...process.env, HANGAR_TEST: '1' } });
+    let text = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      text += chunk.toString('utf8');
+    });
+    child.on('close', (code) => {
+      const at = text.lastIndexOf('failing tests:');
+      if (at >= 0) failing.push(text.slice(text.lastIndexOf('\n', at) + 1));
+      else if (code !== 0) failing.push(`${list.length} files exited with ${code} and no list of failing tests\n`);
+      resolveRun(code ?? 1);
+    });
+  });
+const first = await run(together, concurrency);
+const second = await run(alone, 1);
+if (failing.length > 0) {
+  console.log(`\n${layer}: what failed, again (from ${failing.length} run${failing.length > 1 ? 's' : ''}):\n`);
+  // Each failing test's first lines (its name and error message); the whole of each is above.
+  for (const f of failing) {
+    for (const one of f.split(/\n(?=test at )/)) {
+      const lines = one.split('\n');
+      console.log(lines.length > 24 ? `${lines.slice(0, 24).join('\n')}\n  [... ${lines.length - 24} more lines above in the log]` : one);
+    }
+  }
+}
 process.exit(first || second);

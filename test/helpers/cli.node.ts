@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliEntryPath } from '../../src-main/cli/entry.node.js';
+import { liveLockHolder } from '../../src-main/owner/lock.node.js';
 
 /** The CLI as a user runs it: the one-file bundle the build makes (its modules where only tsc ran). */
 export const cliPath = cliEntryPath();
@@ -55,11 +56,22 @@ export function tempHome(prefix = 'hangar-test-'): { home: string; cleanup: () =
   return {
     home,
     cleanup: async () => {
+      let leftOwner: string | undefined;
       try {
-        await runCli(home, ['shutdown', '--force'], { timeoutMs: 60_000 });
+        const down = await runCli(home, ['shutdown', '--force'], { timeoutMs: 180_000 });
+        // shutdown returns once its owner is gone: one still holding the home is a fault to report (after
+        // ending it, so that nothing of this home outlives the test).
+        const holder = liveLockHolder(join(home, 'owner.lock'));
+        if (holder && holder.pid !== process.pid) {
+          process.kill(holder.pid, 'SIGKILL');
+          leftOwner = `the owner (pid ${holder.pid}) still ran after 'hangar shutdown --force' returned ${down.code}: ${down.stdout}${down.stderr}`;
+        }
       } finally {
-        rmSync(home, { recursive: true, force: true });
+        // A process of the home that is still ending (a VM's host, on a busy machine) can write a last
+        // line while the folder goes: rmSync tries again on ENOTEMPTY and EBUSY (bounded).
+        rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
       }
+      if (leftOwner) throw new Error(leftOwner);
     },
   };
 }

@@ -24,6 +24,7 @@ import { cliAdvice } from './advice.js';
 import { helpText, parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare, placementFlags, usageError, type NicSpec, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatNetwork, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 import { TerminalFilter } from './terminalFilter.js';
+import { waitForSshBanner, waitForSshHandshake } from './sshWait.node.js';
 import { runRemoteCommand } from './remote.node.js';
 import { parseSince, statsCommand } from '../stats/cli.js';
 import { scheduleCommand, scheduleRequest } from '../schedules/cli.js';
@@ -155,6 +156,15 @@ async function waitForOwner(timeoutMs: number, gaveUp: () => boolean): Promise<A
 async function shutdownOwner(p: ParsedCommand): Promise<number> {
   const force = p.flags.force === true;
   let api = await tryConnect(3_000);
+  const holder = liveLockHolder(homePaths(home).ownerLock);
+  if (!api && holder) {
+    // An owner holds the home but did not answer in time (busy, or starting): wait for it to answer or
+    // to end, rather than say that none runs.
+    api = await waitForOwner(60_000, () => !liveLockHolder(homePaths(home).ownerLock));
+    if (!api && liveLockHolder(homePaths(home).ownerLock)) {
+      throw new HangarError('OWNER_CONFLICT', `the owner of this home (${holder.kind}, pid ${holder.pid}) does not answer on ${homePaths(home).ownerSocket}`);
+    }
+  }
   // VMs outlive their owner (a closed app, an ended serve). --force promises they are off afterwards,
   // so with no owner but VM hosts still running, an owner starts, takes them back, and powers them off.
   if (!api && force && (await vmHostsRunning())) api = await connectToOwner();
@@ -167,7 +177,7 @@ async function shutdownOwner(p: ParsedCommand): Promise<number> {
     const r = await api.call('owner.shutdown', { force });
     // Stopped means gone: the owner's process ends a moment after its reply (bounded wait), so that a
     // command right after this one starts a new owner instead of finding the old one's lock.
-    for (let i = 0; i < 300 && owner && isProcessAlive(owner.pid); i++) await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 1500 && owner && isProcessAlive(owner.pid); i++) await new Promise((res) => setTimeout(res, 20));
     // Powered off means gone: the VMs' hosts end a moment after their QEMUs (bounded wait), so that
     // nothing of them answers once this returns.
     for (let i = 0; i < 150 && r.stoppedVms.length && (await vmHostsRunning()); i++) await new Promise((res) => setTimeout(res, 100));
@@ -178,7 +188,6 @@ async function shutdownOwner(p: ParsedCommand): Promise<number> {
   }
 }
 
-/** Whether any VM of this home has a VMM host socket (a stale one only costs an owner start). */
 /** True when some VM's host answers on its socket (a socket file alone may be left by a host that crashed). */
 async function vmHostsRunning(): Promise<boolean> {
   const { vmsDir } = homePaths(home);
@@ -298,10 +307,6 @@ async function runSsh(p: ParsedCommand): Promise<number> {
   } finally {
     api.dispose();
   }
-  if (waitS > 0) {
-    const up = await waitForSshBanner(info.host, info.port, waitS * 1000);
-    if (!up) throw new HangarError('TIMEOUT', `the SSH server of '${info.name}' did not answer on ${info.host}:${info.port} within ${waitS} s`);
-  }
   const args = [
     '-p', String(info.port),
     ...(info.identityFile ? ['-i', info.identityFile, '-o', 'IdentitiesOnly=yes'] : []),
@@ -310,38 +315,25 @@ async function runSsh(p: ParsedCommand): Promise<number> {
     '-o', `HostKeyAlias=${info.hostKeyAlias}`,
     '-o', 'CheckHostIP=no',
     '-o', 'LogLevel=ERROR',
-    '-o', 'ConnectTimeout=20',
+    // The forwarded port accepts at once (QEMU listens); this bounds the wait for the guest's banner,
+    // which a guest under TCG on a busy host can take many seconds to send.
+    '-o', 'ConnectTimeout=60',
     `${info.user}@${info.host}`,
-    ...(p.args.length > 1 ? ['--', ...p.args.slice(1)] : []),
   ];
+  if (waitS > 0) {
+    const deadline = Date.now() + waitS * 1000;
+    const up = await waitForSshBanner(info.host, info.port, deadline);
+    if (!up) throw new HangarError('TIMEOUT', `the SSH server of '${info.name}' did not answer on ${info.host}:${info.port} within ${waitS} s`);
+    await waitForSshHandshake(args, deadline);
+  }
+  const command = p.args.length > 1 ? ['--', ...p.args.slice(1)] : [];
   return new Promise<number>((resolvePromise, reject) => {
-    const child = spawn('ssh', args, { stdio: 'inherit' });
+    const child = spawn('ssh', [...args, ...command], { stdio: 'inherit' });
     child.on('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'ENOENT' ? new HangarError('UNSUPPORTED', 'the ssh client is not installed: install the Debian package openssh-client') : e),
     );
     child.on('exit', (code, signal) => resolvePromise(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 255)));
   });
-}
-
-/** Whether an SSH server answers (its banner, 'SSH-…') on host:port within the time. */
-async function waitForSshBanner(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolveBanner) => {
-      const sock = createConnection({ host, port });
-      const done = (v: boolean) => {
-        sock.destroy();
-        resolveBanner(v);
-      };
-      sock.setTimeout(5000, () => done(false));
-      sock.once('data', (d: Buffer) => done(d.toString('latin1').startsWith('SSH-')));
-      sock.once('error', () => done(false));
-      sock.once('close', () => done(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  return false;
 }
 
 // ------------------------------------------------------------------ commands

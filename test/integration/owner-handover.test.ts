@@ -1,5 +1,5 @@
 // An owner that is ending while the next command starts: `hangar shutdown` returns once the owner's
-// process is gone, and a command that finds the lock of an owner which never answers and then ends
+// process is gone (and waits for an owner that is slow to answer), and a command that finds the lock of an owner which never answers and then ends
 // starts its own owner instead of waiting its full minute and failing.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +29,26 @@ describe('an owner ending while the next command starts', () => {
       assert.notEqual(next.json.ownerPid, pid);
     }
     assert.equal((await h('shutdown')).code, 0);
+  });
+
+  test('an owner that does not answer for a while (stopped with SIGSTOP): shutdown waits for it, and it is gone afterwards', async () => {
+    const pid = (await h('host', '--json')).json.ownerPid as number;
+    process.kill(pid, 'SIGSTOP');
+    let down: Promise<Awaited<ReturnType<typeof h>>>;
+    try {
+      down = h('shutdown', '--json');
+      // the owner's socket still accepts (the kernel queues the connection); the reply waits for it (bounded)
+      let settled = false;
+      void down.then(() => (settled = true));
+      for (let i = 0; i < 50 && !settled; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(settled, false, 'shutdown waits while the owner holds the home without answering');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const r = await down;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.stopped, true, r.stdout);
+    assert.equal(isProcessAlive(pid), false, `owner ${pid} still runs after shutdown returned`);
   });
 
   test('a lock held by a process that never answers and then ends: the command starts its own owner', async () => {

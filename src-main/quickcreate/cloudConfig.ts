@@ -41,6 +41,9 @@ export function userDataProblem(text: string): string | null {
   return null;
 }
 
+/** Where the seed sets sshd's password logins (sshd_config includes sshd_config.d/*.conf first). */
+export const SSHD_DROP_IN = '/etc/ssh/sshd_config.d/55-hangar.conf';
+
 export interface SeedRequest {
   /** the VM's id: cloud-init runs its first-boot modules once per instance id */
   instanceId: string;
@@ -77,7 +80,18 @@ export function seedFiles(r: SeedRequest): { 'meta-data': string; 'user-data': s
       },
     ],
     disable_root: true,
-    ssh_pwauth: r.passwordHash !== undefined,
+    // Password logins are set by a drop-in written in cloud-init's first stage, which runs before sshd
+    // starts, rather than by ssh_pwauth: that edits sshd's config in a later stage and restarts sshd
+    // while the guest already answers (a first `hangar ssh` then has its connection reset). The name
+    // sorts before an image's own settings (Ubuntu's 60-cloudimg-settings.conf): sshd keeps the first value.
+    write_files: [
+      {
+        path: SSHD_DROP_IN,
+        owner: 'root:root',
+        permissions: '0644',
+        content: `# Written by Hangar at the first boot\nPasswordAuthentication ${r.passwordHash !== undefined ? 'yes' : 'no'}\n`,
+      },
+    ],
     // The guest's host key is Hangar's: no key of the image's is kept, and the one type made at boot
     // (ed25519) is there already, so none is made.
     ssh_deletekeys: true,

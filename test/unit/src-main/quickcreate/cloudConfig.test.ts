@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seedFiles, userDataProblem, base64Utf8 } from '../../../../src-main/quickcreate/cloudConfig.js';
+import { seedFiles, userDataProblem, base64Utf8, SSHD_DROP_IN } from '../../../../src-main/quickcreate/cloudConfig.js';
 import { parseYaml } from '../../../../src-main/quickcreate/yaml.js';
 
 const hostKey = { privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nxyz\n-----END OPENSSH PRIVATE KEY-----\n', publicKey: 'ssh-ed25519 AAAAHOST host\n' };
@@ -17,7 +17,8 @@ describe('cloud-init seed', () => {
     assert.deepEqual(u!.ssh_authorized_keys, ['ssh-ed25519 AAAAkey a@b']);
     assert.equal(u!.lock_passwd, true);
     assert.equal(u!.passwd, undefined);
-    assert.equal(doc.ssh_pwauth, false);
+    assert.equal(doc.ssh_pwauth, undefined, 'no ssh_pwauth: it restarts sshd in a late stage');
+    assert.deepEqual(doc.write_files, [{ path: SSHD_DROP_IN, owner: 'root:root', permissions: '0644', content: '# Written by Hangar at the first boot\nPasswordAuthentication no\n' }]);
     assert.deepEqual(doc.ssh_keys, { ed25519_private: hostKey.privateKey, ed25519_public: 'ssh-ed25519 AAAAHOST host' });
     assert.equal(userDataProblem(f['user-data']), null, "Hangar's own user-data passes its own check");
   });
@@ -34,10 +35,11 @@ describe('cloud-init seed', () => {
 
   test('a password goes in as its hash and allows password logins', () => {
     const f = seedFiles({ instanceId: 'i', hostname: 'h', user: 'bob', authorizedKeys: [], passwordHash: '$6$salt$hash', hostKey });
-    const doc = parseYaml(f['user-data']) as { users: Record<string, unknown>[]; ssh_pwauth: boolean };
+    const doc = parseYaml(f['user-data']) as { users: Record<string, unknown>[]; write_files: { path: string; content: string }[] };
     assert.equal(doc.users[0]!.passwd, '$6$salt$hash');
     assert.equal(doc.users[0]!.lock_passwd, false);
-    assert.equal(doc.ssh_pwauth, true);
+    assert.equal(doc.write_files[0]!.path, SSHD_DROP_IN);
+    assert.match(doc.write_files[0]!.content, /^PasswordAuthentication yes$/m);
     assert.ok(!f['user-data'].includes('s3cret'));
   });
 

@@ -332,7 +332,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'ssh',
     args: ['VM', 'CMD...'],
-    flags: { wait: { kind: 'number', value: 'S', help: "wait up to S seconds for the guest's SSH server to answer" } },
+    flags: { wait: { kind: 'number', value: 'S', help: "wait up to S seconds for the guest to take an SSH login and for cloud-init to finish the boot" } },
     summary: "the system's ssh client to a VM made from a cloud image (its forwarded port, its account and key); -- CMD runs CMD",
   },
   { name: 'detect', args: ['FILE'], flags: { ...json }, summary: "the OS of an ISO or disk image, with libosinfo's database" },

@@ -24,7 +24,7 @@ import { cliAdvice } from './advice.js';
 import { helpText, parseArgs, parseForward, parseNicSpec, parseOnOff, parseShare, placementFlags, usageError, type NicSpec, type ParsedCommand } from './args.js';
 import { formatBytes, formatDetails, formatNetwork, formatSnapshotTree, formatTable, oneLine, ProgressBar } from './output.js';
 import { TerminalFilter } from './terminalFilter.js';
-import { waitForSshBanner, waitForSshHandshake } from './sshWait.node.js';
+import { waitForSshBanner, waitForSshLogin } from './sshWait.node.js';
 import { runRemoteCommand } from './remote.node.js';
 import { parseSince, statsCommand } from '../stats/cli.js';
 import { scheduleCommand, scheduleRequest } from '../schedules/cli.js';
@@ -324,7 +324,7 @@ async function runSsh(p: ParsedCommand): Promise<number> {
     const deadline = Date.now() + waitS * 1000;
     const up = await waitForSshBanner(info.host, info.port, deadline);
     if (!up) throw new HangarError('TIMEOUT', `the SSH server of '${info.name}' did not answer on ${info.host}:${info.port} within ${waitS} s`);
-    await waitForSshHandshake(args, deadline);
+    await waitForSshLogin(args, deadline);
   }
   const command = p.args.length > 1 ? ['--', ...p.args.slice(1)] : [];
   return new Promise<number>((resolvePromise, reject) => {

@@ -40,11 +40,12 @@ describe('cloud-init and hangar ssh (two Debian cloud VMs at once)', () => {
       assert.ok(!readFileSync(join(home, 'owner.log'), 'utf8').includes('correct horse'), 'the password is in no log');
 
       await Promise.all([ok('start', 'vm-a'), ok('start', 'vm-b')]);
-      const [ha, hb] = await Promise.all([ssh('vm-a', 'cat', '/etc/hostname'), ssh('vm-b', 'cat', '/etc/hostname')]);
+      // --wait returns once a login gets through and cloud-init has finished the boot.
+      const [ha, hb] = await Promise.all([ssh('vm-a', 'cat /etc/hostname; cloud-init status'), ssh('vm-b', 'cat /etc/hostname; cloud-init status')]);
       assert.equal(ha.code, 0, ha.stderr);
-      assert.equal(ha.stdout.trim(), 'alpha-host');
+      assert.deepEqual(ha.stdout.trim().split('\n'), ['alpha-host', 'status: done']);
       assert.equal(hb.code, 0, hb.stderr);
-      assert.equal(hb.stdout.trim(), 'beta-host');
+      assert.deepEqual(hb.stdout.trim().split('\n'), ['beta-host', 'status: done']);
       // Both answered while both run.
       const states = (await ok('list', '--json')).json.vms.map((v: { name: string; state: string }) => `${v.name}:${v.state}`);
       assert.deepEqual(states.sort(), ['vm-a:running', 'vm-b:running']);
@@ -76,6 +77,13 @@ describe('cloud-init and hangar ssh (two Debian cloud VMs at once)', () => {
       const refused = direct(other);
       assert.equal(refused.status, 255);
       assert.match(refused.stderr, /Permission denied/);
+
+      // Password logins: off where there is no password, on where there is one. They are set before sshd first
+      // starts, so cloud-init never restarted it under a guest that already answered.
+      const sshdFacts = 'sudo -n sshd -T | grep ^passwordauthentication; sudo -n journalctl -b -u ssh.service -o cat | grep -c "Server listening on 0.0.0.0 port 22"';
+      const [pa, pb] = await Promise.all([ssh('vm-a', sshdFacts), ssh('vm-b', sshdFacts)]);
+      assert.deepEqual(pa.stdout.trim().split('\n'), ['passwordauthentication no', '1'], pa.stdout + pa.stderr);
+      assert.deepEqual(pb.stdout.trim().split('\n'), ['passwordauthentication yes', '1'], pb.stdout + pb.stderr);
 
       // vm-b: its password is set (as a SHA-512 hash), its account is bob.
       const shadow = await ssh('vm-b', 'id -un; sudo -n grep ^bob: /etc/shadow | cut -d: -f2 | cut -c1-3');

@@ -9,11 +9,14 @@ import { writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { waitForSshBanner, waitForSshHandshake } from '../../src-main/cli/sshWait.node.js';
+import { waitForSshBanner, waitForSshLogin } from '../../src-main/cli/sshWait.node.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.node.js';
 
-/** A loopback front for the sshd: the first `drops` connections get a banner and are closed. */
-async function flakyFront(target: number, drops: number): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+/**
+ * A loopback front for the sshd: the first `drops` connections get a banner and are closed; with
+ * `silent`, every connection is held open without a word (a guest that hangs).
+ */
+async function flakyFront(target: number, drops: number, silent = false): Promise<{ port: number; connections: () => number; open: () => number; close: () => Promise<void> }> {
   let connections = 0;
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -21,6 +24,10 @@ async function flakyFront(target: number, drops: number): Promise<{ port: number
     open.add(client);
     client.on('close', () => open.delete(client));
     client.on('error', () => client.destroy());
+    if (silent) {
+      client.resume(); // read (and drop) what comes, so that its end is seen
+      return;
+    }
     if (connections <= drops) {
       client.end('SSH-2.0-OpenSSH_9.2p1 booting\r\n');
       return;
@@ -37,6 +44,7 @@ async function flakyFront(target: number, drops: number): Promise<{ port: number
   return {
     port,
     connections: () => connections,
+    open: () => open.size,
     close: () =>
       new Promise<void>((r) => {
         for (const s of open) s.destroy();
@@ -66,7 +74,7 @@ describe('hangar ssh --wait: the handshake wait', () => {
     try {
       assert.equal(await waitForSshBanner('127.0.0.1', front.port, soon()), true);
       assert.equal(front.connections(), 1, 'the banner came on the first connection (which the front then dropped)');
-      const attempts = await waitForSshHandshake(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), soon());
+      const attempts = await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), soon());
       assert.equal(attempts, 2, 'one login dropped, the next one in');
       assert.equal(front.connections(), 3);
     } finally {
@@ -79,7 +87,7 @@ describe('hangar ssh --wait: the handshake wait', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
     const front = await flakyFront(sshd.port, 0);
     try {
-      assert.equal(await waitForSshHandshake(args(front.port, other, join(sshd.dir, 'known_hosts')), soon()), 1);
+      assert.equal(await waitForSshLogin(args(front.port, other, join(sshd.dir, 'known_hosts')), soon()), 1);
       assert.equal(front.connections(), 1);
     } finally {
       await front.close();
@@ -93,8 +101,21 @@ describe('hangar ssh --wait: the handshake wait', () => {
     writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${execFileSync('cut', ['-d', ' ', '-f1,2', `${stranger}.pub`], { encoding: 'utf8' }).trim()}\n`);
     const front = await flakyFront(sshd.port, 0);
     try {
-      assert.equal(await waitForSshHandshake(args(front.port, join(sshd.dir, 'client_key'), knownHosts), soon()), 1);
+      assert.equal(await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), knownHosts), soon()), 1);
       assert.equal(front.connections(), 1);
+    } finally {
+      await front.close();
+    }
+  });
+
+  test('a login that gets no answer is ended at the deadline', async () => {
+    const front = await flakyFront(sshd.port, 0, true);
+    try {
+      const attempts = await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), Date.now() + 2000);
+      assert.equal(attempts, 1);
+      // the ssh that waited was killed: its connection closes (bounded wait, by count)
+      for (let i = 0; i < 100 && front.open() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(front.open(), 0);
     } finally {
       await front.close();
     }
@@ -103,10 +124,10 @@ describe('hangar ssh --wait: the handshake wait', () => {
   test('a server that keeps dropping: the wait ends at its deadline', async () => {
     const front = await flakyFront(sshd.port, Number.MAX_SAFE_INTEGER);
     try {
-      const attempts = await waitForSshHandshake(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), Date.now() + 3000);
+      const attempts = await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), Date.now() + 3000);
       assert.ok(attempts >= 1 && attempts === front.connections(), `each attempt was one connection: ${attempts} / ${front.connections()}`);
       // A deadline already passed tries nothing.
-      assert.equal(await waitForSshHandshake(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), Date.now() - 1), 0);
+      assert.equal(await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), Date.now() - 1), 0);
     } finally {
       await front.close();
     }

@@ -18,7 +18,7 @@ import type { GuestInfo, HostSpec } from '../../src-vmm/protocol/contract.js';
 import { detectQemuPrivileges } from '../../src-vmm/qemu/privileges.node.js';
 import { readLogTail } from '../../src-vmm/host/serialLog.node.js';
 import { vmPaths, type VmPaths } from '../home.js';
-import type { Supervisor } from '../supervisor/supervisor.node.js';
+import { readStatusFile, type Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
 import type { HangarInventory, VmRow } from '../inventory/hangarInventory.node.js';
 import type { DiskChoice, ShareRequest, VmCreateInput, VmDetails, VmModifyInput, VmSummary } from '../api/contract.js';
@@ -959,7 +959,13 @@ export class VmService {
           task.phase('starting QEMU');
         }
         await this.d.supervisor.launch(spec, paths);
-        const status = await this.d.supervisor.call(row.id, 'host.boot', {}, { timeoutMs: 600_000 });
+        const status = await this.d.supervisor.call(row.id, 'host.boot', {}, { timeoutMs: 600_000 }).catch((e: unknown) => {
+          // QEMU can fail so soon (a file it cannot open) that its host has ended before the boot request
+          // is answered: the host's last status says why.
+          const last = readStatusFile(paths.statusFile);
+          if (last && (last.state === 'aborted' || last.state === 'stopped')) return last;
+          throw e;
+        });
         if (status.state === 'aborted' || status.state === 'stopped') {
           throw new HangarError('QEMU_FAILED', `VM '${row.name}' did not start: ${status.reason ?? status.state}`);
         }

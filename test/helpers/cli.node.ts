@@ -96,7 +96,12 @@ export async function withLogsOnFailure(home: string, body: () => Promise<void>)
   try {
     await body();
   } catch (e) {
-    if (e instanceof Error) e.message = `${e.message}\n${homeLogTails(home)}`;
+    if (e instanceof Error) {
+      // The reporter prints the stack (made when the error was), not the message: both get the tails.
+      const tails = homeLogTails(home);
+      e.message = `${e.message}\n${tails}`;
+      if (e.stack) e.stack = `${e.stack}\n${tails}`;
+    }
     throw e;
   }
 }

@@ -48,9 +48,10 @@ const run = (list, n) =>
     const args = ['--enable-source-maps', '--test', `--test-concurrency=${n}`, '--test-reporter=spec', ...list.map((f) => relative('.', f))];
     const child = spawn(process.execPath, args, { stdio: ['inherit', 'pipe', 'inherit'], env: { ...process.env, HANGAR_TEST: '1' } });
     let text = '';
+    child.stdout.setEncoding('utf8'); // whole characters, also where a chunk splits one
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
-      text += chunk.toString('utf8');
+      text += chunk;
     });
     child.on('close', (code) => {
       const at = text.lastIndexOf('failing tests:');

@@ -108,21 +108,30 @@ async function tryConnect(timeoutMs: number): Promise<Api | null> {
   }
 }
 
-/** Connects to the home's owner, starting a headless one when none runs. */
-async function connectToOwner(): Promise<Api> {
+/**
+ * Connects to the home's owner when one runs. One that holds the home's lock without answering yet is
+ * starting (or busy), or ending (its socket is gone, its lock not yet): it is waited for until it
+ * answers or is gone. Null when none runs; OWNER_CONFLICT when one holds the home and never answers.
+ */
+async function connectToRunningOwner(): Promise<Api | null> {
   const existing = await tryConnect(3_000);
   if (existing) return existing;
   const paths = homePaths(home);
   const holder = liveLockHolder(paths.ownerLock);
-  if (holder) {
-    // An owner is starting (or busy), or ending (its socket is gone, its lock not yet): wait for its
-    // socket, or for it to be gone, and then start one as below.
-    const api = await waitForOwner(60_000, () => !liveLockHolder(paths.ownerLock));
-    if (api) return api;
-    if (liveLockHolder(paths.ownerLock)) {
-      throw new HangarError('OWNER_CONFLICT', `the owner of this home (${holder.kind}, pid ${holder.pid}) does not answer on ${paths.ownerSocket}`);
-    }
+  if (!holder) return null;
+  const api = await waitForOwner(60_000, () => !liveLockHolder(paths.ownerLock));
+  if (api) return api;
+  if (liveLockHolder(paths.ownerLock)) {
+    throw new HangarError('OWNER_CONFLICT', `the owner of this home (${holder.kind}, pid ${holder.pid}) does not answer on ${paths.ownerSocket}`);
   }
+  return null;
+}
+
+/** Connects to the home's owner, starting a headless one when none runs. */
+async function connectToOwner(): Promise<Api> {
+  const running = await connectToRunningOwner();
+  if (running) return running;
+  const paths = homePaths(home);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const logFd = openSync(paths.ownerLog, 'a', 0o600);
   const child = spawn(process.execPath, ['--enable-source-maps', cliEntry, '__owner'], {
@@ -155,16 +164,7 @@ async function waitForOwner(timeoutMs: number, gaveUp: () => boolean): Promise<A
 
 async function shutdownOwner(p: ParsedCommand): Promise<number> {
   const force = p.flags.force === true;
-  let api = await tryConnect(3_000);
-  const holder = liveLockHolder(homePaths(home).ownerLock);
-  if (!api && holder) {
-    // An owner holds the home but did not answer in time (busy, or starting): wait for it to answer or
-    // to end, rather than say that none runs.
-    api = await waitForOwner(60_000, () => !liveLockHolder(homePaths(home).ownerLock));
-    if (!api && liveLockHolder(homePaths(home).ownerLock)) {
-      throw new HangarError('OWNER_CONFLICT', `the owner of this home (${holder.kind}, pid ${holder.pid}) does not answer on ${homePaths(home).ownerSocket}`);
-    }
-  }
+  let api = await connectToRunningOwner();
   // VMs outlive their owner (a closed app, an ended serve). --force promises they are off afterwards,
   // so with no owner but VM hosts still running, an owner starts, takes them back, and powers them off.
   if (!api && force && (await vmHostsRunning())) api = await connectToOwner();

@@ -1,6 +1,7 @@
 // An owner that is ending while the next command starts: `hangar shutdown` returns once the owner's
-// process is gone (and waits for an owner that is slow to answer), and a command that finds the lock of an owner which never answers and then ends
-// starts its own owner instead of waiting its full minute and failing.
+// process is gone (and waits for an owner that is slow to answer), and a command that finds the lock
+// of an owner which never answers and then ends starts its own owner instead of waiting its full
+// minute and failing.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -56,11 +56,21 @@ async function flakyFront(target: number, drops: number, silent = false): Promis
 describe('hangar ssh --wait: the handshake wait', () => {
   let sshd: TestSshd;
   const user = userInfo().username;
-  const args = (port: number, key: string, knownHosts: string) => [
-    '-p', String(port), '-i', key, '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+  /** ssh's arguments through a front on `port`: the test's client key and known hosts unless others are given. */
+  const args = (port: number, o: { key?: string; knownHosts?: string } = {}) => [
+    '-p', String(port), '-i', o.key ?? join(sshd.dir, 'client_key'), '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${o.knownHosts ?? join(sshd.dir, 'known_hosts')}`, '-o', 'GlobalKnownHostsFile=/dev/null',
     '-o', 'StrictHostKeyChecking=yes', '-o', `HostKeyAlias=[127.0.0.1]:${sshd.port}`, '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=60', `${user}@127.0.0.1`,
   ];
   const soon = () => Date.now() + 300_000;
+  /** Runs `body` with a front for the sshd (see flakyFront), closed afterwards. */
+  const withFront = async (drops: number, silent: boolean, body: (front: Awaited<ReturnType<typeof flakyFront>>) => Promise<void>) => {
+    const front = await flakyFront(sshd.port, drops, silent);
+    try {
+      await body(front);
+    } finally {
+      await front.close();
+    }
+  };
 
   before(async () => {
     sshd = await startSshd();
@@ -69,67 +79,49 @@ describe('hangar ssh --wait: the handshake wait', () => {
     await sshd.stop();
   });
 
-  test('connections dropped after the banner are tried again until a login succeeds', async () => {
-    const front = await flakyFront(sshd.port, 2);
-    try {
+  test('connections dropped after the banner are tried again until a login succeeds', () =>
+    withFront(2, false, async (front) => {
       assert.equal(await waitForSshBanner('127.0.0.1', front.port, soon()), true);
       assert.equal(front.connections(), 1, 'the banner came on the first connection (which the front then dropped)');
-      const attempts = await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), soon());
+      const attempts = await waitForSshLogin(args(front.port), soon());
       assert.equal(attempts, 2, 'one login dropped, the next one in');
       assert.equal(front.connections(), 3);
-    } finally {
-      await front.close();
-    }
-  });
+    }));
 
-  test('a refused key ends the wait at the first answer', async () => {
+  test('a refused key ends the wait at the first answer', () => {
     const other = join(sshd.dir, 'other_key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
-    const front = await flakyFront(sshd.port, 0);
-    try {
-      assert.equal(await waitForSshLogin(args(front.port, other, join(sshd.dir, 'known_hosts')), soon()), 1);
+    return withFront(0, false, async (front) => {
+      assert.equal(await waitForSshLogin(args(front.port, { key: other }), soon()), 1);
       assert.equal(front.connections(), 1);
-    } finally {
-      await front.close();
-    }
+    });
   });
 
-  test('a host key that differs from the one known ends the wait at the first answer', async () => {
+  test('a host key that differs from the one known ends the wait at the first answer', () => {
     const stranger = join(sshd.dir, 'stranger_host_key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
     const knownHosts = join(sshd.dir, 'known_hosts_stranger');
     writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${execFileSync('cut', ['-d', ' ', '-f1,2', `${stranger}.pub`], { encoding: 'utf8' }).trim()}\n`);
-    const front = await flakyFront(sshd.port, 0);
-    try {
-      assert.equal(await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), knownHosts), soon()), 1);
+    return withFront(0, false, async (front) => {
+      assert.equal(await waitForSshLogin(args(front.port, { knownHosts }), soon()), 1);
       assert.equal(front.connections(), 1);
-    } finally {
-      await front.close();
-    }
+    });
   });
 
-  test('a login that gets no answer is ended at the deadline', async () => {
-    const front = await flakyFront(sshd.port, 0, true);
-    try {
-      const attempts = await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), Date.now() + 2000);
+  test('a login that gets no answer is ended at the deadline', () =>
+    withFront(0, true, async (front) => {
+      const attempts = await waitForSshLogin(args(front.port), Date.now() + 2000);
       assert.equal(attempts, 1);
       // the ssh that waited was killed: its connection closes (bounded wait, by count)
       for (let i = 0; i < 100 && front.open() > 0; i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal(front.open(), 0);
-    } finally {
-      await front.close();
-    }
-  });
+    }));
 
-  test('a server that keeps dropping: the wait ends at its deadline', async () => {
-    const front = await flakyFront(sshd.port, Number.MAX_SAFE_INTEGER);
-    try {
-      const attempts = await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), Date.now() + 3000);
+  test('a server that keeps dropping: the wait ends at its deadline', () =>
+    withFront(Number.MAX_SAFE_INTEGER, false, async (front) => {
+      const attempts = await waitForSshLogin(args(front.port), Date.now() + 3000);
       assert.ok(attempts >= 1 && attempts === front.connections(), `each attempt was one connection: ${attempts} / ${front.connections()}`);
       // A deadline already passed tries nothing.
-      assert.equal(await waitForSshLogin(args(front.port, join(sshd.dir, 'client_key'), join(sshd.dir, 'known_hosts')), Date.now() - 1), 0);
-    } finally {
-      await front.close();
-    }
-  });
+      assert.equal(await waitForSshLogin(args(front.port), Date.now() - 1), 0);
+    }));
 });

@@ -445,10 +445,17 @@ function qmpArgs({ paths }: BuildContext): Section {
   };
 }
 
+/** SeaBIOS's wait before it tries the boot devices again after none booted (see bootArgs). */
+export const BOOT_RETRY_MS = 5000;
+
 function bootArgs({ config }: BuildContext): Section {
   // strict=on: only the devices in boot.order are tried (they carry bootindex); the firmware does
   // not fall back to whatever else is bootable.
-  const args = ['-boot', 'strict=on'];
+  // reboot-timeout: when no device boots, SeaBIOS tries again after this many milliseconds instead of
+  // halting for good. A boot fails when a disk read takes longer than SeaBIOS's 32 s ATA/AHCI limit
+  // (a host disk that stalls under load); the retry boots once the read comes back. It also boots a
+  // disc inserted after an empty start. UEFI firmware does not read this setting.
+  const args = ['-boot', `strict=on,reboot-timeout=${BOOT_RETRY_MS}`];
   const files: QemuFile[] = [];
   const { kernel, initrd, append } = config.boot;
   // -kernel, -initrd and -append take their value whole (no key=value parsing): no escaping.

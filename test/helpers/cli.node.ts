@@ -17,9 +17,21 @@ export interface CliResult {
   json: any;
 }
 
+/**
+ * How long a test lets one command run before killing it: past the command's own `--timeout`, so that
+ * a command that waits (for a marker, for a guest) reports its own error instead of being cut off
+ * without one. Five minutes for the others.
+ */
+export function cliTimeoutMs(args: string[]): number {
+  const at = args.indexOf('--timeout');
+  const own = at >= 0 ? Number(args[at + 1]) : NaN;
+  return Number.isFinite(own) && own > 0 ? Math.max(300_000, (own + 120) * 1000) : 300_000;
+}
+
 /** `via`: a command the CLI runs under (`ip netns exec NS`, `setpriv ...`), as an argument list. */
 export function runCli(home: string, args: string[], opts: { timeoutMs?: number; input?: string; env?: Record<string, string>; via?: string[] } = {}): Promise<CliResult> {
   const [file, ...lead] = [...(opts.via ?? []), process.execPath, cliPath];
+  const timeoutMs = opts.timeoutMs ?? cliTimeoutMs(args);
   return new Promise((resolve, reject) => {
     const child = spawn(file!, [...lead, ...args], {
       env: { ...process.env, HANGAR_HOME: home, ...opts.env },
@@ -31,8 +43,8 @@ export function runCli(home: string, args: string[], opts: { timeoutMs?: number;
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`hangar ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 300_000} ms; stderr: ${stderr}`));
-    }, opts.timeoutMs ?? 300_000);
+      reject(new Error(`hangar ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -84,7 +96,7 @@ export function homeLogTails(home: string, lines = 12): string {
   const tail = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   const files = [join(home, 'owner.log')];
   const vms = join(home, 'VMs');
-  if (existsSync(vms)) for (const id of readdirSync(vms)) files.push(join(vms, id, 'logs', 'vmm-host.log'), join(vms, id, 'logs', 'qemu.log'));
+  if (existsSync(vms)) for (const id of readdirSync(vms)) files.push(...['vmm-host.log', 'qemu.log', 'serial.log'].map((f) => join(vms, id, 'logs', f)));
   return files
     .filter((f) => existsSync(f))
     .map((f) => `--- ${f.slice(home.length + 1)} (last ${lines} lines)\n${tail(f)}`)

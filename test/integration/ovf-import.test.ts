@@ -8,7 +8,7 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { runCli, tempHome, waitUntil, cliPath } from '../helpers/cli.node.js';
+import { runCli, tempHome, waitUntil, cliPath, withLogsOnFailure } from '../helpers/cli.node.js';
 import { testOutputDir } from '../helpers/paths.js';
 import { GUEST_READY, fixtureGuest } from '../fixtures/guest.node.js';
 import { buildAppliance, fixtureVmdk, manifestText, tarUp, vmwareOvf, xenCollectionOvf, type ApplianceFlavour, type DigestName } from '../fixtures/appliances.node.js';
@@ -29,6 +29,15 @@ describe('OVF/OVA import', () => {
     return readdirSync(root, { recursive: true }).map(String).sort();
   };
   const vmNames = async () => ((await ok('list', '--json')).json.vms as { name: string }[]).map((v) => v.name).sort();
+  /** A test that boots guests: when it fails, its error ends with the home's logs (owner, hosts, QEMU, serial). */
+  const booting = (body: () => Promise<void>) => () => withLogsOnFailure(home, body);
+  /** Powers off and deletes VMs a failed test left, so that the tests after it start from an empty list. */
+  const removeVms = async (ids: string[]) => {
+    for (const id of ids) {
+      await h('stop', id, '--force');
+      await h('delete', id);
+    }
+  };
 
   before(() => {
     rmSync(work, { recursive: true, force: true });
@@ -49,7 +58,7 @@ describe('OVF/OVA import', () => {
   ];
 
   for (const f of flavours) {
-    test(`${f.flavour} appliance${f.digest ? ` with a ${f.digest.toUpperCase()} manifest` : ''}: dry run, import, boot to the marker`, async () => {
+    test(`${f.flavour} appliance${f.digest ? ` with a ${f.digest.toUpperCase()} manifest` : ''}: dry run, import, boot to the marker`, booting(async () => {
       const app = buildAppliance(f.flavour, join(work, f.flavour), { digestAlgorithm: f.digest, name: `${f.flavour} guest` });
       const before = homeFiles();
 
@@ -87,13 +96,17 @@ describe('OVF/OVA import', () => {
       assert.equal(shown.nics[0].model, f.nic);
       assert.doesNotMatch(readdirSync(join(home, 'VMs', vm.id, 'disks')).join(' '), /staging|partial/);
 
-      await ok('start', vm.id, '--wait-serial', GUEST_READY, '--timeout', '300');
-      await ok('stop', vm.id, '--force');
-      await ok('delete', vm.id);
-    });
+      try {
+        await ok('start', vm.id, '--wait-serial', GUEST_READY, '--timeout', '300');
+        await ok('stop', vm.id, '--force');
+        await ok('delete', vm.id);
+      } finally {
+        if ((await vmNames()).length) await removeVms([vm.id]);
+      }
+    }));
   }
 
-  test('a XenServer-style collection with VHD, VHDX and raw disks imports every machine, and all of them boot', async () => {
+  test('a XenServer-style collection with VHD, VHDX and raw disks imports every machine, and all of them boot', booting(async () => {
     const dir = join(work, 'xen');
     mkdirSync(dir, { recursive: true });
     const disk = fixtureGuest().disk;
@@ -122,10 +135,14 @@ describe('OVF/OVA import', () => {
       const size = shown.disks[0].virtualSizeBytes as number;
       assert.ok(size >= 64 << 20 && size < (64 << 20) + (1 << 20), `${m.name}: the disk's size survives its format (${size})`);
     }
-    await Promise.all(imported.map((m) => ok('start', m.id, '--wait-serial', GUEST_READY, '--timeout', '400')));
-    for (const m of imported) {
-      await ok('stop', m.id, '--force');
-      await ok('delete', m.id);
+    try {
+      await Promise.all(imported.map((m) => ok('start', m.id, '--wait-serial', GUEST_READY, '--timeout', '400')));
+      for (const m of imported) {
+        await ok('stop', m.id, '--force');
+        await ok('delete', m.id);
+      }
+    } finally {
+      if ((await vmNames()).length) await removeVms(imported.map((m) => m.id));
     }
 
     // All or nothing: when the last machine's disk is damaged, the first two do not stay either.
@@ -141,7 +158,7 @@ describe('OVF/OVA import', () => {
     assert.deepEqual(await vmNames(), []);
     assert.deepEqual(homeFiles(), before);
     rmSync(dir, { recursive: true, force: true });
-  });
+  }));
 
   test('a signed appliance: the certificate is reported (signer, signature, trust) and does not block the import', async () => {
     const app = buildAppliance('vmware', join(work, 'signed'), { digestAlgorithm: 'sha256', name: 'signed' });

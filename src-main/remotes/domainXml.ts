@@ -5,6 +5,7 @@
 // `readDomainXml` reads what a fetch needs from `virsh dumpxml`, with the OVF descriptors' safe reader.
 import { HangarError } from '../../src-vmm/base/errors.js';
 import type { DiskBus, NicModel, VmConfig } from '../../src-vmm/model/index.js';
+import { BOOT_RETRY_MS } from '../../src-vmm/qemu/argv.js';
 import { attr, child, childText, children, descendants, parseXml, type XmlElement } from '../appliances/xml.js';
 
 export function xmlEscape(s: string): string {
@@ -84,6 +85,8 @@ export function domainXmlFor(cfg: VmConfig, at: DomainPlacement): string {
     ...(uefi ? [`<firmware><feature enabled='${secure ? 'yes' : 'no'}' name='secure-boot'/></firmware>`, `<loader readonly='yes' type='pflash'${secure ? ` secure='yes'` : ''}/>`] : []),
     ...(uefi && at.nvram ? [`<nvram>${x(at.nvram)}</nvram>`] : []),
     ...cfg.boot.order.map((b) => `<boot dev='${BOOT_DEV[b]}'/>`),
+    // As Hangar starts it: SeaBIOS tries again after a boot that found nothing (libvirt's -boot reboot-timeout).
+    ...(uefi ? [] : [`<bios rebootTimeout='${BOOT_RETRY_MS}'/>`]),
   ];
   return [
     `<domain type='${at.type}'>`,

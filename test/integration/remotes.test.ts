@@ -130,6 +130,8 @@ describe('remotes: libvirt hosts through virsh', () => {
     const xml = await lv.virsh(['dumpxml', 'shipme']);
     assert.match(xml, new RegExp(`<mac address='${mac}'/>`));
     assert.match(xml, /<model type='virtio'\/>/);
+    // libvirt keeps the firmware's retry after a boot that found nothing, as Hangar starts the VM
+    assert.match(xml, /<bios rebootTimeout='5000'\/>/);
     // the original stays, with its snapshots
     assert.equal((await ok('snapshot', 'list', 'shipme', '--json')).json.snapshots.length, 2);
     // the name is taken on the host now: one line, nothing changes there

@@ -61,6 +61,13 @@ test('a VM as a domain: machine, firmware and variables, disks on their buses, c
   assert.deepEqual(facts.bootOrder, ['optical', 'disk']);
   assert.equal(facts.vnc, true);
   assert.equal(facts.osType, 'linux');
+  assert.doesNotMatch(xml, /rebootTimeout/, 'UEFI firmware does not read it');
+});
+
+test('a BIOS domain retries a failed boot after 5 s, as Hangar starts it', () => {
+  const cfg = sampleConfig({ firmware: { type: 'bios' }, boot: { order: ['disk'] } });
+  const xml = domainXmlFor(cfg, { name: 'b', type: 'qemu', disks: { disk0: '/pool/b-disk0.qcow2' }, nvram: null });
+  assert.match(xml, /<os>\s*<type arch='x86_64'[^>]*>hvm<\/type>\s*<boot dev='hd'\/>\s*<bios rebootTimeout='5000'\/>\s*<\/os>/);
 });
 
 test('what cannot be sent, and what libvirt writes that Hangar reads', () => {

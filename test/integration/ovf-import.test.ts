@@ -31,11 +31,14 @@ describe('OVF/OVA import', () => {
   const vmNames = async () => ((await ok('list', '--json')).json.vms as { name: string }[]).map((v) => v.name).sort();
   /** A test that boots guests: when it fails, its error ends with the home's logs (owner, hosts, QEMU, serial). */
   const booting = (body: () => Promise<void>) => () => withLogsOnFailure(home, body);
-  /** Powers off and deletes VMs a failed test left, so that the tests after it start from an empty list. */
+  /**
+   * Powers off and unregisters VMs a failed test left, so that the tests after it start from an empty
+   * list. Their files stay: the failing test's error is given their logs after this runs.
+   */
   const removeVms = async (ids: string[]) => {
     for (const id of ids) {
       await h('stop', id, '--force');
-      await h('delete', id);
+      await h('delete', id, '--keep-files');
     }
   };
 

@@ -29,18 +29,24 @@ describe('OVF/OVA import', () => {
     return readdirSync(root, { recursive: true }).map(String).sort();
   };
   const vmNames = async () => ((await ok('list', '--json')).json.vms as { name: string }[]).map((v) => v.name).sort();
-  /** A test that boots guests: when it fails, its error ends with the home's logs (owner, hosts, QEMU, serial). */
-  const booting = (body: () => Promise<void>) => () => withLogsOnFailure(home, body);
   /**
-   * Powers off and unregisters VMs a failed test left, so that the tests after it start from an empty
-   * list. Their files stay: the failing test's error is given their logs after this runs.
+   * A test that boots guests. When it fails, the VMs it left are powered off and unregistered, so
+   * that the tests after it start from an empty list; their files stay, and the error ends with the
+   * home's logs (owner, hosts, QEMU, serial).
    */
-  const removeVms = async (ids: string[]) => {
-    for (const id of ids) {
-      await h('stop', id, '--force');
-      await h('delete', id, '--keep-files');
-    }
-  };
+  const booting = (body: () => Promise<void>) => () =>
+    withLogsOnFailure(home, async () => {
+      try {
+        await body();
+      } catch (e) {
+        const left = (await h('list', '--json')).json?.vms as { id: string }[] | undefined;
+        for (const { id } of left ?? []) {
+          await h('stop', id, '--force');
+          await h('delete', id, '--keep-files');
+        }
+        throw e;
+      }
+    });
 
   before(() => {
     rmSync(work, { recursive: true, force: true });
@@ -99,13 +105,9 @@ describe('OVF/OVA import', () => {
       assert.equal(shown.nics[0].model, f.nic);
       assert.doesNotMatch(readdirSync(join(home, 'VMs', vm.id, 'disks')).join(' '), /staging|partial/);
 
-      try {
-        await ok('start', vm.id, '--wait-serial', GUEST_READY, '--timeout', '300');
-        await ok('stop', vm.id, '--force');
-        await ok('delete', vm.id);
-      } finally {
-        if ((await vmNames()).length) await removeVms([vm.id]);
-      }
+      await ok('start', vm.id, '--wait-serial', GUEST_READY, '--timeout', '300');
+      await ok('stop', vm.id, '--force');
+      await ok('delete', vm.id);
     }));
   }
 
@@ -138,14 +140,10 @@ describe('OVF/OVA import', () => {
       const size = shown.disks[0].virtualSizeBytes as number;
       assert.ok(size >= 64 << 20 && size < (64 << 20) + (1 << 20), `${m.name}: the disk's size survives its format (${size})`);
     }
-    try {
-      await Promise.all(imported.map((m) => ok('start', m.id, '--wait-serial', GUEST_READY, '--timeout', '400')));
-      for (const m of imported) {
-        await ok('stop', m.id, '--force');
-        await ok('delete', m.id);
-      }
-    } finally {
-      if ((await vmNames()).length) await removeVms(imported.map((m) => m.id));
+    await Promise.all(imported.map((m) => ok('start', m.id, '--wait-serial', GUEST_READY, '--timeout', '400')));
+    for (const m of imported) {
+      await ok('stop', m.id, '--force');
+      await ok('delete', m.id);
     }
 
     // All or nothing: when the last machine's disk is damaged, the first two do not stay either.

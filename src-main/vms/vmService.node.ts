@@ -977,7 +977,8 @@ export class VmService {
         const outcome = await Promise.race([matched.then(() => 'matched' as const), ended.then((e) => e), deadline, aborted]);
         if (outcome === 'matched') return { id: row.id, state: this.find(row.id).state, accelerator, serialMatched: true };
         if (outcome === 'timeout') {
-          throw new HangarError('TIMEOUT', `'${opts.waitSerial}' did not appear on the serial console of '${row.name}' within ${opts.timeoutS} s (the VM keeps running)`);
+          const last = lastConsoleLine(paths.serialLog);
+          throw new HangarError('TIMEOUT', `'${opts.waitSerial}' did not appear on the serial console of '${row.name}' within ${opts.timeoutS} s (the VM keeps running; ${last ? `its last line there: '${last}'` : 'nothing there since it started'})`);
         }
         if (outcome === 'cancel') throw new HangarError('CANCELLED', 'stopped waiting (the VM keeps running)');
         throw new HangarError('QEMU_FAILED', `VM '${row.name}' ended (${outcome.state}${outcome.reason ? `: ${outcome.reason}` : ''}) before '${opts.waitSerial}' appeared on its serial console`);
@@ -1229,6 +1230,33 @@ const AGENT_SHUTDOWN_GRACE_MS = 15_000;
 /** An error about the request as a whole that carries one coded issue, for each surface's own advice. */
 function withIssue(code: ErrorCode, message: string, issue: { code: string; data: Record<string, unknown> }, cause?: unknown): HangarError {
   return new HangarError(code, message, { details: { issues: [{ path: '', message, ...issue }] }, ...(cause !== undefined ? { cause } : {}) });
+}
+
+/**
+ * The last non-empty line a VM printed on its serial console since its last start (after the start's
+ * separator), from the end of its log; at most 200 characters. Null when it printed nothing.
+ */
+export function lastConsoleLine(serialLog: string): string | null {
+  let text: string;
+  try {
+    const fd = openSync(serialLog, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(size, 16 * 1024));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      text = buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  const lines = text.split(/\r?\n|\r/).map((l) => l.trim());
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i]!.startsWith('──── Hangar: ')) return null;
+    if (lines[i]) return lines[i]!.slice(-200);
+  }
+  return null;
 }
 
 /** The line written to the serial log at each start: `──── Hangar: started 2026-03-06 12:04:31 +01:00 ────`. */

@@ -305,6 +305,8 @@ describe('hangar CLI: the engine end to end', () => {
       assert.ok(existsSync(join(created.json.folder, 'nvram.fd')), 'the VM has its own UEFI variable store');
       const r = await h('start', 'kernel-vm', '--wait-serial', 'THIS NEVER APPEARS', '--timeout', '25');
       expectFail(r, 1, /did not appear on the serial console.*within 25 s/);
+      // and says what the console last showed (the firmware or the kernel, or nothing yet, by the machine's speed)
+      assert.match(r.stderr, /\(the VM keeps running; (its last line there: '[^']*.+'|nothing there since it started)\)/);
       assert.equal(await state('kernel-vm'), 'running', 'the VM keeps running after a wait times out');
       await waitUntil('the marker', async () => ((await serialText('kernel-vm')).includes(GUEST_READY) ? true : undefined), 120_000);
       expectFail(await h('shutdown'), 1, /still running \(kernel-vm\)/);

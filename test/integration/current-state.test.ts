@@ -4,7 +4,7 @@
 // (a restored live snapshot leaves a saved state that the snapshot itself holds). Settings count too.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tempHome, cliIn, waitUntil } from '../helpers/cli.node.js';
+import { tempHome, cliIn, waitUntil, withLogsOnFailure } from '../helpers/cli.node.js';
 import { fixtureGuest, GUEST_PROMPT, GUEST_READY } from '../fixtures/guest.node.js';
 
 describe('whether the current state changed', () => {
@@ -22,7 +22,7 @@ describe('whether the current state changed', () => {
   };
   const sector = async () => (await run('echo "s:$(dd if=/dev/vda bs=512 skip=7 count=1 2>/dev/null | md5sum | cut -c1-8):e"', /s:(\w+):e/))[1];
 
-  test('one written sector is a change; a restore leaves none; a setting is one', async () => {
+  test('one written sector is a change; a restore leaves none; a setting is one', () => withLogsOnFailure(home, async () => {
     // The guest boots from its kernel and initrd: nothing writes to its blank disk unless asked.
     await ok('create', '--name', 'cs', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', 'console=ttyS0', '--disk', '8M', '--nic', 'none', '--memory', '128');
     await ok('snapshot', 'take', 'cs', '--name', 'clean');
@@ -60,5 +60,5 @@ describe('whether the current state changed', () => {
     assert.equal(await changed(), true, 'a setting is a change');
     await ok('modify', 'cs', '--memory', '128');
     assert.equal(await changed(), false, 'the same settings again: no change');
-  });
+  }));
 });

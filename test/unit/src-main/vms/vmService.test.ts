@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertIso, bootSeparator, shutdownOutcome, watchSerial } from '../../../../src-main/vms/vmService.node.js';
+import { assertIso, bootSeparator, lastConsoleLine, shutdownOutcome, watchSerial } from '../../../../src-main/vms/vmService.node.js';
 import { Emitter } from '../../../../src-vmm/base/events.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 
@@ -48,6 +48,18 @@ describe('VM service helpers', () => {
     const line = bootSeparator(at, false);
     assert.match(line, /^──── Hangar: started 2026-03-06 12:04:31 [+-]\d\d:\d\d ────$/);
     assert.match(bootSeparator(at, true), /Hangar: resumed from its saved state 2026-03-06/);
+  });
+
+  test("the console's last line since the last start, for a wait that timed out", () => {
+    const log = join(dir, 'serial.log');
+    const started = bootSeparator(new Date(2026, 2, 6, 12, 4, 31), false);
+    assert.equal(lastConsoleLine(join(dir, 'missing.log')), null, 'no log');
+    writeFileSync(log, `old boot\r\nTESTGUEST READY\r\n\r\n${started}\r\n`);
+    assert.equal(lastConsoleLine(log), null, 'nothing since the start: not the last boot\'s lines');
+    writeFileSync(log, `old boot\r\n\r\n${started}\r\nSeaBIOS\r\nBooting from Hard Disk...\r\n\r\n  \r\n`);
+    assert.equal(lastConsoleLine(log), 'Booting from Hard Disk...');
+    writeFileSync(log, `\r\n${started}\r\n${'x'.repeat(300)}`);
+    assert.equal(lastConsoleLine(log), 'x'.repeat(200), 'a long line is cut to its end');
   });
 
   test('how a shutdown that was waited for ended', () => {

@@ -23,7 +23,7 @@ import { GuestAgent } from './guestAgent.node.js';
 import { checkAction, finalState, type HostAction } from './lifecycle.js';
 import { SerialLog } from './serialLog.node.js';
 import { StatsSampler, qemuSources } from './statsSampler.node.js';
-import { cancelMigration, exportDisks, migrateIn, migrateOut } from './migration.node.js';
+import { cancelMigration, continueAfterMigration, exportDisks, migrateIn, migrateOut } from './migration.node.js';
 import { permissionHint, qemuCommand, type QemuPrivileges } from '../qemu/privileges.js';
 import { detectQemuPrivileges } from '../qemu/privileges.node.js';
 
@@ -547,8 +547,16 @@ export class VmmHost {
       await this.exitPromise;
     } catch (e) {
       if (!this.exited) {
-        if (wasRunning) await this.qmp.execute('cont').catch(() => undefined);
-        this.setState(wasRunning ? 'running' : 'paused');
+        let running = false;
+        if (wasRunning) {
+          try {
+            await continueAfterMigration(this.qmp);
+            running = true;
+          } catch (r) {
+            this.log(`after a failed save: ${toHangarError(r).message}`);
+          }
+        }
+        this.setState(running ? 'running' : 'paused');
       }
       throw toHangarError(e);
     }
@@ -626,10 +634,15 @@ export class VmmHost {
     const resume = async () => {
       if (!paused) return;
       paused = false;
-      // a background snapshot has let the guest run again already (resumedAt)
-      if (!this.exited && this.state !== 'running') await this.qmp.execute('cont').catch(() => undefined);
+      // a background snapshot has let the guest run again already (resumedAt); QEMU's own run state decides
+      let stuck: string | undefined;
+      if (!this.exited) await continueAfterMigration(this.qmp).catch((e: unknown) => (stuck = toHangarError(e).message));
       this.lastPauseMs = (resumedAt ?? performance.now()) - t0;
-      this.setState('running');
+      if (stuck === undefined) this.setState('running');
+      else {
+        this.log(`after a snapshot: ${stuck}`);
+        this.setState('paused', 'the guest did not run again after the snapshot: resume it');
+      }
     };
     try {
       if (wasRunning) {

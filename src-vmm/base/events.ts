@@ -9,8 +9,20 @@ export class Emitter<T> {
     return toDisposable(() => this.listeners.delete(listener));
   };
 
+  /**
+   * Every listener gets the value, even when one before it throws (a console watcher must not miss a
+   * line because another listener failed); the first error is thrown once all have had it.
+   */
   fire(value: T): void {
-    for (const l of [...this.listeners]) l(value);
+    let failed: { error: unknown } | undefined;
+    for (const l of [...this.listeners]) {
+      try {
+        l(value);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+    if (failed) throw failed.error;
   }
 
   get listenerCount(): number {

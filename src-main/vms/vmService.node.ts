@@ -17,6 +17,8 @@ import { isActive, type VmState } from '../../src-vmm/protocol/states.js';
 import type { GuestInfo, HostSpec } from '../../src-vmm/protocol/contract.js';
 import { detectQemuPrivileges } from '../../src-vmm/qemu/privileges.node.js';
 import { readLogTail } from '../../src-vmm/host/serialLog.node.js';
+import { activityOver } from '../../src-vmm/stats/samples.js';
+import { formatSize } from '../../src-vmm/storage/size.js';
 import { vmPaths, type VmPaths } from '../home.js';
 import { readStatusFile, type Supervisor } from '../supervisor/supervisor.node.js';
 import type { TaskRunner, TaskContext } from '../tasks/taskRunner.js';
@@ -971,6 +973,7 @@ export class VmService {
         }
         if (!matched) return { id: row.id, state: status.state, accelerator };
         task.phase(`waiting for '${opts.waitSerial}' on the serial console`);
+        const waitStartedAt = Date.now();
         const ended = waitForEvent(this.vmStates.event, (e) => e.id === row.id && ['stopped', 'aborted', 'saved'].includes(e.state));
         const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), opts.timeoutS * 1000).unref());
         const aborted = new Promise<'cancel'>((r) => task.signal.addEventListener('abort', () => r('cancel'), { once: true }));
@@ -978,7 +981,12 @@ export class VmService {
         if (outcome === 'matched') return { id: row.id, state: this.find(row.id).state, accelerator, serialMatched: true };
         if (outcome === 'timeout') {
           const last = lastConsoleLine(paths.serialLog);
-          throw new HangarError('TIMEOUT', `'${opts.waitSerial}' did not appear on the serial console of '${row.name}' within ${opts.timeoutS} s (the VM keeps running; ${last ? `its last line there: '${last}'` : 'nothing there since it started'})`);
+          // What QEMU did meanwhile tells a guest that stands still from a slow one or one the host starves.
+          const activity = await this.d.supervisor
+            .call(row.id, 'host.stats', { sinceMs: waitStartedAt }, { timeoutMs: 10_000 })
+            .then((r) => activityOver(r.samples), () => null);
+          const meanwhile = activity ? ` Meanwhile QEMU used ${activity.meanCpuPercent}% of a core on average and read ${formatSize(activity.diskReadBytes)} from its disks.` : '';
+          throw new HangarError('TIMEOUT', `'${opts.waitSerial}' did not appear on the serial console of '${row.name}' within ${opts.timeoutS} s (the VM keeps running; ${last ? `its last line there: '${last}'` : 'nothing there since it started'}).${meanwhile}`);
         }
         if (outcome === 'cancel') throw new HangarError('CANCELLED', 'stopped waiting (the VM keeps running)');
         throw new HangarError('QEMU_FAILED', `VM '${row.name}' ended (${outcome.state}${outcome.reason ? `: ${outcome.reason}` : ''}) before '${opts.waitSerial}' appeared on its serial console`);

@@ -160,3 +160,25 @@ export function guestTraffic(taps: readonly { rxBytes: number; txBytes: number }
   }
   return { rx, tx };
 }
+
+/**
+ * What QEMU did over a stretch of samples, for an error that has to tell a stuck guest (no CPU) from a
+ * slow one (busy) or a starved one (little CPU on a busy host): its mean CPU, and the bytes its disks
+ * read (each sample's rate times the time since the one before; the first counts one interval).
+ * Null without a sample that knows the CPU.
+ */
+export function activityOver(samples: readonly StatsSample[]): { seconds: number; meanCpuPercent: number; diskReadBytes: number } | null {
+  const cpu = samples.map((s) => s.cpuPercent).filter((v): v is number => v !== null);
+  if (!cpu.length) return null;
+  let readBytes = 0;
+  let prevAt: number | undefined;
+  let seconds = 0;
+  for (const s of samples) {
+    const at = Date.parse(s.t);
+    const dt = prevAt === undefined ? SAMPLE_INTERVAL_MS / 1000 : Math.max(0, (at - prevAt) / 1000);
+    prevAt = at;
+    seconds += dt;
+    readBytes += (s.diskReadBps ?? 0) * dt;
+  }
+  return { seconds: Math.round(seconds), meanCpuPercent: Math.round(cpu.reduce((a, b) => a + b, 0) / cpu.length), diskReadBytes: Math.round(readBytes) };
+}

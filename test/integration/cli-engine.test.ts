@@ -306,7 +306,12 @@ describe('hangar CLI: the engine end to end', () => {
       const r = await h('start', 'kernel-vm', '--wait-serial', 'THIS NEVER APPEARS', '--timeout', '25');
       expectFail(r, 1, /did not appear on the serial console.*within 25 s/);
       // and says what the console last showed (the firmware or the kernel, or nothing yet, by the machine's speed)
-      assert.match(r.stderr, /\(the VM keeps running; (its last line there: '[^']*.+'|nothing there since it started)\)/);
+      assert.match(r.stderr, /\(the VM keeps running; (its last line there: '[^']*.+'|nothing there since it started)\)\./);
+      // and what QEMU did meanwhile (this guest has no disk: it reads nothing; it boots, so it uses CPU)
+      const meanwhile = /Meanwhile QEMU used (\d+)% of a core on average and read (.+) from its disks\./.exec(r.stderr);
+      assert.ok(meanwhile, r.stderr);
+      assert.ok(Number(meanwhile[1]) > 0, `a booting guest uses CPU: ${meanwhile[0]}`);
+      assert.equal(meanwhile[2], '0 B');
       assert.equal(await state('kernel-vm'), 'running', 'the VM keeps running after a wait times out');
       await waitUntil('the marker', async () => ((await serialText('kernel-vm')).includes(GUEST_READY) ? true : undefined), 120_000);
       expectFail(await h('shutdown'), 1, /still running \(kernel-vm\)/);

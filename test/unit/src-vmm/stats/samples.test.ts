@@ -1,7 +1,7 @@
 // Performance samples: rates from cumulative counters, /proc and fdinfo parsing, and the ring that keeps an hour.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SampleRing, blockTotals, guestTraffic, parseProcStat, rate, sampleBetween, tapOfFdinfo, type Counters, type StatsSample } from '../../../../src-vmm/stats/samples.js';
+import { SampleRing, activityOver, blockTotals, guestTraffic, parseProcStat, rate, sampleBetween, tapOfFdinfo, type Counters, type StatsSample } from '../../../../src-vmm/stats/samples.js';
 
 const at = (s: number) => Date.UTC(2026, 11, 6, 14, 0, 0) + s * 1000;
 const sample = (s: number, cpu: number | null): StatsSample => ({ t: new Date(at(s)).toISOString(), cpuPercent: cpu, memoryBytes: 1, diskReadBps: 0, diskWriteBps: 0, netRxBps: null, netTxBps: null });
@@ -83,5 +83,23 @@ describe('the ring of samples', () => {
     assert.equal(r.size, 3600);
     assert.equal(r.toArray()[0]!.t, new Date(at(1)).toISOString());
     assert.throws(() => new SampleRing(0), RangeError);
+  });
+});
+
+describe('what QEMU did over a wait', () => {
+  const s = (sec: number, cpuPercent: number | null, diskReadBps: number | null): StatsSample => ({
+    t: new Date(Date.UTC(2026, 11, 7, 12, 0, sec)).toISOString(), cpuPercent, memoryBytes: 1, diskReadBps, diskWriteBps: 0, netRxBps: null, netTxBps: null,
+  });
+
+  test('mean CPU over the samples that know it; disk bytes as rate times each interval', () => {
+    // 1 s, then 1 s, then a 3 s gap (a late tick): 4096*1 + 0*1 + 1000*3
+    const a = activityOver([s(0, 100, 4096), s(1, null, 0), s(2, 50, null), s(5, 0, 1000)]);
+    assert.deepEqual(a, { seconds: 6, meanCpuPercent: 50, diskReadBytes: 4096 + 3000 });
+  });
+
+  test('a guest that stood still: 0 % and nothing read; no CPU known at all: null', () => {
+    assert.deepEqual(activityOver([s(0, 0, 0), s(1, 0, 0)]), { seconds: 2, meanCpuPercent: 0, diskReadBytes: 0 });
+    assert.equal(activityOver([s(0, null, 10)]), null);
+    assert.equal(activityOver([]), null);
   });
 });

@@ -980,6 +980,12 @@ export class VmService {
         const outcome = await Promise.race([matched.then(() => 'matched' as const), ended.then((e) => e), deadline, aborted]);
         if (outcome === 'matched') return { id: row.id, state: this.find(row.id).state, accelerator, serialMatched: true };
         if (outcome === 'timeout') {
+          // The host writes every console byte to the log before it relays it: a text there that no
+          // relayed chunk carried still appeared (and the owner's log says the relay missed it).
+          if (opts.waitSerial && consoleSinceStart(paths.serialLog, SERIAL_RECHECK_BYTES)?.includes(opts.waitSerial)) {
+            this.d.log(`vm=${row.id} '${opts.waitSerial}' is in the serial log but no console event carried it`);
+            return { id: row.id, state: this.find(row.id).state, accelerator, serialMatched: true };
+          }
           const last = lastConsoleLine(paths.serialLog);
           // What QEMU did meanwhile tells a guest that stands still from a slow one or one the host starves.
           const activity = await this.d.supervisor
@@ -1240,17 +1246,21 @@ function withIssue(code: ErrorCode, message: string, issue: { code: string; data
   return new HangarError(code, message, { details: { issues: [{ path: '', message, ...issue }] }, ...(cause !== undefined ? { cause } : {}) });
 }
 
+/** How much of the serial log's end a timed-out wait reads again for its text. */
+const SERIAL_RECHECK_BYTES = 1 << 20;
+
 /**
- * The last non-empty line a VM printed on its serial console since its last start (after the start's
- * separator), from the end of its log; at most 200 characters. Null when it printed nothing.
+ * What a VM printed on its serial console since its last start (after the start's separator line),
+ * from the last `maxBytes` of its log; everything in that window when the separator is older. Null
+ * when the log cannot be read.
  */
-export function lastConsoleLine(serialLog: string): string | null {
+export function consoleSinceStart(serialLog: string, maxBytes = 16 * 1024): string | null {
   let text: string;
   try {
     const fd = openSync(serialLog, 'r');
     try {
       const size = fstatSync(fd).size;
-      const buf = Buffer.alloc(Math.min(size, 16 * 1024));
+      const buf = Buffer.alloc(Math.min(size, maxBytes));
       readSync(fd, buf, 0, buf.length, size - buf.length);
       text = buf.toString('utf8');
     } finally {
@@ -1259,9 +1269,19 @@ export function lastConsoleLine(serialLog: string): string | null {
   } catch {
     return null;
   }
-  const lines = text.split(/\r?\n|\r/).map((l) => l.trim());
+  const at = text.lastIndexOf('──── Hangar: ');
+  if (at < 0) return text;
+  const lineEnd = text.indexOf('\n', at);
+  return lineEnd < 0 ? '' : text.slice(lineEnd + 1);
+}
+
+/**
+ * The last non-empty line a VM printed on its serial console since its last start, from the end of
+ * its log; at most 200 characters. Null when it printed nothing.
+ */
+export function lastConsoleLine(serialLog: string): string | null {
+  const lines = (consoleSinceStart(serialLog) ?? '').split(/\r?\n|\r/).map((l) => l.trim());
   for (let i = lines.length - 1; i >= 0; i--) {
-    if (lines[i]!.startsWith('──── Hangar: ')) return null;
     if (lines[i]) return lines[i]!.slice(-200);
   }
   return null;

@@ -2,7 +2,7 @@
 // Guests boot few times: each booted VM serves many assertions (TCG needs ~10 s per boot here).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { runCli, tempHome, waitUntil, waitForProcessGone, withLogsOnFailure, cliPath, type CliResult } from '../helpers/cli.node.js';
@@ -332,6 +332,20 @@ describe('hangar CLI: the engine end to end', () => {
       assert.equal(off.code, 0, off.stderr);
       assert.equal(off.json.state, 'stopped');
       assert.equal(await followerEnded, 0, 'serial --follow ends when the VM stops');
+
+      // A text that reached the serial log without a console event carrying it (written into the log
+      // here, past the host) still ends the wait, at its deadline; the owner's log says the relay missed it.
+      const serialLog = join(created.json.folder, 'logs', 'serial.log');
+      const starts = () => readFileSync(serialLog, 'utf8').split('──── Hangar: started').length;
+      const before = starts();
+      const waiting = h('start', 'kernel-vm', '--wait-serial', 'ONLY IN THE LOG', '--timeout', '10');
+      await waitUntil('the start separator', () => (starts() > before ? true : undefined), 60_000);
+      appendFileSync(serialLog, '\r\nONLY IN THE LOG\r\n');
+      const seen = await waiting;
+      assert.equal(seen.code, 0, seen.stderr);
+      assert.match(seen.stdout, /saw 'ONLY IN THE LOG'/);
+      assert.match(readFileSync(join(home, 'owner.log'), 'utf8'), /'ONLY IN THE LOG' is in the serial log but no console event carried it/);
+      assert.equal((await h('stop', 'kernel-vm', '--force')).code, 0);
     }));
 
   test('states survive an owner restart', () =>

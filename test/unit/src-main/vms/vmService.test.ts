@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertIso, bootSeparator, lastConsoleLine, shutdownOutcome, watchSerial } from '../../../../src-main/vms/vmService.node.js';
+import { assertIso, bootSeparator, consoleSinceStart, lastConsoleLine, shutdownOutcome, watchSerial } from '../../../../src-main/vms/vmService.node.js';
 import { Emitter } from '../../../../src-vmm/base/events.js';
 import { HangarError } from '../../../../src-vmm/base/errors.js';
 
@@ -60,6 +60,19 @@ describe('VM service helpers', () => {
     assert.equal(lastConsoleLine(log), 'Booting from Hard Disk...');
     writeFileSync(log, `\r\n${started}\r\n${'x'.repeat(300)}`);
     assert.equal(lastConsoleLine(log), 'x'.repeat(200), 'a long line is cut to its end');
+  });
+
+  test('what the console printed since the last start: after its separator, else the whole window', () => {
+    const log = join(dir, 'since.log');
+    const started = bootSeparator(new Date(2026, 2, 6, 12, 4, 31), false);
+    assert.equal(consoleSinceStart(join(dir, 'missing.log')), null);
+    writeFileSync(log, `MARK from before\r\n${started}\r\nfirst\r\n${started}\r\nsecond MARK\r\n`);
+    assert.equal(consoleSinceStart(log), 'second MARK\r\n', 'only the last start counts');
+    writeFileSync(log, `old MARK\r\n${started}`);
+    assert.equal(consoleSinceStart(log), '', 'a separator without its line end: nothing yet');
+    // the separator is older than the window: all of the window is this start's
+    writeFileSync(log, `${started}\r\n${'y'.repeat(100)}MARK`);
+    assert.equal(consoleSinceStart(log, 20), `${'y'.repeat(16)}MARK`);
   });
 
   test('how a shutdown that was waited for ended', () => {

@@ -1246,6 +1246,9 @@ function withIssue(code: ErrorCode, message: string, issue: { code: string; data
   return new HangarError(code, message, { details: { issues: [{ path: '', message, ...issue }] }, ...(cause !== undefined ? { cause } : {}) });
 }
 
+/** How each start's separator line in the serial log begins (`bootSeparator`). */
+const BOOT_SEPARATOR_PREFIX = '──── Hangar: ';
+
 /** How much of the serial log's end a timed-out wait reads again for its text. */
 const SERIAL_RECHECK_BYTES = 1 << 20;
 
@@ -1257,19 +1260,12 @@ const SERIAL_RECHECK_BYTES = 1 << 20;
 export function consoleSinceStart(serialLog: string, maxBytes = 16 * 1024): string | null {
   let text: string;
   try {
-    const fd = openSync(serialLog, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const buf = Buffer.alloc(Math.min(size, maxBytes));
-      readSync(fd, buf, 0, buf.length, size - buf.length);
-      text = buf.toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
+    if (!existsSync(serialLog)) return null;
+    text = readLogTail(serialLog, maxBytes).toString('utf8');
   } catch {
     return null;
   }
-  const at = text.lastIndexOf('──── Hangar: ');
+  const at = text.lastIndexOf(BOOT_SEPARATOR_PREFIX);
   if (at < 0) return text;
   const lineEnd = text.indexOf('\n', at);
   return lineEnd < 0 ? '' : text.slice(lineEnd + 1);
@@ -1293,7 +1289,7 @@ export function bootSeparator(at: Date, resumed: boolean): string {
   const off = -at.getTimezoneOffset();
   const zone = `${off < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
   const when = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())} ${zone}`;
-  return `──── Hangar: ${resumed ? 'resumed from its saved state' : 'started'} ${when} ────`;
+  return `${BOOT_SEPARATOR_PREFIX}${resumed ? 'resumed from its saved state' : 'started'} ${when} ────`;
 }
 
 /** How a shutdown the owner waited for ended, in one sentence for the Tasks panel. */
